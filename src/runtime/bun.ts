@@ -1,0 +1,32 @@
+/** Bun entry point (also the entry for `bun build --compile`) and the Bun side of the runtime seam. */
+import { main } from "../main.ts";
+import { embeddedMigrations, openapi } from "./embedded.ts";
+import type { Runtime } from "./types.ts";
+
+export const bunRuntime: Runtime = {
+  name: "bun",
+  version: Bun.version,
+  migrations: embeddedMigrations,
+  openapi,
+  async serveHttp(options) {
+    const server = Bun.serve({
+      hostname: options.hostname,
+      port: options.port,
+      fetch: options.fetch,
+      maxRequestBodySize: options.maxRequestBodySize,
+      // Streaming an mbox of a large mailbox can take a while; don't cut it off.
+      idleTimeout: 120,
+    });
+    return {
+      port: server.port ?? options.port,
+      stop: async () => {
+        await server.stop(true);
+      },
+    };
+  },
+};
+
+if (import.meta.main) {
+  const code = await main(bunRuntime, process.argv.slice(2));
+  process.exit(code);
+}

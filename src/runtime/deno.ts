@@ -1,0 +1,36 @@
+/**
+ * Deno entry point: `deno run -A --node-modules-dir=manual src/runtime/deno.ts serve`.
+ * Deno has no stable text imports, so the migrations are read from the folder beside the source.
+ */
+import { readFileSync } from "node:fs";
+import { main } from "../main.ts";
+import type { MigrationJournal } from "../store/migrate.ts";
+import type { Runtime } from "./types.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: the Deno global is not in this project's type set
+declare const Deno: any;
+
+const folder = new URL("../../migrations/", import.meta.url);
+const journal = JSON.parse(readFileSync(new URL("meta/_journal.json", folder), "utf8")) as MigrationJournal;
+const sql = Object.fromEntries(
+  journal.entries.map((e) => [e.tag, readFileSync(new URL(`${e.tag}.sql`, folder), "utf8")]),
+);
+
+export const denoRuntime: Runtime = {
+  name: "deno",
+  version: Deno.version.deno,
+  migrations: { journal, sql },
+  openapi: readFileSync(new URL("../../openapi.yaml", import.meta.url), "utf8"),
+  async serveHttp(options) {
+    const server = Deno.serve(
+      { hostname: options.hostname, port: options.port, onListen() {} },
+      options.fetch,
+    );
+    return { port: server.addr.port, stop: () => server.shutdown() };
+  },
+};
+
+if (import.meta.main) {
+  const code = await main(denoRuntime, Deno.args);
+  Deno.exit(code);
+}

@@ -1,0 +1,17 @@
+/**
+ * Files embedded into the compiled executable by Bun's text imports: the SQL migrations with their
+ * journal, and openapi.yaml. A compiled binary has no migrations/ folder beside it.
+ */
+
+import init from "../../migrations/0000_init.sql" with { type: "text" };
+import journal from "../../migrations/meta/_journal.json" with { type: "json" };
+import openapiText from "../../openapi.yaml" with { type: "text" };
+import type { EmbeddedMigrations } from "../store/mod.ts";
+
+/** Every migration file, by journal tag. A test fails if the journal names one missing here. */
+export const EMBEDDED_SQL: Record<string, string> = {
+  "0000_init": init,
+};
+
+export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };
+export const openapi: string = openapiText;

@@ -1,0 +1,26 @@
+/**
+ * The seam between Mailroom and the JavaScript runtime it runs on. Everything Bun- or Deno-specific
+ * is behind this interface; the rest of the code uses node: built-ins and web-standard APIs only.
+ */
+import type { EmbeddedMigrations } from "../store/mod.ts";
+
+export interface HttpServer {
+  /** The port actually bound (useful when 0 was asked for). */
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface Runtime {
+  name: "bun" | "deno";
+  version: string;
+  /** The SQL migrations, embedded in the executable where the runtime can do so. */
+  migrations: EmbeddedMigrations;
+  /** The text of openapi.yaml, served at /openapi.yaml. */
+  openapi: string;
+  serveHttp(options: {
+    hostname: string;
+    port: number;
+    fetch: (request: Request) => Response | Promise<Response>;
+    maxRequestBodySize: number;
+  }): Promise<HttpServer>;
+}

@@ -1,0 +1,54 @@
+/**
+ * Change notifications: the store publishes what a committed write changed, so that IMAP sessions
+ * (IDLE, NOOP), POP3 and other readers learn of it without polling. Published only after commit,
+ * never from inside a transaction (a commit can still fail).
+ */
+
+export type Change =
+  | { kind: "message-added"; accountId: number; mailboxId: number; uid: number; modseq: number }
+  | {
+      kind: "flags-changed";
+      accountId: number;
+      mailboxId: number;
+      uid: number;
+      modseq: number;
+      flags: number;
+      keywords: string[];
+    }
+  | { kind: "messages-expunged"; accountId: number; mailboxId: number; uids: number[]; modseq: number }
+  | { kind: "mailbox-created"; accountId: number; mailboxId: number; name: string }
+  | { kind: "mailbox-renamed"; accountId: number; mailboxId: number; name: string; oldName: string }
+  | { kind: "mailbox-deleted"; accountId: number; mailboxId: number; name: string }
+  | { kind: "account-deleted"; accountId: number };
+
+export type ChangeListener = (change: Change) => void;
+
+/** Fan-out of changes by account: listeners for one account never see another's changes. */
+export class ChangeHub {
+  readonly #byAccount = new Map<number, Set<ChangeListener>>();
+
+  subscribe(accountId: number, listener: ChangeListener): () => void {
+    let set = this.#byAccount.get(accountId);
+    if (!set) {
+      set = new Set();
+      this.#byAccount.set(accountId, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#byAccount.delete(accountId);
+    };
+  }
+
+  publish(change: Change): void {
+    const set = this.#byAccount.get(change.accountId);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's failure is its session's problem; the write has committed regardless.
+      }
+    }
+  }
+}

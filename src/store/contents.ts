@@ -1,0 +1,93 @@
+/**
+ * Stored message contents: the exact bytes (table blobs) and what the parse at delivery produced
+ * (table contents). One content may back many messages (recipients of one delivery, COPY).
+ */
+import { eq, inArray, sql } from "drizzle-orm";
+import type { ParsedMessage } from "../mime/mod.ts";
+import type { Reader, Write } from "./db.ts";
+import { blobs, contents, messages } from "./schema.ts";
+
+export interface ContentMeta {
+  id: number;
+  size: number;
+  headerEnd: number;
+  envelope: string;
+  structure: string;
+  subject: string;
+  fromText: string;
+  toText: string;
+  sentAt: number | null;
+  preview: string;
+  hasAttachments: boolean;
+}
+
+export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMessage): Promise<number> {
+  const [row] = await w.tx
+    .insert(contents)
+    .values({
+      size: raw.byteLength,
+      headerEnd: parsed.headerEnd,
+      envelope: JSON.stringify(parsed.envelope),
+      structure: JSON.stringify(parsed.structure),
+      subject: parsed.subject,
+      fromText: parsed.from,
+      toText: parsed.to,
+      sentAt: parsed.date,
+      preview: parsed.preview,
+      searchHeaders: parsed.searchHeaders,
+      searchText: parsed.searchText,
+      hasAttachments: parsed.hasAttachments,
+    })
+    .returning({ id: contents.id });
+  const id = row!.id;
+  await w.tx
+    .insert(blobs)
+    .values({ contentId: id, data: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) });
+  return id;
+}
+
+export async function contentRaw(r: Reader, contentId: number): Promise<Uint8Array | undefined> {
+  const [row] = await r
+    .select({ data: blobs.data })
+    .from(blobs)
+    .where(eq(blobs.contentId, contentId))
+    .limit(1);
+  if (!row) return undefined;
+  const data = row.data as unknown;
+  // libSQL hands BLOBs back as ArrayBuffer; drizzle's buffer mode may wrap it.
+  return data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
+}
+
+export async function contentMeta(r: Reader, contentId: number): Promise<ContentMeta | undefined> {
+  const [row] = await r
+    .select({
+      id: contents.id,
+      size: contents.size,
+      headerEnd: contents.headerEnd,
+      envelope: contents.envelope,
+      structure: contents.structure,
+      subject: contents.subject,
+      fromText: contents.fromText,
+      toText: contents.toText,
+      sentAt: contents.sentAt,
+      preview: contents.preview,
+      hasAttachments: contents.hasAttachments,
+    })
+    .from(contents)
+    .where(eq(contents.id, contentId))
+    .limit(1);
+  return row;
+}
+
+/** Deletes the contents among `ids` that no message references any more (bytes included). */
+export async function contentsDeleteOrphans(w: Write, ids: number[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const orphan = sql`${contents.id} IN ${chunk} AND NOT EXISTS (SELECT 1 FROM ${messages} WHERE ${messages.contentId} = ${contents.id})`;
+    const gone = await w.tx.select({ id: contents.id }).from(contents).where(orphan);
+    if (gone.length === 0) continue;
+    const goneIds = gone.map((g) => g.id);
+    await w.tx.delete(blobs).where(inArray(blobs.contentId, goneIds));
+    await w.tx.delete(contents).where(inArray(contents.id, goneIds));
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Opening the database and the single write path.
+ *
+ * Every write in the process goes through `Writer.run()`. Writes that arrive while a commit is in
+ * flight are grouped into the next transaction, each inside its own SAVEPOINT, so one fsync covers
+ * many deliveries (FACTS.md: ~10x over a commit per message) while a failing write still rolls back
+ * alone. A caller's promise settles only after COMMIT returned, i.e. after the WAL was fsync'd
+ * (synchronous=FULL): that is what lets SMTP say 250 and POP3 say +OK safely.
+ */
+import { type Client, createClient, type ResultSet } from "@libsql/client";
+import type { ExtractTablesWithRelations } from "drizzle-orm";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
+import type { Change } from "./changes.ts";
+import * as schema from "./schema.ts";
+
+export type Schema = typeof schema;
+export type Db = LibSQLDatabase<Schema>;
+export type Tx = SQLiteTransaction<"async", ResultSet, Schema, ExtractTablesWithRelations<Schema>>;
+/** Anything that can run a read: the database itself or an open transaction. */
+export type Reader = Db | Tx;
+
+/** What a write function gets: the transaction, and a place to record changes to publish after commit. */
+export interface Write {
+  tx: Tx;
+  changed(change: Change): void;
+}
+
+export interface Database {
+  client: Client;
+  db: Db;
+  isLocalFile: boolean;
+  close(): void;
+}
+
+/** Busy timeout for a second process (e.g. `mailroom migrate`) holding the write lock. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+export async function openDatabase(url: string): Promise<Database> {
+  const isLocalFile = url.startsWith("file:");
+  const client = createClient({ url, timeout: BUSY_TIMEOUT_MS } as Parameters<typeof createClient>[0]);
+  if (isLocalFile) {
+    // File-only settings, in this one marked spot. WAL persists in the file; synchronous=FULL makes
+    // every commit fsync the WAL. Pooled connections opened later start with synchronous=FULL too
+    // (libSQL's default, checked by test/store/durability.test.ts).
+    await client.execute("PRAGMA journal_mode = WAL");
+    await client.execute("PRAGMA synchronous = FULL");
+  }
+  return { client, db: drizzle(client, { schema }), isLocalFile, close: () => client.close() };
+}
+
+interface Job {
+  fn: (w: Write) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most writes one transaction carries; bounds the latency a big group adds to its first member. */
+const MAX_GROUP = 256;
+
+export class Writer {
+  readonly #db: Db;
+  readonly #publish: (change: Change) => void;
+  #queue: Job[] = [];
+  #draining = false;
+  #closed = false;
+  #idle: Promise<void> = Promise.resolve();
+  #idleResolve: (() => void) | undefined;
+
+  constructor(db: Db, publish: (change: Change) => void) {
+    this.#db = db;
+    this.#publish = publish;
+  }
+
+  /** Runs `fn` inside a durable transaction (possibly shared with other writes) and returns its result after commit. */
+  run<T>(fn: (w: Write) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#draining) void this.#drain();
+    });
+  }
+
+  /** Stops accepting writes and waits for those already queued to commit. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#idle;
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    this.#idle = new Promise((r) => {
+      this.#idleResolve = r;
+    });
+    try {
+      while (this.#queue.length > 0) {
+        const group = this.#queue.splice(0, MAX_GROUP);
+        await this.#commitGroup(group);
+      }
+    } finally {
+      this.#draining = false;
+      this.#idleResolve?.();
+    }
+  }
+
+  async #commitGroup(group: Job[]): Promise<void> {
+    const outcomes: Array<{ ok: true; value: unknown; changes: Change[] } | { ok: false; error: unknown }> =
+      [];
+    try {
+      await this.#db.transaction(async (tx) => {
+        for (const job of group) {
+          const changes: Change[] = [];
+          try {
+            // A savepoint per job: its failure rolls back its own statements only.
+            const value =
+              group.length === 1
+                ? await job.fn({ tx, changed: (c) => changes.push(c) })
+                : await tx.transaction((sp) => job.fn({ tx: sp, changed: (c) => changes.push(c) }));
+            outcomes.push({ ok: true, value, changes });
+          } catch (error) {
+            if (group.length === 1) throw error;
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      // BEGIN or COMMIT failed (disk full, I/O error), or the single job failed: nothing is durable.
+      for (const job of group) job.reject(error);
+      return;
+    }
+    group.forEach((job, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) {
+        for (const change of outcome.changes) this.#publish(change);
+        job.resolve(outcome.value);
+      } else {
+        job.reject(outcome.error);
+      }
+    });
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The store's error vocabulary. Each protocol translates these at one boundary
+ * (SMTP reply codes, IMAP NO responses, HTTP problem+json) and treats anything else as a server fault.
+ */
+
+export type StoreErrorCode =
+  | "not_found" // the named thing does not exist (or belongs to another account)
+  | "conflict" // it exists already, or the change would break a uniqueness rule
+  | "invalid" // the input breaks a rule the store enforces (bad name, bad address)
+  | "over_quota" // the account's quota would be exceeded
+  | "forbidden"; // the operation is never allowed on this object (e.g. deleting INBOX)
+
+export class StoreError extends Error {
+  override name = "StoreError";
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string) => new StoreError("not_found", `${what} not found`);
+export const conflict = (what: string) => new StoreError("conflict", `${what} already exists`);
+export const invalid = (why: string) => new StoreError("invalid", why);

@@ -1,0 +1,327 @@
+/**
+ * Mailboxes of an account. Names are full Unicode paths with "/" as the hierarchy separator
+ * (IMAP's modified UTF-7 is the IMAP layer's business); "INBOX" is case-insensitive (RFC 3501 §5.1).
+ */
+import { and, asc, eq, or, sql } from "drizzle-orm";
+import { contentsDeleteOrphans } from "./contents.ts";
+import type { Reader, Write } from "./db.ts";
+import { conflict, invalid, notFound, StoreError } from "./errors.ts";
+import { DELETED, SEEN } from "./flags.ts";
+import { expunged, mailboxes, messages, meta } from "./schema.ts";
+
+export const HIERARCHY_SEPARATOR = "/";
+const MAX_NAME_LENGTH = 1024;
+const MAX_DEPTH = 32;
+
+export interface Mailbox {
+  id: number;
+  accountId: number;
+  name: string;
+  specialUse: string | null;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  subscribed: boolean;
+}
+
+export interface MailboxStatus extends Mailbox {
+  messages: number;
+  unseen: number;
+  deleted: number;
+  size: number;
+}
+
+const columns = {
+  id: mailboxes.id,
+  accountId: mailboxes.accountId,
+  name: mailboxes.name,
+  specialUse: mailboxes.specialUse,
+  uidValidity: mailboxes.uidValidity,
+  uidNext: mailboxes.uidNext,
+  highestModseq: mailboxes.highestModseq,
+  subscribed: mailboxes.subscribed,
+};
+
+/** Validates a mailbox name and spells INBOX canonically. Throws StoreError("invalid"). */
+export function mailboxNameNormalize(name: string): string {
+  const n = name.normalize("NFC");
+  if (n.length === 0 || n.length > MAX_NAME_LENGTH)
+    throw invalid("mailbox name must be 1 to 1024 characters");
+  // Control characters and IMAP LIST wildcards can never be part of a name (RFC 3501 §5.1).
+  if (/[\u0000-\u001f\u007f*%]/.test(n))
+    throw invalid("mailbox name must not contain control characters, * or %");
+  const parts = n.split(HIERARCHY_SEPARATOR);
+  if (parts.length > MAX_DEPTH) throw invalid(`mailbox names may be at most ${MAX_DEPTH} levels deep`);
+  for (const part of parts) {
+    if (part === "" || part === "." || part === "..")
+      throw invalid(`"${name}" has an empty, "." or ".." level`);
+  }
+  if (parts[0]!.toUpperCase() === "INBOX") parts[0] = "INBOX";
+  return parts.join(HIERARCHY_SEPARATOR);
+}
+
+export async function mailboxList(r: Reader, accountId: number): Promise<Mailbox[]> {
+  return r
+    .select(columns)
+    .from(mailboxes)
+    .where(eq(mailboxes.accountId, accountId))
+    .orderBy(asc(mailboxes.name));
+}
+
+/** Every mailbox with its counts, from the indexes only (no message bodies are read). */
+export async function mailboxListWithStatus(r: Reader, accountId: number): Promise<MailboxStatus[]> {
+  const list = await mailboxList(r, accountId);
+  const counts = await r
+    .select({
+      mailboxId: messages.mailboxId,
+      messages: sql<number>`count(*)`,
+      unseen: sql<number>`sum((${messages.flags} & ${SEEN}) = 0)`,
+      deleted: sql<number>`sum((${messages.flags} & ${DELETED}) != 0)`,
+      size: sql<number>`coalesce(sum(${messages.size}), 0)`,
+    })
+    .from(messages)
+    .where(eq(messages.accountId, accountId))
+    .groupBy(messages.mailboxId);
+  const byId = new Map(counts.map((c) => [c.mailboxId, c]));
+  return list.map((m) => {
+    const c = byId.get(m.id);
+    return {
+      ...m,
+      messages: c?.messages ?? 0,
+      unseen: c?.unseen ?? 0,
+      deleted: c?.deleted ?? 0,
+      size: c?.size ?? 0,
+    };
+  });
+}
+
+export async function mailboxFind(r: Reader, accountId: number, name: string): Promise<Mailbox | undefined> {
+  let normalized: string;
+  try {
+    normalized = mailboxNameNormalize(name);
+  } catch {
+    return undefined;
+  }
+  const [row] = await r
+    .select(columns)
+    .from(mailboxes)
+    .where(and(eq(mailboxes.accountId, accountId), eq(mailboxes.name, normalized)))
+    .limit(1);
+  return row;
+}
+
+export async function mailboxGet(r: Reader, accountId: number, name: string): Promise<Mailbox> {
+  const mailbox = await mailboxFind(r, accountId, name);
+  if (!mailbox) throw notFound(`mailbox ${name}`);
+  return mailbox;
+}
+
+export async function mailboxById(r: Reader, mailboxId: number): Promise<Mailbox | undefined> {
+  const [row] = await r.select(columns).from(mailboxes).where(eq(mailboxes.id, mailboxId)).limit(1);
+  return row;
+}
+
+export async function mailboxStatus(r: Reader, mailbox: Mailbox): Promise<MailboxStatus> {
+  const [c] = await r
+    .select({
+      messages: sql<number>`count(*)`,
+      unseen: sql<number>`coalesce(sum((${messages.flags} & ${SEEN}) = 0), 0)`,
+      deleted: sql<number>`coalesce(sum((${messages.flags} & ${DELETED}) != 0), 0)`,
+      size: sql<number>`coalesce(sum(${messages.size}), 0)`,
+    })
+    .from(messages)
+    .where(eq(messages.mailboxId, mailbox.id));
+  return {
+    ...mailbox,
+    messages: c?.messages ?? 0,
+    unseen: c?.unseen ?? 0,
+    deleted: c?.deleted ?? 0,
+    size: c?.size ?? 0,
+  };
+}
+
+/**
+ * UIDVALIDITY must differ for every incarnation of a name (RFC 3501 §2.3.1.1), even when a mailbox is
+ * deleted and re-created within a second: a database-wide counter, started from the clock, guarantees it.
+ */
+async function uidValidityNext(w: Write): Promise<number> {
+  const seconds = Math.floor(Date.now() / 1000);
+  const [row] = await w.tx
+    .insert(meta)
+    .values({ key: "uidvalidity", value: String(seconds) })
+    .onConflictDoUpdate({
+      target: meta.key,
+      set: { value: sql`max(cast(${meta.value} as integer) + 1, ${seconds})` },
+    })
+    .returning({ value: meta.value });
+  return Number(row!.value);
+}
+
+export async function mailboxCreate(
+  w: Write,
+  accountId: number,
+  name: string,
+  options: { specialUse?: string | null; subscribed?: boolean } = {},
+): Promise<Mailbox> {
+  const normalized = mailboxNameNormalize(name);
+  if (await mailboxFind(w.tx, accountId, normalized)) throw conflict(`mailbox ${normalized}`);
+  if (options.specialUse && !/^\\(All|Archive|Drafts|Flagged|Junk|Sent|Trash)$/.test(options.specialUse)) {
+    throw invalid(`unknown special-use attribute ${options.specialUse}`);
+  }
+  const [row] = await w.tx
+    .insert(mailboxes)
+    .values({
+      accountId,
+      name: normalized,
+      specialUse: options.specialUse ?? null,
+      uidValidity: await uidValidityNext(w),
+      subscribed: options.subscribed ?? true,
+    })
+    .returning(columns);
+  w.changed({ kind: "mailbox-created", accountId, mailboxId: row!.id, name: normalized });
+  return row!;
+}
+
+/**
+ * Mailboxes below `name` in the hierarchy: names in the binary range ("name/", "name0"), since "0"
+ * follows "/" in code-point order. Exact and case-sensitive, unlike LIKE.
+ */
+function childrenOf(accountId: number, name: string) {
+  return and(
+    eq(mailboxes.accountId, accountId),
+    sql`${mailboxes.name} > ${`${name}/`} AND ${mailboxes.name} < ${`${name}0`}`,
+  );
+}
+
+export async function mailboxHasChildren(r: Reader, accountId: number, name: string): Promise<boolean> {
+  const [row] = await r
+    .select({ id: mailboxes.id })
+    .from(mailboxes)
+    .where(childrenOf(accountId, name))
+    .limit(1);
+  return row !== undefined;
+}
+
+/** Deletes a mailbox and its messages. INBOX cannot be deleted (RFC 3501 §6.3.4); parents of others neither. */
+export async function mailboxDelete(w: Write, accountId: number, name: string): Promise<void> {
+  const mailbox = await mailboxGet(w.tx, accountId, name);
+  if (mailbox.name === "INBOX") throw new StoreError("forbidden", "INBOX cannot be deleted");
+  if (await mailboxHasChildren(w.tx, accountId, mailbox.name)) {
+    throw new StoreError("conflict", `mailbox ${mailbox.name} has child mailboxes; delete them first`);
+  }
+  const gone = await w.tx
+    .delete(messages)
+    .where(eq(messages.mailboxId, mailbox.id))
+    .returning({ contentId: messages.contentId, size: messages.size });
+  await accountUsageAdjust(w, accountId, -gone.reduce((sum, m) => sum + m.size, 0));
+  await w.tx.delete(expunged).where(eq(expunged.mailboxId, mailbox.id));
+  await w.tx.delete(mailboxes).where(eq(mailboxes.id, mailbox.id));
+  await contentsDeleteOrphans(w, [...new Set(gone.map((m) => m.contentId))]);
+  w.changed({ kind: "mailbox-deleted", accountId, mailboxId: mailbox.id, name: mailbox.name });
+}
+
+/**
+ * Renames a mailbox and its children. Renaming INBOX moves its messages into a new mailbox and leaves
+ * INBOX empty (RFC 3501 §6.3.5).
+ */
+export async function mailboxRename(w: Write, accountId: number, from: string, to: string): Promise<Mailbox> {
+  const source = await mailboxGet(w.tx, accountId, from);
+  const target = mailboxNameNormalize(to);
+  if (await mailboxFind(w.tx, accountId, target)) throw conflict(`mailbox ${target}`);
+  if (target === source.name || target.startsWith(`${source.name}/`))
+    throw invalid("cannot rename a mailbox into itself");
+  if (source.name === "INBOX") {
+    const created = await mailboxCreate(w, accountId, target);
+    await messagesMoveAll(w, source, created);
+    return (await mailboxById(w.tx, created.id))!;
+  }
+  const children = await w.tx
+    .select(columns)
+    .from(mailboxes)
+    .where(or(eq(mailboxes.id, source.id), childrenOf(accountId, source.name)));
+  for (const child of children) {
+    const newName = target + child.name.slice(source.name.length);
+    await w.tx.update(mailboxes).set({ name: newName }).where(eq(mailboxes.id, child.id));
+    w.changed({
+      kind: "mailbox-renamed",
+      accountId,
+      mailboxId: child.id,
+      name: newName,
+      oldName: child.name,
+    });
+  }
+  return (await mailboxById(w.tx, source.id))!;
+}
+
+export async function mailboxSetSubscribed(
+  w: Write,
+  accountId: number,
+  name: string,
+  subscribed: boolean,
+): Promise<void> {
+  const mailbox = await mailboxGet(w.tx, accountId, name);
+  await w.tx.update(mailboxes).set({ subscribed }).where(eq(mailboxes.id, mailbox.id));
+}
+
+export async function mailboxSetSpecialUse(
+  w: Write,
+  accountId: number,
+  name: string,
+  specialUse: string | null,
+): Promise<void> {
+  const mailbox = await mailboxGet(w.tx, accountId, name);
+  await w.tx.update(mailboxes).set({ specialUse }).where(eq(mailboxes.id, mailbox.id));
+}
+
+/** Moves every message of one mailbox into another, giving them new UIDs there (used by RENAME INBOX). */
+async function messagesMoveAll(w: Write, source: Mailbox, target: Mailbox): Promise<void> {
+  const rows = await w.tx
+    .select({ id: messages.id, uid: messages.uid })
+    .from(messages)
+    .where(eq(messages.mailboxId, source.id))
+    .orderBy(asc(messages.uid));
+  if (rows.length === 0) return;
+  const [src] = await w.tx
+    .update(mailboxes)
+    .set({ highestModseq: sql`${mailboxes.highestModseq} + 1` })
+    .where(eq(mailboxes.id, source.id))
+    .returning({ modseq: mailboxes.highestModseq });
+  const [dst] = await w.tx
+    .update(mailboxes)
+    .set({
+      uidNext: sql`${mailboxes.uidNext} + ${rows.length}`,
+      highestModseq: sql`${mailboxes.highestModseq} + 1`,
+    })
+    .where(eq(mailboxes.id, target.id))
+    .returning({ uidNext: mailboxes.uidNext, modseq: mailboxes.highestModseq });
+  const firstUid = dst!.uidNext - rows.length;
+  for (const [i, row] of rows.entries()) {
+    await w.tx
+      .update(messages)
+      .set({ mailboxId: target.id, uid: firstUid + i, modseq: dst!.modseq })
+      .where(eq(messages.id, row.id));
+    await w.tx
+      .insert(expunged)
+      .values({ mailboxId: source.id, uid: row.uid, modseq: src!.modseq })
+      .onConflictDoNothing();
+    w.changed({
+      kind: "message-added",
+      accountId: target.accountId,
+      mailboxId: target.id,
+      uid: firstUid + i,
+      modseq: dst!.modseq,
+    });
+  }
+  w.changed({
+    kind: "messages-expunged",
+    accountId: source.accountId,
+    mailboxId: source.id,
+    uids: rows.map((r) => r.uid),
+    modseq: src!.modseq,
+  });
+}
+
+export async function accountUsageAdjust(w: Write, accountId: number, delta: number): Promise<void> {
+  if (delta === 0) return;
+  await w.tx.run(sql`UPDATE accounts SET used_bytes = max(0, used_bytes + ${delta}) WHERE id = ${accountId}`);
+}

@@ -1,0 +1,77 @@
+/**
+ * The store's public face. Protocol servers and the API use this and nothing below it:
+ * reads go straight to the database, writes go through the group-committing Writer, and changes
+ * are published to `changes` after they commit.
+ */
+import { ChangeHub } from "./changes.ts";
+import { type Database, openDatabase, type Reader, type Write, Writer } from "./db.ts";
+import { type EmbeddedMigrations, migrate } from "./migrate.ts";
+
+export * from "./accounts.ts";
+export { addressNormalize, domainNormalize } from "./addresses.ts";
+export * from "./aliases.ts";
+export type { Change, ChangeListener } from "./changes.ts";
+export { type ContentMeta, contentMeta, contentRaw } from "./contents.ts";
+export type { Reader, Write } from "./db.ts";
+export * from "./domains.ts";
+export { StoreError, type StoreErrorCode } from "./errors.ts";
+export * from "./flags.ts";
+export * from "./mailboxes.ts";
+export * from "./messages.ts";
+export type { EmbeddedMigrations } from "./migrate.ts";
+export { passwordHash, passwordVerify } from "./passwords.ts";
+export * from "./recipients.ts";
+
+export class Store {
+  readonly changes = new ChangeHub();
+  readonly #database: Database;
+  readonly #writer: Writer;
+
+  private constructor(database: Database) {
+    this.#database = database;
+    this.#writer = new Writer(database.db, (change) => this.changes.publish(change));
+  }
+
+  /** Opens the database and applies any pending migrations. */
+  static async open(url: string, migrations: EmbeddedMigrations): Promise<Store> {
+    const database = await openDatabase(url);
+    try {
+      await migrate(database.db, migrations);
+    } catch (error) {
+      database.close();
+      throw error;
+    }
+    return new Store(database);
+  }
+
+  /** For `mailroom migrate`: applies migrations and reports which ran. */
+  static async migrateOnly(url: string, migrations: EmbeddedMigrations): Promise<string[]> {
+    const database = await openDatabase(url);
+    try {
+      return await migrate(database.db, migrations);
+    } finally {
+      database.close();
+    }
+  }
+
+  /** The read side: pass it to any store read function. Sees only committed data. */
+  get read(): Reader {
+    return this.#database.db;
+  }
+
+  /** Runs a write durably; the promise settles after COMMIT (grouped with concurrent writes). */
+  write<T>(fn: (w: Write) => Promise<T>): Promise<T> {
+    return this.#writer.run(fn);
+  }
+
+  /** A raw pragma/SQL escape hatch for tests and health checks. */
+  async execute(sqlText: string): Promise<Array<Record<string, unknown>>> {
+    const result = await this.#database.client.execute(sqlText);
+    return result.rows as unknown as Array<Record<string, unknown>>;
+  }
+
+  async close(): Promise<void> {
+    await this.#writer.close();
+    this.#database.close();
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The database schema: the source of truth for `migrations/` (drizzle-kit generates them from this
+ * file; generated migrations are reviewed and never edited after they land).
+ *
+ * Layout choices that readers depend on:
+ * - Raw bytes live in `blobs`, apart from the parsed metadata in `contents`, so listing a mailbox never
+ *   pages through message bodies (SQLite walks a row's overflow pages to reach later columns).
+ * - A message row is one copy of a content in one mailbox; recipients of one delivery share a content.
+ * - `mailboxes` carries UIDNEXT and HIGHESTMODSEQ so a delivery never runs `max(uid)` (see FACTS.md).
+ */
+import { sql } from "drizzle-orm";
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const now = sql`(unixepoch('subsec') * 1000)`;
+
+/** Small key/value facts about the database itself (e.g. the UIDVALIDITY sequence). */
+export const meta = sqliteTable("meta", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
+export const domains = sqliteTable("domains", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+export const accounts = sqliteTable(
+  "accounts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    address: text("address").notNull().unique(),
+    domainId: integer("domain_id")
+      .notNull()
+      .references(() => domains.id),
+    passwordHash: text("password_hash").notNull(),
+    /** Bytes; null means unlimited. */
+    quota: integer("quota"),
+    /** Sum of the sizes of the account's messages, kept in step by every add and expunge. */
+    usedBytes: integer("used_bytes").notNull().default(0),
+    disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull().default(now),
+    updatedAt: integer("updated_at").notNull().default(now),
+  },
+  (t) => [index("accounts_domain").on(t.domainId)],
+);
+
+export const aliases = sqliteTable(
+  "aliases",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    address: text("address").notNull().unique(),
+    domainId: integer("domain_id")
+      .notNull()
+      .references(() => domains.id),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [index("aliases_domain").on(t.domainId)],
+);
+
+/** An alias expands to one or more accounts. */
+export const aliasTargets = sqliteTable(
+  "alias_targets",
+  {
+    aliasId: integer("alias_id")
+      .notNull()
+      .references(() => aliases.id, { onDelete: "cascade" }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.aliasId, t.accountId] }), index("alias_targets_account").on(t.accountId)],
+);
+
+export const mailboxes = sqliteTable(
+  "mailboxes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    /** Full Unicode name with "/" as hierarchy separator; "INBOX" is always spelled so. */
+    name: text("name").notNull(),
+    /** RFC 6154 attribute such as "\\Sent", or null. */
+    specialUse: text("special_use"),
+    uidValidity: integer("uid_validity").notNull(),
+    uidNext: integer("uid_next").notNull().default(1),
+    highestModseq: integer("highest_modseq").notNull().default(1),
+    subscribed: integer("subscribed", { mode: "boolean" }).notNull().default(true),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [uniqueIndex("mailboxes_account_name").on(t.accountId, t.name)],
+);
+
+/** Parsed, reader-ready metadata of one stored message content (shared by all its recipients). */
+export const contents = sqliteTable("contents", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  size: integer("size").notNull(),
+  /** Byte offset where the body starts (after the header's blank line). */
+  headerEnd: integer("header_end").notNull(),
+  /** IMAP ENVELOPE fields as JSON (src/mime Envelope). */
+  envelope: text("envelope").notNull(),
+  /** MIME tree with byte offsets and line counts as JSON (src/mime MimePart). */
+  structure: text("structure").notNull(),
+  subject: text("subject").notNull().default(""),
+  fromText: text("from_text").notNull().default(""),
+  toText: text("to_text").notNull().default(""),
+  /** Date header as epoch ms (for SENTBEFORE etc.), null when missing or unparseable. */
+  sentAt: integer("sent_at"),
+  preview: text("preview").notNull().default(""),
+  /** Lower-cased decoded header lines and body text, for SEARCH and the REST `q` filter. */
+  searchHeaders: text("search_headers").notNull().default(""),
+  searchText: text("search_text").notNull().default(""),
+  hasAttachments: integer("has_attachments", { mode: "boolean" }).notNull().default(false),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+/** The exact stored bytes of a content (received bytes plus the trace headers we prepend). */
+export const blobs = sqliteTable("blobs", {
+  contentId: integer("content_id")
+    .primaryKey()
+    .references(() => contents.id, { onDelete: "cascade" }),
+  data: blob("data", { mode: "buffer" }).notNull(),
+});
+
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    mailboxId: integer("mailbox_id")
+      .notNull()
+      .references(() => mailboxes.id, { onDelete: "cascade" }),
+    uid: integer("uid").notNull(),
+    modseq: integer("modseq").notNull(),
+    contentId: integer("content_id")
+      .notNull()
+      .references(() => contents.id),
+    /** System flags as a bit set (see store/flags.ts), so unseen counts use an index. */
+    flags: integer("flags").notNull().default(0),
+    /** User keywords as a JSON array of strings. */
+    keywords: text("keywords").notNull().default("[]"),
+    internalDate: integer("internal_date").notNull(),
+    size: integer("size").notNull(),
+  },
+  (t) => [
+    uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
+    index("messages_mailbox_modseq").on(t.mailboxId, t.modseq),
+    index("messages_mailbox_flags").on(t.mailboxId, t.flags),
+    index("messages_content").on(t.contentId),
+    index("messages_account").on(t.accountId),
+  ],
+);
+
+/** UIDs removed from a mailbox with the MODSEQ of the removal, for QRESYNC's VANISHED (RFC 7162 §3.2.10). */
+export const expunged = sqliteTable(
+  "expunged",
+  {
+    mailboxId: integer("mailbox_id")
+      .notNull()
+      .references(() => mailboxes.id, { onDelete: "cascade" }),
+    uid: integer("uid").notNull(),
+    modseq: integer("modseq").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.mailboxId, t.uid] }),
+    index("expunged_mailbox_modseq").on(t.mailboxId, t.modseq),
+  ],
+);
