@@ -1,0 +1,24 @@
+/** What the SMTP hooks share: their dependencies, and per-transaction state kept beside smtp-server's envelope. */
+import type { SMTPServerEnvelope } from "smtp-server";
+import type { Logger } from "../log.ts";
+import type { RecipientAccount, Store } from "../store/mod.ts";
+
+export interface SmtpContext {
+  store: Store;
+  log: Logger;
+  hostname: string;
+  maxMessageSize: number;
+  maxRecipients: number;
+}
+
+/** Accounts each accepted RCPT resolved to; keyed by the envelope, which smtp-server renews per transaction. */
+const accepted = new WeakMap<SMTPServerEnvelope, Map<string, RecipientAccount[]>>();
+
+export function acceptedRecipients(envelope: SMTPServerEnvelope): Map<string, RecipientAccount[]> {
+  let map = accepted.get(envelope);
+  if (!map) {
+    map = new Map();
+    accepted.set(envelope, map);
+  }
+  return map;
+}

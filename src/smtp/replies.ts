@@ -1,0 +1,65 @@
+/**
+ * SMTP replies we send, named, with their enhanced status codes (RFC 3463, RFC 2034).
+ *
+ * smtp-server derives the enhanced code of an error reply from its basic code alone (550 is always
+ * 5.1.1, 554 always 5.6.0), which is wrong for relay denial (5.7.1) or too many recipients (4.5.3).
+ * Our errors carry their own enhanced code at the start of the text; `installEnhancedCodeOverride()`
+ * makes smtp-server send that one instead of prepending its guess.
+ */
+import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
+
+export class SmtpReply extends Error {
+  override name = "SmtpReply";
+  constructor(
+    readonly responseCode: number,
+    readonly enhancedCode: string,
+    text: string,
+  ) {
+    super(`${enhancedCode} ${text}`);
+  }
+}
+
+export const reply = {
+  /** RFC 5321 §4.2.5 / RFC 3463 X.1.1: no such local mailbox. */
+  noSuchUser: () => new SmtpReply(550, "5.1.1", "Recipient address rejected: no such user here"),
+  /** X.2.1: mailbox exists but is disabled. */
+  mailboxDisabled: () => new SmtpReply(550, "5.2.1", "Recipient address rejected: mailbox disabled"),
+  /** X.7.1: unauthenticated relaying is never allowed (no open relay). */
+  relayDenied: () => new SmtpReply(554, "5.7.1", "Relay access denied"),
+  /** X.1.3: the address is not syntactically valid. */
+  badRecipient: () => new SmtpReply(501, "5.1.3", "Bad recipient address syntax"),
+  badSender: () => new SmtpReply(501, "5.1.7", "Bad sender address syntax"),
+  /** RFC 5321 §4.5.3.1.10: 452 for too many recipients; X.5.3. */
+  tooManyRecipients: (max: number) =>
+    new SmtpReply(452, "4.5.3", `Too many recipients (at most ${max} per message)`),
+  /** X.2.2 transient: over quota now, may succeed later. */
+  mailboxFull: () => new SmtpReply(452, "4.2.2", "Mailbox full, try again later"),
+  /** X.3.4: larger than we accept. */
+  messageTooBig: (max: number) =>
+    new SmtpReply(552, "5.3.4", `Message size exceeds fixed maximum message size ${max}`),
+  /** X.4.6: routing loop detected (too many Received headers). */
+  loopDetected: () => new SmtpReply(554, "5.4.6", "Too many Received headers: mail loop detected"),
+  /** X.3.1: could not store (disk full, database error); the client should retry. */
+  storageFailure: () => new SmtpReply(452, "4.3.1", "Insufficient system storage, try again later"),
+  /** X.3.0: an unexpected local error. */
+  localError: () => new SmtpReply(451, "4.3.0", "Local error in processing, try again later"),
+};
+
+let installed = false;
+
+/** Makes smtp-server use the enhanced code written at the start of our replies' text. Idempotent. */
+export function installEnhancedCodeOverride(): void {
+  if (installed) return;
+  installed = true;
+  const proto = SMTPConnection.prototype as unknown as {
+    send(code: number, data?: string | string[], context?: string | false): void;
+  };
+  const original = proto.send;
+  proto.send = function (this: unknown, code, data, context) {
+    if (typeof data === "string" && /^[245]\.\d{1,3}\.\d{1,3} /.test(data)) {
+      // The text already starts with its enhanced code: send it as it is.
+      return original.call(this, code, data, false);
+    }
+    return original.call(this, code, data, context);
+  };
+}

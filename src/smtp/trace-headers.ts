@@ -1,0 +1,50 @@
+/**
+ * The trace headers a delivering MTA prepends (RFC 5321 §4.4): Return-Path with the envelope sender
+ * and a Received line naming who handed us the message, how (RFC 3848 "with" keywords) and when.
+ */
+
+/** RFC 5322 §3.3 date-time, e.g. "Thu, 26 Nov 2026 23:37:52 +0000". */
+export function rfc5322Date(date: Date): string {
+  const days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${days[date.getUTCDay()]}, ${pad(date.getUTCDate())} ${months[date.getUTCMonth()]} ${date.getUTCFullYear()} ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+/** Strips what could break a header line or smuggle another header (CR, LF, other controls). */
+function clean(value: string): string {
+  return value
+    .replace(/[\u0000-\u001f\u007f]+/g, " ")
+    .trim()
+    .slice(0, 255);
+}
+
+export interface TraceInput {
+  /** Envelope sender; "" for the null reverse-path of bounces. */
+  mailFrom: string;
+  /** The name the client gave in HELO/EHLO. */
+  helo: string;
+  clientAddress: string;
+  clientHostname: string;
+  /** Our host name. */
+  by: string;
+  /** RFC 3848 protocol: SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA, UTF8SMTP... */
+  protocol: string;
+  id: string;
+  /** Named in a "for" clause only when there is exactly one (RFC 5321 §4.4: it may reveal Bcc recipients otherwise). */
+  recipients: string[];
+  date: Date;
+}
+
+export function traceHeaders(input: TraceInput): string {
+  const from = clean(input.helo) || "unknown";
+  const peer =
+    input.clientHostname && !input.clientHostname.startsWith("[") ? `${clean(input.clientHostname)} ` : "";
+  const forClause = input.recipients.length === 1 ? `\r\n\tfor <${clean(input.recipients[0]!)}>` : "";
+  return (
+    `Return-Path: <${clean(input.mailFrom)}>\r\n` +
+    `Received: from ${from} (${peer}[${clean(input.clientAddress)}])\r\n` +
+    `\tby ${input.by} (Mailroom) with ${input.protocol} id ${input.id}${forClause};\r\n` +
+    `\t${rfc5322Date(input.date)}\r\n`
+  );
+}

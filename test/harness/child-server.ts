@@ -1,0 +1,44 @@
+/**
+ * Runs Mailroom as a separate process (`bun src/runtime/bun.ts serve`, or a compiled binary), for
+ * tests that must kill it (-9) or start it as a user would. Ports are 0; the real ones are read from
+ * the "... listening on ..." lines the server prints on start.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+
+export interface ChildServer {
+  process: ChildProcess;
+  smtpPort: number;
+  httpPort: number;
+  /** Everything the process wrote to stderr so far (startup lines, errors). */
+  stderr(): string;
+  exited: Promise<number | null>;
+}
+
+export async function startChildServer(options: {
+  command?: string[];
+  cwd?: string;
+  env: Record<string, string>;
+}): Promise<ChildServer> {
+  const command = options.command ?? [process.execPath, "src/runtime/bun.ts", "serve"];
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd: options.cwd ?? process.cwd(),
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const ports = await new Promise<{ smtp: number; http: number }>((resolve, reject) => {
+    const check = () => {
+      const smtp = /smtp listening on [^\s]+:(\d+)/.exec(stderr);
+      const http = /admin api listening on http:\/\/[^\s]+:(\d+)/.exec(stderr);
+      if (smtp && http) resolve({ smtp: Number(smtp[1]), http: Number(http[1]) });
+    };
+    child.stderr!.setEncoding("utf8");
+    child.stderr!.on("data", (chunk: string) => {
+      stderr += chunk;
+      check();
+    });
+    exited.then((code) => reject(new Error(`server exited with ${code} before listening: ${stderr}`)));
+  });
+  return { process: child, smtpPort: ports.smtp, httpPort: ports.http, stderr: () => stderr, exited };
+}

@@ -1,0 +1,192 @@
+/**
+ * The store on a real libSQL file in a temp dir, through the real migrator: durability settings,
+ * group commit, UIDs, UIDVALIDITY and expunge bookkeeping.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseMessage } from "../../src/mime/mod.ts";
+import { EMBEDDED_SQL, embeddedMigrations } from "../../src/runtime/embedded.ts";
+import {
+  accountCreate,
+  accountGet,
+  accountPrepare,
+  type Change,
+  domainCreate,
+  mailboxCreate,
+  mailboxDelete,
+  mailboxGet,
+  mailboxRename,
+  messageIngest,
+  messagesExpunge,
+  messagesOfMailbox,
+  messagesUpdateFlags,
+  SEEN,
+  Store,
+  StoreError,
+} from "../../src/store/mod.ts";
+
+let dir: string;
+let store: Store;
+let accountId: number;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "mailroom-store-"));
+  store = await Store.open(`file:${join(dir, "mailroom.db")}`, embeddedMigrations);
+  const prepared = await accountPrepare({ address: "u@example.com", password: "pw" });
+  await store.write(async (w) => {
+    await domainCreate(w, "example.com");
+    return accountCreate(w, prepared);
+  });
+  accountId = (await accountGet(store.read, "u@example.com")).id;
+});
+
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const raw = (n: number) => Buffer.from(`Subject: message ${n}\r\n\r\nbody ${n}\r\n`);
+
+async function ingest(mailbox = "INBOX", n = 0) {
+  const box = await mailboxGet(store.read, accountId, mailbox);
+  const bytes = raw(n);
+  const [m] = await store.write((w) =>
+    messageIngest(w, {
+      raw: bytes,
+      parsed: parseMessage(bytes),
+      targets: [{ accountId, mailboxId: box.id }],
+    }),
+  );
+  return m!;
+}
+
+describe("durability", () => {
+  test("the database runs in WAL mode with synchronous=FULL on every pooled connection", async () => {
+    const journal = await store.execute("PRAGMA journal_mode");
+    expect(String(journal[0]!.journal_mode).toLowerCase()).toBe("wal");
+    // Several concurrent reads force the pool to open more connections; each must be FULL (2).
+    const results = await Promise.all(Array.from({ length: 8 }, () => store.execute("PRAGMA synchronous")));
+    for (const r of results) expect(Number(r[0]!.synchronous)).toBe(2);
+  });
+
+  test("every migration in the journal has its SQL embedded", () => {
+    const journal = JSON.parse(readFileSync("migrations/meta/_journal.json", "utf8")) as {
+      entries: Array<{ tag: string }>;
+    };
+    for (const entry of journal.entries) {
+      expect(EMBEDDED_SQL[entry.tag]).toBe(readFileSync(`migrations/${entry.tag}.sql`, "utf8"));
+    }
+  });
+
+  test("opening a migrated database again applies nothing", async () => {
+    expect(await Store.migrateOnly(`file:${join(dir, "mailroom.db")}`, embeddedMigrations)).toEqual([]);
+  });
+});
+
+describe("group commit", () => {
+  test("concurrent writes all commit and a failing one rolls back alone", async () => {
+    const box = await mailboxGet(store.read, accountId, "INBOX");
+    const before = (await messagesOfMailbox(store.read, box.id)).length;
+    const writes = Array.from({ length: 50 }, (_, i) =>
+      store.write(async (w) => {
+        const bytes = raw(1000 + i);
+        const added = await messageIngest(w, {
+          raw: bytes,
+          parsed: parseMessage(bytes),
+          targets: [{ accountId, mailboxId: box.id }],
+        });
+        if (i === 7) throw new Error("this write fails after inserting");
+        return added;
+      }),
+    );
+    const results = await Promise.allSettled(writes);
+    expect(results.filter((r) => r.status === "rejected")).toHaveLength(1);
+    const after = await messagesOfMailbox(store.read, box.id);
+    expect(after.length - before).toBe(49);
+    const uids = after.map((m) => m.uid);
+    expect([...uids].sort((a, b) => a - b)).toEqual(uids);
+    expect(new Set(uids).size).toBe(uids.length);
+  });
+
+  test("changes are published after commit, and not for a write that failed", async () => {
+    const seen: Change[] = [];
+    const unsubscribe = store.changes.subscribe(accountId, (c) => seen.push(c));
+    await ingest("INBOX", 1);
+    await store
+      .write(async (w) => {
+        const box = await mailboxGet(w.tx, accountId, "INBOX");
+        const bytes = raw(2);
+        await messageIngest(w, {
+          raw: bytes,
+          parsed: parseMessage(bytes),
+          targets: [{ accountId, mailboxId: box.id }],
+        });
+        throw new Error("roll back");
+      })
+      .catch(() => undefined);
+    unsubscribe();
+    expect(seen.filter((c) => c.kind === "message-added")).toHaveLength(1);
+  });
+});
+
+describe("UIDs and MODSEQ", () => {
+  test("UIDs are never reused after an expunge", async () => {
+    await store.write((w) => mailboxCreate(w, accountId, "Work"));
+    const a = await ingest("Work", 1);
+    const b = await ingest("Work", 2);
+    const box = await mailboxGet(store.read, accountId, "Work");
+    await store.write((w) => messagesExpunge(w, box, [b.uid]));
+    const c = await ingest("Work", 3);
+    expect(a.uid).toBe(1);
+    expect(b.uid).toBe(2);
+    expect(c.uid).toBe(3);
+    expect(
+      (await store.execute(`SELECT uid FROM expunged WHERE mailbox_id = ${box.id}`)).map((r) => r.uid),
+    ).toEqual([2]);
+  });
+
+  test("a flag change raises MODSEQ and HIGHESTMODSEQ; an unchanged flag does not", async () => {
+    const m = await ingest("Work", 4);
+    const box = await mailboxGet(store.read, accountId, "Work");
+    const [changed] = await store.write((w) =>
+      messagesUpdateFlags(w, box.id, [m.uid], { mode: "add", flags: SEEN, keywords: [] }),
+    );
+    expect(changed!.modseq).toBeGreaterThan(m.modseq);
+    expect((await mailboxGet(store.read, accountId, "Work")).highestModseq).toBe(changed!.modseq);
+    const again = await store.write((w) =>
+      messagesUpdateFlags(w, box.id, [m.uid], { mode: "add", flags: SEEN, keywords: [] }),
+    );
+    expect(again).toHaveLength(0);
+  });
+
+  test("a mailbox deleted and re-created gets a new UIDVALIDITY", async () => {
+    const first = await store.write((w) => mailboxCreate(w, accountId, "Temp"));
+    await store.write((w) => mailboxDelete(w, accountId, "Temp"));
+    const second = await store.write((w) => mailboxCreate(w, accountId, "Temp"));
+    expect(second.uidValidity).not.toBe(first.uidValidity);
+  });
+
+  test("renaming INBOX moves its messages into the new mailbox and leaves INBOX empty", async () => {
+    await ingest("INBOX", 5);
+    const inbox = await mailboxGet(store.read, accountId, "INBOX");
+    const count = (await messagesOfMailbox(store.read, inbox.id)).length;
+    const moved = await store.write((w) => mailboxRename(w, accountId, "inbox", "Old mail"));
+    expect((await messagesOfMailbox(store.read, moved.id)).length).toBe(count);
+    expect(await messagesOfMailbox(store.read, inbox.id)).toHaveLength(0);
+  });
+
+  test("renaming a mailbox renames its children", async () => {
+    await store.write((w) => mailboxCreate(w, accountId, "Projects/Alpha"));
+    await store.write((w) => mailboxCreate(w, accountId, "Projects"));
+    await store.write((w) => mailboxRename(w, accountId, "Projects", "Done"));
+    expect((await mailboxGet(store.read, accountId, "Done/Alpha")).name).toBe("Done/Alpha");
+  });
+
+  test("INBOX cannot be deleted", async () => {
+    const error = await store.write((w) => mailboxDelete(w, accountId, "INBOX")).catch((e) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe("forbidden");
+  });
+});
