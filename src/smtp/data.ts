@@ -5,7 +5,7 @@
  */
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { parseHeaders, parseMessage } from "../mime/mod.ts";
-import { mailboxGet, messageIngest, StoreError } from "../store/mod.ts";
+import { messageIngest, StoreError } from "../store/mod.ts";
 import { acceptedRecipients, type SmtpContext } from "./context.ts";
 import { reply } from "./replies.ts";
 import { traceHeaders } from "./trace-headers.ts";
@@ -61,14 +61,8 @@ async function deliver(ctx: SmtpContext, session: SMTPServerSession, body: Buffe
   // One message per account, however many of its addresses (aliases, +tags) were named.
   const accountIds = [...new Set([...recipients.values()].flat().map((a) => a.id))];
   try {
-    const added = await ctx.store.write(async (w) => {
-      const targets = [];
-      for (const accountId of accountIds) {
-        const inbox = await mailboxGet(w.tx, accountId, "INBOX");
-        targets.push({ accountId, mailboxId: inbox.id });
-      }
-      return messageIngest(w, { raw, parsed, targets });
-    });
+    const targets = accountIds.map((accountId) => ({ accountId, mailboxName: "INBOX" }));
+    const added = await ctx.store.write((w) => messageIngest(w, { raw, parsed, targets }));
     ctx.log.info("smtp.delivered", {
       session: session.id,
       from: mailFrom,

@@ -21,28 +21,28 @@ export interface ContentMeta {
   hasAttachments: boolean;
 }
 
+/** Stores bytes and parse results; raw SQL because it runs for every delivered message. */
 export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMessage): Promise<number> {
-  const [row] = await w.tx
-    .insert(contents)
-    .values({
-      size: raw.byteLength,
-      headerEnd: parsed.headerEnd,
-      envelope: JSON.stringify(parsed.envelope),
-      structure: JSON.stringify(parsed.structure),
-      subject: parsed.subject,
-      fromText: parsed.from,
-      toText: parsed.to,
-      sentAt: parsed.date,
-      preview: parsed.preview,
-      searchHeaders: parsed.searchHeaders,
-      searchText: parsed.searchText,
-      hasAttachments: parsed.hasAttachments,
-    })
-    .returning({ id: contents.id });
-  const id = row!.id;
-  await w.tx
-    .insert(blobs)
-    .values({ contentId: id, data: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) });
+  const result = await w.exec({
+    sql: `INSERT INTO contents (size, header_end, envelope, structure, subject, from_text, to_text, sent_at, preview,
+            search_headers, search_text, has_attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    args: [
+      raw.byteLength,
+      parsed.headerEnd,
+      JSON.stringify(parsed.envelope),
+      JSON.stringify(parsed.structure),
+      parsed.subject,
+      parsed.from,
+      parsed.to,
+      parsed.date,
+      parsed.preview,
+      parsed.searchHeaders,
+      parsed.searchText,
+      parsed.hasAttachments ? 1 : 0,
+    ],
+  });
+  const id = Number(result.rows[0]!.id);
+  await w.exec({ sql: "INSERT INTO blobs (content_id, data) VALUES (?, ?)", args: [id, raw] });
   return id;
 }
 

@@ -7,7 +7,13 @@
  * alone. A caller's promise settles only after COMMIT returned, i.e. after the WAL was fsync'd
  * (synchronous=FULL): that is what lets SMTP say 250 and POP3 say +OK safely.
  */
-import { type Client, createClient, type ResultSet } from "@libsql/client";
+import {
+  type Client,
+  createClient,
+  type InStatement,
+  type ResultSet,
+  type Transaction,
+} from "@libsql/client";
 import type { ExtractTablesWithRelations } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
@@ -23,7 +29,30 @@ export type Reader = Db | Tx;
 /** What a write function gets: the transaction, and a place to record changes to publish after commit. */
 export interface Write {
   tx: Tx;
+  /**
+   * Runs one SQL statement on the same transaction without drizzle's query building, which costs
+   * about three times a raw execute (22-39 µs against 8 µs here). Only for the per-message hot path.
+   */
+  exec(statement: InStatement): Promise<ResultSet>;
   changed(change: Change): void;
+}
+
+/**
+ * Raw statements on whatever a reader is (the database or an open transaction), for the few
+ * per-message lookups where drizzle's query building costs more than the query.
+ */
+export function rawOf(r: Reader): { execute(statement: InStatement): Promise<ResultSet> } {
+  const client = (r as unknown as { $client?: Client }).$client;
+  return client ?? libsqlTransactionOf(r as Tx);
+}
+
+/** The libSQL transaction under a drizzle one (drizzle keeps it as `session.tx`). */
+function libsqlTransactionOf(tx: Tx): Transaction {
+  const inner = (tx as unknown as { session?: { tx?: Transaction } }).session?.tx;
+  if (!inner || typeof inner.execute !== "function") {
+    throw new Error("drizzle-orm internals changed: no libSQL transaction under the drizzle transaction");
+  }
+  return inner;
 }
 
 export interface Database {
@@ -77,7 +106,13 @@ export class Writer {
     if (this.#closed) return Promise.reject(new Error("store is closed"));
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.#draining) void this.#drain();
+      if (!this.#draining) {
+        this.#draining = true;
+        this.#idle = new Promise((r) => {
+          this.#idleResolve = r;
+        });
+        void this.#drain();
+      }
     });
   }
 
@@ -88,12 +123,12 @@ export class Writer {
   }
 
   async #drain(): Promise<void> {
-    this.#draining = true;
-    this.#idle = new Promise((r) => {
-      this.#idleResolve = r;
-    });
     try {
       while (this.#queue.length > 0) {
+        // libSQL's local driver runs statements synchronously, so a transaction never yields to the
+        // event loop. Waiting one turn before each group lets every socket event already pending
+        // (other deliveries) queue its write first, so they share one transaction and one fsync.
+        await new Promise<void>((r) => setImmediate(r));
         const group = this.#queue.splice(0, MAX_GROUP);
         await this.#commitGroup(group);
       }
@@ -108,17 +143,25 @@ export class Writer {
       [];
     try {
       await this.#db.transaction(async (tx) => {
+        const raw = libsqlTransactionOf(tx);
+        const exec = (statement: InStatement) => raw.execute(statement);
         for (const job of group) {
           const changes: Change[] = [];
+          const write: Write = { tx, exec, changed: (c) => changes.push(c) };
+          if (group.length === 1) {
+            // Alone in its transaction: a failure rolls the whole transaction back, no savepoint needed.
+            outcomes.push({ ok: true, value: await job.fn(write), changes });
+            continue;
+          }
+          // A savepoint per job: its failure rolls back its own statements only.
+          await raw.execute("SAVEPOINT job");
           try {
-            // A savepoint per job: its failure rolls back its own statements only.
-            const value =
-              group.length === 1
-                ? await job.fn({ tx, changed: (c) => changes.push(c) })
-                : await tx.transaction((sp) => job.fn({ tx: sp, changed: (c) => changes.push(c) }));
+            const value = await job.fn(write);
+            await raw.execute("RELEASE job");
             outcomes.push({ ok: true, value, changes });
           } catch (error) {
-            if (group.length === 1) throw error;
+            await raw.execute("ROLLBACK TO job");
+            await raw.execute("RELEASE job");
             outcomes.push({ ok: false, error });
           }
         }

@@ -69,7 +69,9 @@ async function mailboxBumpModseq(w: Write, mailboxId: number): Promise<number> {
 
 export interface IngestTarget {
   accountId: number;
-  mailboxId: number;
+  /** The mailbox, by id or (for deliveries, saving a lookup) by name within the account. */
+  mailboxId?: number;
+  mailboxName?: string;
   flags?: number;
   keywords?: string[];
 }
@@ -83,49 +85,78 @@ export interface IngestInput {
   enforceQuota?: boolean;
 }
 
-/** The one ingest path: stores the content once and adds a message for each target. */
+/**
+ * The one ingest path: stores the content once and adds a message for each target.
+ * Raw SQL, as it runs for every delivered message: ~7 statements instead of ~10 drizzle-built ones.
+ */
 export async function messageIngest(w: Write, input: IngestInput): Promise<Message[]> {
   const size = input.raw.byteLength;
   if (input.enforceQuota) {
     for (const accountId of new Set(input.targets.map((t) => t.accountId))) {
-      const [a] = await w.tx
-        .select({ quota: accounts.quota, used: accounts.usedBytes })
-        .from(accounts)
-        .where(eq(accounts.id, accountId));
-      if (a?.quota != null && a.used + size > a.quota)
+      const { rows } = await w.exec({
+        sql: "SELECT quota, used_bytes FROM accounts WHERE id = ?",
+        args: [accountId],
+      });
+      const quota = rows[0]?.quota;
+      if (quota != null && Number(rows[0]!.used_bytes) + size > Number(quota)) {
         throw new StoreError("over_quota", "mailbox quota exceeded");
+      }
     }
   }
   const contentId = await contentCreate(w, input.raw, input.parsed);
   const internalDate = input.internalDate ?? Date.now();
   const added: Message[] = [];
   for (const target of input.targets) {
-    const { firstUid, modseq } = await mailboxTakeUids(w, target.mailboxId, 1);
+    // Take the next UID and MODSEQ in the same statement that finds the mailbox (no max(uid): FACTS.md).
+    const byName = target.mailboxId === undefined;
+    const taken = await w.exec({
+      sql: `UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
+            WHERE ${byName ? "account_id = ? AND name = ?" : "id = ? AND account_id = ?"}
+            RETURNING id, uid_next - 1 AS uid, highest_modseq AS modseq`,
+      args: byName
+        ? [target.accountId, target.mailboxName ?? "INBOX"]
+        : [target.mailboxId!, target.accountId],
+    });
+    const row = taken.rows[0];
+    if (!row)
+      throw new StoreError("not_found", `mailbox ${target.mailboxName ?? target.mailboxId} not found`);
+    const mailboxId = Number(row.id);
+    const uid = Number(row.uid);
+    const modseq = Number(row.modseq);
     const keywords = target.keywords ?? [];
-    const [row] = await w.tx
-      .insert(messages)
-      .values({
-        accountId: target.accountId,
-        mailboxId: target.mailboxId,
-        uid: firstUid,
+    const flags = target.flags ?? 0;
+    const inserted = await w.exec({
+      sql: `INSERT INTO messages (account_id, mailbox_id, uid, modseq, content_id, flags, keywords, internal_date, size)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      args: [
+        target.accountId,
+        mailboxId,
+        uid,
         modseq,
         contentId,
-        flags: target.flags ?? 0,
-        keywords: JSON.stringify(keywords),
+        flags,
+        JSON.stringify(keywords),
         internalDate,
         size,
-      })
-      .returning(columns);
-    await accountUsageAdjust(w, target.accountId, size);
-    const message = fromRow(row!);
-    added.push(message);
-    w.changed({
-      kind: "message-added",
-      accountId: target.accountId,
-      mailboxId: target.mailboxId,
-      uid: firstUid,
-      modseq,
+      ],
     });
+    await w.exec({
+      sql: "UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?",
+      args: [size, target.accountId],
+    });
+    added.push({
+      id: Number(inserted.rows[0]!.id),
+      accountId: target.accountId,
+      mailboxId,
+      uid,
+      modseq,
+      contentId,
+      flags,
+      keywords,
+      internalDate,
+      size,
+    });
+    w.changed({ kind: "message-added", accountId: target.accountId, mailboxId, uid, modseq });
   }
   return added;
 }

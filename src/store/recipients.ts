@@ -2,11 +2,8 @@
  * Recipient resolution for delivery: which accounts an envelope address reaches.
  * Order: exact account, exact alias, then the same without a "+tag" (sub-addressing).
  */
-import { eq } from "drizzle-orm";
 import { addressNormalize, addressWithoutTag } from "./addresses.ts";
-import type { Reader } from "./db.ts";
-import { domainFind } from "./domains.ts";
-import { accounts, aliases, aliasTargets } from "./schema.ts";
+import { type Reader, rawOf } from "./db.ts";
 
 export interface RecipientAccount {
   id: number;
@@ -24,24 +21,32 @@ export type Resolution =
   | { kind: "remote"; domain: string }
   | { kind: "invalid" };
 
-const accountColumns = {
-  id: accounts.id,
-  address: accounts.address,
-  quota: accounts.quota,
-  usedBytes: accounts.usedBytes,
-  disabled: accounts.disabled,
-};
-
+/**
+ * One statement per lookup, raw (it runs for every RCPT TO): the account of that exact address,
+ * or else the accounts an alias of that address expands to.
+ */
 async function lookup(r: Reader, address: string): Promise<RecipientAccount[] | undefined> {
-  const direct = await r.select(accountColumns).from(accounts).where(eq(accounts.address, address)).limit(1);
-  if (direct.length > 0) return direct;
-  const viaAlias = await r
-    .select(accountColumns)
-    .from(aliases)
-    .innerJoin(aliasTargets, eq(aliasTargets.aliasId, aliases.id))
-    .innerJoin(accounts, eq(accounts.id, aliasTargets.accountId))
-    .where(eq(aliases.address, address));
-  return viaAlias.length > 0 ? viaAlias : undefined;
+  const { rows } = await rawOf(r).execute({
+    sql: `SELECT id, address, quota, used_bytes, disabled FROM accounts WHERE address = ?1
+          UNION ALL
+          SELECT a.id, a.address, a.quota, a.used_bytes, a.disabled FROM aliases al
+            JOIN alias_targets t ON t.alias_id = al.id JOIN accounts a ON a.id = t.account_id
+          WHERE al.address = ?1 AND NOT EXISTS (SELECT 1 FROM accounts WHERE address = ?1)`,
+    args: [address],
+  });
+  if (rows.length === 0) return undefined;
+  return rows.map((row) => ({
+    id: Number(row.id),
+    address: String(row.address),
+    quota: row.quota == null ? null : Number(row.quota),
+    usedBytes: Number(row.used_bytes),
+    disabled: Boolean(Number(row.disabled)),
+  }));
+}
+
+async function isLocalDomain(r: Reader, domain: string): Promise<boolean> {
+  const { rows } = await rawOf(r).execute({ sql: "SELECT 1 FROM domains WHERE name = ?", args: [domain] });
+  return rows.length > 0;
 }
 
 export async function recipientResolve(r: Reader, address: string): Promise<Resolution> {
@@ -51,7 +56,7 @@ export async function recipientResolve(r: Reader, address: string): Promise<Reso
   } catch {
     return { kind: "invalid" };
   }
-  if (!(await domainFind(r, parts.domain))) return { kind: "remote", domain: parts.domain };
+  if (!(await isLocalDomain(r, parts.domain))) return { kind: "remote", domain: parts.domain };
   const found = await lookup(r, parts.address);
   if (found) return { kind: "local", accounts: found };
   const untagged = addressWithoutTag(parts.local, parts.domain);

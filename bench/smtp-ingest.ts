@@ -1,0 +1,133 @@
+/**
+ * SMTP ingest benchmark: N concurrent connections each send M messages to local accounts; prints
+ * messages/s, per-message latency (MAIL FROM to the 250 after DATA) p50/p99, the server's peak RSS and
+ * CPU time, and checks that every message was delivered into a mailbox.
+ *
+ *   bun bench/smtp-ingest.ts [--connections 20] [--messages 250] [--size 1024] [--accounts 10]
+ *
+ * The server runs as a separate process (src/runtime/bun.ts serve) on a fresh database with
+ * synchronous=FULL, so the figures include durable commits; the client shares the machine's cores.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startChildServer } from "../test/harness/child-server.ts";
+import { SmtpClient } from "../test/harness/smtp-client.ts";
+
+const { values } = parseArgs({
+  options: {
+    connections: { type: "string", default: "20" },
+    messages: { type: "string", default: "250" },
+    size: { type: "string", default: "1024" },
+    accounts: { type: "string", default: "10" },
+  },
+});
+const connections = Number(values.connections);
+const perConnection = Number(values.messages);
+const size = Number(values.size);
+const accountCount = Number(values.accounts);
+
+const dir = mkdtempSync(join(tmpdir(), "mailroom-bench-"));
+const token = "bench-admin-token-0123456789";
+const server = await startChildServer({
+  env: {
+    MAILROOM_DATA_DIR: dir,
+    MAILROOM_DOMAIN: "example.com",
+    MAILROOM_BIND: "127.0.0.1",
+    MAILROOM_SMTP_PORT: "0",
+    MAILROOM_HTTP_PORT: "0",
+    MAILROOM_POP3_PORT: "off",
+    MAILROOM_IMAP_PORT: "off",
+    MAILROOM_ADMIN_TOKEN: token,
+    MAILROOM_LOG_LEVEL: "warn",
+  },
+});
+const api = (path: string, init: RequestInit = {}) =>
+  fetch(`http://127.0.0.1:${server.httpPort}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+  });
+
+for (let i = 0; i < accountCount; i++) {
+  const r = await api("/api/v1/accounts", {
+    method: "POST",
+    body: JSON.stringify({ address: `user${i}@example.com`, password: "pw" }),
+  });
+  if (r.status !== 201) throw new Error(`account: ${r.status} ${await r.text()}`);
+}
+
+function message(n: number): string {
+  const head = `From: bench@remote.example\r\nTo: user${n % accountCount}@example.com\r\nSubject: bench ${n}\r\nMessage-ID: <${n}@bench>\r\n\r\n`;
+  const line = "The quick brown fox jumps over the lazy dog 0123456789.\r\n";
+  return head + line.repeat(Math.max(1, Math.ceil((size - head.length) / line.length)));
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime in clock ticks (100/s)
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+const latencies: number[] = [];
+let failures = 0;
+const pid = server.process.pid!;
+const cpuBefore = cpuSeconds(pid);
+const started = performance.now();
+await Promise.all(
+  Array.from({ length: connections }, async (_, c) => {
+    const { client } = await SmtpClient.connect(server.smtpPort);
+    await client.command("EHLO bench.example");
+    for (let i = 0; i < perConnection; i++) {
+      const n = c * perConnection + i;
+      const t0 = performance.now();
+      await client.command("MAIL FROM:<bench@remote.example>");
+      await client.command(`RCPT TO:<user${n % accountCount}@example.com>`);
+      const r = await client.data(message(n));
+      latencies.push(performance.now() - t0);
+      if (r.code !== 250) failures++;
+    }
+    await client.command("QUIT");
+    await client.close();
+  }),
+);
+const seconds = (performance.now() - started) / 1000;
+const cpu = cpuSeconds(pid) - cpuBefore;
+const rss = peakRssMb(pid);
+
+let delivered = 0;
+for (let i = 0; i < accountCount; i++) {
+  const r = await api(`/api/v1/accounts/user${i}@example.com/mailboxes`);
+  const body = (await r.json()) as { items: Array<{ name: string; messages: number }> };
+  delivered += body.items.find((m) => m.name === "INBOX")?.messages ?? 0;
+}
+
+server.process.kill("SIGTERM");
+await server.exited;
+rmSync(dir, { recursive: true, force: true });
+
+latencies.sort((a, b) => a - b);
+const pct = (p: number) =>
+  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
+const total = connections * perConnection;
+console.log(
+  JSON.stringify({
+    benchmark: "smtp-ingest",
+    connections,
+    messages: total,
+    sizeBytes: size,
+    seconds: Number(seconds.toFixed(2)),
+    messagesPerSecond: Math.round(total / seconds),
+    p50ms: Number(pct(50)),
+    p99ms: Number(pct(99)),
+    serverCpuSeconds: Number(cpu.toFixed(2)),
+    serverPeakRssMb: Math.round(rss),
+    failures,
+    delivered,
+  }),
+);
+if (failures > 0 || delivered !== total) process.exit(1);

@@ -1,0 +1,199 @@
+/**
+ * The composition root: argv -> config -> store -> listeners -> signals. Owns start and stop.
+ * `main()` returns the process exit code; the runtime entry (src/runtime/) exits with it.
+ */
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pkg from "../package.json" with { type: "json" };
+import { createApp } from "./api/app.ts";
+import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
+import { createLogger, type Logger } from "./log.ts";
+import type { HttpServer, Runtime } from "./runtime/types.ts";
+import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
+import { domainCreate, Store } from "./store/mod.ts";
+
+export const VERSION: string = pkg.version;
+
+export async function main(runtime: Runtime, argv: readonly string[]): Promise<number> {
+  let config: Config;
+  let command: string;
+  try {
+    const args = parseArgs(argv);
+    command = args.command;
+    if (command === "help") {
+      process.stdout.write(helpText(VERSION));
+      return 0;
+    }
+    if (command === "version") {
+      process.stdout.write(`mailroom ${VERSION} (${runtime.name} ${runtime.version})\n`);
+      return 0;
+    }
+    config = loadConfig(args.flags, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`mailroom: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const log = createLogger({ level: config.logLevel });
+  try {
+    prepareDataDir(config);
+    if (command === "migrate") {
+      const applied = await Store.migrateOnly(config.databaseUrl, runtime.migrations);
+      process.stdout.write(
+        applied.length ? `applied migrations: ${applied.join(", ")}\n` : "database is up to date\n",
+      );
+      return 0;
+    }
+    const server = await startServer(runtime, config, log);
+    await waitForSignal(log);
+    await server.stop();
+    return 0;
+  } catch (error) {
+    if (error instanceof StartupError) {
+      process.stderr.write(`mailroom: ${error.message}\n`);
+      return 1;
+    }
+    log.error("fatal", { error });
+    process.stderr.write(`mailroom: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+/** A failure to start that the user can fix; printed as one line, without a stack trace. */
+class StartupError extends Error {}
+
+export interface RunningServer {
+  config: Config;
+  store: Store;
+  smtpPort: number | null;
+  httpPort: number | null;
+  adminToken: string;
+  stop(): Promise<void>;
+}
+
+/** Starts every configured listener on an opened store. Exported for tests, which run it in-process. */
+export async function startServer(runtime: Runtime, config: Config, log: Logger): Promise<RunningServer> {
+  prepareDataDir(config);
+  const adminToken = config.adminToken ?? loadOrCreateAdminToken(config, log);
+  const store = await Store.open(config.databaseUrl, runtime.migrations);
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    await store.write((w) => domainCreate(w, config.domain, { ifMissing: true }));
+
+    let smtp: SmtpListener | undefined;
+    if (config.smtpPort !== null) {
+      const server = createInboundSmtp({
+        store,
+        log: log.child({ proto: "smtp" }),
+        hostname: config.hostname,
+        maxMessageSize: config.maxMessageSize,
+        maxRecipients: 100,
+      });
+      smtp = await listen("smtpPort", config.bind, config.smtpPort, () =>
+        listenSmtp(server, config.smtpPort!, config.bind),
+      );
+      stops.push(() => smtp!.close());
+      log.info("listening", { proto: "smtp", address: `${config.bind}:${smtp.port}` });
+      process.stderr.write(`smtp listening on ${config.bind}:${smtp.port}\n`);
+    }
+
+    let http: HttpServer | undefined;
+    if (config.httpPort !== null) {
+      const app = createApp({
+        store,
+        log: log.child({ proto: "http" }),
+        adminToken,
+        config,
+        openapi: runtime.openapi,
+      });
+      http = await listen("httpPort", config.httpBind, config.httpPort, () =>
+        runtime.serveHttp({
+          hostname: config.httpBind,
+          port: config.httpPort!,
+          fetch: app.fetch,
+          maxRequestBodySize: config.maxMessageSize * 4,
+        }),
+      );
+      stops.push(() => http!.stop());
+      log.info("listening", { proto: "http", address: `http://${config.httpBind}:${http.port}` });
+      process.stderr.write(`admin api listening on http://${config.httpBind}:${http.port}\n`);
+    }
+
+    return {
+      config,
+      store,
+      smtpPort: smtp?.port ?? null,
+      httpPort: http?.port ?? null,
+      adminToken,
+      async stop() {
+        log.info("stopping");
+        // Listeners first (they finish their in-flight transactions), then the store flushes and closes.
+        await Promise.allSettled(stops.reverse().map((stop) => stop()));
+        await store.close();
+        log.info("stopped");
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled(stops.map((stop) => stop()));
+    await store.close();
+    throw error;
+  }
+}
+
+/** Binds a listener, turning "permission denied" and "address in use" into one clear line. */
+async function listen<T>(
+  setting: "smtpPort" | "httpPort",
+  host: string,
+  port: number,
+  bind: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await bind();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "EACCES" || (error instanceof Error && /permission denied|EACCES/i.test(error.message))) {
+      throw new StartupError(
+        `no permission to bind ${host}:${port}; ports below 1024 need root: set ${settingSource(setting)} to a higher port`,
+      );
+    }
+    if (code === "EADDRINUSE" || (error instanceof Error && /in use|EADDRINUSE/i.test(error.message))) {
+      throw new StartupError(
+        `${host}:${port} is already in use; set ${settingSource(setting)} to another port`,
+      );
+    }
+    throw error;
+  }
+}
+
+function prepareDataDir(config: Config): void {
+  mkdirSync(config.dataDir, { recursive: true });
+}
+
+/** The admin token lives in <data-dir>/admin-token (mode 0600), generated on first start. */
+function loadOrCreateAdminToken(config: Config, log: Logger): string {
+  const path = join(config.dataDir, "admin-token");
+  if (existsSync(path)) return readFileSync(path, "utf8").trim();
+  const token = randomBytes(24).toString("base64url");
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  log.info("admin_token.created", { path });
+  process.stderr.write(`admin token written to ${path}\n`);
+  return token;
+}
+
+function waitForSignal(log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: string) => {
+      log.info("signal", { signal });
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      resolve();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}

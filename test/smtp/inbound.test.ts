@@ -1,0 +1,257 @@
+/**
+ * Inbound SMTP over real sockets: reply codes for every refusal the foundation promises, and what
+ * gets stored for each accepted message.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { accountUpdate, aliasCreate } from "../../src/store/mod.ts";
+import { createAccounts, mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
+import { SmtpClient, sendMail } from "../harness/smtp-client.ts";
+
+let server: TestServer;
+let port: number;
+
+beforeAll(async () => {
+  server = await startTestServer({ maxMessageSize: 12 * 1024 * 1024 });
+  port = server.smtpPort!;
+  await createAccounts(server, [
+    { address: "alice@example.com" },
+    { address: "bob@example.com" },
+    { address: "carol@example.com" },
+    { address: "dave@example.com" },
+    { address: "full@example.com", quota: 2048 },
+    { address: "off@example.com" },
+  ]);
+  await server.store.write((w) =>
+    aliasCreate(w, "team@example.com", ["alice@example.com", "bob@example.com"]),
+  );
+  await server.store.write((w) => accountUpdate(w, "off@example.com", { disabled: true }));
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+const simple = (subject: string, body = "hello") =>
+  `From: sender@remote.example\r\nTo: alice@example.com\r\nSubject: ${subject}\r\n\r\n${body}\r\n`;
+
+describe("EHLO", () => {
+  test("EHLO advertises PIPELINING, 8BITMIME, SMTPUTF8, SIZE and ENHANCEDSTATUSCODES", async () => {
+    const { client, greeting } = await SmtpClient.connect(port);
+    expect(greeting.code).toBe(220);
+    expect(greeting.text).toContain("mx.test.example");
+    const ehlo = await client.command("EHLO client.test");
+    expect(ehlo.code).toBe(250);
+    const lines = ehlo.lines.map((l) => l.slice(4));
+    expect(lines).toContain("PIPELINING");
+    expect(lines).toContain("8BITMIME");
+    expect(lines).toContain("SMTPUTF8");
+    expect(lines).toContain("ENHANCEDSTATUSCODES");
+    expect(lines).toContain(`SIZE ${12 * 1024 * 1024}`);
+    expect(lines.some((l) => l.startsWith("AUTH"))).toBe(false);
+    expect(lines).not.toContain("STARTTLS");
+    await client.close();
+  });
+});
+
+describe("RCPT TO", () => {
+  test("RCPT TO an unknown local address is refused with 550 5.1.1", async () => {
+    const { client } = await SmtpClient.connect(port);
+    await client.command("EHLO client.test");
+    await client.command("MAIL FROM:<a@remote.example>");
+    const r = await client.command("RCPT TO:<nobody@example.com>");
+    expect(r.code).toBe(550);
+    expect(r.text).toContain("5.1.1");
+    await client.close();
+  });
+
+  test("RCPT TO a non-local domain without authentication is refused with 554 5.7.1 (no open relay)", async () => {
+    const { client } = await SmtpClient.connect(port);
+    await client.command("EHLO client.test");
+    await client.command("MAIL FROM:<a@remote.example>");
+    const r = await client.command("RCPT TO:<victim@elsewhere.example>");
+    expect(r.code).toBe(554);
+    expect(r.text).toContain("5.7.1");
+    await client.close();
+  });
+
+  test("RCPT TO a disabled account is refused with 550 5.2.1", async () => {
+    const { client } = await SmtpClient.connect(port);
+    await client.command("EHLO client.test");
+    await client.command("MAIL FROM:<a@remote.example>");
+    const r = await client.command("RCPT TO:<off@example.com>");
+    expect(r.code).toBe(550);
+    expect(r.text).toContain("5.2.1");
+    await client.close();
+  });
+
+  test("the 101st RCPT TO is refused with 452 4.5.3 and the first 100 are kept", async () => {
+    const { client } = await SmtpClient.connect(port);
+    await client.command("EHLO client.test");
+    await client.command("MAIL FROM:<a@remote.example>");
+    for (let i = 0; i < 100; i++) {
+      const r = await client.command(`RCPT TO:<alice+${i}@example.com>`);
+      expect(r.code).toBe(250);
+    }
+    const over = await client.command("RCPT TO:<bob@example.com>");
+    expect(over.code).toBe(452);
+    expect(over.text).toContain("4.5.3");
+    await client.command("RSET");
+    await client.close();
+  });
+
+  test("RCPT TO an account over its quota is deferred with 452 4.2.2", async () => {
+    expect(
+      (await sendMail(port, "a@remote.example", ["full@example.com"], simple("fill", "x".repeat(1500)))).code,
+    ).toBe(250);
+    const { client } = await SmtpClient.connect(port);
+    await client.command("EHLO client.test");
+    await client.command("MAIL FROM:<a@remote.example> SIZE=1000");
+    const r = await client.command("RCPT TO:<full@example.com>");
+    expect(r.code).toBe(452);
+    expect(r.text).toContain("4.2.2");
+    await client.close();
+  });
+});
+
+describe("DATA", () => {
+  test("a message over the size limit is refused with 552 5.3.4 and nothing is stored", async () => {
+    const small = await startTestServer({ maxMessageSize: 64 * 1024 });
+    try {
+      await createAccounts(small, [{ address: "alice@example.com" }]);
+      const r = await sendMail(
+        small.smtpPort!,
+        "a@remote.example",
+        ["alice@example.com"],
+        simple("big", "y".repeat(100 * 1024)),
+      );
+      expect(r.code).toBe(552);
+      expect(r.text).toContain("5.3.4");
+      expect(await mailboxContents(small, "alice@example.com")).toHaveLength(0);
+    } finally {
+      await small.close();
+    }
+  });
+
+  test("MAIL FROM with a declared SIZE over the limit is refused with 552", async () => {
+    const { client } = await SmtpClient.connect(port);
+    await client.command("EHLO client.test");
+    const r = await client.command(`MAIL FROM:<a@remote.example> SIZE=${13 * 1024 * 1024}`);
+    expect(r.code).toBe(552);
+    await client.close();
+  });
+
+  test("delivery prepends Return-Path and Received and stores the received bytes unchanged", async () => {
+    const body = simple("trace test");
+    const r = await sendMail(port, "sender@remote.example", ["carol@example.com"], body);
+    expect(r.code).toBe(250);
+    expect(r.text).toContain("2.6.0");
+    const [stored] = await mailboxContents(server, "carol@example.com");
+    const text = stored!.raw.toString("utf8");
+    expect(
+      text.startsWith(
+        "Return-Path: <sender@remote.example>\r\nReceived: from client.test ([127.0.0.1])\r\n\tby mx.test.example (Mailroom) with ESMTP id ",
+      ),
+    ).toBe(true);
+    expect(text).toContain("\r\n\tfor <carol@example.com>;");
+    expect(text.endsWith(body)).toBe(true);
+  });
+
+  test("a message to several recipients is stored once and appears in every INBOX", async () => {
+    const r = await sendMail(
+      port,
+      "a@remote.example",
+      ["dave@example.com", "carol@example.com"],
+      simple("shared copy"),
+    );
+    expect(r.code).toBe(250);
+    const dave = await mailboxContents(server, "dave@example.com");
+    const carol = await mailboxContents(server, "carol@example.com");
+    const d = dave.find((m) => m.raw.includes("shared copy"))!;
+    const c = carol.find((m) => m.raw.includes("shared copy"))!;
+    expect(d.contentId).toBe(c.contentId);
+    // Two recipients: no "for" clause, which would reveal the other (possibly Bcc) recipient.
+    expect(d.raw.toString()).not.toContain("\tfor <");
+  });
+
+  test("an alias delivers to each of its accounts", async () => {
+    expect((await sendMail(port, "a@remote.example", ["team@example.com"], simple("to the team"))).code).toBe(
+      250,
+    );
+    for (const who of ["alice@example.com", "bob@example.com"]) {
+      const box = await mailboxContents(server, who);
+      expect(box.some((m) => m.raw.includes("to the team"))).toBe(true);
+    }
+  });
+
+  test("user+tag@domain delivers to user@domain, once per account even when named twice", async () => {
+    expect(
+      (
+        await sendMail(
+          port,
+          "a@remote.example",
+          ["bob+lists@example.com", "BOB@example.com"],
+          simple("plus addressing"),
+        )
+      ).code,
+    ).toBe(250);
+    const box = await mailboxContents(server, "bob@example.com");
+    expect(box.filter((m) => m.raw.includes("plus addressing"))).toHaveLength(1);
+  });
+
+  test("8-bit bytes and lines starting with a dot round-trip byte-exact", async () => {
+    const bytes = Buffer.concat([
+      Buffer.from(
+        "From: x@remote.example\r\nSubject: 8bit\r\nContent-Type: text/plain; charset=latin1\r\n\r\n",
+      ),
+      Buffer.from([0xe9, 0xe8, 0xff, 0x80, 0x0d, 0x0a]),
+      Buffer.from(".leading dot\r\n..two dots\r\n.\tdot tab\r\nend\r\n"),
+    ]);
+    const r = await sendMail(port, "x@remote.example", ["alice@example.com"], bytes);
+    expect(r.code).toBe(250);
+    const box = await mailboxContents(server, "alice@example.com");
+    const stored = box.find((m) => m.raw.includes("Subject: 8bit"))!;
+    expect(stored.raw.subarray(stored.raw.length - bytes.length).equals(bytes)).toBe(true);
+  });
+
+  test("a 10 MB message round-trips byte-exact", async () => {
+    const line = `${"0123456789abcdefghijklmnopqrstuvwxyz".repeat(2)}\r\n`;
+    const body = line.repeat(Math.ceil((10 * 1024 * 1024) / line.length));
+    const message = Buffer.from(`From: big@remote.example\r\nSubject: ten megabytes\r\n\r\n${body}`);
+    const r = await sendMail(port, "big@remote.example", ["dave@example.com"], message);
+    expect(r.code).toBe(250);
+    const box = await mailboxContents(server, "dave@example.com");
+    const stored = box.find((m) => m.raw.includes("Subject: ten megabytes"))!;
+    expect(stored.raw.length).toBeGreaterThan(message.length);
+    expect(stored.raw.subarray(stored.raw.length - message.length).equals(message)).toBe(true);
+  });
+
+  test("a message with more than 30 Received headers is refused with 554 5.4.6 (mail loop)", async () => {
+    const hops = Array.from(
+      { length: 31 },
+      (_, i) => `Received: from hop${i}.example by hop${i + 1}.example; Thu, 1 Jan 2026 00:00:00 +0000\r\n`,
+    ).join("");
+    const r = await sendMail(
+      port,
+      "loop@remote.example",
+      ["alice@example.com"],
+      `${hops}Subject: loop\r\n\r\nround and round\r\n`,
+    );
+    expect(r.code).toBe(554);
+    expect(r.text).toContain("5.4.6");
+  });
+
+  test("pipelined MAIL, RCPT and DATA are answered in order", async () => {
+    const { client } = await SmtpClient.connect(port);
+    await client.command("EHLO client.test");
+    client.write(
+      "MAIL FROM:<p@remote.example>\r\nRCPT TO:<alice@example.com>\r\nRCPT TO:<nobody@example.com>\r\nDATA\r\n",
+    );
+    expect((await client.read()).code).toBe(250);
+    expect((await client.read()).code).toBe(250);
+    expect((await client.read()).code).toBe(550);
+    expect((await client.read()).code).toBe(354);
+    client.write("Subject: pipelined\r\n\r\nbody\r\n.\r\n");
+    expect((await client.read()).code).toBe(250);
+    await client.close();
+  });
+});
