@@ -1,0 +1,42 @@
+/**
+ * parseMessage: the one-time parse at delivery. Combines the structure pass
+ * with the envelope and the derived listing/search fields.
+ */
+
+import { formatAddress } from "./address.ts";
+import { parseDate } from "./date.ts";
+import { decodeMimeWords } from "./encoded-words.ts";
+import { buildEnvelope } from "./envelope.ts";
+import { chooseBodies } from "./parts.ts";
+import { previewOf, searchHeadersOf, searchTextOf } from "./search-text.ts";
+import { parseStructure } from "./structure.ts";
+import type { Address, ParsedMessage } from "./types.ts";
+
+function display(list: readonly Address[] | null): string {
+  if (!list) return "";
+  // Group markers (host === null) carry no address of their own.
+  return list
+    .filter((a) => a.host !== null)
+    .map(formatAddress)
+    .join(", ");
+}
+
+export function parseMessage(raw: Uint8Array): ParsedMessage {
+  const { root, rootFields } = parseStructure(raw);
+  const envelope = buildEnvelope(rootFields);
+  const bodies = chooseBodies(root);
+  const firstFrom = envelope.from?.find((a) => a.host !== null) ?? null;
+  return {
+    headerEnd: root.bodyStart,
+    envelope,
+    structure: root,
+    subject: envelope.subject === null ? "" : decodeMimeWords(envelope.subject),
+    from: firstFrom ? formatAddress(firstFrom) : "",
+    to: display(envelope.to),
+    date: parseDate(envelope.date),
+    preview: previewOf(raw, bodies.text ?? bodies.html),
+    searchText: searchTextOf(raw, root),
+    searchHeaders: searchHeadersOf(rootFields),
+    hasAttachments: bodies.attachments.length > 0,
+  };
+}

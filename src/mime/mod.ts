@@ -1,0 +1,15 @@
+/**
+ * Mailroom's parse-once MIME module: a message is parsed at delivery into
+ * JSON-serialisable data (envelope, body structure with byte offsets, search
+ * text) that later answers IMAP FETCH and the REST API without re-parsing.
+ */
+
+export { parseAddressList } from "./address.ts";
+export { decodeCharset } from "./charset.ts";
+export { decodeMimeWords } from "./encoded-words.ts";
+export { parseHeaders } from "./headers.ts";
+export { messageToJson } from "./json.ts";
+export { parseMessage } from "./message.ts";
+export { findPart, partBody } from "./parts.ts";
+export { decodeTransfer } from "./transfer.ts";
+export type { Address, Envelope, MessageJson, MimePart, ParsedMessage } from "./types.ts";

@@ -1,0 +1,213 @@
+/**
+ * Text derived for search and listing: decoded bodies (HTML reduced to text),
+ * the preview line and the header search blob. All work is bounded by the
+ * output caps, so a 25 MB attachment-free body costs no more than needed.
+ */
+
+import { decodeMimeWords } from "./encoded-words.ts";
+import type { HeaderField } from "./headers.ts";
+import { bodyText, forEachLeaf } from "./parts.ts";
+import type { MimePart } from "./types.ts";
+
+export const SEARCH_TEXT_CAP = 256 * 1024;
+export const SEARCH_HEADERS_CAP = 64 * 1024;
+export const PREVIEW_CHARS = 200;
+/** HTML can be mostly markup; never decode more than this much of one part for search. */
+const MAX_HTML_BYTES = 2 * 1024 * 1024;
+
+const encoder = new TextEncoder();
+
+/** Collapses runs of whitespace and control characters (NUL, ...) to single spaces and trims. */
+export function collapse(s: string): string {
+  return s.replace(/[\s\x00-\x1f\x7f]+/g, " ").trim();
+}
+
+/** Truncates to at most `bytes` UTF-8 octets without splitting a character. */
+export function capUtf8(s: string, bytes: number): string {
+  if (s.length * 3 <= bytes) return s;
+  const { read } = encoder.encodeInto(s, new Uint8Array(bytes));
+  return s.slice(0, read);
+}
+
+const LATIN1_ENTITIES =
+  "nbsp iexcl cent pound curren yen brvbar sect uml copy ordf laquo not shy reg macr deg plusmn sup2 sup3 acute " +
+  "micro para middot cedil sup1 ordm raquo frac14 frac12 frac34 iquest Agrave Aacute Acirc Atilde Auml Aring AElig " +
+  "Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml times Oslash " +
+  "Ugrave Uacute Ucirc Uuml Yacute THORN szlig agrave aacute acirc atilde auml aring aelig ccedil egrave eacute " +
+  "ecirc euml igrave iacute icirc iuml eth ntilde ograve oacute ocirc otilde ouml divide oslash ugrave uacute ucirc " +
+  "uuml yacute thorn yuml";
+
+/** The HTML 4 Latin-1 entities (U+00A0-U+00FF, in order) plus the ones common in mail; others stay as typed. */
+const ENTITIES = new Map<string, string>([
+  ["amp", "&"],
+  ["lt", "<"],
+  ["gt", ">"],
+  ["quot", '"'],
+  ["apos", "'"],
+  ["hellip", "…"],
+  ["mdash", "—"],
+  ["ndash", "–"],
+  ["lsquo", "‘"],
+  ["rsquo", "’"],
+  ["sbquo", "‚"],
+  ["ldquo", "“"],
+  ["rdquo", "”"],
+  ["bdquo", "„"],
+  ["bull", "•"],
+  ["euro", "€"],
+  ["trade", "™"],
+  ["ensp", " "],
+  ["emsp", " "],
+  ["thinsp", " "],
+  ["zwnj", ""],
+  ["zwj", ""],
+  ["lrm", ""],
+  ["rlm", ""],
+  ...LATIN1_ENTITIES.split(" ").map((name, i): [string, string] => [name, String.fromCharCode(0xa0 + i)]),
+]);
+
+function decodeEntities(s: string): string {
+  return s.replace(
+    /&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,7});/g,
+    (whole, ref: string) => {
+      if (ref[0] === "#") {
+        const code =
+          ref[1] === "x" || ref[1] === "X" ? Number.parseInt(ref.slice(2), 16) : Number(ref.slice(1));
+        return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : " ";
+      }
+      return ENTITIES.get(ref) ?? ENTITIES.get(ref.toLowerCase()) ?? whole;
+    },
+  );
+}
+
+/** Tags that do not break words when removed; every other tag separates text. */
+const INLINE_TAGS = new Set([
+  "a",
+  "b",
+  "i",
+  "u",
+  "s",
+  "em",
+  "strong",
+  "span",
+  "font",
+  "small",
+  "big",
+  "sub",
+  "sup",
+  "code",
+  "abbr",
+  "mark",
+  "q",
+  "tt",
+]);
+
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/**
+ * Markup to plain text with a single forward scan (no backtracking regex over
+ * the document): comments, script/style/title contents and tags are dropped,
+ * entities decoded. Unterminated constructs swallow the rest, like a browser.
+ */
+export function htmlToText(html: string): string {
+  let out = "";
+  let i = 0;
+  const len = html.length;
+  while (i < len) {
+    const lt = html.indexOf("<", i);
+    if (lt < 0) {
+      out += html.slice(i);
+      break;
+    }
+    out += html.slice(i, lt);
+    const next = html.charCodeAt(lt + 1);
+    const isLetter = (next >= 65 && next <= 90) || (next >= 97 && next <= 122);
+    if (html.startsWith("<!--", lt)) {
+      const close = html.indexOf("-->", lt + 4);
+      i = close < 0 ? len : close + 3;
+      continue;
+    }
+    if (!isLetter && next !== 47 && next !== 33 && next !== 63) {
+      out += "<"; // "a < b": not a tag
+      i = lt + 1;
+      continue;
+    }
+    const gt = html.indexOf(">", lt);
+    if (gt < 0) break;
+    let nameEnd = next === 47 ? lt + 2 : lt + 1;
+    const nameStart = nameEnd;
+    while (nameEnd < gt && nameEnd - nameStart < 12 && isAlnum(html.charCodeAt(nameEnd))) nameEnd++;
+    const name = html.slice(nameStart, nameEnd).toLowerCase();
+    i = gt + 1;
+    if ((name === "script" || name === "style" || name === "title") && html[lt + 1] !== "/") {
+      const closer = new RegExp(`</${name}\\s*>`, "gi");
+      closer.lastIndex = i;
+      const m = closer.exec(html);
+      i = m ? m.index + m[0].length : len;
+      out += " ";
+      continue;
+    }
+    if (!INLINE_TAGS.has(name)) out += " ";
+  }
+  return decodeEntities(out);
+}
+
+/** Readable text of a text/plain or text/html part (markup removed), from at most `maxBytes` of its body. */
+function plainText(raw: Uint8Array, part: MimePart, maxBytes: number): string {
+  const text = bodyText(raw, part, maxBytes);
+  return part.subtype === "html" ? htmlToText(text) : text;
+}
+
+function isTextBody(part: MimePart): boolean {
+  return part.type === "text" && (part.subtype === "plain" || part.subtype === "html");
+}
+
+/** First ~200 characters of the chosen body, whitespace collapsed, never ending in half a surrogate pair. */
+export function previewOf(raw: Uint8Array, body: MimePart | null): string {
+  if (!body) return "";
+  // 64 KiB of source is plenty for 200 visible characters except for markup-heavy HTML.
+  const text = collapse(plainText(raw, body, body.subtype === "html" ? MAX_HTML_BYTES : 64 * 1024));
+  let cut = text.slice(0, PREVIEW_CHARS);
+  const last = cut.charCodeAt(cut.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
+  return cut;
+}
+
+/**
+ * All text/plain and text/html parts in document order (attached messages
+ * included), lower-cased, collapsed and capped. Each part is decoded only as
+ * far as the remaining budget can use (QP or base64 of CJK text can take 4 source bytes per character).
+ */
+export function searchTextOf(raw: Uint8Array, structure: MimePart): string {
+  const pieces: string[] = [];
+  let used = 0;
+  forEachLeaf(
+    structure,
+    (leaf) => {
+      if (used >= SEARCH_TEXT_CAP || !isTextBody(leaf)) return;
+      const budget = leaf.subtype === "html" ? MAX_HTML_BYTES : (SEARCH_TEXT_CAP - used) * 4 + 4;
+      const text = collapse(plainText(raw, leaf, budget).toLowerCase());
+      if (text === "") return;
+      pieces.push(text);
+      used += text.length + 1;
+    },
+    true,
+  );
+  return capUtf8(pieces.join(" "), SEARCH_TEXT_CAP);
+}
+
+/** "name: value" per header field, RFC 2047-decoded, lower-cased, one per line, capped. */
+export function searchHeadersOf(fields: readonly HeaderField[]): string {
+  const lines: string[] = [];
+  let used = 0;
+  for (const f of fields) {
+    if (used >= SEARCH_HEADERS_CAP) break;
+    const value = collapse(decodeMimeWords(f.value.slice(0, SEARCH_HEADERS_CAP)));
+    const line = `${f.name}: ${value}`.toLowerCase();
+    lines.push(line);
+    used += line.length + 1;
+  }
+  return capUtf8(lines.join("\n"), SEARCH_HEADERS_CAP);
+}
