@@ -1,0 +1,91 @@
+/**
+ * Path and query inputs shared by the routes: query-string schemas, the opaque list cursor, message
+ * ids, and turning the `{address}` / `{mailbox}` path segments into store objects (404 when absent).
+ * Hono's c.req.param() already percent-decodes, so "Archive%2F2024" arrives as "Archive/2024".
+ */
+import type { Context } from "hono";
+import { z } from "zod";
+import { type Account, accountGet, type Mailbox, mailboxGet, type Reader } from "../store/mod.ts";
+import { ApiError } from "./problem.ts";
+import { FlagList } from "./schemas.ts";
+
+/** Query strings arrive as text; only "true"/"false", so "?unseen=0" is an error rather than true. */
+const QueryBoolean = z.enum(["true", "false"]).transform((v) => v === "true");
+
+export const MessageListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).max(200).optional(),
+  unseen: QueryBoolean.optional(),
+  q: z.string().min(1).max(200).optional(),
+});
+
+export const MessageImportQuery = z.object({
+  /** Comma-separated, e.g. "\Seen,\Flagged". */
+  flags: z
+    .string()
+    .max(4096)
+    .transform((s) =>
+      s
+        .split(",")
+        .map((f) => f.trim())
+        .filter((f) => f !== ""),
+    )
+    .pipe(FlagList)
+    .optional(),
+});
+
+export const AccountListQuery = z.object({
+  domain: z.string().min(1).max(253).optional(),
+});
+
+/** Validates the query string; a bad value is a ZodError, answered as 422 naming the parameter. */
+export function queryParams<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+  return schema.parse(c.req.query());
+}
+
+/**
+ * The list cursor is opaque to clients (base64url of JSON) so its content can change without breaking
+ * them; today it carries the UID to continue below.
+ */
+export function cursorEncode(beforeUid: number): string {
+  return Buffer.from(JSON.stringify({ b: beforeUid })).toString("base64url");
+}
+
+export function cursorDecode(cursor: string): number {
+  const bad = () =>
+    new ApiError(
+      400,
+      "Bad Request",
+      "cursor is not one this server issued; pass the `next` value of a previous page",
+    );
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw bad();
+  }
+  const before = (value as { b?: unknown } | null)?.b;
+  if (typeof before !== "number" || !Number.isSafeInteger(before) || before < 1) throw bad();
+  return before;
+}
+
+/** Message ids are positive integers; anything else names no message, so it is a 404 like an unknown id. */
+export function messageIdParam(c: Context): number {
+  const text = c.req.param("id") ?? "";
+  const id = /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(id)) throw new ApiError(404, "Not Found", `message ${text} not found`);
+  return id;
+}
+
+/** The `{address}` path segment as an account; StoreError not_found (404) when there is none. */
+export function accountParam(c: Context, r: Reader): Promise<Account> {
+  return accountGet(r, c.req.param("address") ?? "");
+}
+
+/** The `{address}` and `{mailbox}` path segments as store objects; 404 when either is unknown. */
+export async function mailboxParam(c: Context, r: Reader): Promise<{ account: Account; mailbox: Mailbox }> {
+  const account = await accountParam(c, r);
+  const mailbox = await mailboxGet(r, account.id, c.req.param("mailbox") ?? "");
+  return { account, mailbox };
+}

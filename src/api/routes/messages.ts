@@ -1,0 +1,269 @@
+/**
+ * Messages of an account: listing and importing per mailbox, reading/changing/deleting by id, and a
+ * mailbox as one mbox file (export and import). Ids are scoped by the account in the path: another
+ * account's message id is a 404, exactly like an id that never existed.
+ */
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { messageToJson, parseMessage } from "../../mime/mod.ts";
+import {
+  contentRaw,
+  flagNames,
+  flagsFromNames,
+  type IngestTarget,
+  type MessageSummary,
+  mailboxById,
+  mailboxGet,
+  messageGet,
+  messageIngest,
+  messageList,
+  messageMoveKeepId,
+  messageSummaryGet,
+  messagesExpunge,
+  messagesPage,
+  messagesUpdateFlags,
+  type Store,
+  StoreError,
+} from "../../store/mod.ts";
+import { jsonBody } from "../body.ts";
+import type { ApiEnv } from "../deps.ts";
+import { type MboxEntry, MboxFormatError, mboxSplit, mboxStream } from "../mbox.ts";
+import {
+  accountParam,
+  cursorDecode,
+  cursorEncode,
+  MessageImportQuery,
+  MessageListQuery,
+  mailboxParam,
+  messageIdParam,
+  queryParams,
+} from "../params.ts";
+import { ApiError } from "../problem.ts";
+import { MessageUpdate } from "../schemas.ts";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A list entry; `date` is the Date header, or the arrival time when the header is missing or unreadable. */
+export function messageSummaryJson(m: MessageSummary) {
+  return {
+    id: m.id,
+    uid: m.uid,
+    from: m.from,
+    to: m.to,
+    subject: m.subject,
+    date: iso(m.date ?? m.internalDate),
+    size: m.size,
+    flags: flagNames(m.flags, m.keywords),
+    preview: m.preview,
+  };
+}
+
+const messageNotFound = (id: number) => new StoreError("not_found", `message ${id} not found`);
+const messageUrl = (address: string, id: number) =>
+  `/api/v1/accounts/${encodeURIComponent(address)}/messages/${id}`;
+
+/**
+ * Reads a raw request body up to `limit` bytes, refusing with 413 as soon as it is exceeded (by the
+ * declared length or while reading), so an oversized upload is never buffered whole.
+ */
+async function readRawBody(c: Context, limit: number, what: string): Promise<Uint8Array> {
+  const tooLarge = () => new ApiError(413, "Content Too Large", `${what} is limited to ${limit} bytes`);
+  const declared = Number(c.req.header("content-length") ?? 0);
+  if (declared > limit) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** Index rows fetched per query while exporting; the bytes are then read one message at a time. */
+const EXPORT_BATCH = 100;
+
+/** A mailbox's messages in UID order, fetched lazily in batches as the export stream asks for them. */
+async function* mailboxEntries(store: Store, mailboxId: number): AsyncGenerator<MboxEntry> {
+  let afterUid = 0;
+  for (;;) {
+    const page = await messagesPage(store.read, mailboxId, afterUid, EXPORT_BATCH);
+    for (const m of page) {
+      const raw = await contentRaw(store.read, m.contentId);
+      // Expunged since the page was read: it is simply no longer part of the mailbox.
+      if (raw) yield { raw, internalDate: m.internalDate };
+    }
+    if (page.length < EXPORT_BATCH) return;
+    afterUid = page[page.length - 1]!.uid;
+  }
+}
+
+/** "Archive/2024" -> Archive-2024.mbox, with an ASCII fallback and the exact name in RFC 8187 form. */
+function mboxDisposition(mailboxName: string): string {
+  const base = `${mailboxName.replaceAll("/", "-")}.mbox`;
+  const ascii = base.replace(/[^A-Za-z0-9._-]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(base)}`;
+}
+
+export const messageRoutes = new Hono<ApiEnv>()
+  .get("/:address/mailboxes/:mailbox/messages", async (c) => {
+    const { store } = c.get("deps");
+    const query = queryParams(c, MessageListQuery);
+    const before = query.cursor === undefined ? undefined : cursorDecode(query.cursor);
+    const { mailbox } = await mailboxParam(c, store.read);
+    const page = await messageList(store.read, mailbox.id, {
+      limit: query.limit,
+      before,
+      unseen: query.unseen,
+      q: query.q,
+    });
+    return c.json({
+      items: page.items.map(messageSummaryJson),
+      next: page.next === null ? null : cursorEncode(page.next),
+    });
+  })
+  .post("/:address/mailboxes/:mailbox/messages", async (c) => {
+    const { store, config } = c.get("deps");
+    const { flags } = queryParams(c, MessageImportQuery);
+    const { account, mailbox } = await mailboxParam(c, store.read);
+    const raw = await readRawBody(c, config.maxMessageSize, "a message");
+    if (raw.length === 0)
+      throw new ApiError(
+        400,
+        "Bad Request",
+        "the request body must be the message (message/rfc822); it is empty",
+      );
+    // Parsed before the write: parsing is CPU work the write lock need not wait for.
+    const parsed = parseMessage(raw);
+    const target: IngestTarget = {
+      accountId: account.id,
+      mailboxId: mailbox.id,
+      ...flagsFromNames(flags ?? []),
+    };
+    const [message] = await store.write((w) =>
+      messageIngest(w, { raw, parsed, targets: [target], enforceQuota: true }),
+    );
+    return c.json({ id: message!.id, uid: message!.uid }, 201, {
+      location: messageUrl(account.address, message!.id),
+    });
+  })
+  .get("/:address/mailboxes/:mailbox/mbox", async (c) => {
+    const { store } = c.get("deps");
+    const { mailbox } = await mailboxParam(c, store.read);
+    return c.body(mboxStream(mailboxEntries(store, mailbox.id)), 200, {
+      "content-type": "application/mbox",
+      "content-disposition": mboxDisposition(mailbox.name),
+    });
+  })
+  .post("/:address/mailboxes/:mailbox/mbox", async (c) => {
+    const { store, config } = c.get("deps");
+    const { account, mailbox } = await mailboxParam(c, store.read);
+    const file = await readRawBody(c, config.maxMessageSize * 4, "an mbox upload");
+    let entries: ReturnType<typeof mboxSplit>;
+    try {
+      entries = mboxSplit(file);
+    } catch (error) {
+      if (error instanceof MboxFormatError) throw new ApiError(400, "Bad Request", error.message);
+      throw error;
+    }
+    const now = Date.now();
+    const prepared = entries
+      // A From_ line directly followed by another holds no message.
+      .filter((e) => e.raw.length > 0)
+      .map((e, i) => {
+        if (e.raw.length > config.maxMessageSize) {
+          throw new ApiError(
+            413,
+            "Content Too Large",
+            `message ${i + 1} of the mbox is larger than ${config.maxMessageSize} bytes`,
+          );
+        }
+        return { raw: e.raw, parsed: parseMessage(e.raw), internalDate: e.internalDate ?? now };
+      });
+    // One write: the import is all or nothing, so a quota failure halfway leaves no partial import behind.
+    const ids = await store.write(async (w) => {
+      const added: number[] = [];
+      for (const p of prepared) {
+        const [m] = await messageIngest(w, {
+          ...p,
+          targets: [{ accountId: account.id, mailboxId: mailbox.id }],
+          enforceQuota: true,
+        });
+        added.push(m!.id);
+      }
+      return added;
+    });
+    return c.json({ imported: ids.length, ids }, 201);
+  })
+  .get("/:address/messages/:id", async (c) => {
+    const { store } = c.get("deps");
+    const id = messageIdParam(c);
+    const account = await accountParam(c, store.read);
+    const message = await messageGet(store.read, account.id, id);
+    if (!message) throw messageNotFound(id);
+    const [raw, mailbox] = await Promise.all([
+      contentRaw(store.read, message.contentId),
+      mailboxById(store.read, message.mailboxId),
+    ]);
+    if (!raw || !mailbox) throw messageNotFound(id);
+    return c.json({
+      id: message.id,
+      uid: message.uid,
+      mailbox: mailbox.name,
+      flags: flagNames(message.flags, message.keywords),
+      size: message.size,
+      internalDate: iso(message.internalDate),
+      ...messageToJson(raw, parseMessage(raw)),
+    });
+  })
+  .get("/:address/messages/:id/raw", async (c) => {
+    const { store } = c.get("deps");
+    const id = messageIdParam(c);
+    const account = await accountParam(c, store.read);
+    const message = await messageGet(store.read, account.id, id);
+    const raw = message && (await contentRaw(store.read, message.contentId));
+    if (!raw) throw messageNotFound(id);
+    // The exact stored bytes; blobs come back on a plain ArrayBuffer, never a shared one.
+    return c.body(raw as Uint8Array<ArrayBuffer>, 200, { "content-type": "message/rfc822" });
+  })
+  .patch("/:address/messages/:id", async (c) => {
+    const { store } = c.get("deps");
+    const body = await jsonBody(c, MessageUpdate);
+    const id = messageIdParam(c);
+    const account = await accountParam(c, store.read);
+    // Looked up inside the write so that the flags change and the move see the same message.
+    await store.write(async (w) => {
+      const message = await messageGet(w.tx, account.id, id);
+      if (!message) throw messageNotFound(id);
+      const update = (mode: "set" | "add" | "remove", names: string[]) =>
+        messagesUpdateFlags(w, message.mailboxId, [message.uid], { mode, ...flagsFromNames(names) });
+      if (body.flags) await update("set", body.flags);
+      if (body.addFlags) await update("add", body.addFlags);
+      if (body.removeFlags) await update("remove", body.removeFlags);
+      if (body.mailbox !== undefined)
+        await messageMoveKeepId(w, message, await mailboxGet(w.tx, account.id, body.mailbox));
+    });
+    const summary = await messageSummaryGet(store.read, account.id, id);
+    const mailbox = summary && (await mailboxById(store.read, summary.mailboxId));
+    if (!summary || !mailbox) throw messageNotFound(id);
+    return c.json({ ...messageSummaryJson(summary), mailbox: mailbox.name });
+  })
+  .delete("/:address/messages/:id", async (c) => {
+    const { store } = c.get("deps");
+    const id = messageIdParam(c);
+    const account = await accountParam(c, store.read);
+    await store.write(async (w) => {
+      const message = await messageGet(w.tx, account.id, id);
+      if (!message) throw messageNotFound(id);
+      await messagesExpunge(w, { id: message.mailboxId, accountId: message.accountId }, [message.uid]);
+    });
+    return c.body(null, 204);
+  });

@@ -1,0 +1,89 @@
+/**
+ * zod schemas of request bodies; names match the components in openapi.yaml
+ * (test/api/openapi.test.ts checks that every export here has a component of the same name).
+ * Bodies are strict objects: an unknown field is a 422, so a typo never silently does nothing.
+ */
+import { z } from "zod";
+
+export const DomainCreate = z.strictObject({
+  name: z.string().min(1).max(253),
+});
+
+/** Bytes; null means unlimited. */
+const Quota = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable();
+/** Long enough for any passphrase, short enough that scrypt input stays bounded. */
+const Password = z.string().min(1).max(1024);
+/** RFC 5321 §4.5.3.1.3 caps a path at 256 octets; the store checks the syntax. */
+const EmailAddress = z.string().min(3).max(320);
+
+export const AccountCreate = z.strictObject({
+  address: EmailAddress,
+  password: Password,
+  quota: Quota.optional(),
+});
+
+export const AccountUpdate = z
+  .strictObject({
+    password: Password.optional(),
+    quota: Quota.optional(),
+    disabled: z.boolean().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, "give at least one of password, quota, disabled");
+
+export const AliasCreate = z.strictObject({
+  address: EmailAddress,
+  targets: z.array(EmailAddress).min(1).max(100),
+});
+
+/** RFC 6154 attributes the store accepts. */
+export const SpecialUse = z.enum([
+  "\\All",
+  "\\Archive",
+  "\\Drafts",
+  "\\Flagged",
+  "\\Junk",
+  "\\Sent",
+  "\\Trash",
+]);
+
+const MailboxName = z.string().min(1).max(1024);
+
+export const MailboxCreate = z.strictObject({
+  name: MailboxName,
+  specialUse: SpecialUse.nullable().optional(),
+});
+
+export const MailboxUpdate = z
+  .strictObject({
+    name: MailboxName.optional(),
+    subscribed: z.boolean().optional(),
+    specialUse: SpecialUse.nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, "give at least one of name, subscribed, specialUse");
+
+/**
+ * A settable IMAP flag: one of the system flags (case-insensitive, RFC 3501 §2.3.2; \Recent is
+ * server-managed) or a keyword atom (no spaces, specials or a leading backslash).
+ */
+export const FlagName = z
+  .string()
+  .max(256)
+  .regex(
+    /^(?:\\(?:seen|answered|flagged|deleted|draft)|[^\\\s(){%*"\]\u0000-\u001f\u007f]+)$/i,
+    "must be \\Seen, \\Answered, \\Flagged, \\Deleted, \\Draft or a keyword atom",
+  );
+
+export const FlagList = z.array(FlagName).max(100);
+
+export const MessageUpdate = z
+  .strictObject({
+    flags: FlagList.optional(),
+    addFlags: FlagList.optional(),
+    removeFlags: FlagList.optional(),
+    mailbox: MailboxName.optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, "give at least one of flags, addFlags, removeFlags, mailbox")
+  .refine((b) => b.flags === undefined || (b.addFlags === undefined && b.removeFlags === undefined), {
+    message: "flags replaces the whole set and cannot be combined with addFlags or removeFlags",
+    path: ["flags"],
+  });
