@@ -75,3 +75,4 @@ export class Store {
     this.#database.close();
   }
 }
+export * from "./selection.ts";

@@ -1,0 +1,25 @@
+/**
+ * IDLE (RFC 2177): the client waits for "DONE" while we report mailbox changes as they commit.
+ * A keep-alive untagged OK every couple of minutes keeps NAT boxes from dropping the connection.
+ */
+import { ImapBad } from "../errors.ts";
+import { IMAP_LIMITS } from "../protocol/limits.ts";
+import type { CommandContext } from "../session.ts";
+
+export async function idle({ session, parser }: CommandContext): Promise<string> {
+  parser.end();
+  session.write(["+ idling"]);
+  // Changes that were already pending go out at once.
+  session.flushUpdates(true);
+  const mailbox = session.state.kind === "selected" ? session.state.mailbox : undefined;
+  if (mailbox) mailbox.onPending = () => session.flushUpdates(true);
+  const keepAlive = setInterval(() => session.untagged(["OK Still here"]), session.ctx.timeouts?.keepAliveMs ?? IMAP_LIMITS.idleKeepAliveMs);
+  try {
+    const line = await session.reader.readLine();
+    if (line.toUpperCase() !== "DONE") throw new ImapBad(undefined, "Expected DONE");
+  } finally {
+    clearInterval(keepAlive);
+    if (mailbox) mailbox.onPending = undefined;
+  }
+  return "IDLE terminated";
+}

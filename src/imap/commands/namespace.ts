@@ -1,0 +1,8 @@
+/** NAMESPACE (RFC 2342): one personal namespace, no prefix, "/" as the separator; no shared ones. */
+import type { CommandContext } from "../session.ts";
+
+export async function namespace({ session, parser }: CommandContext): Promise<undefined> {
+  parser.end();
+  session.untagged(['NAMESPACE (("" "/")) NIL NIL']);
+  return undefined;
+}

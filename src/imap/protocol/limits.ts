@@ -1,0 +1,25 @@
+/**
+ * Every limit the IMAP server enforces on what a client sends, with the attack each one stops.
+ * (After ImapFlow's limits.js: one place to read and tune them.)
+ */
+export const IMAP_LIMITS = {
+  /** Longest command line between literals. RFC 7162 §4 asks for at least 8192; this stops a client streaming an endless line into memory. */
+  maxLineBytes: 64 * 1024,
+  /** Largest literal outside APPEND (names, search strings): nothing legitimate needs more; stops memory exhaustion. */
+  maxLiteralBytes: 64 * 1024,
+  /** Largest command (all lines and literals) outside APPEND: bounds a command made of many small literals. */
+  maxCommandBytes: 1024 * 1024,
+  /** Bytes buffered ahead of the command being executed before we stop reading the socket (pipelining flood). */
+  maxPendingBytes: 4 * 1024 * 1024,
+  /** Commands answered BAD in a row before we hang up: a client speaking another protocol, or a fuzzer. */
+  maxBadCommands: 20,
+  /** RFC 3501 §5.4: at least 30 minutes for an authenticated idle client. */
+  idleTimeoutMs: 30 * 60_000,
+  /** Before login there is no reason to sit idle for long: limits slots held by silent connections. */
+  preAuthTimeoutMs: 60_000,
+  /** IDLE keep-alive: an untagged OK this often keeps NAT boxes from dropping idle connections. */
+  idleKeepAliveMs: 2 * 60_000,
+  /** Connections from one address, and in all (a single host cannot take every slot). */
+  maxConnectionsPerAddress: 50,
+  maxConnections: 5000,
+} as const;

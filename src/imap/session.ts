@@ -1,0 +1,279 @@
+/**
+ * One IMAP connection: reads commands, checks them against the state they are allowed in, runs
+ * their handler, reports pending mailbox changes where RFC 3501 §7 allows, and answers with the
+ * tagged status. Session state is a discriminated union; the data a state needs lives inside it.
+ */
+import { randomBytes } from "node:crypto";
+import type { Socket } from "node:net";
+import type { Account, Change } from "../store/mod.ts";
+import { COMMANDS } from "./commands/registry.ts";
+import type { ImapContext } from "./context.ts";
+import { fromStoreError, ImapBad, ImapNo } from "./errors.ts";
+import { type Piece, toBuffer } from "./protocol/encode.ts";
+import { IMAP_LIMITS } from "./protocol/limits.ts";
+import { ImapParseError, Parser } from "./protocol/parser.ts";
+import { CommandReader, type RawCommand, ReadError } from "./protocol/reader.ts";
+import type { SelectedMailbox } from "./selected.ts";
+
+export type SessionState =
+  | { kind: "not-authenticated" }
+  | { kind: "authenticated"; account: Account }
+  | { kind: "selected"; account: Account; mailbox: SelectedMailbox }
+  | { kind: "logout" };
+
+export type StateKind = SessionState["kind"];
+
+/** What a command handler gets. `parser` stands just after the command name. */
+export interface CommandContext {
+  session: ImapSession;
+  tag: string;
+  parser: Parser;
+  /** The UID form of the command (UID FETCH, UID STORE...). */
+  uid: boolean;
+}
+
+/** A handler returns the text of its tagged OK (may start with a response code), or throws ImapNo/ImapBad. */
+export type Handler = (ctx: CommandContext) => Promise<string | undefined>;
+
+export interface CommandSpec {
+  states: readonly StateKind[];
+  handler: Handler;
+  /** RFC 3501 §7.4.1: no EXPUNGE may be sent while answering this command (FETCH, STORE, SEARCH). */
+  noExpunge?: boolean;
+}
+
+const CAPABILITIES_BEFORE_AUTH = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "AUTH=PLAIN", "AUTH=LOGIN"];
+const CAPABILITIES_AFTER_AUTH = [
+  "IMAP4rev1",
+  "LITERAL+",
+  "SASL-IR",
+  "ID",
+  "ENABLE",
+  "IDLE",
+  "NAMESPACE",
+  "UIDPLUS",
+  "MOVE",
+  "UNSELECT",
+  "CHILDREN",
+  "SPECIAL-USE",
+  "CREATE-SPECIAL-USE",
+  "LIST-EXTENDED",
+  "LIST-STATUS",
+  "ESEARCH",
+  "STATUS=SIZE",
+  "CONDSTORE",
+  "QRESYNC",
+];
+
+// RFC 3501 §9: tag = 1*<any ASTRING-CHAR except "+">
+const TAG = /^[^(){ \x00-\x1f\x7f%*"\\+]+$/;
+
+export class ImapSession {
+  state: SessionState = { kind: "not-authenticated" };
+  /** Extensions turned on with ENABLE (RFC 5161), or implicitly by use (CONDSTORE, RFC 7162 §3.1). */
+  readonly enabled = new Set<string>();
+  readonly id = randomBytes(6).toString("base64url");
+  readonly remoteAddress: string;
+  readonly reader: CommandReader;
+  readonly ctx: ImapContext;
+  readonly socket: Socket;
+  #unsubscribe: (() => void) | undefined;
+  #badInARow = 0;
+  #closed = false;
+
+  constructor(ctx: ImapContext, socket: Socket) {
+    this.ctx = ctx;
+    this.socket = socket;
+    this.remoteAddress = socket.remoteAddress ?? "unknown";
+    this.reader = new CommandReader(socket, {
+      literalLimit: (name) => (name === "APPEND" ? ctx.maxMessageSize : IMAP_LIMITS.maxLiteralBytes),
+      sendContinuation: () => this.write(["+ Ready for literal data"]),
+    });
+    socket.on("close", () => this.#cleanup());
+    socket.on("error", () => {});
+  }
+
+  get capabilities(): string[] {
+    return this.state.kind === "not-authenticated" ? CAPABILITIES_BEFORE_AUTH : CAPABILITIES_AFTER_AUTH;
+  }
+
+  get condstore(): boolean {
+    return this.enabled.has("CONDSTORE") || this.enabled.has("QRESYNC");
+  }
+
+  get qresync(): boolean {
+    return this.enabled.has("QRESYNC");
+  }
+
+  get log() {
+    return this.ctx.log;
+  }
+
+  /** Writes one response line (CRLF added). Returns false when the socket's buffer is full: await drain(). */
+  write(pieces: Piece[]): boolean {
+    if (this.#closed || this.socket.destroyed) return true;
+    return this.socket.write(toBuffer([...pieces, "\r\n"]));
+  }
+
+  untagged(pieces: Piece[]): boolean {
+    return this.write(["* ", ...pieces]);
+  }
+
+  /** Waits until the socket can take more (backpressure for big FETCH responses). */
+  drain(): Promise<void> {
+    if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off("drain", done);
+        this.socket.off("close", done);
+        resolve();
+      };
+      this.socket.once("drain", done);
+      this.socket.once("close", done);
+    });
+  }
+
+  /** Enters the authenticated state and starts listening for this account's changes. */
+  login(account: Account): void {
+    this.state = { kind: "authenticated", account };
+    this.#unsubscribe = this.ctx.store.changes.subscribe(account.id, (change: Change) => {
+      if (this.state.kind === "selected") this.state.mailbox.apply(change);
+    });
+    this.#armTimeout();
+  }
+
+  /** Leaves the selected state (CLOSE, UNSELECT, a failed SELECT). */
+  deselect(): void {
+    if (this.state.kind === "selected") this.state = { kind: "authenticated", account: this.state.account };
+  }
+
+  /** Reports pending changes of the selected mailbox (RFC 3501 §7: at the end of a command, NOOP, IDLE). */
+  flushUpdates(allowExpunge: boolean): void {
+    if (this.state.kind !== "selected") return;
+    const lines = this.state.mailbox.flush({ allowExpunge, condstore: this.condstore, qresync: this.qresync });
+    for (const line of lines) this.untagged(line);
+  }
+
+  #armTimeout(duringIdle = false): void {
+    const t = this.ctx.timeouts;
+    const ms =
+      this.state.kind === "not-authenticated"
+        ? (t?.preAuthMs ?? IMAP_LIMITS.preAuthTimeoutMs)
+        : duringIdle
+          ? (t?.idleMs ?? IMAP_LIMITS.idleTimeoutMs)
+          : (t?.idleMs ?? IMAP_LIMITS.idleTimeoutMs);
+    this.socket.setTimeout(ms, () => {
+      this.untagged(["BYE Autologout; idle for too long"]);
+      this.close();
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.socket.end();
+    // A client that never reads would keep the socket half-open forever.
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  #cleanup(): void {
+    this.#closed = true;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.state = { kind: "logout" };
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async run(): Promise<void> {
+    this.untagged([`OK [CAPABILITY ${this.capabilities.join(" ")}] ${this.ctx.hostname} Mailroom IMAP4rev1 ready`]);
+    this.#armTimeout();
+    while (!this.#closed && this.state.kind !== "logout") {
+      let command: RawCommand;
+      try {
+        command = await this.reader.readCommand();
+      } catch (error) {
+        if (!(error instanceof ReadError) || error.kind === "closed") break;
+        this.#answerReadError(error);
+        if (!error.recoverable) break;
+        continue;
+      }
+      await this.#execute(command);
+      if (this.#badInARow >= IMAP_LIMITS.maxBadCommands) {
+        this.untagged(["BYE Too many invalid commands"]);
+        break;
+      }
+    }
+    this.close();
+  }
+
+  #answerReadError(error: ReadError): void {
+    if (error.kind === "line-too-long") {
+      this.untagged(["BYE [TOOBIG] Command line too long"]);
+      return;
+    }
+    const tag = error.tag && TAG.test(error.tag) ? error.tag : "*";
+    if (error.commandName === "APPEND") this.write([`${tag} NO [TOOBIG] Message too large`]);
+    else this.write([`${tag} BAD [TOOBIG] Literal too large`]);
+  }
+
+  async #execute(command: RawCommand): Promise<void> {
+    const { tag } = command;
+    if (!TAG.test(tag)) {
+      this.#badInARow++;
+      this.untagged(["BAD Missing or invalid tag"]);
+      return;
+    }
+    const uid = command.name.startsWith("UID ");
+    const spec = COMMANDS[command.name];
+    if (!spec) {
+      this.#badInARow++;
+      this.write([`${tag} BAD Unknown command ${JSON.stringify(command.name.slice(0, 40))}`]);
+      return;
+    }
+    if (!spec.states.includes(this.state.kind)) {
+      this.#badInARow++;
+      this.write([`${tag} BAD ${command.name} is not allowed in the ${this.state.kind} state`]);
+      return;
+    }
+    const parser = new Parser(command);
+    parser.atom(); // the tag
+    parser.sp();
+    if (uid) {
+      parser.expect("UID");
+      parser.sp();
+    }
+    parser.atom(); // the command name
+    const allowExpunge = uid || !spec.noExpunge;
+    this.log.debug("imap.command", { session: this.id, command: command.name });
+    try {
+      const text = await spec.handler({ session: this, tag, parser, uid });
+      this.#badInARow = 0;
+      if (this.state.kind !== "logout") this.flushUpdates(allowExpunge);
+      this.write([`${tag} OK ${text ?? `${command.name} completed`}`]);
+      this.#armTimeout();
+    } catch (error) {
+      this.#answerError(tag, command.name, error, allowExpunge);
+    }
+  }
+
+  #answerError(tag: string, name: string, error: unknown, allowExpunge: boolean): void {
+    if (error instanceof ImapParseError || error instanceof ImapBad) {
+      this.#badInARow++;
+      const code = error instanceof ImapBad && error.code ? `[${error.code}] ` : "";
+      this.write([`${tag} BAD ${code}${error.message}`]);
+      return;
+    }
+    this.#badInARow = 0;
+    const no = error instanceof ImapNo ? error : fromStoreError(error);
+    this.flushUpdates(allowExpunge);
+    if (no) {
+      this.write([`${tag} NO ${no.code ? `[${no.code}] ` : ""}${no.message}`]);
+      return;
+    }
+    this.log.error("imap.command_failed", { session: this.id, command: name, error });
+    this.write([`${tag} NO [SERVERBUG] ${name} failed; see the server log`]);
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * What an IMAP SELECT needs, in one statement so it is one consistent snapshot and touches indexes
+ * only: the mailbox row, its UIDs (as one group_concat string: 100k UIDs cost one row, not 100k), and
+ * the first unseen UID. No message body or per-message row object is read.
+ */
+import { mailboxNameNormalize } from "./mailboxes.ts";
+import { rawOf, type Reader } from "./db.ts";
+
+export interface MailboxSnapshot {
+  id: number;
+  accountId: number;
+  name: string;
+  specialUse: string | null;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  uids: number[];
+  firstUnseenUid: number | null;
+}
+
+export async function mailboxSnapshot(r: Reader, accountId: number, name: string): Promise<MailboxSnapshot | undefined> {
+  let normalized: string;
+  try {
+    normalized = mailboxNameNormalize(name);
+  } catch {
+    return undefined;
+  }
+  const { rows } = await rawOf(r).execute({
+    sql: `SELECT m.id, m.name, m.special_use, m.uid_validity, m.uid_next, m.highest_modseq,
+            (SELECT group_concat(uid) FROM (SELECT uid FROM messages WHERE mailbox_id = m.id ORDER BY uid)) AS uids,
+            (SELECT min(uid) FROM messages WHERE mailbox_id = m.id AND (flags & 1) = 0) AS first_unseen
+          FROM mailboxes m WHERE m.account_id = ? AND m.name = ?`,
+    args: [accountId, normalized],
+  });
+  const row = rows[0];
+  if (!row) return undefined;
+  const list = row.uids == null ? [] : String(row.uids).split(",").map(Number);
+  return {
+    id: Number(row.id),
+    accountId,
+    name: String(row.name),
+    specialUse: row.special_use == null ? null : String(row.special_use),
+    uidValidity: Number(row.uid_validity),
+    uidNext: Number(row.uid_next),
+    highestModseq: Number(row.highest_modseq),
+    uids: list,
+    firstUnseenUid: row.first_unseen == null ? null : Number(row.first_unseen),
+  };
+}
+
+/** Changes since a MODSEQ, for QRESYNC (RFC 7162 §3.2.5): flag changes and removals. */
+export async function mailboxChangesSince(
+  r: Reader,
+  mailboxId: number,
+  modseq: number,
+): Promise<{ changed: Array<{ uid: number; flags: number; keywords: string; modseq: number }>; vanished: number[] }> {
+  const raw = rawOf(r);
+  const changed = await raw.execute({
+    sql: "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+    args: [mailboxId, modseq],
+  });
+  const vanished = await raw.execute({
+    sql: "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+    args: [mailboxId, modseq],
+  });
+  return {
+    changed: changed.rows.map((row) => ({ uid: Number(row.uid), flags: Number(row.flags), keywords: String(row.keywords), modseq: Number(row.modseq) })),
+    vanished: vanished.rows.map((row) => Number(row.uid)),
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * A raw IMAP client over a real socket for protocol tests: sends tagged commands and collects the
+ * untagged responses up to the tagged status. Response literals ({n}) are read as bytes and kept
+ * inline (latin1), so a test can assert exact wire content. Nothing sleeps: reads wait on data.
+ */
+import { connect, type Socket } from "node:net";
+
+export interface ImapResponse {
+  /** "OK", "NO" or "BAD". */
+  status: string;
+  /** The tagged line without tag and status. */
+  text: string;
+  /** Untagged responses without the leading "* ", literals inlined. */
+  untagged: string[];
+}
+
+export class ImapClient {
+  #socket: Socket;
+  #buffer = Buffer.alloc(0);
+  #waiters: Array<() => void> = [];
+  #closed = false;
+  #tag = 0;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on("data", (chunk: Buffer) => {
+      this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+      this.#wake();
+    });
+    socket.on("close", () => {
+      this.#closed = true;
+      this.#wake();
+    });
+    socket.on("error", () => {});
+  }
+
+  static async connect(port: number, host = "127.0.0.1"): Promise<{ client: ImapClient; greeting: string }> {
+    const socket = connect(port, host);
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", resolve);
+      socket.once("error", reject);
+    });
+    const client = new ImapClient(socket);
+    return { client, greeting: await client.readResponseLine() };
+  }
+
+  /** Connects and logs in; throws unless LOGIN says OK. */
+  static async login(port: number, user: string, password = "secret"): Promise<ImapClient> {
+    const { client } = await ImapClient.connect(port);
+    const r = await client.command(`LOGIN ${quote(user)} ${quote(password)}`);
+    if (r.status !== "OK") throw new Error(`login failed: ${r.text}`);
+    return client;
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  async #more(): Promise<void> {
+    if (this.#closed) throw new Error(`connection closed; unread: ${JSON.stringify(this.#buffer.toString("latin1"))}`);
+    await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Reads one response line with any literals it announces inlined. */
+  async readResponseLine(): Promise<string> {
+    let line = "";
+    for (;;) {
+      const lf = this.#buffer.indexOf("\r\n");
+      if (lf === -1) {
+        await this.#more();
+        continue;
+      }
+      const part = this.#buffer.toString("latin1", 0, lf);
+      this.#buffer = this.#buffer.subarray(lf + 2);
+      const literal = /\{(\d+)\}$/.exec(part);
+      if (!literal) return line + part;
+      const n = Number(literal[1]);
+      while (this.#buffer.length < n) await this.#more();
+      line += `${part}\r\n${this.#buffer.toString("latin1", 0, n)}`;
+      this.#buffer = this.#buffer.subarray(n);
+    }
+  }
+
+  write(data: string | Buffer): void {
+    this.#socket.write(data);
+  }
+
+  nextTag(): string {
+    return `A${++this.#tag}`;
+  }
+
+  /** Sends `tag command` and reads until the tagged status. */
+  async command(text: string | Buffer, tag = this.nextTag()): Promise<ImapResponse> {
+    this.write(typeof text === "string" ? `${tag} ${text}\r\n` : Buffer.concat([Buffer.from(`${tag} `), text, Buffer.from("\r\n")]));
+    return this.readUntilTagged(tag);
+  }
+
+  async readUntilTagged(tag: string): Promise<ImapResponse> {
+    const untagged: string[] = [];
+    for (;;) {
+      const line = await this.readResponseLine();
+      if (line.startsWith("* ")) untagged.push(line.slice(2));
+      else if (line.startsWith(`${tag} `)) {
+        const rest = line.slice(tag.length + 1);
+        const space = rest.indexOf(" ");
+        return { status: space === -1 ? rest : rest.slice(0, space), text: space === -1 ? "" : rest.slice(space + 1), untagged };
+      } else if (!line.startsWith("+")) untagged.push(line);
+    }
+  }
+
+  /** APPEND with a synchronizing literal: waits for the "+" before sending the message. */
+  async append(mailbox: string, message: string | Buffer, extra = ""): Promise<ImapResponse> {
+    const bytes = typeof message === "string" ? Buffer.from(message) : message;
+    const tag = this.nextTag();
+    this.write(`${tag} APPEND ${quote(mailbox)}${extra ? ` ${extra}` : ""} {${bytes.length}}\r\n`);
+    const go = await this.readResponseLine();
+    if (!go.startsWith("+")) {
+      const rest = go.slice(tag.length + 1);
+      return { status: rest.split(" ")[0]!, text: rest, untagged: [] };
+    }
+    this.write(Buffer.concat([bytes, Buffer.from("\r\n")]));
+    return this.readUntilTagged(tag);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#socket.end();
+      await new Promise<void>((resolve) => (this.#closed ? resolve() : this.#socket.once("close", () => resolve())));
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}
+
+export function quote(s: string): string {
+  return `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
