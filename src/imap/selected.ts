@@ -46,9 +46,9 @@ export class SelectedMailbox {
   /** Sets the view read at SELECT; changes that arrived meanwhile and are already in it are dropped. */
   load(uids: number[]): void {
     this.uids = uids;
-    const known = new Set(uids);
-    this.#pendingAdds = this.#pendingAdds.filter((u) => !known.has(u));
-    for (const u of this.#pendingExpunges) if (!known.has(u)) this.#pendingExpunges.delete(u);
+    // Only changes that raced with the read need checking; usually there are none.
+    this.#pendingAdds = this.#pendingAdds.filter((u) => this.seqOf(u) === 0);
+    for (const u of this.#pendingExpunges) if (this.seqOf(u) === 0) this.#pendingExpunges.delete(u);
   }
 
   get exists(): number {

@@ -6,6 +6,7 @@
 import { ChangeHub } from "./changes.ts";
 import { type Database, openDatabase, type Reader, type Write, Writer } from "./db.ts";
 import { type EmbeddedMigrations, migrate } from "./migrate.ts";
+import { UidCache } from "./uid-cache.ts";
 
 export * from "./accounts.ts";
 export { addressNormalize, domainNormalize } from "./addresses.ts";
@@ -24,12 +25,17 @@ export * from "./recipients.ts";
 
 export class Store {
   readonly changes = new ChangeHub();
+  /** UIDs of recently selected mailboxes, kept in step with every commit (IMAP SELECT). */
+  readonly uidCache = new UidCache();
   readonly #database: Database;
   readonly #writer: Writer;
 
   private constructor(database: Database) {
     this.#database = database;
-    this.#writer = new Writer(database.db, (change) => this.changes.publish(change));
+    this.#writer = new Writer(database.db, (change) => {
+      this.uidCache.apply(change);
+      this.changes.publish(change);
+    });
   }
 
   /** Opens the database and applies any pending migrations. */
@@ -76,3 +82,5 @@ export class Store {
   }
 }
 export * from "./selection.ts";
+export * from "./search.ts";
+export * from "./fetch-rows.ts";

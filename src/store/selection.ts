@@ -1,10 +1,11 @@
 /**
- * What an IMAP SELECT needs, in one statement so it is one consistent snapshot and touches indexes
- * only: the mailbox row, its UIDs (as one group_concat string: 100k UIDs cost one row, not 100k), and
- * the first unseen UID. No message body or per-message row object is read.
+ * What an IMAP SELECT needs, from indexes only: the mailbox row, the first unseen UID, and its UIDs
+ * (from the UidCache, or as one group_concat string: 100k UIDs cost one row, not 100k row objects).
+ * No message body or per-message row object is read.
  */
 import { mailboxNameNormalize } from "./mailboxes.ts";
 import { rawOf, type Reader } from "./db.ts";
+import { parseUidList, type UidCache } from "./uid-cache.ts";
 
 export interface MailboxSnapshot {
   id: number;
@@ -18,32 +19,48 @@ export interface MailboxSnapshot {
   firstUnseenUid: number | null;
 }
 
-export async function mailboxSnapshot(r: Reader, accountId: number, name: string): Promise<MailboxSnapshot | undefined> {
+export async function mailboxSnapshot(
+  r: Reader,
+  accountId: number,
+  name: string,
+  cache?: UidCache,
+): Promise<MailboxSnapshot | undefined> {
   let normalized: string;
   try {
     normalized = mailboxNameNormalize(name);
   } catch {
     return undefined;
   }
-  const { rows } = await rawOf(r).execute({
+  const raw = rawOf(r);
+  const { rows } = await raw.execute({
     sql: `SELECT m.id, m.name, m.special_use, m.uid_validity, m.uid_next, m.highest_modseq,
-            (SELECT group_concat(uid) FROM (SELECT uid FROM messages WHERE mailbox_id = m.id ORDER BY uid)) AS uids,
             (SELECT min(uid) FROM messages WHERE mailbox_id = m.id AND (flags & 1) = 0) AS first_unseen
           FROM mailboxes m WHERE m.account_id = ? AND m.name = ?`,
     args: [accountId, normalized],
   });
   const row = rows[0];
   if (!row) return undefined;
-  const list = row.uids == null ? [] : String(row.uids).split(",").map(Number);
+  const id = Number(row.id);
+  let uids = cache?.get(id);
+  if (!uids) {
+    const version = cache?.version(id) ?? 0;
+    const list = await raw.execute({
+      sql: "SELECT group_concat(uid) AS uids FROM (SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid)",
+      args: [id],
+    });
+    const text = list.rows[0]?.uids;
+    uids = text == null ? [] : parseUidList(String(text));
+    cache?.set(id, uids, version);
+  }
   return {
-    id: Number(row.id),
+    id,
     accountId,
     name: String(row.name),
     specialUse: row.special_use == null ? null : String(row.special_use),
     uidValidity: Number(row.uid_validity),
     uidNext: Number(row.uid_next),
     highestModseq: Number(row.highest_modseq),
-    uids: list,
+    uids,
     firstUnseenUid: row.first_unseen == null ? null : Number(row.first_unseen),
   };
 }

@@ -18,6 +18,7 @@ import {
   mailboxDelete,
   mailboxGet,
   mailboxRename,
+  mailboxSnapshot,
   messageIngest,
   messagesExpunge,
   messagesOfMailbox,
@@ -188,5 +189,24 @@ describe("UIDs and MODSEQ", () => {
     const error = await store.write((w) => mailboxDelete(w, accountId, "INBOX")).catch((e) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).code).toBe("forbidden");
+  });
+});
+
+describe("UID cache", () => {
+  test("mailboxSnapshot() UIDs from the cache follow every add and expunge", async () => {
+    const box = await store.write((w) => mailboxCreate(w, accountId, "Cached"));
+    for (let i = 0; i < 5; i++) await ingest("Cached", i);
+    const first = await mailboxSnapshot(store.read, accountId, "Cached", store.uidCache);
+    expect(first!.uids).toEqual([1, 2, 3, 4, 5]);
+    await store.write((w) => messagesExpunge(w, box, [2, 4]));
+    await ingest("Cached", 6);
+    const second = await mailboxSnapshot(store.read, accountId, "Cached", store.uidCache);
+    expect(second!.uids).toEqual([1, 3, 5, 6]);
+    // The cached answer equals a fresh read from the database.
+    const fresh = await mailboxSnapshot(store.read, accountId, "Cached");
+    expect(fresh!.uids).toEqual(second!.uids);
+    // A caller mutating its copy does not disturb the cache.
+    second!.uids.pop();
+    expect((await mailboxSnapshot(store.read, accountId, "Cached", store.uidCache))!.uids).toEqual([1, 3, 5, 6]);
   });
 });

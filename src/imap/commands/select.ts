@@ -65,7 +65,7 @@ async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
     if (session.qresync) session.untagged(["OK [CLOSED] Previous mailbox closed"]);
   }
 
-  const snapshot = await mailboxSnapshot(session.ctx.store.read, account.id, name);
+  const snapshot = await mailboxSnapshot(session.ctx.store.read, account.id, name, session.ctx.store.uidCache);
   if (!snapshot) throw new ImapNo("NONEXISTENT", `Mailbox ${name} does not exist`);
   const selected = new SelectedMailbox({ id: snapshot.id, accountId: account.id, name: snapshot.name, uidValidity: snapshot.uidValidity, readOnly }, []);
   session.state = { kind: "selected", account, mailbox: selected };
