@@ -91,6 +91,11 @@ export class ImapSession {
     });
     socket.on("close", () => this.#cleanup());
     socket.on("error", () => {});
+    // One listener for the life of the socket; #armTimeout() only moves the deadline.
+    socket.on("timeout", () => {
+      this.untagged(["BYE Autologout; idle for too long"]);
+      this.close();
+    });
   }
 
   get capabilities(): string[] {
@@ -154,18 +159,14 @@ export class ImapSession {
     for (const line of lines) this.untagged(line);
   }
 
-  #armTimeout(duringIdle = false): void {
+  /** Restarts the inactivity timer: short before login, RFC 3501 §5.4's 30 minutes after. */
+  #armTimeout(): void {
     const t = this.ctx.timeouts;
     const ms =
       this.state.kind === "not-authenticated"
         ? (t?.preAuthMs ?? IMAP_LIMITS.preAuthTimeoutMs)
-        : duringIdle
-          ? (t?.idleMs ?? IMAP_LIMITS.idleTimeoutMs)
-          : (t?.idleMs ?? IMAP_LIMITS.idleTimeoutMs);
-    this.socket.setTimeout(ms, () => {
-      this.untagged(["BYE Autologout; idle for too long"]);
-      this.close();
-    });
+        : (t?.idleMs ?? IMAP_LIMITS.idleTimeoutMs);
+    this.socket.setTimeout(ms);
   }
 
   close(): void {

@@ -1,7 +1,122 @@
-/** Placeholder until this command family lands. */
-import { ImapNo } from "../errors.ts";
+/**
+ * SEARCH and UID SEARCH (RFC 3501 §6.4.4, §6.4.8), with ESEARCH result options (RFC 4731) and the
+ * CONDSTORE MODSEQ key (RFC 7162 §3.1.5). The mailbox's rows are read page by page in UID order
+ * (index columns always; Date and search text only when a key needs them) and matched in memory.
+ */
+import { messagesSearchRows } from "../../store/mod.ts";
+import { ImapBad, ImapNo } from "../errors.ts";
+import { type Piece, str } from "../protocol/encode.ts";
+import { sequenceFormat } from "../protocol/sequence.ts";
+import { compileSearch, searchNeeds } from "../search/evaluate.ts";
+import { type ReturnOption, searchCommand } from "../search/parse.ts";
 import type { CommandContext } from "../session.ts";
 
-export async function search(_ctx: CommandContext): Promise<string> {
-  throw new ImapNo("CANNOT", "not implemented yet");
+/** RFC 3501 §6.4.4: US-ASCII must be supported; UTF-8 is what our stored text is. */
+const CHARSETS = new Set(["UTF-8", "US-ASCII"]);
+/** Rows per page when search text is read: bounds memory on mailboxes with large bodies. */
+const TEXT_PAGE = 1000;
+
+interface Match {
+  uid: number;
+  seq: number;
+  modseq: number;
+}
+
+export async function search(ctx: CommandContext): Promise<string> {
+  const { session, parser, uid } = ctx;
+  const command = searchCommand(parser);
+  // RFC 3501 §6.4.4: an unsupported charset is NO [BADCHARSET (supported list)].
+  if (command.charset !== undefined && !CHARSETS.has(command.charset)) {
+    throw new ImapNo(
+      "BADCHARSET (UTF-8 US-ASCII)",
+      `Charset ${command.charset.slice(0, 40)} is not supported`,
+    );
+  }
+  if (session.state.kind !== "selected") throw new ImapBad(undefined, "No mailbox selected");
+  const mailbox = session.state.mailbox;
+  const needs = searchNeeds(command.key);
+  // RFC 7162 §3.1: a SEARCH with MODSEQ is a CONDSTORE enabling command.
+  if (needs.modseq) session.enabled.add("CONDSTORE");
+  const matches = compileSearch(command.key, (set, byUid) => mailbox.resolve(set, byUid));
+
+  const found: Match[] = [];
+  const view = mailbox.uids;
+  if (view.length > 0) {
+    const readsText = needs.searchHeaders || needs.searchText;
+    let afterUid = view[0]! - 1;
+    const maxUid = view[view.length - 1]!;
+    for (;;) {
+      const rows = await messagesSearchRows(session.ctx.store.read, mailbox.info.id, {
+        afterUid,
+        maxUid,
+        limit: readsText ? TEXT_PAGE : undefined,
+        sentAt: needs.sentAt,
+        searchHeaders: needs.searchHeaders,
+        searchText: needs.searchText,
+      });
+      for (const row of rows) {
+        // Only messages this session knows of (RFC 3501 §7.4.1: numbers stay stable until EXPUNGE is sent).
+        const seq = mailbox.seqOf(row.uid);
+        if (seq === 0 || mailbox.isExpungedPending(row.uid)) continue;
+        if (matches(row)) found.push({ uid: row.uid, seq, modseq: row.modseq });
+      }
+      if (!readsText || rows.length < TEXT_PAGE) break;
+      afterUid = rows[rows.length - 1]!.uid;
+    }
+  }
+
+  const numbers = found.map((m) => (uid ? m.uid : m.seq));
+  const line = command.returnOptions
+    ? esearchResponse(ctx.tag, uid, command.returnOptions, found, numbers, needs.modseq)
+    : searchResponse(numbers, found, needs.modseq);
+  if (!session.untagged(line)) await session.drain();
+  return `${uid ? "UID SEARCH" : "SEARCH"} completed`;
+}
+
+/** RFC 3501 §7.2.5 `* SEARCH n...`, plus RFC 7162 §3.1.5 "(MODSEQ m)" when MODSEQ was searched. */
+function searchResponse(numbers: number[], found: Match[], withModseq: boolean): Piece[] {
+  let text = numbers.length > 0 ? `SEARCH ${numbers.join(" ")}` : "SEARCH";
+  // RFC 7162 §3.1.5: the highest MODSEQ of the matches; nothing when nothing matched.
+  if (withModseq && found.length > 0) text += ` (MODSEQ ${highestModseq(found)})`;
+  return [text];
+}
+
+/** RFC 4731 §3.1 `* ESEARCH (TAG "t") [UID] ...`; numbers are ascending. */
+function esearchResponse(
+  tag: string,
+  byUid: boolean,
+  options: Set<ReturnOption>,
+  found: Match[],
+  numbers: number[],
+  withModseq: boolean,
+): Piece[] {
+  const pieces: Piece[] = ["ESEARCH (TAG ", str(tag), ")"];
+  if (byUid) pieces.push(" UID");
+  // RFC 4731 §3.1: MIN, MAX and ALL are left out when nothing matched; COUNT is always there.
+  if (found.length > 0) {
+    if (options.has("MIN")) pieces.push(` MIN ${numbers[0]}`);
+    if (options.has("MAX")) pieces.push(` MAX ${numbers[numbers.length - 1]}`);
+  }
+  if (options.has("COUNT")) pieces.push(` COUNT ${numbers.length}`);
+  if (found.length > 0 && options.has("ALL")) pieces.push(` ALL ${sequenceFormat(numbers)}`);
+  if (withModseq && found.length > 0) pieces.push(` MODSEQ ${esearchModseq(options, found)}`);
+  return pieces;
+}
+
+/**
+ * RFC 4731 §3.2: with only MIN and/or MAX the MODSEQ covers just the messages returned; with ALL
+ * or COUNT it covers every match.
+ */
+function esearchModseq(options: Set<ReturnOption>, found: Match[]): number {
+  if (options.has("ALL") || options.has("COUNT")) return highestModseq(found);
+  const returned: Match[] = [];
+  if (options.has("MIN")) returned.push(found[0]!);
+  if (options.has("MAX")) returned.push(found[found.length - 1]!);
+  return highestModseq(returned);
+}
+
+function highestModseq(found: Match[]): number {
+  let highest = 0;
+  for (const m of found) if (m.modseq > highest) highest = m.modseq;
+  return highest;
 }

@@ -1,0 +1,200 @@
+/**
+ * Evaluating a parsed SEARCH program (RFC 3501 §6.4.4) against message rows: the tree is compiled
+ * once into closures, sequence sets are resolved once into UID sets, and each message then costs a
+ * few comparisons and, for text keys, substring scans of its stored lower-cased search text.
+ *
+ * Matching rules:
+ * - Text keys are case-insensitive substring matches on decoded text (RFC 3501 §6.4.4 leaves the
+ *   method to the server): the needle is lower-cased (Unicode) and its whitespace runs collapsed,
+ *   exactly as the stored search text was at delivery (src/mime/search-text.ts).
+ * - Dates compare whole days in UTC: BEFORE/ON/SINCE use the internal date, SENT* the Date header
+ *   (a message without a usable Date header matches no SENT* key).
+ */
+import type { MessageSearchRow } from "../../store/mod.ts";
+import { FLAG_BITS, parseKeywords } from "../../store/mod.ts";
+import type { SequenceSet } from "../protocol/sequence.ts";
+import type { SearchKey } from "./parse.ts";
+
+export type Matcher = (row: MessageSearchRow) => boolean;
+
+/** Turns a sequence set into the UIDs it names in the session's view (sequence numbers or UIDs). */
+export type SequenceResolver = (set: SequenceSet, byUid: boolean) => readonly number[];
+
+/** Which columns a program reads, so the store fetches no more than needed. */
+export interface SearchNeeds {
+  sentAt: boolean;
+  searchHeaders: boolean;
+  searchText: boolean;
+  /** The program has a MODSEQ key: RFC 7162 §3.1.5 MODSEQ response data, and CONDSTORE turns on. */
+  modseq: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+export function searchNeeds(key: SearchKey): SearchNeeds {
+  const needs: SearchNeeds = { sentAt: false, searchHeaders: false, searchText: false, modseq: false };
+  const visit = (k: SearchKey): void => {
+    switch (k.kind) {
+      case "header":
+        needs.searchHeaders = true;
+        break;
+      case "body":
+        needs.searchText = true;
+        break;
+      case "text":
+        needs.searchHeaders = true;
+        needs.searchText = true;
+        break;
+      case "date":
+        if (k.of === "sent") needs.sentAt = true;
+        break;
+      case "modseq":
+        needs.modseq = true;
+        break;
+      case "not":
+        visit(k.key);
+        break;
+      case "or":
+        visit(k.left);
+        visit(k.right);
+        break;
+      case "and":
+        for (const sub of k.keys) visit(sub);
+        break;
+    }
+  };
+  visit(key);
+  return needs;
+}
+
+/** The needle as the stored search text spells it: lower-cased, whitespace runs collapsed. */
+export function normalizeNeedle(value: string): string {
+  return value.toLowerCase().replace(/[\s\x00-\x1f\x7f]+/g, " ");
+}
+
+/** Compiles a search program into one predicate over message rows. */
+export function compileSearch(key: SearchKey, resolve: SequenceResolver): Matcher {
+  switch (key.kind) {
+    case "all":
+      return () => true;
+    case "recent":
+      // Nothing is ever \Recent here (RFC 9051 dropped it; SELECT reports 0 RECENT).
+      return () => false;
+    case "flag": {
+      const bit = FLAG_BITS[key.flag];
+      return key.set ? (row) => (row.flags & bit) !== 0 : (row) => (row.flags & bit) === 0;
+    }
+    case "keyword": {
+      // Keywords compare case-insensitively, like flags (RFC 3501 §2.3.2 leaves case to the server).
+      const wanted = key.keyword.toLowerCase();
+      const has = (row: MessageSearchRow) =>
+        row.keywords !== "[]" && parseKeywords(row.keywords).some((k) => k.toLowerCase() === wanted);
+      return key.set ? has : (row) => !has(row);
+    }
+    case "header": {
+      const field = key.field.toLowerCase();
+      const needle = normalizeNeedle(key.value);
+      return (row) => headerContains(row.searchHeaders, field, needle);
+    }
+    case "body": {
+      const needle = normalizeNeedle(key.value);
+      return (row) => row.searchText.includes(needle);
+    }
+    case "text": {
+      const needle = normalizeNeedle(key.value);
+      return (row) => row.searchHeaders.includes(needle) || row.searchText.includes(needle);
+    }
+    case "date":
+      return dateMatcher(key.of, key.op, key.day);
+    case "size":
+      return key.op === "larger" ? (row) => row.size > key.size : (row) => row.size < key.size;
+    case "sequence": {
+      const uids = new Set(resolve(key.set, key.uid));
+      return (row) => uids.has(row.uid);
+    }
+    case "modseq":
+      return (row) => row.modseq >= key.modseq;
+    case "not": {
+      const inner = compileSearch(key.key, resolve);
+      return (row) => !inner(row);
+    }
+    case "or": {
+      const left = compileSearch(key.left, resolve);
+      const right = compileSearch(key.right, resolve);
+      return (row) => left(row) || right(row);
+    }
+    case "and": {
+      // Cheap keys first, so text scans run only on messages that pass the index columns.
+      const parts = [...key.keys].sort((a, b) => cost(a) - cost(b)).map((k) => compileSearch(k, resolve));
+      return (row) => {
+        for (const part of parts) if (!part(row)) return false;
+        return true;
+      };
+    }
+  }
+}
+
+/** A rough cost per message, for ordering AND's members. */
+function cost(key: SearchKey): number {
+  switch (key.kind) {
+    case "header":
+    case "body":
+    case "text":
+      return 10;
+    case "keyword":
+      return 2;
+    case "not":
+      return cost(key.key);
+    case "or":
+      return cost(key.left) + cost(key.right);
+    case "and":
+      return key.keys.reduce((sum, k) => sum + cost(k), 0);
+    default:
+      return 1;
+  }
+}
+
+function dateMatcher(of: "internal" | "sent", op: "before" | "on" | "since", day: number): Matcher {
+  const dayOf = (row: MessageSearchRow): number | null => {
+    const ms = of === "internal" ? row.internalDate : row.sentAt;
+    return ms === null ? null : Math.floor(ms / DAY_MS);
+  };
+  switch (op) {
+    case "before":
+      return (row) => {
+        const d = dayOf(row);
+        return d !== null && d < day;
+      };
+    case "on":
+      return (row) => dayOf(row) === day;
+    case "since":
+      return (row) => {
+        const d = dayOf(row);
+        return d !== null && d >= day;
+      };
+  }
+}
+
+/**
+ * Whether a line "field: value" in the search headers has `needle` in its value. An empty needle
+ * asks only whether the header is present (RFC 3501 §6.4.4 HEADER).
+ */
+export function headerContains(headers: string, field: string, needle: string): boolean {
+  if (needle !== "" && !headers.includes(needle)) return false;
+  const prefix = `${field}:`;
+  let start = headers.startsWith(prefix) ? 0 : lineStart(headers, `\n${prefix}`, 0);
+  while (start !== -1) {
+    const newline = headers.indexOf("\n", start);
+    const end = newline === -1 ? headers.length : newline;
+    if (needle === "") return true;
+    const at = headers.indexOf(needle, start + prefix.length);
+    if (at !== -1 && at + needle.length <= end) return true;
+    start = lineStart(headers, `\n${prefix}`, end);
+  }
+  return false;
+}
+
+function lineStart(headers: string, marker: string, from: number): number {
+  const i = headers.indexOf(marker, from);
+  return i === -1 ? -1 : i + 1;
+}
