@@ -1,7 +1,145 @@
-/** Placeholder until this command family lands. */
-import { ImapNo } from "../errors.ts";
-import type { CommandContext } from "../session.ts";
+/**
+ * FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8, responses §7.4.2) with the CONDSTORE and QRESYNC
+ * parts (RFC 7162 §3.1.4.1 MODSEQ and CHANGEDSINCE, §3.2.6 VANISHED). Rows are read in batches with
+ * only the columns the items need; message bytes are read one message at a time and only for items
+ * that need them; responses stream out in chunks with backpressure.
+ */
+import {
+  fetchContentBytes,
+  fetchExpungedSince,
+  fetchRows,
+  messagesUpdateFlags,
+  SEEN,
+} from "../../store/mod.ts";
+import { ImapBad } from "../errors.ts";
+import { type FetchPlan, parseFetchPlan } from "../fetch/items.ts";
+import { ResponseWriter } from "../fetch/pieces.ts";
+import { fetchNeeds, renderFetch, responseItems } from "../fetch/render.ts";
+import { type SequenceSet, sequenceContains, sequenceFormat } from "../protocol/sequence.ts";
+import type { SelectedMailbox } from "../selected.ts";
+import type { CommandContext, ImapSession } from "../session.ts";
 
-export async function fetch(_ctx: CommandContext): Promise<string> {
-  throw new ImapNo("CANNOT", "not implemented yet");
+/** UIDs per row query: one statement per batch, and no more rows in memory than that. */
+const BATCH = 1000;
+
+/**
+ * RFC 9051 §6.4.5 (and RFC 3501 §9 seq-number): a sequence number beyond EXISTS is a client error.
+ * "*" is the last message; in an empty mailbox a range reaching "*" (a client's "1:*" just after
+ * SELECT) names nothing rather than something invalid.
+ */
+function checkSequenceNumbers(set: SequenceSet, exists: number): void {
+  for (const r of set.ranges) {
+    if (exists === 0 && (r.from === null || r.to === null)) continue;
+    const from = r.from ?? exists;
+    const to = r.to ?? exists;
+    if (from > exists || to > exists) {
+      throw new ImapBad(undefined, "Invalid sequence number: beyond the messages in the mailbox");
+    }
+  }
+}
+
+/** RFC 7162 §3.2.6: the modifiers' own rules, checked before anything is read or written. */
+function checkModifiers(plan: FetchPlan, session: ImapSession, uid: boolean): void {
+  if (!plan.vanished) return;
+  if (!uid) throw new ImapBad(undefined, "VANISHED is only allowed in UID FETCH");
+  if (!session.qresync) throw new ImapBad(undefined, "VANISHED needs ENABLE QRESYNC first");
+  if (plan.changedSince === undefined) throw new ImapBad(undefined, "VANISHED needs CHANGEDSINCE");
+}
+
+/** RFC 7162 §3.2.6: `* VANISHED (EARLIER)` for the UIDs of the requested set expunged after CHANGEDSINCE. */
+async function reportVanished(
+  session: ImapSession,
+  mailbox: SelectedMailbox,
+  set: SequenceSet,
+  since: number,
+  writer: ResponseWriter,
+): Promise<void> {
+  const gone = await fetchExpungedSince(session.ctx.store.read, mailbox.info.id, since);
+  if (gone.length === 0) return;
+  // "*" is the largest UID in use; expunged UIDs above the last message still count as "in use" here.
+  const max = Math.max(mailbox.uids[mailbox.uids.length - 1] ?? 0, gone[gone.length - 1]!);
+  const hit = gone.filter((u) => sequenceContains(set, u, max));
+  if (hit.length > 0) await writer.untagged([`VANISHED (EARLIER) ${sequenceFormat(hit)}`]);
+}
+
+/**
+ * RFC 3501 §6.4.5: fetching a body without .PEEK sets \Seen. Written (one write for the whole set)
+ * before any response goes out, so FLAGS in the responses are the committed ones; returns the UIDs
+ * whose flags changed, which are told so in their own response instead of an unsolicited FETCH later.
+ */
+async function markSeen(
+  session: ImapSession,
+  mailbox: SelectedMailbox,
+  uids: number[],
+): Promise<Set<number>> {
+  const changed = await session.ctx.store.write((w) =>
+    messagesUpdateFlags(w, mailbox.info.id, uids, { mode: "add", flags: SEEN, keywords: [] }),
+  );
+  const out = new Set<number>();
+  for (const m of changed) {
+    out.add(m.uid);
+    mailbox.forgetFlags(m.uid);
+  }
+  return out;
+}
+
+/** RFC 3501 §6.4.5 FETCH, §6.4.8 UID FETCH. */
+export async function fetch({ session, parser, uid }: CommandContext): Promise<undefined> {
+  if (session.state.kind !== "selected") throw new ImapBad(undefined, "No mailbox selected");
+  const { mailbox } = session.state;
+  parser.sp();
+  const set = parser.sequenceSet();
+  parser.sp();
+  const plan = parseFetchPlan(parser);
+  parser.end();
+  if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
+  if (!uid) checkSequenceNumbers(set, mailbox.exists);
+  checkModifiers(plan, session, uid);
+  // RFC 7162 §3.1: MODSEQ and CHANGEDSINCE are CONDSTORE-enabling; from now on FETCH carries MODSEQ.
+  if (plan.changedSince !== undefined || plan.items.some((i) => i.kind === "MODSEQ")) {
+    session.enabled.add("CONDSTORE");
+  }
+
+  const read = session.ctx.store.read;
+  const mailboxId = mailbox.info.id;
+  const changedSince = plan.changedSince;
+  const writer = new ResponseWriter(session);
+  if (plan.vanished) await reportVanished(session, mailbox, set, changedSince!, writer);
+
+  // RFC 2180 §4.1.3: messages expunged by another session but not yet reported are left out.
+  let uids = mailbox.resolve(set, uid).filter((u) => !mailbox.isExpungedPending(u));
+  const needs = fetchNeeds(plan.items);
+  let seenSet = new Set<number>();
+  if (needs.setsSeen && !mailbox.info.readOnly && uids.length > 0) {
+    // With CHANGEDSINCE only the messages that will be answered are marked (the write raises MODSEQ).
+    if (changedSince !== undefined) {
+      uids = (await fetchRows(read, mailboxId, uids, { changedSince })).map((r) => r.uid);
+    }
+    seenSet = await markSeen(session, mailbox, uids);
+  }
+
+  const items = responseItems(plan.items, { uid, modseq: session.condstore });
+  const rowOptions = {
+    envelope: needs.envelope,
+    structure: needs.structure,
+    head: needs.raw === "head",
+    headerEnd: needs.raw === "full",
+    changedSince,
+  };
+  for (let i = 0; i < uids.length; i += BATCH) {
+    const rows = await fetchRows(read, mailboxId, uids.slice(i, i + BATCH), rowOptions);
+    for (const row of rows) {
+      const seq = mailbox.seqOf(row.uid);
+      if (seq === 0 || mailbox.isExpungedPending(row.uid)) continue;
+      let raw = row.head;
+      if (needs.raw === "full") {
+        raw = await fetchContentBytes(read, row.contentId);
+        // Expunged (and its content deleted) since the row was read: nothing left to send.
+        if (!raw) continue;
+      }
+      await writer.untagged(renderFetch(items, { seq, row, raw, addFlags: seenSet.has(row.uid) }));
+    }
+  }
+  await writer.flush();
+  return undefined;
 }

@@ -1,0 +1,170 @@
+/**
+ * One message's FETCH response (RFC 3501 §7.4.2) from its stored row: what each data item says, in
+ * the order asked for, plus the items the protocol adds on its own (UID for UID FETCH §6.4.8, FLAGS
+ * after an implicit \Seen §6.4.5, MODSEQ once CONDSTORE is on RFC 7162 §3.1.4.1). Also decides what
+ * a plan needs read from the store, so nothing unused is loaded.
+ */
+import { Buffer } from "node:buffer";
+import type { Envelope, MimePart } from "../../mime/mod.ts";
+import { type FetchRow, flagNames, parseKeywords } from "../../store/mod.ts";
+import { dateTime, type Piece } from "../protocol/encode.ts";
+import { encodeBody } from "./bodystructure.ts";
+import { EMPTY_ENVELOPE, encodeEnvelope } from "./envelope.ts";
+import type { FetchItem } from "./items.ts";
+import { PieceBuilder } from "./pieces.ts";
+import { needsOnlyHeader, partialBytes, sectionBytes } from "./sections.ts";
+
+export interface FetchNeeds {
+  envelope: boolean;
+  structure: boolean;
+  /** The message bytes: none, the top-level header only, or all of them. */
+  raw: "none" | "head" | "full";
+  /** Some item sets \Seen implicitly (RFC 3501 §6.4.5: BODY[...] without .PEEK, RFC822, RFC822.TEXT). */
+  setsSeen: boolean;
+}
+
+export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
+  const needs: FetchNeeds = { envelope: false, structure: false, raw: "none", setsSeen: false };
+  const want = (raw: "head" | "full") => {
+    if (needs.raw !== "full") needs.raw = raw;
+  };
+  for (const item of items) {
+    switch (item.kind) {
+      case "ENVELOPE":
+        needs.envelope = true;
+        break;
+      case "BODY":
+      case "BODYSTRUCTURE":
+        needs.structure = true;
+        break;
+      case "RFC822":
+      case "RFC822.TEXT":
+        want("full");
+        needs.setsSeen = true;
+        break;
+      case "RFC822.HEADER":
+        want("head");
+        break;
+      case "section":
+        if (item.section.path.length > 0) needs.structure = true;
+        want(needsOnlyHeader(item.section) ? "head" : "full");
+        if (!item.peek) needs.setsSeen = true;
+        break;
+    }
+  }
+  return needs;
+}
+
+/** The items every response carries, in order: asked-for ones (each once), then the implied ones. */
+export function responseItems(
+  items: readonly FetchItem[],
+  options: { uid: boolean; modseq: boolean },
+): FetchItem[] {
+  const seen = new Set<string>();
+  const out: FetchItem[] = [];
+  for (const item of items) {
+    const key = item.kind === "section" ? item.label : item.kind;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(item);
+  }
+  // RFC 3501 §6.4.8: UID FETCH responses always include UID.
+  if (options.uid && !seen.has("UID")) out.unshift({ kind: "UID" });
+  if (options.modseq && !seen.has("MODSEQ")) out.push({ kind: "MODSEQ" });
+  return out;
+}
+
+export interface MessageData {
+  seq: number;
+  row: FetchRow;
+  /** The whole message, or only its header, per FetchNeeds.raw. */
+  raw: Uint8Array | undefined;
+  /** \Seen was just set by this FETCH: FLAGS goes out even if not asked for (§6.4.5). */
+  addFlags: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Message data as a literal; an empty result as "" (also what a missing section returns). */
+function data(out: PieceBuilder, bytes: Uint8Array): void {
+  if (bytes.length === 0) {
+    out.add('""');
+    return;
+  }
+  out.add(`{${bytes.length}}\r\n`).add(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+/** `seq FETCH (...)`, without "* " and CRLF. Stored JSON is parsed once per message, on first use. */
+export function renderFetch(items: readonly FetchItem[], message: MessageData): Piece[] {
+  const { row } = message;
+  const raw = message.raw ?? EMPTY;
+  const headerEnd = Math.min(row.headerEnd ?? 0, raw.length);
+  let structure: MimePart | undefined;
+  const structureOf = (): MimePart | undefined => {
+    if (structure === undefined && row.structure !== undefined)
+      structure = JSON.parse(row.structure) as MimePart;
+    return structure;
+  };
+  const out = new PieceBuilder();
+  out.add(`${message.seq} FETCH (`);
+  let first = true;
+  let flagsSent = false;
+  const all = message.addFlags ? [...items, { kind: "FLAGS" } as const] : items;
+  for (const item of all) {
+    if (item.kind === "FLAGS") {
+      if (flagsSent) continue;
+      flagsSent = true;
+    }
+    if (!first) out.add(" ");
+    first = false;
+    switch (item.kind) {
+      case "UID":
+        out.add(`UID ${row.uid}`);
+        break;
+      case "FLAGS":
+        out.add(`FLAGS (${flagNames(row.flags, parseKeywords(row.keywords)).join(" ")})`);
+        break;
+      case "INTERNALDATE":
+        out.add(`INTERNALDATE ${dateTime(row.internalDate)}`);
+        break;
+      case "RFC822.SIZE":
+        out.add(`RFC822.SIZE ${row.size}`);
+        break;
+      case "MODSEQ":
+        out.add(`MODSEQ (${row.modseq})`);
+        break;
+      case "ENVELOPE":
+        out.add("ENVELOPE ");
+        encodeEnvelope(out, row.envelope ? (JSON.parse(row.envelope) as Envelope) : EMPTY_ENVELOPE);
+        break;
+      case "BODY":
+      case "BODYSTRUCTURE": {
+        out.add(`${item.kind} `);
+        const part = structureOf();
+        if (part) encodeBody(out, part, item.kind === "BODYSTRUCTURE");
+        else out.add('("TEXT" "PLAIN" NIL NIL NIL "7BIT" 0 0)');
+        break;
+      }
+      case "RFC822":
+        out.add("RFC822 ");
+        data(out, raw);
+        break;
+      case "RFC822.HEADER":
+        out.add("RFC822.HEADER ");
+        data(out, raw.subarray(0, headerEnd));
+        break;
+      case "RFC822.TEXT":
+        out.add("RFC822.TEXT ");
+        data(out, raw.subarray(headerEnd));
+        break;
+      case "section": {
+        const bytes = sectionBytes(item.section, raw, headerEnd, structureOf());
+        out.add(`${item.label} `);
+        data(out, item.partial ? partialBytes(bytes, item.partial.origin, item.partial.length) : bytes);
+        break;
+      }
+    }
+  }
+  out.add(")");
+  return out.pieces;
+}
