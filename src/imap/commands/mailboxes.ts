@@ -1,15 +1,7 @@
-/** Placeholder until this command family lands. */
-import { ImapNo } from "../errors.ts";
-import type { CommandContext } from "../session.ts";
-
-const todo = async (_ctx: CommandContext): Promise<string> => {
-  throw new ImapNo("CANNOT", "not implemented yet");
-};
-export const create = todo;
-export const deleteMailbox = todo;
-export const rename = todo;
-export const subscribe = todo;
-export const unsubscribe = todo;
-export const list = todo;
-export const lsub = todo;
-export const status = todo;
+/** The mailbox commands of RFC 3501 §6.3.3-10, one file per command under mailbox/. */
+export { create } from "./mailbox/create.ts";
+export { deleteMailbox } from "./mailbox/delete.ts";
+export { list, lsub } from "./mailbox/list.ts";
+export { rename } from "./mailbox/rename.ts";
+export { status } from "./mailbox/status.ts";
+export { subscribe, unsubscribe } from "./mailbox/subscribe.ts";

@@ -1,0 +1,69 @@
+/**
+ * STATUS data items (RFC 3501 §6.3.10, RFC 7162 §3.1.10 HIGHESTMODSEQ, RFC 8438 SIZE): parsing the
+ * requested list and writing the untagged STATUS response, shared by STATUS and LIST-STATUS (RFC 5819).
+ */
+import type { CountsWanted, MailboxCounts } from "../../../store/mod.ts";
+import { ImapBad } from "../../errors.ts";
+import { mailboxName, type Piece } from "../../protocol/encode.ts";
+import type { Parser } from "../../protocol/parser.ts";
+
+export const STATUS_ITEMS = [
+  "MESSAGES",
+  "RECENT",
+  "UIDNEXT",
+  "UIDVALIDITY",
+  "UNSEEN",
+  "HIGHESTMODSEQ",
+  "SIZE",
+] as const;
+export type StatusItem = (typeof STATUS_ITEMS)[number];
+
+function isStatusItem(name: string): name is StatusItem {
+  return (STATUS_ITEMS as readonly string[]).includes(name);
+}
+
+/** "(" status-att *(SP status-att) ")": at least one item; an unknown one is BAD (RFC 3501 §9). */
+export function statusItems(parser: Parser): StatusItem[] {
+  const items = parser.list(() => {
+    const name = parser.atom().toUpperCase();
+    if (!isStatusItem(name)) throw new ImapBad(undefined, `Unknown STATUS item ${name.slice(0, 40)}`);
+    return name;
+  });
+  if (items.length === 0) throw new ImapBad(undefined, "STATUS needs at least one item");
+  return [...new Set(items)];
+}
+
+/** The counts the items need, so nothing else is computed (SIZE is the only one reading message rows). */
+export function countsWanted(items: readonly StatusItem[]): CountsWanted {
+  return {
+    messages: items.includes("MESSAGES"),
+    unseen: items.includes("UNSEEN"),
+    size: items.includes("SIZE"),
+  };
+}
+
+/** `STATUS name (item value ...)` in the order the client asked for. */
+export function statusResponse(counts: MailboxCounts, items: readonly StatusItem[]): Piece[] {
+  const values = items.map((item) => `${item} ${statusValue(item, counts)}`);
+  return ["STATUS ", mailboxName(counts.name), ` (${values.join(" ")})`];
+}
+
+function statusValue(item: StatusItem, counts: MailboxCounts): number {
+  switch (item) {
+    case "MESSAGES":
+      return counts.messages;
+    // We never set \Recent (IMAP4rev2 dropped it), so no message is ever recent.
+    case "RECENT":
+      return 0;
+    case "UIDNEXT":
+      return counts.uidNext;
+    case "UIDVALIDITY":
+      return counts.uidValidity;
+    case "UNSEEN":
+      return counts.unseen;
+    case "HIGHESTMODSEQ":
+      return counts.highestModseq;
+    case "SIZE":
+      return counts.size;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Mailbox counts for IMAP STATUS and LIST-STATUS in one raw statement per batch. Message and unseen
+ * counts are answered by the covering indexes (messages_mailbox_uid, messages_mailbox_flags); only the
+ * size total, when asked for, reads message rows (never contents or blobs). Every lookup is scoped to
+ * one account, so a name can never reach another account's mailbox.
+ */
+import { type Reader, rawOf } from "./db.ts";
+import { SEEN } from "./flags.ts";
+import { mailboxNameNormalize } from "./mailboxes.ts";
+
+export interface MailboxCounts {
+  id: number;
+  name: string;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  /** 0 unless asked for. */
+  messages: number;
+  /** 0 unless asked for. */
+  unseen: number;
+  /** Total octets (RFC 8438); 0 unless asked for. */
+  size: number;
+}
+
+/** Which counts to compute; each costs a pass over the mailbox's index entries. */
+export interface CountsWanted {
+  messages?: boolean;
+  unseen?: boolean;
+  size?: boolean;
+}
+
+/** Ids per statement: far below SQLite's bound-variable limit. */
+const CHUNK = 200;
+
+function selectSql(wanted: CountsWanted, where: string): string {
+  const messages = wanted.messages ? "(SELECT count(*) FROM messages WHERE mailbox_id = m.id)" : "0";
+  const unseen = wanted.unseen
+    ? `(SELECT count(*) FROM messages WHERE mailbox_id = m.id AND (flags & ${SEEN}) = 0)`
+    : "0";
+  const size = wanted.size ? "(SELECT coalesce(sum(size), 0) FROM messages WHERE mailbox_id = m.id)" : "0";
+  return `SELECT m.id, m.name, m.uid_validity, m.uid_next, m.highest_modseq,
+            ${messages} AS messages, ${unseen} AS unseen, ${size} AS size
+          FROM mailboxes m WHERE ${where}`;
+}
+
+function fromRow(row: Record<string, unknown>): MailboxCounts {
+  return {
+    id: Number(row.id),
+    name: String(row.name),
+    uidValidity: Number(row.uid_validity),
+    uidNext: Number(row.uid_next),
+    highestModseq: Number(row.highest_modseq),
+    messages: Number(row.messages),
+    unseen: Number(row.unseen),
+    size: Number(row.size),
+  };
+}
+
+/** Counts of one mailbox of the account, or undefined when the account has no such (or no valid) name. */
+export async function mailboxCountsByName(
+  r: Reader,
+  accountId: number,
+  name: string,
+  wanted: CountsWanted,
+): Promise<MailboxCounts | undefined> {
+  let normalized: string;
+  try {
+    normalized = mailboxNameNormalize(name);
+  } catch {
+    return undefined;
+  }
+  const { rows } = await rawOf(r).execute({
+    sql: selectSql(wanted, "m.account_id = ? AND m.name = ?"),
+    args: [accountId, normalized],
+  });
+  const row = rows[0];
+  return row ? fromRow(row as unknown as Record<string, unknown>) : undefined;
+}
+
+/** Counts of several mailboxes of the account by id; ids of other accounts are silently left out. */
+export async function mailboxCountsByIds(
+  r: Reader,
+  accountId: number,
+  ids: readonly number[],
+  wanted: CountsWanted,
+): Promise<Map<number, MailboxCounts>> {
+  const out = new Map<number, MailboxCounts>();
+  const raw = rawOf(r);
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    const { rows } = await raw.execute({
+      sql: selectSql(wanted, `m.account_id = ? AND m.id IN (${chunk.map(() => "?").join(", ")})`),
+      args: [accountId, ...chunk],
+    });
+    for (const row of rows) {
+      const counts = fromRow(row as unknown as Record<string, unknown>);
+      out.set(counts.id, counts);
+    }
+  }
+  return out;
+}
