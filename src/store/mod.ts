@@ -84,3 +84,5 @@ export class Store {
 export * from "./selection.ts";
 export * from "./search.ts";
 export * from "./fetch-rows.ts";
+export * from "./mailbox-status.ts";
+export * from "./imap-writes.ts";

@@ -1,7 +1,55 @@
-/** Placeholder until this command family lands. */
+/**
+ * APPEND (RFC 3501 §6.3.11) with UIDPLUS's APPENDUID (RFC 4315 §3). The message arrives as one
+ * literal (synchronizing or LITERAL+, RFC 7888), already bounded by the message size limit in the
+ * command reader; its bytes are stored exactly as sent through the one ingest path every source of
+ * mail uses. An APPEND to the selected mailbox is reported as EXISTS by the session afterwards.
+ */
+import { parseMessage } from "../../mime/mod.ts";
+import { mailboxFind, mailboxNameNormalize, messageIngest } from "../../store/mod.ts";
 import { ImapNo } from "../errors.ts";
 import type { CommandContext } from "../session.ts";
+import { flagsFromList } from "./store.ts";
 
-export async function append(_ctx: CommandContext): Promise<string> {
-  throw new ImapNo("CANNOT", "not implemented yet");
+export async function append({ session, parser }: CommandContext): Promise<string> {
+  parser.sp();
+  const name = parser.mailbox();
+  parser.sp();
+  let flagList: string[] = [];
+  if (parser.peek("(")) {
+    flagList = parser.flagList();
+    parser.sp();
+  }
+  let internalDate: number | undefined;
+  if (parser.peek('"')) {
+    internalDate = parser.dateTime();
+    parser.sp();
+  }
+  const raw = parser.literalBytes();
+  parser.end();
+  const { flags, keywords } = flagsFromList(flagList);
+
+  const account =
+    session.state.kind === "authenticated" || session.state.kind === "selected"
+      ? session.state.account
+      : undefined;
+  if (!account) throw new ImapNo(undefined, "Not authenticated");
+  if (raw.length === 0) throw new ImapNo(undefined, "An empty message cannot be appended");
+  if (raw.length > session.ctx.maxMessageSize) throw new ImapNo("TOOBIG", "Message too large");
+  const { store } = session.ctx;
+  // An invalid name is NO [CANNOT] (store "invalid"), not TRYCREATE: creating it would fail too.
+  const target = await mailboxFind(store.read, account.id, mailboxNameNormalize(name));
+  // RFC 3501 §6.3.11: a missing target is NO [TRYCREATE], so the client may CREATE and retry.
+  if (!target) throw new ImapNo("TRYCREATE", `Mailbox ${name} does not exist`);
+
+  const parsed = parseMessage(raw);
+  const [added] = await store.write((w) =>
+    messageIngest(w, {
+      raw,
+      parsed,
+      internalDate,
+      targets: [{ accountId: account.id, mailboxId: target.id, flags, keywords }],
+      enforceQuota: true,
+    }),
+  );
+  return `[APPENDUID ${target.uidValidity} ${added!.uid}] APPEND completed`;
 }

@@ -1,10 +1,86 @@
-/** Placeholder until this command family lands. */
-import { ImapNo } from "../errors.ts";
+/**
+ * COPY / UID COPY (RFC 3501 §6.4.7) and MOVE / UID MOVE (RFC 6851), both answering with UIDPLUS's
+ * COPYUID (RFC 4315 §3). Source and target are looked up inside the write that copies, so a mailbox
+ * deleted meanwhile fails cleanly. MOVE's EXPUNGE (or VANISHED) responses are not written here: the
+ * store publishes the removal and the session reports it after the handler, after our COPYUID.
+ */
+import {
+  type Mailbox,
+  mailboxById,
+  mailboxFind,
+  mailboxNameNormalize,
+  messagesCopyWithinQuota,
+  messagesMove,
+  type Write,
+} from "../../store/mod.ts";
+import { ImapBad, ImapNo } from "../errors.ts";
+import { type SequenceSet, sequenceFormat } from "../protocol/sequence.ts";
+import type { SelectedMailbox } from "../selected.ts";
 import type { CommandContext } from "../session.ts";
 
-export async function copy(_ctx: CommandContext): Promise<string> {
-  throw new ImapNo("CANNOT", "not implemented yet");
+interface Request {
+  mailbox: SelectedMailbox;
+  set: SequenceSet;
+  target: string;
 }
-export async function move(_ctx: CommandContext): Promise<string> {
-  throw new ImapNo("CANNOT", "not implemented yet");
+
+function request({ session, parser }: CommandContext): Request {
+  parser.sp();
+  const set = parser.sequenceSet();
+  if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
+  parser.sp();
+  const target = parser.mailbox();
+  parser.end();
+  if (session.state.kind !== "selected") throw new ImapBad(undefined, "No mailbox selected");
+  // An invalid name is NO [CANNOT] (store "invalid"), not TRYCREATE: creating it would fail too.
+  return { mailbox: session.state.mailbox, set, target: mailboxNameNormalize(target) };
+}
+
+async function mailboxes(w: Write, req: Request): Promise<{ source: Mailbox; target: Mailbox }> {
+  const source = await mailboxById(w.tx, req.mailbox.info.id);
+  if (!source) throw new ImapNo("NONEXISTENT", "The selected mailbox no longer exists");
+  const target = await mailboxFind(w.tx, req.mailbox.info.accountId, req.target);
+  // RFC 3501 §6.4.7: a missing target is NO [TRYCREATE], so the client may CREATE and retry.
+  if (!target) throw new ImapNo("TRYCREATE", `Mailbox ${req.target} does not exist`);
+  return { source, target };
+}
+
+/** RFC 4315 §3: the source UIDs and the new UIDs, each as a set, in matching order. */
+function copyUid(uidValidity: number, pairs: Array<[number, number]>): string {
+  const from = sequenceFormat(pairs.map(([s]) => s));
+  const to = sequenceFormat(pairs.map(([, t]) => t));
+  return `[COPYUID ${uidValidity} ${from} ${to}]`;
+}
+
+export async function copy(ctx: CommandContext): Promise<string> {
+  const req = request(ctx);
+  const uids = req.mailbox.resolve(req.set, ctx.uid);
+  const { pairs, target } = await ctx.session.ctx.store.write(async (w) => {
+    const { source, target } = await mailboxes(w, req);
+    return { pairs: await messagesCopyWithinQuota(w, source, uids, target), target };
+  });
+  const name = ctx.uid ? "UID COPY" : "COPY";
+  // RFC 4315 §3: no COPYUID when nothing was copied (e.g. UID COPY of UIDs that are gone).
+  if (pairs.length === 0) return `${name} completed`;
+  return `${copyUid(target.uidValidity, pairs)} ${name} completed`;
+}
+
+export async function move(ctx: CommandContext): Promise<string> {
+  const req = request(ctx);
+  const { session } = ctx;
+  if (req.mailbox.info.readOnly) throw new ImapNo("READ-ONLY", "Mailbox is read-only");
+  const uids = req.mailbox.resolve(req.set, ctx.uid);
+  const { pairs, target, highestModseq } = await session.ctx.store.write(async (w) => {
+    const { source, target } = await mailboxes(w, req);
+    const pairs = await messagesMove(w, source, uids, target);
+    return { pairs, target, highestModseq: (await mailboxById(w.tx, source.id))?.highestModseq };
+  });
+  // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGE responses, which the session
+  // sends after this handler returns.
+  if (pairs.length > 0) session.untagged([`OK ${copyUid(target.uidValidity, pairs)} Moved`]);
+  const name = ctx.uid ? "UID MOVE" : "MOVE";
+  // RFC 7162 (QRESYNC): the new HIGHESTMODSEQ with the tagged OK, as after EXPUNGE.
+  if (session.qresync && highestModseq !== undefined)
+    return `[HIGHESTMODSEQ ${highestModseq}] ${name} completed`;
+  return `${name} completed`;
 }
