@@ -103,6 +103,13 @@ const SETTINGS = {
     help: "largest accepted message in bytes",
     def: "26214400",
   },
+  maxConnectionsPerIp: {
+    env: "MAILROOM_MAX_CONNECTIONS_PER_IP",
+    flag: "--max-connections-per-ip",
+    schema: z.coerce.number().int().min(1).max(100_000),
+    help: "connections one client address may hold on each mail listener",
+    def: "50",
+  },
   logLevel: {
     env: "MAILROOM_LOG_LEVEL",
     flag: "--log-level",
@@ -128,6 +135,8 @@ export interface Config {
   /** Undefined until main() reads or generates the token file. */
   adminToken: string | undefined;
   maxMessageSize: number;
+  /** Per mail listener (POP3, IMAP): one host cannot take every slot. */
+  maxConnectionsPerIp: number;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -209,6 +218,7 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     httpPort: value("httpPort", "8080")!,
     adminToken: value("adminToken", undefined),
     maxMessageSize: value("maxMessageSize", "26214400")!,
+    maxConnectionsPerIp: value("maxConnectionsPerIp", "50")!,
     logLevel: value("logLevel", "info")!,
   };
 }

@@ -8,8 +8,12 @@ import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./api/app.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
+import { IMAP_LIMITS } from "./imap/protocol/limits.ts";
+import { type ImapListener, startImap } from "./imap/server.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { type Pop3Listener, startPop3 } from "./pop3/server.ts";
 import type { HttpServer, Runtime } from "./runtime/types.ts";
+import { AuthFailures } from "./security/auth-failures.ts";
 import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
 import { domainCreate, Store } from "./store/mod.ts";
 
@@ -70,6 +74,8 @@ export interface RunningServer {
   config: Config;
   store: Store;
   smtpPort: number | null;
+  pop3Port: number | null;
+  imapPort: number | null;
   httpPort: number | null;
   adminToken: string;
   stop(): Promise<void>;
@@ -83,6 +89,8 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
   const stops: Array<() => Promise<void>> = [];
   try {
     await store.write((w) => domainCreate(w, config.domain, { ifMissing: true }));
+    // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
+    const authFailures = new AuthFailures();
 
     let smtp: SmtpListener | undefined;
     if (config.smtpPort !== null) {
@@ -99,6 +107,47 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       stops.push(() => smtp!.close());
       log.info("listening", { proto: "smtp", address: `${config.bind}:${smtp.port}` });
       process.stderr.write(`smtp listening on ${config.bind}:${smtp.port}\n`);
+    }
+
+    let pop3: Pop3Listener | undefined;
+    if (config.pop3Port !== null) {
+      pop3 = await listen("pop3Port", config.bind, config.pop3Port, () =>
+        startPop3({
+          store,
+          log: log.child({ proto: "pop3" }),
+          hostname: config.hostname,
+          primaryDomain: config.domain,
+          bind: config.bind,
+          port: config.pop3Port!,
+          authFailures,
+          limits: { maxConnectionsPerAddress: config.maxConnectionsPerIp },
+        }),
+      );
+      stops.push(() => pop3!.close());
+      log.info("listening", { proto: "pop3", address: `${config.bind}:${pop3.port}` });
+      process.stderr.write(`pop3 listening on ${config.bind}:${pop3.port}\n`);
+    }
+
+    let imap: ImapListener | undefined;
+    if (config.imapPort !== null) {
+      const imapContext = {
+        store,
+        log: log.child({ proto: "imap" }),
+        hostname: config.hostname,
+        primaryDomain: config.domain,
+        maxMessageSize: config.maxMessageSize,
+        authFailures,
+      };
+      imap = await listen("imapPort", config.bind, config.imapPort, () =>
+        startImap(imapContext, {
+          port: config.imapPort!,
+          host: config.bind,
+          limits: { perAddress: config.maxConnectionsPerIp, total: IMAP_LIMITS.maxConnections },
+        }),
+      );
+      stops.push(() => imap!.close());
+      log.info("listening", { proto: "imap", address: `${config.bind}:${imap.port}` });
+      process.stderr.write(`imap listening on ${config.bind}:${imap.port}\n`);
     }
 
     let http: HttpServer | undefined;
@@ -127,6 +176,8 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       config,
       store,
       smtpPort: smtp?.port ?? null,
+      pop3Port: pop3?.port ?? null,
+      imapPort: imap?.port ?? null,
       httpPort: http?.port ?? null,
       adminToken,
       async stop() {
@@ -146,7 +197,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
 
 /** Binds a listener, turning "permission denied" and "address in use" into one clear line. */
 async function listen<T>(
-  setting: "smtpPort" | "httpPort",
+  setting: "smtpPort" | "pop3Port" | "imapPort" | "httpPort",
   host: string,
   port: number,
   bind: () => Promise<T>,

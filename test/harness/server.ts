@@ -29,8 +29,16 @@ export interface TestServer extends RunningServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), "mailroom-test-"));
+export interface TestServerOptions {
+  /** Reuse this data directory (e.g. to restart on the same database) instead of a fresh one. */
+  dataDir?: string;
+}
+
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  options: TestServerOptions = {},
+): Promise<TestServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "mailroom-test-"));
   const base = loadConfig(new Map(), {
     MAILROOM_DATA_DIR: dataDir,
     MAILROOM_HOSTNAME: "mx.test.example",

@@ -1,0 +1,93 @@
+/**
+ * The one path by which USER/PASS and AUTH log in: check the credentials, slow down guessers, take an
+ * account session slot, and open the maildrop snapshot. A failure says only "[AUTH]" (RFC 3206): never
+ * whether the account exists or is disabled.
+ */
+import { accountAuthenticate } from "../../store/mod.ts";
+import { maildropOpen } from "../maildrop.ts";
+import { type Reply, reply } from "../protocol/response.ts";
+import { SeenMarker } from "../seen.ts";
+import type { Session } from "../session.ts";
+
+export async function logIn(session: Session, login: string, password: string): Promise<Reply> {
+  const { ctx, authFailures, accountSessions } = session.shared;
+  let account: Awaited<ReturnType<typeof accountAuthenticate>>;
+  try {
+    account = await accountAuthenticate(ctx.store.read, login, password, {
+      primaryDomain: ctx.primaryDomain,
+    });
+  } catch (error) {
+    ctx.log.error("pop3.auth_error", { session: session.id, client: session.client, error });
+    return reply.err("cannot check credentials now, try again later", "SYS/TEMP");
+  }
+  if (!account) return loginFailed(session, login);
+  authFailures.recordSuccess(session.client);
+
+  if (!accountSessions.tryAcquire(account.id)) {
+    ctx.log.warn("pop3.in_use", { session: session.id, client: session.client, account: account.address });
+    return reply.err("too many sessions open for this maildrop", "IN-USE");
+  }
+  let maildrop: Awaited<ReturnType<typeof maildropOpen>>;
+  try {
+    maildrop = await maildropOpen(ctx.store, account.id);
+  } catch (error) {
+    accountSessions.release(account.id);
+    ctx.log.error("pop3.maildrop_error", { session: session.id, account: account.address, error });
+    return reply.err("maildrop not available, try again later", "SYS/TEMP");
+  }
+  const accountId = account.id;
+  session.onClose(() => {
+    maildrop.close();
+    accountSessions.release(accountId);
+  });
+  session.state = {
+    kind: "transaction",
+    account,
+    maildrop,
+    deleted: new Set(),
+    seen: new SeenMarker(ctx.store, maildrop.mailbox.id, {
+      log: ctx.log,
+      delayMs: session.shared.limits.seenFlushDelayMs,
+    }),
+  };
+  const octets = maildrop.messages.reduce((sum, m) => sum + m.size, 0);
+  ctx.log.info("pop3.login", {
+    session: session.id,
+    client: session.client,
+    account: account.address,
+    messages: maildrop.messages.length,
+  });
+  return reply.ok(`${account.address} has ${maildrop.messages.length} messages (${octets} octets)`);
+}
+
+async function loginFailed(session: Session, login: string): Promise<Reply> {
+  const { ctx, authFailures, limits } = session.shared;
+  const delayMs = authFailures.delayFor(session.client);
+  const failures = authFailures.recordFailure(session.client, login);
+  session.authFailures++;
+  // The login name helps an operator tell guessing from a typo; the password is never logged.
+  ctx.log.warn("pop3.login_failed", {
+    session: session.id,
+    client: session.client,
+    login,
+    failures,
+    delayMs,
+  });
+  await sleep(delayMs, session.signal);
+  const answer = reply.err("invalid login or password", "AUTH");
+  return session.authFailures >= limits.maxAuthFailuresPerConnection ? reply.closing(answer) : answer;
+}
+
+/** Waits, or stops waiting as soon as the connection is gone. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+  });
+}

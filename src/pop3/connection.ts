@@ -1,0 +1,239 @@
+/**
+ * One POP3 connection: reads lines, answers them one at a time in order (RFC 2449 §6.6 PIPELINING:
+ * responses never interleave), and writes with backpressure on both sides. Input: past
+ * `maxPendingInput` unprocessed bytes we stop reading the socket. Output: big responses go out in
+ * slices and we wait for 'drain' before the next command, so a client that does not read holds at
+ * most one response in our memory.
+ */
+import { Buffer } from "node:buffer";
+import type { Socket } from "node:net";
+import { dispatch } from "./commands/registry.ts";
+import type { Pop3Shared } from "./context.ts";
+import { LineReader } from "./protocol/parser.ts";
+import { encodeReply, type Reply, reply } from "./protocol/response.ts";
+import { authorization, type Session, type SessionState } from "./session.ts";
+
+/** Replies up to this size are copied into one buffer and written at once. */
+const SMALL_REPLY = 64 * 1024;
+
+export class Connection implements Session {
+  readonly shared: Pop3Shared;
+  readonly id: string;
+  readonly client: string;
+  state: SessionState = authorization();
+  authFailures = 0;
+
+  readonly #socket: Socket;
+  readonly #reader: LineReader;
+  readonly #controller = new AbortController();
+  readonly #cleanups: Array<() => void> = [];
+  readonly #openedAt = Date.now();
+  #pump: Promise<void> | undefined;
+  #closed = false;
+  #ending = false;
+  #paused = false;
+  #shuttingDown = false;
+  #timedOut = false;
+  #resolveClosed!: () => void;
+  readonly #closedPromise = new Promise<void>((resolve) => {
+    this.#resolveClosed = resolve;
+  });
+
+  constructor(socket: Socket, shared: Pop3Shared, id: string, client: string) {
+    this.#socket = socket;
+    this.shared = shared;
+    this.id = id;
+    this.client = client;
+    this.#reader = new LineReader(shared.limits.maxLineLength);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Output written to the socket and not yet taken by the kernel. */
+  get queuedBytes(): number {
+    return this.#closed ? 0 : this.#socket.writableLength;
+  }
+
+  onClose(cleanup: () => void): void {
+    if (this.#closed) cleanup();
+    else this.#cleanups.push(cleanup);
+  }
+
+  start(): void {
+    const socket = this.#socket;
+    const { ctx, limits } = this.shared;
+    ctx.log.info("pop3.connect", { session: this.id, client: this.client });
+    socket.setNoDelay(true);
+    socket.setTimeout(limits.idleTimeoutMs);
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("timeout", () => this.#onTimeout());
+    socket.on("error", (error) => ctx.log.debug("pop3.socket_error", { session: this.id, error }));
+    socket.on("close", () => this.#onClose());
+    // RFC 1939 §4: the greeting; no APOP timestamp, since we offer no APOP.
+    void this.#send(reply.ok(`${ctx.hostname} Mailroom POP3 server ready`));
+  }
+
+  /** For server shutdown: finish the command in progress (an UPDATE commits), then say goodbye. */
+  shutdown(): void {
+    this.#shuttingDown = true;
+    if (!this.#pump && !this.#closed) void this.#send(this.#shutdownReply());
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  /** Settles when the connection is closed and nothing it started is still writing to the store. */
+  async finished(): Promise<void> {
+    await this.#closedPromise;
+    while (this.#pump) await this.#pump;
+    // A client that dropped without QUIT still read what it RETRed: its \Seen flags are written now.
+    if (this.state.kind === "transaction") await this.state.seen.settled();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#ending) return;
+    this.#reader.push(chunk);
+    if (!this.#paused && this.#reader.pending > this.shared.limits.maxPendingInput) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+    this.#pump ??= this.#run().finally(() => {
+      this.#pump = undefined;
+    });
+  }
+
+  async #run(): Promise<void> {
+    const { ctx } = this.shared;
+    try {
+      while (!this.#closed && !this.#ending) {
+        if (this.#shuttingDown) {
+          await this.#send(this.#shutdownReply());
+          return;
+        }
+        const next = this.#reader.next();
+        if (!next) return;
+        if (next.kind === "too-long") {
+          ctx.log.warn("pop3.line_too_long", { session: this.id, client: this.client });
+          await this.#send(reply.closing(reply.err("line too long")));
+          return;
+        }
+        let answer: Reply;
+        try {
+          answer = await dispatch(this, next.bytes);
+        } catch (error) {
+          ctx.log.error("pop3.command_failed", { session: this.id, client: this.client, error });
+          answer = reply.err("internal error, try again later", "SYS/TEMP");
+        }
+        if (this.#closed) return;
+        await this.#send(answer);
+        this.#resumeIfDrained();
+      }
+    } catch (error) {
+      ctx.log.error("pop3.connection_failed", { session: this.id, error });
+      this.#socket.destroy();
+    } finally {
+      this.#resumeIfDrained();
+    }
+  }
+
+  #resumeIfDrained(): void {
+    if (this.#paused && this.#reader.pending <= this.shared.limits.maxPendingInput) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+  }
+
+  /**
+   * Writes a reply; resolves once the socket can take more (or is gone). A small reply goes out as one
+   * write (one syscall: the socket does not merge corked chunks); a big one in slices, waiting for
+   * 'drain' between them.
+   */
+  async #send(answer: Reply): Promise<void> {
+    if (this.#closed || this.#ending) return;
+    const socket = this.#socket;
+    const slice = this.shared.limits.writeSlice;
+    const chunks = encodeReply(answer);
+    let length = 0;
+    for (const chunk of chunks) length += chunk.byteLength;
+    let full = false;
+    if (length <= SMALL_REPLY) {
+      full = !socket.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
+    } else {
+      for (const chunk of chunks) {
+        for (let offset = 0; offset < chunk.byteLength; offset += slice) {
+          const part = chunk.byteLength <= slice ? chunk : chunk.subarray(offset, offset + slice);
+          full = !socket.write(part) || full;
+          if (full && offset + slice < chunk.byteLength) {
+            // Hand over the rest only when the client has taken what is queued.
+            await this.#drained();
+            if (this.#closed) return;
+            full = false;
+          }
+        }
+      }
+    }
+    if ((answer.kind === "ok" || answer.kind === "err") && answer.close) {
+      this.#ending = true;
+      socket.end();
+      return;
+    }
+    if (full) await this.#drained();
+  }
+
+  #drained(): Promise<void> {
+    const socket = this.#socket;
+    if (this.#closed || !socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        socket.off("drain", done);
+        socket.off("close", done);
+        resolve();
+      };
+      socket.on("drain", done);
+      socket.on("close", done);
+    });
+  }
+
+  #shutdownReply(): Reply {
+    return reply.closing(reply.err("server shutting down, try again later", "SYS/TEMP"));
+  }
+
+  /** RFC 1939 §3 autologout: closed without entering UPDATE, so nothing marked by DELE is removed. */
+  #onTimeout(): void {
+    if (this.#timedOut) {
+      this.#socket.destroy(); // the client did not even take our goodbye
+      return;
+    }
+    this.#timedOut = true;
+    this.shared.ctx.log.info("pop3.idle_timeout", { session: this.id, client: this.client });
+    if (this.#pump) {
+      this.#socket.destroy();
+      return;
+    }
+    void this.#send(reply.closing(reply.err("autologout: idle for too long")));
+  }
+
+  #onClose(): void {
+    this.#closed = true;
+    this.#controller.abort();
+    // Don't let the batching delay hold back the flags of what this client retrieved.
+    if (this.state.kind === "transaction") void this.state.seen.settled();
+    for (const cleanup of this.#cleanups.splice(0)) {
+      try {
+        cleanup();
+      } catch (error) {
+        this.shared.ctx.log.error("pop3.cleanup_failed", { session: this.id, error });
+      }
+    }
+    this.shared.ctx.log.info("pop3.close", {
+      session: this.id,
+      client: this.client,
+      state: this.state.kind,
+      durationMs: Date.now() - this.#openedAt,
+    });
+    this.#resolveClosed();
+  }
+}

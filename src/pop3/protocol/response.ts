@@ -1,0 +1,101 @@
+/**
+ * POP3 replies as values, and their one serialisation to bytes. Status lines follow RFC 1939 §3
+ * ("+OK"/"-ERR" and text), response codes RFC 2449 §8 ("-ERR [SYS/TEMP] ..."), SASL challenges
+ * RFC 5034 §4 ("+ base64"). Multi-line responses are dot-stuffed in exactly one place: `dotStuff()`.
+ */
+import { Buffer } from "node:buffer";
+
+/**
+ * Extended response codes we send (RFC 2449 §8, RFC 3206 for the AUTH family):
+ * - AUTH: the credentials were wrong (not a server fault), so the client should ask the user.
+ * - SYS/TEMP: a temporary server problem (storage failure, too many connections): retry later.
+ * - SYS/PERM: a permanent server problem: do not retry, tell the user.
+ * - IN-USE: the maildrop is busy (here: too many sessions of the account).
+ */
+export type ResponseCode = "AUTH" | "SYS/TEMP" | "SYS/PERM" | "IN-USE";
+
+export type Reply =
+  | { kind: "ok"; text: string; close?: boolean }
+  | { kind: "err"; text: string; code?: ResponseCode | undefined; close?: boolean }
+  /** A multi-line response of text lines (CAPA, LIST, UIDL, AUTH without a mechanism). */
+  | { kind: "lines"; text: string; lines: readonly string[] }
+  /** A multi-line response carrying message bytes (RETR, TOP). */
+  | { kind: "message"; text: string; body: Uint8Array }
+  /** A SASL server challenge, already base64 ("" for an empty one). */
+  | { kind: "challenge"; data: string };
+
+export const reply = {
+  ok: (text: string): Reply => ({ kind: "ok", text }),
+  err: (text: string, code?: ResponseCode): Reply => ({ kind: "err", text, code }),
+  lines: (text: string, lines: readonly string[]): Reply => ({ kind: "lines", text, lines }),
+  message: (text: string, body: Uint8Array): Reply => ({ kind: "message", text, body }),
+  challenge: (data: string): Reply => ({ kind: "challenge", data }),
+  /** The same reply, after which the server closes the connection. */
+  closing: (r: Reply): Reply => (r.kind === "ok" || r.kind === "err" ? { ...r, close: true } : r),
+};
+
+/** RFC 2449 §4: response lines are at most 512 octets, CRLF included. */
+const MAX_STATUS_TEXT = 400;
+
+/** Status text is ours, but may quote client input (a login name): never let it break the line. */
+function clean(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]+/g, " ").slice(0, MAX_STATUS_TEXT);
+}
+
+function statusLine(status: "+OK" | "-ERR", text: string, code?: ResponseCode): Buffer {
+  const prefix = code ? `${status} [${code}]` : status;
+  const body = clean(text);
+  return Buffer.from(body ? `${prefix} ${body}\r\n` : `${prefix}\r\n`, "utf8");
+}
+
+/** The bytes of a reply, in order, as chunks (a message body stays one chunk, uncopied when possible). */
+export function encodeReply(r: Reply): Uint8Array[] {
+  switch (r.kind) {
+    case "ok":
+      return [statusLine("+OK", r.text)];
+    case "err":
+      return [statusLine("-ERR", r.text, r.code)];
+    case "lines": {
+      const body = Buffer.from(r.lines.map((line) => `${clean(line)}\r\n`).join(""), "utf8");
+      return [statusLine("+OK", r.text), ...dotStuff(body)];
+    }
+    case "message":
+      return [statusLine("+OK", r.text), ...dotStuff(r.body)];
+    case "challenge":
+      return [Buffer.from(`+ ${r.data}\r\n`, "latin1")];
+  }
+}
+
+const LINE_START_DOT = Buffer.from("\n.", "latin1");
+const END_AFTER_LINE = Buffer.from(".\r\n", "latin1");
+const END_MID_LINE = Buffer.from("\r\n.\r\n", "latin1");
+
+/**
+ * The body of a multi-line response with its terminator (RFC 1939 §3): every line that starts with
+ * "." gets one more, then "." on a line of its own. The bytes are otherwise sent as they are, bare LFs
+ * included, so the size we announced (the stored size) is what the client receives before stuffing.
+ *
+ * Hot path for RETR: the search is Buffer.indexOf (native memchr-like); a body without such lines,
+ * the common case, is returned uncopied; one with them is copied once into an exactly-sized buffer.
+ */
+export function dotStuff(body: Uint8Array): Uint8Array[] {
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const end = bytes.byteLength === 0 || bytes[bytes.byteLength - 1] === 0x0a ? END_AFTER_LINE : END_MID_LINE;
+  const startsWithDot = bytes[0] === 0x2e;
+  let first = bytes.indexOf(LINE_START_DOT);
+  if (!startsWithDot && first === -1) return [bytes, end];
+
+  let extra = startsWithDot ? 1 : 0;
+  for (let i = first; i !== -1; i = bytes.indexOf(LINE_START_DOT, i + 2)) extra++;
+  const out = Buffer.allocUnsafe(bytes.byteLength + extra);
+  let read = 0;
+  let write = 0;
+  if (startsWithDot) out[write++] = 0x2e;
+  for (; first !== -1; first = bytes.indexOf(LINE_START_DOT, first + 2)) {
+    write += bytes.copy(out, write, read, first + 1);
+    out[write++] = 0x2e;
+    read = first + 1;
+  }
+  bytes.copy(out, write, read);
+  return [out, end];
+}
