@@ -33,13 +33,13 @@ mkdirSync("dist", { recursive: true });
 const result = await Bun.build({
   entrypoints: ["src/runtime/bun.ts"],
   compile: { outfile: "dist/mailroom" },
-  minify: { syntax: true, whitespace: true },
-  sourcemap: "linked",
+  // Not minified: stack traces in the log stay readable, and the size is mostly Bun itself anyway.
+  minify: false,
   plugins: [
     {
       name: "libsql-static-native-addon",
       setup(build) {
-        build.onLoad({ filter: /[\\/]libsql[\\/]index\.js$/ }, async (args) => {
+        build.onLoad({ filter: /node_modules[\\/]libsql[\\/]index\.js$/ }, async (args) => {
           const source = await Bun.file(args.path).text();
           const rewritten = source.replace(
             /return require\(`@libsql\/\$\{target\}`\);/,

@@ -42,13 +42,21 @@ test("protocol servers never import each other", () => {
 test("protocol/ folders do not import the store", () => {
   const offenders = sources
     .filter((f) => f.path.includes("/protocol/"))
-    .flatMap((f) => imports(f.text).filter((s) => s.includes("store/")).map((s) => `${f.path} -> ${s}`));
+    .flatMap((f) =>
+      imports(f.text)
+        .filter((s) => s.includes("store/"))
+        .map((s) => `${f.path} -> ${s}`),
+    );
   expect(offenders).toEqual([]);
 });
 
 test("only src/store/ imports the database libraries", () => {
   const offenders = sources
     .filter((f) => !f.path.startsWith("src/store/"))
-    .flatMap((f) => imports(f.text).filter((s) => /^(drizzle-orm|@libsql\/|libsql)/.test(s)).map((s) => `${f.path} -> ${s}`));
+    .flatMap((f) =>
+      imports(f.text)
+        .filter((s) => /^(drizzle-orm|@libsql\/|libsql)/.test(s))
+        .map((s) => `${f.path} -> ${s}`),
+    );
   expect(offenders).toEqual([]);
 });

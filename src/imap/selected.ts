@@ -96,7 +96,8 @@ export class SelectedMailbox {
     if (!("mailboxId" in change) || change.mailboxId !== this.info.id) return;
     switch (change.kind) {
       case "message-added":
-        if (this.seqOf(change.uid) === 0 && !this.#pendingAdds.includes(change.uid)) this.#pendingAdds.push(change.uid);
+        if (this.seqOf(change.uid) === 0 && !this.#pendingAdds.includes(change.uid))
+          this.#pendingAdds.push(change.uid);
         break;
       case "messages-expunged":
         for (const uid of change.uids) {
@@ -111,7 +112,11 @@ export class SelectedMailbox {
           this.#silent.delete(change.uid);
           break;
         }
-        this.#pendingFlags.set(change.uid, { flags: change.flags, keywords: change.keywords, modseq: change.modseq });
+        this.#pendingFlags.set(change.uid, {
+          flags: change.flags,
+          keywords: change.keywords,
+          modseq: change.modseq,
+        });
         break;
       case "mailbox-deleted":
         for (const uid of this.uids) this.#pendingExpunges.add(uid);

@@ -14,8 +14,13 @@ export interface ImapListener {
   close(): Promise<void>;
 }
 
-export function startImap(ctx: ImapContext, options: { port: number; host: string; limits?: { perAddress: number; total: number } }): Promise<ImapListener> {
-  const limits = new ConnectionLimits(options.limits ?? { perAddress: IMAP_LIMITS.maxConnectionsPerAddress, total: IMAP_LIMITS.maxConnections });
+export function startImap(
+  ctx: ImapContext,
+  options: { port: number; host: string; limits?: { perAddress: number; total: number } },
+): Promise<ImapListener> {
+  const limits = new ConnectionLimits(
+    options.limits ?? { perAddress: IMAP_LIMITS.maxConnectionsPerAddress, total: IMAP_LIMITS.maxConnections },
+  );
   const sessions = new Set<ImapSession>();
   const server: Server = createServer((socket: Socket) => {
     socket.setNoDelay(true);
@@ -23,7 +28,9 @@ export function startImap(ctx: ImapContext, options: { port: number; host: strin
     const refused = limits.tryAcquire(key);
     if (refused) {
       // RFC 3501 §7.1.5: BYE as the greeting refuses the connection.
-      socket.end(`* BYE [UNAVAILABLE] Too many connections${refused === "address" ? " from your address" : ""}, try again later\r\n`);
+      socket.end(
+        `* BYE [UNAVAILABLE] Too many connections${refused === "address" ? " from your address" : ""}, try again later\r\n`,
+      );
       socket.on("error", () => {});
       return;
     }

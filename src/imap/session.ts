@@ -42,7 +42,16 @@ export interface CommandSpec {
   noExpunge?: boolean;
 }
 
-const CAPABILITIES_BEFORE_AUTH = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE", "AUTH=PLAIN", "AUTH=LOGIN"];
+const CAPABILITIES_BEFORE_AUTH = [
+  "IMAP4rev1",
+  "LITERAL+",
+  "SASL-IR",
+  "ID",
+  "ENABLE",
+  "IDLE",
+  "AUTH=PLAIN",
+  "AUTH=LOGIN",
+];
 const CAPABILITIES_AFTER_AUTH = [
   "IMAP4rev1",
   "LITERAL+",
@@ -155,7 +164,11 @@ export class ImapSession {
   /** Reports pending changes of the selected mailbox (RFC 3501 §7: at the end of a command, NOOP, IDLE). */
   flushUpdates(allowExpunge: boolean): void {
     if (this.state.kind !== "selected") return;
-    const lines = this.state.mailbox.flush({ allowExpunge, condstore: this.condstore, qresync: this.qresync });
+    const lines = this.state.mailbox.flush({
+      allowExpunge,
+      condstore: this.condstore,
+      qresync: this.qresync,
+    });
     for (const line of lines) this.untagged(line);
   }
 
@@ -189,7 +202,9 @@ export class ImapSession {
   }
 
   async run(): Promise<void> {
-    this.untagged([`OK [CAPABILITY ${this.capabilities.join(" ")}] ${this.ctx.hostname} Mailroom IMAP4rev1 ready`]);
+    this.untagged([
+      `OK [CAPABILITY ${this.capabilities.join(" ")}] ${this.ctx.hostname} Mailroom IMAP4rev1 ready`,
+    ]);
     this.#armTimeout();
     while (!this.#closed && this.state.kind !== "logout") {
       let command: RawCommand;

@@ -9,7 +9,7 @@ import type { Reader, Write } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { parseKeywords, SEEN } from "./flags.ts";
 import { accountUsageAdjust, type Mailbox } from "./mailboxes.ts";
-import { accounts, contents, expunged, mailboxes, messages } from "./schema.ts";
+import { contents, expunged, mailboxes, messages } from "./schema.ts";
 
 export interface Message {
   id: number;

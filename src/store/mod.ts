@@ -81,8 +81,8 @@ export class Store {
     this.#database.close();
   }
 }
-export * from "./selection.ts";
-export * from "./search.ts";
 export * from "./fetch-rows.ts";
-export * from "./mailbox-status.ts";
 export * from "./imap-writes.ts";
+export * from "./mailbox-status.ts";
+export * from "./search.ts";
+export * from "./selection.ts";

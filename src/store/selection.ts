@@ -3,8 +3,9 @@
  * (from the UidCache, or as one group_concat string: 100k UIDs cost one row, not 100k row objects).
  * No message body or per-message row object is read.
  */
+
+import { type Reader, rawOf } from "./db.ts";
 import { mailboxNameNormalize } from "./mailboxes.ts";
-import { rawOf, type Reader } from "./db.ts";
 import { parseUidList, type UidCache } from "./uid-cache.ts";
 
 export interface MailboxSnapshot {
@@ -70,7 +71,10 @@ export async function mailboxChangesSince(
   r: Reader,
   mailboxId: number,
   modseq: number,
-): Promise<{ changed: Array<{ uid: number; flags: number; keywords: string; modseq: number }>; vanished: number[] }> {
+): Promise<{
+  changed: Array<{ uid: number; flags: number; keywords: string; modseq: number }>;
+  vanished: number[];
+}> {
   const raw = rawOf(r);
   const changed = await raw.execute({
     sql: "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
@@ -81,7 +85,12 @@ export async function mailboxChangesSince(
     args: [mailboxId, modseq],
   });
   return {
-    changed: changed.rows.map((row) => ({ uid: Number(row.uid), flags: Number(row.flags), keywords: String(row.keywords), modseq: Number(row.modseq) })),
+    changed: changed.rows.map((row) => ({
+      uid: Number(row.uid),
+      flags: Number(row.flags),
+      keywords: String(row.keywords),
+      modseq: Number(row.modseq),
+    })),
     vanished: vanished.rows.map((row) => Number(row.uid)),
   };
 }

@@ -47,7 +47,12 @@ export class UidCache {
       return;
     }
     const id = change.mailboxId;
-    if (change.kind !== "message-added" && change.kind !== "messages-expunged" && change.kind !== "mailbox-deleted") return;
+    if (
+      change.kind !== "message-added" &&
+      change.kind !== "messages-expunged" &&
+      change.kind !== "mailbox-deleted"
+    )
+      return;
     this.#versions.set(id, this.version(id) + 1);
     const list = this.#lists.get(id);
     if (!list) return;

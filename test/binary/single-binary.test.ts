@@ -36,7 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.process.kill("SIGTERM");
   await server?.exited;
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test("dist/mailroom copied to an empty directory serves /healthz", async () => {

@@ -16,7 +16,7 @@ export interface ImapResponse {
 
 export class ImapClient {
   #socket: Socket;
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
   #waiters: Array<() => void> = [];
   #closed = false;
   #tag = 0;
@@ -59,7 +59,8 @@ export class ImapClient {
   }
 
   async #more(): Promise<void> {
-    if (this.#closed) throw new Error(`connection closed; unread: ${JSON.stringify(this.#buffer.toString("latin1"))}`);
+    if (this.#closed)
+      throw new Error(`connection closed; unread: ${JSON.stringify(this.#buffer.toString("latin1"))}`);
     await new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
 
@@ -93,7 +94,11 @@ export class ImapClient {
 
   /** Sends `tag command` and reads until the tagged status. */
   async command(text: string | Buffer, tag = this.nextTag()): Promise<ImapResponse> {
-    this.write(typeof text === "string" ? `${tag} ${text}\r\n` : Buffer.concat([Buffer.from(`${tag} `), text, Buffer.from("\r\n")]));
+    this.write(
+      typeof text === "string"
+        ? `${tag} ${text}\r\n`
+        : Buffer.concat([Buffer.from(`${tag} `), text, Buffer.from("\r\n")]),
+    );
     return this.readUntilTagged(tag);
   }
 
@@ -105,7 +110,11 @@ export class ImapClient {
       else if (line.startsWith(`${tag} `)) {
         const rest = line.slice(tag.length + 1);
         const space = rest.indexOf(" ");
-        return { status: space === -1 ? rest : rest.slice(0, space), text: space === -1 ? "" : rest.slice(space + 1), untagged };
+        return {
+          status: space === -1 ? rest : rest.slice(0, space),
+          text: space === -1 ? "" : rest.slice(space + 1),
+          untagged,
+        };
       } else if (!line.startsWith("+")) untagged.push(line);
     }
   }
@@ -127,7 +136,9 @@ export class ImapClient {
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#socket.end();
-      await new Promise<void>((resolve) => (this.#closed ? resolve() : this.#socket.once("close", () => resolve())));
+      await new Promise<void>((resolve) =>
+        this.#closed ? resolve() : this.#socket.once("close", () => resolve()),
+      );
     }
   }
 

@@ -1,7 +1,7 @@
 /** The IMAP session core over real sockets: greeting, states, login, SELECT, IDLE, limits. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createAccounts, startTestServer, type TestServer } from "../harness/server.ts";
 import { ImapClient } from "../harness/imap-client.ts";
+import { createAccounts, startTestServer, type TestServer } from "../harness/server.ts";
 import { sendMail } from "../harness/smtp-client.ts";
 
 let server: TestServer;
@@ -12,7 +12,12 @@ beforeAll(async () => {
   port = server.imapPort!;
   await createAccounts(server, [{ address: "alice@example.com" }, { address: "bob@example.com" }]);
   for (let i = 1; i <= 3; i++) {
-    await sendMail(server.smtpPort!, "x@remote.example", ["alice@example.com"], `Subject: m${i}\r\n\r\nbody ${i}\r\n`);
+    await sendMail(
+      server.smtpPort!,
+      "x@remote.example",
+      ["alice@example.com"],
+      `Subject: m${i}\r\n\r\nbody ${i}\r\n`,
+    );
   }
 });
 
@@ -31,7 +36,18 @@ describe("greeting and capabilities", () => {
     const client = await ImapClient.login(port, "alice@example.com");
     const r = await client.command("CAPABILITY");
     expect(r.status).toBe("OK");
-    for (const cap of ["IDLE", "UIDPLUS", "MOVE", "NAMESPACE", "LITERAL+", "SPECIAL-USE", "ENABLE", "CONDSTORE", "QRESYNC", "ESEARCH"]) {
+    for (const cap of [
+      "IDLE",
+      "UIDPLUS",
+      "MOVE",
+      "NAMESPACE",
+      "LITERAL+",
+      "SPECIAL-USE",
+      "ENABLE",
+      "CONDSTORE",
+      "QRESYNC",
+      "ESEARCH",
+    ]) {
       expect(r.untagged[0]).toContain(` ${cap}`);
     }
     await client.close();

@@ -46,9 +46,30 @@ test("under Deno the server takes an account over REST, mail over SMTP, and list
     return;
   }
   const api = (path: string, init: RequestInit = {}) =>
-    fetch(`http://127.0.0.1:${server!.httpPort}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } });
-  expect((await api("/api/v1/accounts", { method: "POST", body: JSON.stringify({ address: "u@example.com", password: "pw" }) })).status).toBe(201);
-  expect((await sendMail(server.smtpPort, "a@remote.example", ["u@example.com"], "Subject: under deno\r\n\r\nhi\r\n")).code).toBe(250);
-  const list = (await (await api("/api/v1/accounts/u@example.com/mailboxes/INBOX/messages")).json()) as { items: Array<{ subject: string }> };
+    fetch(`http://127.0.0.1:${server!.httpPort}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    });
+  expect(
+    (
+      await api("/api/v1/accounts", {
+        method: "POST",
+        body: JSON.stringify({ address: "u@example.com", password: "pw" }),
+      })
+    ).status,
+  ).toBe(201);
+  expect(
+    (
+      await sendMail(
+        server.smtpPort,
+        "a@remote.example",
+        ["u@example.com"],
+        "Subject: under deno\r\n\r\nhi\r\n",
+      )
+    ).code,
+  ).toBe(250);
+  const list = (await (await api("/api/v1/accounts/u@example.com/mailboxes/INBOX/messages")).json()) as {
+    items: Array<{ subject: string }>;
+  };
   expect(list.items.map((i) => i.subject)).toEqual(["under deno"]);
 });

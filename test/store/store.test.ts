@@ -207,6 +207,8 @@ describe("UID cache", () => {
     expect(fresh!.uids).toEqual(second!.uids);
     // A caller mutating its copy does not disturb the cache.
     second!.uids.pop();
-    expect((await mailboxSnapshot(store.read, accountId, "Cached", store.uidCache))!.uids).toEqual([1, 3, 5, 6]);
+    expect((await mailboxSnapshot(store.read, accountId, "Cached", store.uidCache))!.uids).toEqual([
+      1, 3, 5, 6,
+    ]);
   });
 });

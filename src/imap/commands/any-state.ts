@@ -30,12 +30,21 @@ export async function id({ session, parser }: CommandContext): Promise<undefined
   const fields: Record<string, string | null> = {};
   if (!parser.take("NIL")) {
     const items = parser.list(() => parser.nstring());
-    if (items.length % 2 !== 0 || items.length > 60) throw new ImapBad(undefined, "ID takes field/value pairs (at most 30)");
-    for (let i = 0; i < items.length; i += 2) fields[String(items[i]).slice(0, 30)] = items[i + 1]?.slice(0, 1024) ?? null;
+    if (items.length % 2 !== 0 || items.length > 60)
+      throw new ImapBad(undefined, "ID takes field/value pairs (at most 30)");
+    for (let i = 0; i < items.length; i += 2)
+      fields[String(items[i]).slice(0, 30)] = items[i + 1]?.slice(0, 1024) ?? null;
   }
   parser.end();
   session.log.info("imap.client_id", { session: session.id, client: fields });
-  const ours: Piece[] = join([nstr("name"), nstr("Mailroom"), nstr("vendor"), nstr("Mailroom"), nstr("support-url"), nstr("https://example.invalid/mailroom")]);
+  const ours: Piece[] = join([
+    nstr("name"),
+    nstr("Mailroom"),
+    nstr("vendor"),
+    nstr("Mailroom"),
+    nstr("support-url"),
+    nstr("https://example.invalid/mailroom"),
+  ]);
   session.untagged(["ID (", ...ours, ")"]);
   return undefined;
 }

@@ -3,22 +3,31 @@
  * Failures are answered after a delay that grows per client address; the answer never says whether
  * the account exists.
  */
+import { clientAddressKey } from "../../security/connection-limits.ts";
 import { accountAuthenticate } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import type { CommandContext, ImapSession } from "../session.ts";
 
 async function authenticateOrFail(session: ImapSession, login: string, password: string): Promise<string> {
   const { ctx } = session;
-  const account = await accountAuthenticate(ctx.store.read, login, password, { primaryDomain: ctx.primaryDomain });
+  const account = await accountAuthenticate(ctx.store.read, login, password, {
+    primaryDomain: ctx.primaryDomain,
+  });
+  // Keyed like the connection limits (IPv6 per /64), so POP3 and IMAP count one client the same way.
+  const client = clientAddressKey(session.remoteAddress);
   if (!account) {
-    const delay = ctx.authFailures.delayFor(session.remoteAddress);
-    const failures = ctx.authFailures.recordFailure(session.remoteAddress, login);
+    const delay = ctx.authFailures.delayFor(client);
+    const failures = ctx.authFailures.recordFailure(client, login);
     ctx.log.warn("imap.auth_failed", { session: session.id, client: session.remoteAddress, login, failures });
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     throw new ImapNo("AUTHENTICATIONFAILED", "Invalid credentials");
   }
-  ctx.authFailures.recordSuccess(session.remoteAddress);
-  ctx.log.info("imap.login", { session: session.id, client: session.remoteAddress, account: account.address });
+  ctx.authFailures.recordSuccess(client);
+  ctx.log.info("imap.login", {
+    session: session.id,
+    client: session.remoteAddress,
+    account: account.address,
+  });
   session.login(account);
   return `[CAPABILITY ${session.capabilities.join(" ")}] Logged in`;
 }
@@ -35,7 +44,8 @@ export async function login({ session, parser }: CommandContext): Promise<string
 function decodeBase64(line: string): string {
   if (line === "*") throw new ImapBad(undefined, "AUTHENTICATE cancelled");
   if (line === "=") return "";
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(line) || line.length % 4 !== 0) throw new ImapBad(undefined, "Invalid base64");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(line) || line.length % 4 !== 0)
+    throw new ImapBad(undefined, "Invalid base64");
   return Buffer.from(line, "base64").toString("utf8");
 }
 
@@ -57,7 +67,8 @@ export async function authenticate({ session, parser }: CommandContext): Promise
     const parts = response.split("\u0000");
     if (parts.length !== 3) throw new ImapBad(undefined, "Malformed PLAIN response");
     const [authzid, authcid, password] = parts as [string, string, string];
-    if (authzid !== "" && authzid.toLowerCase() !== authcid.toLowerCase()) throw new ImapNo("AUTHORIZATIONFAILED", "Cannot act as another user");
+    if (authzid !== "" && authzid.toLowerCase() !== authcid.toLowerCase())
+      throw new ImapNo("AUTHORIZATIONFAILED", "Cannot act as another user");
     return authenticateOrFail(session, authcid, password);
   }
   if (mechanism === "LOGIN") {

@@ -14,7 +14,10 @@ export async function close({ session, parser }: CommandContext): Promise<string
     const store = session.ctx.store;
     const rows = await messagesOfMailbox(store.read, mailbox.info.id);
     const deleted = rows.filter((m) => m.flags & DELETED).map((m) => m.uid);
-    if (deleted.length > 0) await store.write((w) => messagesExpunge(w, { id: mailbox.info.id, accountId: mailbox.info.accountId }, deleted));
+    if (deleted.length > 0)
+      await store.write((w) =>
+        messagesExpunge(w, { id: mailbox.info.id, accountId: mailbox.info.accountId }, deleted),
+      );
   }
   session.deselect();
   return "CLOSE completed";

@@ -13,7 +13,10 @@ export async function idle({ session, parser }: CommandContext): Promise<string>
   session.flushUpdates(true);
   const mailbox = session.state.kind === "selected" ? session.state.mailbox : undefined;
   if (mailbox) mailbox.onPending = () => session.flushUpdates(true);
-  const keepAlive = setInterval(() => session.untagged(["OK Still here"]), session.ctx.timeouts?.keepAliveMs ?? IMAP_LIMITS.idleKeepAliveMs);
+  const keepAlive = setInterval(
+    () => session.untagged(["OK Still here"]),
+    session.ctx.timeouts?.keepAliveMs ?? IMAP_LIMITS.idleKeepAliveMs,
+  );
   try {
     const line = await session.reader.readLine();
     if (line.toUpperCase() !== "DONE") throw new ImapBad(undefined, "Expected DONE");

@@ -4,12 +4,13 @@
  */
 import { flagNames, mailboxChangesSince, mailboxSnapshot, parseKeywords } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
-import { type Parser } from "../protocol/parser.ts";
-import { sequenceFormat, type SequenceSet, sequenceSelect } from "../protocol/sequence.ts";
+import type { Parser } from "../protocol/parser.ts";
+import { type SequenceSet, sequenceFormat, sequenceSelect } from "../protocol/sequence.ts";
 import { SelectedMailbox } from "../selected.ts";
 import type { CommandContext } from "../session.ts";
 
-export const MAILBOX_FLAGS = "\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $MDNSent $Junk $NotJunk $Phishing";
+export const MAILBOX_FLAGS =
+  "\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $MDNSent $Junk $NotJunk $Phishing";
 export const PERMANENT_FLAGS = "\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*";
 
 interface QresyncParams {
@@ -54,10 +55,14 @@ async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
   const name = parser.mailbox();
   const params = selectParams(parser);
   parser.end();
-  if (params.qresync && !session.qresync) throw new ImapBad(undefined, "QRESYNC must be enabled first (RFC 7162 §3.2.3)");
+  if (params.qresync && !session.qresync)
+    throw new ImapBad(undefined, "QRESYNC must be enabled first (RFC 7162 §3.2.3)");
   if (params.condstore) session.enabled.add("CONDSTORE");
 
-  const account = session.state.kind === "authenticated" || session.state.kind === "selected" ? session.state.account : undefined;
+  const account =
+    session.state.kind === "authenticated" || session.state.kind === "selected"
+      ? session.state.account
+      : undefined;
   if (!account) throw new ImapBad(undefined, "Not authenticated");
   // RFC 3501 §6.3.1: a SELECT first deselects; with QRESYNC the client is told so (RFC 7162 §3.2.11).
   if (session.state.kind === "selected") {
@@ -65,9 +70,23 @@ async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
     if (session.qresync) session.untagged(["OK [CLOSED] Previous mailbox closed"]);
   }
 
-  const snapshot = await mailboxSnapshot(session.ctx.store.read, account.id, name, session.ctx.store.uidCache);
+  const snapshot = await mailboxSnapshot(
+    session.ctx.store.read,
+    account.id,
+    name,
+    session.ctx.store.uidCache,
+  );
   if (!snapshot) throw new ImapNo("NONEXISTENT", `Mailbox ${name} does not exist`);
-  const selected = new SelectedMailbox({ id: snapshot.id, accountId: account.id, name: snapshot.name, uidValidity: snapshot.uidValidity, readOnly }, []);
+  const selected = new SelectedMailbox(
+    {
+      id: snapshot.id,
+      accountId: account.id,
+      name: snapshot.name,
+      uidValidity: snapshot.uidValidity,
+      readOnly,
+    },
+    [],
+  );
   session.state = { kind: "selected", account, mailbox: selected };
   selected.load(snapshot.uids);
 
@@ -94,7 +113,9 @@ async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
       const seq = selected.seqOf(m.uid);
       if (seq === 0) continue;
       if (known && !sequenceSelect(known, [m.uid]).length) continue;
-      session.untagged([`${seq} FETCH (UID ${m.uid} FLAGS (${flagNames(m.flags, parseKeywords(m.keywords)).join(" ")}) MODSEQ (${m.modseq}))`]);
+      session.untagged([
+        `${seq} FETCH (UID ${m.uid} FLAGS (${flagNames(m.flags, parseKeywords(m.keywords)).join(" ")}) MODSEQ (${m.modseq}))`,
+      ]);
     }
   }
   return `[${readOnly ? "READ-ONLY" : "READ-WRITE"}] ${readOnly ? "EXAMINE" : "SELECT"} completed`;

@@ -9,7 +9,6 @@ export type Piece = string | Buffer;
 
 /** A string as quoted when it can be, else as a literal (CR, LF, NUL, 8-bit or very long text). */
 export function str(value: string): Piece {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: CR, LF and NUL are exactly what forces a literal
   if (value.length > 1000 || /[\r\n\u0000]|[^\x00-\x7f]/.test(value)) {
     const bytes = Buffer.from(value, "utf8");
     return Buffer.concat([Buffer.from(`{${bytes.length}}\r\n`), bytes]);

@@ -76,7 +76,7 @@ export class Parser {
   #match(re: RegExp): string | undefined {
     if (this.#atLiteral()) return undefined;
     const m = re.exec(this.#text);
-    if (!m || m.index !== 0) return undefined;
+    if (m?.index !== 0) return undefined;
     this.#pos += m[0].length;
     return m[0];
   }
@@ -94,7 +94,8 @@ export class Parser {
   /** A number (RFC 3501 number: 0..2^32-1). */
   number(): number {
     const n = this.#match(/^\d+/);
-    if (n === undefined || n.length > 10 || Number(n) > 0xffffffff) throw new ImapParseError("expected a number");
+    if (n === undefined || n.length > 10 || Number(n) > 0xffffffff)
+      throw new ImapParseError("expected a number");
     return Number(n);
   }
 

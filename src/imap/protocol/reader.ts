@@ -160,7 +160,12 @@ export class CommandReader {
       const nonSynchronizing = literal[2] === "+";
       const limit = this.#options.literalLimit(name ?? "");
       total += size;
-      const tooBig = size > limit ? "literal-too-big" : total > Math.max(limit, IMAP_LIMITS.maxCommandBytes) ? "command-too-big" : undefined;
+      const tooBig =
+        size > limit
+          ? "literal-too-big"
+          : total > Math.max(limit, IMAP_LIMITS.maxCommandBytes)
+            ? "command-too-big"
+            : undefined;
       if (tooBig) {
         if (nonSynchronizing) {
           // The client is already sending it (RFC 7888 §4): skip the bytes and the rest of the command.

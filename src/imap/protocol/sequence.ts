@@ -23,7 +23,13 @@ export function parseSequenceSet(text: string): SequenceSet | undefined {
     if (!m) return undefined;
     const from = m[1] === "*" ? null : Number(m[1]);
     const to = m[2] === undefined ? from : m[2] === "*" ? null : Number(m[2]);
-    if (from === 0 || to === 0 || (from !== null && !Number.isSafeInteger(from)) || (to !== null && !Number.isSafeInteger(to))) return undefined;
+    if (
+      from === 0 ||
+      to === 0 ||
+      (from !== null && !Number.isSafeInteger(from)) ||
+      (to !== null && !Number.isSafeInteger(to))
+    )
+      return undefined;
     if (from !== null && from > 0xffffffff) return undefined;
     if (to !== null && to > 0xffffffff) return undefined;
     ranges.push({ from, to });

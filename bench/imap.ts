@@ -1,0 +1,163 @@
+/**
+ * IMAP benchmark, against a server running as its own process on a prepared database:
+ *  1. SELECT time for mailboxes of 1k, 10k and 100k messages (must stay flat);
+ *  2. UID FETCH 1:* (FLAGS ENVELOPE) over 10k messages;
+ *  3. full-body FETCH throughput with N clients, 1 KB and 100 KB messages;
+ *  4. many concurrently IDLE-ing connections: server RSS and delivery-to-EXISTS latency.
+ *
+ *   bun bench/imap.ts [--clients 10] [--idlers 1000] [--skip-100k]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startChildServer } from "../test/harness/child-server.ts";
+import { ImapClient } from "../test/harness/imap-client.ts";
+import { SmtpClient } from "../test/harness/smtp-client.ts";
+import { populate } from "./lib/populate.ts";
+import { cpuSeconds, percentile, rssMb } from "./lib/proc.ts";
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: "string", default: "10" },
+    idlers: { type: "string", default: "1000" },
+    "skip-100k": { type: "boolean", default: false },
+  },
+});
+const clients = Number(values.clients);
+const idlers = Number(values.idlers);
+
+const dir = mkdtempSync(join(tmpdir(), "mailroom-bench-imap-"));
+const sizes = values["skip-100k"] ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+console.error("populating…");
+await populate(dir, [
+  ...sizes.map((count) => ({
+    account: "select@example.com",
+    mailbox: `box${count}`,
+    count,
+    size: 1024,
+    unique: Math.min(count, 10_000),
+  })),
+  { account: "small@example.com", mailbox: "INBOX", count: 1000, size: 1024 },
+  { account: "large@example.com", mailbox: "INBOX", count: 200, size: 100 * 1024 },
+]);
+
+const server = await startChildServer({
+  env: {
+    MAILROOM_DATA_DIR: dir,
+    MAILROOM_DOMAIN: "example.com",
+    MAILROOM_BIND: "127.0.0.1",
+    MAILROOM_SMTP_PORT: "0",
+    MAILROOM_IMAP_PORT: "0",
+    MAILROOM_POP3_PORT: "off",
+    MAILROOM_HTTP_PORT: "0",
+    MAILROOM_ADMIN_TOKEN: "bench-admin-token-0123456789",
+    MAILROOM_LOG_LEVEL: "warn",
+    // Every benchmark client comes from 127.0.0.1.
+    MAILROOM_MAX_CONNECTIONS_PER_IP: "5000",
+  },
+});
+const pid = server.process.pid!;
+const port = server.imapPort;
+const results: Record<string, unknown> = { benchmark: "imap" };
+
+// 1. SELECT
+{
+  const c = await ImapClient.login(port, "select@example.com");
+  for (const count of sizes) {
+    await c.command(`SELECT box${count}`); // warm the page cache once
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t0 = performance.now();
+      const r = await c.command(`SELECT box${count}`);
+      times.push(performance.now() - t0);
+      if (!r.untagged.includes(`${count} EXISTS`))
+        throw new Error(`SELECT box${count}: ${r.untagged.join(" | ")}`);
+    }
+    times.sort((a, b) => a - b);
+    results[`selectMs_${count}`] = Number(percentile(times, 50).toFixed(2));
+  }
+  // 2. UID FETCH 1:* (FLAGS ENVELOPE) over 10k
+  await c.command("SELECT box10000");
+  const t0 = performance.now();
+  const r = await c.command("UID FETCH 1:* (FLAGS ENVELOPE)");
+  results.uidFetchFlagsEnvelope10kMs = Math.round(performance.now() - t0);
+  if (r.untagged.length < 10_000) throw new Error(`UID FETCH returned ${r.untagged.length} responses`);
+  await c.close();
+}
+
+// 3. Full-body fetch throughput
+async function bodyThroughput(
+  account: string,
+  count: number,
+): Promise<{ messagesPerSecond: number; mbPerSecond: number; serverCpuSeconds: number }> {
+  const sessions = await Promise.all(Array.from({ length: clients }, () => ImapClient.login(port, account)));
+  for (const s of sessions) await s.command("EXAMINE INBOX");
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  let bytes = 0;
+  await Promise.all(
+    sessions.map(async (s) => {
+      for (let start = 1; start <= count; start += 100) {
+        const r = await s.command(`FETCH ${start}:${Math.min(count, start + 99)} BODY.PEEK[]`);
+        for (const line of r.untagged) bytes += line.length;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(pid) - cpu0;
+  await Promise.all(sessions.map((s) => s.close()));
+  return {
+    messagesPerSecond: Math.round((clients * count) / seconds),
+    mbPerSecond: Number((bytes / 1024 / 1024 / seconds).toFixed(1)),
+    serverCpuSeconds: Number(cpu.toFixed(2)),
+  };
+}
+results.bodyFetch1k = await bodyThroughput("small@example.com", 1000);
+results.bodyFetch100k = await bodyThroughput("large@example.com", 200);
+
+// 4. Many IDLE-ing connections: memory, and how fast a delivery reaches every one of them.
+{
+  const rssBefore = rssMb(pid);
+  const idle: ImapClient[] = [];
+  for (let i = 0; i < idlers; i += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, idlers - i) }, async () => {
+        const c = await ImapClient.login(port, "small@example.com");
+        await c.command("EXAMINE INBOX");
+        c.write("idle IDLE\r\n");
+        await c.readResponseLine(); // "+ idling"
+        return c;
+      }),
+    );
+    idle.push(...batch);
+  }
+  results.idleConnections = idle.length;
+  results.serverRssMbIdle = Math.round(rssMb(pid));
+  results.serverRssMbBeforeIdle = Math.round(rssBefore);
+  const latencies: number[] = [];
+  const { client: smtp } = await SmtpClient.connect(server.smtpPort);
+  await smtp.command("EHLO bench");
+  for (let round = 0; round < 5; round++) {
+    const waiting = idle.map(async (c) => {
+      const line = await c.readResponseLine();
+      if (!line.endsWith("EXISTS")) throw new Error(`expected EXISTS, got ${line}`);
+      return performance.now();
+    });
+    const t0 = performance.now();
+    await smtp.command("MAIL FROM:<bench@remote.example>");
+    await smtp.command("RCPT TO:<small@example.com>");
+    await smtp.data(`Subject: idle round ${round}\r\n\r\nwake up\r\n`);
+    for (const at of await Promise.all(waiting)) latencies.push(at - t0);
+  }
+  latencies.sort((a, b) => a - b);
+  results.idleExistsLatencyP50Ms = Number(percentile(latencies, 50).toFixed(1));
+  results.idleExistsLatencyP99Ms = Number(percentile(latencies, 99).toFixed(1));
+  await smtp.close();
+  await Promise.all(idle.map((c) => c.close()));
+}
+
+server.process.kill("SIGTERM");
+await server.exited;
+rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify(results));
