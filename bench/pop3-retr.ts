@@ -13,7 +13,7 @@
  * separate process (src/runtime/bun.ts serve), so the figures are the server's alone, though the
  * clients share the machine's cores. RETR sets \Seen, so the run includes those durable writes.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +29,7 @@ import {
   Store,
 } from "../src/store/mod.ts";
 import { startChildServer } from "../test/harness/child-server.ts";
+import { cpuSeconds, peakRssMb } from "./lib/proc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -206,16 +207,6 @@ class BenchClient {
   close(): void {
     this.#socket.destroy();
   }
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime in clock ticks (100/s)
-}
-
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
 const pid = server.process.pid!;

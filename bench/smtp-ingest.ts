@@ -8,12 +8,13 @@
  * The server runs as a separate process (src/runtime/bun.ts serve) on a fresh database with
  * synchronous=FULL, so the figures include durable commits; the client shares the machine's cores.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startChildServer } from "../test/harness/child-server.ts";
 import { SmtpClient } from "../test/harness/smtp-client.ts";
+import { cpuSeconds, peakRssMb } from "./lib/proc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -61,16 +62,6 @@ function message(n: number): string {
   const head = `From: bench@remote.example\r\nTo: user${n % accountCount}@example.com\r\nSubject: bench ${n}\r\nMessage-ID: <${n}@bench>\r\n\r\n`;
   const line = "The quick brown fox jumps over the lazy dog 0123456789.\r\n";
   return head + line.repeat(Math.max(1, Math.ceil((size - head.length) / line.length)));
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime in clock ticks (100/s)
-}
-
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
 const latencies: number[] = [];

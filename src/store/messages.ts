@@ -194,6 +194,21 @@ export interface MessageSummary {
   preview: string;
 }
 
+/** The columns of a list entry (messages joined with contents), shared by the list and by one lookup. */
+const summaryColumns = {
+  id: messages.id,
+  uid: messages.uid,
+  from: contents.fromText,
+  to: contents.toText,
+  subject: contents.subject,
+  date: contents.sentAt,
+  internalDate: messages.internalDate,
+  size: messages.size,
+  flags: messages.flags,
+  keywords: messages.keywords,
+  preview: contents.preview,
+};
+
 export interface MessageListOptions {
   limit: number;
   /** UID to continue below (the list is newest first). */
@@ -218,19 +233,7 @@ export async function messageList(
     );
   }
   const rows = await r
-    .select({
-      id: messages.id,
-      uid: messages.uid,
-      from: contents.fromText,
-      to: contents.toText,
-      subject: contents.subject,
-      date: contents.sentAt,
-      internalDate: messages.internalDate,
-      size: messages.size,
-      flags: messages.flags,
-      keywords: messages.keywords,
-      preview: contents.preview,
-    })
+    .select(summaryColumns)
     .from(messages)
     .innerJoin(contents, eq(contents.id, messages.contentId))
     .where(and(...conditions))
@@ -408,20 +411,7 @@ export async function messageSummaryGet(
   id: number,
 ): Promise<(MessageSummary & { mailboxId: number }) | undefined> {
   const [row] = await r
-    .select({
-      id: messages.id,
-      mailboxId: messages.mailboxId,
-      uid: messages.uid,
-      from: contents.fromText,
-      to: contents.toText,
-      subject: contents.subject,
-      date: contents.sentAt,
-      internalDate: messages.internalDate,
-      size: messages.size,
-      flags: messages.flags,
-      keywords: messages.keywords,
-      preview: contents.preview,
-    })
+    .select({ ...summaryColumns, mailboxId: messages.mailboxId })
     .from(messages)
     .innerJoin(contents, eq(contents.id, messages.contentId))
     .where(and(eq(messages.id, id), eq(messages.accountId, accountId)))

@@ -3,23 +3,12 @@
  * again. Values go out as the message has them (not RFC 2047-decoded); the encoder picks quoted string
  * or literal, so 8-bit UTF-8 header text becomes a literal.
  */
-import type { Address, Envelope } from "../../mime/mod.ts";
+import { type Address, type Envelope, emptyEnvelope } from "../../mime/mod.ts";
 import { nstr } from "../protocol/encode.ts";
 import type { PieceBuilder } from "./pieces.ts";
 
 /** An envelope with every field NIL, for a part or message whose header could not be read. */
-export const EMPTY_ENVELOPE: Envelope = {
-  date: null,
-  subject: null,
-  from: null,
-  sender: null,
-  replyTo: null,
-  to: null,
-  cc: null,
-  bcc: null,
-  inReplyTo: null,
-  messageId: null,
-};
+export const EMPTY_ENVELOPE: Envelope = emptyEnvelope();
 
 /**
  * address = "(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")". Group syntax needs no special
