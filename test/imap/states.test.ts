@@ -1,0 +1,110 @@
+/**
+ * Every command in every state (RFC 3501 §6): a command outside the states it is allowed in is BAD
+ * and changes nothing; the session goes on. Driven from the registry, so a new command is covered.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { COMMANDS } from "../../src/imap/commands/registry.ts";
+import type { StateKind } from "../../src/imap/session.ts";
+import { ImapClient } from "../harness/imap-client.ts";
+import { createAccounts, startTestServer, type TestServer } from "../harness/server.ts";
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  await createAccounts(server, [{ address: "state@example.com" }]);
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+/** A syntactically valid example of each command, so only the state decides the answer. */
+const EXAMPLES: Record<string, string> = {
+  CAPABILITY: "CAPABILITY",
+  NOOP: "NOOP",
+  ID: "ID NIL",
+  LOGIN: 'LOGIN "state@example.com" "wrong"',
+  AUTHENTICATE: "AUTHENTICATE PLAIN AHN0YXRlQGV4YW1wbGUuY29tAHdyb25n",
+  ENABLE: "ENABLE CONDSTORE",
+  SELECT: "SELECT INBOX",
+  EXAMINE: "EXAMINE INBOX",
+  CREATE: "CREATE Probe",
+  DELETE: "DELETE Probe",
+  RENAME: "RENAME Probe Probe2",
+  SUBSCRIBE: "SUBSCRIBE INBOX",
+  UNSUBSCRIBE: "UNSUBSCRIBE INBOX",
+  LIST: 'LIST "" "*"',
+  LSUB: 'LSUB "" "*"',
+  STATUS: "STATUS INBOX (MESSAGES)",
+  APPEND: "APPEND INBOX {7+}\r\nSubject",
+  NAMESPACE: "NAMESPACE",
+  CHECK: "CHECK",
+  CLOSE: "CLOSE",
+  UNSELECT: "UNSELECT",
+  EXPUNGE: "EXPUNGE",
+  SEARCH: "SEARCH ALL",
+  FETCH: "FETCH 1 FLAGS",
+  STORE: "STORE 1 +FLAGS (\\Seen)",
+  COPY: "COPY 1 Archive",
+  MOVE: "MOVE 1 Archive",
+  "UID SEARCH": "UID SEARCH ALL",
+  "UID FETCH": "UID FETCH 1 FLAGS",
+  "UID STORE": "UID STORE 1 +FLAGS (\\Seen)",
+  "UID COPY": "UID COPY 1 Archive",
+  "UID MOVE": "UID MOVE 1 Archive",
+  "UID EXPUNGE": "UID EXPUNGE 1",
+};
+
+async function clientIn(state: StateKind): Promise<ImapClient> {
+  if (state === "not-authenticated") return (await ImapClient.connect(server.imapPort!)).client;
+  const client = await ImapClient.login(server.imapPort!, "state@example.com");
+  if (state === "selected") await client.command("SELECT INBOX");
+  return client;
+}
+
+describe("commands outside their states", () => {
+  const cases: Array<[string, StateKind]> = [];
+  for (const [name, spec] of Object.entries(COMMANDS)) {
+    if (name === "LOGOUT" || name === "IDLE") continue; // they end or hold the session: tested elsewhere
+    for (const state of ["not-authenticated", "authenticated", "selected"] as const) {
+      if (!spec.states.includes(state)) cases.push([name, state]);
+    }
+  }
+
+  test("every registered command has an example here", () => {
+    const missing = Object.keys(COMMANDS).filter((n) => n !== "LOGOUT" && n !== "IDLE" && !(n in EXAMPLES));
+    expect(missing).toEqual([]);
+  });
+
+  test.each(cases)("%s in the %s state is BAD and the session continues", async (name, state) => {
+    const client = await clientIn(state);
+    try {
+      const r = await client.command(EXAMPLES[name]!);
+      expect(r.status).toBe("BAD");
+      expect(r.text).toContain("not allowed");
+      expect((await client.command("NOOP")).status).toBe("OK");
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe("commands inside their states", () => {
+  const cases: Array<[string, StateKind]> = [];
+  for (const [name, spec] of Object.entries(COMMANDS)) {
+    if (name === "LOGOUT" || name === "IDLE" || name === "LOGIN" || name === "AUTHENTICATE") continue;
+    for (const state of spec.states) cases.push([name, state]);
+  }
+
+  test.each(cases)("%s in the %s state is not refused for its state", async (name, state) => {
+    const client = await clientIn(state);
+    try {
+      const r = await client.command(EXAMPLES[name]!);
+      // OK or NO (e.g. nothing to copy) are both answers to the command itself.
+      expect(r.status === "BAD" ? r.text : "answered").toBe("answered");
+    } finally {
+      await client.close();
+    }
+  });
+});
