@@ -102,7 +102,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
         maxRecipients: 100,
       });
       smtp = await listen("smtpPort", config.bind, config.smtpPort, () =>
-        listenSmtp(server, config.smtpPort!, config.bind),
+        listenSmtp(server, config.smtpPort!, config.bind, log.child({ proto: "smtp" })),
       );
       stops.push(() => smtp!.close());
       log.info("listening", { proto: "smtp", address: `${config.bind}:${smtp.port}` });

@@ -36,11 +36,11 @@ export function startImap(
     }
     const session = new ImapSession(ctx, socket);
     sessions.add(session);
-    ctx.log.debug("imap.connect", { session: session.id, client: socket.remoteAddress });
+    ctx.log.info("imap.connect", { session: session.id, client: socket.remoteAddress });
     socket.once("close", () => {
       sessions.delete(session);
       limits.release(key);
-      ctx.log.debug("imap.close", { session: session.id });
+      ctx.log.info("imap.close", { session: session.id, client: socket.remoteAddress });
     });
     session.run().catch((error: unknown) => {
       ctx.log.error("imap.session_failed", { session: session.id, error });

@@ -3,6 +3,7 @@
  * from anyone; everything else is refused (no AUTH yet, so no relaying at all).
  */
 import { SMTPServer } from "smtp-server";
+import type { Logger } from "../log.ts";
 import type { SmtpContext } from "./context.ts";
 import { onData } from "./data.ts";
 import { onMailFrom } from "./mail-from.ts";
@@ -41,23 +42,29 @@ export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
     onRcptTo: onRcptTo(ctx),
     onData: onData(ctx),
     onConnect(session, callback) {
-      ctx.log.debug("smtp.connect", { session: session.id, client: session.remoteAddress });
+      ctx.log.info("smtp.connect", { session: session.id, client: session.remoteAddress });
       callback();
     },
     onClose(session) {
-      ctx.log.debug("smtp.close", { session: session.id, client: session.remoteAddress });
+      ctx.log.info("smtp.close", { session: session.id, client: session.remoteAddress });
     },
   });
-  server.on("error", (error) => ctx.log.error("smtp.error", { error }));
   return server;
 }
 
-export function listenSmtp(server: SMTPServer, port: number, host: string): Promise<SmtpListener> {
+export function listenSmtp(
+  server: SMTPServer,
+  port: number,
+  host: string,
+  log: Logger,
+): Promise<SmtpListener> {
   return new Promise((resolve, reject) => {
+    // Until the socket is bound, an error (EACCES, EADDRINUSE) is the caller's to report in one line.
     const onError = (error: Error) => reject(error);
-    server.server.once("error", onError);
+    server.once("error", onError);
     server.listen(port, host, () => {
-      server.server.off("error", onError);
+      server.off("error", onError);
+      server.on("error", (error) => log.error("smtp.error", { error }));
       const address = server.server.address();
       resolve({
         port: typeof address === "object" && address ? address.port : port,
