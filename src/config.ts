@@ -61,6 +61,55 @@ const SETTINGS = {
     help: "SMTP port, or off",
     def: "25",
   },
+  submissionPort: {
+    env: "MAILROOM_SUBMISSION_PORT",
+    flag: "--submission-port",
+    schema: port,
+    help: "message submission port (RFC 6409, AUTH required), or off",
+    def: "587",
+  },
+  routes: {
+    env: "MAILROOM_ROUTES",
+    flag: "--routes",
+    schema: z.string().transform((text, ctx) => {
+      try {
+        return parseRoutes(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    help: "static routes overriding DNS: domain=host:port,...,*=smarthost:port",
+    def: "none (MX lookups)",
+  },
+  queueRetry: {
+    env: "MAILROOM_QUEUE_RETRY",
+    flag: "--queue-retry",
+    schema: z.string().transform((text, ctx) => {
+      const list = text.split(",").map((d) => parseDuration(d.trim()));
+      if (list.length === 0 || list.some((d) => d === undefined || d <= 0)) {
+        ctx.addIssue({ code: "custom", message: "must be durations like 1m,5m,1h (units s, m, h, d)" });
+        return z.NEVER;
+      }
+      return list as number[];
+    }),
+    help: "retry intervals after temporary failures; the last one repeats",
+    def: "1m,5m,15m,30m,1h,2h,4h",
+  },
+  queueMaxAge: {
+    env: "MAILROOM_QUEUE_MAX_AGE",
+    flag: "--queue-max-age",
+    schema: z.string().transform((text, ctx) => {
+      const ms = parseDuration(text.trim());
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: "custom", message: "must be a duration like 5d (units s, m, h, d)" });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+    help: "how long a message may wait in the queue before it bounces",
+    def: "5d",
+  },
   pop3Port: {
     env: "MAILROOM_POP3_PORT",
     flag: "--pop3-port",
@@ -128,6 +177,13 @@ export interface Config {
   domain: string;
   bind: string;
   smtpPort: number | null;
+  submissionPort: number | null;
+  /** Static routes by recipient domain ("*" for everything else); empty means DNS MX lookups. */
+  routes: Route[];
+  /** Retry intervals in ms after temporary failures; the last one repeats. */
+  queueRetry: number[];
+  /** Queue lifetime in ms before a message bounces. */
+  queueMaxAge: number;
   pop3Port: number | null;
   imapPort: number | null;
   httpBind: string;
@@ -138,6 +194,34 @@ export interface Config {
   /** Per mail listener (POP3, IMAP): one host cannot take every slot. */
   maxConnectionsPerIp: number;
   logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export interface Route {
+  /** Lower-case domain, or "*" for every domain without its own route. */
+  domain: string;
+  host: string;
+  port: number;
+}
+
+/** "example.org=127.0.0.1:2526,*=smtp.relay.example:587" -> routes; throws with a readable message. */
+export function parseRoutes(text: string): Route[] {
+  if (text.trim() === "") return [];
+  return text.split(",").map((entry) => {
+    const m = /^\s*([*]|[A-Za-z0-9.-]+)\s*=\s*(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?\s*$/.exec(
+      entry,
+    );
+    if (!m) throw new Error(`bad route "${entry.trim()}" (expected domain=host[:port])`);
+    const port = m[3] === undefined ? 25 : Number(m[3]);
+    if (port < 1 || port > 65535) throw new Error(`bad port in route "${entry.trim()}"`);
+    return { domain: m[1]!.toLowerCase(), host: m[2]!.replace(/^\[|\]$/g, ""), port };
+  });
+}
+
+/** "90s", "5m", "1h", "5d" -> milliseconds; undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text);
+  if (!m) return undefined;
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "s" | "m" | "h" | "d"];
 }
 
 export class ConfigError extends Error {
@@ -212,6 +296,10 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     domain: value("domain", host)!.toLowerCase(),
     bind: value("bind", "0.0.0.0")!,
     smtpPort: value("smtpPort", "25")!,
+    submissionPort: value("submissionPort", "587")!,
+    routes: value("routes", "")!,
+    queueRetry: value("queueRetry", "1m,5m,15m,30m,1h,2h,4h")!,
+    queueMaxAge: value("queueMaxAge", "5d")!,
     pop3Port: value("pop3Port", "110")!,
     imapPort: value("imapPort", "143")!,
     httpBind: value("httpBind", "127.0.0.1")!,

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { type Pop3Listener, startPop3 } from "./pop3/server.ts";
 import type { HttpServer, Runtime } from "./runtime/types.ts";
 import { AuthFailures } from "./security/auth-failures.ts";
+import { createQueueRunner } from "./smtp/queue/runner.ts";
 import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
 import { domainCreate, Store } from "./store/mod.ts";
 
@@ -74,6 +75,7 @@ export interface RunningServer {
   config: Config;
   store: Store;
   smtpPort: number | null;
+  submissionPort: number | null;
   pop3Port: number | null;
   imapPort: number | null;
   httpPort: number | null;
@@ -92,14 +94,32 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = new AuthFailures();
 
+    const queue = createQueueRunner({
+      store,
+      log: log.child({ proto: "queue" }),
+      hostname: config.hostname,
+      routes: config.routes,
+      retry: config.queueRetry,
+      maxAge: config.queueMaxAge,
+    });
+    queue.start();
+    stops.push(() => queue.stop());
+    const smtpContext = {
+      store,
+      hostname: config.hostname,
+      primaryDomain: config.domain,
+      maxMessageSize: config.maxMessageSize,
+      maxRecipients: 100,
+      authFailures,
+      queue,
+    };
+
     let smtp: SmtpListener | undefined;
     if (config.smtpPort !== null) {
       const server = createInboundSmtp({
-        store,
+        ...smtpContext,
+        mode: "inbound",
         log: log.child({ proto: "smtp" }),
-        hostname: config.hostname,
-        maxMessageSize: config.maxMessageSize,
-        maxRecipients: 100,
       });
       smtp = await listen("smtpPort", config.bind, config.smtpPort, () =>
         listenSmtp(server, config.smtpPort!, config.bind, log.child({ proto: "smtp" })),
@@ -107,6 +127,21 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       stops.push(() => smtp!.close());
       log.info("listening", { proto: "smtp", address: `${config.bind}:${smtp.port}` });
       process.stderr.write(`smtp listening on ${config.bind}:${smtp.port}\n`);
+    }
+
+    let submission: SmtpListener | undefined;
+    if (config.submissionPort !== null) {
+      const server = createInboundSmtp({
+        ...smtpContext,
+        mode: "submission",
+        log: log.child({ proto: "submission" }),
+      });
+      submission = await listen("submissionPort", config.bind, config.submissionPort, () =>
+        listenSmtp(server, config.submissionPort!, config.bind, log.child({ proto: "submission" })),
+      );
+      stops.push(() => submission!.close());
+      log.info("listening", { proto: "submission", address: `${config.bind}:${submission.port}` });
+      process.stderr.write(`submission listening on ${config.bind}:${submission.port}\n`);
     }
 
     let pop3: Pop3Listener | undefined;
@@ -176,6 +211,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       config,
       store,
       smtpPort: smtp?.port ?? null,
+      submissionPort: submission?.port ?? null,
       pop3Port: pop3?.port ?? null,
       imapPort: imap?.port ?? null,
       httpPort: http?.port ?? null,
@@ -197,7 +233,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
 
 /** Binds a listener, turning "permission denied" and "address in use" into one clear line. */
 async function listen<T>(
-  setting: "smtpPort" | "pop3Port" | "imapPort" | "httpPort",
+  setting: "smtpPort" | "submissionPort" | "pop3Port" | "imapPort" | "httpPort",
   host: string,
   port: number,
   bind: () => Promise<T>,

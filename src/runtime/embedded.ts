@@ -4,6 +4,7 @@
  */
 
 import init from "../../migrations/0000_init.sql" with { type: "text" };
+import queue from "../../migrations/0001_queue.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 import type { EmbeddedMigrations } from "../store/mod.ts";
@@ -11,6 +12,7 @@ import type { EmbeddedMigrations } from "../store/mod.ts";
 /** Every migration file, by journal tag. A test fails if the journal names one missing here. */
 export const EMBEDDED_SQL: Record<string, string> = {
   "0000_init": init,
+  "0001_queue": queue,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

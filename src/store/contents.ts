@@ -5,7 +5,7 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { ParsedMessage } from "../mime/mod.ts";
 import { type Reader, rawOf, type Write } from "./db.ts";
-import { blobs, contents, messages } from "./schema.ts";
+import { blobs, contents, messages, queue } from "./schema.ts";
 
 export interface ContentMeta {
   id: number;
@@ -83,7 +83,8 @@ export async function contentMeta(r: Reader, contentId: number): Promise<Content
 export async function contentsDeleteOrphans(w: Write, ids: number[]): Promise<void> {
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
-    const orphan = sql`${contents.id} IN ${chunk} AND NOT EXISTS (SELECT 1 FROM ${messages} WHERE ${messages.contentId} = ${contents.id})`;
+    // Orphaned: no message and no queued delivery refers to it any more.
+    const orphan = sql`${contents.id} IN ${chunk} AND NOT EXISTS (SELECT 1 FROM ${messages} WHERE ${messages.contentId} = ${contents.id}) AND NOT EXISTS (SELECT 1 FROM ${queue} WHERE ${queue.contentId} = ${contents.id})`;
     const gone = await w.tx.select({ id: contents.id }).from(contents).where(orphan);
     if (gone.length === 0) continue;
     const goneIds = gone.map((g) => g.id);

@@ -9,6 +9,7 @@ import type { Reader, Write } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { parseKeywords, SEEN } from "./flags.ts";
 import { accountUsageAdjust, type Mailbox } from "./mailboxes.ts";
+import { type QueueInput, queueAdd } from "./queue.ts";
 import { contents, expunged, mailboxes, messages } from "./schema.ts";
 
 export interface Message {
@@ -83,6 +84,8 @@ export interface IngestInput {
   targets: IngestTarget[];
   /** Refuse targets whose account would go over quota (APPEND, import). SMTP checks at RCPT instead. */
   enforceQuota?: boolean;
+  /** Remote recipients: queued for delivery in the same transaction, sharing the stored content. */
+  queue?: QueueInput;
 }
 
 /**
@@ -104,6 +107,7 @@ export async function messageIngest(w: Write, input: IngestInput): Promise<Messa
     }
   }
   const contentId = await contentCreate(w, input.raw, input.parsed);
+  if (input.queue && input.queue.recipients.length > 0) await queueAdd(w, contentId, input.queue);
   const internalDate = input.internalDate ?? Date.now();
   const added: Message[] = [];
   for (const target of input.targets) {

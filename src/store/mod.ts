@@ -84,5 +84,6 @@ export class Store {
 export * from "./fetch-rows.ts";
 export * from "./imap-writes.ts";
 export * from "./mailbox-status.ts";
+export * from "./queue.ts";
 export * from "./search.ts";
 export * from "./selection.ts";

@@ -169,3 +169,43 @@ export const expunged = sqliteTable(
     index("expunged_mailbox_modseq").on(t.mailboxId, t.modseq),
   ],
 );
+
+/**
+ * The outgoing delivery queue: one row per (message, remote recipient), so each recipient is retried,
+ * delivered or bounced on its own. The bytes stay in contents/blobs (shared with local copies) until
+ * the last row and message referring to them are gone. A delivered recipient's row is deleted in the
+ * same commit that records the success, so it is not delivered again after a restart.
+ */
+export const queue = sqliteTable(
+  "queue",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    contentId: integer("content_id")
+      .notNull()
+      .references(() => contents.id),
+    /** Envelope sender; "" for the null reverse-path (bounces: never bounced again). */
+    sender: text("sender").notNull(),
+    recipient: text("recipient").notNull(),
+    /** Lower-case domain of the recipient: deliveries are grouped by it. */
+    domain: text("domain").notNull(),
+    /** RFC 3461 DSN parameters given at submission. */
+    notify: text("notify"),
+    orcpt: text("orcpt"),
+    ret: text("ret"),
+    envid: text("envid"),
+    /** The account that submitted it (null for mail relayed on behalf of a bounce). */
+    accountId: integer("account_id"),
+    /** "queued" (never tried or due), "deferred" (a temporary failure, waiting for next_attempt_at). */
+    status: text("status").notNull().default("queued"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("queue_due").on(t.nextAttemptAt),
+    index("queue_content").on(t.contentId),
+    index("queue_domain").on(t.domain),
+  ],
+);

@@ -26,6 +26,7 @@ beforeAll(async () => {
       MAILROOM_DOMAIN: "example.com",
       MAILROOM_BIND: "127.0.0.1",
       MAILROOM_SMTP_PORT: "0",
+      MAILROOM_SUBMISSION_PORT: "off",
       MAILROOM_HTTP_PORT: "0",
       MAILROOM_POP3_PORT: "off",
       MAILROOM_IMAP_PORT: "off",

@@ -12,6 +12,8 @@ export interface ChildServer {
   /** Null when POP3 is off (MAILROOM_POP3_PORT=off). */
   pop3Port: number | null;
   imapPort: number;
+  /** 0 when the submission listener is off. */
+  submissionPort: number;
   /** Everything the process wrote to stderr so far (startup lines, errors). */
   stderr(): string;
   exited: Promise<number | null>;
@@ -30,36 +32,43 @@ export async function startChildServer(options: {
   });
   let stderr = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const ports = await new Promise<{ smtp: number; http: number; pop3: number | null; imap: number }>(
-    (resolve, reject) => {
-      const check = () => {
-        const smtp = /smtp listening on [^\s]+:(\d+)/.exec(stderr);
-        const http = /admin api listening on http:\/\/[^\s]+:(\d+)/.exec(stderr);
-        // POP3 starts before the admin API, so its line (if any) is in by the time the API's is.
-        const pop3 = /pop3 listening on [^\s]+:(\d+)/.exec(stderr);
-        const imap = /imap listening on [^\s]+:(\d+)/.exec(stderr);
-        if (smtp && http)
-          resolve({
-            smtp: Number(smtp[1]),
-            http: Number(http[1]),
-            pop3: pop3 ? Number(pop3[1]) : null,
-            imap: imap ? Number(imap[1]) : 0,
-          });
-      };
-      child.stderr!.setEncoding("utf8");
-      child.stderr!.on("data", (chunk: string) => {
-        stderr += chunk;
-        check();
-      });
-      exited.then((code) => reject(new Error(`server exited with ${code} before listening: ${stderr}`)));
-    },
-  );
+  const ports = await new Promise<{
+    smtp: number;
+    http: number;
+    pop3: number | null;
+    imap: number;
+    submission: number;
+  }>((resolve, reject) => {
+    const check = () => {
+      const smtp = /smtp listening on [^\s]+:(\d+)/.exec(stderr);
+      const http = /admin api listening on http:\/\/[^\s]+:(\d+)/.exec(stderr);
+      // POP3 starts before the admin API, so its line (if any) is in by the time the API's is.
+      const pop3 = /pop3 listening on [^\s]+:(\d+)/.exec(stderr);
+      const imap = /imap listening on [^\s]+:(\d+)/.exec(stderr);
+      const submission = /submission listening on [^\s]+:(\d+)/.exec(stderr);
+      if (smtp && http)
+        resolve({
+          smtp: Number(smtp[1]),
+          http: Number(http[1]),
+          pop3: pop3 ? Number(pop3[1]) : null,
+          imap: imap ? Number(imap[1]) : 0,
+          submission: submission ? Number(submission[1]) : 0,
+        });
+    };
+    child.stderr!.setEncoding("utf8");
+    child.stderr!.on("data", (chunk: string) => {
+      stderr += chunk;
+      check();
+    });
+    exited.then((code) => reject(new Error(`server exited with ${code} before listening: ${stderr}`)));
+  });
   return {
     process: child,
     smtpPort: ports.smtp,
     httpPort: ports.http,
     pop3Port: ports.pop3,
     imapPort: ports.imap,
+    submissionPort: ports.submission,
     stderr: () => stderr,
     exited,
   };

@@ -45,6 +45,7 @@ export async function startTestServer(
     MAILROOM_DOMAIN: "example.com",
     MAILROOM_BIND: "127.0.0.1",
     MAILROOM_SMTP_PORT: "0",
+    MAILROOM_SUBMISSION_PORT: "0",
     MAILROOM_POP3_PORT: "0",
     MAILROOM_IMAP_PORT: "0",
     MAILROOM_HTTP_PORT: "0",

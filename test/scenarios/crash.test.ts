@@ -28,6 +28,7 @@ const env = () => ({
   MAILROOM_HOSTNAME: "mx.test.example",
   MAILROOM_BIND: "127.0.0.1",
   MAILROOM_SMTP_PORT: "0",
+  MAILROOM_SUBMISSION_PORT: "off",
   MAILROOM_POP3_PORT: "off",
   MAILROOM_IMAP_PORT: "off",
   MAILROOM_HTTP_PORT: "0",
