@@ -1,5 +1,5 @@
 /** What the SMTP hooks share: their dependencies, and per-transaction state kept beside smtp-server's envelope. */
-import type { SMTPServerEnvelope } from "smtp-server";
+import type { SMTPServerEnvelope, SMTPServerSession } from "smtp-server";
 import type { Logger } from "../log.ts";
 import type { AuthFailures } from "../security/auth-failures.ts";
 import type { RecipientAccount, Store } from "../store/mod.ts";
@@ -20,14 +20,53 @@ export interface SmtpContext {
   queue: QueueRunner;
 }
 
-/** Accounts each accepted RCPT resolved to; keyed by the envelope, which smtp-server renews per transaction. */
-const accepted = new WeakMap<SMTPServerEnvelope, Map<string, RecipientAccount[]>>();
+/** What a successful AUTH leaves in `session.user`. */
+export interface SmtpUser {
+  accountId: number;
+  /** The account's address (the login, normalised). */
+  address: string;
+}
+
+/** The authenticated account of a session, if any. */
+export function sessionUser(session: SMTPServerSession): SmtpUser | undefined {
+  const user = session.user as SmtpUser | undefined;
+  return user && typeof user.accountId === "number" ? user : undefined;
+}
+
+/** A non-local recipient accepted from an authenticated client, with its RFC 3461 parameters. */
+export interface RemoteRecipient {
+  address: string;
+  /** NOTIFY values joined with "," (e.g. "FAILURE,DELAY"), or null when not given. */
+  notify: string | null;
+  /** ORCPT as given ("rfc822;user@example.org", xtext-encoded), or null. */
+  orcpt: string | null;
+}
+
+/** One mail transaction's state; keyed by the envelope, which smtp-server renews per transaction. */
+interface Transaction {
+  /** Accounts each accepted local RCPT resolved to, by lower-cased address. */
+  local: Map<string, RecipientAccount[]>;
+  /** Accepted non-local recipients (authenticated sessions only), by lower-cased address. */
+  remote: Map<string, RemoteRecipient>;
+  /** The addresses the authenticated user may send as, looked up at MAIL FROM and reused at DATA. */
+  senders?: readonly string[];
+}
+
+const transactions = new WeakMap<SMTPServerEnvelope, Transaction>();
+
+export function transaction(envelope: SMTPServerEnvelope): Transaction {
+  let state = transactions.get(envelope);
+  if (!state) {
+    state = { local: new Map(), remote: new Map() };
+    transactions.set(envelope, state);
+  }
+  return state;
+}
 
 export function acceptedRecipients(envelope: SMTPServerEnvelope): Map<string, RecipientAccount[]> {
-  let map = accepted.get(envelope);
-  if (!map) {
-    map = new Map();
-    accepted.set(envelope, map);
-  }
-  return map;
+  return transaction(envelope).local;
+}
+
+export function remoteRecipients(envelope: SMTPServerEnvelope): Map<string, RemoteRecipient> {
+  return transaction(envelope).remote;
 }

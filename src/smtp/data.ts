@@ -1,13 +1,16 @@
 /**
- * DATA (RFC 5321 §4.1.1.4): read the message within the size limit, prepend trace headers, parse it
- * once, and store it into every recipient's INBOX in one durable transaction. The 250 goes out only
- * after that transaction committed: a crash after the 250 cannot lose the message.
+ * DATA (RFC 5321 §4.1.1.4): read the message within the size limit, check it, prepend trace headers,
+ * parse it once, and in one durable transaction store it into every local recipient's INBOX and queue
+ * it for every remote one (a single stored content shared by both). The 250 goes out only after that
+ * transaction committed: a crash after the 250 cannot lose the message.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { parseHeaders, parseMessage } from "../mime/mod.ts";
-import { messageIngest, StoreError } from "../store/mod.ts";
-import { acceptedRecipients, type SmtpContext } from "./context.ts";
-import { reply } from "./replies.ts";
+import { accountSendAddresses, messageIngest, type QueueInput, StoreError } from "../store/mod.ts";
+import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
+import { reply, SmtpReply } from "./replies.ts";
+import { checkHeaderSenders } from "./sender-rules.ts";
+import { missingSubmissionHeaders } from "./submission-headers.ts";
 import { traceHeaders } from "./trace-headers.ts";
 
 type Callback = (err?: Error | null, message?: string) => void;
@@ -29,54 +32,109 @@ export function onData(ctx: SmtpContext) {
       if (stream.sizeExceeded || length > ctx.maxMessageSize)
         return callback(reply.messageTooBig(ctx.maxMessageSize));
       deliver(ctx, session, Buffer.concat(chunks, length)).then(
-        (text) => callback(null, text),
-        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+        ({ text, queued }) => {
+          callback(null, text);
+          // Committed and acknowledged: the runner may start on it now rather than at its next timer.
+          if (queued) ctx.queue.kick();
+        },
+        (error: unknown) => {
+          if (error instanceof SmtpReply) return callback(error);
+          ctx.log.error("smtp.data_failed", { session: session.id, error });
+          callback(reply.localError());
+        },
       );
     });
   };
 }
 
-async function deliver(ctx: SmtpContext, session: SMTPServerSession, body: Buffer): Promise<string> {
+async function deliver(
+  ctx: SmtpContext,
+  session: SMTPServerSession,
+  body: Buffer,
+): Promise<{ text: string; queued: boolean }> {
   const received = countReceived(body);
   if (received > MAX_RECEIVED_HEADERS) throw reply.loopDetected();
 
-  const recipients = acceptedRecipients(session.envelope);
+  const user = sessionUser(session);
+  if (user) await checkFromHeader(ctx, session, user, body);
+
+  const state = transaction(session.envelope);
+  const local = state.local;
+  const remote = [...state.remote.values()];
   const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+  const now = new Date();
   const trace = traceHeaders({
     mailFrom,
     helo: session.hostNameAppearsAs || "",
     clientAddress: session.remoteAddress,
     clientHostname: session.clientHostname,
     by: ctx.hostname,
+    // RFC 3848: ESMTPA once authenticated; smtp-server's transmissionType already says so.
     protocol: session.envelope.smtpUtf8
       ? session.transmissionType.replace("ESMTP", "UTF8SMTP")
       : session.transmissionType,
     id: session.id,
-    recipients: [...recipients.keys()],
-    date: new Date(),
+    recipients: [...local.keys(), ...remote.map((r) => r.address)],
+    date: now,
   });
-  const raw = Buffer.concat([Buffer.from(trace, "utf8"), body]);
+  // RFC 6409 §8.2, §8.3: the MSA completes what the client left out, below our trace fields.
+  const completed =
+    ctx.mode === "submission" ? missingSubmissionHeaders(body, { hostname: ctx.hostname, now }) : "";
+  const raw = Buffer.concat([Buffer.from(trace + completed, "utf8"), body]);
   const parsed = parseMessage(raw);
 
   // One message per account, however many of its addresses (aliases, +tags) were named.
-  const accountIds = [...new Set([...recipients.values()].flat().map((a) => a.id))];
+  const accountIds = [...new Set([...local.values()].flat().map((a) => a.id))];
+  const targets = accountIds.map((accountId) => ({ accountId, mailboxName: "INBOX" }));
+  const dsn = session.envelope.dsn;
+  const queue: QueueInput | undefined =
+    remote.length > 0
+      ? {
+          sender: mailFrom,
+          recipients: remote,
+          ret: dsn?.ret ?? null,
+          envid: dsn?.envid ?? null,
+          accountId: user?.accountId ?? null,
+        }
+      : undefined;
   try {
-    const targets = accountIds.map((accountId) => ({ accountId, mailboxName: "INBOX" }));
-    const added = await ctx.store.write((w) => messageIngest(w, { raw, parsed, targets }));
-    ctx.log.info("smtp.delivered", {
+    const added = await ctx.store.write((w) => messageIngest(w, { raw, parsed, targets, queue }));
+    ctx.log.info(queue ? "smtp.queued" : "smtp.delivered", {
       session: session.id,
       from: mailFrom,
-      to: [...recipients.keys()],
+      to: [...local.keys()],
+      remote: remote.map((r) => r.address),
+      account: user?.address,
       size: raw.byteLength,
       ids: added.map((m) => m.id),
     });
-    return `Ok: delivered as ${session.id}`;
+    return { text: `Ok: ${queue ? "queued" : "delivered"} as ${session.id}`, queued: queue !== undefined };
   } catch (error) {
     if (error instanceof StoreError && error.code === "over_quota") throw reply.mailboxFull();
     ctx.log.error("smtp.delivery_failed", { session: session.id, error });
     // Disk full, I/O error, database locked: nothing was committed, and the client will retry.
     throw reply.storageFailure();
   }
+}
+
+/** RFC 6409 §6.1: an authenticated user's message must be from one of its own addresses. */
+async function checkFromHeader(
+  ctx: SmtpContext,
+  session: SMTPServerSession,
+  user: SmtpUser,
+  body: Buffer,
+): Promise<void> {
+  const state = transaction(session.envelope);
+  const own = state.senders ?? (await accountSendAddresses(ctx.store.read, user.accountId));
+  const check = checkHeaderSenders(body, own);
+  if (check.ok) return;
+  ctx.log.warn("smtp.from_denied", {
+    session: session.id,
+    client: session.remoteAddress,
+    account: user.address,
+    from: check.reason === "not-owned" ? check.address : null,
+  });
+  throw check.reason === "missing" ? reply.noFromHeader() : reply.fromNotOwned(check.address);
 }
 
 function countReceived(body: Buffer): number {

@@ -1,20 +1,54 @@
-/** MAIL FROM (RFC 5321 §4.1.1.2): the reverse-path. Empty (<>) is the null sender of bounces. */
+/**
+ * MAIL FROM (RFC 5321 §4.1.1.2): the reverse-path. Empty (<>) is the null sender of bounces.
+ * From an unauthenticated client the sender is informational (inbound mail); from an authenticated
+ * one it must be an address the account owns (RFC 6409 §6.1), and never <>.
+ */
 import type { SMTPServerAddress, SMTPServerSession } from "smtp-server";
+import { accountSendAddresses } from "../store/mod.ts";
+import { type SmtpContext, sessionUser, transaction } from "./context.ts";
 import { reply } from "./replies.ts";
+import { senderAllowed } from "./sender-rules.ts";
 
 type Callback = (err?: Error | null) => void;
 
 // Loose on purpose: the sender is informational for inbound mail; we only refuse what could not be an address.
 const SENDER = /^[^\s<>@]+@[^\s<>@]+$/u;
 
-export function onMailFrom(
-  address: SMTPServerAddress,
-  _session: SMTPServerSession,
-  callback: Callback,
-): void {
-  if (address.address !== "" && !SENDER.test(address.address)) {
-    callback(reply.badSender());
-    return;
-  }
-  callback();
+export function onMailFrom(ctx: SmtpContext) {
+  return (address: SMTPServerAddress, session: SMTPServerSession, callback: Callback): void => {
+    if (address.address !== "" && !SENDER.test(address.address)) {
+      callback(reply.badSender());
+      return;
+    }
+    const user = sessionUser(session);
+    if (!user) {
+      callback();
+      return;
+    }
+    // Mail clients do not send bounces; a <> from a user would be a bounce nobody can bounce back.
+    if (address.address === "") {
+      callback(reply.nullSenderNotAllowed());
+      return;
+    }
+    accountSendAddresses(ctx.store.read, user.accountId).then(
+      (own) => {
+        if (!senderAllowed(address.address, own)) {
+          ctx.log.warn("smtp.sender_denied", {
+            session: session.id,
+            client: session.remoteAddress,
+            account: user.address,
+            from: address.address,
+          });
+          callback(reply.senderNotOwned(address.address));
+          return;
+        }
+        transaction(session.envelope).senders = own;
+        callback();
+      },
+      (error: unknown) => {
+        ctx.log.error("smtp.mail_failed", { session: session.id, error });
+        callback(reply.localError());
+      },
+    );
+  };
 }

@@ -1,19 +1,23 @@
 /**
- * RCPT TO (RFC 5321 §4.1.1.3): accept local recipients only (this server is never an open relay),
- * resolving aliases and "+tag" sub-addresses to accounts now so DATA knows where to deliver.
+ * RCPT TO (RFC 5321 §4.1.1.3): local recipients are accepted from anyone, resolving aliases and
+ * "+tag" sub-addresses to accounts now so DATA knows where to deliver. Other domains are accepted
+ * only from an authenticated client (RFC 6409 §3.3 authorized submission), with their RFC 3461 DSN parameters;
+ * unauthenticated relaying is refused everywhere (this server is never an open relay).
  */
 import type { SMTPServerAddress, SMTPServerSession } from "smtp-server";
 import { recipientResolve } from "../store/mod.ts";
-import { acceptedRecipients, type SmtpContext } from "./context.ts";
+import { type SmtpContext, sessionUser, transaction } from "./context.ts";
 import { reply } from "./replies.ts";
 
 type Callback = (err?: Error | null) => void;
 
 export function onRcptTo(ctx: SmtpContext) {
   return (address: SMTPServerAddress, session: SMTPServerSession, callback: Callback): void => {
-    const accepted = acceptedRecipients(session.envelope);
+    const { local, remote } = transaction(session.envelope);
+    const key = address.address.toLowerCase();
     // RFC 5321 §4.5.3.1.8 lets us refuse past a limit with 452; the client sends the rest later.
-    if (accepted.size >= ctx.maxRecipients) {
+    // Local and remote recipients count alike; naming one again is not another recipient.
+    if (local.size + remote.size >= ctx.maxRecipients && !local.has(key) && !remote.has(key)) {
       callback(reply.tooManyRecipients(ctx.maxRecipients));
       return;
     }
@@ -23,14 +27,24 @@ export function onRcptTo(ctx: SmtpContext) {
           case "invalid":
             callback(reply.badRecipient());
             return;
-          case "remote":
-            ctx.log.info("smtp.relay_denied", {
-              session: session.id,
-              client: session.remoteAddress,
-              rcpt: address.address,
+          case "remote": {
+            if (!sessionUser(session)) {
+              ctx.log.info("smtp.relay_denied", {
+                session: session.id,
+                client: session.remoteAddress,
+                rcpt: address.address,
+              });
+              callback(reply.relayDenied());
+              return;
+            }
+            remote.set(key, {
+              address: address.address,
+              notify: address.dsn?.notify?.length ? address.dsn.notify.join(",") : null,
+              orcpt: address.dsn?.orcpt ?? null,
             });
-            callback(reply.relayDenied());
+            callback();
             return;
+          }
           case "unknown":
             callback(reply.noSuchUser());
             return;
@@ -45,7 +59,7 @@ export function onRcptTo(ctx: SmtpContext) {
               callback(reply.mailboxFull());
               return;
             }
-            accepted.set(address.address.toLowerCase(), active);
+            local.set(key, active);
             callback();
             return;
           }

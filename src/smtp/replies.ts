@@ -43,6 +43,26 @@ export const reply = {
   storageFailure: () => new SmtpReply(452, "4.3.1", "Insufficient system storage, try again later"),
   /** X.3.0: an unexpected local error. */
   localError: () => new SmtpReply(451, "4.3.0", "Local error in processing, try again later"),
+
+  /** RFC 4954 §6: MAIL/RCPT/DATA before AUTH where AUTH is required (submission, RFC 6409 §4.3). */
+  authRequired: () => new SmtpReply(530, "5.7.0", "Authentication required"),
+  /** RFC 4954 §6: wrong login or password (never says which). */
+  authFailed: () => new SmtpReply(535, "5.7.8", "Authentication credentials invalid"),
+  /** RFC 4954 §4: a PLAIN authorization identity other than the login itself. */
+  authzDenied: () => new SmtpReply(535, "5.7.8", "Cannot act as another user"),
+  /** RFC 4954 §6: the credentials could not be checked now (database error). */
+  authUnavailable: () => new SmtpReply(454, "4.7.0", "Temporary authentication failure, try again later"),
+  /** RFC 6409 §6.1 / X.7.1: the envelope sender is not one of the authenticated user's addresses. */
+  senderNotOwned: (address: string) =>
+    new SmtpReply(553, "5.7.1", `Sender address <${address}> not owned by the authenticated user`),
+  /** X.7.1: mail clients never send bounces; the null sender is for MTAs. */
+  nullSenderNotAllowed: () =>
+    new SmtpReply(553, "5.7.1", "Null sender not allowed for authenticated clients"),
+  /** RFC 6409 §6.1 / X.7.1: a From (or Sender) header address the user does not own. */
+  fromNotOwned: (address: string) =>
+    new SmtpReply(553, "5.7.1", `From address <${address}> not owned by the authenticated user`),
+  /** RFC 5322 §3.6 / X.6.0: a submitted message must say who it is from. */
+  noFromHeader: () => new SmtpReply(550, "5.6.0", "Message has no From address"),
 };
 
 let installed = false;

@@ -1,14 +1,19 @@
 /**
- * The inbound SMTP listener (port 25): smtp-server with our hooks. Mail for local domains is accepted
- * from anyone; everything else is refused (no AUTH yet, so no relaying at all).
+ * The SMTP listeners: smtp-server with our hooks, in one of two modes.
+ * - "inbound" (port 25): mail for local domains is accepted from anyone; AUTH is offered, and only an
+ *   authenticated client may relay to other domains.
+ * - "submission" (port 587, RFC 6409): AUTH is required before MAIL (RFC 6409 §4.3, 530 5.7.0);
+ *   the message is completed with Date and Message-ID when missing (§8).
+ * Both enforce the same sender rules on authenticated clients and accept the DSN parameters (RFC 3461).
  */
 import { SMTPServer } from "smtp-server";
 import type { Logger } from "../log.ts";
+import { onAuth } from "./auth.ts";
 import type { SmtpContext } from "./context.ts";
 import { onData } from "./data.ts";
 import { onMailFrom } from "./mail-from.ts";
 import { onRcptTo } from "./rcpt-to.ts";
-import { installEnhancedCodeOverride } from "./replies.ts";
+import { installEnhancedCodeOverride, reply } from "./replies.ts";
 
 export interface SmtpListener {
   port: number;
@@ -21,24 +26,32 @@ const CLOSE_TIMEOUT_MS = 10_000;
 
 export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
   installEnhancedCodeOverride();
+  const submission = ctx.mode === "submission";
   const server = new SMTPServer({
     name: ctx.hostname,
     banner: "Mailroom ESMTP",
     size: ctx.maxMessageSize,
-    authOptional: true,
-    // AUTH arrives with submission, STARTTLS with our own certificates: never smtp-server's default key.
-    disabledCommands: ["AUTH", "STARTTLS"],
+    authOptional: !submission,
+    authMethods: ["PLAIN", "LOGIN"],
+    authRequiredMessage: reply.authRequired().message,
+    // AUTH on plain connections until STARTTLS lands (RFC 4954 §4 would rather have TLS first).
+    allowInsecureAuth: true,
+    // STARTTLS comes with our own certificates: never smtp-server's default key.
+    disabledCommands: ["STARTTLS"],
     hideENHANCEDSTATUSCODES: false,
     hide8BITMIME: false,
     hidePIPELINING: false,
     hideSMTPUTF8: false,
+    // RFC 3461: NOTIFY/ORCPT on RCPT, RET/ENVID on MAIL, kept with each queued recipient.
+    hideDSN: false,
     // No reverse DNS per connection: it costs a round trip and proves nothing.
     disableReverseLookup: true,
     maxClients: 1000,
     socketTimeout: 5 * 60_000, // RFC 5321 §4.5.3.2.7: at least 5 minutes between commands
     closeTimeout: CLOSE_TIMEOUT_MS,
     logger: false,
-    onMailFrom,
+    onAuth: onAuth(ctx),
+    onMailFrom: onMailFrom(ctx),
     onRcptTo: onRcptTo(ctx),
     onData: onData(ctx),
     onConnect(session, callback) {

@@ -1,0 +1,99 @@
+/**
+ * AUTH PLAIN and LOGIN (RFC 4954, RFC 4616) against Mailroom accounts. smtp-server runs the SASL
+ * exchange; this hook checks the credentials. Failures are answered after a delay that grows per
+ * client address and per account (whichever is longer), so neither one host guessing many accounts
+ * nor many hosts guessing one account get more than a handful of tries a minute. The reply never says
+ * whether the account exists.
+ */
+import type {
+  SMTPServerAuthentication,
+  SMTPServerAuthenticationResponse,
+  SMTPServerSession,
+} from "smtp-server";
+import { clientAddressKey } from "../security/connection-limits.ts";
+import { accountAuthenticate } from "../store/mod.ts";
+import type { SmtpContext, SmtpUser } from "./context.ts";
+import { reply } from "./replies.ts";
+
+type Callback = (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void;
+
+export function onAuth(ctx: SmtpContext) {
+  return (auth: SMTPServerAuthentication, session: SMTPServerSession, callback: Callback): void => {
+    authenticate(ctx, auth, session).then(
+      (user) => callback(null, { user }),
+      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+    );
+  };
+}
+
+async function authenticate(
+  ctx: SmtpContext,
+  auth: SMTPServerAuthentication,
+  session: SMTPServerSession,
+): Promise<SmtpUser> {
+  const login = (auth.username ?? "").trim();
+  const password = auth.password ?? "";
+  // RFC 4616 §2: an authorization identity other than the authentication identity asks to act as
+  // someone else, which nobody may. (smtp-server takes the login from authzid when authcid is empty.)
+  if (
+    auth.method === "PLAIN" &&
+    auth.authzid &&
+    auth.authcid &&
+    !sameLogin(ctx, auth.authzid, auth.authcid)
+  ) {
+    ctx.log.warn("smtp.auth_failed", {
+      session: session.id,
+      client: session.remoteAddress,
+      login,
+      reason: "authzid",
+    });
+    throw reply.authzDenied();
+  }
+  let account: Awaited<ReturnType<typeof accountAuthenticate>>;
+  try {
+    account = await accountAuthenticate(ctx.store.read, login, password, {
+      primaryDomain: ctx.primaryDomain,
+    });
+  } catch (error) {
+    ctx.log.error("smtp.auth_error", { session: session.id, client: session.remoteAddress, error });
+    throw reply.authUnavailable();
+  }
+  // Keyed like the connection limits (IPv6 per /64), so every protocol counts one client the same way.
+  const client = clientAddressKey(session.remoteAddress);
+  if (!account) {
+    const accountKey = `account:${normalLogin(ctx, login)}`;
+    const delayMs = Math.max(ctx.authFailures.delayFor(client), ctx.authFailures.delayFor(accountKey));
+    const failures = ctx.authFailures.recordFailure(client, login);
+    ctx.authFailures.recordFailure(accountKey, login);
+    // The login helps an operator tell guessing from a typo; the password is never logged.
+    ctx.log.warn("smtp.auth_failed", {
+      session: session.id,
+      client: session.remoteAddress,
+      method: auth.method,
+      login,
+      failures,
+      delayMs,
+    });
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    throw reply.authFailed();
+  }
+  // Only the client's count is forgotten: a guesser elsewhere must not be reset by the owner's login.
+  ctx.authFailures.recordSuccess(client);
+  ctx.log.info("smtp.auth", {
+    session: session.id,
+    client: session.remoteAddress,
+    method: auth.method,
+    account: account.address,
+  });
+  return { accountId: account.id, address: account.address };
+}
+
+/** A login as accountAuthenticate() reads it: lower-case, bare local parts in the primary domain. */
+function normalLogin(ctx: SmtpContext, login: string): string {
+  const name = login.trim().toLowerCase();
+  return name.includes("@") ? name : `${name}@${ctx.primaryDomain}`;
+}
+
+function sameLogin(ctx: SmtpContext, a: string, b: string): boolean {
+  return normalLogin(ctx, a) === normalLogin(ctx, b);
+}
