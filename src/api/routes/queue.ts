@@ -1,0 +1,116 @@
+/**
+ * /api/v1/queue: the outgoing delivery queue, one item per (message, remote recipient). Read from the
+ * store; "retry now" and "drop" go through the queue runner, which owns the delivery side (waking the
+ * workers, building bounces).
+ */
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { z } from "zod";
+import { contentMeta, type QueueItem, queueGet, queueList } from "../../store/mod.ts";
+import type { ApiEnv, QueueControl } from "../deps.ts";
+import { queryParams } from "../params.ts";
+import { ApiError } from "../problem.ts";
+
+const QueueListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().min(1).max(200).optional(),
+});
+
+const QueueDeleteQuery = z.object({
+  bounce: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional(),
+});
+
+/** The item as the API shows it (timestamps in epoch milliseconds, like other admin records). */
+function queueItemJson(item: QueueItem) {
+  return {
+    id: item.id,
+    sender: item.sender,
+    recipient: item.recipient,
+    domain: item.domain,
+    status: item.status,
+    attempts: item.attempts,
+    nextAttemptAt: item.nextAttemptAt,
+    lastError: item.lastError,
+    notify: item.notify,
+    ret: item.ret,
+    envid: item.envid,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+  };
+}
+
+/** Queue ids are positive integers; anything else names no item: 404 like an unknown id. */
+function queueIdParam(c: Context): number {
+  const text = c.req.param("id") ?? "";
+  const id = /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(id)) throw notFound(text);
+  return id;
+}
+
+const notFound = (id: string | number) => new ApiError(404, "Not Found", `queue item ${id} not found`);
+
+/** The cursor is opaque to clients (base64url JSON): today the id to continue after. */
+function cursorEncode(afterId: number): string {
+  return Buffer.from(JSON.stringify({ a: afterId })).toString("base64url");
+}
+
+function cursorDecode(cursor: string): number {
+  const bad = new ApiError(
+    400,
+    "Bad Request",
+    "cursor is not one this server issued; pass the `next` value of a previous page",
+  );
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw bad;
+  }
+  const after = (value as { a?: unknown } | null)?.a;
+  if (typeof after !== "number" || !Number.isSafeInteger(after) || after < 0) throw bad;
+  return after;
+}
+
+function runner(c: Context<ApiEnv>): QueueControl {
+  const queue = c.get("deps").queue;
+  // main() always hands the runner over; only route-listing tests build the app without one.
+  if (!queue) throw new Error("the queue runner is not available to the API");
+  return queue;
+}
+
+export const queueRoutes = new Hono<ApiEnv>()
+  .get("/", async (c) => {
+    const { store } = c.get("deps");
+    const query = queryParams(c, QueueListQuery);
+    const afterId = query.cursor === undefined ? undefined : cursorDecode(query.cursor);
+    const rows = await queueList(store.read, { limit: query.limit + 1, afterId });
+    const items = rows.slice(0, query.limit);
+    const next = rows.length > query.limit ? cursorEncode(items[items.length - 1]!.id) : null;
+    return c.json({ items: items.map(queueItemJson), next });
+  })
+  .get("/:id", async (c) => {
+    const { store } = c.get("deps");
+    const item = await queueGet(store.read, queueIdParam(c));
+    if (!item) throw notFound(c.req.param("id"));
+    const meta = await contentMeta(store.read, item.contentId);
+    return c.json({
+      ...queueItemJson(item),
+      message: meta ? { size: meta.size, subject: meta.subject, from: meta.fromText } : null,
+    });
+  })
+  .post("/:id/retry", async (c) => {
+    const id = queueIdParam(c);
+    if (!(await runner(c).retryNow(id))) throw notFound(id);
+    return c.body(null, 204);
+  })
+  .delete("/:id", async (c) => {
+    const id = queueIdParam(c);
+    const { bounce } = queryParams(c, QueueDeleteQuery);
+    const removed = await runner(c).remove(id, { bounce: bounce ?? false });
+    if (!removed) throw notFound(id);
+    return c.body(null, 204);
+  });

@@ -1,0 +1,221 @@
+/**
+ * One SMTP transaction with one host (RFC 5321 §3.3), through nodemailer's SMTP client: EHLO,
+ * PIPELINING (RFC 2920), BODY=8BITMIME (RFC 6152) and SMTPUTF8 (RFC 6531) when the server offers
+ * them. The stored bytes go out as they are (the client only dot-stuffs). Several recipients of one
+ * message share the transaction; each gets its own result. No STARTTLS yet (the TLS issue).
+ */
+import SMTPConnection from "nodemailer/lib/smtp-connection";
+import { CLIENT_TIMEOUTS } from "../queue/limits.ts";
+
+export interface TransactionRecipient {
+  address: string;
+  /** RFC 3461 NOTIFY and ORCPT (decoded text: nodemailer xtext-encodes), passed on when the server supports DSN. */
+  notify?: string | null;
+  orcpt?: string | null;
+}
+
+export interface TransactionInput {
+  host: string;
+  port: number;
+  /** Our name for EHLO. */
+  helo: string;
+  /** Envelope sender; "" for the null reverse-path (bounces). */
+  sender: string;
+  recipients: TransactionRecipient[];
+  raw: Uint8Array;
+  /** RFC 3461 RET and ENVID of the envelope. */
+  ret?: string | null;
+  envid?: string | null;
+}
+
+export interface RecipientOutcome {
+  address: string;
+  accepted: boolean;
+  /** The reply's code; null when no reply came (connection lost): a temporary failure. */
+  code: number | null;
+  /** The server's reply as it was sent ("550 5.1.1 no such user"), or what went wrong locally. */
+  reply: string;
+}
+
+export type TransactionOutcome =
+  /** The transaction ran (MAIL FROM was answered): one outcome per recipient, final for this attempt. */
+  | { kind: "done"; recipients: RecipientOutcome[] }
+  /** No transaction took place (connection refused, bad greeting, timeout): the next host may do better. */
+  | { kind: "unreachable"; code: number | null; reply: string };
+
+interface SmtpError extends Error {
+  code?: string;
+  response?: string;
+  responseCode?: number;
+  command?: string;
+  recipient?: string;
+  rejectedErrors?: SmtpError[];
+}
+
+/** Whether any byte needs 8BITMIME (RFC 6152); 7-bit mail is sent without the parameter. */
+function has8bit(raw: Uint8Array): boolean {
+  for (let i = 0; i < raw.length; i++) if (raw[i]! > 0x7f) return true;
+  return false;
+}
+
+function dsnOf(input: MessageInput): SMTPConnection.Envelope["dsn"] | undefined {
+  const first = input.recipients[0];
+  const notify = first?.notify ?? undefined;
+  const orcpt = first?.orcpt ?? undefined;
+  if (!input.ret && !input.envid && !notify && !orcpt) return undefined;
+  // nodemailer sends one NOTIFY/ORCPT for every RCPT: callers group recipients that share them.
+  return {
+    ...(input.ret ? { ret: input.ret } : {}),
+    ...(input.envid ? { envid: input.envid } : {}),
+    ...(notify ? { notify: notify.split(",").map((n) => n.trim().toUpperCase()) } : {}),
+    ...(orcpt ? { orcpt } : {}),
+  } as SMTPConnection.Envelope["dsn"];
+}
+
+function describe(error: SmtpError): string {
+  if (error.response) return error.response;
+  const cause = (error as { originalCode?: string }).originalCode;
+  return `${error.message}${cause && !error.message.includes(cause) ? ` (${cause})` : ""}`;
+}
+
+export interface SessionOptions {
+  host: string;
+  port: number;
+  /** Our name for EHLO. */
+  helo: string;
+}
+
+/** An open connection to one host, good for several transactions in a row (RFC 5321 §3.3). */
+export interface SmtpSession {
+  /** False once the connection is gone (closed by the peer, timed out, failed). */
+  readonly usable: boolean;
+  /** One mail transaction; never throws (every failure is an outcome for its recipients). */
+  send(message: MessageInput): Promise<RecipientOutcome[]>;
+  /** QUIT, then close. */
+  quit(): void;
+}
+
+export type MessageInput = Omit<TransactionInput, keyof SessionOptions>;
+
+export type ConnectOutcome =
+  | { kind: "connected"; session: SmtpSession }
+  | { kind: "unreachable"; code: number | null; reply: string };
+
+/** Connects and greets (EHLO); an unreachable host or a refusing greeting is an outcome, not an error. */
+export function smtpConnect(options: SessionOptions): Promise<ConnectOutcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let usable = false;
+    let dirty = false;
+    const connection = new SMTPConnection({
+      host: options.host,
+      port: options.port,
+      name: options.helo,
+      secure: false,
+      ignoreTLS: true,
+      logger: false,
+      connectionTimeout: CLIENT_TIMEOUTS.connectMs,
+      greetingTimeout: CLIENT_TIMEOUTS.greetingMs,
+      socketTimeout: CLIENT_TIMEOUTS.socketMs,
+    });
+    const unreachable = (error: SmtpError) => {
+      if (settled) return;
+      settled = true;
+      connection.close();
+      resolve({ kind: "unreachable", code: error.responseCode ?? null, reply: describe(error) });
+    };
+    // Before the handshake finished this is the only report of a failure to connect.
+    connection.on("error", (error: SmtpError) => {
+      usable = false;
+      unreachable(error);
+    });
+    connection.on("end", () => {
+      usable = false;
+    });
+    const session: SmtpSession = {
+      get usable() {
+        return usable;
+      },
+      send(message) {
+        return new Promise((done) => {
+          const go = () => {
+            const envelope = {
+              from: message.sender === "" ? false : message.sender,
+              to: message.recipients.map((r) => r.address),
+              size: message.raw.byteLength,
+              use8BitMime: has8bit(message.raw),
+            } as SMTPConnection.Envelope;
+            const dsn = dsnOf(message);
+            if (dsn) envelope.dsn = dsn;
+            const bytes = Buffer.from(message.raw.buffer, message.raw.byteOffset, message.raw.byteLength);
+            connection.send(
+              envelope,
+              bytes,
+              (error: SmtpError | null, info?: SMTPConnection.SentMessageInfo) => {
+                // After a refusal the transaction may still be open on the server: RSET before the next.
+                dirty = error !== null;
+                if (error && !error.responseCode) usable = false;
+                done(outcomes(message.recipients, error, info));
+              },
+            );
+          };
+          if (!usable) return done(outcomes(message.recipients, lost(), undefined));
+          if (!dirty) return go();
+          connection.reset((error) => {
+            if (error) {
+              usable = false;
+              return done(outcomes(message.recipients, lost(), undefined));
+            }
+            dirty = false;
+            go();
+          });
+        });
+      },
+      quit() {
+        if (usable) connection.quit();
+        else connection.close();
+        usable = false;
+      },
+    };
+    connection.connect((error?: SmtpError) => {
+      if (error) return unreachable(error);
+      if (settled) return;
+      settled = true;
+      usable = true;
+      resolve({ kind: "connected", session });
+    });
+  });
+}
+
+function lost(): SmtpError {
+  return Object.assign(new Error("connection lost"), { code: "ECONNECTION" });
+}
+
+/** Connects, runs one transaction, quits. */
+export async function smtpTransaction(input: TransactionInput): Promise<TransactionOutcome> {
+  const connected = await smtpConnect(input);
+  if (connected.kind === "unreachable") return connected;
+  const recipients = await connected.session.send(input);
+  connected.session.quit();
+  return { kind: "done", recipients };
+}
+
+/** Turns nodemailer's send result into one outcome per recipient. */
+function outcomes(
+  recipients: readonly TransactionRecipient[],
+  error: SmtpError | null,
+  info: SMTPConnection.SentMessageInfo | undefined,
+): RecipientOutcome[] {
+  const rejected = new Map<string, SmtpError>();
+  for (const e of [...(error?.rejectedErrors ?? []), ...((info?.rejectedErrors as SmtpError[]) ?? [])])
+    if (e.recipient) rejected.set(e.recipient, e);
+  return recipients.map(({ address }) => {
+    const own = rejected.get(address);
+    if (own) return { address, accepted: false, code: own.responseCode ?? null, reply: describe(own) };
+    if (error) {
+      // MAIL FROM refused, DATA refused, the message refused after the dot, or the connection lost.
+      return { address, accepted: false, code: error.responseCode ?? null, reply: describe(error) };
+    }
+    return { address, accepted: true, code: 250, reply: String(info?.response ?? "250") };
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * Every limit of outgoing delivery in one place, with what each one protects.
+ * (After ImapFlow's limits.js.)
+ */
+export const QUEUE_LIMITS = {
+  /** Delivery connections open at once (each runs one transaction at a time), all destinations together. */
+  maxConnections: 20,
+  /**
+   * Connections to one destination domain: a small site is not flooded by our queue. Each connection
+   * waits for two durable commits per message (theirs, then ours), so this bounds the relay rate too:
+   * 4 gave ~120 messages/s in bench/relay.ts, 10 gives ~185. (Postfix's default is 20.)
+   */
+  maxPerDomain: 10,
+  /** Recipients in one transaction. RFC 5321 §4.5.3.1.8: servers must take at least 100. */
+  maxRecipientsPerTransaction: 100,
+  /** Scans (a read of the due items) are at least this far apart however often mail is queued. */
+  minScanIntervalMs: 25,
+  /** Due items read per scan: a huge backlog is taken in slices, not loaded whole. */
+  scanBatch: 500,
+  /** Transactions a busy connection takes on at a time when it asks for more (the rest stay for others). */
+  groupsPerTake: 50,
+  /** An idle delivery connection waits this long for more mail to its domain before QUIT (Postfix: 2 s). */
+  connectionLingerMs: 2_000,
+  /** A connection is not reused past this age, so route and DNS changes are seen. */
+  connectionMaxAgeMs: 5 * 60_000,
+  /** RFC 5321 §6.3: a message that has passed this many relays is looping (bounced with 5.4.6). */
+  maxReceivedHeaders: 30,
+  /** The timer never sleeps longer than this, so rows added behind our back (another process) are seen. */
+  maxIdleMs: 60_000,
+  /** stop() waits this long for transactions in flight, then gives up on them (they stay queued). */
+  stopTimeoutMs: 10_000,
+} as const;
+
+/**
+ * Client timeouts for one SMTP transaction. RFC 5321 §4.5.3.2 asks for 5 minutes for the greeting
+ * and most replies and 10 for the end of DATA; connecting gets much less, as a host that does not
+ * answer SYN is down and the next MX should get its turn.
+ */
+export const CLIENT_TIMEOUTS = {
+  connectMs: 30_000,
+  greetingMs: 5 * 60_000,
+  socketMs: 10 * 60_000,
+} as const;

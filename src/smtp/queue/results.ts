@@ -1,0 +1,134 @@
+/**
+ * Committing what a delivery attempt found, one write per transaction: delivered items are removed,
+ * permanent failures bounce (RFC 3464) in the same write that removes them, temporary ones are
+ * deferred to the next retry — or bounce with 4.4.7 once past the queue lifetime (RFC 3463). Then
+ * each attempt is logged (queue id, recipient, host, result; never the message).
+ */
+import type { Logger } from "../../log.ts";
+import { type QueueItem, queueDefer, queueRemove, type Store } from "../../store/mod.ts";
+import { bounceFailures, type DeliveryFailure } from "../delivery/bounce.ts";
+import type { RecipientOutcome } from "../delivery/client.ts";
+import { isExpired, nextAttemptAt } from "./schedule.ts";
+
+/** A temporary failure's facts, kept until the item is deferred or, past its lifetime, bounced. */
+export interface TempFailure {
+  status: string;
+  /** The remote reply, when a server gave one. */
+  reply: string | null;
+  /** Our explanation otherwise (connection refused, DNS failure...). */
+  detail: string | null;
+  remoteMta: string | null;
+}
+
+export interface AttemptResults {
+  delivered?: QueueItem[];
+  failed?: DeliveryFailure[];
+  temporary?: Array<{ item: QueueItem; failure: TempFailure }>;
+  /** The host that answered, for the log. */
+  host?: string;
+}
+
+export interface ResultContext {
+  store: Store;
+  log: Logger;
+  hostname: string;
+  retry: readonly number[];
+  maxAge: number;
+  /** A bounce was queued for remote delivery. */
+  onQueued(): void;
+}
+
+/** Sorts one transaction's per-recipient outcomes into delivered, failed for good, and deferred. */
+export function sortOutcomes(
+  group: readonly QueueItem[],
+  outcomes: readonly RecipientOutcome[],
+  host: string,
+) {
+  const byAddress = new Map(outcomes.map((r) => [r.address, r]));
+  const results: Required<AttemptResults> = { delivered: [], failed: [], temporary: [], host };
+  for (const item of group) {
+    const r = byAddress.get(item.recipient);
+    if (r?.accepted) {
+      results.delivered.push(item);
+    } else if (r && r.code !== null && r.code >= 500) {
+      results.failed.push({
+        item,
+        status: enhancedStatus(r.reply, "5.0.0"),
+        reply: r.reply,
+        remoteMta: host,
+      });
+    } else {
+      const reply = r?.reply ?? "no reply";
+      const replied = Boolean(r?.code);
+      results.temporary.push({
+        item,
+        failure: {
+          status: enhancedStatus(reply, "4.0.0"),
+          reply: replied ? reply : null,
+          detail: replied ? null : reply,
+          remoteMta: host,
+        },
+      });
+    }
+  }
+  return results;
+}
+
+export async function commitResults(ctx: ResultContext, results: AttemptResults): Promise<void> {
+  const { delivered = [], failed = [], temporary = [], host = "" } = results;
+  const now = Date.now();
+  const expired: DeliveryFailure[] = [];
+  const deferred: Array<{ item: QueueItem; failure: TempFailure; at: number }> = [];
+  for (const t of temporary) {
+    if (isExpired(t.item, ctx.maxAge, now)) {
+      expired.push({
+        item: t.item,
+        status: "4.4.7",
+        reply: t.failure.reply,
+        detail: t.failure.reply ? null : `delivery time expired; last error: ${t.failure.detail}`,
+        remoteMta: t.failure.remoteMta,
+      });
+    } else {
+      deferred.push({ ...t, at: nextAttemptAt(t.item, { retry: ctx.retry, maxAge: ctx.maxAge, now }) });
+    }
+  }
+  const bounces = [...failed, ...expired].map((f) => ({ ...f, lastAttempt: new Date(now) }));
+  const outcome = await ctx.store.write(async (w) => {
+    for (const item of delivered) await queueRemove(w, item.id);
+    for (const d of deferred) await queueDefer(w, d.item.id, describeFailure(d.failure), d.at);
+    return bounces.length > 0 ? bounceFailures(w, bounces, { hostname: ctx.hostname }) : undefined;
+  });
+
+  const { log } = ctx;
+  for (const item of delivered)
+    log.info("queue.delivered", { id: item.id, recipient: item.recipient, host, attempt: item.attempts + 1 });
+  for (const d of deferred)
+    log.info("queue.deferred", {
+      id: d.item.id,
+      recipient: d.item.recipient,
+      host: d.failure.remoteMta ?? undefined,
+      attempt: d.item.attempts + 1,
+      error: describeFailure(d.failure),
+      next: new Date(d.at).toISOString(),
+    });
+  for (const b of bounces)
+    log.info("queue.bounced", {
+      id: b.item.id,
+      recipient: b.item.recipient,
+      host: b.remoteMta ?? undefined,
+      status: b.status,
+      error: b.reply ?? b.detail,
+    });
+  for (const n of outcome?.notices ?? []) log.info("queue.dsn", { to: n.to, result: n.result });
+  if (outcome?.queued) ctx.onQueued();
+}
+
+/** The enhanced status code at the start of a reply's text (RFC 2034), or a generic one of the same class. */
+export function enhancedStatus(reply: string, fallback: string): string {
+  const m = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply);
+  return m && m[1]![0] === fallback[0] ? m[1]! : fallback;
+}
+
+function describeFailure(f: TempFailure): string {
+  return f.reply ?? f.detail ?? "temporary failure";
+}
