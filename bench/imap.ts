@@ -50,6 +50,8 @@ const server = await startChildServer({
     MAILROOM_SMTP_PORT: "0",
     MAILROOM_SUBMISSION_PORT: "off",
     MAILROOM_IMAP_PORT: "0",
+    MAILROOM_IMAPS_PORT: "off",
+    MAILROOM_POP3S_PORT: "off",
     MAILROOM_POP3_PORT: "off",
     MAILROOM_HTTP_PORT: "0",
     MAILROOM_ADMIN_TOKEN: "bench-admin-token-0123456789",

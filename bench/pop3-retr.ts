@@ -99,6 +99,8 @@ const server = await startChildServer({
     MAILROOM_HTTP_PORT: "0",
     MAILROOM_POP3_PORT: "0",
     MAILROOM_IMAP_PORT: "off",
+    MAILROOM_IMAPS_PORT: "off",
+    MAILROOM_POP3S_PORT: "off",
     MAILROOM_ADMIN_TOKEN: "bench-admin-token-0123456789",
     MAILROOM_LOG_LEVEL: "warn",
   },

@@ -41,6 +41,8 @@ const server = await startChildServer({
     MAILROOM_HTTP_PORT: "0",
     MAILROOM_POP3_PORT: "off",
     MAILROOM_IMAP_PORT: "off",
+    MAILROOM_IMAPS_PORT: "off",
+    MAILROOM_POP3S_PORT: "off",
     MAILROOM_ADMIN_TOKEN: token,
     MAILROOM_LOG_LEVEL: "warn",
   },

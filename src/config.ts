@@ -9,6 +9,13 @@ import { z } from "zod";
 /** A listener port: a number (0 = any free port, for tests) or "off" to disable the listener. */
 const port = z.union([z.literal("off").transform(() => null), z.coerce.number().int().min(0).max(65535)]);
 
+/** A yes/no setting: true/false, yes/no, on/off or 1/0. */
+const flag = z
+  .string()
+  .toLowerCase()
+  .refine((v) => /^(true|false|yes|no|on|off|1|0)$/.test(v), "must be true or false")
+  .transform((v) => /^(true|yes|on|1)$/.test(v));
+
 const byteSize = z.coerce
   .number()
   .int()
@@ -124,6 +131,41 @@ const SETTINGS = {
     help: "IMAP port, or off",
     def: "143",
   },
+  pop3sPort: {
+    env: "MAILROOM_POP3S_PORT",
+    flag: "--pop3s-port",
+    schema: port,
+    help: "POP3 over implicit TLS port (RFC 8314), or off",
+    def: "995",
+  },
+  imapsPort: {
+    env: "MAILROOM_IMAPS_PORT",
+    flag: "--imaps-port",
+    schema: port,
+    help: "IMAP over implicit TLS port (RFC 8314), or off",
+    def: "993",
+  },
+  tlsCert: {
+    env: "MAILROOM_TLS_CERT",
+    flag: "--tls-cert",
+    schema: z.string().min(1),
+    help: "PEM certificate chain for TLS; reread on SIGHUP",
+    def: "self-signed, generated into <data-dir>/tls/",
+  },
+  tlsKey: {
+    env: "MAILROOM_TLS_KEY",
+    flag: "--tls-key",
+    schema: z.string().min(1),
+    help: "PEM private key of --tls-cert; reread on SIGHUP",
+    def: "generated with the certificate",
+  },
+  allowPlaintextAuth: {
+    env: "MAILROOM_ALLOW_PLAINTEXT_AUTH",
+    flag: "--allow-plaintext-auth",
+    schema: flag,
+    help: "accept passwords without TLS from non-loopback clients",
+    def: "false",
+  },
   httpBind: {
     env: "MAILROOM_HTTP_BIND",
     flag: "--http-bind",
@@ -186,6 +228,19 @@ export interface Config {
   queueMaxAge: number;
   pop3Port: number | null;
   imapPort: number | null;
+  /** Implicit TLS listeners (RFC 8314 §3.3). */
+  pop3sPort: number | null;
+  imapsPort: number | null;
+  /** PEM files; both or neither. Neither: a self-signed pair in <data-dir>/tls/. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** Passwords over connections without TLS from addresses outside `trustedNetworks`. */
+  allowPlaintextAuth: boolean;
+  /**
+   * Networks (CIDR) whose connections may send passwords without TLS: loopback, where nobody can
+   * listen in. Not a public setting; tests narrow it to tell 127.0.0.2 from 127.0.0.1.
+   */
+  trustedNetworks: string[];
   httpBind: string;
   httpPort: number | null;
   /** Undefined until main() reads or generates the token file. */
@@ -288,6 +343,13 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
   };
 
   const dataDir = value("dataDir", "./data")!;
+  const tlsCert = value("tlsCert", undefined);
+  const tlsKey = value("tlsKey", undefined);
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new ConfigError(
+      `${settingSource(tlsCert === undefined ? "tlsCert" : "tlsKey")} must be set together with ${settingSource(tlsCert === undefined ? "tlsKey" : "tlsCert")}`,
+    );
+  }
   const host = value("hostname", osHostname() || "localhost")!.toLowerCase();
   return {
     dataDir,
@@ -302,6 +364,12 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     queueMaxAge: value("queueMaxAge", "5d")!,
     pop3Port: value("pop3Port", "110")!,
     imapPort: value("imapPort", "143")!,
+    pop3sPort: value("pop3sPort", "995")!,
+    imapsPort: value("imapsPort", "993")!,
+    tlsCert,
+    tlsKey,
+    allowPlaintextAuth: value("allowPlaintextAuth", "false")!,
+    trustedNetworks: ["127.0.0.0/8", "::1/128"],
     httpBind: value("httpBind", "127.0.0.1")!,
     httpPort: value("httpPort", "8080")!,
     adminToken: value("adminToken", undefined),

@@ -1,6 +1,7 @@
 /**
- * The composition root: argv -> config -> store -> listeners -> signals. Owns start and stop.
- * `main()` returns the process exit code; the runtime entry (src/runtime/) exits with it.
+ * The composition root: argv -> config -> certificate -> store -> listeners -> signals. Owns start,
+ * stop and reload (SIGHUP rereads the TLS certificate). `main()` returns the process exit code; the
+ * runtime entry (src/runtime/) exits with it.
  */
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,12 +12,16 @@ import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSourc
 import { IMAP_LIMITS } from "./imap/protocol/limits.ts";
 import { type ImapListener, startImap } from "./imap/server.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { AccountSessions } from "./pop3/context.ts";
+import { DEFAULT_LIMITS as POP3_LIMITS } from "./pop3/limits.ts";
 import { type Pop3Listener, startPop3 } from "./pop3/server.ts";
 import type { HttpServer, Runtime } from "./runtime/types.ts";
 import { AuthFailures } from "./security/auth-failures.ts";
+import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
 import { createQueueRunner } from "./smtp/queue/runner.ts";
 import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
 import { domainCreate, Store } from "./store/mod.ts";
+import { TlsProvider, TlsSetupError } from "./tls/mod.ts";
 
 export const VERSION: string = pkg.version;
 
@@ -54,7 +59,9 @@ export async function main(runtime: Runtime, argv: readonly string[]): Promise<n
       return 0;
     }
     const server = await startServer(runtime, config, log);
+    const stopReloading = reloadOnHangup(server.tls, log);
     await waitForSignal(log);
+    stopReloading();
     await server.stop();
     return 0;
   } catch (error) {
@@ -78,8 +85,12 @@ export interface RunningServer {
   submissionPort: number | null;
   pop3Port: number | null;
   imapPort: number | null;
+  pop3sPort: number | null;
+  imapsPort: number | null;
   httpPort: number | null;
   adminToken: string;
+  /** The certificate every TLS listener and STARTTLS uses; `reload()` on SIGHUP. */
+  tls: TlsProvider;
   stop(): Promise<void>;
 }
 
@@ -87,6 +98,11 @@ export interface RunningServer {
 export async function startServer(runtime: Runtime, config: Config, log: Logger): Promise<RunningServer> {
   prepareDataDir(config);
   const adminToken = config.adminToken ?? loadOrCreateAdminToken(config, log);
+  const tls = loadTls(config, log);
+  const plaintextAuth: PlaintextAuthPolicy = {
+    allow: config.allowPlaintextAuth,
+    trustedNetworks: config.trustedNetworks,
+  };
   const store = await Store.open(config.databaseUrl, runtime.migrations);
   const stops: Array<() => Promise<void>> = [];
   try {
@@ -144,35 +160,56 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       process.stderr.write(`submission listening on ${config.bind}:${submission.port}\n`);
     }
 
+    const pop3Context = {
+      store,
+      log: log.child({ proto: "pop3" }),
+      hostname: config.hostname,
+      primaryDomain: config.domain,
+      bind: config.bind,
+      authFailures,
+      tls,
+      plaintextAuth,
+      limits: { maxConnectionsPerAddress: config.maxConnectionsPerIp },
+      // One count for both POP3 listeners, so [IN-USE] means the same on 110 and 995.
+      accountSessions: new AccountSessions(POP3_LIMITS.maxSessionsPerAccount),
+    };
     let pop3: Pop3Listener | undefined;
     if (config.pop3Port !== null) {
       pop3 = await listen("pop3Port", config.bind, config.pop3Port, () =>
-        startPop3({
-          store,
-          log: log.child({ proto: "pop3" }),
-          hostname: config.hostname,
-          primaryDomain: config.domain,
-          bind: config.bind,
-          port: config.pop3Port!,
-          authFailures,
-          limits: { maxConnectionsPerAddress: config.maxConnectionsPerIp },
-        }),
+        startPop3({ ...pop3Context, port: config.pop3Port! }),
       );
       stops.push(() => pop3!.close());
       log.info("listening", { proto: "pop3", address: `${config.bind}:${pop3.port}` });
       process.stderr.write(`pop3 listening on ${config.bind}:${pop3.port}\n`);
     }
 
+    let pop3s: Pop3Listener | undefined;
+    if (config.pop3sPort !== null) {
+      pop3s = await listen("pop3sPort", config.bind, config.pop3sPort, () =>
+        startPop3({
+          ...pop3Context,
+          log: log.child({ proto: "pop3s" }),
+          port: config.pop3sPort!,
+          implicitTls: true,
+        }),
+      );
+      stops.push(() => pop3s!.close());
+      log.info("listening", { proto: "pop3s", address: `${config.bind}:${pop3s.port}` });
+      process.stderr.write(`pop3s listening on ${config.bind}:${pop3s.port}\n`);
+    }
+
+    const imapContext = {
+      store,
+      log: log.child({ proto: "imap" }),
+      hostname: config.hostname,
+      primaryDomain: config.domain,
+      maxMessageSize: config.maxMessageSize,
+      authFailures,
+      tls,
+      plaintextAuth,
+    };
     let imap: ImapListener | undefined;
     if (config.imapPort !== null) {
-      const imapContext = {
-        store,
-        log: log.child({ proto: "imap" }),
-        hostname: config.hostname,
-        primaryDomain: config.domain,
-        maxMessageSize: config.maxMessageSize,
-        authFailures,
-      };
       imap = await listen("imapPort", config.bind, config.imapPort, () =>
         startImap(imapContext, {
           port: config.imapPort!,
@@ -185,6 +222,24 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       process.stderr.write(`imap listening on ${config.bind}:${imap.port}\n`);
     }
 
+    let imaps: ImapListener | undefined;
+    if (config.imapsPort !== null) {
+      imaps = await listen("imapsPort", config.bind, config.imapsPort, () =>
+        startImap(
+          { ...imapContext, log: log.child({ proto: "imaps" }) },
+          {
+            port: config.imapsPort!,
+            host: config.bind,
+            limits: { perAddress: config.maxConnectionsPerIp, total: IMAP_LIMITS.maxConnections },
+            implicitTls: true,
+          },
+        ),
+      );
+      stops.push(() => imaps!.close());
+      log.info("listening", { proto: "imaps", address: `${config.bind}:${imaps.port}` });
+      process.stderr.write(`imaps listening on ${config.bind}:${imaps.port}\n`);
+    }
+
     let http: HttpServer | undefined;
     if (config.httpPort !== null) {
       const app = createApp({
@@ -193,6 +248,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
         adminToken,
         config,
         openapi: runtime.openapi,
+        queue,
       });
       http = await listen("httpPort", config.httpBind, config.httpPort, () =>
         runtime.serveHttp({
@@ -214,8 +270,11 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       submissionPort: submission?.port ?? null,
       pop3Port: pop3?.port ?? null,
       imapPort: imap?.port ?? null,
+      pop3sPort: pop3s?.port ?? null,
+      imapsPort: imaps?.port ?? null,
       httpPort: http?.port ?? null,
       adminToken,
+      tls,
       async stop() {
         log.info("stopping");
         // Listeners first (they finish their in-flight transactions), then the store flushes and closes.
@@ -233,7 +292,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
 
 /** Binds a listener, turning "permission denied" and "address in use" into one clear line. */
 async function listen<T>(
-  setting: "smtpPort" | "submissionPort" | "pop3Port" | "imapPort" | "httpPort",
+  setting: "smtpPort" | "submissionPort" | "pop3Port" | "imapPort" | "pop3sPort" | "imapsPort" | "httpPort",
   host: string,
   port: number,
   bind: () => Promise<T>,
@@ -270,6 +329,36 @@ function loadOrCreateAdminToken(config: Config, log: Logger): string {
   log.info("admin_token.created", { path });
   process.stderr.write(`admin token written to ${path}\n`);
   return token;
+}
+
+/** The certificate from MAILROOM_TLS_CERT/KEY, or the self-signed one; a bad pair stops the start. */
+function loadTls(config: Config, log: Logger): TlsProvider {
+  try {
+    return TlsProvider.create(config, log.child({ proto: "tls" }));
+  } catch (error) {
+    if (error instanceof TlsSetupError) throw new StartupError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * SIGHUP rereads the certificate files (after a renewal): new handshakes use them, open connections
+ * keep theirs. A broken pair is reported and the previous one stays in use. Returns the unsubscribe.
+ */
+function reloadOnHangup(tls: TlsProvider, log: Logger): () => void {
+  const onHangup = () => {
+    log.info("signal", { signal: "SIGHUP" });
+    try {
+      tls.reload();
+      process.stderr.write(`reloaded the TLS certificate from ${tls.source.certPath}\n`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log.error("tls.reload_failed", { error: message });
+      process.stderr.write(`mailroom: TLS reload failed, keeping the previous certificate: ${message}\n`);
+    }
+  };
+  process.on("SIGHUP", onHangup);
+  return () => process.off("SIGHUP", onHangup);
 }
 
 function waitForSignal(log: Logger): Promise<void> {

@@ -3,7 +3,7 @@
  * each with an optional response code (RFC 5530). Store errors are translated in `fromStoreError()`,
  * the one boundary between the store's vocabulary and IMAP's.
  */
-import { StoreError } from "../store/mod.ts";
+import { isStorageFull, StoreError } from "../store/mod.ts";
 
 export class ImapNo extends Error {
   override name = "ImapNo";
@@ -27,6 +27,9 @@ export class ImapBad extends Error {
 
 /** RFC 5530 response codes for store errors. */
 export function fromStoreError(error: unknown): ImapNo | undefined {
+  // A full disk: nothing was written, and the command works again once space returns. OVERQUOTA is
+  // what Dovecot answers to ENOSPC too ("Not enough disk space"): clients show it as "no space".
+  if (isStorageFull(error)) return new ImapNo("OVERQUOTA", "Not enough disk space on the server, try again later");
   if (!(error instanceof StoreError)) return undefined;
   switch (error.code) {
     case "not_found":

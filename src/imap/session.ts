@@ -2,10 +2,14 @@
  * One IMAP connection: reads commands, checks them against the state they are allowed in, runs
  * their handler, reports pending mailbox changes where RFC 3501 §7 allows, and answers with the
  * tagged status. Session state is a discriminated union; the data a state needs lives inside it.
+ * STARTTLS swaps the socket under the reader (RFC 3501 §6.2.1); whether a password may be sent
+ * depends on TLS and the client's network (RFC 2595 §3.2, LOGINDISABLED).
  */
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
+import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.ts";
 import type { Account, Change } from "../store/mod.ts";
+import { describeTls, secureSocket } from "../tls/mod.ts";
 import { COMMANDS } from "./commands/registry.ts";
 import type { ImapContext } from "./context.ts";
 import { fromStoreError, ImapBad, ImapNo } from "./errors.ts";
@@ -42,16 +46,8 @@ export interface CommandSpec {
   noExpunge?: boolean;
 }
 
-const CAPABILITIES_BEFORE_AUTH = [
-  "IMAP4rev1",
-  "LITERAL+",
-  "SASL-IR",
-  "ID",
-  "ENABLE",
-  "IDLE",
-  "AUTH=PLAIN",
-  "AUTH=LOGIN",
-];
+const CAPABILITIES_BEFORE_AUTH = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"];
+const AUTH_MECHANISMS = ["AUTH=PLAIN", "AUTH=LOGIN"];
 const CAPABILITIES_AFTER_AUTH = [
   "IMAP4rev1",
   "LITERAL+",
@@ -74,6 +70,13 @@ const CAPABILITIES_AFTER_AUTH = [
   "QRESYNC",
 ];
 
+/**
+ * Time from connect to a successful login, however active the client is: a slowloris client that
+ * trickles a byte now and then (resetting the inactivity timer) or retries logins forever is cut off.
+ * (Dovecot's login processes allow 3 minutes too.) Belongs with IMAP_LIMITS in protocol/limits.ts.
+ */
+export const LOGIN_DEADLINE_MS = 3 * 60_000;
+
 // RFC 3501 §9: tag = 1*<any ASTRING-CHAR except "+">
 const TAG = /^[^(){ \x00-\x1f\x7f%*"\\+]+$/;
 
@@ -85,30 +88,73 @@ export class ImapSession {
   readonly remoteAddress: string;
   readonly reader: CommandReader;
   readonly ctx: ImapContext;
-  readonly socket: Socket;
+  /** The plain socket, then the TLS socket after STARTTLS. */
+  socket: Socket;
+  /** Whether the connection is encrypted (implicit TLS, or after STARTTLS). */
+  secure: boolean;
   #unsubscribe: (() => void) | undefined;
   #badInARow = 0;
   #closed = false;
+  #tlsRequested = false;
+  #loginDeadline: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(ctx: ImapContext, socket: Socket) {
+  constructor(ctx: ImapContext, socket: Socket, options: { secure?: boolean } = {}) {
     this.ctx = ctx;
     this.socket = socket;
+    this.secure = options.secure ?? false;
     this.remoteAddress = socket.remoteAddress ?? "unknown";
     this.reader = new CommandReader(socket, {
       literalLimit: (name) => (name === "APPEND" ? ctx.maxMessageSize : IMAP_LIMITS.maxLiteralBytes),
       sendContinuation: () => this.write(["+ Ready for literal data"]),
     });
-    socket.on("close", () => this.#cleanup());
-    socket.on("error", () => {});
-    // One listener for the life of the socket; #armTimeout() only moves the deadline.
-    socket.on("timeout", () => {
-      this.untagged(["BYE Autologout; idle for too long"]);
-      this.close();
-    });
+    this.#listen(socket);
+  }
+
+  readonly #onClose = (): void => this.#cleanup();
+  readonly #onError = (): void => {};
+  // One listener for the life of the socket; #armTimeout() only moves the deadline.
+  readonly #onTimeout = (): void => {
+    this.untagged(["BYE Autologout; idle for too long"]);
+    this.close();
+  };
+
+  #listen(socket: Socket): void {
+    socket.on("close", this.#onClose);
+    socket.on("error", this.#onError);
+    socket.on("timeout", this.#onTimeout);
+  }
+
+  /** Before STARTTLS: the plain socket's deadline no longer applies. Its "close" stays heard. */
+  #unlisten(socket: Socket): void {
+    socket.off("timeout", this.#onTimeout);
   }
 
   get capabilities(): string[] {
-    return this.state.kind === "not-authenticated" ? CAPABILITIES_BEFORE_AUTH : CAPABILITIES_AFTER_AUTH;
+    if (this.state.kind !== "not-authenticated") return CAPABILITIES_AFTER_AUTH;
+    const caps = [...CAPABILITIES_BEFORE_AUTH];
+    if (this.canStartTls) caps.push("STARTTLS");
+    // RFC 3501 §6.2.3 and RFC 2595 §3.2: no mechanism that sends a password in the clear is offered.
+    if (this.plaintextAuthAllowed) caps.push(...AUTH_MECHANISMS);
+    else caps.push("LOGINDISABLED");
+    return caps;
+  }
+
+  /** STARTTLS is offered until the connection is encrypted, when there is a certificate. */
+  get canStartTls(): boolean {
+    return !this.secure && this.ctx.tls !== undefined;
+  }
+
+  /** Passwords only over TLS or from a trusted (loopback) network, unless the operator allows it. */
+  get plaintextAuthAllowed(): boolean {
+    return plaintextAuthAllowed(this.ctx.plaintextAuth ?? LOOPBACK_ONLY, {
+      secure: this.secure,
+      remoteAddress: this.remoteAddress,
+    });
+  }
+
+  /** STARTTLS: the handshake starts right after the tagged OK is written. */
+  requestTls(): void {
+    this.#tlsRequested = true;
   }
 
   get condstore(): boolean {
@@ -149,6 +195,7 @@ export class ImapSession {
 
   /** Enters the authenticated state and starts listening for this account's changes. */
   login(account: Account): void {
+    clearTimeout(this.#loginDeadline);
     this.state = { kind: "authenticated", account };
     this.#unsubscribe = this.ctx.store.changes.subscribe(account.id, (change: Change) => {
       if (this.state.kind === "selected") this.state.mailbox.apply(change);
@@ -192,6 +239,7 @@ export class ImapSession {
 
   #cleanup(): void {
     this.#closed = true;
+    clearTimeout(this.#loginDeadline);
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.state = { kind: "logout" };
@@ -206,6 +254,12 @@ export class ImapSession {
       `OK [CAPABILITY ${this.capabilities.join(" ")}] ${this.ctx.hostname} Mailroom IMAP4rev1 ready`,
     ]);
     this.#armTimeout();
+    this.#loginDeadline = setTimeout(() => {
+      if (this.state.kind !== "not-authenticated" || this.#closed) return;
+      this.log.info("imap.login_deadline", { session: this.id, client: this.remoteAddress });
+      this.untagged(["BYE Autologout; no login in time"]);
+      this.close();
+    }, this.ctx.timeouts?.loginDeadlineMs ?? LOGIN_DEADLINE_MS);
     while (!this.#closed && this.state.kind !== "logout") {
       let command: RawCommand;
       try {
@@ -223,6 +277,46 @@ export class ImapSession {
       }
     }
     this.close();
+  }
+
+  /**
+   * RFC 3501 §6.2.1: after "OK Begin TLS negotiation now" the next bytes are the client's handshake.
+   * Whatever the reader holds beyond the STARTTLS line came in the clear and is dropped unread.
+   * The synchronous part (detach, wrap) runs in the same turn as the OK's write, so no byte of the
+   * handshake can reach the plain-text reader.
+   */
+  async #startTls(): Promise<void> {
+    this.#tlsRequested = false;
+    const plain = this.socket;
+    const dropped = this.reader.detach();
+    if (dropped > 0)
+      this.log.warn("imap.starttls_injection", {
+        session: this.id,
+        client: this.remoteAddress,
+        bytes: dropped,
+      });
+    this.#unlisten(plain);
+    try {
+      const secure = await secureSocket(plain, this.ctx.tls!, {
+        handshakeTimeoutMs: this.ctx.timeouts?.tlsHandshakeMs,
+      });
+      this.socket = secure;
+      this.secure = true;
+      this.#listen(secure);
+      this.reader.attach(secure);
+      this.log.info("imap.starttls", {
+        session: this.id,
+        client: this.remoteAddress,
+        tls: describeTls(secure),
+      });
+    } catch (error) {
+      this.log.info("imap.tls_failed", {
+        session: this.id,
+        client: this.remoteAddress,
+        error: (error as Error).message,
+      });
+      this.#cleanup();
+    }
   }
 
   #answerReadError(error: ReadError): void {
@@ -255,20 +349,23 @@ export class ImapSession {
       return;
     }
     const parser = new Parser(command);
-    parser.atom(); // the tag
-    parser.sp();
-    if (uid) {
-      parser.expect("UID");
-      parser.sp();
-    }
-    parser.atom(); // the command name
     const allowExpunge = uid || !spec.noExpunge;
     this.log.debug("imap.command", { session: this.id, command: command.name });
     try {
+      // Past the tag (already checked against the tag grammar: it may hold "]", which atom() refuses)
+      // and the command name; a malformed prefix such as two spaces is a BAD like any other.
+      parser.take(tag);
+      parser.sp();
+      if (uid) {
+        parser.expect("UID");
+        parser.sp();
+      }
+      parser.atom();
       const text = await spec.handler({ session: this, tag, parser, uid });
       this.#badInARow = 0;
       if (this.state.kind !== "logout") this.flushUpdates(allowExpunge);
       this.write([`${tag} OK ${text ?? `${command.name} completed`}`]);
+      if (this.#tlsRequested) await this.#startTls();
       this.#armTimeout();
     } catch (error) {
       this.#answerError(tag, command.name, error, allowExpunge);

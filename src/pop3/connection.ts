@@ -3,10 +3,12 @@
  * responses never interleave), and writes with backpressure on both sides. Input: past
  * `maxPendingInput` unprocessed bytes we stop reading the socket. Output: big responses go out in
  * slices and we wait for 'drain' before the next command, so a client that does not read holds at
- * most one response in our memory.
+ * most one response in our memory. STLS swaps the socket for a TLS one (RFC 2595 §4).
  */
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
+import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.ts";
+import { describeTls, secureSocket } from "../tls/mod.ts";
 import { dispatch } from "./commands/registry.ts";
 import type { Pop3Shared } from "./context.ts";
 import { LineReader } from "./protocol/parser.ts";
@@ -22,9 +24,11 @@ export class Connection implements Session {
   readonly client: string;
   state: SessionState = authorization();
   authFailures = 0;
+  secure: boolean;
 
-  readonly #socket: Socket;
-  readonly #reader: LineReader;
+  /** The plain socket, then the TLS socket after STLS. */
+  #socket: Socket;
+  #reader: LineReader;
   readonly #controller = new AbortController();
   readonly #cleanups: Array<() => void> = [];
   readonly #openedAt = Date.now();
@@ -34,17 +38,43 @@ export class Connection implements Session {
   #paused = false;
   #shuttingDown = false;
   #timedOut = false;
+  #tlsRequested = false;
+  /** The inactivity timeout in force (pre-auth or idle), so it is re-armed only when it changes. */
+  #timeoutMs = 0;
+  #loginDeadline: ReturnType<typeof setTimeout> | undefined;
   #resolveClosed!: () => void;
   readonly #closedPromise = new Promise<void>((resolve) => {
     this.#resolveClosed = resolve;
   });
 
-  constructor(socket: Socket, shared: Pop3Shared, id: string, client: string) {
+  constructor(
+    socket: Socket,
+    shared: Pop3Shared,
+    id: string,
+    client: string,
+    options: { secure?: boolean } = {},
+  ) {
     this.#socket = socket;
     this.shared = shared;
     this.id = id;
     this.client = client;
+    this.secure = options.secure ?? false;
     this.#reader = new LineReader(shared.limits.maxLineLength);
+  }
+
+  get canStartTls(): boolean {
+    return !this.secure && this.shared.ctx.tls !== undefined;
+  }
+
+  get plaintextAuthAllowed(): boolean {
+    return plaintextAuthAllowed(this.shared.ctx.plaintextAuth ?? LOOPBACK_ONLY, {
+      secure: this.secure,
+      remoteAddress: this.#socket.remoteAddress,
+    });
+  }
+
+  requestTls(): void {
+    this.#tlsRequested = true;
   }
 
   get signal(): AbortSignal {
@@ -66,13 +96,73 @@ export class Connection implements Session {
     const { ctx, limits } = this.shared;
     ctx.log.info("pop3.connect", { session: this.id, client: this.client });
     socket.setNoDelay(true);
-    socket.setTimeout(limits.idleTimeoutMs);
-    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
-    socket.on("timeout", () => this.#onTimeout());
-    socket.on("error", (error) => ctx.log.debug("pop3.socket_error", { session: this.id, error }));
-    socket.on("close", () => this.#onClose());
+    this.#armTimeout();
+    this.#loginDeadline = setTimeout(() => {
+      if (this.state.kind === "authorization") this.#autologout("pop3.login_deadline", "no login in time");
+    }, limits.loginDeadlineMs);
+    this.#listen(socket);
     // RFC 1939 §4: the greeting; no APOP timestamp, since we offer no APOP.
     void this.#send(reply.ok(`${ctx.hostname} Mailroom POP3 server ready`));
+  }
+
+  readonly #onDataListener = (chunk: Buffer): void => this.#onData(chunk);
+  readonly #onTimeoutListener = (): void => this.#onTimeout();
+  readonly #onErrorListener = (error: Error): void =>
+    this.shared.ctx.log.debug("pop3.socket_error", { session: this.id, error });
+  readonly #onCloseListener = (): void => this.#onClose();
+
+  #listen(socket: Socket): void {
+    socket.on("data", this.#onDataListener);
+    socket.on("timeout", this.#onTimeoutListener);
+    socket.on("error", this.#onErrorListener);
+    socket.on("close", this.#onCloseListener);
+  }
+
+  /**
+   * STLS, before its +OK goes out: stop reading the plain socket and drop every byte the client sent
+   * after the STLS line. Those came in the clear (an attacker could have added them) and must not run
+   * as commands once TLS is up (RFC 2595 §3.1, CVE-2011-0411). The plain socket's "close" stays heard.
+   */
+  #stopPlainReading(): void {
+    const socket = this.#socket;
+    socket.pause();
+    socket.off("data", this.#onDataListener);
+    socket.off("timeout", this.#onTimeoutListener);
+    const dropped = this.#reader.pending;
+    if (dropped > 0)
+      this.shared.ctx.log.warn("pop3.stls_injection", {
+        session: this.id,
+        client: this.client,
+        bytes: dropped,
+      });
+    this.#reader = new LineReader(this.shared.limits.maxLineLength);
+    this.#paused = false;
+  }
+
+  /** After STLS's +OK: the handshake; then a fresh AUTHORIZATION state on the TLS socket. */
+  async #startTls(): Promise<void> {
+    const { ctx, limits } = this.shared;
+    try {
+      const secure = await secureSocket(this.#socket, ctx.tls!, {
+        handshakeTimeoutMs: limits.tlsHandshakeTimeoutMs,
+      });
+      this.#socket = secure;
+      this.secure = true;
+      // RFC 2595 §4: the client starts again (and must ask for CAPA again); a USER before STLS is forgotten.
+      if (this.state.kind === "authorization") this.state = authorization();
+      secure.setNoDelay(true);
+      this.#timeoutMs = 0;
+      this.#armTimeout();
+      this.#listen(secure);
+      ctx.log.info("pop3.stls", { session: this.id, client: this.client, tls: describeTls(secure) });
+    } catch (error) {
+      ctx.log.info("pop3.tls_failed", {
+        session: this.id,
+        client: this.client,
+        error: (error as Error).message,
+      });
+      this.#ending = true;
+    }
   }
 
   /** For server shutdown: finish the command in progress (an UPDATE commits), then say goodbye. */
@@ -128,7 +218,16 @@ export class Connection implements Session {
           answer = reply.err("internal error, try again later", "SYS/TEMP");
         }
         if (this.#closed) return;
+        if (this.#tlsRequested) {
+          this.#tlsRequested = false;
+          this.#stopPlainReading();
+          await this.#send(answer);
+          if (this.#closed) return;
+          await this.#startTls();
+          continue;
+        }
         await this.#send(answer);
+        this.#armTimeout();
         this.#resumeIfDrained();
       }
     } catch (error) {
@@ -201,23 +300,48 @@ export class Connection implements Session {
     return reply.closing(reply.err("server shutting down, try again later", "SYS/TEMP"));
   }
 
-  /** RFC 1939 §3 autologout: closed without entering UPDATE, so nothing marked by DELE is removed. */
+  /**
+   * The inactivity timeout for the state we are in: short before login, RFC 1939 §3's (at least
+   * 10 minutes) after. Once logged in the login deadline no longer applies.
+   */
+  #armTimeout(): void {
+    const { limits } = this.shared;
+    const loggedIn = this.state.kind !== "authorization";
+    if (loggedIn && this.#loginDeadline) {
+      clearTimeout(this.#loginDeadline);
+      this.#loginDeadline = undefined;
+    }
+    const ms = loggedIn ? limits.idleTimeoutMs : limits.preAuthTimeoutMs;
+    if (ms === this.#timeoutMs) return;
+    this.#timeoutMs = ms;
+    this.#socket.setTimeout(ms);
+  }
+
   #onTimeout(): void {
+    this.#autologout("pop3.idle_timeout", "idle for too long");
+  }
+
+  /** RFC 1939 §3 autologout: closed without entering UPDATE, so nothing marked by DELE is removed. */
+  #autologout(event: string, why: string): void {
+    if (this.#closed) return;
     if (this.#timedOut) {
       this.#socket.destroy(); // the client did not even take our goodbye
       return;
     }
     this.#timedOut = true;
-    this.shared.ctx.log.info("pop3.idle_timeout", { session: this.id, client: this.client });
+    this.shared.ctx.log.info(event, { session: this.id, client: this.client, state: this.state.kind });
     if (this.#pump) {
       this.#socket.destroy();
       return;
     }
-    void this.#send(reply.closing(reply.err("autologout: idle for too long")));
+    void this.#send(reply.closing(reply.err(`autologout: ${why}`)));
   }
 
   #onClose(): void {
+    // Heard from both sockets after STLS (plain, then TLS): the first one counts.
+    if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#loginDeadline);
     this.#controller.abort();
     // Don't let the batching delay hold back the flags of what this client retrieved.
     if (this.state.kind === "transaction") void this.state.seen.settled();

@@ -1,7 +1,9 @@
 /** What every POP3 session shares: the listener's dependencies, its limits, and the per-account counts. */
 import type { Logger } from "../log.ts";
 import { AuthFailures } from "../security/auth-failures.ts";
+import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
 import type { Store } from "../store/mod.ts";
+import type { TlsProvider } from "../tls/mod.ts";
 import { DEFAULT_LIMITS, type Pop3Limits } from "./limits.ts";
 
 export interface Pop3Context {
@@ -17,6 +19,14 @@ export interface Pop3Context {
   limits?: Partial<Pop3Limits>;
   /** Shared with other protocols once they check passwords; POP3 makes its own when absent. */
   authFailures?: AuthFailures;
+  /** The certificate for STLS and the implicit-TLS listener; without it neither is offered. */
+  tls?: TlsProvider;
+  /** POP3S (RFC 8314 §3.3): the handshake comes before the greeting. Needs `tls`. */
+  implicitTls?: boolean;
+  /** Who may send a password without TLS; loopback only when absent. */
+  plaintextAuth?: PlaintextAuthPolicy;
+  /** Shared by the plain and the implicit-TLS listener, so [IN-USE] counts both; one is made when absent. */
+  accountSessions?: AccountSessions;
 }
 
 export interface Pop3Shared {
@@ -36,8 +46,9 @@ export function pop3Shared(ctx: Pop3Context): Pop3Shared {
       new AuthFailures({
         baseDelayMs: limits.authFailureBaseDelayMs,
         maxDelayMs: limits.authFailureMaxDelayMs,
+        log: ctx.log,
       }),
-    accountSessions: new AccountSessions(limits.maxSessionsPerAccount),
+    accountSessions: ctx.accountSessions ?? new AccountSessions(limits.maxSessionsPerAccount),
   };
 }
 

@@ -26,6 +26,21 @@ export interface Pop3Limits {
    * holding connection slots (and maildrop snapshots) forever.
    */
   idleTimeoutMs: number;
+  /**
+   * Inactivity before login. Before AUTHORIZATION succeeds there is no session worth keeping (RFC 1939
+   * §3's 10 minutes protect a logged-in user's session): a silent connection holds a slot for 1 minute.
+   */
+  preAuthTimeoutMs: number;
+  /**
+   * Time from connect to a successful login, however active the client is: a slowloris client that
+   * trickles a byte now and then (resetting the inactivity timer) or retries logins forever is cut off.
+   */
+  loginDeadlineMs: number;
+  /**
+   * A TLS handshake (POP3S accept, or after STLS) must finish within this: a client that connects and
+   * stays silent would otherwise hold a socket without ever reaching the idle timeout's session.
+   */
+  tlsHandshakeTimeoutMs: number;
   /** Connections from one client address: stops one host from taking every slot (RFC 2449 [SYS/TEMP]). */
   maxConnectionsPerAddress: number;
   /** Connections in total: bounds sockets, snapshots and buffers under a flood from many addresses. */
@@ -59,6 +74,9 @@ export const DEFAULT_LIMITS: Readonly<Pop3Limits> = {
   maxPendingInput: 64 * 1024,
   writeSlice: 256 * 1024,
   idleTimeoutMs: 10 * 60_000,
+  preAuthTimeoutMs: 60_000,
+  loginDeadlineMs: 3 * 60_000,
+  tlsHandshakeTimeoutMs: 30_000,
   maxConnectionsPerAddress: 20,
   maxConnections: 1000,
   maxSessionsPerAccount: 20,

@@ -54,4 +54,12 @@ export interface Session {
   readonly signal: AbortSignal;
   /** Runs when the connection closes, whatever state it is in (release slots, unsubscribe). */
   onClose(cleanup: () => void): void;
+  /** Whether the connection is encrypted (POP3S, or after STLS). */
+  readonly secure: boolean;
+  /** STLS is offered: a certificate exists and the connection is not encrypted yet. */
+  readonly canStartTls: boolean;
+  /** A password may be sent here: over TLS, from a trusted network, or when the operator allows it. */
+  readonly plaintextAuthAllowed: boolean;
+  /** STLS: the handshake starts right after this command's +OK. */
+  requestTls(): void;
 }

@@ -30,6 +30,8 @@ beforeAll(async () => {
       MAILROOM_HTTP_PORT: "0",
       MAILROOM_POP3_PORT: "off",
       MAILROOM_IMAP_PORT: "off",
+      MAILROOM_IMAPS_PORT: "off",
+      MAILROOM_POP3S_PORT: "off",
     },
   });
 }, 300_000);

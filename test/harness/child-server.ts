@@ -14,6 +14,9 @@ export interface ChildServer {
   imapPort: number;
   /** 0 when the submission listener is off. */
   submissionPort: number;
+  /** Null when the implicit-TLS listeners are off (MAILROOM_POP3S_PORT / MAILROOM_IMAPS_PORT=off). */
+  pop3sPort: number | null;
+  imapsPort: number | null;
   /** Everything the process wrote to stderr so far (startup lines, errors). */
   stderr(): string;
   exited: Promise<number | null>;
@@ -30,6 +33,10 @@ export async function startChildServer(options: {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
     stdio: ["ignore", "ignore", "pipe"],
   });
+  // A benchmark or test that dies half-way must not leave a server running (and burning CPU) behind.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
   let stderr = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const ports = await new Promise<{
@@ -38,6 +45,8 @@ export async function startChildServer(options: {
     pop3: number | null;
     imap: number;
     submission: number;
+    pop3s: number | null;
+    imaps: number | null;
   }>((resolve, reject) => {
     const check = () => {
       const smtp = /smtp listening on [^\s]+:(\d+)/.exec(stderr);
@@ -46,6 +55,8 @@ export async function startChildServer(options: {
       const pop3 = /pop3 listening on [^\s]+:(\d+)/.exec(stderr);
       const imap = /imap listening on [^\s]+:(\d+)/.exec(stderr);
       const submission = /submission listening on [^\s]+:(\d+)/.exec(stderr);
+      const pop3s = /pop3s listening on [^\s]+:(\d+)/.exec(stderr);
+      const imaps = /imaps listening on [^\s]+:(\d+)/.exec(stderr);
       if (smtp && http)
         resolve({
           smtp: Number(smtp[1]),
@@ -53,6 +64,8 @@ export async function startChildServer(options: {
           pop3: pop3 ? Number(pop3[1]) : null,
           imap: imap ? Number(imap[1]) : 0,
           submission: submission ? Number(submission[1]) : 0,
+          pop3s: pop3s ? Number(pop3s[1]) : null,
+          imaps: imaps ? Number(imaps[1]) : null,
         });
     };
     child.stderr!.setEncoding("utf8");
@@ -69,6 +82,8 @@ export async function startChildServer(options: {
     pop3Port: ports.pop3,
     imapPort: ports.imap,
     submissionPort: ports.submission,
+    pop3sPort: ports.pop3s,
+    imapsPort: ports.imaps,
     stderr: () => stderr,
     exited,
   };

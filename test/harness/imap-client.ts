@@ -4,6 +4,14 @@
  * inline (latin1), so a test can assert exact wire content. Nothing sleeps: reads wait on data.
  */
 import { connect, type Socket } from "node:net";
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
+
+export interface ConnectOptions {
+  /** Source address (e.g. 127.0.0.2, which tests treat as a remote client). */
+  localAddress?: string;
+  /** Implicit TLS (port 993) with these client options (`ca`, `servername`...). */
+  tls?: ConnectionOptions;
+}
 
 export interface ImapResponse {
   /** "OK", "NO" or "BAD". */
@@ -23,10 +31,16 @@ export class ImapClient {
 
   private constructor(socket: Socket) {
     this.#socket = socket;
-    socket.on("data", (chunk: Buffer) => {
-      this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-      this.#wake();
-    });
+    this.#listen(socket);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#wake();
+  };
+
+  #listen(socket: Socket): void {
+    socket.on("data", this.#onData);
     socket.on("close", () => {
       this.#closed = true;
       this.#wake();
@@ -34,14 +48,38 @@ export class ImapClient {
     socket.on("error", () => {});
   }
 
-  static async connect(port: number, host = "127.0.0.1"): Promise<{ client: ImapClient; greeting: string }> {
-    const socket = connect(port, host);
+  static async connect(
+    port: number,
+    host = "127.0.0.1",
+    options: ConnectOptions = {},
+  ): Promise<{ client: ImapClient; greeting: string }> {
+    const tcp = connect({ port, host, localAddress: options.localAddress });
+    const socket = options.tls ? tlsConnect({ ...options.tls, socket: tcp }) : tcp;
     await new Promise<void>((resolve, reject) => {
-      socket.once("connect", resolve);
+      socket.once(options.tls ? "secureConnect" : "connect", resolve);
       socket.once("error", reject);
     });
     const client = new ImapClient(socket);
     return { client, greeting: await client.readResponseLine() };
+  }
+
+  /** After a tagged OK to STARTTLS: the TLS handshake over this connection. Rejects if it fails. */
+  async startTls(options: ConnectionOptions): Promise<TLSSocket> {
+    const plain = this.#socket;
+    plain.off("data", this.#onData);
+    const secure = tlsConnect({ ...options, socket: plain });
+    await new Promise<void>((resolve, reject) => {
+      secure.once("secureConnect", resolve);
+      secure.once("error", reject);
+    });
+    this.#socket = secure;
+    this.#listen(secure);
+    return secure;
+  }
+
+  /** The socket in use (a TLSSocket after startTls() or with implicit TLS). */
+  get socket(): Socket {
+    return this.#socket;
   }
 
   /** Connects and logs in; throws unless LOGIN says OK. */

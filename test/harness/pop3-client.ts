@@ -4,6 +4,7 @@
  * costs linear time. Nothing sleeps: every read waits on socket data or on close.
  */
 import { connect, type Socket } from "node:net";
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
 
 export interface Pop3Reply {
   ok: boolean;
@@ -28,7 +29,8 @@ const CRLF = Buffer.from("\r\n");
 const END = Buffer.from("\n.\r\n");
 
 export class Pop3Client {
-  readonly socket: Socket;
+  /** The plain socket, or the TLS socket after stls() / with implicit TLS. */
+  socket: Socket;
   #data = Buffer.alloc(64 * 1024);
   #start = 0;
   #end = 0;
@@ -38,10 +40,7 @@ export class Pop3Client {
 
   private constructor(socket: Socket) {
     this.socket = socket;
-    socket.on("data", (chunk: Buffer) => {
-      this.#append(chunk);
-      this.#wake();
-    });
+    socket.on("data", this.#onData);
     this.closed = new Promise((resolve) =>
       socket.on("close", () => {
         this.#closed = true;
@@ -52,17 +51,39 @@ export class Pop3Client {
     socket.on("error", () => {});
   }
 
+  readonly #onData = (chunk: Buffer): void => {
+    this.#append(chunk);
+    this.#wake();
+  };
+
   static async connect(
     port: number,
     host = "127.0.0.1",
+    options: { localAddress?: string; tls?: ConnectionOptions } = {},
   ): Promise<{ client: Pop3Client; greeting: Pop3Reply }> {
-    const socket = connect(port, host);
+    const tcp = connect({ port, host, localAddress: options.localAddress });
+    const socket = options.tls ? tlsConnect({ ...options.tls, socket: tcp }) : tcp;
     await new Promise<void>((resolve, reject) => {
-      socket.once("connect", resolve);
+      socket.once(options.tls ? "secureConnect" : "connect", resolve);
       socket.once("error", reject);
     });
     const client = new Pop3Client(socket);
     return { client, greeting: await client.read() };
+  }
+
+  /** After +OK to STLS: the TLS handshake over this connection. Rejects if it fails. */
+  async startTls(options: ConnectionOptions): Promise<TLSSocket> {
+    const plain = this.socket;
+    plain.off("data", this.#onData);
+    const secure = tlsConnect({ ...options, socket: plain });
+    await new Promise<void>((resolve, reject) => {
+      secure.once("secureConnect", resolve);
+      secure.once("error", reject);
+    });
+    secure.on("data", this.#onData);
+    secure.on("error", () => {});
+    this.socket = secure;
+    return secure;
   }
 
   /** Connects and logs in with USER/PASS; throws unless both succeed. */

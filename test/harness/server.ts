@@ -48,6 +48,8 @@ export async function startTestServer(
     MAILROOM_SUBMISSION_PORT: "0",
     MAILROOM_POP3_PORT: "0",
     MAILROOM_IMAP_PORT: "0",
+    MAILROOM_POP3S_PORT: "0",
+    MAILROOM_IMAPS_PORT: "0",
     MAILROOM_HTTP_PORT: "0",
     MAILROOM_ADMIN_TOKEN: TEST_TOKEN,
   });

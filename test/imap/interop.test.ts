@@ -77,6 +77,8 @@ describe("ImapFlow", () => {
       host: "127.0.0.1",
       port: server.imapPort!,
       secure: false,
+      // ImapFlow upgrades with STARTTLS when offered: trust the server's self-signed certificate.
+      tls: { ca: [server.tls.credentials().cert] },
       auth: { user: "flow@example.com", pass: "secret" },
       logger: false,
     });

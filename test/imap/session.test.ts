@@ -186,3 +186,19 @@ describe("limits", () => {
     await client.close();
   });
 });
+
+describe("command prefix", () => {
+  test("a tag containing ] is accepted (RFC 3501 tag grammar)", async () => {
+    const { client } = await ImapClient.connect(port);
+    expect((await client.command("NOOP", "A]1")).status).toBe("OK");
+    await client.close();
+  });
+
+  test("two spaces between tag and command are a tagged BAD, not a dropped connection", async () => {
+    const { client } = await ImapClient.connect(port);
+    const r = await client.command(" NOOP", "A1");
+    expect(r.status).toBe("BAD");
+    expect((await client.command("NOOP")).status).toBe("OK");
+    await client.close();
+  });
+});

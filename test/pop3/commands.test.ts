@@ -44,13 +44,13 @@ describe("greeting", () => {
 describe("CAPA", () => {
   const required = ["TOP", "USER", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "SASL PLAIN LOGIN"];
 
-  test("CAPA lists TOP, USER, UIDL, RESP-CODES, AUTH-RESP-CODE, PIPELINING, SASL and IMPLEMENTATION", async () => {
+  test("CAPA lists TOP, USER, UIDL, RESP-CODES, AUTH-RESP-CODE, PIPELINING, SASL, STLS and IMPLEMENTATION", async () => {
     const { client } = await Pop3Client.connect(port);
     const capa = await client.multi("CAPA");
     expect(capa.ok).toBe(true);
     for (const c of required) expect(capa.lines).toContain(c);
     expect(capa.lines.some((l) => l.startsWith("IMPLEMENTATION "))).toBe(true);
-    expect(capa.lines).not.toContain("STLS");
+    expect(capa.lines).toContain("STLS"); // RFC 2595 §4: a certificate exists (self-signed in tests)
     await client.quit();
   });
 

@@ -1,8 +1,12 @@
 /**
  * LOGIN (RFC 3501 §6.2.3) and AUTHENTICATE PLAIN / LOGIN (RFC 3501 §6.2.2, RFC 4616, SASL-IR RFC 4959).
- * Failures are answered after a delay that grows per client address; the answer never says whether
- * the account exists.
+ * Failures are answered after a delay that grows per client address and per account, and both are
+ * locked out for a while after many failures (src/security/auth-failures.ts); the answer never says
+ * whether the account exists or the login was locked out. Without TLS, from outside the trusted
+ * networks, both are refused before any password is looked at (LOGINDISABLED, RFC 3501 §6.2.3;
+ * PRIVACYREQUIRED, RFC 5530 §3).
  */
+import { accountKey } from "../../security/auth-failures.ts";
 import { clientAddressKey } from "../../security/connection-limits.ts";
 import { accountAuthenticate } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
@@ -10,16 +14,28 @@ import type { CommandContext, ImapSession } from "../session.ts";
 
 async function authenticateOrFail(session: ImapSession, login: string, password: string): Promise<string> {
   const { ctx } = session;
-  const account = await accountAuthenticate(ctx.store.read, login, password, {
-    primaryDomain: ctx.primaryDomain,
-  });
-  // Keyed like the connection limits (IPv6 per /64), so POP3 and IMAP count one client the same way.
+  // Keyed like the connection limits (IPv6 per /64), so every protocol counts one client the same way;
+  // and per account, so many addresses guessing one account are slowed (and locked out) too.
   const client = clientAddressKey(session.remoteAddress);
+  const keys = [client, accountKey(login, ctx.primaryDomain)];
+  const lockedOut = ctx.authFailures.isLockedOut(keys);
+  const account = lockedOut
+    ? undefined
+    : await accountAuthenticate(ctx.store.read, login, password, { primaryDomain: ctx.primaryDomain });
   if (!account) {
-    const delay = ctx.authFailures.delayFor(client);
-    const failures = ctx.authFailures.recordFailure(client, login);
-    ctx.log.warn("imap.auth_failed", { session: session.id, client: session.remoteAddress, login, failures });
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    const delayMs = ctx.authFailures.delayFor(keys);
+    // During a lockout no password was checked: the attempt is refused, not counted as a guess.
+    const failures = lockedOut ? undefined : ctx.authFailures.recordFailure(keys, login);
+    ctx.log.warn("imap.auth_failed", {
+      session: session.id,
+      client: session.remoteAddress,
+      login,
+      failures,
+      delayMs,
+      ...(lockedOut ? { lockedOut } : {}),
+    });
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    // The same answer whether the password was wrong, the account unknown, or the key locked out.
     throw new ImapNo("AUTHENTICATIONFAILED", "Invalid credentials");
   }
   ctx.authFailures.recordSuccess(client);
@@ -32,7 +48,17 @@ async function authenticateOrFail(session: ImapSession, login: string, password:
   return `[CAPABILITY ${session.capabilities.join(" ")}] Logged in`;
 }
 
+/** Refuses password logins over a connection that could be overheard. */
+function requirePrivacy(session: ImapSession): void {
+  if (!session.plaintextAuthAllowed)
+    throw new ImapNo(
+      "PRIVACYREQUIRED",
+      session.canStartTls ? "Use STARTTLS before logging in" : "Logging in needs an encrypted connection",
+    );
+}
+
 export async function login({ session, parser }: CommandContext): Promise<string> {
+  requirePrivacy(session);
   parser.sp();
   const user = parser.astring();
   parser.sp();
@@ -56,6 +82,7 @@ async function challenge(session: ImapSession, text: string): Promise<string> {
 }
 
 export async function authenticate({ session, parser }: CommandContext): Promise<string> {
+  requirePrivacy(session);
   parser.sp();
   const mechanism = parser.atom().toUpperCase();
   // SASL-IR (RFC 4959): an initial response may follow the mechanism name.

@@ -16,6 +16,7 @@ import { create, deleteMailbox, list, lsub, rename, status, subscribe, unsubscri
 import { namespace } from "./namespace.ts";
 import { search } from "./search.ts";
 import { examine, select } from "./select.ts";
+import { starttls } from "./starttls.ts";
 import { store } from "./store.ts";
 
 const ANY: readonly StateKind[] = ["not-authenticated", "authenticated", "selected"];
@@ -30,6 +31,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   LOGOUT: { states: ANY, handler: logout },
   ID: { states: ANY, handler: id }, // RFC 2971
   // §6.2: not authenticated
+  STARTTLS: { states: NOT_AUTHENTICATED, handler: starttls },
   LOGIN: { states: NOT_AUTHENTICATED, handler: login },
   AUTHENTICATE: { states: NOT_AUTHENTICATED, handler: authenticate },
   // §6.3: authenticated

@@ -56,7 +56,12 @@ export class Parser {
   }
 
   peek(s: string): boolean {
-    return !this.#atLiteral() && this.#text.toUpperCase().startsWith(s.toUpperCase());
+    if (this.#atLiteral()) return false;
+    // Compare only the next s.length characters: upper-casing the whole rest of the line on every
+    // peek made a long list (ID, STORE flags, FETCH items) cost time quadratic in the line length.
+    const seg = this.#segments[this.#index];
+    if (typeof seg !== "string") return false;
+    return seg.slice(this.#pos, this.#pos + s.length).toUpperCase() === s.toUpperCase();
   }
 
   take(s: string): boolean {

@@ -2,7 +2,8 @@
  * Turns the bytes a client sends into whole commands: lines, and literals (RFC 3501 §4.3, RFC 7888
  * LITERAL+) streamed into a buffer only after their size was checked against a limit. The session
  * asks for the next command (or, inside AUTHENTICATE and IDLE, the next line) and awaits it; bytes a
- * pipelining client sends ahead are kept, up to a bound, after which the socket is paused.
+ * pipelining client sends ahead are kept, up to a bound, after which the socket is paused. For
+ * STARTTLS the reader moves to the TLS socket and drops what it had buffered (`detach()`, `attach()`).
  */
 import type { Socket } from "node:net";
 import { IMAP_LIMITS } from "./limits.ts";
@@ -40,7 +41,7 @@ export interface ReaderOptions {
 const LITERAL_AT_END = /\{(\d{1,20})(\+?)\}$/;
 
 export class CommandReader {
-  readonly #socket: Socket;
+  #socket: Socket;
   readonly #options: ReaderOptions;
   #chunks: Buffer[] = [];
   #length = 0;
@@ -51,19 +52,50 @@ export class CommandReader {
   constructor(socket: Socket, options: ReaderOptions) {
     this.#socket = socket;
     this.#options = options;
-    socket.on("data", (chunk: Buffer) => {
-      this.#chunks.push(chunk);
-      this.#length += chunk.length;
-      if (this.#length > IMAP_LIMITS.maxPendingBytes && !this.#paused) {
-        this.#paused = true;
-        socket.pause();
-      }
-      this.#wake();
-    });
-    socket.on("close", () => {
-      this.#closed = true;
-      this.#wake();
-    });
+    this.#listen(socket);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
+    if (this.#length > IMAP_LIMITS.maxPendingBytes && !this.#paused) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+    this.#wake();
+  };
+
+  readonly #onClose = (): void => {
+    this.#closed = true;
+    this.#wake();
+  };
+
+  #listen(socket: Socket): void {
+    socket.on("data", this.#onData);
+    socket.on("close", this.#onClose);
+  }
+
+  /**
+   * Stops reading `socket` and discards every byte received but not yet taken as a command: after
+   * STARTTLS those bytes arrived in the clear and must not run as commands once TLS is up
+   * (RFC 2595 §3.1, CVE-2011-0411). Returns how many bytes were dropped. Call `attach()` next.
+   */
+  detach(): number {
+    this.#socket.off("data", this.#onData);
+    this.#socket.off("close", this.#onClose);
+    const dropped = this.#length;
+    this.#chunks = [];
+    this.#length = 0;
+    this.#paused = false;
+    return dropped;
+  }
+
+  /** Reads from `socket` (the TLS socket after STARTTLS) from now on. */
+  attach(socket: Socket): void {
+    this.#socket = socket;
+    if (socket.destroyed) this.#closed = true;
+    this.#listen(socket);
+    socket.resume();
   }
 
   #wake(): void {

@@ -7,7 +7,7 @@
 import type { Command } from "../protocol/parser.ts";
 import { type Reply, reply } from "../protocol/response.ts";
 import type { AuthorizationState, SaslStep, Session } from "../session.ts";
-import { logIn } from "./login.ts";
+import { logIn, privacyRequired } from "./login.ts";
 import {
   decodeBase64,
   LOGIN_PASSWORD_PROMPT,
@@ -17,6 +17,7 @@ import {
 } from "./sasl.ts";
 
 export function auth(session: Session, state: AuthorizationState, command: Command): Reply | Promise<Reply> {
+  if (!session.plaintextAuthAllowed) return privacyRequired(session);
   if (command.args.length === 0) return reply.lines("SASL mechanisms follow", SASL_MECHANISMS);
   if (command.args.length > 2) return reply.err("usage: AUTH mechanism [initial-response]");
   const mechanism = command.args[0]!.toUpperCase();

@@ -1,16 +1,34 @@
 /**
- * The one path by which USER/PASS and AUTH log in: check the credentials, slow down guessers, take an
- * account session slot, and open the maildrop snapshot. A failure says only "[AUTH]" (RFC 3206): never
+ * The one path by which USER/PASS and AUTH log in: check the credentials, slow down guessers (per
+ * client address and per account, with a temporary lockout after many failures), take an account
+ * session slot, and open the maildrop snapshot. A failure says only "[AUTH]" (RFC 3206): never
  * whether the account exists or is disabled.
  */
+import { accountKey } from "../../security/auth-failures.ts";
 import { accountAuthenticate } from "../../store/mod.ts";
 import { maildropOpen } from "../maildrop.ts";
 import { type Reply, reply } from "../protocol/response.ts";
 import { SeenMarker } from "../seen.ts";
 import type { Session } from "../session.ts";
 
+/**
+ * The answer to USER, PASS or AUTH where passwords may not be sent in the clear. RFC 3206 §4 names
+ * "an attempt to authenticate in violation of policy" as a case for [AUTH]. No password is checked.
+ */
+export function privacyRequired(session: Session): Reply {
+  return reply.err(
+    session.canStartTls
+      ? "plain-text authentication needs TLS here: use STLS first"
+      : "plain-text authentication needs an encrypted connection",
+    "AUTH",
+  );
+}
+
 export async function logIn(session: Session, login: string, password: string): Promise<Reply> {
   const { ctx, authFailures, accountSessions } = session.shared;
+  const keys = [session.client, accountKey(login, ctx.primaryDomain)];
+  // A locked-out client or account is refused without looking at the password (the same reply).
+  if (authFailures.isLockedOut(keys)) return loginFailed(session, login, keys, { lockedOut: true });
   let account: Awaited<ReturnType<typeof accountAuthenticate>>;
   try {
     account = await accountAuthenticate(ctx.store.read, login, password, {
@@ -20,7 +38,7 @@ export async function logIn(session: Session, login: string, password: string): 
     ctx.log.error("pop3.auth_error", { session: session.id, client: session.client, error });
     return reply.err("cannot check credentials now, try again later", "SYS/TEMP");
   }
-  if (!account) return loginFailed(session, login);
+  if (!account) return loginFailed(session, login, keys, { lockedOut: false });
   authFailures.recordSuccess(session.client);
 
   if (!accountSessions.tryAcquire(account.id)) {
@@ -60,10 +78,17 @@ export async function logIn(session: Session, login: string, password: string): 
   return reply.ok(`${account.address} has ${maildrop.messages.length} messages (${octets} octets)`);
 }
 
-async function loginFailed(session: Session, login: string): Promise<Reply> {
+async function loginFailed(
+  session: Session,
+  login: string,
+  keys: string[],
+  options: { lockedOut: boolean },
+): Promise<Reply> {
   const { ctx, authFailures, limits } = session.shared;
-  const delayMs = authFailures.delayFor(session.client);
-  const failures = authFailures.recordFailure(session.client, login);
+  // The longer of the client's and the account's delays (src/security/auth-failures.ts).
+  const delayMs = authFailures.delayFor(keys);
+  // During a lockout no password was checked: the attempt is refused, not counted as a guess.
+  const failures = options.lockedOut ? undefined : authFailures.recordFailure(keys, login);
   session.authFailures++;
   // The login name helps an operator tell guessing from a typo; the password is never logged.
   ctx.log.warn("pop3.login_failed", {
@@ -72,6 +97,7 @@ async function loginFailed(session: Session, login: string): Promise<Reply> {
     login,
     failures,
     delayMs,
+    ...(options.lockedOut ? { lockedOut: true } : {}),
   });
   await sleep(delayMs, session.signal);
   const answer = reply.err("invalid login or password", "AUTH");

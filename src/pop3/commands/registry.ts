@@ -15,6 +15,7 @@ import { quit } from "./quit.ts";
 import { retr } from "./retr.ts";
 import { rset } from "./rset.ts";
 import { stat } from "./stat.ts";
+import { stls } from "./stls.ts";
 import { top } from "./top.ts";
 import { pass, user } from "./user-pass.ts";
 
@@ -44,6 +45,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
   ["USER", spec(AUTH, user)], // RFC 1939 §7
   ["PASS", spec(AUTH, pass)], // RFC 1939 §7
   ["AUTH", spec(AUTH, auth)], // RFC 5034 §4
+  ["STLS", spec(AUTH, stls)], // RFC 2595 §4: AUTHORIZATION state only
   ["QUIT", spec(BOTH, quit)], // RFC 1939 §4 (AUTHORIZATION) and §6 (UPDATE)
   ["STAT", spec(TRANSACTION, stat)], // RFC 1939 §5
   ["LIST", spec(TRANSACTION, list)],

@@ -34,12 +34,20 @@ export const reply = {
   closing: (r: Reply): Reply => (r.kind === "ok" || r.kind === "err" ? { ...r, close: true } : r),
 };
 
-/** RFC 2449 §4: response lines are at most 512 octets, CRLF included. */
+/** RFC 2449 §4: response lines are at most 512 octets, CRLF included. Counted in UTF-8 octets. */
 const MAX_STATUS_TEXT = 400;
 
 /** Status text is ours, but may quote client input (a login name): never let it break the line. */
 function clean(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]+/g, " ").slice(0, MAX_STATUS_TEXT);
+  const line = text.replace(/[\u0000-\u001f\u007f]+/g, " ");
+  // A UTF-16 unit is at most 3 UTF-8 octets: short text needs no counting.
+  if (line.length * 3 <= MAX_STATUS_TEXT) return line;
+  const bytes = Buffer.from(line, "utf8");
+  if (bytes.length <= MAX_STATUS_TEXT) return line;
+  // Cut at a character boundary (never inside a UTF-8 sequence): back off over continuation octets.
+  let end = MAX_STATUS_TEXT;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.toString("utf8", 0, end);
 }
 
 function statusLine(status: "+OK" | "-ERR", text: string, code?: ResponseCode): Buffer {

@@ -1,0 +1,146 @@
+/**
+ * Where the server's certificate comes from: the PEM pair named by MAILROOM_TLS_CERT/MAILROOM_TLS_KEY,
+ * or, without them, a self-signed pair for the host name in <data-dir>/tls/ that is generated on first
+ * start and reused after (regenerated only when it expires or names another host), so STARTTLS works
+ * out of the box. Every failure is a TlsSetupError whose message is one line naming the setting.
+ */
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createSecureContext, type SecureContext } from "node:tls";
+import { settingSource } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { selfSignedCertificate } from "./x509.ts";
+
+/** TLS 1.2 is the floor (RFC 8996 retired 1.0 and 1.1; RFC 8314 §4.1); 1.3 is preferred. */
+export const MIN_TLS_VERSION = "TLSv1.2";
+
+/** Validity of a generated certificate: 825 days, the longest that Apple's clients accept. */
+const SELF_SIGNED_DAYS = 825;
+/** A generated certificate this close to expiry is replaced on start. */
+const RENEW_BEFORE_MS = 30 * 86_400_000;
+
+export class TlsSetupError extends Error {
+  override name = "TlsSetupError";
+}
+
+export interface CertificateSource {
+  certPath: string;
+  keyPath: string;
+  /** True for the generated self-signed pair (clients will warn unless they trust it explicitly). */
+  selfSigned: boolean;
+}
+
+export interface LoadedCertificate {
+  cert: string;
+  key: string;
+  context: SecureContext;
+  /** Parsed leaf certificate, for logs (subject, expiry). */
+  x509: X509Certificate;
+}
+
+export interface CertificateSettings {
+  dataDir: string;
+  hostname: string;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+}
+
+/** The configured pair, or the self-signed one in <data-dir>/tls/ (created or renewed as needed). */
+export function certificateSource(config: CertificateSettings, log: Logger): CertificateSource {
+  if (config.tlsCert !== undefined && config.tlsKey !== undefined)
+    return { certPath: config.tlsCert, keyPath: config.tlsKey, selfSigned: false };
+  const dir = join(config.dataDir, "tls");
+  const source = { certPath: join(dir, "cert.pem"), keyPath: join(dir, "key.pem"), selfSigned: true };
+  const reason = renewalReason(source, config.hostname);
+  if (reason) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const pair = selfSignedCertificate(config.hostname, { days: SELF_SIGNED_DAYS });
+    // The key first and each file by rename, so a crash never leaves a certificate without its key.
+    writeAtomically(source.keyPath, pair.keyPem, 0o600);
+    writeAtomically(source.certPath, pair.certPem, 0o644);
+    log.warn("tls.self_signed_created", { path: source.certPath, hostname: config.hostname, reason });
+    process.stderr.write(
+      `warning: generated a self-signed TLS certificate for ${config.hostname} in ${dir}; ` +
+        `set ${settingSource("tlsCert")} and ${settingSource("tlsKey")} to use a real one\n`,
+    );
+  } else {
+    log.warn("tls.self_signed", { path: source.certPath, hostname: config.hostname });
+  }
+  return source;
+}
+
+/** Why the generated pair must be (re)made, or undefined when it can be reused. */
+function renewalReason(source: CertificateSource, hostname: string): string | undefined {
+  if (!existsSync(source.certPath) || !existsSync(source.keyPath)) return "missing";
+  try {
+    const x509 = new X509Certificate(readFileSync(source.certPath));
+    if (Date.parse(x509.validTo) - Date.now() < RENEW_BEFORE_MS) return "expiring";
+    if (x509.checkHost(hostname) === undefined) return "host name changed";
+    return undefined;
+  } catch {
+    return "unreadable";
+  }
+}
+
+function writeAtomically(path: string, text: string, mode: number): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, text, { mode });
+  chmodSync(temporary, mode); // the umask may have taken bits away; make sure none were added
+  renameSync(temporary, path);
+}
+
+/** Reads and checks a PEM pair: both files readable, a certificate, a key that matches it. */
+export function loadCertificate(source: CertificateSource): LoadedCertificate {
+  const cert = readPem(source.certPath, "tlsCert", source.selfSigned);
+  const key = readPem(source.keyPath, "tlsKey", source.selfSigned);
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert); // the first certificate of a chain: the server's own
+  } catch {
+    throw new TlsSetupError(`${describe(source, "tlsCert")} holds no valid certificate`);
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new TlsSetupError(`${describe(source, "tlsKey")} holds no valid private key`);
+  }
+  // Checked here, not left to createSecureContext(): not every runtime's TLS checks it before a handshake.
+  if (!x509.checkPrivateKey(privateKey))
+    throw new TlsSetupError(`${describe(source, "tlsKey")} is not the key of ${source.certPath}`);
+  let context: SecureContext;
+  try {
+    context = createSecureContext({ cert, key, minVersion: MIN_TLS_VERSION });
+  } catch (error) {
+    throw new TlsSetupError(`cannot use ${source.certPath} with ${source.keyPath}: ${firstLine(error)}`);
+  }
+  return { cert, key, context, x509 };
+}
+
+function readPem(path: string, setting: "tlsCert" | "tlsKey", selfSigned: boolean): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why =
+      code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : firstLine(error);
+    throw new TlsSetupError(`cannot read ${describeFile(path, setting, selfSigned)}: ${why}`);
+  }
+  if (!text.includes("-----BEGIN "))
+    throw new TlsSetupError(`${describeFile(path, setting, selfSigned)} is not a PEM file`);
+  return text;
+}
+
+function describe(source: CertificateSource, setting: "tlsCert" | "tlsKey"): string {
+  return describeFile(setting === "tlsCert" ? source.certPath : source.keyPath, setting, source.selfSigned);
+}
+
+function describeFile(path: string, setting: "tlsCert" | "tlsKey", selfSigned: boolean): string {
+  return selfSigned ? path : `${path} (${settingSource(setting)})`;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+}
