@@ -238,6 +238,10 @@ class StructureParser {
     }
     this.stack.pop();
     const part = frame.part;
+    // A blank line ending the header right before a delimiter shares its line break with the
+    // delimiter, which owns it (RFC 2046 §5.1.1): the body is empty there, not past it. Otherwise an
+    // encapsulated message would end after its message/rfc822 container.
+    if (endPos < part.bodyStart) part.bodyStart = Math.max(endPos, part.start);
     part.end = Math.max(endPos, part.bodyStart);
     part.size = part.end - part.bodyStart;
     part.lines = part.size === 0 ? 0 : lfAtEnd - frame.lfAtBody + (this.raw[part.end - 1] === 10 ? 0 : 1);
