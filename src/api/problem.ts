@@ -1,14 +1,14 @@
 /**
- * Errors over HTTP as RFC 9457 problem details (application/problem+json). Store errors and zod
- * errors are translated here, in one place; anything else is logged and answered as a bare 500,
- * never with a stack trace or SQL.
+ * Errors over HTTP as RFC 9457 problem details (application/problem+json). Store errors, zod errors
+ * and a full disk (507) are translated here, in one place; anything else is logged and answered as a
+ * bare 500, never with a stack trace or SQL.
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
 import type { Logger } from "../log.ts";
-import { StoreError } from "../store/mod.ts";
+import { isStorageFull, StoreError } from "../store/mod.ts";
 
 export interface Problem {
   type: string;
@@ -64,6 +64,11 @@ export function errorToProblem(error: unknown, c: Context, log: Logger): Respons
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;
     return problem(c, status, error.message || "Error", error.message);
+  }
+  if (isStorageFull(error)) {
+    // RFC 4918 §11.5 (507): nothing was stored; the same request works once space returns.
+    log.error("http.storage_full", { method: c.req.method, path: c.req.path, error });
+    return problem(c, 507, "Insufficient Storage", "the server is out of disk space; try again later");
   }
   log.error("http.unhandled", { method: c.req.method, path: c.req.path, error });
   return problem(

@@ -23,3 +23,19 @@ export class StoreError extends Error {
 export const notFound = (what: string) => new StoreError("not_found", `${what} not found`);
 export const conflict = (what: string) => new StoreError("conflict", `${what} already exists`);
 export const invalid = (why: string) => new StoreError("invalid", why);
+
+/**
+ * Whether a write failed because the disk is full: SQLite's SQLITE_FULL (or ENOSPC), also when
+ * wrapped as another error's `cause`. Nothing was committed, and the same write succeeds once space
+ * returns, so each protocol answers it as a temporary condition (SMTP 452 4.3.1, IMAP NO
+ * [OVERQUOTA], HTTP 507).
+ */
+export function isStorageFull(error: unknown): boolean {
+  let e: unknown = error;
+  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "SQLITE_FULL" || code === "ENOSPC") return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -3,7 +3,6 @@
  * mailbox as one mbox file (export and import). Ids are scoped by the account in the path: another
  * account's message id is a 404, exactly like an id that never existed.
  */
-import type { Context } from "hono";
 import { Hono } from "hono";
 import { messageToJson, parseMessage } from "../../mime/mod.ts";
 import {
@@ -25,7 +24,7 @@ import {
   type Store,
   StoreError,
 } from "../../store/mod.ts";
-import { jsonBody } from "../body.ts";
+import { jsonBody, rawBody } from "../body.ts";
 import type { ApiEnv } from "../deps.ts";
 import { type MboxEntry, MboxFormatError, mboxSplit, mboxStream } from "../mbox.ts";
 import {
@@ -61,32 +60,6 @@ export function messageSummaryJson(m: MessageSummary) {
 const messageNotFound = (id: number) => new StoreError("not_found", `message ${id} not found`);
 const messageUrl = (address: string, id: number) =>
   `/api/v1/accounts/${encodeURIComponent(address)}/messages/${id}`;
-
-/**
- * Reads a raw request body up to `limit` bytes, refusing with 413 as soon as it is exceeded (by the
- * declared length or while reading), so an oversized upload is never buffered whole.
- */
-async function readRawBody(c: Context, limit: number, what: string): Promise<Uint8Array> {
-  const tooLarge = () => new ApiError(413, "Content Too Large", `${what} is limited to ${limit} bytes`);
-  const declared = Number(c.req.header("content-length") ?? 0);
-  if (declared > limit) throw tooLarge();
-  const body = c.req.raw.body;
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total);
-}
 
 /** Index rows fetched per query while exporting; the bytes are then read one message at a time. */
 const EXPORT_BATCH = 100;
@@ -134,7 +107,7 @@ export const messageRoutes = new Hono<ApiEnv>()
     const { store, config } = c.get("deps");
     const { flags } = queryParams(c, MessageImportQuery);
     const { account, mailbox } = await mailboxParam(c, store.read);
-    const raw = await readRawBody(c, config.maxMessageSize, "a message");
+    const raw = await rawBody(c, config.maxMessageSize, "a message");
     if (raw.length === 0)
       throw new ApiError(
         400,
@@ -166,7 +139,7 @@ export const messageRoutes = new Hono<ApiEnv>()
   .post("/:address/mailboxes/:mailbox/mbox", async (c) => {
     const { store, config } = c.get("deps");
     const { account, mailbox } = await mailboxParam(c, store.read);
-    const file = await readRawBody(c, config.maxMessageSize * 4, "an mbox upload");
+    const file = await rawBody(c, config.maxMessageSize * 4, "an mbox upload");
     let entries: ReturnType<typeof mboxSplit>;
     try {
       entries = mboxSplit(file);
