@@ -100,16 +100,21 @@ export async function queueAdd(w: Write, contentId: number, input: QueueInput): 
   return ids;
 }
 
-/** Items due at `now`, oldest due first, skipping `exclude` (items already in flight). */
+/**
+ * Items due at `now`, oldest due first, skipping `exclude` (items already in flight); only those for
+ * `domain` when given (a worker with an open connection asks for more mail for its destination).
+ */
 export async function queueDue(
   r: Reader,
   now: number,
   limit: number,
   exclude: ReadonlySet<number> = new Set(),
+  domain?: string,
 ): Promise<QueueItem[]> {
   const { rows } = await rawOf(r).execute({
-    sql: `SELECT ${COLUMNS} FROM queue WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
-    args: [now, limit + exclude.size],
+    sql: `SELECT ${COLUMNS} FROM queue WHERE next_attempt_at <= ?${domain === undefined ? "" : " AND domain = ?"}
+          ORDER BY next_attempt_at, id LIMIT ?`,
+    args: domain === undefined ? [now, limit + exclude.size] : [now, domain, limit + exclude.size],
   });
   return rows
     .map((row) => fromRow(row as Record<string, unknown>))

@@ -80,8 +80,8 @@ export function createQueueRunner(options: QueueRunnerOptions): QueueRunner {
     onQueued: () => kick(),
     isRunning: () => running,
     async take(domain) {
-      const due = await queueDue(store.read, Date.now(), QUEUE_LIMITS.scanBatch, inFlight);
-      const groups = groupItems(due.filter((i) => i.domain === domain && !inFlight.has(i.id)));
+      const due = await queueDue(store.read, Date.now(), QUEUE_LIMITS.scanBatch, inFlight, domain);
+      const groups = groupItems(due.filter((i) => !inFlight.has(i.id)));
       const taken = groups.slice(0, QUEUE_LIMITS.groupsPerTake);
       for (const item of taken.flat()) inFlight.add(item.id);
       return taken;
