@@ -52,6 +52,7 @@ const server = await startChildServer({
     MAILROOM_IMAP_PORT: "0",
     MAILROOM_IMAPS_PORT: "off",
     MAILROOM_POP3S_PORT: "off",
+    MAILROOM_SMTPS_PORT: "off",
     MAILROOM_POP3_PORT: "off",
     MAILROOM_HTTP_PORT: "0",
     MAILROOM_ADMIN_TOKEN: "bench-admin-token-0123456789",

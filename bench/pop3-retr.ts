@@ -101,6 +101,7 @@ const server = await startChildServer({
     MAILROOM_IMAP_PORT: "off",
     MAILROOM_IMAPS_PORT: "off",
     MAILROOM_POP3S_PORT: "off",
+    MAILROOM_SMTPS_PORT: "off",
     MAILROOM_ADMIN_TOKEN: "bench-admin-token-0123456789",
     MAILROOM_LOG_LEVEL: "warn",
   },

@@ -47,6 +47,7 @@ function env(dir: string, domain: string, extra: Record<string, string> = {}): R
     MAILROOM_IMAP_PORT: "off",
     MAILROOM_IMAPS_PORT: "off",
     MAILROOM_POP3S_PORT: "off",
+    MAILROOM_SMTPS_PORT: "off",
     MAILROOM_ADMIN_TOKEN: token,
     MAILROOM_LOG_LEVEL: "warn",
     ...extra,

@@ -43,6 +43,7 @@ const server = await startChildServer({
     MAILROOM_IMAP_PORT: "off",
     MAILROOM_IMAPS_PORT: "off",
     MAILROOM_POP3S_PORT: "off",
+    MAILROOM_SMTPS_PORT: "off",
     MAILROOM_ADMIN_TOKEN: token,
     MAILROOM_LOG_LEVEL: "warn",
   },

@@ -145,6 +145,13 @@ const SETTINGS = {
     help: "IMAP over implicit TLS port (RFC 8314), or off",
     def: "993",
   },
+  smtpsPort: {
+    env: "MAILROOM_SMTPS_PORT",
+    flag: "--smtps-port",
+    schema: port,
+    help: "message submission over implicit TLS port (RFC 8314), or off",
+    def: "465",
+  },
   tlsCert: {
     env: "MAILROOM_TLS_CERT",
     flag: "--tls-cert",
@@ -231,6 +238,7 @@ export interface Config {
   /** Implicit TLS listeners (RFC 8314 §3.3). */
   pop3sPort: number | null;
   imapsPort: number | null;
+  smtpsPort: number | null;
   /** PEM files; both or neither. Neither: a self-signed pair in <data-dir>/tls/. */
   tlsCert: string | undefined;
   tlsKey: string | undefined;
@@ -366,6 +374,7 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     imapPort: value("imapPort", "143")!,
     pop3sPort: value("pop3sPort", "995")!,
     imapsPort: value("imapsPort", "993")!,
+    smtpsPort: value("smtpsPort", "465")!,
     tlsCert,
     tlsKey,
     allowPlaintextAuth: value("allowPlaintextAuth", "false")!,

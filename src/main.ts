@@ -83,6 +83,8 @@ export interface RunningServer {
   store: Store;
   smtpPort: number | null;
   submissionPort: number | null;
+  /** Submission over implicit TLS (RFC 8314 §3.3). */
+  smtpsPort: number | null;
   pop3Port: number | null;
   imapPort: number | null;
   pop3sPort: number | null;
@@ -128,6 +130,8 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       maxRecipients: 100,
       authFailures,
       queue,
+      tls,
+      plaintextAuth,
     };
 
     let smtp: SmtpListener | undefined;
@@ -158,6 +162,23 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       stops.push(() => submission!.close());
       log.info("listening", { proto: "submission", address: `${config.bind}:${submission.port}` });
       process.stderr.write(`submission listening on ${config.bind}:${submission.port}\n`);
+    }
+
+    // RFC 8314 §3.3: submission with TLS from the first byte.
+    let smtps: SmtpListener | undefined;
+    if (config.smtpsPort !== null) {
+      const server = createInboundSmtp({
+        ...smtpContext,
+        mode: "submission",
+        implicitTls: true,
+        log: log.child({ proto: "smtps" }),
+      });
+      smtps = await listen("smtpsPort", config.bind, config.smtpsPort, () =>
+        listenSmtp(server, config.smtpsPort!, config.bind, log.child({ proto: "smtps" })),
+      );
+      stops.push(() => smtps!.close());
+      log.info("listening", { proto: "smtps", address: `${config.bind}:${smtps.port}` });
+      process.stderr.write(`smtps listening on ${config.bind}:${smtps.port}\n`);
     }
 
     const pop3Context = {
@@ -268,6 +289,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       store,
       smtpPort: smtp?.port ?? null,
       submissionPort: submission?.port ?? null,
+      smtpsPort: smtps?.port ?? null,
       pop3Port: pop3?.port ?? null,
       imapPort: imap?.port ?? null,
       pop3sPort: pop3s?.port ?? null,
@@ -292,7 +314,15 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
 
 /** Binds a listener, turning "permission denied" and "address in use" into one clear line. */
 async function listen<T>(
-  setting: "smtpPort" | "submissionPort" | "pop3Port" | "imapPort" | "pop3sPort" | "imapsPort" | "httpPort",
+  setting:
+    | "smtpPort"
+    | "submissionPort"
+    | "smtpsPort"
+    | "pop3Port"
+    | "imapPort"
+    | "pop3sPort"
+    | "imapsPort"
+    | "httpPort",
   host: string,
   port: number,
   bind: () => Promise<T>,

@@ -3,7 +3,7 @@
  * exchange; this hook checks the credentials. Failures are answered after a delay that grows per
  * client address and per account (whichever is longer), so neither one host guessing many accounts
  * nor many hosts guessing one account get more than a handful of tries a minute. The reply never says
- * whether the account exists.
+ * whether the account exists. Passwords need TLS except from trusted networks (tls.ts).
  */
 import type {
   SMTPServerAuthentication,
@@ -14,6 +14,7 @@ import { clientAddressKey } from "../security/connection-limits.ts";
 import { accountAuthenticate } from "../store/mod.ts";
 import type { SmtpContext, SmtpUser } from "./context.ts";
 import { reply } from "./replies.ts";
+import { passwordsNeedTls } from "./tls.ts";
 
 type Callback = (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void;
 
@@ -33,6 +34,9 @@ async function authenticate(
 ): Promise<SmtpUser> {
   const login = (auth.username ?? "").trim();
   const password = auth.password ?? "";
+  // The guard in tls.ts answers AUTH with 538 before any credentials are read; should a password get
+  // here all the same, it is not even checked, so a guess over plain text teaches nothing.
+  if (passwordsNeedTls(session)) throw reply.encryptionRequired();
   // RFC 4616 §2: an authorization identity other than the authentication identity asks to act as
   // someone else, which nobody may. (smtp-server takes the login from authzid when authcid is empty.)
   if (

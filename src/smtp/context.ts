@@ -2,7 +2,9 @@
 import type { SMTPServerEnvelope, SMTPServerSession } from "smtp-server";
 import type { Logger } from "../log.ts";
 import type { AuthFailures } from "../security/auth-failures.ts";
+import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
 import type { RecipientAccount, Store } from "../store/mod.ts";
+import type { TlsProvider } from "../tls/mod.ts";
 import type { QueueRunner } from "./queue/runner.ts";
 
 export interface SmtpContext {
@@ -18,6 +20,12 @@ export interface SmtpContext {
   authFailures: AuthFailures;
   /** Told when a message was queued for remote delivery. */
   queue: QueueRunner;
+  /** The certificate for STARTTLS and implicit TLS; without it neither is offered. */
+  tls?: TlsProvider;
+  /** SMTPS (RFC 8314 §3.3): the handshake comes before the greeting. Needs `tls`. */
+  implicitTls?: boolean;
+  /** Who may send a password without TLS; loopback only when absent. */
+  plaintextAuth?: PlaintextAuthPolicy;
 }
 
 /** What a successful AUTH leaves in `session.user`. */

@@ -50,6 +50,12 @@ export const reply = {
   authFailed: () => new SmtpReply(535, "5.7.8", "Authentication credentials invalid"),
   /** RFC 4954 §4: a PLAIN authorization identity other than the login itself. */
   authzDenied: () => new SmtpReply(535, "5.7.8", "Cannot act as another user"),
+  /**
+   * RFC 4954 §6: AUTH on a connection without TLS from a client outside the trusted networks
+   * (RFC 8314 §5.4); the client should say STARTTLS first.
+   */
+  encryptionRequired: () =>
+    new SmtpReply(538, "5.7.11", "Encryption required for requested authentication mechanism"),
   /** RFC 4954 §6: the credentials could not be checked now (database error). */
   authUnavailable: () => new SmtpReply(454, "4.7.0", "Temporary authentication failure, try again later"),
   /** RFC 6409 §6.1 / X.7.1: the envelope sender is not one of the authenticated user's addresses. */

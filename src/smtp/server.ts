@@ -2,18 +2,30 @@
  * The SMTP listeners: smtp-server with our hooks, in one of two modes.
  * - "inbound" (port 25): mail for local domains is accepted from anyone; AUTH is offered, and only an
  *   authenticated client may relay to other domains.
- * - "submission" (port 587, RFC 6409): AUTH is required before MAIL (RFC 6409 §4.3, 530 5.7.0);
- *   the message is completed with Date and Message-ID when missing (§8).
+ * - "submission" (port 587, RFC 6409; and 465 with implicit TLS, RFC 8314 §3.3): AUTH is required
+ *   before MAIL (RFC 6409 §4.3, 530 5.7.0); the message is completed with Date and Message-ID when
+ *   missing (§8).
  * Both enforce the same sender rules on authenticated clients and accept the DSN parameters (RFC 3461).
+ * With a certificate both offer STARTTLS (RFC 3207); passwords need TLS except from trusted networks
+ * (tls.ts).
  */
+import type { TLSSocket } from "node:tls";
 import { SMTPServer } from "smtp-server";
 import type { Logger } from "../log.ts";
+import { LOOPBACK_ONLY } from "../security/plaintext-auth.ts";
+import { describeTls } from "../tls/mod.ts";
 import { onAuth } from "./auth.ts";
 import type { SmtpContext } from "./context.ts";
 import { onData } from "./data.ts";
 import { onMailFrom } from "./mail-from.ts";
 import { onRcptTo } from "./rcpt-to.ts";
 import { installEnhancedCodeOverride, reply } from "./replies.ts";
+import {
+  followCertificateReloads,
+  installPlaintextAuthGuard,
+  recordPlaintextAuthPolicy,
+  smtpTlsOptions,
+} from "./tls.ts";
 
 export interface SmtpListener {
   port: number;
@@ -26,18 +38,24 @@ const CLOSE_TIMEOUT_MS = 10_000;
 
 export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
   installEnhancedCodeOverride();
+  installPlaintextAuthGuard();
+  if (ctx.implicitTls && !ctx.tls) throw new Error("implicit TLS needs a certificate (ctx.tls)");
   const submission = ctx.mode === "submission";
+  const policy = ctx.plaintextAuth ?? LOOPBACK_ONLY;
   const server = new SMTPServer({
+    // Our certificate, TLS 1.2 at least; implicit TLS on the SMTPS listener.
+    ...(ctx.tls ? smtpTlsOptions(ctx.tls, ctx.implicitTls === true) : {}),
     name: ctx.hostname,
     banner: "Mailroom ESMTP",
     size: ctx.maxMessageSize,
     authOptional: !submission,
     authMethods: ["PLAIN", "LOGIN"],
     authRequiredMessage: reply.authRequired().message,
-    // AUTH on plain connections until STARTTLS lands (RFC 4954 §4 would rather have TLS first).
+    // Whether a password may come without TLS is decided per session (tls.ts: the policy IMAP and
+    // POP3 use, loopback trusted); smtp-server's own check is server-wide, so it stays out of the way.
     allowInsecureAuth: true,
-    // STARTTLS comes with our own certificates: never smtp-server's default key.
-    disabledCommands: ["STARTTLS"],
+    // Without our certificate there is no STARTTLS: never smtp-server's built-in, publicly known key.
+    disabledCommands: ctx.tls ? [] : ["STARTTLS"],
     hideENHANCEDSTATUSCODES: false,
     hide8BITMIME: false,
     hidePIPELINING: false,
@@ -55,13 +73,31 @@ export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
     onRcptTo: onRcptTo(ctx),
     onData: onData(ctx),
     onConnect(session, callback) {
-      ctx.log.info("smtp.connect", { session: session.id, client: session.remoteAddress });
+      recordPlaintextAuthPolicy(session, policy);
+      ctx.log.info("smtp.connect", {
+        session: session.id,
+        client: session.remoteAddress,
+        secure: session.secure,
+      });
+      callback();
+    },
+    // After STARTTLS, and before the greeting on the SMTPS port.
+    onSecure(socket, session, callback) {
+      ctx.log.info("smtp.tls", {
+        session: session.id,
+        client: session.remoteAddress,
+        tls: describeTls(socket as TLSSocket),
+      });
       callback();
     },
     onClose(session) {
       ctx.log.info("smtp.close", { session: session.id, client: session.remoteAddress });
     },
   });
+  if (ctx.tls) {
+    const stopFollowing = followCertificateReloads(server, ctx.tls);
+    server.once("close", stopFollowing);
+  }
   return server;
 }
 
@@ -77,7 +113,19 @@ export function listenSmtp(
     server.once("error", onError);
     server.listen(port, host, () => {
       server.off("error", onError);
-      server.on("error", (error) => log.error("smtp.error", { error }));
+      server.on("error", (error) => {
+        // A failed TLS handshake (an outdated client, a port scanner) is the client's problem, not ours.
+        const tls = error as Error & {
+          meta?: { stage?: string; remoteAddress?: string };
+          remoteAddress?: string;
+        };
+        if (tls.meta?.stage === "connect")
+          log.info("smtp.tls_failed", {
+            client: tls.meta.remoteAddress ?? tls.remoteAddress,
+            error: error.message,
+          });
+        else log.error("smtp.error", { error });
+      });
       const address = server.server.address();
       resolve({
         port: typeof address === "object" && address ? address.port : port,

@@ -32,6 +32,7 @@ beforeAll(async () => {
       MAILROOM_IMAP_PORT: "off",
       MAILROOM_IMAPS_PORT: "off",
       MAILROOM_POP3S_PORT: "off",
+      MAILROOM_SMTPS_PORT: "off",
     },
   });
 }, 300_000);

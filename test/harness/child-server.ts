@@ -17,6 +17,8 @@ export interface ChildServer {
   /** Null when the implicit-TLS listeners are off (MAILROOM_POP3S_PORT / MAILROOM_IMAPS_PORT=off). */
   pop3sPort: number | null;
   imapsPort: number | null;
+  /** Null when SMTPS is off (MAILROOM_SMTPS_PORT=off). */
+  smtpsPort: number | null;
   /** Everything the process wrote to stderr so far (startup lines, errors). */
   stderr(): string;
   exited: Promise<number | null>;
@@ -47,6 +49,7 @@ export async function startChildServer(options: {
     submission: number;
     pop3s: number | null;
     imaps: number | null;
+    smtps: number | null;
   }>((resolve, reject) => {
     const check = () => {
       const smtp = /smtp listening on [^\s]+:(\d+)/.exec(stderr);
@@ -57,6 +60,7 @@ export async function startChildServer(options: {
       const submission = /submission listening on [^\s]+:(\d+)/.exec(stderr);
       const pop3s = /pop3s listening on [^\s]+:(\d+)/.exec(stderr);
       const imaps = /imaps listening on [^\s]+:(\d+)/.exec(stderr);
+      const smtps = /smtps listening on [^\s]+:(\d+)/.exec(stderr);
       if (smtp && http)
         resolve({
           smtp: Number(smtp[1]),
@@ -66,6 +70,7 @@ export async function startChildServer(options: {
           submission: submission ? Number(submission[1]) : 0,
           pop3s: pop3s ? Number(pop3s[1]) : null,
           imaps: imaps ? Number(imaps[1]) : null,
+          smtps: smtps ? Number(smtps[1]) : null,
         });
     };
     child.stderr!.setEncoding("utf8");
@@ -84,6 +89,7 @@ export async function startChildServer(options: {
     submissionPort: ports.submission,
     pop3sPort: ports.pop3s,
     imapsPort: ports.imaps,
+    smtpsPort: ports.smtps,
     stderr: () => stderr,
     exited,
   };

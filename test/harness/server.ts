@@ -50,6 +50,7 @@ export async function startTestServer(
     MAILROOM_IMAP_PORT: "0",
     MAILROOM_POP3S_PORT: "0",
     MAILROOM_IMAPS_PORT: "0",
+    MAILROOM_SMTPS_PORT: "0",
     MAILROOM_HTTP_PORT: "0",
     MAILROOM_ADMIN_TOKEN: TEST_TOKEN,
   });

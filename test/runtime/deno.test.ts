@@ -30,6 +30,7 @@ beforeAll(async () => {
       MAILROOM_IMAP_PORT: "off",
       MAILROOM_IMAPS_PORT: "off",
       MAILROOM_POP3S_PORT: "off",
+      MAILROOM_SMTPS_PORT: "off",
       MAILROOM_ADMIN_TOKEN: token,
       DENO_NO_UPDATE_CHECK: "1",
     },

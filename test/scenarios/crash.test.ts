@@ -33,6 +33,7 @@ const env = () => ({
   MAILROOM_IMAP_PORT: "off",
   MAILROOM_IMAPS_PORT: "off",
   MAILROOM_POP3S_PORT: "off",
+  MAILROOM_SMTPS_PORT: "off",
   MAILROOM_HTTP_PORT: "0",
   MAILROOM_ADMIN_TOKEN: "crash-test-token-0123456789",
 });

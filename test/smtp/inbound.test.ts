@@ -35,7 +35,7 @@ const simple = (subject: string, body = "hello") =>
   `From: sender@remote.example\r\nTo: alice@example.com\r\nSubject: ${subject}\r\n\r\n${body}\r\n`;
 
 describe("EHLO", () => {
-  test("EHLO advertises PIPELINING, 8BITMIME, SMTPUTF8, SIZE, ENHANCEDSTATUSCODES and AUTH", async () => {
+  test("EHLO advertises PIPELINING, 8BITMIME, SMTPUTF8, SIZE, ENHANCEDSTATUSCODES, AUTH and STARTTLS", async () => {
     const { client, greeting } = await SmtpClient.connect(port);
     expect(greeting.code).toBe(220);
     expect(greeting.text).toContain("mx.test.example");
@@ -48,7 +48,7 @@ describe("EHLO", () => {
     expect(lines).toContain("ENHANCEDSTATUSCODES");
     expect(lines).toContain(`SIZE ${12 * 1024 * 1024}`);
     expect(lines).toContain("AUTH PLAIN LOGIN");
-    expect(lines).not.toContain("STARTTLS");
+    expect(lines).toContain("STARTTLS");
     await client.close();
   });
 });

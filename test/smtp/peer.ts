@@ -3,6 +3,7 @@
  * records every message it accepts and answers RCPT and DATA as the test says; waiting for a message
  * is an event, never a sleep.
  */
+import type { SecureVersion, TLSSocket } from "node:tls";
 import { SMTPServer, type SMTPServerAddress } from "smtp-server";
 
 export interface PeerMessage {
@@ -13,6 +14,9 @@ export interface PeerMessage {
   /** RCPT parameters by recipient (NOTIFY, ORCPT). */
   rcptArgs: Record<string, Record<string, unknown>>;
   raw: Buffer;
+  /** Whether the message came over TLS (STARTTLS), and which version ("TLSv1.3"), if so. */
+  secure: boolean;
+  tlsVersion: string | null;
 }
 
 /** An SMTP error reply for smtp-server callbacks. */
@@ -30,6 +34,8 @@ export interface PeerOptions {
   dataDelayMs?: number;
   /** Told when a connection opens (+1) or closes (-1). */
   onConnection?: (delta: 1 | -1) => void;
+  /** Offer STARTTLS with this pair (and at most this TLS version, to play an outdated server). */
+  tls?: { cert: string; key: string; maxVersion?: SecureVersion };
 }
 
 export interface Peer {
@@ -53,10 +59,12 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
   let total = 0;
   let maxOpen = 0;
   const rcptArgs = new WeakMap<object, Record<string, Record<string, unknown>>>();
+  const tlsVersions = new WeakMap<object, string>();
   const server = new SMTPServer({
+    ...(options.tls ? { ...options.tls, minVersion: "TLSv1" as const } : {}),
     name: "peer.test",
     authOptional: true,
-    disabledCommands: ["AUTH", "STARTTLS"],
+    disabledCommands: options.tls ? ["AUTH"] : ["AUTH", "STARTTLS"],
     hideSMTPUTF8: false,
     hide8BITMIME: false,
     hidePIPELINING: false,
@@ -68,6 +76,10 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
       total++;
       maxOpen = Math.max(maxOpen, open);
       options.onConnection?.(1);
+      callback();
+    },
+    onSecure(socket, session, callback) {
+      tlsVersions.set(session, (socket as TLSSocket).getProtocol() ?? "TLS");
       callback();
     },
     onClose() {
@@ -92,6 +104,8 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
           mailArgs: { ...(mailFrom?.args || {}) },
           rcptArgs: rcptArgs.get(session.envelope) ?? {},
           raw: Buffer.concat(chunks),
+          secure: session.secure,
+          tlsVersion: tlsVersions.get(session) ?? null,
         };
         const answer = () => {
           const refusal = options.onData?.(message);
@@ -111,6 +125,8 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
+  // After listening, errors belong to single connections (a failed TLS handshake): not the test's end.
+  server.on("error", () => {});
   const address = server.server.address();
   return {
     port: typeof address === "object" && address ? address.port : 0,

@@ -70,7 +70,7 @@ const message = (from: string, to: string, subject: string, extra = "") =>
   `From: ${from}\r\nTo: ${to}\r\nSubject: ${subject}\r\n${extra}\r\nbody of ${subject}\r\n`;
 
 describe("EHLO and AUTH", () => {
-  test("EHLO on the submission port advertises AUTH PLAIN LOGIN and DSN, not STARTTLS", async () => {
+  test("EHLO on the submission port advertises AUTH PLAIN LOGIN, DSN and STARTTLS", async () => {
     const { client, greeting } = await SmtpClient.connect(port);
     expect(greeting.code).toBe(220);
     const ehlo = await client.command("EHLO client.test");
@@ -78,7 +78,7 @@ describe("EHLO and AUTH", () => {
     expect(lines).toContain("AUTH PLAIN LOGIN");
     expect(lines).toContain("DSN");
     expect(lines).toContain("ENHANCEDSTATUSCODES");
-    expect(lines).not.toContain("STARTTLS");
+    expect(lines).toContain("STARTTLS");
     await client.close();
   });
 

@@ -162,6 +162,7 @@ describe("mailroom serve with a bad certificate setting", () => {
           MAILROOM_BIND: "127.0.0.1",
           MAILROOM_SMTP_PORT: "off",
           MAILROOM_SUBMISSION_PORT: "off",
+          MAILROOM_SMTPS_PORT: "off",
           MAILROOM_POP3_PORT: "off",
           MAILROOM_IMAP_PORT: "off",
           MAILROOM_POP3S_PORT: "off",

@@ -122,6 +122,7 @@ describe("SIGHUP", () => {
         MAILROOM_DOMAIN: "example.com",
         MAILROOM_BIND: "127.0.0.1",
         MAILROOM_SMTP_PORT: "0",
+        MAILROOM_SMTPS_PORT: "off",
         MAILROOM_SUBMISSION_PORT: "off",
         MAILROOM_POP3_PORT: "off",
         MAILROOM_IMAP_PORT: "off",

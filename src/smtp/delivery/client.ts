@@ -1,10 +1,12 @@
 /**
  * One SMTP transaction with one host (RFC 5321 §3.3), through nodemailer's SMTP client: EHLO,
- * PIPELINING (RFC 2920), BODY=8BITMIME (RFC 6152) and SMTPUTF8 (RFC 6531) when the server offers
- * them. The stored bytes go out as they are (the client only dot-stuffs). Several recipients of one
- * message share the transaction; each gets its own result. No STARTTLS yet (the TLS issue).
+ * STARTTLS (RFC 3207) when the server offers it, PIPELINING (RFC 2920), BODY=8BITMIME (RFC 6152) and
+ * SMTPUTF8 (RFC 6531) when the server offers them. The stored bytes go out as they are (the client
+ * only dot-stuffs), less our own leading Return-Path. Several recipients of one message share the
+ * transaction; each gets its own result.
  */
 import SMTPConnection from "nodemailer/lib/smtp-connection";
+import { MIN_TLS_VERSION } from "../../tls/mod.ts";
 import { CLIENT_TIMEOUTS } from "../queue/limits.ts";
 
 export interface TransactionRecipient {
@@ -89,6 +91,10 @@ export interface SessionOptions {
 export interface SmtpSession {
   /** False once the connection is gone (closed by the peer, timed out, failed). */
   readonly usable: boolean;
+  /** Whether the connection was encrypted with STARTTLS (opportunistic: the certificate was not checked). */
+  readonly encrypted: boolean;
+  /** Why the TLS handshake failed when this is the plain-text retry (see smtpConnect), else null. */
+  readonly tlsFailure: string | null;
   /** One mail transaction; never throws (every failure is an outcome for its recipients). */
   send(message: MessageInput): Promise<RecipientOutcome[]>;
   /** QUIT, then close. */
@@ -101,8 +107,43 @@ export type ConnectOutcome =
   | { kind: "connected"; session: SmtpSession }
   | { kind: "unreachable"; code: number | null; reply: string };
 
-/** Connects and greets (EHLO); an unreachable host or a refusing greeting is an outcome, not an error. */
-export function smtpConnect(options: SessionOptions): Promise<ConnectOutcome> {
+/**
+ * Connects and greets (EHLO), encrypting with STARTTLS when the server offers it; an unreachable host
+ * or a refusing greeting is an outcome, not an error.
+ *
+ * Opportunistic TLS (RFC 7435, RFC 3207): encrypt whenever offered, and do not require a certificate
+ * that verifies. An MX host name comes from unauthenticated DNS, so a certificate valid for it proves
+ * little, and most MX certificates cannot be checked at all (self-signed, or named for another host)
+ * without DANE (RFC 7672) or MTA-STS (RFC 8461), neither of which Mailroom implements. Refusing them
+ * would send that mail in plain text or not at all; accepting them still stops passive eavesdropping.
+ *
+ * A server that refuses STARTTLS (454) is used without TLS on the same connection. A server whose TLS
+ * handshake fails is tried once more, on a new connection without STARTTLS. That is safe here because
+ * (1) the handshake comes before MAIL FROM, so nothing of the message has been sent and the retry
+ * cannot deliver twice, and (2) it gives an attacker nothing: whoever can break the handshake could
+ * as well strip STARTTLS from the EHLO reply, which unauthenticated TLS cannot detect. (Postfix at
+ * security level "may" does the same.) Mail that must not go unencrypted (REQUIRETLS, RFC 8689; an
+ * MTA-STS "enforce" policy) would have to be deferred instead; Mailroom offers neither.
+ */
+export async function smtpConnect(options: SessionOptions): Promise<ConnectOutcome> {
+  const first = await connectOnce(options, { starttls: true, tlsFailure: null });
+  if (first.kind !== "tls_failed") return first;
+  const second = await connectOnce(options, { starttls: false, tlsFailure: first.reply });
+  if (second.kind === "connected") return second;
+  const reply = second.kind === "unreachable" ? second.reply : "";
+  return {
+    kind: "unreachable",
+    code: second.kind === "unreachable" ? second.code : null,
+    reply: `${reply} (after a failed TLS handshake: ${first.reply})`,
+  };
+}
+
+type AttemptOutcome = ConnectOutcome | { kind: "tls_failed"; reply: string };
+
+function connectOnce(
+  options: SessionOptions,
+  mode: { starttls: boolean; tlsFailure: string | null },
+): Promise<AttemptOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     let usable = false;
@@ -112,7 +153,12 @@ export function smtpConnect(options: SessionOptions): Promise<ConnectOutcome> {
       port: options.port,
       name: options.helo,
       secure: false,
-      ignoreTLS: true,
+      ignoreTLS: !mode.starttls,
+      // A 454 to STARTTLS: go on in plain text on this connection (without AUTH, which we never use).
+      opportunisticTLS: true,
+      // Opportunistic TLS: no certificate check (see smtpConnect), but no protocol below TLS 1.2
+      // (RFC 8996). A server that knows nothing newer fails the handshake and gets the plain retry.
+      tls: { rejectUnauthorized: false, minVersion: MIN_TLS_VERSION },
       logger: false,
       connectionTimeout: CLIENT_TIMEOUTS.connectMs,
       greetingTimeout: CLIENT_TIMEOUTS.greetingMs,
@@ -121,8 +167,11 @@ export function smtpConnect(options: SessionOptions): Promise<ConnectOutcome> {
     const unreachable = (error: SmtpError) => {
       if (settled) return;
       settled = true;
+      // nodemailer sets `upgrading` from the STARTTLS "220" until the handshake is done.
+      const inHandshake = (connection as { upgrading?: boolean }).upgrading === true;
       connection.close();
-      resolve({ kind: "unreachable", code: error.responseCode ?? null, reply: describe(error) });
+      if (inHandshake && mode.starttls) resolve({ kind: "tls_failed", reply: describe(error) });
+      else resolve({ kind: "unreachable", code: error.responseCode ?? null, reply: describe(error) });
     };
     // Before the handshake finished this is the only report of a failure to connect.
     connection.on("error", (error: SmtpError) => {
@@ -136,18 +185,23 @@ export function smtpConnect(options: SessionOptions): Promise<ConnectOutcome> {
       get usable() {
         return usable;
       },
+      get encrypted() {
+        return connection.secure;
+      },
+      tlsFailure: mode.tlsFailure,
       send(message) {
         return new Promise((done) => {
           const go = () => {
+            const raw = withoutReturnPath(message.raw);
             const envelope = {
               from: message.sender === "" ? false : message.sender,
               to: message.recipients.map((r) => r.address),
-              size: message.raw.byteLength,
-              use8BitMime: has8bit(message.raw),
+              size: raw.byteLength,
+              use8BitMime: has8bit(raw),
             } as SMTPConnection.Envelope;
             const dsn = dsnOf(message);
             if (dsn) envelope.dsn = dsn;
-            const bytes = Buffer.from(message.raw.buffer, message.raw.byteOffset, message.raw.byteLength);
+            const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
             connection.send(
               envelope,
               bytes,
@@ -185,6 +239,30 @@ export function smtpConnect(options: SessionOptions): Promise<ConnectOutcome> {
       resolve({ kind: "connected", session });
     });
   });
+}
+
+/**
+ * The stored bytes without the Return-Path field we put first at delivery. RFC 5321 §4.4: that field
+ * is added by the MTA that makes the final delivery, so a relayed copy must not carry ours (the next
+ * server adds its own from MAIL FROM). Only a leading field is taken, with its folded lines; anything
+ * further down is the message's own business (a relay does not inspect it, §4.4).
+ */
+export function withoutReturnPath(raw: Uint8Array): Uint8Array {
+  const name = "return-path:";
+  if (raw.byteLength < name.length) return raw;
+  for (let i = 0; i < name.length; i++) {
+    const c = raw[i]!;
+    if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== name.charCodeAt(i)) return raw;
+  }
+  let end = 0;
+  for (;;) {
+    const lf = raw.indexOf(0x0a, end);
+    if (lf === -1) return raw; // no end to the header line: not a field we wrote, leave it
+    end = lf + 1;
+    // RFC 5322 §2.2.3: a line starting with white space continues the field.
+    if (raw[end] !== 0x20 && raw[end] !== 0x09) break;
+  }
+  return raw.subarray(end);
 }
 
 function lost(): SmtpError {
