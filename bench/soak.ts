@@ -2,9 +2,10 @@
  * Soak test: a long mixed load on one server process, to show it neither errs nor grows.
  * 200 clients by default: SMTP senders deliver at a steady rate to every account; IMAP readers (one
  * account each) SELECT, FETCH the newest messages, STORE \Seen, expunge all but the newest 50 and IDLE;
- * POP3 readers (one account each) RETR, DELE and QUIT everything that arrived. Prints a line per
- * interval (throughput, errors, server RSS and CPU) and a final JSON summary; exits 1 on any error or
- * when a message acknowledged with 250 is neither read-and-removed nor still in its mailbox.
+ * POP3 readers (one account each) log in every 5 s and RETR, DELE and QUIT everything that arrived.
+ * Prints a line per interval (throughput, errors, server RSS and CPU, database and WAL size) and a
+ * final JSON summary; exits 1 on any error or when a message acknowledged with 250 is neither
+ * read-and-removed nor still in its mailbox.
  *
  *   bun bench/soak.ts [--minutes 10] [--clients 200] [--rate 100] [--interval 60]
  *
@@ -12,7 +13,7 @@
  * process (src/runtime/bun.ts serve) on a fresh database with synchronous=FULL, like the other
  * benchmarks; the clients share the machine's cores with it.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -220,7 +221,8 @@ async function pop3Reader(i: number): Promise<void> {
     } finally {
       if (!client.isClosed) await client.drop();
     }
-    await sleep(1000);
+    // Polls every 5 s: each poll is a login, and a login is a deliberately slow password hash.
+    await sleep(5000);
   });
 }
 
@@ -232,7 +234,16 @@ interface Sample {
   errors: number;
   serverRssMb: number;
   serverCpuPercent: number;
+  databaseMb: number;
+  walMb: number;
 }
+const fileMb = (name: string) => {
+  try {
+    return Math.round(statSync(join(dir, name)).size / 1e5) / 10;
+  } catch {
+    return 0;
+  }
+};
 const samples: Sample[] = [];
 const rssAtStart = rssMb(pid);
 let last = { ...counts, at: performance.now(), cpu: cpuSeconds(pid) };
@@ -248,11 +259,14 @@ const reporter = setInterval(() => {
     errors,
     serverRssMb: Math.round(rssMb(pid)),
     serverCpuPercent: Math.round(((cpu - last.cpu) / seconds) * 100),
+    databaseMb: fileMb("mailroom.db"),
+    walMb: fileMb("mailroom.db-wal"),
   };
   samples.push(sample);
   console.log(
     `t=${sample.minute.toFixed(1)} min  smtp ${sample.deliveredPerSecond}/s  imap fetch ${sample.imapFetchedPerSecond}/s  ` +
-      `pop3 retr ${sample.pop3RetrievedPerSecond}/s  errors ${errors}  server RSS ${sample.serverRssMb} MB  CPU ${sample.serverCpuPercent}%`,
+      `pop3 retr ${sample.pop3RetrievedPerSecond}/s  errors ${errors}  server RSS ${sample.serverRssMb} MB  CPU ${sample.serverCpuPercent}%  ` +
+      `db ${sample.databaseMb} MB  wal ${sample.walMb} MB`,
   );
   last = { ...counts, at: now, cpu };
 }, intervalMs);
@@ -302,6 +316,8 @@ const summary = {
   errorSamples,
   serverRssMb: { start: Math.round(rssAtStart), end: Math.round(rssAtEnd), peak: Math.round(peak) },
   rssPerInterval: samples.map((s) => s.serverRssMb),
+  cpuPercentPerInterval: samples.map((s) => s.serverCpuPercent),
+  walMbPerInterval: samples.map((s) => s.walMb),
   serverCpuSeconds: Number(cpuTotal.toFixed(1)),
   serverExitCode: exitCode,
 };

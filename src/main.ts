@@ -110,7 +110,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
   try {
     await store.write((w) => domainCreate(w, config.domain, { ifMissing: true }));
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
-    const authFailures = new AuthFailures();
+    const authFailures = new AuthFailures({ log: log.child({ proto: "auth" }) });
 
     const queue = createQueueRunner({
       store,

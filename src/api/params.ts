@@ -12,14 +12,14 @@ import { FlagList } from "./schemas.ts";
 /** Query strings arrive as text; only "true"/"false", so "?unseen=0" is an error rather than true. */
 const QueryBoolean = z.enum(["true", "false"]).transform((v) => v === "true");
 
-export const MessageListQuery = z.object({
+export const MessageListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().min(1).max(200).optional(),
   unseen: QueryBoolean.optional(),
   q: z.string().min(1).max(200).optional(),
 });
 
-export const MessageImportQuery = z.object({
+export const MessageImportQuery = z.strictObject({
   /** Comma-separated, e.g. "\Seen,\Flagged". */
   flags: z
     .string()
@@ -34,11 +34,14 @@ export const MessageImportQuery = z.object({
     .optional(),
 });
 
-export const AccountListQuery = z.object({
+export const AccountListQuery = z.strictObject({
   domain: z.string().min(1).max(253).optional(),
 });
 
-/** Validates the query string; a bad value is a ZodError, answered as 422 naming the parameter. */
+/**
+ * Validates the query string; a bad value is a ZodError, answered as 422 naming the parameter. The
+ * schemas are strict like the bodies': a misspelt parameter ("?unsen=true") is a 422, not ignored.
+ */
 export function queryParams<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
   return schema.parse(c.req.query());
 }

@@ -29,7 +29,8 @@ export class ImapBad extends Error {
 export function fromStoreError(error: unknown): ImapNo | undefined {
   // A full disk: nothing was written, and the command works again once space returns. OVERQUOTA is
   // what Dovecot answers to ENOSPC too ("Not enough disk space"): clients show it as "no space".
-  if (isStorageFull(error)) return new ImapNo("OVERQUOTA", "Not enough disk space on the server, try again later");
+  if (isStorageFull(error))
+    return new ImapNo("OVERQUOTA", "Not enough disk space on the server, try again later");
   if (!(error instanceof StoreError)) return undefined;
   switch (error.code) {
     case "not_found":

@@ -75,7 +75,6 @@ const CAPABILITIES_AFTER_AUTH = [
  * trickles a byte now and then (resetting the inactivity timer) or retries logins forever is cut off.
  * (Dovecot's login processes allow 3 minutes too.) Belongs with IMAP_LIMITS in protocol/limits.ts.
  */
-export const LOGIN_DEADLINE_MS = 3 * 60_000;
 
 // RFC 3501 §9: tag = 1*<any ASTRING-CHAR except "+">
 const TAG = /^[^(){ \x00-\x1f\x7f%*"\\+]+$/;
@@ -259,7 +258,7 @@ export class ImapSession {
       this.log.info("imap.login_deadline", { session: this.id, client: this.remoteAddress });
       this.untagged(["BYE Autologout; no login in time"]);
       this.close();
-    }, this.ctx.timeouts?.loginDeadlineMs ?? LOGIN_DEADLINE_MS);
+    }, this.ctx.timeouts?.loginDeadlineMs ?? IMAP_LIMITS.loginDeadlineMs);
     while (!this.#closed && this.state.kind !== "logout") {
       let command: RawCommand;
       try {

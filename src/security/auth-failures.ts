@@ -72,7 +72,15 @@ interface Entry {
 
 type Keys = string | readonly string[];
 
-const asList = (keys: Keys): readonly string[] => (typeof keys === "string" ? [keys] : keys);
+/**
+ * Account keys and login names come from the client: a 64 KB "login" must not cost 64 KB per table
+ * entry. No address is longer than 254 octets (RFC 5321 §4.5.3.1.3), so the cut changes no real key.
+ */
+const MAX_KEY_LENGTH = 330;
+const bounded = (text: string): string =>
+  text.length > MAX_KEY_LENGTH ? text.slice(0, MAX_KEY_LENGTH) : text;
+
+const asList = (keys: Keys): readonly string[] => (typeof keys === "string" ? [keys] : keys).map(bounded);
 
 export class AuthFailures {
   readonly #base: number;
@@ -87,14 +95,14 @@ export class AuthFailures {
   readonly #entries = new Map<string, Entry>();
 
   constructor(options: AuthFailuresOptions = {}) {
-    const o = { ...AUTH_FAILURE_DEFAULTS, ...options };
-    this.#base = o.baseDelayMs;
-    this.#max = o.maxDelayMs;
-    this.#window = o.windowMs;
-    this.#maxTracked = o.maxTracked;
-    this.#lockoutAfter = o.lockoutAfter;
-    this.#accountLockoutAfter = o.accountLockoutAfter;
-    this.#lockoutMs = o.lockoutMs;
+    const d = AUTH_FAILURE_DEFAULTS;
+    this.#base = options.baseDelayMs ?? d.baseDelayMs;
+    this.#max = options.maxDelayMs ?? d.maxDelayMs;
+    this.#window = options.windowMs ?? d.windowMs;
+    this.#maxTracked = options.maxTracked ?? d.maxTracked;
+    this.#lockoutAfter = options.lockoutAfter ?? d.lockoutAfter;
+    this.#accountLockoutAfter = options.accountLockoutAfter ?? d.accountLockoutAfter;
+    this.#lockoutMs = options.lockoutMs ?? d.lockoutMs;
     this.#log = options.log;
   }
 
@@ -127,7 +135,8 @@ export class AuthFailures {
    * lockout stays (it ends on its own), so logging in to one's own account cannot lift it.
    */
   recordSuccess(address: string): void {
-    if (this.#current(address)?.lockedUntil === undefined) this.#entries.delete(address);
+    const key = bounded(address);
+    if (this.#current(key)?.lockedUntil === undefined) this.#entries.delete(key);
   }
 
   #count(key: string, login: string): number {
@@ -136,7 +145,7 @@ export class AuthFailures {
     const entry: Entry = {
       failures: (previous?.failures ?? 0) + 1,
       lastFailure: now,
-      lastLogin: login,
+      lastLogin: bounded(login),
       lockedUntil: previous?.lockedUntil,
     };
     const account = key.startsWith(ACCOUNT_PREFIX);
@@ -148,7 +157,7 @@ export class AuthFailures {
         kind: account ? "account" : "address",
         failures: entry.failures,
         lockedForMs: this.#lockoutMs,
-        login,
+        login: bounded(login),
       });
     }
     this.#entries.delete(key);

@@ -10,6 +10,7 @@ import type {
   SMTPServerAuthenticationResponse,
   SMTPServerSession,
 } from "smtp-server";
+import { accountKey } from "../security/auth-failures.ts";
 import { clientAddressKey } from "../security/connection-limits.ts";
 import { accountAuthenticate } from "../store/mod.ts";
 import type { SmtpContext, SmtpUser } from "./context.ts";
@@ -53,22 +54,23 @@ async function authenticate(
     });
     throw reply.authzDenied();
   }
+  // Keyed like the connection limits (IPv6 per /64), so every protocol counts one client the same way.
+  const client = clientAddressKey(session.remoteAddress);
+  const keys = [client, accountKey(login, ctx.primaryDomain)];
+  // A locked-out address or account fails whatever the password, and the password is not even checked.
+  const lockedOut = ctx.authFailures.isLockedOut(keys);
   let account: Awaited<ReturnType<typeof accountAuthenticate>>;
   try {
-    account = await accountAuthenticate(ctx.store.read, login, password, {
-      primaryDomain: ctx.primaryDomain,
-    });
+    account = lockedOut
+      ? undefined
+      : await accountAuthenticate(ctx.store.read, login, password, { primaryDomain: ctx.primaryDomain });
   } catch (error) {
     ctx.log.error("smtp.auth_error", { session: session.id, client: session.remoteAddress, error });
     throw reply.authUnavailable();
   }
-  // Keyed like the connection limits (IPv6 per /64), so every protocol counts one client the same way.
-  const client = clientAddressKey(session.remoteAddress);
   if (!account) {
-    const accountKey = `account:${normalLogin(ctx, login)}`;
-    const delayMs = Math.max(ctx.authFailures.delayFor(client), ctx.authFailures.delayFor(accountKey));
-    const failures = ctx.authFailures.recordFailure(client, login);
-    ctx.authFailures.recordFailure(accountKey, login);
+    const delayMs = ctx.authFailures.delayFor(keys);
+    const failures = lockedOut ? undefined : ctx.authFailures.recordFailure(keys, login);
     // The login helps an operator tell guessing from a typo; the password is never logged.
     ctx.log.warn("smtp.auth_failed", {
       session: session.id,
@@ -77,6 +79,7 @@ async function authenticate(
       login,
       failures,
       delayMs,
+      ...(lockedOut ? { lockedOut } : {}),
     });
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     throw reply.authFailed();

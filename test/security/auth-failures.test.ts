@@ -1,6 +1,7 @@
 /** AuthFailures and ConnectionLimits: the shared defences, on their own. */
-import { describe, expect, test } from "bun:test";
-import { AuthFailures } from "../../src/security/auth-failures.ts";
+import { afterEach, describe, expect, setSystemTime, test } from "bun:test";
+import { createLogger } from "../../src/log.ts";
+import { AuthFailures, accountKey } from "../../src/security/auth-failures.ts";
 import { ConnectionLimits, clientAddressKey } from "../../src/security/connection-limits.ts";
 
 describe("AuthFailures", () => {
@@ -39,6 +40,116 @@ describe("AuthFailures", () => {
     }
     expect(failures.delayFor("a")).toBe(0);
     expect(failures.delayFor("c")).toBe(200);
+  });
+});
+
+describe("AuthFailures lockout", () => {
+  afterEach(() => {
+    setSystemTime();
+  });
+
+  /** A limiter with small thresholds and a log that keeps its events. */
+  function limiter(options: ConstructorParameters<typeof AuthFailures>[0] = {}) {
+    const events: Array<Record<string, unknown>> = [];
+    const log = createLogger({ level: "debug", write: (line) => events.push(JSON.parse(line)) });
+    const failures = new AuthFailures({
+      lockoutAfter: 3,
+      accountLockoutAfter: 5,
+      lockoutMs: 60_000,
+      log,
+      ...options,
+    });
+    return { failures, lockouts: () => events.filter((e) => e.event === "auth.locked_out") };
+  }
+
+  test("isLockedOut() turns true at the address threshold and auth.locked_out is logged once", () => {
+    const { failures, lockouts } = limiter();
+    failures.recordFailure("192.0.2.1", "alice");
+    failures.recordFailure("192.0.2.1", "alice");
+    expect(failures.isLockedOut("192.0.2.1")).toBe(false);
+    failures.recordFailure("192.0.2.1", "alice");
+    expect(failures.isLockedOut("192.0.2.1")).toBe(true);
+    failures.recordFailure("192.0.2.1", "bob");
+    expect(lockouts()).toHaveLength(1);
+    expect(lockouts()[0]).toMatchObject({ key: "192.0.2.1", kind: "address", failures: 3, login: "alice" });
+    expect(failures.isLockedOut("192.0.2.2")).toBe(false);
+  });
+
+  test("an account key locks at its own (higher) threshold, from any address", () => {
+    const { failures, lockouts } = limiter();
+    const account = accountKey("alice", "example.com");
+    for (let i = 1; i <= 5; i++) {
+      expect(failures.isLockedOut([`198.51.100.${i}`, account])).toBe(false);
+      failures.recordFailure([`198.51.100.${i}`, account], "alice");
+    }
+    expect(failures.isLockedOut(["203.0.113.9", account])).toBe(true);
+    expect(failures.isLockedOut("203.0.113.9")).toBe(false);
+    expect(lockouts()).toEqual([
+      expect.objectContaining({ key: "account:alice@example.com", kind: "account" }),
+    ]);
+  });
+
+  test("recordSuccess() does not lift a running lockout", () => {
+    const { failures } = limiter();
+    for (let i = 0; i < 3; i++) failures.recordFailure("a", "x");
+    failures.recordSuccess("a");
+    expect(failures.isLockedOut("a")).toBe(true);
+  });
+
+  test("a lockout ends after lockoutMs and the count starts afresh", () => {
+    const { failures, lockouts } = limiter({ windowMs: 1000 });
+    setSystemTime(new Date("2030-01-01T00:00:00Z"));
+    for (let i = 0; i < 3; i++) failures.recordFailure("a", "x");
+    // Outlives the window (1 s) but not the lockout (60 s).
+    setSystemTime(new Date("2030-01-01T00:00:30Z"));
+    expect(failures.isLockedOut("a")).toBe(true);
+    setSystemTime(new Date("2030-01-01T00:01:00Z"));
+    expect(failures.isLockedOut("a")).toBe(false);
+    expect(failures.delayFor("a")).toBe(0);
+    failures.recordFailure("a", "x");
+    expect(failures.isLockedOut("a")).toBe(false);
+    for (let i = 0; i < 2; i++) failures.recordFailure("a", "x");
+    expect(failures.isLockedOut("a")).toBe(true);
+    expect(lockouts()).toHaveLength(2);
+  });
+
+  test("a threshold of 0 never locks out", () => {
+    const { failures } = limiter({ lockoutAfter: 0, accountLockoutAfter: 0 });
+    for (let i = 0; i < 50; i++) failures.recordFailure(["a", "account:x@example.com"], "x");
+    expect(failures.isLockedOut(["a", "account:x@example.com"])).toBe(false);
+  });
+
+  test("delayFor() of several keys is the longest of their delays", () => {
+    const failures = new AuthFailures({ baseDelayMs: 100, maxDelayMs: 10_000 });
+    failures.recordFailure(["client", "account:a@x"], "a");
+    failures.recordFailure("account:a@x", "a");
+    failures.recordFailure("account:a@x", "a");
+    expect(failures.delayFor("client")).toBe(100);
+    expect(failures.delayFor(["client", "account:a@x"])).toBe(400);
+  });
+
+  test("recordFailure() with several keys returns the first key's count", () => {
+    const failures = new AuthFailures();
+    failures.recordFailure("account:a@x", "a");
+    failures.recordFailure("account:a@x", "a");
+    expect(failures.recordFailure(["client", "account:a@x"], "a")).toBe(1);
+  });
+
+  test("a huge login costs a bounded key: the table cannot be made to hold megabytes", () => {
+    const failures = new AuthFailures({ accountLockoutAfter: 2 });
+    const huge = `${"x".repeat(60_000)}@example.com`;
+    failures.recordFailure(accountKey(huge, "example.com"), huge);
+    failures.recordFailure(accountKey(`${huge}y`, "example.com"), huge);
+    // Both cut to the same bounded key: one entry, counted twice (no real address is that long).
+    expect(failures.isLockedOut(accountKey(huge, "example.com"))).toBe(true);
+  });
+
+  test.each([
+    ["Alice", "account:alice@example.com"],
+    [" alice@Example.COM ", "account:alice@example.com"],
+    ["bob@other.example", "account:bob@other.example"],
+  ])("accountKey(%j) is %j, as accountAuthenticate() reads the login", (login, key) => {
+    expect(accountKey(login, "Example.com")).toBe(key);
   });
 });
 

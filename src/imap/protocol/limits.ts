@@ -17,6 +17,11 @@ export const IMAP_LIMITS = {
   idleTimeoutMs: 30 * 60_000,
   /** Before login there is no reason to sit idle for long: limits slots held by silent connections. */
   preAuthTimeoutMs: 60_000,
+  /**
+   * From connect to a successful login, however active the client: the inactivity timer alone lets a
+   * slowloris client that sends a byte now and then hold a slot forever.
+   */
+  loginDeadlineMs: 3 * 60_000,
   /** IDLE keep-alive: an untagged OK this often keeps NAT boxes from dropping idle connections. */
   idleKeepAliveMs: 2 * 60_000,
   /** Connections from one address, and in all (a single host cannot take every slot). */

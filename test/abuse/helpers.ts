@@ -1,0 +1,88 @@
+/**
+ * Shared by the abuse tests: extra IMAP and POP3 listeners on a test server's store with their own
+ * limiter, limits and timeouts (test-sized), a log that keeps its events, and small timing helpers.
+ */
+import { connect, type Socket } from "node:net";
+import type { ImapContext } from "../../src/imap/context.ts";
+import { type ImapListener, startImap } from "../../src/imap/server.ts";
+import { createLogger, type Logger } from "../../src/log.ts";
+import type { Pop3Context, Pop3Listener } from "../../src/pop3/server.ts";
+import { startPop3 } from "../../src/pop3/server.ts";
+import { AuthFailures } from "../../src/security/auth-failures.ts";
+import type { TestServer } from "../harness/server.ts";
+
+export interface CapturedLog {
+  log: Logger;
+  /** The events logged so far, optionally only those named `event`. */
+  events(event?: string): Array<Record<string, unknown>>;
+}
+
+export function captureLog(): CapturedLog {
+  const all: Array<Record<string, unknown>> = [];
+  const log = createLogger({ level: "debug", write: (line) => all.push(JSON.parse(line)) });
+  return { log, events: (event) => (event ? all.filter((e) => e.event === event) : [...all]) };
+}
+
+/** An IMAP listener on the server's store; pass `authFailures` to share one limiter between listeners. */
+export function extraImap(
+  server: TestServer,
+  ctx: Partial<ImapContext> = {},
+  options: { limits?: { perAddress: number; total: number }; implicitTls?: boolean } = {},
+): Promise<ImapListener> {
+  return startImap(
+    {
+      store: server.store,
+      log: createLogger({ level: "error", write: () => {} }),
+      hostname: "imap.test.example",
+      primaryDomain: "example.com",
+      maxMessageSize: 1 << 20,
+      authFailures: new AuthFailures(),
+      ...ctx,
+    },
+    { port: 0, host: "127.0.0.1", ...options },
+  );
+}
+
+/** A POP3 listener on the server's store. */
+export function extraPop3(server: TestServer, ctx: Partial<Pop3Context> = {}): Promise<Pop3Listener> {
+  return startPop3({
+    store: server.store,
+    log: createLogger({ level: "error", write: () => {} }),
+    hostname: "pop.test.example",
+    primaryDomain: "example.com",
+    bind: "127.0.0.1",
+    port: 0,
+    ...ctx,
+  });
+}
+
+export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = performance.now();
+  const value = await fn();
+  return { value, ms: performance.now() - start };
+}
+
+/** A bare TCP connection (from `localAddress`), resolved once connected; errors are swallowed. */
+export function rawConnect(port: number, localAddress?: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: "127.0.0.1", localAddress });
+    socket.once("connect", () => resolve(socket));
+    socket.once("error", reject);
+  }).then((socket) => {
+    (socket as Socket).on("error", () => {});
+    return socket as Socket;
+  });
+}
+
+/** Resolves when `socket` closes, with everything it received. */
+export function closedWith(socket: Socket): Promise<string> {
+  let received = "";
+  socket.setEncoding("latin1");
+  socket.on("data", (chunk: string) => {
+    received += chunk;
+  });
+  return new Promise((resolve) => {
+    if (socket.destroyed) resolve(received);
+    else socket.once("close", () => resolve(received));
+  });
+}
