@@ -128,6 +128,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       primaryDomain: config.domain,
       maxMessageSize: config.maxMessageSize,
       maxRecipients: 100,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
       authFailures,
       queue,
       tls,

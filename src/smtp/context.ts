@@ -15,6 +15,8 @@ export interface SmtpContext {
   primaryDomain: string;
   maxMessageSize: number;
   maxRecipients: number;
+  /** Connections one client address may hold on this listener (MAILROOM_MAX_CONNECTIONS_PER_IP). */
+  maxConnectionsPerIp?: number;
   /** "inbound" (port 25: AUTH optional, relaying only when authenticated) or "submission" (587: AUTH required). */
   mode: "inbound" | "submission";
   authFailures: AuthFailures;

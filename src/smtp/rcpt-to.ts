@@ -11,8 +11,29 @@ import { reply } from "./replies.ts";
 
 type Callback = (err?: Error | null) => void;
 
+/**
+ * Refused recipients a session may collect before we hang up: more is a dictionary attack (guessing
+ * addresses) or a relay probe, not a mail client with a typo.
+ */
+export const MAX_REFUSED_RECIPIENTS = 20;
+const refusedBySession = new WeakMap<SMTPServerSession, number>();
+
 export function onRcptTo(ctx: SmtpContext) {
-  return (address: SMTPServerAddress, session: SMTPServerSession, callback: Callback): void => {
+  return (address: SMTPServerAddress, session: SMTPServerSession, done: Callback): void => {
+    const callback: Callback = (error) => {
+      if (!error) return done();
+      const refused = (refusedBySession.get(session) ?? 0) + 1;
+      refusedBySession.set(session, refused);
+      if (refused > MAX_REFUSED_RECIPIENTS) {
+        ctx.log.warn("smtp.too_many_refused_recipients", {
+          session: session.id,
+          client: session.remoteAddress,
+        });
+        // A 421 makes smtp-server close the connection after the reply (RFC 5321 §3.8).
+        return done(reply.tooManyRefusedRecipients());
+      }
+      done(error);
+    };
     const { local, remote } = transaction(session.envelope);
     const key = address.address.toLowerCase();
     // RFC 5321 §4.5.3.1.8 lets us refuse past a limit with 452; the client sends the rest later.

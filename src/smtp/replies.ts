@@ -32,6 +32,12 @@ export const reply = {
   /** RFC 5321 §4.5.3.1.10: 452 for too many recipients; X.5.3. */
   tooManyRecipients: (max: number) =>
     new SmtpReply(452, "4.5.3", `Too many recipients (at most ${max} per message)`),
+  /** RFC 5321 §3.8: closing; X.7.0 policy. Too many refused recipients in one session (address guessing). */
+  tooManyRefusedRecipients: () =>
+    new SmtpReply(421, "4.7.0", "Too many invalid recipients, closing connection"),
+  /** Per-address connection limit: try again later (421 closes the connection). */
+  tooManyConnections: () =>
+    new SmtpReply(421, "4.7.0", "Too many connections from your address, try again later"),
   /** X.2.2 transient: over quota now, may succeed later. */
   mailboxFull: () => new SmtpReply(452, "4.2.2", "Mailbox full, try again later"),
   /** X.3.4: larger than we accept. */

@@ -12,6 +12,7 @@
 import type { TLSSocket } from "node:tls";
 import { SMTPServer } from "smtp-server";
 import type { Logger } from "../log.ts";
+import { ConnectionLimits, clientAddressKey } from "../security/connection-limits.ts";
 import { LOOPBACK_ONLY } from "../security/plaintext-auth.ts";
 import { describeTls } from "../tls/mod.ts";
 import { onAuth } from "./auth.ts";
@@ -36,12 +37,19 @@ export interface SmtpListener {
 /** How long shutdown waits for SMTP clients to finish before cutting them off. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
+/** Connections per listener in all: bounds sockets and buffers under a flood from many addresses. */
+const MAX_CLIENTS = 1000;
+
 export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
   installEnhancedCodeOverride();
   installPlaintextAuthGuard();
   if (ctx.implicitTls && !ctx.tls) throw new Error("implicit TLS needs a certificate (ctx.tls)");
   const submission = ctx.mode === "submission";
   const policy = ctx.plaintextAuth ?? LOOPBACK_ONLY;
+  // Per client address (the global cap is smtp-server's maxClients): one host cannot take every slot.
+  const slots = new ConnectionLimits({ perAddress: ctx.maxConnectionsPerIp ?? 50, total: MAX_CLIENTS });
+  /** Sessions that hold a slot, so a refused connection's close does not release someone else's. */
+  const holding = new Map<string, string>();
   const server = new SMTPServer({
     // Our certificate, TLS 1.2 at least; implicit TLS on the SMTPS listener.
     ...(ctx.tls ? smtpTlsOptions(ctx.tls, ctx.implicitTls === true) : {}),
@@ -64,7 +72,7 @@ export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
     hideDSN: false,
     // No reverse DNS per connection: it costs a round trip and proves nothing.
     disableReverseLookup: true,
-    maxClients: 1000,
+    maxClients: MAX_CLIENTS,
     socketTimeout: 5 * 60_000, // RFC 5321 §4.5.3.2.7: at least 5 minutes between commands
     closeTimeout: CLOSE_TIMEOUT_MS,
     logger: false,
@@ -73,6 +81,13 @@ export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
     onRcptTo: onRcptTo(ctx),
     onData: onData(ctx),
     onConnect(session, callback) {
+      const client = clientAddressKey(session.remoteAddress);
+      if (slots.tryAcquire(client)) {
+        ctx.log.warn("smtp.connection_refused", { session: session.id, client: session.remoteAddress });
+        callback(reply.tooManyConnections());
+        return;
+      }
+      holding.set(session.id, client);
       recordPlaintextAuthPolicy(session, policy);
       ctx.log.info("smtp.connect", {
         session: session.id,
@@ -91,6 +106,11 @@ export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
       callback();
     },
     onClose(session) {
+      const client = holding.get(session.id);
+      if (client !== undefined) {
+        holding.delete(session.id);
+        slots.release(client);
+      }
       ctx.log.info("smtp.close", { session: session.id, client: session.remoteAddress });
     },
   });

@@ -1,0 +1,44 @@
+/** SMTP's own abuse limits: connections per client address, and address guessing in one session. */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { MAX_REFUSED_RECIPIENTS } from "../../src/smtp/rcpt-to.ts";
+import { createAccounts, startTestServer, type TestServer } from "../harness/server.ts";
+import { SmtpClient } from "../harness/smtp-client.ts";
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({ maxConnectionsPerIp: 3 });
+  await createAccounts(server, [{ address: "real@example.com" }]);
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+test("past the per-address limit an SMTP connection is greeted 421 4.7.0 and closed, and a slot frees on close", async () => {
+  const held = await Promise.all([1, 2, 3].map(() => SmtpClient.connect(server.smtpPort!)));
+  for (const { greeting } of held) expect(greeting.code).toBe(220);
+  const refused = await SmtpClient.connect(server.smtpPort!);
+  expect(refused.greeting.code).toBe(421);
+  expect(refused.greeting.text).toContain("4.7.0");
+  await refused.client.close();
+  await held[0]!.client.close();
+  // The closed connection gave its slot back.
+  const again = await SmtpClient.connect(server.smtpPort!);
+  expect(again.greeting.code).toBe(220);
+  await again.client.close();
+  await Promise.all(held.slice(1).map(({ client }) => client.close()));
+});
+
+test("a session that collects too many refused recipients is answered 421 and closed (address guessing)", async () => {
+  const { client } = await SmtpClient.connect(server.smtpPort!);
+  await client.command("EHLO guesser.test");
+  await client.command("MAIL FROM:<x@remote.example>");
+  for (let i = 0; i < MAX_REFUSED_RECIPIENTS; i++) {
+    expect((await client.command(`RCPT TO:<guess${i}@example.com>`)).code).toBe(550);
+  }
+  const last = await client.command("RCPT TO:<one-more@example.com>");
+  expect(last.code).toBe(421);
+  await expect(client.command("NOOP")).rejects.toThrow("connection closed");
+  await client.close();
+});
