@@ -202,3 +202,25 @@ describe("command prefix", () => {
     await client.close();
   });
 });
+
+describe("CLOSE", () => {
+  test("CLOSE removes \\Deleted messages silently; after EXAMINE it removes nothing", async () => {
+    await createAccounts(server, [{ address: "closer@example.com" }]);
+    for (let i = 1; i <= 3; i++) {
+      await sendMail(server.smtpPort!, "x@remote.example", ["closer@example.com"], `Subject: c${i}\r\n\r\nbody\r\n`);
+    }
+    const client = await ImapClient.login(port, "closer@example.com");
+    await client.command("SELECT INBOX");
+    expect((await client.command("STORE 1:2 +FLAGS.SILENT (\\Deleted)")).status).toBe("OK");
+    await client.command("EXAMINE INBOX");
+    const closeReadOnly = await client.command("CLOSE");
+    expect(closeReadOnly.untagged).toEqual([]);
+    expect((await client.command("SELECT INBOX")).untagged).toContain("3 EXISTS");
+    const close = await client.command("CLOSE");
+    expect(close.status).toBe("OK");
+    // RFC 3501 §6.4.2: no untagged EXPUNGE responses are sent.
+    expect(close.untagged).toEqual([]);
+    expect((await client.command("SELECT INBOX")).untagged).toContain("1 EXISTS");
+    await client.close();
+  });
+});

@@ -3,7 +3,7 @@
  * read-only; UNSELECT (RFC 3691) never expunges. CHECK (§6.4.1) has nothing to do: every write is
  * already durable when acknowledged.
  */
-import { DELETED, messagesExpunge, messagesOfMailbox } from "../../store/mod.ts";
+import { messagesDeletedUids, messagesExpunge } from "../../store/mod.ts";
 import type { CommandContext } from "../session.ts";
 
 export async function close({ session, parser }: CommandContext): Promise<string> {
@@ -11,13 +11,11 @@ export async function close({ session, parser }: CommandContext): Promise<string
   if (session.state.kind !== "selected") return "CLOSE completed";
   const { mailbox } = session.state;
   if (!mailbox.info.readOnly) {
-    const store = session.ctx.store;
-    const rows = await messagesOfMailbox(store.read, mailbox.info.id);
-    const deleted = rows.filter((m) => m.flags & DELETED).map((m) => m.uid);
-    if (deleted.length > 0)
-      await store.write((w) =>
-        messagesExpunge(w, { id: mailbox.info.id, accountId: mailbox.info.accountId }, deleted),
-      );
+    // Read and remove in one transaction, so a \Deleted set by another session meanwhile is not missed.
+    await session.ctx.store.write(async (w) => {
+      const deleted = await messagesDeletedUids(w.tx, mailbox.info.id);
+      await messagesExpunge(w, { id: mailbox.info.id, accountId: mailbox.info.accountId }, deleted);
+    });
   }
   session.deselect();
   return "CLOSE completed";
