@@ -10,9 +10,8 @@ import type {
   SMTPServerAuthenticationResponse,
   SMTPServerSession,
 } from "smtp-server";
-import { accountKey } from "../security/auth-failures.ts";
 import { clientAddressKey } from "../security/connection-limits.ts";
-import { accountAuthenticate } from "../store/mod.ts";
+import { passwordCheck } from "../security/password-check.ts";
 import type { SmtpContext, SmtpUser } from "./context.ts";
 import { reply } from "./replies.ts";
 import { passwordsNeedTls } from "./tls.ts";
@@ -54,38 +53,35 @@ async function authenticate(
     });
     throw reply.authzDenied();
   }
-  // Keyed like the connection limits (IPv6 per /64), so every protocol counts one client the same way.
-  const client = clientAddressKey(session.remoteAddress);
-  const keys = [client, accountKey(login, ctx.primaryDomain)];
-  // A locked-out address or account fails whatever the password, and the password is not even checked.
-  const lockedOut = ctx.authFailures.isLockedOut(keys);
-  let account: Awaited<ReturnType<typeof accountAuthenticate>>;
+  let check: Awaited<ReturnType<typeof passwordCheck>>;
   try {
-    account = lockedOut
-      ? undefined
-      : await accountAuthenticate(ctx.store.read, login, password, { primaryDomain: ctx.primaryDomain });
+    check = await passwordCheck({
+      read: ctx.store.read,
+      limiter: ctx.authFailures,
+      client: clientAddressKey(session.remoteAddress),
+      login,
+      password,
+      primaryDomain: ctx.primaryDomain,
+    });
   } catch (error) {
     ctx.log.error("smtp.auth_error", { session: session.id, client: session.remoteAddress, error });
     throw reply.authUnavailable();
   }
-  if (!account) {
-    const delayMs = ctx.authFailures.delayFor(keys);
-    const failures = lockedOut ? undefined : ctx.authFailures.recordFailure(keys, login);
+  if (!check.ok) {
     // The login helps an operator tell guessing from a typo; the password is never logged.
     ctx.log.warn("smtp.auth_failed", {
       session: session.id,
       client: session.remoteAddress,
       method: auth.method,
       login,
-      failures,
-      delayMs,
-      ...(lockedOut ? { lockedOut } : {}),
+      failures: check.failures,
+      delayMs: check.delayMs,
+      ...(check.lockedOut ? { lockedOut: true } : {}),
     });
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (check.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, check.delayMs));
     throw reply.authFailed();
   }
-  // Only the client's count is forgotten: a guesser elsewhere must not be reset by the owner's login.
-  ctx.authFailures.recordSuccess(client);
+  const account = check.account;
   ctx.log.info("smtp.auth", {
     session: session.id,
     client: session.remoteAddress,

@@ -6,45 +6,39 @@
  * networks, both are refused before any password is looked at (LOGINDISABLED, RFC 3501 §6.2.3;
  * PRIVACYREQUIRED, RFC 5530 §3).
  */
-import { accountKey } from "../../security/auth-failures.ts";
 import { clientAddressKey } from "../../security/connection-limits.ts";
-import { accountAuthenticate } from "../../store/mod.ts";
+import { passwordCheck } from "../../security/password-check.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import type { CommandContext, ImapSession } from "../session.ts";
 
 async function authenticateOrFail(session: ImapSession, login: string, password: string): Promise<string> {
   const { ctx } = session;
-  // Keyed like the connection limits (IPv6 per /64), so every protocol counts one client the same way;
-  // and per account, so many addresses guessing one account are slowed (and locked out) too.
-  const client = clientAddressKey(session.remoteAddress);
-  const keys = [client, accountKey(login, ctx.primaryDomain)];
-  const lockedOut = ctx.authFailures.isLockedOut(keys);
-  const account = lockedOut
-    ? undefined
-    : await accountAuthenticate(ctx.store.read, login, password, { primaryDomain: ctx.primaryDomain });
-  if (!account) {
-    const delayMs = ctx.authFailures.delayFor(keys);
-    // During a lockout no password was checked: the attempt is refused, not counted as a guess.
-    const failures = lockedOut ? undefined : ctx.authFailures.recordFailure(keys, login);
+  const check = await passwordCheck({
+    read: ctx.store.read,
+    limiter: ctx.authFailures,
+    client: clientAddressKey(session.remoteAddress),
+    login,
+    password,
+    primaryDomain: ctx.primaryDomain,
+  });
+  if (!check.ok) {
     ctx.log.warn("imap.auth_failed", {
       session: session.id,
       client: session.remoteAddress,
       login,
-      failures,
-      delayMs,
-      ...(lockedOut ? { lockedOut } : {}),
+      failures: check.failures,
+      delayMs: check.delayMs,
+      ...(check.lockedOut ? { lockedOut: true } : {}),
     });
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-    // The same answer whether the password was wrong, the account unknown, or the key locked out.
+    if (check.delayMs > 0) await new Promise((r) => setTimeout(r, check.delayMs));
     throw new ImapNo("AUTHENTICATIONFAILED", "Invalid credentials");
   }
-  ctx.authFailures.recordSuccess(client);
   ctx.log.info("imap.login", {
     session: session.id,
     client: session.remoteAddress,
-    account: account.address,
+    account: check.account.address,
   });
-  session.login(account);
+  session.login(check.account);
   return `[CAPABILITY ${session.capabilities.join(" ")}] Logged in`;
 }
 

@@ -4,8 +4,7 @@
  * session slot, and open the maildrop snapshot. A failure says only "[AUTH]" (RFC 3206): never
  * whether the account exists or is disabled.
  */
-import { accountKey } from "../../security/auth-failures.ts";
-import { accountAuthenticate } from "../../store/mod.ts";
+import { passwordCheck } from "../../security/password-check.ts";
 import { maildropOpen } from "../maildrop.ts";
 import { type Reply, reply } from "../protocol/response.ts";
 import { SeenMarker } from "../seen.ts";
@@ -26,20 +25,22 @@ export function privacyRequired(session: Session): Reply {
 
 export async function logIn(session: Session, login: string, password: string): Promise<Reply> {
   const { ctx, authFailures, accountSessions } = session.shared;
-  const keys = [session.client, accountKey(login, ctx.primaryDomain)];
-  // A locked-out client or account is refused without looking at the password (the same reply).
-  if (authFailures.isLockedOut(keys)) return loginFailed(session, login, keys, { lockedOut: true });
-  let account: Awaited<ReturnType<typeof accountAuthenticate>>;
+  let check: Awaited<ReturnType<typeof passwordCheck>>;
   try {
-    account = await accountAuthenticate(ctx.store.read, login, password, {
+    check = await passwordCheck({
+      read: ctx.store.read,
+      limiter: authFailures,
+      client: session.client,
+      login,
+      password,
       primaryDomain: ctx.primaryDomain,
     });
   } catch (error) {
     ctx.log.error("pop3.auth_error", { session: session.id, client: session.client, error });
     return reply.err("cannot check credentials now, try again later", "SYS/TEMP");
   }
-  if (!account) return loginFailed(session, login, keys, { lockedOut: false });
-  authFailures.recordSuccess(session.client);
+  if (!check.ok) return loginFailed(session, login, check);
+  const account = check.account;
 
   if (!accountSessions.tryAcquire(account.id)) {
     ctx.log.warn("pop3.in_use", { session: session.id, client: session.client, account: account.address });
@@ -81,25 +82,20 @@ export async function logIn(session: Session, login: string, password: string): 
 async function loginFailed(
   session: Session,
   login: string,
-  keys: string[],
-  options: { lockedOut: boolean },
+  check: { delayMs: number; failures: number | undefined; lockedOut: boolean },
 ): Promise<Reply> {
-  const { ctx, authFailures, limits } = session.shared;
-  // The longer of the client's and the account's delays (src/security/auth-failures.ts).
-  const delayMs = authFailures.delayFor(keys);
-  // During a lockout no password was checked: the attempt is refused, not counted as a guess.
-  const failures = options.lockedOut ? undefined : authFailures.recordFailure(keys, login);
+  const { ctx, limits } = session.shared;
   session.authFailures++;
   // The login name helps an operator tell guessing from a typo; the password is never logged.
   ctx.log.warn("pop3.login_failed", {
     session: session.id,
     client: session.client,
     login,
-    failures,
-    delayMs,
-    ...(options.lockedOut ? { lockedOut: true } : {}),
+    failures: check.failures,
+    delayMs: check.delayMs,
+    ...(check.lockedOut ? { lockedOut: true } : {}),
   });
-  await sleep(delayMs, session.signal);
+  await sleep(check.delayMs, session.signal);
   const answer = reply.err("invalid login or password", "AUTH");
   return session.authFailures >= limits.maxAuthFailuresPerConnection ? reply.closing(answer) : answer;
 }
