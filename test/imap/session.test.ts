@@ -207,7 +207,12 @@ describe("CLOSE", () => {
   test("CLOSE removes \\Deleted messages silently; after EXAMINE it removes nothing", async () => {
     await createAccounts(server, [{ address: "closer@example.com" }]);
     for (let i = 1; i <= 3; i++) {
-      await sendMail(server.smtpPort!, "x@remote.example", ["closer@example.com"], `Subject: c${i}\r\n\r\nbody\r\n`);
+      await sendMail(
+        server.smtpPort!,
+        "x@remote.example",
+        ["closer@example.com"],
+        `Subject: c${i}\r\n\r\nbody\r\n`,
+      );
     }
     const client = await ImapClient.login(port, "closer@example.com");
     await client.command("SELECT INBOX");
