@@ -46,15 +46,7 @@ const server = await startChildServer({
   env: {
     MAILROOM_DATA_DIR: dir,
     MAILROOM_DOMAIN: "example.com",
-    MAILROOM_BIND: "127.0.0.1",
-    MAILROOM_SMTP_PORT: "0",
-    MAILROOM_SUBMISSION_PORT: "off",
     MAILROOM_IMAP_PORT: "0",
-    MAILROOM_IMAPS_PORT: "off",
-    MAILROOM_POP3S_PORT: "off",
-    MAILROOM_SMTPS_PORT: "off",
-    MAILROOM_POP3_PORT: "off",
-    MAILROOM_HTTP_PORT: "0",
     MAILROOM_ADMIN_TOKEN: "bench-admin-token-0123456789",
     MAILROOM_LOG_LEVEL: "warn",
     // Every benchmark client comes from 127.0.0.1.

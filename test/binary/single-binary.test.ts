@@ -24,15 +24,6 @@ beforeAll(async () => {
     cwd: dir,
     env: {
       MAILROOM_DOMAIN: "example.com",
-      MAILROOM_BIND: "127.0.0.1",
-      MAILROOM_SMTP_PORT: "0",
-      MAILROOM_SUBMISSION_PORT: "off",
-      MAILROOM_HTTP_PORT: "0",
-      MAILROOM_POP3_PORT: "off",
-      MAILROOM_IMAP_PORT: "off",
-      MAILROOM_IMAPS_PORT: "off",
-      MAILROOM_POP3S_PORT: "off",
-      MAILROOM_SMTPS_PORT: "off",
     },
   });
 }, 300_000);

@@ -24,6 +24,23 @@ export interface ChildServer {
   exited: Promise<number | null>;
 }
 
+/**
+ * What a child server gets unless the caller says otherwise: loopback only, SMTP and the admin API on
+ * free ports, every other listener off. Callers name only what they need, so a new listener added to
+ * Mailroom does not have to be switched off in every test and benchmark.
+ */
+export const CHILD_DEFAULTS: Readonly<Record<string, string>> = {
+  MAILROOM_BIND: "127.0.0.1",
+  MAILROOM_SMTP_PORT: "0",
+  MAILROOM_HTTP_PORT: "0",
+  MAILROOM_SUBMISSION_PORT: "off",
+  MAILROOM_SMTPS_PORT: "off",
+  MAILROOM_POP3_PORT: "off",
+  MAILROOM_POP3S_PORT: "off",
+  MAILROOM_IMAP_PORT: "off",
+  MAILROOM_IMAPS_PORT: "off",
+};
+
 export async function startChildServer(options: {
   command?: string[];
   cwd?: string;
@@ -32,7 +49,12 @@ export async function startChildServer(options: {
   const command = options.command ?? [process.execPath, "src/runtime/bun.ts", "serve"];
   const child = spawn(command[0]!, command.slice(1), {
     cwd: options.cwd ?? process.cwd(),
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      ...CHILD_DEFAULTS,
+      ...options.env,
+    },
     stdio: ["ignore", "ignore", "pipe"],
   });
   // A benchmark or test that dies half-way must not leave a server running (and burning CPU) behind.

@@ -26,15 +26,6 @@ const env = () => ({
   MAILROOM_DATA_DIR: dir,
   MAILROOM_DOMAIN: "example.com",
   MAILROOM_HOSTNAME: "mx.test.example",
-  MAILROOM_BIND: "127.0.0.1",
-  MAILROOM_SMTP_PORT: "0",
-  MAILROOM_SUBMISSION_PORT: "off",
-  MAILROOM_POP3_PORT: "off",
-  MAILROOM_IMAP_PORT: "off",
-  MAILROOM_IMAPS_PORT: "off",
-  MAILROOM_POP3S_PORT: "off",
-  MAILROOM_SMTPS_PORT: "off",
-  MAILROOM_HTTP_PORT: "0",
   MAILROOM_ADMIN_TOKEN: "crash-test-token-0123456789",
 });
 
