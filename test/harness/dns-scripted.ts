@@ -1,0 +1,78 @@
+/**
+ * A DNS "server" that misbehaves on purpose, for the failure tests a real server will not stage:
+ * a real UDP (and TCP) socket on loopback whose answers a test writes — silence, garbage, a wrong
+ * ID, an answer to another question. Knot (dns-server.ts) serves every well-behaved case.
+ */
+import { createSocket } from "node:dgram";
+import { createServer, type Socket } from "node:net";
+import { type DecodedPacket, decode } from "dns-packet";
+import type { DnsServer } from "../../src/dns/mod.ts";
+
+/** What to send back for a query: bytes, several datagrams, or nothing (swallow it). */
+export type Script = (query: DecodedPacket, raw: Buffer) => Buffer | Buffer[] | null;
+
+export interface ScriptedDnsServer {
+  server: DnsServer;
+  /** Queries received so far, UDP and TCP. */
+  received: { udp: number; tcp: number };
+  stop(): Promise<void>;
+}
+
+export async function startScriptedDnsServer(
+  udpScript: Script,
+  tcpScript: Script = () => null,
+): Promise<ScriptedDnsServer> {
+  const received = { udp: 0, tcp: 0 };
+  const udp = createSocket("udp4");
+  udp.on("message", (raw, from) => {
+    received.udp++;
+    let query: DecodedPacket;
+    try {
+      query = decode(raw);
+    } catch {
+      return;
+    }
+    for (const bytes of [udpScript(query, raw) ?? []].flat()) udp.send(bytes, from.port, from.address);
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    udp.once("error", reject);
+    udp.bind(0, "127.0.0.1", () => resolve(udp.address().port));
+  });
+
+  // TCP on the same port number, for the fallback after truncation (RFC 7766): length-prefixed.
+  const sockets = new Set<Socket>();
+  const tcp = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    let buffered = Buffer.alloc(0);
+    socket.on("data", (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
+        const raw = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
+        buffered = buffered.subarray(2 + raw.length);
+        received.tcp++;
+        for (const bytes of [tcpScript(decode(raw), raw) ?? []].flat()) {
+          const length = Buffer.alloc(2);
+          length.writeUInt16BE(bytes.length);
+          socket.write(Buffer.concat([length, bytes]));
+        }
+      }
+    });
+  });
+  const tcpBound = await new Promise<boolean>((resolve) => {
+    tcp.once("error", () => resolve(false));
+    tcp.listen(port, "127.0.0.1", () => resolve(true));
+  });
+
+  return {
+    server: { host: "127.0.0.1", port },
+    received,
+    async stop() {
+      await new Promise<void>((resolve) => udp.close(() => resolve()));
+      if (!tcpBound) return;
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    },
+  };
+}
