@@ -9,7 +9,11 @@ import { type DecodedPacket, decode } from "dns-packet";
 import type { DnsServer } from "../../src/dns/mod.ts";
 
 /** What to send back for a query: bytes, several datagrams, or nothing (swallow it). */
-export type Script = (query: DecodedPacket, raw: Buffer) => Buffer | Buffer[] | null;
+export type Script = (
+  query: DecodedPacket,
+  raw: Buffer,
+  from: { address: string; port: number },
+) => Buffer | Buffer[] | null;
 
 export interface ScriptedDnsServer {
   server: DnsServer;
@@ -32,7 +36,7 @@ export async function startScriptedDnsServer(
     } catch {
       return;
     }
-    for (const bytes of [udpScript(query, raw) ?? []].flat()) udp.send(bytes, from.port, from.address);
+    for (const bytes of [udpScript(query, raw, from) ?? []].flat()) udp.send(bytes, from.port, from.address);
   });
   const port = await new Promise<number>((resolve, reject) => {
     udp.once("error", reject);
@@ -52,7 +56,8 @@ export async function startScriptedDnsServer(
         const raw = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
         buffered = buffered.subarray(2 + raw.length);
         received.tcp++;
-        for (const bytes of [tcpScript(decode(raw), raw) ?? []].flat()) {
+        const from = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+        for (const bytes of [tcpScript(decode(raw), raw, from) ?? []].flat()) {
           const length = Buffer.alloc(2);
           length.writeUInt16BE(bytes.length);
           socket.write(Buffer.concat([length, bytes]));

@@ -53,6 +53,8 @@ export interface TestDnsServer {
   setZone(zone: Zone): Promise<void>;
   /** Queries knot has answered so far, by type (mod-stats), e.g. { TXT: 3, A: 1 }. */
   queryCounts(): Promise<Record<string, number>>;
+  /** Queries so far by transport (mod-stats request-protocol), e.g. { udp4: 5, tcp4: 1 }. */
+  protocolCounts(): Promise<Record<string, number>>;
   /** Everything knotd logged. */
   log(): string;
   stop(): Promise<void>;
@@ -120,6 +122,7 @@ function knotConfig(dir: string, port: number, zones: readonly Zone[]): string {
     "mod-stats:",
     "  - id: counts",
     "    query-type: on",
+    "    request-protocol: on",
     "template:",
     "  - id: default",
     `    storage: "${dir}"`,
@@ -183,6 +186,13 @@ export async function startDnsServer(zones: readonly Zone[]): Promise<TestDnsSer
     }
 
     const control = (...args: string[]) => run(knotc, ["-c", config, ...args], { timeoutMs: 20_000 });
+    const counters = async (name: string) => {
+      const result = await control("stats", `mod-stats.${name}`);
+      if (result.code !== 0) throw new Error(`knotc stats failed: ${result.stdout}${result.stderr}`);
+      const counts: Record<string, number> = {};
+      for (const m of result.stdout.matchAll(/\[(\w+)\] = (\d+)/g)) counts[m[1]!] = Number(m[2]);
+      return counts;
+    };
     return {
       server: { host: HOST, port },
       port,
@@ -195,13 +205,8 @@ export async function startDnsServer(zones: readonly Zone[]): Promise<TestDnsSer
         const result = await control("-b", "zone-reload", `${origin}.`);
         if (result.code !== 0) throw new Error(`knotc zone-reload failed: ${result.stdout}${result.stderr}`);
       },
-      async queryCounts() {
-        const result = await control("stats", "mod-stats.query-type");
-        if (result.code !== 0) throw new Error(`knotc stats failed: ${result.stdout}${result.stderr}`);
-        const counts: Record<string, number> = {};
-        for (const m of result.stdout.matchAll(/query-type\[(\w+)\] = (\d+)/g)) counts[m[1]!] = Number(m[2]);
-        return counts;
-      },
+      queryCounts: () => counters("query-type"),
+      protocolCounts: () => counters("request-protocol"),
       log: () => log,
       async stop() {
         child.kill("SIGTERM");
