@@ -69,7 +69,9 @@ describe("MAILROOM_DNS_SERVERS / --dns-servers", () => {
 
   test("a bad value stops the start with a message naming the setting", () => {
     expect(() => loadConfig(new Map(), { MAILROOM_DNS_SERVERS: "dns.google" })).toThrow(ConfigError);
-    expect(() => loadConfig(new Map(), { MAILROOM_DNS_SERVERS: "dns.google" })).toThrow(/MAILROOM_DNS_SERVERS/);
+    expect(() => loadConfig(new Map(), { MAILROOM_DNS_SERVERS: "dns.google" })).toThrow(
+      /MAILROOM_DNS_SERVERS/,
+    );
   });
 });
 
