@@ -25,9 +25,10 @@ export interface ScriptedDnsServer {
 export async function startScriptedDnsServer(
   udpScript: Script,
   tcpScript: Script = () => null,
+  host: "127.0.0.1" | "::1" = "127.0.0.1",
 ): Promise<ScriptedDnsServer> {
   const received = { udp: 0, tcp: 0 };
-  const udp = createSocket("udp4");
+  const udp = createSocket(host === "::1" ? "udp6" : "udp4");
   udp.on("message", (raw, from) => {
     received.udp++;
     let query: DecodedPacket;
@@ -40,7 +41,7 @@ export async function startScriptedDnsServer(
   });
   const port = await new Promise<number>((resolve, reject) => {
     udp.once("error", reject);
-    udp.bind(0, "127.0.0.1", () => resolve(udp.address().port));
+    udp.bind(0, host, () => resolve(udp.address().port));
   });
 
   // TCP on the same port number, for the fallback after truncation (RFC 7766): length-prefixed.
@@ -67,11 +68,11 @@ export async function startScriptedDnsServer(
   });
   const tcpBound = await new Promise<boolean>((resolve) => {
     tcp.once("error", () => resolve(false));
-    tcp.listen(port, "127.0.0.1", () => resolve(true));
+    tcp.listen(port, host, () => resolve(true));
   });
 
   return {
-    server: { host: "127.0.0.1", port },
+    server: { host, port },
     received,
     async stop() {
       await new Promise<void>((resolve) => udp.close(() => resolve()));
