@@ -79,11 +79,17 @@ export class DnsResolver {
     if (cached) return Promise.resolve(cached as DnsResult<RecordData[T]>);
     const pending = this.#pending.get(key);
     if (pending) return pending as Promise<DnsResult<RecordData[T]>>;
-    const lookup = this.#lookup<T>(normal.name, type, dnssec).then((result) => {
-      this.#pending.delete(key);
-      this.#cache.set(key, result);
-      return result;
-    });
+    const lookup = this.#lookup<T>(normal.name, type, dnssec)
+      // A bug of ours (or of the codec) must still end as a temporary failure, not a rejection.
+      .catch((error): DnsResult<RecordData[T]> => {
+        this.#log?.error("dns.lookup_failed", { name: normal.name, type, error });
+        return { kind: "temperror", cause: "malformed", detail: String(error) };
+      })
+      .then((result) => {
+        this.#pending.delete(key);
+        this.#cache.set(key, result);
+        return result;
+      });
     this.#pending.set(key, lookup);
     return lookup;
   }

@@ -9,6 +9,7 @@ import { type DecodedPacket, encode } from "dns-packet";
 import { DnsResolver } from "../../src/dns/mod.ts";
 import { startScriptedDnsServer } from "../harness/dns-scripted.ts";
 import { startDnsServer, type TestDnsServer } from "../harness/dns-server.ts";
+import { run } from "../harness/run.ts";
 
 const TLSA_HASH = "8cb0fc6c527506a053f4f14c8464bebbd6dede2738d11468dd953d7d6a3021f1";
 const LONG_TXT = `v=DKIM1; k=rsa; p=${"A".repeat(400)}`;
@@ -193,6 +194,26 @@ describe("the query on the wire", () => {
     } finally {
       resolver.close();
       await scripted.stop();
+    }
+  });
+
+  test("the harness signs a zone given dnssec: true (RRSIGs answer the DO bit), for the DANE tests", async () => {
+    const signed = await startDnsServer([
+      { origin: "signed.example", dnssec: true, records: [{ name: "@", type: "A", value: "192.0.2.1" }] },
+    ]);
+    try {
+      const kdig = (...args: string[]) =>
+        run("kdig", ["@127.0.0.1", "-p", String(signed.port), "+short", ...args], { timeoutMs: 10_000 });
+      expect((await kdig("+dnssec", "signed.example", "A")).stdout).toMatch(/^A 13 2 300 /m);
+      expect((await kdig("signed.example", "DNSKEY")).stdout).toMatch(/^257 3 13 /m);
+      const resolver = new DnsResolver({ servers: [signed.server], timeoutMs: 1_000 });
+      expect(await resolver.resolve("signed.example", "A", { dnssec: true })).toMatchObject({
+        kind: "ok",
+        records: ["192.0.2.1"],
+      });
+      resolver.close();
+    } finally {
+      await signed.stop();
     }
   });
 });
