@@ -5,6 +5,8 @@
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { parseDnsServers } from "./dns/servers.ts";
+import type { DnsServer } from "./dns/types.ts";
 
 /** A listener port: a number (0 = any free port, for tests) or "off" to disable the listener. */
 const port = z.union([z.literal("off").transform(() => null), z.coerce.number().int().min(0).max(65535)]);
@@ -88,6 +90,20 @@ const SETTINGS = {
     }),
     help: "static routes overriding DNS: domain=host:port,...,*=smarthost:port",
     def: "none (MX lookups)",
+  },
+  dnsServers: {
+    env: "MAILROOM_DNS_SERVERS",
+    flag: "--dns-servers",
+    schema: z.string().transform((text, ctx) => {
+      try {
+        return parseDnsServers(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    help: "recursive DNS servers to ask: host[:port],... ([IPv6]:port)",
+    def: "the system's, from /etc/resolv.conf",
   },
   queueRetry: {
     env: "MAILROOM_QUEUE_RETRY",
@@ -229,6 +245,8 @@ export interface Config {
   submissionPort: number | null;
   /** Static routes by recipient domain ("*" for everything else); empty means DNS MX lookups. */
   routes: Route[];
+  /** Recursive resolvers for every DNS lookup; empty means the system's (src/dns/servers.ts). */
+  dnsServers: DnsServer[];
   /** Retry intervals in ms after temporary failures; the last one repeats. */
   queueRetry: number[];
   /** Queue lifetime in ms before a message bounces. */
@@ -368,6 +386,7 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     smtpPort: value("smtpPort", "25")!,
     submissionPort: value("submissionPort", "587")!,
     routes: value("routes", "")!,
+    dnsServers: value("dnsServers", "")!,
     queueRetry: value("queueRetry", "1m,5m,15m,30m,1h,2h,4h")!,
     queueMaxAge: value("queueMaxAge", "5d")!,
     pop3Port: value("pop3Port", "110")!,

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./api/app.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
+import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
 import { IMAP_LIMITS } from "./imap/protocol/limits.ts";
 import { type ImapListener, startImap } from "./imap/server.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -93,6 +94,8 @@ export interface RunningServer {
   adminToken: string;
   /** The certificate every TLS listener and STARTTLS uses; `reload()` on SIGHUP. */
   tls: TlsProvider;
+  /** The one DNS resolver (and cache) every lookup goes through. */
+  dns: DnsResolver;
   stop(): Promise<void>;
 }
 
@@ -106,7 +109,12 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
     trustedNetworks: config.trustedNetworks,
   };
   const store = await Store.open(config.databaseUrl, runtime.migrations);
-  const stops: Array<() => Promise<void>> = [];
+  // One resolver for the whole server, so that every feature shares its cache and its limits.
+  const dns = new DnsResolver({
+    servers: config.dnsServers.length > 0 ? config.dnsServers : systemDnsServers(),
+    log: log.child({ proto: "dns" }),
+  });
+  const stops: Array<() => Promise<void>> = [async () => dns.close()];
   try {
     await store.write((w) => domainCreate(w, config.domain, { ifMissing: true }));
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
@@ -119,6 +127,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       routes: config.routes,
       retry: config.queueRetry,
       maxAge: config.queueMaxAge,
+      resolver: dns,
     });
     queue.start();
     stops.push(() => queue.stop());
@@ -298,6 +307,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       httpPort: http?.port ?? null,
       adminToken,
       tls,
+      dns,
       async stop() {
         log.info("stopping");
         // Listeners first (they finish their in-flight transactions), then the store flushes and closes.

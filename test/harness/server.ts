@@ -53,6 +53,9 @@ export async function startTestServer(
     MAILROOM_SMTPS_PORT: "0",
     MAILROOM_HTTP_PORT: "0",
     MAILROOM_ADMIN_TOKEN: TEST_TOKEN,
+    // Tests never ask the machine's resolver: a loopback port where nothing listens (lookups fail
+    // at once with temperror). Tests that need DNS start a server (dns-server.ts) and pass dnsServers.
+    MAILROOM_DNS_SERVERS: "127.0.0.1:9",
   });
   const server = await startServer(bunRuntime, { ...base, ...overrides }, silentLogger);
   const baseUrl = `http://127.0.0.1:${server.httpPort}`;

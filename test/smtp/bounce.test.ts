@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Route } from "../../src/config.ts";
+import { DnsResolver } from "../../src/dns/mod.ts";
 import { silentLogger } from "../../src/log.ts";
 import { parseMessage } from "../../src/mime/mod.ts";
 import { embeddedMigrations } from "../../src/runtime/embedded.ts";
 import { wantsFailureNotice } from "../../src/smtp/delivery/bounce.ts";
 import { dsnBuild } from "../../src/smtp/delivery/dsn.ts";
-import type { MxResolver } from "../../src/smtp/delivery/routes.ts";
 import { createQueueRunner, type QueueRunner } from "../../src/smtp/queue/runner.ts";
 import {
   accountCreate,
@@ -29,6 +29,7 @@ import {
   queueList,
   Store,
 } from "../../src/store/mod.ts";
+import { startDnsServer, type TestDnsServer } from "../harness/dns-server.ts";
 import { readDsn } from "./dsn-report.ts";
 import { freePort, type Peer, smtpError, startPeer } from "./peer.ts";
 
@@ -130,9 +131,22 @@ describe("the runner's bounces", () => {
   let aliceId: number;
   let peer: Peer;
   let runner: QueueRunner | undefined;
+  let knot: TestDnsServer;
+  let dns: DnsResolver;
   const routes: Route[] = [];
 
   beforeAll(async () => {
+    // Real DNS for the domains without a static route: null.example publishes the null MX.
+    knot = await startDnsServer([
+      {
+        origin: "null.example",
+        records: [
+          { name: "@", type: "MX", value: "0 ." },
+          { name: "@", type: "A", value: "127.0.0.1" },
+        ],
+      },
+    ]);
+    dns = new DnsResolver({ servers: [knot.server], timeoutMs: 500 });
     dir = mkdtempSync(join(tmpdir(), "mailroom-bounce-"));
     store = await Store.open(`file:${join(dir, "mailroom.db")}`, embeddedMigrations);
     const prepared = await accountPrepare({ address: "alice@a.example", password: "pw" });
@@ -156,6 +170,8 @@ describe("the runner's bounces", () => {
   afterAll(async () => {
     await peer.close();
     await store.close();
+    dns.close();
+    await knot.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -167,6 +183,7 @@ describe("the runner's bounces", () => {
       routes,
       retry: [60_000],
       maxAge: 5 * 86_400_000,
+      resolver: dns,
       ...overrides,
     });
     runner.start();
@@ -319,12 +336,7 @@ describe("the runner's bounces", () => {
   });
 
   test("a null MX bounces at once with 5.1.10 (RFC 7505)", async () => {
-    const resolver: MxResolver = {
-      resolveMx: async () => [{ exchange: "", priority: 0 }],
-      resolve4: async () => ["127.0.0.1"],
-      resolve6: async () => [],
-    };
-    startRunner({ routes: [], resolver });
+    startRunner({ routes: [] });
     const before = (await inbox()).length;
     await enqueue("alice@a.example", [{ address: "x@null.example" }]);
     const dsn = readDsn(await nextBounce(before));

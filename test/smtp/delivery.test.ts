@@ -1,156 +1,22 @@
 /**
- * The delivery building blocks, each on its own: routing (static routes, MX, A fallback, null MX)
- * with a scripted resolver; one SMTP transaction against a real peer on loopback; the retry schedule;
+ * The delivery building blocks, each on its own (routing over real DNS is in routes.test.ts): one
+ * SMTP transaction against a real peer on loopback; the retry schedule;
  * how due items are grouped into transactions; loop counting.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DnsResolver } from "../../src/dns/mod.ts";
 import { silentLogger } from "../../src/log.ts";
 import { parseMessage } from "../../src/mime/mod.ts";
 import { embeddedMigrations } from "../../src/runtime/embedded.ts";
 import { smtpTransaction } from "../../src/smtp/delivery/client.ts";
-import { type MxResolver, orderMx, routeResolve, staticRoute } from "../../src/smtp/delivery/routes.ts";
 import { groupItems, receivedCount } from "../../src/smtp/queue/batch.ts";
 import { createQueueRunner } from "../../src/smtp/queue/runner.ts";
 import { isExpired, nextAttemptAt, retryDelay } from "../../src/smtp/queue/schedule.ts";
 import { messageIngest, type QueueItem, queueList, Store } from "../../src/store/mod.ts";
 import { freePort, type Peer, smtpError, startPeer } from "./peer.ts";
-
-const dnsError = (code: string) => Object.assign(new Error(code), { code });
-
-/** A resolver answering from a table; a string value is a DNS error code. */
-function resolver(table: {
-  mx?: Record<string, Array<{ exchange: string; priority: number }> | string>;
-  a?: Record<string, string[] | string>;
-  aaaa?: Record<string, string[] | string>;
-}): MxResolver & { asked: string[] } {
-  const asked: string[] = [];
-  const answer = async <T>(kind: string, map: Record<string, T | string> | undefined, name: string) => {
-    asked.push(`${kind} ${name}`);
-    const v = map?.[name];
-    if (v === undefined) throw dnsError("ENODATA");
-    if (typeof v === "string") throw dnsError(v);
-    return v;
-  };
-  return {
-    asked,
-    resolveMx: (d) => answer("MX", table.mx, d),
-    resolve4: (d) => answer("A", table.a, d),
-    resolve6: (d) => answer("AAAA", table.aaaa, d),
-  };
-}
-
-describe("routeResolve()", () => {
-  test("a static route for the exact domain wins over '*' and over DNS", async () => {
-    const dns = resolver({ mx: { "b.example": [{ exchange: "mx.b.example", priority: 10 }] } });
-    const routes = [
-      { domain: "*", host: "smarthost.example", port: 587 },
-      { domain: "b.example", host: "127.0.0.1", port: 2526 },
-    ];
-    expect(await routeResolve("B.example", { routes, resolver: dns })).toEqual({
-      kind: "hosts",
-      hosts: [{ host: "127.0.0.1", port: 2526 }],
-      via: "route",
-    });
-    expect(await routeResolve("c.example", { routes, resolver: dns })).toEqual({
-      kind: "hosts",
-      hosts: [{ host: "smarthost.example", port: 587 }],
-      via: "route",
-    });
-    expect(dns.asked).toEqual([]);
-    expect(staticRoute([], "x.example")).toBeUndefined();
-  });
-
-  test("MX hosts come in preference order, lowest first, without duplicates or trailing dots", async () => {
-    const dns = resolver({
-      mx: {
-        "d.example": [
-          { exchange: "backup.d.example.", priority: 20 },
-          { exchange: "mx1.d.example", priority: 10 },
-          { exchange: "MX1.d.example", priority: 30 },
-        ],
-      },
-    });
-    expect(await routeResolve("d.example", { routes: [], resolver: dns })).toEqual({
-      kind: "hosts",
-      hosts: [
-        { host: "mx1.d.example", port: 25 },
-        { host: "backup.d.example", port: 25 },
-      ],
-      via: "mx",
-    });
-  });
-
-  test("orderMx() shuffles only hosts of equal preference", () => {
-    const records = [
-      { exchange: "c", priority: 5 },
-      { exchange: "a", priority: 10 },
-      { exchange: "b", priority: 10 },
-    ];
-    let n = 0;
-    const descending = () => 1 - (n++ % 3) / 3;
-    expect(orderMx(records, descending)[0]).toBe("c");
-    expect(new Set(orderMx(records, descending).slice(1))).toEqual(new Set(["a", "b"]));
-  });
-
-  test("a null MX (RFC 7505) fails at once with 5.1.10 and never falls back to the A record", async () => {
-    for (const exchange of ["", "."]) {
-      const dns = resolver({
-        mx: { "n.example": [{ exchange, priority: 0 }] },
-        a: { "n.example": ["192.0.2.1"] },
-      });
-      const result = await routeResolve("n.example", { routes: [], resolver: dns });
-      expect(result).toMatchObject({ kind: "permanent", status: "5.1.10" });
-      expect(dns.asked).toEqual(["MX n.example"]);
-    }
-  });
-
-  test("without MX records the domain's own address is used (RFC 5321 §5.1)", async () => {
-    const dns = resolver({ aaaa: { "plain.example": ["2001:db8::1"] } });
-    expect(await routeResolve("plain.example", { routes: [], resolver: dns })).toEqual({
-      kind: "hosts",
-      hosts: [{ host: "plain.example", port: 25 }],
-      via: "address",
-    });
-  });
-
-  test("a domain that does not exist, or has neither MX nor address, fails for good (5.1.2)", async () => {
-    const nx = resolver({ mx: { "gone.example": "ENOTFOUND" } });
-    expect(await routeResolve("gone.example", { routes: [], resolver: nx })).toMatchObject({
-      kind: "permanent",
-      status: "5.1.2",
-    });
-    const empty = resolver({});
-    expect(await routeResolve("empty.example", { routes: [], resolver: empty })).toMatchObject({
-      kind: "permanent",
-      status: "5.1.2",
-    });
-  });
-
-  test("a DNS failure (SERVFAIL, timeout) is temporary (4.4.3)", async () => {
-    const servfail = resolver({ mx: { "s.example": "ESERVFAIL" } });
-    expect(await routeResolve("s.example", { routes: [], resolver: servfail })).toMatchObject({
-      kind: "temporary",
-      status: "4.4.3",
-    });
-    const slowA = resolver({ a: { "t.example": "ETIMEOUT" } });
-    expect(await routeResolve("t.example", { routes: [], resolver: slowA })).toMatchObject({
-      kind: "temporary",
-      status: "4.4.3",
-    });
-  });
-
-  test("an address literal is its own host", async () => {
-    const dns = resolver({});
-    expect(await routeResolve("[127.0.0.1]", { routes: [], resolver: dns })).toEqual({
-      kind: "hosts",
-      hosts: [{ host: "127.0.0.1", port: 25 }],
-      via: "address",
-    });
-  });
-});
 
 describe("smtpTransaction()", () => {
   let peer: Peer;
@@ -366,6 +232,8 @@ describe("the queue runner", () => {
       ],
       retry: [60_000],
       maxAge: 86_400_000,
+      // Static routes only: a resolver without servers, so nothing can reach out to real DNS.
+      resolver: new DnsResolver({ servers: [] }),
       maxConnections: 3,
       maxPerDomain: 2,
     });

@@ -81,8 +81,11 @@ function describe(error: SmtpError): string {
 }
 
 export interface SessionOptions {
+  /** What to connect to: an address (from our resolver) or a name. */
   host: string;
   port: number;
+  /** The host's name when `host` is one of its addresses: TLS SNI (RFC 6066 §3) and the name checked later. */
+  servername?: string;
   /** Our name for EHLO. */
   helo: string;
 }
@@ -151,6 +154,7 @@ function connectOnce(
     const connection = new SMTPConnection({
       host: options.host,
       port: options.port,
+      ...(options.servername ? { servername: options.servername } : {}),
       name: options.helo,
       secure: false,
       ignoreTLS: !mode.starttls,

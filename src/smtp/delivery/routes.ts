@@ -1,22 +1,27 @@
 /**
  * Where mail for a domain goes: a static route (MAILROOM_ROUTES) when one matches, otherwise DNS —
- * MX records in preference order (RFC 5321 §5.1), the domain's own A/AAAA when it has no MX, and
- * nowhere at all for a null MX (RFC 7505). Pure apart from the resolver, which tests replace.
+ * MX records in preference order (RFC 5321 §5.1), each MX host's addresses, the domain's own A/AAAA
+ * when it has no MX, and nowhere at all for a null MX (RFC 7505). Every lookup goes through the
+ * shared resolver (src/dns/), whose typed results keep "no such domain" (bounce) apart from "DNS did
+ * not answer" (try again later).
  */
-import { Resolver as DnsResolver } from "node:dns/promises";
 import type { Route } from "../../config.ts";
+import type { DnsResolver, DnsResult, MxRecord } from "../../dns/mod.ts";
+import { QUEUE_LIMITS } from "../queue/limits.ts";
 
 export interface DeliveryHost {
+  /** The host's name (the MX exchange, the TLS server name) or an address literal. */
   host: string;
   port: number;
+  /**
+   * The host's addresses, as DNS gave them, to connect to in order. Absent for a static route or an
+   * address literal: then `host` is what to connect to.
+   */
+  addresses?: string[];
 }
 
-/** The part of node:dns/promises that routing needs (injectable for tests). */
-export interface MxResolver {
-  resolveMx(domain: string): Promise<Array<{ exchange: string; priority: number }>>;
-  resolve4(domain: string): Promise<string[]>;
-  resolve6(domain: string): Promise<string[]>;
-}
+/** The part of the resolver that routing needs. */
+export type MxResolver = Pick<DnsResolver, "mx" | "a" | "aaaa">;
 
 export type RouteResult =
   | { kind: "hosts"; hosts: DeliveryHost[]; via: "route" | "mx" | "address" }
@@ -27,14 +32,6 @@ export type RouteResult =
 
 const SMTP_PORT = 25;
 
-/** Errors by which DNS says "this name has no such records" rather than "I could not find out". */
-const NO_DATA = new Set(["ENODATA", "ENOTFOUND", "NXDOMAIN"]);
-
-export function systemResolver(): MxResolver {
-  const resolver = new DnsResolver({ timeout: 10_000, tries: 2 });
-  return resolver;
-}
-
 /** The static route for a domain: an exact entry first, then "*". */
 export function staticRoute(routes: readonly Route[], domain: string): DeliveryHost | undefined {
   const d = domain.toLowerCase();
@@ -42,7 +39,7 @@ export function staticRoute(routes: readonly Route[], domain: string): DeliveryH
   return route ? { host: route.host, port: route.port } : undefined;
 }
 
-/** RFC 7505 §3: the null MX is a single record whose exchange is the root ("." — "" once parsed). */
+/** RFC 7505 §3: the null MX is a single record whose exchange is the root ("."). */
 function isNullMx(exchange: string): boolean {
   return exchange === "" || exchange === ".";
 }
@@ -51,12 +48,9 @@ function isNullMx(exchange: string): boolean {
  * RFC 5321 §5.1: lower preference first; hosts of equal preference in random order so that load
  * spreads. `random` is injectable so tests can pin the order.
  */
-export function orderMx(
-  records: ReadonlyArray<{ exchange: string; priority: number }>,
-  random: () => number = Math.random,
-): string[] {
+export function orderMx(records: readonly MxRecord[], random: () => number = Math.random): string[] {
   const keyed = records.map((r) => ({ r, k: random() }));
-  keyed.sort((a, b) => a.r.priority - b.r.priority || a.k - b.k);
+  keyed.sort((a, b) => a.r.preference - b.r.preference || a.k - b.k);
   const hosts: string[] = [];
   for (const { r } of keyed) {
     const host = r.exchange.replace(/\.$/, "").toLowerCase();
@@ -65,8 +59,21 @@ export function orderMx(
   return hosts;
 }
 
-function errorCode(error: unknown): string {
-  return String((error as { code?: unknown })?.code ?? "");
+function describe(result: DnsResult<unknown>): string {
+  return result.kind === "temperror" ? `${result.cause}: ${result.detail}` : result.kind;
+}
+
+/** A host's IPv4 and IPv6 addresses; `failed` when neither lookup could answer for lack of DNS. */
+async function hostAddresses(
+  resolver: MxResolver,
+  host: string,
+): Promise<{ addresses: string[]; failed?: string }> {
+  const [v4, v6] = await Promise.all([resolver.a(host), resolver.aaaa(host)]);
+  const addresses = [v4, v6].flatMap((r) => (r.kind === "ok" ? r.records : []));
+  const failed = [v4, v6].find((r) => r.kind === "temperror");
+  return failed && addresses.length === 0
+    ? { addresses, failed: describe(failed) }
+    : { addresses: addresses.slice(0, QUEUE_LIMITS.maxAddressesPerHost) };
 }
 
 /** Resolves where to deliver mail for `domain`. */
@@ -81,35 +88,56 @@ export async function routeResolve(
   const literal = /^\[(?:ipv6:)?([0-9a-f:.]+)\]$/i.exec(domain);
   if (literal) return { kind: "hosts", hosts: [{ host: literal[1]!, port: SMTP_PORT }], via: "address" };
 
-  let records: Array<{ exchange: string; priority: number }>;
-  try {
-    records = await options.resolver.resolveMx(domain);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === "ENOTFOUND" || code === "NXDOMAIN")
-      return { kind: "permanent", status: "5.1.2", diagnostic: `domain ${domain} does not exist` };
-    if (!NO_DATA.has(code))
-      return { kind: "temporary", status: "4.4.3", diagnostic: `MX lookup for ${domain} failed (${code})` };
-    records = [];
-  }
+  const mx = await options.resolver.mx(domain);
+  if (mx.kind === "nxdomain" || mx.kind === "badname")
+    return { kind: "permanent", status: "5.1.2", diagnostic: `domain ${domain} does not exist` };
+  if (mx.kind === "temperror")
+    return {
+      kind: "temporary",
+      status: "4.4.3",
+      diagnostic: `MX lookup for ${domain} failed (${describe(mx)})`,
+    };
+  const records = mx.kind === "ok" ? mx.records : [];
 
   // RFC 7505 §4.1: a null MX means the domain accepts no mail; fail at once, don't fall back to A.
   if (records.length === 1 && isNullMx(records[0]!.exchange))
     return { kind: "permanent", status: "5.1.10", diagnostic: `domain ${domain} accepts no mail (null MX)` };
 
-  const hosts = orderMx(records, options.random);
-  if (hosts.length > 0)
-    return { kind: "hosts", hosts: hosts.map((host) => ({ host, port: SMTP_PORT })), via: "mx" };
+  const names = orderMx(records, options.random).slice(0, QUEUE_LIMITS.maxMxHosts);
+  if (names.length > 0) {
+    // RFC 5321 §5.1: each MX host's addresses; a host without any is skipped.
+    const found = await Promise.all(names.map((host) => hostAddresses(options.resolver, host)));
+    const hosts = names.flatMap((host, i) =>
+      found[i]!.addresses.length > 0 ? [{ host, port: SMTP_PORT, addresses: found[i]!.addresses }] : [],
+    );
+    if (hosts.length > 0) return { kind: "hosts", hosts, via: "mx" };
+    const failed = found.find((f) => f.failed);
+    if (failed)
+      return {
+        kind: "temporary",
+        status: "4.4.3",
+        diagnostic: `address lookup for the MX hosts of ${domain} failed (${failed.failed})`,
+      };
+    return {
+      kind: "permanent",
+      status: "5.4.4",
+      diagnostic: `no MX host of ${domain} has an address (${names.join(", ")})`,
+    };
+  }
 
   // RFC 5321 §5.1: no MX at all -> the domain itself is the host, if it has an address.
-  const [v4, v6] = await Promise.allSettled([
-    options.resolver.resolve4(domain),
-    options.resolver.resolve6(domain),
-  ]);
-  const found = [v4, v6].some((r) => r.status === "fulfilled" && r.value.length > 0);
-  if (found) return { kind: "hosts", hosts: [{ host: domain, port: SMTP_PORT }], via: "address" };
-  const failed = [v4, v6].find((r) => r.status === "rejected" && !NO_DATA.has(errorCode(r.reason)));
-  if (failed)
-    return { kind: "temporary", status: "4.4.3", diagnostic: `address lookup for ${domain} failed` };
+  const own = await hostAddresses(options.resolver, domain);
+  if (own.addresses.length > 0)
+    return {
+      kind: "hosts",
+      hosts: [{ host: domain, port: SMTP_PORT, addresses: own.addresses }],
+      via: "address",
+    };
+  if (own.failed)
+    return {
+      kind: "temporary",
+      status: "4.4.3",
+      diagnostic: `address lookup for ${domain} failed (${own.failed})`,
+    };
   return { kind: "permanent", status: "5.1.2", diagnostic: `domain ${domain} has no MX and no address` };
 }

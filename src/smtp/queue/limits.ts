@@ -25,6 +25,13 @@ export const QUEUE_LIMITS = {
   connectionMaxAgeMs: 5 * 60_000,
   /** RFC 5321 §6.3: a message that has passed this many relays is looping (bounced with 5.4.6). */
   maxReceivedHeaders: 30,
+  /**
+   * MX hosts of one domain that are looked up and tried (Postfix: smtp_mx_address_limit 5): a domain
+   * publishing hundreds of MX records cannot make us resolve and connect to all of them.
+   */
+  maxMxHosts: 10,
+  /** Addresses tried per host name, for the same reason (a host name with dozens of A records). */
+  maxAddressesPerHost: 4,
   /** The timer never sleeps longer than this, so rows added behind our back (another process) are seen. */
   maxIdleMs: 60_000,
   /** stop() waits this long for transactions in flight, then gives up on them (they stay queued). */

@@ -19,7 +19,7 @@ import {
   type Store,
 } from "../../store/mod.ts";
 import { bounceFailures } from "../delivery/bounce.ts";
-import { type MxResolver, systemResolver } from "../delivery/routes.ts";
+import type { MxResolver } from "../delivery/routes.ts";
 import { groupItems } from "./batch.ts";
 import { QUEUE_LIMITS } from "./limits.ts";
 import { runWorker, type WorkerContext } from "./worker.ts";
@@ -32,8 +32,8 @@ export interface QueueRunnerOptions {
   routes: Route[];
   retry: number[];
   maxAge: number;
-  /** DNS for MX lookups; node:dns by default. */
-  resolver?: MxResolver;
+  /** DNS for MX and address lookups: the shared resolver from main.ts (tests give theirs). */
+  resolver: MxResolver;
   /** Concurrency limits; QUEUE_LIMITS by default. */
   maxConnections?: number;
   maxPerDomain?: number;
@@ -76,7 +76,7 @@ export function createQueueRunner(options: QueueRunnerOptions): QueueRunner {
     retry: options.retry,
     maxAge: options.maxAge,
     routes: options.routes,
-    resolver: options.resolver ?? systemResolver(),
+    resolver: options.resolver,
     onQueued: () => kick(),
     isRunning: () => running,
     async take(domain) {

@@ -131,10 +131,19 @@ async function connectFirst(
   const errors: string[] = [];
   for (const candidate of hosts) {
     const host = candidate.port === 25 ? candidate.host : `${candidate.host}:${candidate.port}`;
-    const connected = await smtpConnect({ host: candidate.host, port: candidate.port, helo: ctx.hostname });
-    if (connected.kind === "connected") return { kind: "connected", session: connected.session, host };
-    errors.push(`${host}: ${connected.reply}`);
-    ctx.log.info("queue.host_unreachable", { domain, host, error: connected.reply });
+    // The addresses our resolver found for the name, in order (RFC 5321 §5.1); else the name itself.
+    for (const address of candidate.addresses ?? [candidate.host]) {
+      const connected = await smtpConnect({
+        host: address,
+        port: candidate.port,
+        helo: ctx.hostname,
+        ...(address !== candidate.host ? { servername: candidate.host } : {}),
+      });
+      if (connected.kind === "connected") return { kind: "connected", session: connected.session, host };
+      const where = address === candidate.host ? host : `${host} [${address}]`;
+      errors.push(`${where}: ${connected.reply}`);
+      ctx.log.info("queue.host_unreachable", { domain, host, address, error: connected.reply });
+    }
   }
   // A greeting that refuses us (554) is still worth another try later: it may be one host's mood.
   return { kind: "unreachable", detail: `no host for ${domain} took the connection (${errors.join("; ")})` };
