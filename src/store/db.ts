@@ -18,6 +18,7 @@ import type { ExtractTablesWithRelations } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
 import type { Change } from "./changes.ts";
+import { databaseFileCreate } from "./files.ts";
 import * as schema from "./schema.ts";
 
 export type Schema = typeof schema;
@@ -67,6 +68,8 @@ const BUSY_TIMEOUT_MS = 10_000;
 
 export async function openDatabase(url: string): Promise<Database> {
   const isLocalFile = url.startsWith("file:");
+  // Before libSQL creates it with the umask's mode (0644 under the usual 022): see files.ts.
+  if (isLocalFile) databaseFileCreate(url);
   const client = createClient({ url, timeout: BUSY_TIMEOUT_MS } as Parameters<typeof createClient>[0]);
   if (isLocalFile) {
     // File-only settings, in this one marked spot. WAL persists in the file; synchronous=FULL makes

@@ -16,6 +16,7 @@ export { type ContentMeta, contentMeta, contentRaw } from "./contents.ts";
 export type { Reader, Write } from "./db.ts";
 export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
+export { databaseFileModes } from "./files.ts";
 export * from "./flags.ts";
 export * from "./mailboxes.ts";
 export * from "./messages.ts";
