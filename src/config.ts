@@ -306,7 +306,8 @@ export function parseNetworks(text: string): string[] {
     const m = /^\s*([0-9A-Fa-f:.]+)(?:\/(\d{1,3}))?\s*$/.exec(entry);
     const address = m?.[1] ?? "";
     const bits = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
-    if (!m || bits === 0) throw new Error(`bad network "${entry.trim()}" (expected an address or address/prefix)`);
+    if (!m || bits === 0)
+      throw new Error(`bad network "${entry.trim()}" (expected an address or address/prefix)`);
     const prefix = m[2] === undefined ? bits : Number(m[2]);
     if (prefix > bits) throw new Error(`bad prefix length in "${entry.trim()}" (at most ${bits})`);
     return `${address.toLowerCase()}/${prefix}`;

@@ -97,8 +97,19 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** What tests may hand a server started in-process instead of what it builds itself. */
+export interface ServerParts {
+  /** The failed-login limiter every protocol shares (tests use small delays and thresholds). */
+  authFailures?: AuthFailures;
+}
+
 /** Starts every configured listener on an opened store. Exported for tests, which run it in-process. */
-export async function startServer(runtime: Runtime, config: Config, log: Logger): Promise<RunningServer> {
+export async function startServer(
+  runtime: Runtime,
+  config: Config,
+  log: Logger,
+  parts: ServerParts = {},
+): Promise<RunningServer> {
   prepareDataDir(config);
   const adminToken = config.adminToken ?? loadOrCreateAdminToken(config, log);
   const tls = loadTls(config, log);
@@ -113,7 +124,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
     warnAboutLoosePermissions(config, log);
     await store.write((w) => domainCreate(w, config.domain, { ifMissing: true }));
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
-    const authFailures = new AuthFailures({ log: log.child({ proto: "auth" }) });
+    const authFailures = parts.authFailures ?? new AuthFailures({ log: log.child({ proto: "auth" }) });
 
     const queue = createQueueRunner({
       store,
@@ -274,6 +285,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
         config,
         openapi: runtime.openapi,
         queue,
+        lockouts: authFailures,
       });
       http = await listen("httpPort", config.httpBind, config.httpPort, () =>
         runtime.serveHttp({
