@@ -223,6 +223,14 @@ const SETTINGS = {
     help: "connections one client address may hold on each mail listener",
     def: "50",
   },
+  maxMailboxes: {
+    env: "MAILROOM_MAX_MAILBOXES",
+    flag: "--max-mailboxes",
+    // At least room for the six mailboxes every account starts with, and a few of its own.
+    schema: z.coerce.number().int().min(10).max(1_000_000),
+    help: "mailboxes one account may have (IMAP CREATE beyond: NO [LIMIT])",
+    def: "1000",
+  },
   logLevel: {
     env: "MAILROOM_LOG_LEVEL",
     flag: "--log-level",
@@ -272,6 +280,8 @@ export interface Config {
   maxMessageSize: number;
   /** Per mail listener (POP3, IMAP): one host cannot take every slot. */
   maxConnectionsPerIp: number;
+  /** Mailboxes per account: each one costs every LIST of its account (one user stalling the server). */
+  maxMailboxes: number;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -418,6 +428,7 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     adminToken: value("adminToken", undefined),
     maxMessageSize: value("maxMessageSize", "26214400")!,
     maxConnectionsPerIp: value("maxConnectionsPerIp", "50")!,
+    maxMailboxes: value("maxMailboxes", "1000")!,
     logLevel: value("logLevel", "info")!,
   };
 }

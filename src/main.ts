@@ -117,7 +117,9 @@ export async function startServer(
     allow: config.allowPlaintextAuth,
     trustedNetworks: config.trustedNetworks,
   };
-  const store = await Store.open(config.databaseUrl, runtime.migrations);
+  const store = await Store.open(config.databaseUrl, runtime.migrations, {
+    limits: { maxMailboxesPerAccount: config.maxMailboxes },
+  });
   const stops: Array<() => Promise<void>> = [];
   try {
     // After opening, so the -wal and -shm files exist; before the listeners, so it is said first.
