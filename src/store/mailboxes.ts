@@ -2,6 +2,7 @@
  * Mailboxes of an account. Names are full Unicode paths with "/" as the hierarchy separator
  * (IMAP's modified UTF-7 is the IMAP layer's business); "INBOX" is case-insensitive (RFC 3501 §5.1).
  */
+import { Buffer } from "node:buffer";
 import { and, asc, eq, or, sql } from "drizzle-orm";
 import { contentsDeleteOrphans } from "./contents.ts";
 import type { Reader, Write } from "./db.ts";

@@ -7,6 +7,7 @@
  * only JavaScript thread for 39 s). Patterns themselves are bounded first (`listPatternsCheck()`).
  * Pure: works on decoded Unicode names.
  */
+import { Buffer } from "node:buffer";
 import { ImapNo } from "../../errors.ts";
 import { IMAP_LIMITS } from "../../protocol/limits.ts";
 
