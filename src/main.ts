@@ -4,11 +4,12 @@
  * runtime entry (src/runtime/) exits with it.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./api/app.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
+import { prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
 import { IMAP_LIMITS } from "./imap/protocol/limits.ts";
 import { type ImapListener, startImap } from "./imap/server.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -20,7 +21,7 @@ import { AuthFailures } from "./security/auth-failures.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
 import { createQueueRunner } from "./smtp/queue/runner.ts";
 import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
-import { databaseFileModes, domainCreate, Store } from "./store/mod.ts";
+import { domainCreate, Store } from "./store/mod.ts";
 import { TlsProvider, TlsSetupError } from "./tls/mod.ts";
 
 export const VERSION: string = pkg.version;
@@ -360,44 +361,6 @@ async function listen<T>(
       );
     }
     throw error;
-  }
-}
-
-/**
- * Files this process creates are for its user alone (umask 077): the data directory holds every
- * password hash and message, and the usual umask 022 would make new files world-readable. Files
- * meant to be public (the certificate) are given their mode explicitly. Not every runtime has
- * process.umask() (it needs a permission under Deno); the modes set explicitly below still hold there.
- */
-function restrictUmask(): void {
-  try {
-    process.umask(0o077);
-  } catch {}
-}
-
-/** Creates the data directory for the owner alone (0700); an existing one keeps its mode. */
-function prepareDataDir(config: Config): void {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-}
-
-/**
- * A data directory or database file that other users can read or write gives away every password
- * hash and message. Reported, not changed: the operator may have meant it (a backup group), and a
- * chmod behind their back would surprise them.
- */
-function warnAboutLoosePermissions(config: Config, log: Logger): void {
-  const checked: Array<{ path: string; mode: number }> = [];
-  try {
-    checked.push({ path: config.dataDir, mode: statSync(config.dataDir).mode & 0o777 });
-  } catch {}
-  checked.push(...databaseFileModes(config.databaseUrl));
-  for (const { path, mode } of checked) {
-    if ((mode & 0o077) === 0) continue;
-    const octal = `0${mode.toString(8).padStart(3, "0")}`;
-    log.warn("data_dir.permissions", { path, mode: octal });
-    process.stderr.write(
-      `warning: ${path} is readable by other users (mode ${octal}); chmod go-rwx ${path} to keep mail and password hashes private\n`,
-    );
   }
 }
 
