@@ -2,6 +2,7 @@
  * Configuration: command-line flags and MAILROOM_* environment variables, validated with zod.
  * Flags win over the environment. The names below are a public contract (README, issues): keep them.
  */
+import { isIPv4, isIPv6 } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
@@ -186,8 +187,22 @@ const SETTINGS = {
     env: "MAILROOM_ALLOW_PLAINTEXT_AUTH",
     flag: "--allow-plaintext-auth",
     schema: flag,
-    help: "accept passwords without TLS from non-loopback clients",
+    help: "accept passwords without TLS from clients outside --trusted-networks",
     def: "false",
+  },
+  trustedNetworks: {
+    env: "MAILROOM_TRUSTED_NETWORKS",
+    flag: "--trusted-networks",
+    schema: z.string().transform((text, ctx) => {
+      try {
+        return parseNetworks(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    help: "networks (CIDR, comma-separated, or none) that may send passwords without TLS",
+    def: "127.0.0.1/32,::1/128",
   },
   httpBind: {
     env: "MAILROOM_HTTP_BIND",
@@ -223,6 +238,14 @@ const SETTINGS = {
     schema: z.coerce.number().int().min(1).max(100_000),
     help: "connections one client address may hold on each mail listener",
     def: "50",
+  },
+  maxMailboxes: {
+    env: "MAILROOM_MAX_MAILBOXES",
+    flag: "--max-mailboxes",
+    // At least room for the six mailboxes every account starts with, and a few of its own.
+    schema: z.coerce.number().int().min(10).max(1_000_000),
+    help: "mailboxes one account may have (IMAP CREATE beyond: NO [LIMIT])",
+    def: "1000",
   },
   logLevel: {
     env: "MAILROOM_LOG_LEVEL",
@@ -263,8 +286,9 @@ export interface Config {
   /** Passwords over connections without TLS from addresses outside `trustedNetworks`. */
   allowPlaintextAuth: boolean;
   /**
-   * Networks (CIDR) whose connections may send passwords without TLS: loopback, where nobody can
-   * listen in. Not a public setting; tests narrow it to tell 127.0.0.2 from 127.0.0.1.
+   * Networks (CIDR) whose connections may send passwords without TLS: by default the loopback
+   * addresses themselves, where nobody can listen in. Not all of 127.0.0.0/8: a local proxy or port
+   * forwarder on another 127.x address would make the remote clients it forwards look local.
    */
   trustedNetworks: string[];
   httpBind: string;
@@ -274,6 +298,8 @@ export interface Config {
   maxMessageSize: number;
   /** Per mail listener (POP3, IMAP): one host cannot take every slot. */
   maxConnectionsPerIp: number;
+  /** Mailboxes per account: each one costs every LIST of its account (one user stalling the server). */
+  maxMailboxes: number;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -295,6 +321,24 @@ export function parseRoutes(text: string): Route[] {
     const port = m[3] === undefined ? 25 : Number(m[3]);
     if (port < 1 || port > 65535) throw new Error(`bad port in route "${entry.trim()}"`);
     return { domain: m[1]!.toLowerCase(), host: m[2]!.replace(/^\[|\]$/g, ""), port };
+  });
+}
+
+/**
+ * "10.0.0.0/8, 192.0.2.7, ::1" -> ["10.0.0.0/8", "192.0.2.7/32", "::1/128"] (a bare address is one
+ * host; IPv6 lower-cased); "none" -> []. Throws with a readable message naming the bad entry.
+ */
+export function parseNetworks(text: string): string[] {
+  if (text.trim().toLowerCase() === "none") return [];
+  return text.split(",").map((entry) => {
+    const m = /^\s*([0-9A-Fa-f:.]+)(?:\/(\d{1,3}))?\s*$/.exec(entry);
+    const address = m?.[1] ?? "";
+    const bits = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
+    if (!m || bits === 0)
+      throw new Error(`bad network "${entry.trim()}" (expected an address or address/prefix)`);
+    const prefix = m[2] === undefined ? bits : Number(m[2]);
+    if (prefix > bits) throw new Error(`bad prefix length in "${entry.trim()}" (at most ${bits})`);
+    return `${address.toLowerCase()}/${prefix}`;
   });
 }
 
@@ -397,12 +441,13 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     tlsCert,
     tlsKey,
     allowPlaintextAuth: value("allowPlaintextAuth", "false")!,
-    trustedNetworks: ["127.0.0.0/8", "::1/128"],
+    trustedNetworks: value("trustedNetworks", "127.0.0.1/32,::1/128")!,
     httpBind: value("httpBind", "127.0.0.1")!,
     httpPort: value("httpPort", "8080")!,
     adminToken: value("adminToken", undefined),
     maxMessageSize: value("maxMessageSize", "26214400")!,
     maxConnectionsPerIp: value("maxConnectionsPerIp", "50")!,
+    maxMailboxes: value("maxMailboxes", "1000")!,
     logLevel: value("logLevel", "info")!,
   };
 }

@@ -4,11 +4,12 @@
  * runtime entry (src/runtime/) exits with it.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./api/app.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
+import { prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
 import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
 import { IMAP_LIMITS } from "./imap/protocol/limits.ts";
 import { type ImapListener, startImap } from "./imap/server.ts";
@@ -50,6 +51,7 @@ export async function main(runtime: Runtime, argv: readonly string[]): Promise<n
   }
 
   const log = createLogger({ level: config.logLevel });
+  restrictUmask();
   try {
     prepareDataDir(config);
     if (command === "migrate") {
@@ -99,8 +101,19 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** What tests may hand a server started in-process instead of what it builds itself. */
+export interface ServerParts {
+  /** The failed-login limiter every protocol shares (tests use small delays and thresholds). */
+  authFailures?: AuthFailures;
+}
+
 /** Starts every configured listener on an opened store. Exported for tests, which run it in-process. */
-export async function startServer(runtime: Runtime, config: Config, log: Logger): Promise<RunningServer> {
+export async function startServer(
+  runtime: Runtime,
+  config: Config,
+  log: Logger,
+  parts: ServerParts = {},
+): Promise<RunningServer> {
   prepareDataDir(config);
   const adminToken = config.adminToken ?? loadOrCreateAdminToken(config, log);
   const tls = loadTls(config, log);
@@ -108,7 +121,9 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
     allow: config.allowPlaintextAuth,
     trustedNetworks: config.trustedNetworks,
   };
-  const store = await Store.open(config.databaseUrl, runtime.migrations);
+  const store = await Store.open(config.databaseUrl, runtime.migrations, {
+    limits: { maxMailboxesPerAccount: config.maxMailboxes },
+  });
   // One resolver for the whole server, so that every feature shares its cache and its limits.
   const dns = new DnsResolver({
     servers: config.dnsServers.length > 0 ? config.dnsServers : systemDnsServers(),
@@ -116,9 +131,11 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
   });
   const stops: Array<() => Promise<void>> = [async () => dns.close()];
   try {
+    // After opening, so the -wal and -shm files exist; before the listeners, so it is said first.
+    warnAboutLoosePermissions(config, log);
     await store.write((w) => domainCreate(w, config.domain, { ifMissing: true }));
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
-    const authFailures = new AuthFailures({ log: log.child({ proto: "auth" }) });
+    const authFailures = parts.authFailures ?? new AuthFailures({ log: log.child({ proto: "auth" }) });
 
     const queue = createQueueRunner({
       store,
@@ -280,6 +297,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
         config,
         openapi: runtime.openapi,
         queue,
+        lockouts: authFailures,
       });
       http = await listen("httpPort", config.httpBind, config.httpPort, () =>
         runtime.serveHttp({
@@ -354,10 +372,6 @@ async function listen<T>(
     }
     throw error;
   }
-}
-
-function prepareDataDir(config: Config): void {
-  mkdirSync(config.dataDir, { recursive: true });
 }
 
 /** The admin token lives in <data-dir>/admin-token (mode 0600), generated on first start. */

@@ -9,6 +9,7 @@ import { errorToProblem, problem } from "./problem.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
 import { domainRoutes } from "./routes/domains.ts";
+import { lockoutRoutes } from "./routes/lockouts.ts";
 import { mailboxRoutes } from "./routes/mailboxes.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { queueRoutes } from "./routes/queue.ts";
@@ -33,6 +34,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   v1.route("/accounts", mailboxRoutes);
   v1.route("/accounts", messageRoutes);
   v1.route("/queue", queueRoutes);
+  v1.route("/lockouts", lockoutRoutes);
   app.route("/api/v1", v1);
 
   app.notFound((c) => problem(c, 404, "Not Found", `no route for ${c.req.method} ${c.req.path}`));

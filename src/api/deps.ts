@@ -12,6 +12,28 @@ export interface ApiDeps {
   openapi: string;
   /** The delivery queue runner's controls (src/smtp/queue/runner.ts); absent where no runner runs. */
   queue?: QueueControl;
+  /** The failed-login limiter every protocol shares (src/security/auth-failures.ts). */
+  lockouts?: LockoutControl;
+}
+
+/** One limiter key as GET /api/v1/lockouts lists it; times in epoch milliseconds. */
+export interface LockoutEntry {
+  key: string;
+  kind: "address" | "account";
+  failures: number;
+  inFlight: number;
+  lockedUntil: number | null;
+  expiresAt: number;
+  lastAttemptAt: number;
+  lastLogin: string;
+}
+
+/** What the lockout routes ask of the limiter. */
+export interface LockoutControl {
+  /** Every key held now, least recently active first. */
+  entries(): LockoutEntry[];
+  /** Lifts a key's lockout and forgets its failures; false when the key is not held. */
+  clear(key: string): boolean;
 }
 
 /** What the queue routes ask of the runner: the API never imports the SMTP code, it is handed this. */

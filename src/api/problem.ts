@@ -45,6 +45,8 @@ const STORE_STATUS: Record<StoreError["code"], { status: ContentfulStatusCode; t
   conflict: { status: 409, title: "Conflict" },
   invalid: { status: 422, title: "Unprocessable Content" },
   over_quota: { status: 507, title: "Insufficient Storage" },
+  // The account's state (how many mailboxes it has) forbids it until something is deleted.
+  limit: { status: 409, title: "Conflict" },
   forbidden: { status: 403, title: "Forbidden" },
 };
 

@@ -46,7 +46,8 @@ export const SpecialUse = z.enum([
   "\\Trash",
 ]);
 
-const MailboxName = z.string().min(1).max(1024);
+/** The store counts octets (at most 255 of UTF-8); 255 characters is the first, cheap bound. */
+const MailboxName = z.string().min(1).max(255);
 
 export const MailboxCreate = z.strictObject({
   name: MailboxName,

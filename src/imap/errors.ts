@@ -41,6 +41,9 @@ export function fromStoreError(error: unknown): ImapNo | undefined {
       return new ImapNo("CANNOT", error.message);
     case "over_quota":
       return new ImapNo("OVERQUOTA", error.message);
+    // RFC 5530 §3: "an implementation limit of some kind".
+    case "limit":
+      return new ImapNo("LIMIT", error.message);
     case "forbidden":
       return new ImapNo("CANNOT", error.message);
   }

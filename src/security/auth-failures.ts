@@ -13,12 +13,26 @@
  *   guesser cannot tell. The password is not even checked, which also saves the CPU of a hash.
  *   Logged once per lockout as `auth.locked_out`.
  *
+ * Attempts count when they start (`begin()`), not when they fail: a password check takes tens of
+ * milliseconds, and twenty guesses sent in parallel used to be in flight before the first failure
+ * was counted, so all twenty got past a limit of ten. An attempt in flight holds a slot under both
+ * keys; when the slots are full the next attempt is refused like a locked-out one. The slot becomes
+ * a failure, or is given back on success.
+ *
+ * The account lockout would let anyone who knows an address keep its owner out. So a correct
+ * password makes the client address "known" for that account (a bounded, expiring list per
+ * account), and the account's lockout never applies to a known address: the owner's usual
+ * addresses keep working while guessers elsewhere are refused. The address's own lockout still
+ * applies to it. Known addresses live in memory: after a restart the owner is known again from the
+ * first login.
+ *
  * A correct password forgets the client address's failures, never an account's (a guesser elsewhere
- * must not be reset by the owner logging in) and never a running lockout.
+ * must not be reset by the owner logging in) and never a running lockout. The operator can list the
+ * keys (`entries()`) and lift one (`clear()`), through GET/DELETE /api/v1/lockouts.
  *
  * Memory is bounded: entries expire after a quiet window (or when their lockout ends) and the table
- * holds at most `maxTracked` keys (the least recently failed are dropped first), so a flood from many
- * addresses cannot grow it.
+ * holds at most `maxTracked` keys (the least recently active are dropped first), so a flood from many
+ * addresses cannot grow it; the known-address lists are bounded per account and in number the same way.
  */
 import type { Logger } from "../log.ts";
 
@@ -35,7 +49,11 @@ export interface AuthFailuresOptions {
   accountLockoutAfter?: number;
   /** How long a lockout lasts. */
   lockoutMs?: number;
-  /** Where `auth.locked_out` goes. */
+  /** Client addresses remembered per account after a correct password (the most recent ones). */
+  knownAddressesPerAccount?: number;
+  /** How long an address stays known after its last correct password. */
+  knownAddressMs?: number;
+  /** Where `auth.locked_out` and `auth.lockout_cleared` go. */
   log?: Logger;
 }
 
@@ -48,6 +66,8 @@ export const AUTH_FAILURE_DEFAULTS = {
   lockoutAfter: 10,
   accountLockoutAfter: 20,
   lockoutMs: 15 * 60_000,
+  knownAddressesPerAccount: 16,
+  knownAddressMs: 30 * 86_400_000,
 } as const;
 
 const ACCOUNT_PREFIX = "account:";
@@ -63,12 +83,44 @@ export function accountKey(login: string, primaryDomain: string): string {
 
 interface Entry {
   failures: number;
-  lastFailure: number;
+  /** Attempts started and not finished: they count against the thresholds like failures. */
+  inFlight: number;
+  /** The last attempt's start or failure (epoch ms): the window runs from here. */
+  lastAttempt: number;
   /** The last login name tried: logged, to tell password guessing from a user's typo. */
   lastLogin: string;
   /** Set while the key is locked out (epoch ms). */
   lockedUntil?: number;
 }
+
+/** One key as the operator sees it (GET /api/v1/lockouts); times in epoch milliseconds. */
+export interface AuthFailureEntry {
+  key: string;
+  kind: "address" | "account";
+  failures: number;
+  inFlight: number;
+  /** While locked out: when the lockout ends; otherwise null. */
+  lockedUntil: number | null;
+  /** When the entry is forgotten: the lockout's end, or the window after the last attempt. */
+  expiresAt: number;
+  lastAttemptAt: number;
+  lastLogin: string;
+}
+
+/** A login attempt holding its slots; settle it exactly once (later calls do nothing). */
+export interface Attempt {
+  /** The password was right: the address's failures are forgotten and it becomes known for the account. */
+  succeeded(): void;
+  /** The password was wrong: a failure under both keys. Returns the delay to wait and the address's count. */
+  failed(): { delayMs: number; failures: number };
+  /** No answer could be given (the store failed): the slots are given back, nothing is counted. */
+  abandoned(): void;
+}
+
+export type AttemptStart =
+  | { allowed: true; attempt: Attempt }
+  /** Locked out, or every slot taken by attempts in flight: answer as a failure after `delayMs`. */
+  | { allowed: false; delayMs: number };
 
 type Keys = string | readonly string[];
 
@@ -90,9 +142,13 @@ export class AuthFailures {
   readonly #lockoutAfter: number;
   readonly #accountLockoutAfter: number;
   readonly #lockoutMs: number;
+  readonly #knownPerAccount: number;
+  readonly #knownMs: number;
   readonly #log: Logger | undefined;
-  /** Insertion-ordered: re-inserting on every failure keeps the most recently active at the end. */
+  /** Insertion-ordered: re-inserting on every attempt keeps the most recently active at the end. */
   readonly #entries = new Map<string, Entry>();
+  /** Account key -> client address -> last correct password (epoch ms); both insertion-ordered by recency. */
+  readonly #known = new Map<string, Map<string, number>>();
 
   constructor(options: AuthFailuresOptions = {}) {
     const d = AUTH_FAILURE_DEFAULTS;
@@ -103,17 +159,61 @@ export class AuthFailures {
     this.#lockoutAfter = options.lockoutAfter ?? d.lockoutAfter;
     this.#accountLockoutAfter = options.accountLockoutAfter ?? d.accountLockoutAfter;
     this.#lockoutMs = options.lockoutMs ?? d.lockoutMs;
+    this.#knownPerAccount = options.knownAddressesPerAccount ?? d.knownAddressesPerAccount;
+    this.#knownMs = options.knownAddressMs ?? d.knownAddressMs;
     this.#log = options.log;
+  }
+
+  /**
+   * Starts a login attempt from `client` (an address key) against `account` (an accountKey()), before
+   * any password is looked at. Refused when the address is locked out or its slots are full, or when
+   * the account is (unless the address is known for the account); otherwise the attempt holds a slot
+   * under both keys until it is settled.
+   */
+  begin(input: { client: string; account: string; login: string }): AttemptStart {
+    const client = bounded(input.client);
+    const account = bounded(input.account);
+    const known = this.#isKnown(account, client);
+    const refused =
+      this.#blocks(this.#current(client), this.#lockoutAfter) ||
+      (!known && this.#blocks(this.#current(account), this.#accountLockoutAfter));
+    if (refused) return { allowed: false, delayMs: this.#delay([client, account], 0) };
+    this.#reserve(client, input.login);
+    this.#reserve(account, input.login);
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      this.#release(client);
+      this.#release(account);
+      return true;
+    };
+    return {
+      allowed: true,
+      attempt: {
+        succeeded: () => {
+          if (!settle()) return;
+          this.#forgetFailures(client);
+          this.#remember(account, client);
+        },
+        failed: () => {
+          // As if this failure came after every other attempt in flight: parallel guesses wait too.
+          const delayMs = this.#delay([client, account], 1);
+          if (!settle()) return { delayMs: 0, failures: 0 };
+          const failures = this.#count(client, input.login);
+          this.#count(account, input.login);
+          return { delayMs, failures };
+        },
+        abandoned: () => {
+          settle();
+        },
+      },
+    };
   }
 
   /** How long to wait before answering the next failed login: the longest delay of `keys`. */
   delayFor(keys: Keys): number {
-    let delay = 0;
-    for (const key of asList(keys)) {
-      const failures = this.#current(key)?.failures ?? 0;
-      if (failures > 0) delay = Math.max(delay, this.#base * 2 ** Math.min(failures - 1, 30));
-    }
-    return Math.min(this.#max, delay);
+    return this.#delay(asList(keys), 0);
   }
 
   /** Whether any of `keys` is locked out: its login must fail whatever the password. */
@@ -122,21 +222,94 @@ export class AuthFailures {
   }
 
   /**
-   * Counts a failure under every key; returns how many the first key (by convention the client
-   * address) has made within the window. Reaching a threshold starts a lockout, logged once.
+   * Counts a failure under every key without an attempt in flight; returns how many the first key
+   * has made within the window. Reaching a threshold starts a lockout, logged once.
    */
   recordFailure(keys: Keys, login: string): number {
     const counts = asList(keys).map((key) => this.#count(key, login));
     return counts[0] ?? 0;
   }
 
+  /** Every key held now, least recently active first. */
+  entries(): AuthFailureEntry[] {
+    const out: AuthFailureEntry[] = [];
+    for (const key of [...this.#entries.keys()]) {
+      const entry = this.#current(key);
+      if (!entry) continue;
+      out.push({
+        key,
+        kind: key.startsWith(ACCOUNT_PREFIX) ? "account" : "address",
+        failures: entry.failures,
+        inFlight: entry.inFlight,
+        lockedUntil: entry.lockedUntil ?? null,
+        expiresAt: entry.lockedUntil ?? entry.lastAttempt + this.#window,
+        lastAttemptAt: entry.lastAttempt,
+        lastLogin: entry.lastLogin,
+      });
+    }
+    return out;
+  }
+
+  /** The operator lifts a key: its lockout ends and its failures are forgotten. False if not held. */
+  clear(key: string): boolean {
+    const entry = this.#current(bounded(key));
+    if (!entry) return false;
+    this.#entries.delete(bounded(key));
+    this.#log?.warn("auth.lockout_cleared", {
+      key: bounded(key),
+      failures: entry.failures,
+      wasLocked: entry.lockedUntil !== undefined,
+    });
+    return true;
+  }
+
+  /** Locked out, or the failures and attempts in flight have reached the threshold. */
+  #blocks(entry: Entry | undefined, threshold: number): boolean {
+    if (!entry) return false;
+    if (entry.lockedUntil !== undefined) return true;
+    return threshold > 0 && entry.failures + entry.inFlight >= threshold;
+  }
+
+  /** The longest delay of `keys`, counting attempts in flight (less `self`, the caller's own) as failures. */
+  #delay(keys: readonly string[], self: number): number {
+    let delay = 0;
+    for (const key of keys) {
+      const entry = this.#current(key);
+      const failures = entry ? entry.failures + Math.max(0, entry.inFlight - self) : 0;
+      if (failures > 0) delay = Math.max(delay, this.#base * 2 ** Math.min(failures - 1, 30));
+    }
+    return Math.min(this.#max, delay);
+  }
+
+  #reserve(key: string, login: string): void {
+    const previous = this.#current(key);
+    this.#put(key, {
+      failures: previous?.failures ?? 0,
+      inFlight: (previous?.inFlight ?? 0) + 1,
+      lastAttempt: Date.now(),
+      lastLogin: bounded(login),
+      lockedUntil: previous?.lockedUntil,
+    });
+  }
+
+  /** Gives an attempt's slot back (the entry may have been dropped or cleared meanwhile). */
+  #release(key: string): void {
+    const entry = this.#entries.get(key);
+    if (!entry) return;
+    entry.inFlight = Math.max(0, entry.inFlight - 1);
+    if (entry.inFlight === 0 && entry.failures === 0 && entry.lockedUntil === undefined)
+      this.#entries.delete(key);
+  }
+
   /**
    * A correct password from the client address: it is not guessing, forget its failures. A running
    * lockout stays (it ends on its own), so logging in to one's own account cannot lift it.
    */
-  recordSuccess(address: string): void {
-    const key = bounded(address);
-    if (this.#current(key)?.lockedUntil === undefined) this.#entries.delete(key);
+  #forgetFailures(client: string): void {
+    const entry = this.#current(client);
+    if (!entry || entry.lockedUntil !== undefined) return;
+    if (entry.inFlight === 0) this.#entries.delete(client);
+    else entry.failures = 0;
   }
 
   #count(key: string, login: string): number {
@@ -144,7 +317,8 @@ export class AuthFailures {
     const now = Date.now();
     const entry: Entry = {
       failures: (previous?.failures ?? 0) + 1,
-      lastFailure: now,
+      inFlight: previous?.inFlight ?? 0,
+      lastAttempt: now,
       lastLogin: bounded(login),
       lockedUntil: previous?.lockedUntil,
     };
@@ -160,26 +334,62 @@ export class AuthFailures {
         login: bounded(login),
       });
     }
+    this.#put(key, entry);
+    return entry.failures;
+  }
+
+  /** Stores `entry` as the most recently active, dropping the least recent past `maxTracked`. */
+  #put(key: string, entry: Entry): void {
     this.#entries.delete(key);
     this.#entries.set(key, entry);
     if (this.#entries.size > this.#maxTracked) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
-    return entry.failures;
   }
 
   #current(key: string): Entry | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     const now = Date.now();
-    // A lockout holds the entry for its whole length; when it ends the count starts afresh.
+    // A lockout holds the entry for its whole length; when it ends the count starts afresh. An
+    // attempt in flight keeps it too, so its slot cannot vanish under it.
     const expired =
-      entry.lockedUntil !== undefined ? now >= entry.lockedUntil : now - entry.lastFailure > this.#window;
+      entry.lockedUntil !== undefined
+        ? now >= entry.lockedUntil
+        : entry.inFlight === 0 && now - entry.lastAttempt > this.#window;
     if (expired) {
-      this.#entries.delete(key);
+      if (entry.inFlight === 0) this.#entries.delete(key);
+      else {
+        // The lockout ended while attempts were in flight: keep their slots, restart the count.
+        entry.failures = 0;
+        entry.lockedUntil = undefined;
+        return entry;
+      }
       return undefined;
     }
     return entry;
+  }
+
+  #isKnown(account: string, client: string): boolean {
+    const seen = this.#known.get(account)?.get(client);
+    return seen !== undefined && Date.now() - seen <= this.#knownMs;
+  }
+
+  #remember(account: string, client: string): void {
+    if (this.#knownPerAccount <= 0) return;
+    const addresses = this.#known.get(account) ?? new Map<string, number>();
+    addresses.delete(client);
+    addresses.set(client, Date.now());
+    if (addresses.size > this.#knownPerAccount) {
+      const oldest = addresses.keys().next().value;
+      if (oldest !== undefined) addresses.delete(oldest);
+    }
+    this.#known.delete(account);
+    this.#known.set(account, addresses);
+    if (this.#known.size > this.#maxTracked) {
+      const oldest = this.#known.keys().next().value;
+      if (oldest !== undefined) this.#known.delete(oldest);
+    }
   }
 }

@@ -1,21 +1,24 @@
 /**
  * Where a client may send a password in the clear (RFC 8314 §5.4, RFC 2595 §2.1 / §3.2): over TLS,
- * from a trusted network (loopback by default: nobody can listen in there), or anywhere when the
- * operator said so. IMAP (LOGINDISABLED) and POP3 (no USER or SASL in CAPA) ask the same question.
+ * from a trusted network (MAILROOM_TRUSTED_NETWORKS; 127.0.0.1 and ::1 by default: nobody can listen
+ * in there), or anywhere when the operator said so. IMAP (LOGINDISABLED) and POP3 (no USER or SASL in CAPA) ask the same question.
  */
 import { isIPv4, isIPv6 } from "node:net";
 
 export interface PlaintextAuthPolicy {
   /** MAILROOM_ALLOW_PLAINTEXT_AUTH: passwords without TLS from anywhere. */
   allow: boolean;
-  /** CIDR networks ("127.0.0.0/8", "::1/128") whose connections count as local. */
+  /** CIDR networks ("127.0.0.1/32", "::1/128") whose connections count as local. */
   trustedNetworks: readonly string[];
 }
 
-/** Loopback only: what a server that was given no policy uses. */
+/**
+ * The loopback addresses only, as the configuration's default: what a server that was given no
+ * policy uses. Not all of 127.0.0.0/8, which a local forwarder could speak for remote clients from.
+ */
 export const LOOPBACK_ONLY: PlaintextAuthPolicy = {
   allow: false,
-  trustedNetworks: ["127.0.0.0/8", "::1/128"],
+  trustedNetworks: ["127.0.0.1/32", "::1/128"],
 };
 
 export function plaintextAuthAllowed(

@@ -18,6 +18,7 @@ import type { ExtractTablesWithRelations } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
 import type { Change } from "./changes.ts";
+import { databaseFileCreate } from "./files.ts";
 import * as schema from "./schema.ts";
 
 export type Schema = typeof schema;
@@ -35,7 +36,20 @@ export interface Write {
    */
   exec(statement: InStatement): Promise<ResultSet>;
   changed(change: Change): void;
+  /** The per-account limits the store enforces in this write. */
+  limits: StoreLimits;
 }
+
+/** Limits the store enforces on every write, whichever protocol asked (IMAP, REST, delivery). */
+export interface StoreLimits {
+  /**
+   * Mailboxes one account may have (MAILROOM_MAX_MAILBOXES). Every mailbox costs every LIST, LSUB
+   * and STATUS of its account: without a cap one user can create enough of them to stall the server.
+   */
+  maxMailboxesPerAccount: number;
+}
+
+export const DEFAULT_STORE_LIMITS: StoreLimits = { maxMailboxesPerAccount: 1000 };
 
 /**
  * Raw statements on whatever a reader is (the database or an open transaction), for the few
@@ -67,6 +81,8 @@ const BUSY_TIMEOUT_MS = 10_000;
 
 export async function openDatabase(url: string): Promise<Database> {
   const isLocalFile = url.startsWith("file:");
+  // Before libSQL creates it with the umask's mode (0644 under the usual 022): see files.ts.
+  if (isLocalFile) databaseFileCreate(url);
   const client = createClient({ url, timeout: BUSY_TIMEOUT_MS } as Parameters<typeof createClient>[0]);
   if (isLocalFile) {
     // File-only settings, in this one marked spot. WAL persists in the file; synchronous=FULL makes
@@ -96,9 +112,12 @@ export class Writer {
   #idle: Promise<void> = Promise.resolve();
   #idleResolve: (() => void) | undefined;
 
-  constructor(db: Db, publish: (change: Change) => void) {
+  readonly #limits: StoreLimits;
+
+  constructor(db: Db, publish: (change: Change) => void, limits: StoreLimits = DEFAULT_STORE_LIMITS) {
     this.#db = db;
     this.#publish = publish;
+    this.#limits = limits;
   }
 
   /** Runs `fn` inside a durable transaction (possibly shared with other writes) and returns its result after commit. */
@@ -147,7 +166,7 @@ export class Writer {
         const exec = (statement: InStatement) => raw.execute(statement);
         for (const job of group) {
           const changes: Change[] = [];
-          const write: Write = { tx, exec, changed: (c) => changes.push(c) };
+          const write: Write = { tx, exec, changed: (c) => changes.push(c), limits: this.#limits };
           if (group.length === 1) {
             // Alone in its transaction: a failure rolls the whole transaction back, no savepoint needed.
             outcomes.push({ ok: true, value: await job.fn(write), changes });

@@ -8,6 +8,7 @@ export type StoreErrorCode =
   | "conflict" // it exists already, or the change would break a uniqueness rule
   | "invalid" // the input breaks a rule the store enforces (bad name, bad address)
   | "over_quota" // the account's quota would be exceeded
+  | "limit" // a per-account limit would be exceeded (number of mailboxes)
   | "forbidden"; // the operation is never allowed on this object (e.g. deleting INBOX)
 
 export class StoreError extends Error {

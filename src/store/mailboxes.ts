@@ -2,6 +2,7 @@
  * Mailboxes of an account. Names are full Unicode paths with "/" as the hierarchy separator
  * (IMAP's modified UTF-7 is the IMAP layer's business); "INBOX" is case-insensitive (RFC 3501 §5.1).
  */
+import { Buffer } from "node:buffer";
 import { and, asc, eq, or, sql } from "drizzle-orm";
 import { contentsDeleteOrphans } from "./contents.ts";
 import type { Reader, Write } from "./db.ts";
@@ -10,7 +11,14 @@ import { DELETED, SEEN } from "./flags.ts";
 import { expunged, mailboxes, messages, meta } from "./schema.ts";
 
 export const HIERARCHY_SEPARATOR = "/";
+/** Names looked up (older databases may hold names up to this long). */
 const MAX_NAME_LENGTH = 1024;
+/**
+ * Names created or renamed to: UTF-8 octets of the whole path. Each name costs every LIST of its
+ * account; 1,000-character names were part of a LIST that stalled the server. Dovecot and Cyrus
+ * stop at about this length too.
+ */
+export const MAX_NEW_NAME_OCTETS = 255;
 const MAX_DEPTH = 32;
 
 export interface Mailbox {
@@ -157,6 +165,23 @@ async function uidValidityNext(w: Write): Promise<number> {
   return Number(row!.value);
 }
 
+/** A name a mailbox is about to get must fit MAX_NEW_NAME_OCTETS. Throws StoreError("invalid"). */
+function newNameCheck(name: string): void {
+  if (Buffer.byteLength(name, "utf8") > MAX_NEW_NAME_OCTETS)
+    throw invalid(`mailbox names may be at most ${MAX_NEW_NAME_OCTETS} octets (UTF-8), hierarchy included`);
+}
+
+/** Refuses a new mailbox once the account has `w.limits.maxMailboxesPerAccount`. Throws StoreError("limit"). */
+async function mailboxCountCheck(w: Write, accountId: number): Promise<void> {
+  const max = w.limits.maxMailboxesPerAccount;
+  const [row] = await w.tx
+    .select({ n: sql<number>`count(*)` })
+    .from(mailboxes)
+    .where(eq(mailboxes.accountId, accountId));
+  if ((row?.n ?? 0) >= max)
+    throw new StoreError("limit", `the account has ${max} mailboxes, the most allowed; delete some first`);
+}
+
 export async function mailboxCreate(
   w: Write,
   accountId: number,
@@ -164,7 +189,9 @@ export async function mailboxCreate(
   options: { specialUse?: string | null; subscribed?: boolean } = {},
 ): Promise<Mailbox> {
   const normalized = mailboxNameNormalize(name);
+  newNameCheck(normalized);
   if (await mailboxFind(w.tx, accountId, normalized)) throw conflict(`mailbox ${normalized}`);
+  await mailboxCountCheck(w, accountId);
   if (options.specialUse && !/^\\(All|Archive|Drafts|Flagged|Junk|Sent|Trash)$/.test(options.specialUse)) {
     throw invalid(`unknown special-use attribute ${options.specialUse}`);
   }
@@ -227,6 +254,7 @@ export async function mailboxDelete(w: Write, accountId: number, name: string): 
 export async function mailboxRename(w: Write, accountId: number, from: string, to: string): Promise<Mailbox> {
   const source = await mailboxGet(w.tx, accountId, from);
   const target = mailboxNameNormalize(to);
+  newNameCheck(target);
   if (await mailboxFind(w.tx, accountId, target)) throw conflict(`mailbox ${target}`);
   if (target === source.name || target.startsWith(`${source.name}/`))
     throw invalid("cannot rename a mailbox into itself");
@@ -239,6 +267,8 @@ export async function mailboxRename(w: Write, accountId: number, from: string, t
     .select(columns)
     .from(mailboxes)
     .where(or(eq(mailboxes.id, source.id), childrenOf(accountId, source.name)));
+  // Checked for all before any is renamed, though the write would roll back anyway.
+  for (const child of children) newNameCheck(target + child.name.slice(source.name.length));
   for (const child of children) {
     const newName = target + child.name.slice(source.name.length);
     await w.tx.update(mailboxes).set({ name: newName }).where(eq(mailboxes.id, child.id));

@@ -4,7 +4,15 @@
  * are published to `changes` after they commit.
  */
 import { ChangeHub } from "./changes.ts";
-import { type Database, openDatabase, type Reader, type Write, Writer } from "./db.ts";
+import {
+  type Database,
+  DEFAULT_STORE_LIMITS,
+  openDatabase,
+  type Reader,
+  type StoreLimits,
+  type Write,
+  Writer,
+} from "./db.ts";
 import { type EmbeddedMigrations, migrate } from "./migrate.ts";
 import { UidCache } from "./uid-cache.ts";
 
@@ -13,9 +21,10 @@ export { addressNormalize, domainNormalize } from "./addresses.ts";
 export * from "./aliases.ts";
 export type { Change, ChangeListener } from "./changes.ts";
 export { type ContentMeta, contentMeta, contentRaw } from "./contents.ts";
-export type { Reader, Write } from "./db.ts";
+export { DEFAULT_STORE_LIMITS, type Reader, type StoreLimits, type Write } from "./db.ts";
 export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
+export { databaseFileModes } from "./files.ts";
 export * from "./flags.ts";
 export * from "./mailboxes.ts";
 export * from "./messages.ts";
@@ -30,16 +39,24 @@ export class Store {
   readonly #database: Database;
   readonly #writer: Writer;
 
-  private constructor(database: Database) {
+  private constructor(database: Database, limits: StoreLimits) {
     this.#database = database;
-    this.#writer = new Writer(database.db, (change) => {
-      this.uidCache.apply(change);
-      this.changes.publish(change);
-    });
+    this.#writer = new Writer(
+      database.db,
+      (change) => {
+        this.uidCache.apply(change);
+        this.changes.publish(change);
+      },
+      limits,
+    );
   }
 
   /** Opens the database and applies any pending migrations. */
-  static async open(url: string, migrations: EmbeddedMigrations): Promise<Store> {
+  static async open(
+    url: string,
+    migrations: EmbeddedMigrations,
+    options: { limits?: Partial<StoreLimits> } = {},
+  ): Promise<Store> {
     const database = await openDatabase(url);
     try {
       await migrate(database.db, migrations);
@@ -47,7 +64,7 @@ export class Store {
       database.close();
       throw error;
     }
-    return new Store(database);
+    return new Store(database, { ...DEFAULT_STORE_LIMITS, ...options.limits });
   }
 
   /** For `mailroom migrate`: applies migrations and reports which ran. */

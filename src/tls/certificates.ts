@@ -15,6 +15,32 @@ import { selfSignedCertificate } from "./x509.ts";
 /** TLS 1.2 is the floor (RFC 8996 retired 1.0 and 1.1; RFC 8314 §4.1); 1.3 is preferred. */
 export const MIN_TLS_VERSION = "TLSv1.2";
 
+/**
+ * The suites every listener offers, whatever the runtime's defaults are (Bun's included CBC suites
+ * with SHA-1 for TLS 1.2). TLS 1.3: its three AEAD suites. TLS 1.2: ECDHE only (forward secrecy: a
+ * stolen key does not decrypt recorded sessions) with AES-GCM or ChaCha20-Poly1305 only (no CBC:
+ * Lucky13 and padding oracles, no SHA-1 MACs; RFC 9325 §4.2, Mozilla's "intermediate" list without
+ * DHE). ECDSA and RSA variants, so a configured RSA certificate works as well as the generated ECDSA one.
+ */
+export const TLS_CIPHERS = [
+  "TLS_AES_128_GCM_SHA256",
+  "TLS_AES_256_GCM_SHA384",
+  "TLS_CHACHA20_POLY1305_SHA256",
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+].join(":");
+
+/** The protocol settings of every server-side context: the version floor and the suites, in our order. */
+export const SERVER_TLS_SETTINGS = {
+  minVersion: MIN_TLS_VERSION,
+  ciphers: TLS_CIPHERS,
+  honorCipherOrder: true,
+} as const;
+
 /** Validity of a generated certificate: 825 days, the longest that Apple's clients accept. */
 const SELF_SIGNED_DAYS = 825;
 /** A generated certificate this close to expiry is replaced on start. */
@@ -111,7 +137,7 @@ export function loadCertificate(source: CertificateSource): LoadedCertificate {
     throw new TlsSetupError(`${describe(source, "tlsKey")} is not the key of ${source.certPath}`);
   let context: SecureContext;
   try {
-    context = createSecureContext({ cert, key, minVersion: MIN_TLS_VERSION });
+    context = createSecureContext({ cert, key, ...SERVER_TLS_SETTINGS });
   } catch (error) {
     throw new TlsSetupError(`cannot use ${source.certPath} with ${source.keyPath}: ${firstLine(error)}`);
   }

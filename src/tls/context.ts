@@ -1,8 +1,8 @@
 /**
  * The server's current TLS credentials, shared by every protocol. `reload()` (SIGHUP) rereads the
  * files: handshakes from then on use the new pair, connections already secured keep theirs, and a
- * broken pair is refused while the old one stays in use. Cipher suites are Node's defaults (modern
- * AEAD suites, forward secrecy only) with TLS 1.2 as the minimum version.
+ * broken pair is refused while the old one stays in use. Every context and every server built from
+ * `serverOptions()` gets SERVER_TLS_SETTINGS: TLS 1.2 at least, forward-secret AEAD suites only.
  */
 import type { X509Certificate } from "node:crypto";
 import type { SecureContext, TlsOptions } from "node:tls";
@@ -13,7 +13,7 @@ import {
   certificateSource,
   type LoadedCertificate,
   loadCertificate,
-  MIN_TLS_VERSION,
+  SERVER_TLS_SETTINGS,
 } from "./certificates.ts";
 
 export class TlsProvider {
@@ -51,14 +51,15 @@ export class TlsProvider {
   }
 
   /**
-   * Options for tls.createServer (or smtp-server): the current pair, the minimum version, and an
-   * SNICallback that answers with the context current at each handshake, so reloads apply to servers
-   * built before them.
+   * Options for tls.createServer (or smtp-server): the current pair, the minimum version and cipher
+   * suites, and an SNICallback that answers with the context current at each handshake, so reloads
+   * apply to servers built before them. (smtp-server builds its context for clients without SNI from
+   * these options too, so the suites hold there as well.)
    */
   serverOptions(): TlsOptions {
     return {
       ...this.credentials(),
-      minVersion: MIN_TLS_VERSION,
+      ...SERVER_TLS_SETTINGS,
       SNICallback: (_servername, callback) => callback(null, this.secureContext()),
     };
   }

@@ -23,6 +23,12 @@ export function captureLog(): CapturedLog {
   return { log, events: (event) => (event ? all.filter((e) => e.event === event) : [...all]) };
 }
 
+/**
+ * The abuse tests play many client hosts from 127.x addresses; the extra listeners trust all of
+ * 127.0.0.0/8 so those hosts may log in without TLS (the server's default trusts 127.0.0.1 alone).
+ */
+export const TRUST_LOOPBACK_NET = { allow: false, trustedNetworks: ["127.0.0.0/8"] };
+
 /** An IMAP listener on the server's store; pass `authFailures` to share one limiter between listeners. */
 export function extraImap(
   server: TestServer,
@@ -37,6 +43,7 @@ export function extraImap(
       primaryDomain: "example.com",
       maxMessageSize: 1 << 20,
       authFailures: new AuthFailures(),
+      plaintextAuth: TRUST_LOOPBACK_NET,
       ...ctx,
     },
     { port: 0, host: "127.0.0.1", ...options },
@@ -52,6 +59,7 @@ export function extraPop3(server: TestServer, ctx: Partial<Pop3Context> = {}): P
     primaryDomain: "example.com",
     bind: "127.0.0.1",
     port: 0,
+    plaintextAuth: TRUST_LOOPBACK_NET,
     ...ctx,
   });
 }

@@ -9,7 +9,7 @@ import { describe, expect, test } from "bun:test";
 import { connect, createServer, type Socket as NetSocket } from "node:net";
 import fc from "fast-check";
 import { type ListArgs, listArgs, lsubArgs } from "../../src/imap/commands/mailbox/list-args.ts";
-import { globMatch } from "../../src/imap/commands/mailbox/list-pattern.ts";
+import { compileGlob, globMatch } from "../../src/imap/commands/mailbox/list-pattern.ts";
 import { STATUS_ITEMS, statusItems } from "../../src/imap/commands/mailbox/status-items.ts";
 import { flagsFromList } from "../../src/imap/commands/store.ts";
 import { ImapBad } from "../../src/imap/errors.ts";
@@ -1254,5 +1254,17 @@ describe("generated valid commands parse to exactly what was generated", () => {
     );
     // The classic exponential case for backtracking matchers stays instant.
     withinBudget(200, "glob", () => globMatch(`${"*a".repeat(500)}b`, "a".repeat(1000)));
+    // One compiled pattern (its DFA states cached across names, as in LIST) agrees name after name.
+    fc.assert(
+      fc.property(
+        fc.string({ unit: alphabet, maxLength: 8 }),
+        fc.array(fc.string({ unit: fc.constantFrom("a", "b", "/"), maxLength: 10 }), { maxLength: 30 }),
+        (pattern, names) => {
+          const compiled = compileGlob(pattern);
+          for (const name of names) expect(compiled(name)).toBe(reference(pattern, name));
+        },
+      ),
+      { seed: 0x1a4d36, numRuns: 1000 },
+    );
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Config, loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/log.ts";
-import { type RunningServer, startServer } from "../../src/main.ts";
+import { type RunningServer, type ServerParts, startServer } from "../../src/main.ts";
 import { bunRuntime } from "../../src/runtime/bun.ts";
 import {
   accountCreate,
@@ -29,7 +29,7 @@ export interface TestServer extends RunningServer {
   close(): Promise<void>;
 }
 
-export interface TestServerOptions {
+export interface TestServerOptions extends ServerParts {
   /** Reuse this data directory (e.g. to restart on the same database) instead of a fresh one. */
   dataDir?: string;
 }
@@ -57,7 +57,9 @@ export async function startTestServer(
     // at once with temperror). Tests that need DNS start a server (dns-server.ts) and pass dnsServers.
     MAILROOM_DNS_SERVERS: "127.0.0.1:9",
   });
-  const server = await startServer(bunRuntime, { ...base, ...overrides }, silentLogger);
+  const server = await startServer(bunRuntime, { ...base, ...overrides }, silentLogger, {
+    authFailures: options.authFailures,
+  });
   const baseUrl = `http://127.0.0.1:${server.httpPort}`;
   return {
     ...server,

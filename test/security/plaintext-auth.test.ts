@@ -33,8 +33,12 @@ describe("plaintextAuthAllowed()", () => {
     expect(plaintextAuthAllowed(LOOPBACK_ONLY, { secure: true, remoteAddress: "192.0.2.1" })).toBe(true);
   });
 
-  test("without TLS only loopback is trusted by default", () => {
+  test("without TLS only the loopback addresses 127.0.0.1 and ::1 are trusted by default", () => {
     expect(plaintextAuthAllowed(LOOPBACK_ONLY, { secure: false, remoteAddress: "127.0.0.1" })).toBe(true);
+    expect(plaintextAuthAllowed(LOOPBACK_ONLY, { secure: false, remoteAddress: "::ffff:127.0.0.1" })).toBe(
+      true,
+    );
+    expect(plaintextAuthAllowed(LOOPBACK_ONLY, { secure: false, remoteAddress: "127.0.0.2" })).toBe(false);
     expect(plaintextAuthAllowed(LOOPBACK_ONLY, { secure: false, remoteAddress: "::1" })).toBe(true);
     expect(plaintextAuthAllowed(LOOPBACK_ONLY, { secure: false, remoteAddress: "192.0.2.1" })).toBe(false);
     expect(plaintextAuthAllowed(LOOPBACK_ONLY, { secure: false, remoteAddress: undefined })).toBe(false);

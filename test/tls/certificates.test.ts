@@ -97,7 +97,7 @@ describe("TLS settings", () => {
     expect(config.imapsPort).toBe(993);
     expect(config.pop3sPort).toBe(995);
     expect(config.allowPlaintextAuth).toBe(false);
-    expect(config.trustedNetworks).toEqual(["127.0.0.0/8", "::1/128"]);
+    expect(config.trustedNetworks).toEqual(["127.0.0.1/32", "::1/128"]);
     expect(config.tlsCert).toBeUndefined();
   });
 

@@ -2,7 +2,8 @@
  * FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8, responses §7.4.2) with the CONDSTORE and QRESYNC
  * parts (RFC 7162 §3.1.4.1 MODSEQ and CHANGEDSINCE, §3.2.6 VANISHED). Rows are read in batches with
  * only the columns the items need; message bytes are read one message at a time and only for items
- * that need them; responses stream out in chunks with backpressure.
+ * that need them; responses stream out in chunks with backpressure, pausing for the event loop as
+ * the work goes on (breather.ts): a FETCH 1:* of a large mailbox is many messages.
  */
 import {
   fetchContentBytes,
@@ -11,6 +12,7 @@ import {
   messagesUpdateFlags,
   SEEN,
 } from "../../store/mod.ts";
+import { Breather } from "../breather.ts";
 import { ImapBad } from "../errors.ts";
 import { type FetchPlan, parseFetchPlan } from "../fetch/items.ts";
 import { ResponseWriter } from "../fetch/pieces.ts";
@@ -126,9 +128,11 @@ export async function fetch({ session, parser, uid }: CommandContext): Promise<u
     headerEnd: needs.raw === "full",
     changedSince,
   };
+  const breather = new Breather();
   for (let i = 0; i < uids.length; i += BATCH) {
     const rows = await fetchRows(read, mailboxId, uids.slice(i, i + BATCH), rowOptions);
     for (const row of rows) {
+      await breather.breathe();
       const seq = mailbox.seqOf(row.uid);
       if (seq === 0 || mailbox.isExpungedPending(row.uid)) continue;
       let raw = row.head;

@@ -1,9 +1,11 @@
 /**
  * SEARCH and UID SEARCH (RFC 3501 §6.4.4, §6.4.8), with ESEARCH result options (RFC 4731) and the
  * CONDSTORE MODSEQ key (RFC 7162 §3.1.5). The mailbox's rows are read page by page in UID order
- * (index columns always; Date and search text only when a key needs them) and matched in memory.
+ * (index columns always; Date and search text only when a key needs them) and matched in memory,
+ * pausing for the event loop as the work goes on (breather.ts): a mailbox can hold many messages.
  */
 import { messagesSearchRows } from "../../store/mod.ts";
+import { Breather } from "../breather.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import { type Piece, str } from "../protocol/encode.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
@@ -15,6 +17,8 @@ import type { CommandContext } from "../session.ts";
 const CHARSETS = new Set(["UTF-8", "US-ASCII"]);
 /** Rows per page when search text is read: bounds memory on mailboxes with large bodies. */
 const TEXT_PAGE = 1000;
+/** Rows per page otherwise (index columns only): one query never holds the thread for long. */
+const INDEX_PAGE = 10_000;
 
 interface Match {
   uid: number;
@@ -41,15 +45,17 @@ export async function search(ctx: CommandContext): Promise<string> {
 
   const found: Match[] = [];
   const view = mailbox.uids;
+  const breather = new Breather();
   if (view.length > 0) {
     const readsText = needs.searchHeaders || needs.searchText;
+    const page = readsText ? TEXT_PAGE : INDEX_PAGE;
     let afterUid = view[0]! - 1;
     const maxUid = view[view.length - 1]!;
     for (;;) {
       const rows = await messagesSearchRows(session.ctx.store.read, mailbox.info.id, {
         afterUid,
         maxUid,
-        limit: readsText ? TEXT_PAGE : undefined,
+        limit: page,
         sentAt: needs.sentAt,
         searchHeaders: needs.searchHeaders,
         searchText: needs.searchText,
@@ -59,8 +65,9 @@ export async function search(ctx: CommandContext): Promise<string> {
         const seq = mailbox.seqOf(row.uid);
         if (seq === 0 || mailbox.isExpungedPending(row.uid)) continue;
         if (matches(row)) found.push({ uid: row.uid, seq, modseq: row.modseq });
+        await breather.breathe();
       }
-      if (!readsText || rows.length < TEXT_PAGE) break;
+      if (rows.length < page) break;
       afterUid = rows[rows.length - 1]!.uid;
     }
   }

@@ -13,6 +13,14 @@ export const IMAP_LIMITS = {
   maxPendingBytes: 4 * 1024 * 1024,
   /** Commands answered BAD in a row before we hang up: a client speaking another protocol, or a fuzzer. */
   maxBadCommands: 20,
+  /**
+   * LIST/LSUB patterns: how many in one LIST-EXTENDED command, and the octets (reference and pattern
+   * together) and wildcards of each. Real clients send "*", "%" or "Folder/%"; a 2 KB "%a%a…%" over
+   * thousands of long names kept the server's only thread busy for 39 s.
+   */
+  maxListPatterns: 16,
+  maxListPatternBytes: 1024,
+  maxListWildcards: 16,
   /** RFC 3501 §5.4: at least 30 minutes for an authenticated idle client. */
   idleTimeoutMs: 30 * 60_000,
   /** Before login there is no reason to sit idle for long: limits slots held by silent connections. */

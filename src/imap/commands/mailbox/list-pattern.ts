@@ -1,12 +1,24 @@
 /**
  * LIST/LSUB patterns (RFC 3501 §6.3.8): "*" matches anything, "%" anything but the hierarchy
- * delimiter. Matching runs as a simulation over pattern positions, O(name × pattern) in the worst
- * case, never the exponential backtracking a RegExp like ".*a.*a.*b" can fall into. Pure: works on
- * decoded Unicode names.
+ * delimiter. A pattern is compiled once per command into a lazily built DFA, so matching a name
+ * costs one table step per character, linear in the name, whatever the pattern: never the
+ * exponential backtracking of a RegExp like ".*a.*a.*b", nor the name × pattern work of simulating
+ * every pattern position per character (which, with 2 KB patterns over 3,000 long names, held the
+ * only JavaScript thread for 39 s). Patterns themselves are bounded first (`listPatternsCheck()`).
+ * Pure: works on decoded Unicode names.
  */
+import { Buffer } from "node:buffer";
+import { ImapNo } from "../../errors.ts";
+import { IMAP_LIMITS } from "../../protocol/limits.ts";
 
 /** The store's longest name: a pattern needing more literal characters than this can match nothing. */
 const MAX_NAME_LENGTH = 1024;
+
+/**
+ * DFA states kept per pattern before the cache starts afresh (as RE2 does): bounds memory for a
+ * pattern whose automaton would be large; each state costs a few words per pattern position.
+ */
+const MAX_DFA_STATES = 2048;
 
 export interface ListPattern {
   /** The canonical pattern: reference and mailbox argument joined. */
@@ -14,6 +26,26 @@ export interface ListPattern {
   /** RFC 3501 §6.3.8: with "%" last, matching levels of hierarchy are returned too (as \Noselect if absent). */
   readonly percentLast: boolean;
   matches(name: string): boolean;
+}
+
+/**
+ * RFC 5530 §3 NO [LIMIT] for a LIST or LSUB whose patterns could cost more than any real client
+ * needs (clients send "*", "%", "Folder/%"): too many patterns, or one too long or with too many
+ * wildcards. Counted on the joined text, before runs of wildcards are collapsed.
+ */
+export function listPatternsCheck(reference: string, patterns: readonly string[]): void {
+  const { maxListPatterns, maxListPatternBytes, maxListWildcards } = IMAP_LIMITS;
+  if (patterns.length > maxListPatterns)
+    throw new ImapNo("LIMIT", `At most ${maxListPatterns} patterns in one LIST`);
+  for (const pattern of patterns) {
+    const text = reference + pattern;
+    if (Buffer.byteLength(text, "utf8") > maxListPatternBytes)
+      throw new ImapNo("LIMIT", `LIST patterns may be at most ${maxListPatternBytes} octets`);
+    let wildcards = 0;
+    for (const c of text) if (c === "*" || c === "%") wildcards++;
+    if (wildcards > maxListWildcards)
+      throw new ImapNo("LIMIT", `LIST patterns may have at most ${maxListWildcards} wildcards`);
+  }
 }
 
 /** Joins reference and pattern the way RFC 3501 §6.3.8's examples do (plain concatenation). */
@@ -24,7 +56,8 @@ export function listPattern(reference: string, pattern: string): ListPattern {
   const hopeless = literals > MAX_NAME_LENGTH;
   const exact = !/[*%]/.test(text);
   const inboxPrefix = /^inbox(?=$|[/*%])/i.test(text) ? text.slice(0, 5) : undefined;
-  const test = (name: string) => (exact ? name === text : globMatch(text, name));
+  const glob = exact || hopeless ? undefined : compileGlob(text);
+  const test = (name: string) => (glob ? glob(name) : name === text);
   return {
     text,
     percentLast: text.endsWith("%"),
@@ -39,43 +72,108 @@ export function listPattern(reference: string, pattern: string): ListPattern {
   };
 }
 
-/**
- * Whether `name` matches `pattern`. `active[j]` says "pattern[0..j) can match what was read so far";
- * a wildcard may also match nothing, so reaching one activates the position after it as well.
- */
+/** Whether `name` matches `pattern` (compiles it for this one name; LIST compiles once per command). */
 export function globMatch(pattern: string, name: string): boolean {
-  const m = pattern.length;
-  // Cheap rejections first: the literal text before the first wildcard must be a prefix of the name.
-  const firstWild = pattern.search(/[*%]/);
-  if (firstWild > 0 && !name.startsWith(pattern.slice(0, firstWild))) return false;
-  let active = new Uint8Array(m + 1);
-  let next = new Uint8Array(m + 1);
-  active[0] = 1;
-  closeOverWildcards(pattern, active);
-  for (let i = 0; i < name.length; i++) {
-    const c = name[i];
-    next.fill(0);
-    let any = false;
-    for (let j = 0; j < m; j++) {
-      if (!active[j]) continue;
-      const p = pattern[j];
-      if (p === "*" || (p === "%" && c !== "/")) {
-        next[j] = 1;
-        any = true;
-      } else if (p === c) {
-        next[j + 1] = 1;
-        any = true;
-      }
-    }
-    if (!any) return false;
-    closeOverWildcards(pattern, next);
-    [active, next] = [next, active];
-  }
-  return active[m] === 1;
+  return compileGlob(pattern)(name);
 }
 
-function closeOverWildcards(pattern: string, active: Uint8Array): void {
-  for (let j = 0; j < pattern.length; j++) {
-    if (active[j] && (pattern[j] === "*" || pattern[j] === "%")) active[j + 1] = 1;
+interface DState {
+  /** Pattern positions reached: bit j says "pattern[0..j) matches what was read so far". */
+  readonly bits: Uint32Array;
+  readonly accepting: boolean;
+  /** No position reached: nothing that follows can match. */
+  readonly dead: boolean;
+  /** By character class; filled in as names meet them. */
+  readonly next: Array<DState | undefined>;
+}
+
+const STAR = -1;
+const PERCENT = -2;
+/** Class 0: any character the pattern does not name; class 1: the hierarchy delimiter. */
+const OTHER = 0;
+const DELIMITER = 1;
+
+/**
+ * The pattern as a DFA built on demand: each state is the set of pattern positions reachable (the
+ * NFA simulation's state), its transitions computed the first time a character class meets it and
+ * cached. Characters (UTF-16 code units, as names are compared) fall into classes: the delimiter,
+ * each literal of the pattern, everything else; so a state has at most (distinct literals + 2)
+ * transitions, and a name costs one lookup per character once its states exist.
+ */
+export function compileGlob(pattern: string): (name: string) => boolean {
+  const classes = new Map<number, number>([[0x2f, DELIMITER]]);
+  // One entry per position: STAR, PERCENT, or the class of the literal there.
+  const tokens: number[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const unit = pattern.charCodeAt(i);
+    if (unit === 0x2a) tokens.push(STAR);
+    else if (unit === 0x25) tokens.push(PERCENT);
+    else {
+      if (!classes.has(unit)) classes.set(unit, classes.size + 1);
+      tokens.push(classes.get(unit)!);
+    }
   }
+  const m = tokens.length;
+  const words = (m >>> 5) + 1;
+  const has = (bits: Uint32Array, j: number) => (bits[j >>> 5]! & (1 << (j & 31))) !== 0;
+  const set = (bits: Uint32Array, j: number) => {
+    bits[j >>> 5]! |= 1 << (j & 31);
+  };
+
+  /** Adds the positions reachable without reading (a wildcard may match nothing), drops dominated ones. */
+  function close(bits: Uint32Array): void {
+    let lastStar = -1;
+    for (let j = 0; j < m; j++) {
+      if (!has(bits, j)) continue;
+      if (tokens[j]! < 0) set(bits, j + 1);
+      if (tokens[j] === STAR) lastStar = j;
+    }
+    // Every way to the end passes through each position in turn, and a "*" once reached stays
+    // reached: positions before the last active "*" can add nothing. Keeps the states few.
+    for (let j = 0; j < lastStar; j++) bits[j >>> 5]! &= ~(1 << (j & 31));
+  }
+
+  let cache = new Map<string, DState>();
+  function state(bits: Uint32Array): DState {
+    const key = String.fromCharCode(...new Uint16Array(bits.buffer));
+    let s = cache.get(key);
+    if (!s) {
+      s = { bits, accepting: has(bits, m), dead: bits.every((w) => w === 0), next: [] };
+      cache.set(key, s);
+    }
+    return s;
+  }
+
+  const initial = new Uint32Array(words);
+  set(initial, 0);
+  close(initial);
+  let start = state(initial);
+
+  function step(from: DState, cls: number): DState {
+    const bits = new Uint32Array(words);
+    for (let j = 0; j < m; j++) {
+      if (!has(from.bits, j)) continue;
+      const t = tokens[j]!;
+      if (t === STAR || (t === PERCENT && cls !== DELIMITER)) set(bits, j);
+      else if (t === cls) set(bits, j + 1);
+    }
+    close(bits);
+    if (cache.size >= MAX_DFA_STATES) {
+      // Start afresh: the old states become garbage once the name being matched is done with them.
+      cache = new Map();
+      start = state(initial);
+    }
+    const to = state(bits);
+    from.next[cls] = to;
+    return to;
+  }
+
+  return (name: string): boolean => {
+    let s = start;
+    for (let i = 0; i < name.length && !s.dead; i++) {
+      const cls = classes.get(name.charCodeAt(i)) ?? OTHER;
+      s = s.next[cls] ?? step(s, cls);
+    }
+    return s.accepting;
+  };
 }

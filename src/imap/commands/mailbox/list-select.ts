@@ -40,8 +40,15 @@ function byName(a: string, b: string): number {
   return a === b ? 0 : a < b ? -1 : 1;
 }
 
-/** LIST (RFC 3501 §6.3.8, RFC 5258 §3, RFC 3348 children, RFC 6154 special use). */
-export function listEntries(rows: readonly MailboxRow[], args: ListArgs): ListEntry[] {
+/**
+ * LIST (RFC 3501 §6.3.8, RFC 5258 §3, RFC 3348 children, RFC 6154 special use). Yields per name
+ * examined, in order: the entry, or undefined for a name that is not listed, so the caller can
+ * pause between names however few match.
+ */
+export function* listEntries(
+  rows: readonly MailboxRow[],
+  args: ListArgs,
+): Generator<ListEntry | undefined, void, undefined> {
   const existing = new Map(rows.map((row) => [row.name, row]));
   const parents = parentsOf(existing.keys());
   const patterns = args.patterns.map((p) => listPattern(args.reference, p));
@@ -60,24 +67,26 @@ export function listEntries(rows: readonly MailboxRow[], args: ListArgs): ListEn
     (c): c is string => typeof c === "string",
   );
 
-  const out: ListEntry[] = [];
   for (const name of [...new Set([...existing.keys(), ...parents])].sort(byName)) {
-    if (!matches(name)) continue;
+    yield listed(name);
+  }
+
+  function listed(name: string): ListEntry | undefined {
+    if (!matches(name)) return undefined;
     const row = existing.get(name);
     const hasChildInfo = withChildInfo.has(name);
     if (filtered) {
-      if (!(row && meets(row)) && !hasChildInfo) continue;
+      if (!(row && meets(row)) && !hasChildInfo) return undefined;
     } else if (!row && !percentLevel(patterns, name)) {
-      continue;
+      return undefined;
     }
-    out.push({
+    return {
       name,
       mailbox: row,
       attributes: attributesOf(name, row, parents, args),
       childInfo: hasChildInfo ? childInfo : [],
-    });
+    };
   }
-  return out;
 }
 
 /** RFC 3501 §6.3.8: a "%" at the end of a pattern also returns matching levels of hierarchy. */
@@ -102,19 +111,23 @@ function attributesOf(
   return attributes;
 }
 
-/** LSUB (RFC 3501 §6.3.9): subscribed names, plus unsubscribed "%" levels above them as \Noselect. */
-export function lsubEntries(
+/**
+ * LSUB (RFC 3501 §6.3.9): subscribed names, plus unsubscribed "%" levels above them as \Noselect.
+ * Yields per name examined, like listEntries().
+ */
+export function* lsubEntries(
   rows: readonly MailboxRow[],
   { reference, pattern }: { reference: string; pattern: string },
-): ListEntry[] {
+): Generator<ListEntry | undefined, void, undefined> {
   const subscribed = new Map(rows.filter((row) => row.subscribed).map((row) => [row.name, row]));
   const compiled = listPattern(reference, pattern);
   const levels = compiled.percentLast ? parentsOf(subscribed.keys()) : new Set<string>();
-  const out: ListEntry[] = [];
   for (const name of [...new Set([...subscribed.keys(), ...levels])].sort(byName)) {
-    if (!compiled.matches(name)) continue;
+    if (!compiled.matches(name)) {
+      yield undefined;
+      continue;
+    }
     const row = subscribed.get(name);
-    out.push({ name, mailbox: row, attributes: row ? [] : ["\\Noselect"], childInfo: [] });
+    yield { name, mailbox: row, attributes: row ? [] : ["\\Noselect"], childInfo: [] };
   }
-  return out;
 }

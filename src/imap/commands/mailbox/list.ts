@@ -2,12 +2,15 @@
  * LIST (RFC 3501 §6.3.8; LIST-EXTENDED RFC 5258, CHILDREN RFC 3348, SPECIAL-USE RFC 6154, LIST-STATUS
  * RFC 5819) and LSUB (RFC 3501 §6.3.9). Reads the account's mailbox rows once, decides in
  * list-select.ts, writes with backpressure. The delimiter is always "/" and names go out in modified
- * UTF-7.
+ * UTF-7. Patterns are bounded (list-pattern.ts) and the work pauses for the event loop every few
+ * milliseconds (breather.ts): an account's mailboxes are many items.
  */
 import { mailboxCountsByIds, mailboxList } from "../../../store/mod.ts";
+import { Breather } from "../../breather.ts";
 import { mailboxName, type Piece, str } from "../../protocol/encode.ts";
 import type { CommandContext, ImapSession } from "../../session.ts";
 import { listArgs, lsubArgs } from "./list-args.ts";
+import { listPatternsCheck } from "./list-pattern.ts";
 import { type ListEntry, listEntries, lsubEntries } from "./list-select.ts";
 import { accountOf } from "./names.ts";
 import { countsWanted, statusResponse } from "./status-items.ts";
@@ -24,6 +27,16 @@ function listLine(command: "LIST" | "LSUB", entry: ListEntry): Piece[] {
   return line;
 }
 
+/** The entries a selection yields, pausing for the event loop between names as the work goes on. */
+async function collect(selection: Iterable<ListEntry | undefined>, breather: Breather): Promise<ListEntry[]> {
+  const entries: ListEntry[] = [];
+  for (const entry of selection) {
+    if (entry) entries.push(entry);
+    await breather.breathe();
+  }
+  return entries;
+}
+
 export async function list({ session, parser }: CommandContext): Promise<string> {
   const account = accountOf(session);
   const args = listArgs(parser);
@@ -32,11 +45,16 @@ export async function list({ session, parser }: CommandContext): Promise<string>
     session.untagged(['LIST (\\Noselect) "/" ', str("")]);
     return "LIST completed";
   }
+  listPatternsCheck(args.reference, args.patterns);
+  const breather = new Breather();
   const rows = await mailboxList(session.ctx.store.read, account.id);
-  const entries = listEntries(rows, args);
+  const entries = await collect(listEntries(rows, args), breather);
   const items = args.returns.status;
   if (!items) {
-    for (const entry of entries) await send(session, listLine("LIST", entry));
+    for (const entry of entries) {
+      await send(session, listLine("LIST", entry));
+      await breather.breathe();
+    }
     return "LIST completed";
   }
   // RFC 7162 §3.1: asking for HIGHESTMODSEQ enables CONDSTORE, here as in STATUS.
@@ -48,6 +66,7 @@ export async function list({ session, parser }: CommandContext): Promise<string>
     // RFC 5819 §2: a STATUS after the LIST line of every selectable mailbox (none for \NonExistent).
     const c = entry.mailbox && counts.get(entry.mailbox.id);
     if (c) await send(session, statusResponse(c, items));
+    await breather.breathe();
   }
   return "LIST completed";
 }
@@ -59,7 +78,12 @@ export async function lsub({ session, parser }: CommandContext): Promise<string>
     session.untagged(['LSUB (\\Noselect) "/" ', str("")]);
     return "LSUB completed";
   }
+  listPatternsCheck(args.reference, [args.pattern]);
+  const breather = new Breather();
   const rows = await mailboxList(session.ctx.store.read, account.id);
-  for (const entry of lsubEntries(rows, args)) await send(session, listLine("LSUB", entry));
+  for (const entry of lsubEntries(rows, args)) {
+    if (entry) await send(session, listLine("LSUB", entry));
+    await breather.breathe();
+  }
   return "LSUB completed";
 }
