@@ -5,6 +5,7 @@
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import type { BareNewlinePolicy } from "./mime/line-endings.ts";
 
 /** A listener port: a number (0 = any free port, for tests) or "off" to disable the listener. */
 const port = z.union([z.literal("off").transform(() => null), z.coerce.number().int().min(0).max(65535)]);
@@ -201,6 +202,15 @@ const SETTINGS = {
     help: "largest accepted message in bytes",
     def: "26214400",
   },
+  bareNewline: {
+    env: "MAILROOM_BARE_NEWLINE",
+    flag: "--bare-newline",
+    // RFC 5322 §2.3: CR and LF only as CRLF. A bare one reads as a line end to some programs and not
+    // to others, which lets a message show one From to our check and another to the next hop.
+    schema: z.enum(["reject", "normalize"]),
+    help: "a bare CR or LF in SMTP DATA or IMAP APPEND: reject (554 5.6.0 / NO) or normalize to CRLF",
+    def: "reject",
+  },
   maxConnectionsPerIp: {
     env: "MAILROOM_MAX_CONNECTIONS_PER_IP",
     flag: "--max-connections-per-ip",
@@ -254,6 +264,8 @@ export interface Config {
   /** Undefined until main() reads or generates the token file. */
   adminToken: string | undefined;
   maxMessageSize: number;
+  /** A bare CR or LF in received mail: refuse the message, or turn it into CRLF first. */
+  bareNewline: BareNewlinePolicy;
   /** Per mail listener (POP3, IMAP): one host cannot take every slot. */
   maxConnectionsPerIp: number;
   logLevel: "debug" | "info" | "warn" | "error";
@@ -383,6 +395,7 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     httpPort: value("httpPort", "8080")!,
     adminToken: value("adminToken", undefined),
     maxMessageSize: value("maxMessageSize", "26214400")!,
+    bareNewline: value("bareNewline", "reject")!,
     maxConnectionsPerIp: value("maxConnectionsPerIp", "50")!,
     logLevel: value("logLevel", "info")!,
   };

@@ -127,6 +127,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       hostname: config.hostname,
       primaryDomain: config.domain,
       maxMessageSize: config.maxMessageSize,
+      bareNewline: config.bareNewline,
       maxRecipients: 100,
       maxConnectionsPerIp: config.maxConnectionsPerIp,
       authFailures,

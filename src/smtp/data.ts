@@ -5,7 +5,7 @@
  * transaction committed: a crash after the 250 cannot lose the message.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
-import { parseHeaders, parseMessage } from "../mime/mod.ts";
+import { LineEndings, parseHeaders, parseMessage } from "../mime/mod.ts";
 import { accountSendAddresses, messageIngest, type QueueInput, StoreError } from "../store/mod.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
 import { reply, SmtpReply } from "./replies.ts";
@@ -20,17 +20,27 @@ const MAX_RECEIVED_HEADERS = 30;
 
 export function onData(ctx: SmtpContext) {
   return (stream: SMTPServerDataStream, session: SMTPServerSession, callback: Callback): void => {
-    const chunks: Buffer[] = [];
+    const chunks: Uint8Array[] = [];
     let length = 0;
-    stream.on("data", (chunk: Buffer) => {
-      // Past the limit keep draining the socket but stop buffering: memory stays bounded.
-      if (length + chunk.length <= ctx.maxMessageSize) chunks.push(chunk);
+    // RFC 5322 §2.3 (issue 9): a bare CR or LF is refused, or made CRLF, on the bytes as they arrive,
+    // before the sender check, the parser or the store sees them: one view of the message for all.
+    const lines = new LineEndings(ctx.bareNewline ?? "reject");
+    const keep = (chunk: Uint8Array) => {
+      // Past the limit, or once refused, keep draining the socket but stop buffering: memory stays bounded.
+      if (length + chunk.length <= ctx.maxMessageSize && !refused()) chunks.push(chunk);
       length += chunk.length;
-    });
+    };
+    const refused = () => lines.policy === "reject" && lines.sawBare;
+    stream.on("data", (chunk: Buffer) => keep(lines.push(chunk)));
     stream.once("error", (error) => callback(error));
     stream.once("end", () => {
+      keep(lines.end());
       if (stream.sizeExceeded || length > ctx.maxMessageSize)
         return callback(reply.messageTooBig(ctx.maxMessageSize));
+      if (refused()) {
+        ctx.log.warn("smtp.bare_newline", { session: session.id, client: session.remoteAddress });
+        return callback(reply.bareNewline());
+      }
       deliver(ctx, session, Buffer.concat(chunks, length)).then(
         ({ text, queued }) => {
           callback(null, text);

@@ -43,6 +43,12 @@ export const reply = {
   /** X.3.4: larger than we accept. */
   messageTooBig: (max: number) =>
     new SmtpReply(552, "5.3.4", `Message size exceeds fixed maximum message size ${max}`),
+  /**
+   * X.6.0 (RFC 3463 §3.7, bad content): a CR or LF outside a CRLF (RFC 5322 §2.3). Postfix's
+   * smtpd_forbid_bare_newline=reject answers the same.
+   */
+  bareNewline: () =>
+    new SmtpReply(554, "5.6.0", "Message contains a bare CR or LF; lines must end in CRLF (RFC 5322 2.3)"),
   /** X.4.6: routing loop detected (too many Received headers). */
   loopDetected: () => new SmtpReply(554, "5.4.6", "Too many Received headers: mail loop detected"),
   /** X.3.1: could not store (disk full, database error); the client should retry. */
