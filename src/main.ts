@@ -227,6 +227,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       hostname: config.hostname,
       primaryDomain: config.domain,
       maxMessageSize: config.maxMessageSize,
+      bareNewline: config.bareNewline,
       authFailures,
       tls,
       plaintextAuth,
