@@ -108,7 +108,13 @@ async function deliver(
         }
       : undefined;
   try {
-    const added = await ctx.store.write((w) => messageIngest(w, { raw, parsed, targets, queue }));
+    // RFC 5321 §4.5.3.1.10 / RFC 3463 X.2.2: the RCPT check knew only the declared SIZE (or none),
+    // so the quota is checked again on the real size inside the ingest transaction, where parallel
+    // deliveries cannot all pass it. One full mailbox refuses the message for every recipient
+    // (452: the client retries them all later); delivering to the others would lose it for this one.
+    const added = await ctx.store.write((w) =>
+      messageIngest(w, { raw, parsed, targets, queue, enforceQuota: true }),
+    );
     ctx.log.info(queue ? "smtp.queued" : "smtp.delivered", {
       session: session.id,
       from: mailFrom,
