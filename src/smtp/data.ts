@@ -6,10 +6,11 @@
  */
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { LineEndings, parseHeaders, parseMessage } from "../mime/mod.ts";
-import { accountSendAddresses, messageIngest, type QueueInput, StoreError } from "../store/mod.ts";
+import { messageIngest, type QueueInput, StoreError } from "../store/mod.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
 import { reply, SmtpReply } from "./replies.ts";
-import { checkHeaderSenders } from "./sender-rules.ts";
+import { senderOwnership } from "./sender-lookup.ts";
+import { checkHeaderSenders, headerSenders } from "./sender-rules.ts";
 import { missingSubmissionHeaders } from "./submission-headers.ts";
 import { traceHeaders } from "./trace-headers.ts";
 
@@ -140,9 +141,11 @@ async function checkFromHeader(
   user: SmtpUser,
   body: Buffer,
 ): Promise<void> {
-  const state = transaction(session.envelope);
-  const own = state.senders ?? (await accountSendAddresses(ctx.store.read, user.accountId));
-  const check = checkHeaderSenders(body, own);
+  const senders = headerSenders(body);
+  const { own, inUse } = await senderOwnership(ctx.store.read, user.accountId, senders.addresses, {
+    own: transaction(session.envelope).senders,
+  });
+  const check = checkHeaderSenders(senders, own, inUse);
   if (check.ok) return;
   ctx.log.warn("smtp.from_denied", {
     session: session.id,
