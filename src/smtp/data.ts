@@ -87,6 +87,7 @@ async function deliver(
     id: session.id,
     recipients: [...local.keys(), ...remote.map((r) => r.address)],
     date: now,
+    utf8: session.envelope.smtpUtf8 === true,
   });
   // RFC 6409 §8.2, §8.3: the MSA completes what the client left out, below our trace fields.
   const completed =

@@ -8,6 +8,7 @@ import { type SmtpContext, sessionUser, transaction } from "./context.ts";
 import { reply } from "./replies.ts";
 import { senderOwnership } from "./sender-lookup.ts";
 import { senderAllowed } from "./sender-rules.ts";
+import { envelopeUtf8Refusal } from "./smtputf8.ts";
 
 type Callback = (err?: Error | null) => void;
 
@@ -16,6 +17,11 @@ const SENDER = /^[^\s<>@]+@[^\s<>@]+$/u;
 
 export function onMailFrom(ctx: SmtpContext) {
   return (address: SMTPServerAddress, session: SMTPServerSession, callback: Callback): void => {
+    const utf8 = envelopeUtf8Refusal(session, "mail");
+    if (utf8) {
+      callback(utf8);
+      return;
+    }
     if (address.address !== "" && !SENDER.test(address.address)) {
       callback(reply.badSender());
       return;
