@@ -55,6 +55,14 @@ const SETTINGS = {
     help: "primary local domain, created on start if missing",
     def: "the host name",
   },
+  postmaster: {
+    env: "MAILROOM_POSTMASTER",
+    flag: "--postmaster",
+    // RFC 5321 §4.5.1: postmaster@ every local domain, and bare "postmaster", must be accepted.
+    schema: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, "must be an e-mail address"),
+    help: "account or alias that gets postmaster mail of domains without their own postmaster",
+    def: "each domain's first account, else the server's first account",
+  },
   bind: {
     env: "MAILROOM_BIND",
     flag: "--bind",
@@ -234,6 +242,8 @@ export interface Config {
   databaseUrl: string;
   hostname: string;
   domain: string;
+  /** Where postmaster mail goes for domains without a postmaster account or alias; undefined: the default. */
+  postmaster: string | undefined;
   bind: string;
   smtpPort: number | null;
   submissionPort: number | null;
@@ -376,6 +386,7 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     databaseUrl: value("databaseUrl", `file:${join(dataDir, "mailroom.db")}`)!,
     hostname: host,
     domain: value("domain", host)!.toLowerCase(),
+    postmaster: value("postmaster", undefined)?.toLowerCase(),
     bind: value("bind", "0.0.0.0")!,
     smtpPort: value("smtpPort", "25")!,
     submissionPort: value("submissionPort", "587")!,

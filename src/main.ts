@@ -20,7 +20,7 @@ import { AuthFailures } from "./security/auth-failures.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
 import { createQueueRunner } from "./smtp/queue/runner.ts";
 import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
-import { domainCreate, Store } from "./store/mod.ts";
+import { domainCreate, recipientResolve, Store } from "./store/mod.ts";
 import { TlsProvider, TlsSetupError } from "./tls/mod.ts";
 
 export const VERSION: string = pkg.version;
@@ -109,6 +109,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
   const stops: Array<() => Promise<void>> = [];
   try {
     await store.write((w) => domainCreate(w, config.domain, { ifMissing: true }));
+    await checkPostmaster(store, config, log);
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = new AuthFailures({ log: log.child({ proto: "auth" }) });
 
@@ -126,6 +127,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       store,
       hostname: config.hostname,
       primaryDomain: config.domain,
+      postmaster: config.postmaster,
       maxMessageSize: config.maxMessageSize,
       bareNewline: config.bareNewline,
       maxRecipients: 100,
@@ -346,6 +348,20 @@ async function listen<T>(
     }
     throw error;
   }
+}
+
+/**
+ * MAILROOM_POSTMASTER names an address that should exist; until it does, postmaster mail takes the
+ * default route (each domain's first account), so a typo is worth a warning, not a refusal to start.
+ */
+async function checkPostmaster(store: Store, config: Config, log: Logger): Promise<void> {
+  if (config.postmaster === undefined) return;
+  const target = await recipientResolve(store.read, config.postmaster);
+  if (target.kind !== "local")
+    log.warn("postmaster.unknown", {
+      postmaster: config.postmaster,
+      detail: "not a local account or alias; postmaster mail goes to each domain's first account",
+    });
 }
 
 function prepareDataDir(config: Config): void {

@@ -12,8 +12,10 @@ export interface SmtpContext {
   store: Store;
   log: Logger;
   hostname: string;
-  /** Logins without "@" are local parts of this domain. */
+  /** Logins without "@" are local parts of this domain; so is a bare RCPT TO:<postmaster>. */
   primaryDomain: string;
+  /** MAILROOM_POSTMASTER: postmaster mail for domains without their own postmaster account or alias. */
+  postmaster?: string | undefined;
   maxMessageSize: number;
   /** A bare CR or LF in DATA: 554 5.6.0, or CRLF before any check (MAILROOM_BARE_NEWLINE); reject when absent. */
   bareNewline?: BareNewlinePolicy;

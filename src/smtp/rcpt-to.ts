@@ -48,7 +48,11 @@ export function onRcptTo(ctx: SmtpContext) {
       callback(reply.tooManyRecipients(ctx.maxRecipients));
       return;
     }
-    recipientResolve(ctx.store.read, address.address).then(
+    // RFC 5321 §4.5.1: postmaster, bare or at any local domain, is always accepted.
+    recipientResolve(ctx.store.read, address.address, {
+      primaryDomain: ctx.primaryDomain,
+      postmaster: ctx.postmaster,
+    }).then(
       (resolution) => {
         switch (resolution.kind) {
           case "invalid":
