@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { parseDnsServers } from "./dns/servers.ts";
 import type { DnsServer } from "./dns/types.ts";
+import type { BareNewlinePolicy } from "./mime/line-endings.ts";
 
 /** A listener port: a number (0 = any free port, for tests) or "off" to disable the listener. */
 const port = z.union([z.literal("off").transform(() => null), z.coerce.number().int().min(0).max(65535)]);
@@ -56,6 +57,14 @@ const SETTINGS = {
     schema: z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a domain name"),
     help: "primary local domain, created on start if missing",
     def: "the host name",
+  },
+  postmaster: {
+    env: "MAILROOM_POSTMASTER",
+    flag: "--postmaster",
+    // RFC 5321 §4.5.1: postmaster@ every local domain, and bare "postmaster", must be accepted.
+    schema: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, "must be an e-mail address"),
+    help: "account or alias that gets postmaster mail of domains without their own postmaster",
+    def: "each domain's first account, else the server's first account",
   },
   bind: {
     env: "MAILROOM_BIND",
@@ -232,6 +241,15 @@ const SETTINGS = {
     help: "largest accepted message in bytes",
     def: "26214400",
   },
+  bareNewline: {
+    env: "MAILROOM_BARE_NEWLINE",
+    flag: "--bare-newline",
+    // RFC 5322 §2.3: CR and LF only as CRLF. A bare one reads as a line end to some programs and not
+    // to others, which lets a message show one From to our check and another to the next hop.
+    schema: z.enum(["reject", "normalize"]),
+    help: "a bare CR or LF in SMTP DATA or IMAP APPEND: reject (554 5.6.0 / NO) or normalize to CRLF",
+    def: "reject",
+  },
   maxConnectionsPerIp: {
     env: "MAILROOM_MAX_CONNECTIONS_PER_IP",
     flag: "--max-connections-per-ip",
@@ -263,6 +281,8 @@ export interface Config {
   databaseUrl: string;
   hostname: string;
   domain: string;
+  /** Where postmaster mail goes for domains without a postmaster account or alias; undefined: the default. */
+  postmaster: string | undefined;
   bind: string;
   smtpPort: number | null;
   submissionPort: number | null;
@@ -296,6 +316,8 @@ export interface Config {
   /** Undefined until main() reads or generates the token file. */
   adminToken: string | undefined;
   maxMessageSize: number;
+  /** A bare CR or LF in received mail: refuse the message, or turn it into CRLF first. */
+  bareNewline: BareNewlinePolicy;
   /** Per mail listener (POP3, IMAP): one host cannot take every slot. */
   maxConnectionsPerIp: number;
   /** Mailboxes per account: each one costs every LIST of its account (one user stalling the server). */
@@ -426,6 +448,7 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     databaseUrl: value("databaseUrl", `file:${join(dataDir, "mailroom.db")}`)!,
     hostname: host,
     domain: value("domain", host)!.toLowerCase(),
+    postmaster: value("postmaster", undefined)?.toLowerCase(),
     bind: value("bind", "0.0.0.0")!,
     smtpPort: value("smtpPort", "25")!,
     submissionPort: value("submissionPort", "587")!,
@@ -446,6 +469,7 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     httpPort: value("httpPort", "8080")!,
     adminToken: value("adminToken", undefined),
     maxMessageSize: value("maxMessageSize", "26214400")!,
+    bareNewline: value("bareNewline", "reject")!,
     maxConnectionsPerIp: value("maxConnectionsPerIp", "50")!,
     maxMailboxes: value("maxMailboxes", "1000")!,
     logLevel: value("logLevel", "info")!,

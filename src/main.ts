@@ -22,7 +22,7 @@ import { AuthFailures } from "./security/auth-failures.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
 import { createQueueRunner } from "./smtp/queue/runner.ts";
 import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
-import { domainCreate, Store } from "./store/mod.ts";
+import { domainCreate, recipientResolve, Store } from "./store/mod.ts";
 import { TlsProvider, TlsSetupError } from "./tls/mod.ts";
 
 export const VERSION: string = pkg.version;
@@ -134,6 +134,7 @@ export async function startServer(
     // After opening, so the -wal and -shm files exist; before the listeners, so it is said first.
     warnAboutLoosePermissions(config, log);
     await store.write((w) => domainCreate(w, config.domain, { ifMissing: true }));
+    await checkPostmaster(store, config, log);
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = parts.authFailures ?? new AuthFailures({ log: log.child({ proto: "auth" }) });
 
@@ -152,7 +153,9 @@ export async function startServer(
       store,
       hostname: config.hostname,
       primaryDomain: config.domain,
+      postmaster: config.postmaster,
       maxMessageSize: config.maxMessageSize,
+      bareNewline: config.bareNewline,
       maxRecipients: 100,
       maxConnectionsPerIp: config.maxConnectionsPerIp,
       authFailures,
@@ -252,6 +255,7 @@ export async function startServer(
       hostname: config.hostname,
       primaryDomain: config.domain,
       maxMessageSize: config.maxMessageSize,
+      bareNewline: config.bareNewline,
       authFailures,
       tls,
       plaintextAuth,
@@ -372,6 +376,20 @@ async function listen<T>(
     }
     throw error;
   }
+}
+
+/**
+ * MAILROOM_POSTMASTER names an address that should exist; until it does, postmaster mail takes the
+ * default route (each domain's first account), so a typo is worth a warning, not a refusal to start.
+ */
+async function checkPostmaster(store: Store, config: Config, log: Logger): Promise<void> {
+  if (config.postmaster === undefined) return;
+  const target = await recipientResolve(store.read, config.postmaster);
+  if (target.kind !== "local")
+    log.warn("postmaster.unknown", {
+      postmaster: config.postmaster,
+      detail: "not a local account or alias; postmaster mail goes to each domain's first account",
+    });
 }
 
 /** The admin token lives in <data-dir>/admin-token (mode 0600), generated on first start. */

@@ -7,7 +7,7 @@
  * Export is a pull-driven stream: a message is fetched only when the client has taken the previous
  * one, so memory holds about one message whatever the mailbox size.
  */
-import { parseHeaders } from "../mime/mod.ts";
+import { normalizeNewlines, parseHeaders } from "../mime/mod.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -179,26 +179,11 @@ function mboxrdUnquote(raw: Uint8Array): Uint8Array {
   return out;
 }
 
-/** RFC 5322 canonical form: every bare LF becomes CRLF; a message already in CRLF is returned as is. */
-export function toCrlf(raw: Uint8Array): Uint8Array {
-  let bare = 0;
-  for (let i = raw.indexOf(LF); i !== -1; i = raw.indexOf(LF, i + 1))
-    if (i === 0 || raw[i - 1] !== CR) bare++;
-  if (bare === 0) return raw;
-  const out = new Uint8Array(raw.length + bare);
-  let o = 0;
-  for (let i = 0; i < raw.length; i++) {
-    const b = raw[i]!;
-    if (b === LF && (i === 0 || raw[i - 1] !== CR)) out[o++] = CR;
-    out[o++] = b;
-  }
-  return out;
-}
-
 /**
  * Splits an mboxrd file into messages: drops each From_ line and the blank line that separates a
- * message from the next, undoes the quoting, and turns bare-LF messages into CRLF. Exactly the
- * inverse of mboxEntryChunks for messages that end in a line break.
+ * message from the next, undoes the quoting, and turns every bare LF and bare CR into CRLF (mbox
+ * files are usually written with Unix line ends; RFC 5322 §2.3 wants CRLF). Exactly the inverse of
+ * mboxEntryChunks for messages that end in a line break.
  */
 export function mboxSplit(file: Uint8Array): MboxMessage[] {
   let start = 0;
@@ -220,6 +205,6 @@ export function mboxSplit(file: Uint8Array): MboxMessage[] {
     if (n >= 2 && body[n - 1] === LF && body[n - 2] === LF) body = body.subarray(0, n - 1);
     else if (n >= 4 && body[n - 1] === LF && body[n - 2] === CR && body[n - 3] === LF && body[n - 4] === CR)
       body = body.subarray(0, n - 2);
-    return { raw: toCrlf(mboxrdUnquote(body)), internalDate: parseAsctime(fromLine) };
+    return { raw: normalizeNewlines(mboxrdUnquote(body)), internalDate: parseAsctime(fromLine) };
   });
 }

@@ -1,5 +1,6 @@
 /** What every IMAP session shares: its dependencies and the server-wide limiters. */
 import type { Logger } from "../log.ts";
+import type { BareNewlinePolicy } from "../mime/mod.ts";
 import type { AuthFailures } from "../security/auth-failures.ts";
 import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
 import type { Store } from "../store/mod.ts";
@@ -12,6 +13,8 @@ export interface ImapContext {
   /** Logins without "@" are taken as local parts of this domain. */
   primaryDomain: string;
   maxMessageSize: number;
+  /** A bare CR or LF in an APPENDed message: NO, or CRLF before storing (MAILROOM_BARE_NEWLINE); reject when absent. */
+  bareNewline?: BareNewlinePolicy;
   authFailures: AuthFailures;
   /** The certificate for STARTTLS and the implicit-TLS listener; without it neither is offered. */
   tls?: TlsProvider;

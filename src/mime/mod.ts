@@ -10,6 +10,12 @@ export { decodeMimeWords } from "./encoded-words.ts";
 export { emptyEnvelope } from "./envelope.ts";
 export { parseHeaders } from "./headers.ts";
 export { messageToJson } from "./json.ts";
+export {
+  type BareNewlinePolicy,
+  hasBareNewline,
+  LineEndings,
+  normalizeNewlines,
+} from "./line-endings.ts";
 export { parseMessage } from "./message.ts";
 export { findPart, partBody } from "./parts.ts";
 export { decodeTransfer } from "./transfer.ts";

@@ -1,6 +1,7 @@
 /** What the SMTP hooks share: their dependencies, and per-transaction state kept beside smtp-server's envelope. */
 import type { SMTPServerEnvelope, SMTPServerSession } from "smtp-server";
 import type { Logger } from "../log.ts";
+import type { BareNewlinePolicy } from "../mime/mod.ts";
 import type { AuthFailures } from "../security/auth-failures.ts";
 import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
 import type { RecipientAccount, Store } from "../store/mod.ts";
@@ -11,9 +12,13 @@ export interface SmtpContext {
   store: Store;
   log: Logger;
   hostname: string;
-  /** Logins without "@" are local parts of this domain. */
+  /** Logins without "@" are local parts of this domain; so is a bare RCPT TO:<postmaster>. */
   primaryDomain: string;
+  /** MAILROOM_POSTMASTER: postmaster mail for domains without their own postmaster account or alias. */
+  postmaster?: string | undefined;
   maxMessageSize: number;
+  /** A bare CR or LF in DATA: 554 5.6.0, or CRLF before any check (MAILROOM_BARE_NEWLINE); reject when absent. */
+  bareNewline?: BareNewlinePolicy;
   maxRecipients: number;
   /** Connections one client address may hold on this listener (MAILROOM_MAX_CONNECTIONS_PER_IP). */
   maxConnectionsPerIp?: number;

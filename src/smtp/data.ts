@@ -5,11 +5,12 @@
  * transaction committed: a crash after the 250 cannot lose the message.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
-import { parseHeaders, parseMessage } from "../mime/mod.ts";
-import { accountSendAddresses, messageIngest, type QueueInput, StoreError } from "../store/mod.ts";
+import { LineEndings, parseHeaders, parseMessage } from "../mime/mod.ts";
+import { messageIngest, type QueueInput, StoreError } from "../store/mod.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
 import { reply, SmtpReply } from "./replies.ts";
-import { checkHeaderSenders } from "./sender-rules.ts";
+import { senderOwnership } from "./sender-lookup.ts";
+import { checkHeaderSenders, headerSenders } from "./sender-rules.ts";
 import { missingSubmissionHeaders } from "./submission-headers.ts";
 import { traceHeaders } from "./trace-headers.ts";
 
@@ -20,17 +21,27 @@ const MAX_RECEIVED_HEADERS = 30;
 
 export function onData(ctx: SmtpContext) {
   return (stream: SMTPServerDataStream, session: SMTPServerSession, callback: Callback): void => {
-    const chunks: Buffer[] = [];
+    const chunks: Uint8Array[] = [];
     let length = 0;
-    stream.on("data", (chunk: Buffer) => {
-      // Past the limit keep draining the socket but stop buffering: memory stays bounded.
-      if (length + chunk.length <= ctx.maxMessageSize) chunks.push(chunk);
+    // RFC 5322 §2.3 (issue 9): a bare CR or LF is refused, or made CRLF, on the bytes as they arrive,
+    // before the sender check, the parser or the store sees them: one view of the message for all.
+    const lines = new LineEndings(ctx.bareNewline ?? "reject");
+    const keep = (chunk: Uint8Array) => {
+      // Past the limit, or once refused, keep draining the socket but stop buffering: memory stays bounded.
+      if (length + chunk.length <= ctx.maxMessageSize && !refused()) chunks.push(chunk);
       length += chunk.length;
-    });
+    };
+    const refused = () => lines.policy === "reject" && lines.sawBare;
+    stream.on("data", (chunk: Buffer) => keep(lines.push(chunk)));
     stream.once("error", (error) => callback(error));
     stream.once("end", () => {
+      keep(lines.end());
       if (stream.sizeExceeded || length > ctx.maxMessageSize)
         return callback(reply.messageTooBig(ctx.maxMessageSize));
+      if (refused()) {
+        ctx.log.warn("smtp.bare_newline", { session: session.id, client: session.remoteAddress });
+        return callback(reply.bareNewline());
+      }
       deliver(ctx, session, Buffer.concat(chunks, length)).then(
         ({ text, queued }) => {
           callback(null, text);
@@ -76,6 +87,7 @@ async function deliver(
     id: session.id,
     recipients: [...local.keys(), ...remote.map((r) => r.address)],
     date: now,
+    utf8: session.envelope.smtpUtf8 === true,
   });
   // RFC 6409 §8.2, §8.3: the MSA completes what the client left out, below our trace fields.
   const completed =
@@ -98,7 +110,13 @@ async function deliver(
         }
       : undefined;
   try {
-    const added = await ctx.store.write((w) => messageIngest(w, { raw, parsed, targets, queue }));
+    // RFC 5321 §4.5.3.1.10 / RFC 3463 X.2.2: the RCPT check knew only the declared SIZE (or none),
+    // so the quota is checked again on the real size inside the ingest transaction, where parallel
+    // deliveries cannot all pass it. One full mailbox refuses the message for every recipient
+    // (452: the client retries them all later); delivering to the others would lose it for this one.
+    const added = await ctx.store.write((w) =>
+      messageIngest(w, { raw, parsed, targets, queue, enforceQuota: true }),
+    );
     ctx.log.info(queue ? "smtp.queued" : "smtp.delivered", {
       session: session.id,
       from: mailFrom,
@@ -124,9 +142,11 @@ async function checkFromHeader(
   user: SmtpUser,
   body: Buffer,
 ): Promise<void> {
-  const state = transaction(session.envelope);
-  const own = state.senders ?? (await accountSendAddresses(ctx.store.read, user.accountId));
-  const check = checkHeaderSenders(body, own);
+  const senders = headerSenders(body);
+  const { own, inUse } = await senderOwnership(ctx.store.read, user.accountId, senders.addresses, {
+    own: transaction(session.envelope).senders,
+  });
+  const check = checkHeaderSenders(senders, own, inUse);
   if (check.ok) return;
   ctx.log.warn("smtp.from_denied", {
     session: session.id,

@@ -4,10 +4,11 @@
  * one it must be an address the account owns (RFC 6409 §6.1), and never <>.
  */
 import type { SMTPServerAddress, SMTPServerSession } from "smtp-server";
-import { accountSendAddresses } from "../store/mod.ts";
 import { type SmtpContext, sessionUser, transaction } from "./context.ts";
 import { reply } from "./replies.ts";
+import { senderOwnership } from "./sender-lookup.ts";
 import { senderAllowed } from "./sender-rules.ts";
+import { envelopeUtf8Refusal } from "./smtputf8.ts";
 
 type Callback = (err?: Error | null) => void;
 
@@ -16,6 +17,11 @@ const SENDER = /^[^\s<>@]+@[^\s<>@]+$/u;
 
 export function onMailFrom(ctx: SmtpContext) {
   return (address: SMTPServerAddress, session: SMTPServerSession, callback: Callback): void => {
+    const utf8 = envelopeUtf8Refusal(session, "mail");
+    if (utf8) {
+      callback(utf8);
+      return;
+    }
     if (address.address !== "" && !SENDER.test(address.address)) {
       callback(reply.badSender());
       return;
@@ -30,9 +36,9 @@ export function onMailFrom(ctx: SmtpContext) {
       callback(reply.nullSenderNotAllowed());
       return;
     }
-    accountSendAddresses(ctx.store.read, user.accountId).then(
-      (own) => {
-        if (!senderAllowed(address.address, own)) {
+    senderOwnership(ctx.store.read, user.accountId, [address.address]).then(
+      ({ own, inUse }) => {
+        if (!senderAllowed(address.address, own, inUse)) {
           ctx.log.warn("smtp.sender_denied", {
             session: session.id,
             client: session.remoteAddress,

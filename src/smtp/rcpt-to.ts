@@ -8,6 +8,7 @@ import type { SMTPServerAddress, SMTPServerSession } from "smtp-server";
 import { recipientResolve } from "../store/mod.ts";
 import { type SmtpContext, sessionUser, transaction } from "./context.ts";
 import { reply } from "./replies.ts";
+import { envelopeUtf8Refusal } from "./smtputf8.ts";
 
 type Callback = (err?: Error | null) => void;
 
@@ -34,6 +35,11 @@ export function onRcptTo(ctx: SmtpContext) {
       }
       done(error);
     };
+    const utf8 = envelopeUtf8Refusal(session, "rcpt");
+    if (utf8) {
+      callback(utf8);
+      return;
+    }
     const { local, remote } = transaction(session.envelope);
     const key = address.address.toLowerCase();
     // RFC 5321 §4.5.3.1.8 lets us refuse past a limit with 452; the client sends the rest later.
@@ -42,7 +48,11 @@ export function onRcptTo(ctx: SmtpContext) {
       callback(reply.tooManyRecipients(ctx.maxRecipients));
       return;
     }
-    recipientResolve(ctx.store.read, address.address).then(
+    // RFC 5321 §4.5.1: postmaster, bare or at any local domain, is always accepted.
+    recipientResolve(ctx.store.read, address.address, {
+      primaryDomain: ctx.primaryDomain,
+      postmaster: ctx.postmaster,
+    }).then(
       (resolution) => {
         switch (resolution.kind) {
           case "invalid":

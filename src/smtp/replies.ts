@@ -29,6 +29,11 @@ export const reply = {
   /** X.1.3: the address is not syntactically valid. */
   badRecipient: () => new SmtpReply(501, "5.1.3", "Bad recipient address syntax"),
   badSender: () => new SmtpReply(501, "5.1.7", "Bad sender address syntax"),
+  /** RFC 6531 §3.5, RFC 5248 X.6.7: a non-ASCII address or EHLO name without SMTPUTF8 on MAIL FROM. */
+  nonAsciiNeedsSmtpUtf8: () =>
+    new SmtpReply(553, "5.6.7", "Non-ASCII addresses not permitted without SMTPUTF8 (RFC 6531)"),
+  /** RFC 6531 §3.3 / X.5.2: SMTPUTF8 envelope data must be UTF-8. */
+  invalidUtf8: () => new SmtpReply(501, "5.5.2", "Syntax error: the command is not valid UTF-8"),
   /** RFC 5321 §4.5.3.1.10: 452 for too many recipients; X.5.3. */
   tooManyRecipients: (max: number) =>
     new SmtpReply(452, "4.5.3", `Too many recipients (at most ${max} per message)`),
@@ -43,6 +48,12 @@ export const reply = {
   /** X.3.4: larger than we accept. */
   messageTooBig: (max: number) =>
     new SmtpReply(552, "5.3.4", `Message size exceeds fixed maximum message size ${max}`),
+  /**
+   * X.6.0 (RFC 3463 §3.7, bad content): a CR or LF outside a CRLF (RFC 5322 §2.3). Postfix's
+   * smtpd_forbid_bare_newline=reject answers the same.
+   */
+  bareNewline: () =>
+    new SmtpReply(554, "5.6.0", "Message contains a bare CR or LF; lines must end in CRLF (RFC 5322 2.3)"),
   /** X.4.6: routing loop detected (too many Received headers). */
   loopDetected: () => new SmtpReply(554, "5.4.6", "Too many Received headers: mail loop detected"),
   /** X.3.1: could not store (disk full, database error); the client should retry. */

@@ -21,6 +21,7 @@ import { onData } from "./data.ts";
 import { onMailFrom } from "./mail-from.ts";
 import { onRcptTo } from "./rcpt-to.ts";
 import { installEnhancedCodeOverride, reply } from "./replies.ts";
+import { installCommandBytesRecorder } from "./smtputf8.ts";
 import {
   followCertificateReloads,
   installPlaintextAuthGuard,
@@ -43,6 +44,7 @@ const MAX_CLIENTS = 1000;
 export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
   installEnhancedCodeOverride();
   installPlaintextAuthGuard();
+  installCommandBytesRecorder();
   if (ctx.implicitTls && !ctx.tls) throw new Error("implicit TLS needs a certificate (ctx.tls)");
   const submission = ctx.mode === "submission";
   const policy = ctx.plaintextAuth ?? LOOPBACK_ONLY;

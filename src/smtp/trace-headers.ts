@@ -11,12 +11,20 @@ export function rfc5322Date(date: Date): string {
   return `${days[date.getUTCDay()]}, ${pad(date.getUTCDate())} ${months[date.getUTCMonth()]} ${date.getUTCFullYear()} ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
-/** Strips what could break a header line or smuggle another header (CR, LF, other controls). */
-function clean(value: string): string {
-  return value
-    .replace(/[\u0000-\u001f\u007f]+/g, " ")
+/**
+ * Strips what could break a header line or smuggle another header (CR, LF, other controls, C1
+ * controls). Outside an SMTPUTF8 transaction a header field is ASCII (RFC 5322 §2.2; RFC 6532 allows
+ * UTF-8 only in messages sent with SMTPUTF8), so anything else becomes "?"; U+FFFD, the mark of bytes
+ * that were not UTF-8, becomes "?" always. The envelope was validated before (smtputf8.ts): this is
+ * the last line of defence, not the rule.
+ */
+function clean(value: string, utf8: boolean): string {
+  const text = value
+    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ")
+    .replace(/\uFFFD/g, "?")
     .trim()
     .slice(0, 255);
+  return utf8 ? text : text.replace(/[^\u0000-\u007f]/gu, "?");
 }
 
 export interface TraceInput {
@@ -34,16 +42,19 @@ export interface TraceInput {
   /** Named in a "for" clause only when there is exactly one (RFC 5321 §4.4: it may reveal Bcc recipients otherwise). */
   recipients: string[];
   date: Date;
+  /** An SMTPUTF8 transaction (RFC 6531): UTF-8 may appear in these fields; otherwise ASCII only. */
+  utf8: boolean;
 }
 
 export function traceHeaders(input: TraceInput): string {
-  const from = clean(input.helo) || "unknown";
+  const c = (value: string) => clean(value, input.utf8);
+  const from = c(input.helo) || "unknown";
   const peer =
-    input.clientHostname && !input.clientHostname.startsWith("[") ? `${clean(input.clientHostname)} ` : "";
-  const forClause = input.recipients.length === 1 ? `\r\n\tfor <${clean(input.recipients[0]!)}>` : "";
+    input.clientHostname && !input.clientHostname.startsWith("[") ? `${c(input.clientHostname)} ` : "";
+  const forClause = input.recipients.length === 1 ? `\r\n\tfor <${c(input.recipients[0]!)}>` : "";
   return (
-    `Return-Path: <${clean(input.mailFrom)}>\r\n` +
-    `Received: from ${from} (${peer}[${clean(input.clientAddress)}])\r\n` +
+    `Return-Path: <${c(input.mailFrom)}>\r\n` +
+    `Received: from ${from} (${peer}[${c(input.clientAddress)}])\r\n` +
     `\tby ${input.by} (Mailroom) with ${input.protocol} id ${input.id}${forClause};\r\n` +
     `\t${rfc5322Date(input.date)}\r\n`
   );

@@ -82,7 +82,7 @@ export interface IngestInput {
   parsed: ParsedMessage;
   internalDate?: number;
   targets: IngestTarget[];
-  /** Refuse targets whose account would go over quota (APPEND, import). SMTP checks at RCPT instead. */
+  /** Refuse (StoreError "over_quota") when a target's account would go over quota: every ingest path but bounces. */
   enforceQuota?: boolean;
   /** Remote recipients: queued for delivery in the same transaction, sharing the stored content. */
   queue?: QueueInput;

@@ -15,3 +15,22 @@ export async function accountSendAddresses(r: Reader, accountId: number): Promis
   });
   return rows.map((row) => String(row.address).toLowerCase());
 }
+
+/**
+ * Which of `addresses` (lower-case) are themselves an account's or an alias's address, whoever's:
+ * such an address is never a "+tag" form of another (issue 9). One statement per 100 addresses.
+ */
+export async function addressesInUse(r: Reader, addresses: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < addresses.length; i += 100) {
+    const list = addresses.slice(i, i + 100);
+    const marks = list.map((_, k) => `?${k + 1}`).join(", ");
+    const { rows } = await rawOf(r).execute({
+      sql: `SELECT address FROM accounts WHERE address IN (${marks})
+            UNION SELECT address FROM aliases WHERE address IN (${marks})`,
+      args: [...list],
+    });
+    for (const row of rows) found.add(String(row.address).toLowerCase());
+  }
+  return found;
+}

@@ -1,13 +1,6 @@
 /** Mailbox export and import as mboxrd files, over real HTTP, plus the format functions themselves. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  asctime,
-  mboxEntryChunks,
-  mboxrdQuote,
-  mboxSplit,
-  parseAsctime,
-  toCrlf,
-} from "../../src/api/mbox.ts";
+import { asctime, mboxEntryChunks, mboxrdQuote, mboxSplit, parseAsctime } from "../../src/api/mbox.ts";
 import { createAccounts, startTestServer, type TestServer } from "../harness/server.ts";
 import { sendMail } from "../harness/smtp-client.ts";
 import { enc, expectProblem, importMessage, makeMessage } from "./helpers.ts";
@@ -214,17 +207,20 @@ describe("export -> import round trip", () => {
 });
 
 describe("POST .../mailboxes/{mailbox}/mbox", () => {
-  test("POST .../mbox converts bare-LF messages to CRLF and stores CRLF messages unchanged", async () => {
+  test("POST .../mbox converts bare-LF and bare-CR messages to CRLF and stores CRLF messages unchanged", async () => {
     await createMailbox("LF");
     const file =
-      "From a@b.example Mon Jan  1 00:00:00 2024\nSubject: lf\n\nline one\nline two\n\nFrom MAILER-DAEMON Tue Jan  2 00:00:00 2024\nSubject: crlf\r\n\r\nbody\r\n\n";
+      "From a@b.example Mon Jan  1 00:00:00 2024\nSubject: lf\n\nline one\nline two\n\n" +
+      "From MAILER-DAEMON Tue Jan  2 00:00:00 2024\nSubject: crlf\r\n\r\nbody\r\n\n" +
+      "From c@d.example Wed Jan  3 00:00:00 2024\nX: y\rFrom: ceo@bank.example\r\n\r\nbody\r\n\n";
     const res = await importMbox("LF", file);
     expect(res.status).toBe(201);
-    expect(((await res.json()) as { imported: number }).imported).toBe(2);
+    expect(((await res.json()) as { imported: number }).imported).toBe(3);
     const stored = await mailboxContents("LF");
     expect(stored.map((m) => m.raw)).toEqual([
       "Subject: lf\r\n\r\nline one\r\nline two\r\n",
       "Subject: crlf\r\n\r\nbody\r\n",
+      "X: y\r\nFrom: ceo@bank.example\r\n\r\nbody\r\n",
     ]);
   });
 
@@ -376,11 +372,5 @@ describe("mboxrd format functions", () => {
     expect(parseAsctime(`From x ${asctime(ms)}`)).toBe(ms);
     expect(parseAsctime("From x Wed Jan  3 09:05 UTC 2024")).toBe(Date.UTC(2024, 0, 3, 9, 5, 0));
     expect(parseAsctime("From x yesterday")).toBeNull();
-  });
-
-  test("toCrlf converts only bare LFs", () => {
-    expect(text(toCrlf(bytes("a\nb\r\nc\n")))).toBe("a\r\nb\r\nc\r\n");
-    const crlf = bytes("a\r\nb\r\n");
-    expect(toCrlf(crlf)).toBe(crlf);
   });
 });

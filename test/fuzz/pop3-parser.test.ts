@@ -143,20 +143,37 @@ const CRLF = [0x0d, 0x0a];
 
 /**
  * A client reading a multi-line response after its status line: lines end at LF (a CR before it is
- * part of the line end); the first line that is exactly "." ends the response; one leading "." is
- * removed from the other lines that start with "." (RFC 1939 §3). Returns the body and what followed.
+ * part of the line end) or, for a lenient client, at a bare CR too; the first line that is exactly
+ * "." ends the response; one leading "." is removed from the other lines that start with "."
+ * (RFC 1939 §3). Returns the body and what followed.
  */
-function clientRead(wire: Uint8Array): { body: Uint8Array; after: Uint8Array; stuffedLinesOk: boolean } {
+function clientRead(
+  wire: Uint8Array,
+  lineEnds: "lf" | "lf-or-cr" = "lf-or-cr",
+): { body: Uint8Array; after: Uint8Array; stuffedLinesOk: boolean } {
   const out: Uint8Array[] = [];
   let stuffedLinesOk = true;
   let from = 0;
   for (;;) {
-    const lf = wire.indexOf(0x0a, from);
+    let lf = wire.indexOf(0x0a, from);
+    if (lineEnds === "lf-or-cr") {
+      // A bare CR before the next LF ends the line there (stored legacy data, issue 9).
+      for (
+        let cr = wire.indexOf(0x0d, from);
+        cr !== -1 && (lf === -1 || cr < lf - 1);
+        cr = wire.indexOf(0x0d, cr + 1)
+      )
+        if (wire[cr + 1] !== 0x0a) {
+          lf = cr;
+          break;
+        }
+    }
     if (lf === -1) throw new Error("response not terminated");
     const line = wire.subarray(from, lf + 1);
     const content = line.subarray(
       0,
-      line.length - (line.length >= 2 && line[line.length - 2] === 0x0d ? 2 : 1),
+      line.length -
+        (line.length >= 2 && line[line.length - 1] === 0x0a && line[line.length - 2] === 0x0d ? 2 : 1),
     );
     if (content.length === 1 && content[0] === 0x2e) {
       return { body: concatBytes(out), after: wire.subarray(lf + 1), stuffedLinesOk };
@@ -227,6 +244,8 @@ describe("POP3 replies under fuzzing", () => {
         expect(read.after.length).toBe(0); // the terminator is the end of the response, never earlier
         expect(read.stuffedLinesOk).toBe(true);
         expect(Buffer.from(read.body).equals(Buffer.from(normalised(body)))).toBe(true);
+        // A client that ends lines only at LF never meets the terminator early either.
+        expect(clientRead(wire, "lf").after.length).toBe(0);
       }),
       { seed: 0x9093_10, numRuns: 5000 },
     );

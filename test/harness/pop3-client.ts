@@ -216,12 +216,22 @@ export function unstuff(wire: Buffer): Buffer {
   const parts: Buffer[] = [];
   let read = 0;
   if (wire[0] === 0x2e) read = 1;
-  for (let i = wire.indexOf("\n.", read); i !== -1; i = wire.indexOf("\n.", i + 2)) {
+  // A line starts after an LF, or after a bare CR (the server stuffs those too: legacy bare CRs).
+  for (let i = nextLineDot(wire, read); i !== -1; i = nextLineDot(wire, i + 2)) {
     parts.push(wire.subarray(read, i + 1));
     read = i + 2;
   }
   parts.push(wire.subarray(read));
   return Buffer.concat(parts);
+}
+
+/** The offset of the next "\n." or "\r." at or after `from`, or -1. */
+function nextLineDot(wire: Buffer, from: number): number {
+  const lf = wire.indexOf("\n.", from);
+  const cr = wire.indexOf("\r.", from);
+  if (lf === -1) return cr;
+  if (cr === -1) return lf;
+  return Math.min(lf, cr);
 }
 
 function splitLines(body: Buffer): string[] {

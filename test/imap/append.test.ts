@@ -64,17 +64,56 @@ describe("APPEND", () => {
     await client.close();
   });
 
-  test("APPEND stores the bytes exactly as sent: 8-bit, bare LF, NUL and no final newline", async () => {
+  test("APPEND stores the bytes exactly as sent: 8-bit, NUL and no final newline", async () => {
     const address = await freshAccount();
     const client = await ImapClient.login(port, address);
     const raw = Buffer.concat([
-      Buffer.from("Subject: caf\xe9\nX-Odd: a\x00b\r\n\r\n", "latin1"),
-      Buffer.from([0xff, 0xfe, 0x0d, 0x0a, 0x2e, 0x0d]),
+      Buffer.from("Subject: caf\xe9\r\nX-Odd: a\x00b\r\n\r\n", "latin1"),
+      Buffer.from([0xff, 0xfe, 0x0d, 0x0a, 0x2e]),
     ]);
     expect((await client.append("INBOX", raw)).status).toBe("OK");
     const [stored] = await mailboxContents(server, address);
     expect(stored!.raw.equals(raw)).toBe(true);
     await client.close();
+  });
+
+  // Issue 9: a bare CR or LF lets one message show different headers to different readers
+  // (RFC 5322 §2.3 allows CR and LF only as CRLF). Cyrus answers NO "Message contains bare newlines".
+  test.each([
+    ["a bare LF", "Subject: unix\n\nbody\r\n"],
+    ["a bare CR hiding a header", "X: y\rFrom: ceo@bank.example\r\n\r\nbody\r\n"],
+    ["a final bare CR", "Subject: s\r\n\r\nbody\r"],
+  ])(
+    "APPEND of a message with %s is NO and stores nothing (MAILROOM_BARE_NEWLINE=reject)",
+    async (_name, message) => {
+      const address = await freshAccount();
+      const client = await ImapClient.login(port, address);
+      const r = await client.append("INBOX", Buffer.from(message, "latin1"));
+      expect(r.status).toBe("NO");
+      expect(r.text).toContain("bare");
+      expect(await mailboxContents(server, address)).toEqual([]);
+      expect((await client.command("NOOP")).status).toBe("OK");
+      await client.close();
+    },
+  );
+
+  test("APPEND with MAILROOM_BARE_NEWLINE=normalize stores the message with every line ending in CRLF", async () => {
+    const normalizing = await startTestServer({ bareNewline: "normalize" });
+    try {
+      await createAccounts(normalizing, [{ address: "n@example.com" }]);
+      const client = await ImapClient.login(normalizing.imapPort!, "n@example.com");
+      const r = await client.append("INBOX", Buffer.from("X: y\rFrom: a@example.com\n\nbody\r", "latin1"));
+      expect(r.status).toBe("OK");
+      const [stored] = await mailboxContents(normalizing, "n@example.com");
+      expect(stored!.raw.toString("latin1")).toBe("X: y\r\nFrom: a@example.com\r\n\r\nbody\r\n");
+      // RFC 3501 §6.4.5: RFC822.SIZE is the size of what is stored, CRLF included.
+      expect((await client.command("SELECT INBOX")).status).toBe("OK");
+      const fetched = await client.command("FETCH 1 RFC822.SIZE", undefined);
+      expect(fetched.untagged.join("")).toContain(`RFC822.SIZE ${stored!.raw.length}`);
+      await client.close();
+    } finally {
+      await normalizing.close();
+    }
   });
 
   test("APPEND with flags and a date stores them: system flags, keywords and INTERNALDATE", async () => {

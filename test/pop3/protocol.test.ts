@@ -88,6 +88,11 @@ describe("dotStuff()", () => {
     ["two dots", "..\r\n", "...\r\n.\r\n"],
     ["dots inside lines", "a.b\r\n a\r\n", "a.b\r\n a\r\n.\r\n"],
     ["bare LF lines", ".a\n.b\n", "..a\n..b\n.\r\n"],
+    // Stored before bare CRs were refused (issue 9): a client that ends lines at CR must not read
+    // "\r.\r\n" as the end of the response, so a dot after a bare CR is stuffed too.
+    ["a dot line after a bare CR", "end\r.\r\n", "end\r..\r\n.\r\n"],
+    ["a dot after a bare CR mid-body", "a\r.b\r\nc\r\n", "a\r..b\r\nc\r\n.\r\n"],
+    ["CR LF dot, stuffed once", "a\r\n.b\r\n", "a\r\n..b\r\n.\r\n"],
     ["no final line end", "a\r\n.b", "a\r\n..b\r\n.\r\n"],
     ["an empty body", "", ".\r\n"],
     ["only a dot", ".", "..\r\n.\r\n"],

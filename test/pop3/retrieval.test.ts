@@ -101,6 +101,19 @@ describe("RETR bytes", () => {
     await client.quit();
   });
 
+  test("a stored message with a bare CR before a dot line is stuffed there too: the response does not end early", async () => {
+    const address = await freshAccount(server);
+    // Legacy data: stored before bare CRs were refused at ingest (issue 9).
+    const raw = Buffer.from("From: a@remote.example\r\nSubject: legacy\r\n\r\nend\r.\r\n+OK injected\r\n");
+    await ingestRaw(server, address, raw);
+    const client = await Pop3Client.login(port, address);
+    const r = await client.multi("RETR 1");
+    expect(r.wire.toString("latin1")).toEndWith("end\r..\r\n+OK injected\r\n");
+    expect(r.body.equals(raw)).toBe(true);
+    expect((await client.command("NOOP")).line).toBe("+OK");
+    await client.quit();
+  });
+
   test("a stored message without a final line end gets CRLF before the terminator", async () => {
     const address = await freshAccount(server);
     const raw = Buffer.from("From: a@remote.example\r\nSubject: open end\r\n\r\nno newline at the end");

@@ -3,7 +3,7 @@
  * gets stored for each accepted message.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { accountUpdate, aliasCreate } from "../../src/store/mod.ts";
+import { accountGet, accountUpdate, aliasCreate } from "../../src/store/mod.ts";
 import { createAccounts, mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
 import { SmtpClient, sendMail } from "../harness/smtp-client.ts";
 
@@ -111,6 +111,59 @@ describe("RCPT TO", () => {
     expect(r.text).toContain("4.2.2");
     await client.close();
   });
+});
+
+describe("quota at the end of DATA", () => {
+  const MiB = 1024 * 1024;
+
+  /** Sends `count` messages of `bytes` each to `to` at once, none declaring SIZE; returns the reply codes. */
+  async function parallel(to: string, count: number, bytes: number) {
+    const body = "q"
+      .repeat(76)
+      .concat("\r\n")
+      .repeat(Math.ceil(bytes / 78));
+    return Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        sendMail(port, "a@remote.example", [to], simple(`p${i}`, body)),
+      ),
+    );
+  }
+
+  async function usedBytes(address: string): Promise<{ used: number; quota: number | null }> {
+    const account = await accountGet(server.store.read, address);
+    return { used: account.usedBytes, quota: account.quota };
+  }
+
+  // Issue 9, finding 7: without SIZE= the RCPT check sees a size of 0, so every parallel message
+  // passed it and all were stored. The check at the end of DATA runs inside the ingest transaction.
+  test("20 parallel 5 MB messages without SIZE= to a 1 MiB quota are all refused with 452 4.2.2", async () => {
+    await createAccounts(server, [{ address: "tight@example.com", quota: MiB }]);
+    const replies = await parallel("tight@example.com", 20, 5_000_000);
+    for (const r of replies) {
+      expect(r.code).toBe(452);
+      expect(r.text).toContain("4.2.2");
+    }
+    expect(await mailboxContents(server, "tight@example.com")).toHaveLength(0);
+    expect((await usedBytes("tight@example.com")).used).toBe(0);
+  }, 60_000);
+
+  test("20 parallel 300 KB messages to a 1 MiB quota: exactly as many as fit are stored, the rest get 452 4.2.2", async () => {
+    await createAccounts(server, [{ address: "some@example.com", quota: MiB }]);
+    const replies = await parallel("some@example.com", 20, 300_000);
+    const accepted = replies.filter((r) => r.code === 250).length;
+    for (const r of replies.filter((r) => r.code !== 250)) {
+      expect(r.code).toBe(452);
+      expect(r.text).toContain("4.2.2");
+    }
+    const stored = await mailboxContents(server, "some@example.com");
+    expect(stored).toHaveLength(accepted);
+    const total = stored.reduce((sum, m) => sum + m.raw.length, 0);
+    const smallest = Math.min(...stored.map((m) => m.raw.length));
+    // As many as fit, and not one more.
+    expect(total).toBeLessThanOrEqual(MiB);
+    expect(total + smallest).toBeGreaterThan(MiB);
+    expect(await usedBytes("some@example.com")).toEqual({ used: total, quota: MiB });
+  }, 60_000);
 });
 
 describe("DATA", () => {

@@ -196,6 +196,14 @@ describe("sender rules (pure)", () => {
     expect(senderAllowed(address, own)).toBe(expected);
   });
 
+  test("senderAllowed() strips a +tag only when the tagged address is nobody's account or alias", () => {
+    const inUse = new Set(["alice+boss@example.com"]);
+    expect(senderAllowed("Alice+Boss@example.com", own, inUse)).toBe(false);
+    expect(senderAllowed("alice+news@example.com", own, inUse)).toBe(true);
+    // An address that is the user's own is allowed whatever else exists.
+    expect(senderAllowed("alice+boss@example.com", [...own, "alice+boss@example.com"], inUse)).toBe(true);
+  });
+
   test.each([
     ["From: Alice <alice@example.com>\r\n\r\n", { ok: true }],
     ["From: =?utf-8?q?Al=C3=AFce?= <ALICE+x@example.com>\r\nSender: sales@example.com\r\n\r\n", { ok: true }],
@@ -260,6 +268,37 @@ describe("sender rules", () => {
     expect(data.code).toBe(250);
     const box = await mailboxContents(server, "bob@example.com");
     expect(box.some((m) => m.raw.includes("from the alias"))).toBe(true);
+    await client.close();
+  });
+
+  // Issue 9, finding 9: RFC 5233 sub-addressing makes "alice+tag" alice's only when no account or
+  // alias of that exact address exists; an account named "alice+boss" belongs to someone else.
+  test("a +tag address that is itself another account is refused as sender, in MAIL FROM and From", async () => {
+    await createAccounts(server, [{ address: "alice+boss@example.com", password: "boss-pw" }]);
+    const client = await session();
+    const mail = await client.command("MAIL FROM:<alice+boss@example.com>");
+    expect(mail.code).toBe(553);
+    expect(mail.text).toContain("5.7.1");
+    expect((await client.command("MAIL FROM:<alice@example.com>")).code).toBe(250);
+    expect((await client.command("RCPT TO:<bob@example.com>")).code).toBe(250);
+    const data = await client.data(
+      message("Boss <ALICE+Boss@example.com>", "bob@example.com", "as the boss"),
+    );
+    expect(data.code).toBe(553);
+    expect(data.text.toLowerCase()).toContain("alice+boss@example.com");
+    await client.close();
+    // The owner of that account may use it.
+    const boss = await session("alice+boss@example.com", "boss-pw");
+    expect((await boss.command("MAIL FROM:<alice+boss@example.com>")).code).toBe(250);
+    await boss.close();
+  });
+
+  test("a +tag address that is an alias of another account is refused as sender, even on an own alias", async () => {
+    await server.store.write((w) => aliasCreate(w, "sales+vip@example.com", ["bob@example.com"]));
+    const client = await session();
+    expect((await client.command("MAIL FROM:<sales+vip@example.com>")).code).toBe(553);
+    // Tags nobody has claimed stay the user's.
+    expect((await client.command("MAIL FROM:<sales+q4@example.com>")).code).toBe(250);
     await client.close();
   });
 

@@ -4,7 +4,7 @@
  * account's message id is a 404, exactly like an id that never existed.
  */
 import { Hono } from "hono";
-import { messageToJson, parseMessage } from "../../mime/mod.ts";
+import { messageToJson, normalizeNewlines, parseMessage } from "../../mime/mod.ts";
 import {
   contentRaw,
   flagNames,
@@ -107,12 +107,22 @@ export const messageRoutes = new Hono<ApiEnv>()
     const { store, config } = c.get("deps");
     const { flags } = queryParams(c, MessageImportQuery);
     const { account, mailbox } = await mailboxParam(c, store.read);
-    const raw = await rawBody(c, config.maxMessageSize, "a message");
+    // Issue 9, RFC 5322 §2.3: a bare CR or LF would show readers different headers. Imported files
+    // often have Unix line ends, so the import makes them CRLF (whatever MAILROOM_BARE_NEWLINE says,
+    // which is for what SMTP and IMAP clients send); the stored, listed and served bytes are these.
+    const raw = normalizeNewlines(await rawBody(c, config.maxMessageSize, "a message"));
     if (raw.length === 0)
       throw new ApiError(
         400,
         "Bad Request",
         "the request body must be the message (message/rfc822); it is empty",
+      );
+    // The CRs added may take a message at the limit past it: the limit is on what is stored.
+    if (raw.length > config.maxMessageSize)
+      throw new ApiError(
+        413,
+        "Content Too Large",
+        `a message is limited to ${config.maxMessageSize} bytes (with CRLF line ends)`,
       );
     // Parsed before the write: parsing is CPU work the write lock need not wait for.
     const parsed = parseMessage(raw);

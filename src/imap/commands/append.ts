@@ -3,8 +3,13 @@
  * literal (synchronizing or LITERAL+, RFC 7888), already bounded by the message size limit in the
  * command reader; its bytes are stored exactly as sent through the one ingest path every source of
  * mail uses. An APPEND to the selected mailbox is reported as EXISTS by the session afterwards.
+ *
+ * The one exception to "exactly as sent": a bare CR or LF (RFC 5322 §2.3 allows them only as CRLF),
+ * which would let the stored message show different headers to different readers (issue 9). Under
+ * MAILROOM_BARE_NEWLINE=reject (the default) the APPEND is NO, as Cyrus answers ("Message contains
+ * bare newlines"); under "normalize" each becomes CRLF before the message is parsed or stored.
  */
-import { parseMessage } from "../../mime/mod.ts";
+import { hasBareNewline, normalizeNewlines, parseMessage } from "../../mime/mod.ts";
 import { mailboxFind, mailboxNameNormalize, messageIngest } from "../../store/mod.ts";
 import { ImapNo } from "../errors.ts";
 import type { CommandContext } from "../session.ts";
@@ -24,7 +29,7 @@ export async function append({ session, parser }: CommandContext): Promise<strin
     internalDate = parser.dateTime();
     parser.sp();
   }
-  const raw = parser.literalBytes();
+  const literal = parser.literalBytes();
   parser.end();
   const { flags, keywords } = flagsFromList(flagList);
 
@@ -33,6 +38,10 @@ export async function append({ session, parser }: CommandContext): Promise<strin
       ? session.state.account
       : undefined;
   if (!account) throw new ImapNo(undefined, "Not authenticated");
+  const raw = session.ctx.bareNewline === "normalize" ? normalizeNewlines(literal) : literal;
+  // RFC 3501 §6.3.11: NO when the message cannot be appended; the command itself was well formed.
+  if (hasBareNewline(raw))
+    throw new ImapNo(undefined, "Message contains bare newlines (CR or LF outside CRLF)");
   if (raw.length === 0) throw new ImapNo(undefined, "An empty message cannot be appended");
   if (raw.length > session.ctx.maxMessageSize) throw new ImapNo("TOOBIG", "Message too large");
   const { store } = session.ctx;

@@ -74,35 +74,53 @@ export function encodeReply(r: Reply): Uint8Array[] {
   }
 }
 
-const LINE_START_DOT = Buffer.from("\n.", "latin1");
+const DOT_AFTER_LF = Buffer.from("\n.", "latin1");
+const DOT_AFTER_CR = Buffer.from("\r.", "latin1");
 const END_AFTER_LINE = Buffer.from(".\r\n", "latin1");
 const END_MID_LINE = Buffer.from("\r\n.\r\n", "latin1");
+
+/**
+ * Offsets of the dots that start a line: at the very start, after an LF, or after a bare CR. Since
+ * issue 9 no ingest path stores a bare CR, but older messages may hold one, and a client that ends
+ * lines at a CR would read an unstuffed "\r.\r\n" as the end of the response and take what follows
+ * for replies of ours: those dots are stuffed too.
+ */
+function lineStartDots(bytes: Buffer): number[] {
+  const dots: number[] = bytes[0] === 0x2e ? [0] : [];
+  let lf = bytes.indexOf(DOT_AFTER_LF);
+  let cr = bytes.indexOf(DOT_AFTER_CR);
+  while (lf !== -1 || cr !== -1) {
+    if (cr === -1 || (lf !== -1 && lf < cr)) {
+      dots.push(lf + 1);
+      lf = bytes.indexOf(DOT_AFTER_LF, lf + 2);
+    } else {
+      dots.push(cr + 1);
+      cr = bytes.indexOf(DOT_AFTER_CR, cr + 2);
+    }
+  }
+  return dots;
+}
 
 /**
  * The body of a multi-line response with its terminator (RFC 1939 §3): every line that starts with
  * "." gets one more, then "." on a line of its own. The bytes are otherwise sent as they are, bare LFs
  * included, so the size we announced (the stored size) is what the client receives before stuffing.
  *
- * Hot path for RETR: the search is Buffer.indexOf (native memchr-like); a body without such lines,
+ * Hot path for RETR: the searches are Buffer.indexOf (native memchr-like); a body without such lines,
  * the common case, is returned uncopied; one with them is copied once into an exactly-sized buffer.
  */
 export function dotStuff(body: Uint8Array): Uint8Array[] {
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const end = bytes.byteLength === 0 || bytes[bytes.byteLength - 1] === 0x0a ? END_AFTER_LINE : END_MID_LINE;
-  const startsWithDot = bytes[0] === 0x2e;
-  let first = bytes.indexOf(LINE_START_DOT);
-  if (!startsWithDot && first === -1) return [bytes, end];
-
-  let extra = startsWithDot ? 1 : 0;
-  for (let i = first; i !== -1; i = bytes.indexOf(LINE_START_DOT, i + 2)) extra++;
-  const out = Buffer.allocUnsafe(bytes.byteLength + extra);
+  const dots = lineStartDots(bytes);
+  if (dots.length === 0) return [bytes, end];
+  const out = Buffer.allocUnsafe(bytes.byteLength + dots.length);
   let read = 0;
   let write = 0;
-  if (startsWithDot) out[write++] = 0x2e;
-  for (; first !== -1; first = bytes.indexOf(LINE_START_DOT, first + 2)) {
-    write += bytes.copy(out, write, read, first + 1);
+  for (const dot of dots) {
+    write += bytes.copy(out, write, read, dot);
     out[write++] = 0x2e;
-    read = first + 1;
+    read = dot;
   }
   bytes.copy(out, write, read);
   return [out, end];
