@@ -11,7 +11,8 @@
  * `--variants /tmp/before/src/mime,src/mime`. All variants are loaded into one process and timed
  * interleaved: each round times one batch (~`--ms` ms) of every variant, in rotating order, so the
  * noise of a shared 2-core machine falls on every variant alike. A figure is the median over the
- * rounds; "ratio" is the median of the per-round ratios to the baseline, with its quartiles.
+ * rounds, in CPU time of this process (garbage collection included); "ratio" is the median of the
+ * per-round ratios to the baseline, with its quartiles.
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -36,10 +37,15 @@ interface Figure {
 
 let sink = 0;
 
+/**
+ * CPU time of one batch, in ms. CPU time rather than wall time: on a shared, overloaded machine the
+ * time a batch spends descheduled is the other processes' noise, not the parser's cost.
+ */
 function batch(fn: () => number, reps: number): number {
-  const t = performance.now();
+  const t = process.cpuUsage();
   for (let i = 0; i < reps; i++) sink += fn();
-  return performance.now() - t;
+  const d = process.cpuUsage(t);
+  return (d.user + d.system) / 1000;
 }
 
 function quantile(sorted: number[], q: number): number {
