@@ -2,13 +2,15 @@
  * Delivery-time MIME parse speed: parseMessage() over a corpus of realistic messages
  * (bench/lib/mail-corpus.ts), reported in ns per message, plus the string-level decoders on their
  * own (RFC 2047 words, address lists, RFC 2231 parameters, quoted-printable and base64 bodies,
- * HTML to text) in ns per call or per KB of input. In-process, no server, no database.
+ * HTML to text) in ns per call or per KB of input, on the corpus and on crafted input. In-process,
+ * no server, no database.
  *
  *   bun bench/mime-parse.ts [--variants DIR[,DIR...]] [--rounds 25] [--ms 20]
  *
  * `--variants` lists copies of src/mime to compare (default: src/mime alone); the first is the
- * baseline. To compare with an older commit: `git worktree add /tmp/before <commit>`, then
- * `--variants /tmp/before/src/mime,src/mime`. All variants are loaded into one process and timed
+ * baseline. To compare with an older commit: `mkdir -p .bench/before && git archive <commit>
+ * src/mime | tar -x -C .bench/before`, then `--variants .bench/before/src/mime,src/mime` (inside
+ * the repository, so that its node_modules resolve). All variants are loaded into one process and timed
  * interleaved: each round times one batch (~`--ms` ms) of every variant, in rotating order, so the
  * noise of a shared 2-core machine falls on every variant alike. A figure is the median over the
  * rounds, in CPU time of this process (garbage collection included); "ratio" is the median of the
@@ -110,11 +112,6 @@ function figures(mods: Mod[]): Figure[] {
   const figure = (name: string, units: number, op: (m: Mod) => () => number) =>
     out.push({ name, units, ops: mods.map(op) });
 
-  figure(`parseMessage, whole corpus (${corpus.length} messages), ns/msg`, corpus.length, (m) => () => {
-    let n = 0;
-    for (const { raw } of corpus) n += m.parseMessage(raw).searchText.length;
-    return n;
-  });
   for (const { kind, raw } of corpus) {
     figure(
       `  ${kind}, ${Math.round(raw.length / 1024)} KB, ns/msg`,
@@ -202,26 +199,64 @@ function figures(mods: Mod[]): Figure[] {
     kb(html.length),
     (m) => () => m.htmlToText(html).length,
   );
+  // Crafted input, 2 MB each (the most of one HTML part decoded at delivery, MAX_HTML_BYTES): what a
+  // decoder costs when the sender chooses the bytes. Base64 padded after every quantum, QP that is all
+  // escapes (as Cyrillic or CJK text is), HTML made of one entity repeated.
+  const crafted = (unit: string) => new TextEncoder().encode(unit.repeat((2 << 20) / unit.length));
+  const padded = crafted("AAA=");
+  const escapes = crafted("=D0=BF");
+  figure(
+    "crafted: base64 'AAA=' x 2 MB, ns/KB",
+    kb(padded.length),
+    (m) => () => m.decodeTransfer(padded, "base64").length,
+  );
+  figure(
+    "crafted: quoted-printable '=D0=BF' x 2 MB, ns/KB",
+    kb(escapes.length),
+    (m) => () => m.decodeTransfer(escapes, "quoted-printable").length,
+  );
+  // The slowest floods found, of &amp &nbsp; &zwnj; &#32; &notin <b>&amp;</b> ..., for either decoder.
+  for (const unit of ["&amp", "&zwnj;", "&#32;"]) {
+    const flood = new TextDecoder().decode(crafted(unit));
+    figure(
+      `crafted: htmlToText '${unit}' x 2 MB, ns/KB`,
+      kb(flood.length),
+      (m) => () => m.htmlToText(flood).length,
+    );
+  }
   return out;
 }
 
 const dirs = values.variants.split(",");
 const mods = await Promise.all(dirs.map(load));
+type Ratio = [number, number, number] | number;
 const rows: Record<string, Record<string, string>> = {};
-const json: Record<string, Record<string, { ns: number; ratio?: [number, number, number] }>> = {};
-for (const figure of figures(mods)) {
-  const { ns, ratio } = time(figure);
-  rows[figure.name] = {};
-  json[figure.name] = {};
+const json: Record<string, Record<string, { ns: number; ratio?: Ratio }>> = {};
+function row(name: string, ns: number[], ratio: Ratio[]): void {
+  rows[name] = {};
+  json[name] = {};
   dirs.forEach((dir, v) => {
     const r = ratio[v]!;
-    rows[figure.name]![dir] =
-      v === 0
-        ? `${Math.round(ns[v]!)}`
-        : `${Math.round(ns[v]!)} (x${r[1].toFixed(2)}, ${r[0].toFixed(2)}-${r[2].toFixed(2)})`;
-    json[figure.name]![dir] = v === 0 ? { ns: Math.round(ns[v]!) } : { ns: Math.round(ns[v]!), ratio: r };
+    const shown = Math.round(ns[v]!);
+    const text =
+      typeof r === "number"
+        ? `x${r.toFixed(2)}`
+        : `x${r[1].toFixed(2)}, ${r[0].toFixed(2)}-${r[2].toFixed(2)}`;
+    rows[name]![dir] = v === 0 ? `${shown}` : `${shown} (${text})`;
+    json[name]![dir] = v === 0 ? { ns: shown } : { ns: shown, ratio: r };
   });
 }
+const timed = figures(mods).map((figure) => ({ figure, ...time(figure) }));
+// The corpus mean is derived from the per-message figures: timed as one batch, a whole corpus was
+// far noisier (its garbage is collected in whichever batch comes next).
+const messages = timed.filter((t) => t.figure.name.startsWith("  "));
+const mean = dirs.map((_, v) => messages.reduce((n, t) => n + t.ns[v]!, 0) / messages.length);
+row(
+  `parseMessage, mean of the ${messages.length} messages, ns/msg`,
+  mean,
+  mean.map((m) => m / mean[0]!),
+);
+for (const t of timed) row(t.figure.name, t.ns, t.ratio);
 if (sink === Number.MIN_VALUE) console.log(sink); // keeps the results alive
 console.table(rows);
 console.log(JSON.stringify({ rounds, batchMs, figures: json }));
