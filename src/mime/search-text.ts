@@ -4,6 +4,7 @@
  * output caps, so a 25 MB attachment-free body costs no more than needed.
  */
 
+import { decodeHTML } from "entities/decode";
 import { decodeMimeWords } from "./encoded-words.ts";
 import type { HeaderField } from "./headers.ts";
 import { bodyText, forEachLeaf } from "./parts.ts";
@@ -29,55 +30,19 @@ export function capUtf8(s: string, bytes: number): string {
   return s.slice(0, read);
 }
 
-const LATIN1_ENTITIES =
-  "nbsp iexcl cent pound curren yen brvbar sect uml copy ordf laquo not shy reg macr deg plusmn sup2 sup3 acute " +
-  "micro para middot cedil sup1 ordm raquo frac14 frac12 frac34 iquest Agrave Aacute Acirc Atilde Auml Aring AElig " +
-  "Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml times Oslash " +
-  "Ugrave Uacute Ucirc Uuml Yacute THORN szlig agrave aacute acirc atilde auml aring aelig ccedil egrave eacute " +
-  "ecirc euml igrave iacute icirc iuml eth ntilde ograve oacute ocirc otilde ouml divide oslash ugrave uacute ucirc " +
-  "uuml yacute thorn yuml";
+/**
+ * Invisible characters that carry no text: newsletters pad their preheader with runs of them
+ * ("&zwnj;&nbsp;&#847;...") so that mail clients show nothing after it. Left in, they would fill
+ * the preview and split words for SEARCH. ZWJ (U+200D) stays: it joins emoji sequences.
+ */
+const INVISIBLE_CHARS = ["\u034f", "\u200b", "\u200c", "\u200e", "\u200f", "\u2060", "\ufeff"];
+const INVISIBLE = new RegExp(`[${INVISIBLE_CHARS.join("")}]+`, "g");
 
-/** The HTML 4 Latin-1 entities (U+00A0-U+00FF, in order) plus the ones common in mail; others stay as typed. */
-const ENTITIES = new Map<string, string>([
-  ["amp", "&"],
-  ["lt", "<"],
-  ["gt", ">"],
-  ["quot", '"'],
-  ["apos", "'"],
-  ["hellip", "…"],
-  ["mdash", "—"],
-  ["ndash", "–"],
-  ["lsquo", "‘"],
-  ["rsquo", "’"],
-  ["sbquo", "‚"],
-  ["ldquo", "“"],
-  ["rdquo", "”"],
-  ["bdquo", "„"],
-  ["bull", "•"],
-  ["euro", "€"],
-  ["trade", "™"],
-  ["ensp", " "],
-  ["emsp", " "],
-  ["thinsp", " "],
-  ["zwnj", ""],
-  ["zwj", ""],
-  ["lrm", ""],
-  ["rlm", ""],
-  ...LATIN1_ENTITIES.split(" ").map((name, i): [string, string] => [name, String.fromCharCode(0xa0 + i)]),
-]);
-
-function decodeEntities(s: string): string {
-  return s.replace(
-    /&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,7});/g,
-    (whole, ref: string) => {
-      if (ref[0] === "#") {
-        const code =
-          ref[1] === "x" || ref[1] === "X" ? Number.parseInt(ref.slice(2), 16) : Number(ref.slice(1));
-        return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : " ";
-      }
-      return ENTITIES.get(ref) ?? ENTITIES.get(ref.toLowerCase()) ?? whole;
-    },
-  );
+function dropInvisible(s: string): string {
+  // includes() of a character above U+00FF returns at once on a Latin-1 string, and most text has
+  // none of them: a regex pass over every decoded text would cost about as much as decoding it.
+  for (const c of INVISIBLE_CHARS) if (s.includes(c)) return s.replace(INVISIBLE, "");
+  return s;
 }
 
 /** Tags that do not break words when removed; every other tag separates text. */
@@ -151,7 +116,9 @@ export function htmlToText(html: string): string {
     }
     if (!INLINE_TAGS.has(name)) out += " ";
   }
-  return decodeEntities(out);
+  // The HTML entity table and its rules (HTML §13.2.5.72-80: legacy names without ";", C1
+  // numeric references read as windows-1252) are the `entities` package's, as in browsers.
+  return dropInvisible(decodeHTML(out));
 }
 
 /** Readable text of a text/plain or text/html part (markup removed), from at most `maxBytes` of its body. */

@@ -33,6 +33,11 @@ const cases: Array<[string, string, Address[]]> = [
     "John (the man) Doe <john(x)@example.com>",
     [a("John Doe", "john", "example.com")],
   ],
+  [
+    "comments around the @ of an angle address (RFC 5322 §3.4)",
+    "<user-from (comment)@ (comment) domain.org>",
+    [a(null, "user-from", "domain.org")],
+  ],
   ["quoted local part", '"john doe"@example.com', [a(null, "john doe", "example.com")]],
   ["domain literal", "user@[192.168.0.1]", [a(null, "user", "[192.168.0.1]")]],
   [
