@@ -19,8 +19,9 @@ export const MEMORY_LIMITS = {
   bufferBytes: 64 * MiB,
   /**
    * What one streaming transfer (SMTP DATA, a spooled APPEND literal) counts against `bufferBytes`:
-   * the socket's chunks on their way to the spool file (Bun reads up to 512 KB at a time; each is
-   * written out synchronously as it comes, see store/spool.ts).
+   * an estimate of the socket and stream buffers it holds at a time on the way to its spool file
+   * (each chunk is written out as it comes, see store/spool.ts; Bun hands over up to 512 KB at once,
+   * usually much less). 256 transfers fit in `bufferBytes`.
    */
   transferBytes: 256 * KiB,
   /**
