@@ -19,10 +19,12 @@ import { DEFAULT_LIMITS as POP3_LIMITS } from "./pop3/limits.ts";
 import { type Pop3Listener, startPop3 } from "./pop3/server.ts";
 import type { HttpServer, Runtime } from "./runtime/types.ts";
 import { AuthFailures } from "./security/auth-failures.ts";
+import { MEMORY_LIMITS } from "./security/limits.ts";
+import { createMemoryBudgets } from "./security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
 import { createQueueRunner } from "./smtp/queue/runner.ts";
 import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
-import { domainCreate, recipientResolve, Store } from "./store/mod.ts";
+import { domainCreate, recipientResolve, SpoolDir, Store } from "./store/mod.ts";
 import { TlsProvider, TlsSetupError } from "./tls/mod.ts";
 
 export const VERSION: string = pkg.version;
@@ -121,6 +123,15 @@ export async function startServer(
     allow: config.allowPlaintextAuth,
     trustedNetworks: config.trustedNetworks,
   };
+  // Messages in transit go to <data-dir>/spool, not memory; what a crash left there is removed now.
+  const spool = SpoolDir.open(join(config.dataDir, "spool"), {
+    collector: runtime.collectGarbage && {
+      collect: runtime.collectGarbage,
+      everyBytes: MEMORY_LIMITS.collectEverySpooledBytes,
+    },
+  });
+  // One memory budget for every listener: a flood on one protocol cannot starve another of it.
+  const memory = createMemoryBudgets({ collectGarbage: runtime.collectGarbage });
   const store = await Store.open(config.databaseUrl, runtime.migrations, {
     limits: { maxMailboxesPerAccount: config.maxMailboxes },
   });
@@ -162,6 +173,8 @@ export async function startServer(
       queue,
       tls,
       plaintextAuth,
+      spool,
+      memory,
     };
 
     let smtp: SmtpListener | undefined;
@@ -259,6 +272,8 @@ export async function startServer(
       authFailures,
       tls,
       plaintextAuth,
+      spool,
+      memory,
     };
     let imap: ImapListener | undefined;
     if (config.imapPort !== null) {

@@ -2,8 +2,9 @@
 import type { Logger } from "../log.ts";
 import type { BareNewlinePolicy } from "../mime/mod.ts";
 import type { AuthFailures } from "../security/auth-failures.ts";
+import type { MemoryBudgets } from "../security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
-import type { Store } from "../store/mod.ts";
+import type { SpoolDir, Store } from "../store/mod.ts";
 import type { TlsProvider } from "../tls/mod.ts";
 
 export interface ImapContext {
@@ -20,6 +21,10 @@ export interface ImapContext {
   tls?: TlsProvider;
   /** Who may send a password without TLS; loopback only when absent. */
   plaintextAuth?: PlaintextAuthPolicy;
+  /** Where large APPEND literals go as they arrive (<data-dir>/spool); a temporary directory when absent. */
+  spool?: SpoolDir;
+  /** Memory shared with every other listener (main.ts); the process-wide budgets when absent. */
+  memory?: MemoryBudgets;
   /** Overrides for tests (short timeouts). */
   timeouts?: {
     idleMs?: number;

@@ -13,6 +13,7 @@ import { describeTls, secureSocket } from "../tls/mod.ts";
 import { COMMANDS } from "./commands/registry.ts";
 import type { ImapContext } from "./context.ts";
 import { fromStoreError, ImapBad, ImapNo } from "./errors.ts";
+import { commandRefusal, literalPolicy, TAG } from "./literal-policy.ts";
 import { type Piece, toBuffer } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
 import { ImapParseError, Parser } from "./protocol/parser.ts";
@@ -76,9 +77,6 @@ const CAPABILITIES_AFTER_AUTH = [
  * (Dovecot's login processes allow 3 minutes too.) Belongs with IMAP_LIMITS in protocol/limits.ts.
  */
 
-// RFC 3501 §9: tag = 1*<any ASTRING-CHAR except "+">
-const TAG = /^[^(){ \x00-\x1f\x7f%*"\\+]+$/;
-
 export class ImapSession {
   state: SessionState = { kind: "not-authenticated" };
   /** Extensions turned on with ENABLE (RFC 5161), or implicitly by use (CONDSTORE, RFC 7162 §3.1). */
@@ -102,8 +100,9 @@ export class ImapSession {
     this.socket = socket;
     this.secure = options.secure ?? false;
     this.remoteAddress = socket.remoteAddress ?? "unknown";
+    // Every literal is judged before the "+" (or, for LITERAL+, before a byte of it is read).
     this.reader = new CommandReader(socket, {
-      literalLimit: (name) => (name === "APPEND" ? ctx.maxMessageSize : IMAP_LIMITS.maxLiteralBytes),
+      ...literalPolicy(this),
       sendContinuation: () => this.write(["+ Ready for literal data"]),
     });
     this.#listen(socket);
@@ -236,6 +235,20 @@ export class ImapSession {
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
 
+  /**
+   * For a client whose stream can no longer be read as commands (a line or literal too large):
+   * nothing more is read from it (what it is still sending is not worth buffering, or even
+   * receiving), and the socket goes as soon as our last words are flushed.
+   */
+  #hangUp(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.reader.detach();
+    this.socket.pause();
+    this.socket.end(() => this.socket.destroy());
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
   #cleanup(): void {
     this.#closed = true;
     clearTimeout(this.#loginDeadline);
@@ -266,10 +279,23 @@ export class ImapSession {
       } catch (error) {
         if (!(error instanceof ReadError) || error.kind === "closed") break;
         this.#answerReadError(error);
-        if (!error.recoverable) break;
+        if (!error.recoverable) {
+          this.#hangUp();
+          break;
+        }
+        if (error.answer?.startsWith("BAD")) this.#badInARow++;
+        if (this.#badInARow >= IMAP_LIMITS.maxBadCommands) {
+          this.untagged(["BYE Too many invalid commands"]);
+          break;
+        }
         continue;
       }
-      await this.#execute(command);
+      try {
+        await this.#execute(command);
+      } finally {
+        // Memory leases and spool files of the command's literals.
+        command.release?.();
+      }
       if (this.#badInARow >= IMAP_LIMITS.maxBadCommands) {
         this.untagged(["BYE Too many invalid commands"]);
         break;
@@ -324,8 +350,13 @@ export class ImapSession {
       return;
     }
     const tag = error.tag && TAG.test(error.tag) ? error.tag : "*";
-    if (error.commandName === "APPEND") this.write([`${tag} NO [TOOBIG] Message too large`]);
+    if (error.kind === "refused") this.write([`${tag} ${error.answer}`]);
+    else if (this.state.kind === "not-authenticated")
+      this.write([`${tag} BAD [TOOBIG] Too much data before login`]);
+    else if (error.commandName === "APPEND") this.write([`${tag} NO [TOOBIG] Message too large`]);
     else this.write([`${tag} BAD [TOOBIG] Literal too large`]);
+    // A non-synchronizing literal too large to skip: the rest of the stream cannot be read as commands.
+    if (!error.recoverable) this.untagged(["BYE [TOOBIG] Literal too large to skip, closing the connection"]);
   }
 
   async #execute(command: RawCommand): Promise<void> {
@@ -337,14 +368,10 @@ export class ImapSession {
     }
     const uid = command.name.startsWith("UID ");
     const spec = COMMANDS[command.name];
-    if (!spec) {
+    const refusal = commandRefusal(this.state.kind, tag, command.name);
+    if (!spec || refusal) {
       this.#badInARow++;
-      this.write([`${tag} BAD Unknown command ${JSON.stringify(command.name.slice(0, 40))}`]);
-      return;
-    }
-    if (!spec.states.includes(this.state.kind)) {
-      this.#badInARow++;
-      this.write([`${tag} BAD ${command.name} is not allowed in the ${this.state.kind} state`]);
+      this.write([`${tag} ${refusal}`]);
       return;
     }
     const parser = new Parser(command);

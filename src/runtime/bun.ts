@@ -8,6 +8,7 @@ export const bunRuntime: Runtime = {
   version: Bun.version,
   migrations: embeddedMigrations,
   openapi,
+  collectGarbage: () => Bun.gc(true),
   async serveHttp(options) {
     const server = Bun.serve({
       hostname: options.hostname,

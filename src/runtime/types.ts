@@ -17,6 +17,12 @@ export interface Runtime {
   migrations: EmbeddedMigrations;
   /** The text of openapi.yaml, served at /openapi.yaml. */
   openapi: string;
+  /**
+   * Collects garbage now, where the runtime allows it. Called after a large message was stored and
+   * after every few tens of MB written to spool files (MEMORY_LIMITS): Bun otherwise collects the
+   * buffers of finished ingests and of socket reads so late that they stack up to hundreds of MB.
+   */
+  collectGarbage?(): void;
   serveHttp(options: {
     hostname: string;
     port: number;

@@ -3,8 +3,10 @@ import type { SMTPServerEnvelope, SMTPServerSession } from "smtp-server";
 import type { Logger } from "../log.ts";
 import type { BareNewlinePolicy } from "../mime/mod.ts";
 import type { AuthFailures } from "../security/auth-failures.ts";
+import type { SmtpSessionLimits } from "../security/limits.ts";
+import type { MemoryBudgets } from "../security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
-import type { RecipientAccount, Store } from "../store/mod.ts";
+import type { RecipientAccount, SpoolDir, Store } from "../store/mod.ts";
 import type { TlsProvider } from "../tls/mod.ts";
 import type { QueueRunner } from "./queue/runner.ts";
 
@@ -33,6 +35,12 @@ export interface SmtpContext {
   implicitTls?: boolean;
   /** Who may send a password without TLS; loopback only when absent. */
   plaintextAuth?: PlaintextAuthPolicy;
+  /** Where DATA goes as it arrives (<data-dir>/spool); a temporary directory when absent. */
+  spool?: SpoolDir;
+  /** Memory shared with every other listener (main.ts); the process-wide budgets when absent. */
+  memory?: MemoryBudgets;
+  /** Connection slot limits (SMTP_SESSION_LIMITS for anything not given; tests make them small). */
+  limits?: Partial<SmtpSessionLimits>;
 }
 
 /** What a successful AUTH leaves in `session.user`. */

@@ -1,16 +1,17 @@
 /**
- * DATA (RFC 5321 §4.1.1.4): read the message within the size limit, check it, prepend trace headers,
+ * DATA (RFC 5321 §4.1.1.4): spool the message within the size limit, check it, prepend trace headers,
  * parse it once, and in one durable transaction store it into every local recipient's INBOX and queue
  * it for every remote one (a single stored content shared by both). The 250 goes out only after that
  * transaction committed: a crash after the 250 cannot lose the message.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { LineEndings, parseHeaders, parseMessage } from "../mime/mod.ts";
-import { messageIngest, type QueueInput, StoreError } from "../store/mod.ts";
+import { messageIngest, type QueueInput, SpoolDir, StoreError } from "../store/mod.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
 import { reply, SmtpReply } from "./replies.ts";
 import { senderOwnership } from "./sender-lookup.ts";
 import { checkHeaderSenders, headerSenders } from "./sender-rules.ts";
+import { readSpooled } from "./spooled.ts";
 import { missingSubmissionHeaders } from "./submission-headers.ts";
 import { traceHeaders } from "./trace-headers.ts";
 
@@ -21,28 +22,36 @@ const MAX_RECEIVED_HEADERS = 30;
 
 export function onData(ctx: SmtpContext) {
   return (stream: SMTPServerDataStream, session: SMTPServerSession, callback: Callback): void => {
-    const chunks: Uint8Array[] = [];
+    // To a spool file as it arrives, never into memory: a connection holds a bounded number of bytes
+    // whatever the message size (100 unfinished 20 MB transfers once took the server to 2 GB).
+    const spool = (ctx.spool ?? SpoolDir.temporary()).create();
     let length = 0;
     // RFC 5322 §2.3 (issue 9): a bare CR or LF is refused, or made CRLF, on the bytes as they arrive,
     // before the sender check, the parser or the store sees them: one view of the message for all.
     const lines = new LineEndings(ctx.bareNewline ?? "reject");
-    const keep = (chunk: Uint8Array) => {
-      // Past the limit, or once refused, keep draining the socket but stop buffering: memory stays bounded.
-      if (length + chunk.length <= ctx.maxMessageSize && !refused()) chunks.push(chunk);
-      length += chunk.length;
-    };
     const refused = () => lines.policy === "reject" && lines.sawBare;
+    const keep = (chunk: Uint8Array) => {
+      length += chunk.length;
+      // Past the limit, or once refused, keep draining the socket but stop writing.
+      if (length <= ctx.maxMessageSize && !refused()) spool.write(chunk);
+    };
     stream.on("data", (chunk: Buffer) => keep(lines.push(chunk)));
-    stream.once("error", (error) => callback(error));
+    stream.once("error", (error) => {
+      void spool.discard();
+      callback(error);
+    });
     stream.once("end", () => {
       keep(lines.end());
-      if (stream.sizeExceeded || length > ctx.maxMessageSize)
+      if (stream.sizeExceeded || length > ctx.maxMessageSize) {
+        void spool.discard();
         return callback(reply.messageTooBig(ctx.maxMessageSize));
+      }
       if (refused()) {
+        void spool.discard();
         ctx.log.warn("smtp.bare_newline", { session: session.id, client: session.remoteAddress });
         return callback(reply.bareNewline());
       }
-      deliver(ctx, session, Buffer.concat(chunks, length)).then(
+      readSpooled(ctx, session, spool, (body) => deliver(ctx, session, body)).then(
         ({ text, queued }) => {
           callback(null, text);
           // Committed and acknowledged: the runner may start on it now rather than at its next timer.

@@ -58,6 +58,18 @@ export const reply = {
   loopDetected: () => new SmtpReply(554, "5.4.6", "Too many Received headers: mail loop detected"),
   /** X.3.1: could not store (disk full, database error); the client should retry. */
   storageFailure: () => new SmtpReply(452, "4.3.1", "Insufficient system storage, try again later"),
+  /**
+   * X.3.1 (RFC 3463: "mail system full"): the shared memory budget for messages in transit is used
+   * up (MEMORY_LIMITS); temporary, the client retries once others have finished.
+   */
+  serverBusy: () => new SmtpReply(452, "4.3.1", "Insufficient system resources, try again later"),
+  /** RFC 5321 §3.8 / X.4.2: the session outlived its deadline (SMTP_SESSION_LIMITS.sessionDeadlineMs). */
+  sessionTooLong: () => new SmtpReply(421, "4.4.2", "Session time limit exceeded, closing connection"),
+  /** X.4.2: DATA arrived slower than SMTP_SESSION_LIMITS.minDataRate (a slot held by a trickle). */
+  dataTooSlow: () => new SmtpReply(421, "4.4.2", "Data rate too low, closing connection"),
+  /** X.7.0: too many NOOP/RSET/VRFY/HELP without a message (Postfix's smtpd_junk_command_limit). */
+  tooManyJunkCommands: () =>
+    new SmtpReply(421, "4.7.0", "Too many commands without a message, closing connection"),
   /** X.3.0: an unexpected local error. */
   localError: () => new SmtpReply(451, "4.3.0", "Local error in processing, try again later"),
 

@@ -13,6 +13,8 @@ import type { TLSSocket } from "node:tls";
 import { SMTPServer } from "smtp-server";
 import type { Logger } from "../log.ts";
 import { ConnectionLimits, clientAddressKey } from "../security/connection-limits.ts";
+import { MEMORY_LIMITS, SMTP_SESSION_LIMITS } from "../security/limits.ts";
+import { defaultMemoryBudgets } from "../security/memory-budget.ts";
 import { LOOPBACK_ONLY } from "../security/plaintext-auth.ts";
 import { describeTls } from "../tls/mod.ts";
 import { onAuth } from "./auth.ts";
@@ -21,6 +23,7 @@ import { onData } from "./data.ts";
 import { onMailFrom } from "./mail-from.ts";
 import { onRcptTo } from "./rcpt-to.ts";
 import { installEnhancedCodeOverride, reply } from "./replies.ts";
+import { guardSessions, installSessionGuard } from "./session-guard.ts";
 import { installCommandBytesRecorder } from "./smtputf8.ts";
 import {
   followCertificateReloads,
@@ -38,18 +41,17 @@ export interface SmtpListener {
 /** How long shutdown waits for SMTP clients to finish before cutting them off. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
-/** Connections per listener in all: bounds sockets and buffers under a flood from many addresses. */
-const MAX_CLIENTS = 1000;
-
 export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
   installEnhancedCodeOverride();
   installPlaintextAuthGuard();
   installCommandBytesRecorder();
+  installSessionGuard();
   if (ctx.implicitTls && !ctx.tls) throw new Error("implicit TLS needs a certificate (ctx.tls)");
   const submission = ctx.mode === "submission";
   const policy = ctx.plaintextAuth ?? LOOPBACK_ONLY;
   // Per client address (the global cap is smtp-server's maxClients): one host cannot take every slot.
-  const slots = new ConnectionLimits({ perAddress: ctx.maxConnectionsPerIp ?? 50, total: MAX_CLIENTS });
+  const limits = { ...SMTP_SESSION_LIMITS, ...ctx.limits };
+  const slots = new ConnectionLimits({ perAddress: ctx.maxConnectionsPerIp ?? 50, total: limits.maxClients });
   /** Sessions that hold a slot, so a refused connection's close does not release someone else's. */
   const holding = new Map<string, string>();
   const server = new SMTPServer({
@@ -74,8 +76,9 @@ export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
     hideDSN: false,
     // No reverse DNS per connection: it costs a round trip and proves nothing.
     disableReverseLookup: true,
-    maxClients: MAX_CLIENTS,
-    socketTimeout: 5 * 60_000, // RFC 5321 §4.5.3.2.7: at least 5 minutes between commands
+    maxClients: limits.maxClients,
+    // RFC 5321 §4.5.3.2.7: at least 5 minutes between commands (shorter under stress: session-guard.ts).
+    socketTimeout: limits.idleTimeoutMs,
     closeTimeout: CLOSE_TIMEOUT_MS,
     logger: false,
     onAuth: onAuth(ctx),
@@ -115,6 +118,13 @@ export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
       }
       ctx.log.info("smtp.close", { session: session.id, client: session.remoteAddress });
     },
+  });
+  // Deadlines, the minimum data rate, junk commands, stress mode, and the buffer budget for DATA.
+  guardSessions(server, {
+    limits,
+    buffers: (ctx.memory ?? defaultMemoryBudgets()).buffers,
+    transferBytes: MEMORY_LIMITS.transferBytes,
+    log: ctx.log,
   });
   if (ctx.tls) {
     const stopFollowing = followCertificateReloads(server, ctx.tls);

@@ -31,6 +31,7 @@ export * from "./messages.ts";
 export type { EmbeddedMigrations } from "./migrate.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
 export * from "./recipients.ts";
+export { Spool, SpoolDir } from "./spool.ts";
 
 export class Store {
   readonly changes = new ChangeHub();

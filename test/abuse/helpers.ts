@@ -1,5 +1,5 @@
 /**
- * Shared by the abuse tests: extra IMAP and POP3 listeners on a test server's store with their own
+ * Shared by the abuse tests: extra IMAP, POP3 and SMTP listeners on a test server's store with their own
  * limiter, limits and timeouts (test-sized), a log that keeps its events, and small timing helpers.
  */
 import { connect, type Socket } from "node:net";
@@ -9,6 +9,9 @@ import { createLogger, type Logger } from "../../src/log.ts";
 import type { Pop3Context, Pop3Listener } from "../../src/pop3/server.ts";
 import { startPop3 } from "../../src/pop3/server.ts";
 import { AuthFailures } from "../../src/security/auth-failures.ts";
+import type { SmtpContext } from "../../src/smtp/context.ts";
+import { createQueueRunner } from "../../src/smtp/queue/runner.ts";
+import { createInboundSmtp, listenSmtp, type SmtpListener } from "../../src/smtp/server.ts";
 import type { TestServer } from "../harness/server.ts";
 
 export interface CapturedLog {
@@ -48,6 +51,37 @@ export function extraImap(
     },
     { port: 0, host: "127.0.0.1", ...options },
   );
+}
+
+/**
+ * An inbound SMTP listener (port 25 rules) on the server's store, with its own limits, memory
+ * budgets and spool. Its queue runner is never started: tests here deliver to local accounts only.
+ */
+export function extraSmtp(server: TestServer, ctx: Partial<SmtpContext> = {}): Promise<SmtpListener> {
+  const log = ctx.log ?? createLogger({ level: "error", write: () => {} });
+  const queue = createQueueRunner({
+    store: server.store,
+    log,
+    hostname: "mx.test.example",
+    routes: [],
+    retry: [60_000],
+    maxAge: 86_400_000,
+    resolver: server.dns,
+  });
+  const smtp = createInboundSmtp({
+    store: server.store,
+    log,
+    hostname: "mx.test.example",
+    primaryDomain: "example.com",
+    maxMessageSize: 1 << 20,
+    maxRecipients: 100,
+    mode: "inbound",
+    authFailures: new AuthFailures(),
+    queue,
+    tls: server.tls,
+    ...ctx,
+  });
+  return listenSmtp(smtp, 0, "127.0.0.1", log);
 }
 
 /** A POP3 listener on the server's store. */

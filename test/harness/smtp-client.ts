@@ -74,6 +74,15 @@ export class SmtpClient {
     this.#socket.write(data);
   }
 
+  /** The socket, for tests that pace their writes by its backlog or cut the connection. */
+  get socket(): Socket {
+    return this.#socket;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   async command(line: string): Promise<SmtpResponse> {
     this.write(`${line}\r\n`);
     return this.read();

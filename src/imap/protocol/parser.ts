@@ -3,7 +3,7 @@
  * throws ImapParseError (answered BAD); `tryX()` returns undefined without consuming anything.
  * Pure syntax: knows nothing of the store or the session.
  */
-import type { RawCommand, Segment } from "./reader.ts";
+import type { LiteralSink, RawCommand, Segment } from "./reader.ts";
 import { parseSequenceSet, type SequenceSet } from "./sequence.ts";
 import { utf7Decode } from "./utf7.ts";
 
@@ -33,7 +33,8 @@ export class Parser {
 
   #atLiteral(): boolean {
     this.#skipEmptyText();
-    return Buffer.isBuffer(this.#segments[this.#index]);
+    const seg = this.#segments[this.#index];
+    return seg !== undefined && typeof seg !== "string";
   }
 
   #skipEmptyText(): void {
@@ -120,7 +121,9 @@ export class Parser {
   /** quoted / literal, as bytes. */
   tryStringBytes(): Buffer | undefined {
     if (this.#atLiteral()) {
-      const lit = this.#segments[this.#index] as Buffer;
+      const lit = this.#segments[this.#index]!;
+      // Only an APPEND message is streamed to a spool (see messageLiteral()).
+      if (!Buffer.isBuffer(lit)) throw new ImapParseError("literal too large here");
       this.#index++;
       this.#pos = 0;
       return lit;
@@ -155,6 +158,16 @@ export class Parser {
   literalBytes(): Buffer {
     if (!this.#atLiteral()) throw new ImapParseError("expected a literal");
     return this.tryStringBytes()!;
+  }
+
+  /** APPEND message data: a literal's bytes, or the sink (spool file) the reader streamed a large one to. */
+  messageLiteral(): Buffer | LiteralSink {
+    if (!this.#atLiteral()) throw new ImapParseError("expected a literal");
+    const lit = this.#segments[this.#index]!;
+    if (Buffer.isBuffer(lit)) return this.tryStringBytes()!;
+    this.#index++;
+    this.#pos = 0;
+    return lit as LiteralSink;
   }
 
   astring(): string {

@@ -1,0 +1,77 @@
+/**
+ * What an IMAP session takes from a client as literals (RFC 3501 §4.3, RFC 7888), decided before
+ * the "+" continuation and before a byte of a LITERAL+ literal is read: the command must exist and
+ * be allowed in the session's state; before login a command may carry only a few KB in all (as
+ * Dovecot's login process: 100 connections announcing 26 MB APPENDs once took the server to 2 GB);
+ * and each literal needs room in the shared buffer budget. An APPEND's message after login streams
+ * to a spool file instead of memory. The reader (protocol/reader.ts) does the reading; this decides.
+ */
+import { MEMORY_LIMITS } from "../security/limits.ts";
+import { defaultMemoryBudgets } from "../security/memory-budget.ts";
+import { SpoolDir } from "../store/mod.ts";
+import { COMMANDS } from "./commands/registry.ts";
+import type { ImapContext } from "./context.ts";
+import { IMAP_LIMITS } from "./protocol/limits.ts";
+import type { LiteralAdmission, LiteralRequest, ReaderOptions } from "./protocol/reader.ts";
+import type { StateKind } from "./session.ts";
+
+// RFC 3501 §9: tag = 1*<any ASTRING-CHAR except "+">
+export const TAG = /^[^(){ \x00-\x1f\x7f%*"\\+]+$/;
+
+/** Why a command cannot run in `state` (the answer after its tag), or undefined. */
+export function commandRefusal(state: StateKind, tag: string, name: string): string | undefined {
+  if (!TAG.test(tag)) return "BAD Missing or invalid tag";
+  const spec = COMMANDS[name];
+  if (!spec) return `BAD Unknown command ${JSON.stringify(name.slice(0, 40))}`;
+  if (!spec.states.includes(state)) return `BAD ${name} is not allowed in the ${state} state`;
+  return undefined;
+}
+
+/** What the policy needs to know of its session. */
+export interface PolicySession {
+  readonly state: { kind: StateKind };
+  readonly ctx: ImapContext;
+  readonly id: string;
+  readonly remoteAddress: string;
+}
+
+/** The reader options (all but sendContinuation) that apply this policy to `session`. */
+export function literalPolicy(session: PolicySession): Omit<ReaderOptions, "sendContinuation"> {
+  const preAuth = () => session.state.kind === "not-authenticated";
+  const literalLimit = (name: string) => {
+    if (preAuth()) return IMAP_LIMITS.preAuthCommandBytes;
+    return name === "APPEND" ? session.ctx.maxMessageSize : IMAP_LIMITS.maxLiteralBytes;
+  };
+  return {
+    literalLimit,
+    commandLimit: (name) =>
+      preAuth() ? IMAP_LIMITS.preAuthCommandBytes : Math.max(literalLimit(name), IMAP_LIMITS.maxCommandBytes),
+    refuseCommand: (name, tag) => commandRefusal(session.state.kind, tag, name),
+    admitLiteral: (request) => admitLiteral(session, request, preAuth()),
+    // Before login a large LITERAL+ is not worth reading to skip: the connection closes instead.
+    skipLimit: () =>
+      preAuth() ? IMAP_LIMITS.preAuthCommandBytes : session.ctx.maxMessageSize + IMAP_LIMITS.maxCommandBytes,
+    maxPendingBytes: () => (preAuth() ? IMAP_LIMITS.preAuthPendingBytes : IMAP_LIMITS.maxPendingBytes),
+  };
+}
+
+/**
+ * Room for a literal in the shared buffer budget: its size in memory, or, for an APPEND's message
+ * after login, a spool file and a transfer's share. No room: NO [LIMIT] (RFC 5530) until others finish.
+ */
+function admitLiteral(
+  session: PolicySession,
+  { commandName, size }: LiteralRequest,
+  preAuth: boolean,
+): LiteralAdmission {
+  const { ctx } = session;
+  const budget = (ctx.memory ?? defaultMemoryBudgets()).buffers;
+  const spooled = commandName === "APPEND" && !preAuth && size > IMAP_LIMITS.spoolLiteralAboveBytes;
+  const lease = budget.tryReserve(spooled ? MEMORY_LIMITS.transferBytes : size);
+  if (!lease) {
+    ctx.log.warn("imap.memory_busy", { session: session.id, client: session.remoteAddress, size });
+    return { kind: "refuse", answer: "NO [LIMIT] Too much data in transit on the server, try again later" };
+  }
+  if (!spooled) return { kind: "memory", release: lease.release };
+  return { kind: "sink", sink: (ctx.spool ?? SpoolDir.temporary()).create(), release: lease.release };
+}
