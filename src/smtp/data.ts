@@ -95,6 +95,9 @@ async function deliver(
           ret: dsn?.ret ?? null,
           envid: dsn?.envid ?? null,
           accountId: user?.accountId ?? null,
+          // RFC 8689 §4.1 and RFC 6531 §3.4: what the next hop must honour.
+          requireTls: session.envelope.requireTLS === true,
+          smtpUtf8: session.envelope.smtpUtf8 === true,
         }
       : undefined;
   try {
