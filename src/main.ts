@@ -120,6 +120,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = new AuthFailures({ log: log.child({ proto: "auth" }) });
 
+    const extraCa = loadExtraCa(config);
     const queue = createQueueRunner({
       store,
       log: log.child({ proto: "queue" }),
@@ -128,6 +129,9 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       retry: config.queueRetry,
       maxAge: config.queueMaxAge,
       resolver: dns,
+      mtaStsPort: config.mtaStsPort,
+      ...(extraCa ? { extraCa } : {}),
+      ...(config.mtaStsTimeoutMs ? { mtaStsTimeoutMs: config.mtaStsTimeoutMs } : {}),
     });
     queue.start();
     stops.push(() => queue.stop());
@@ -370,6 +374,23 @@ function loadOrCreateAdminToken(config: Config, log: Logger): string {
   log.info("admin_token.created", { path });
   process.stderr.write(`admin token written to ${path}\n`);
   return token;
+}
+
+/** MAILROOM_TLS_CA_FILE: the PEM certificates in it, or a clear start-up error. */
+function loadExtraCa(config: Config): string[] | undefined {
+  if (!config.tlsCaFile) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(config.tlsCaFile, "utf8");
+  } catch (error) {
+    throw new StartupError(
+      `cannot read ${settingSource("tlsCaFile")} ${config.tlsCaFile}: ${(error as Error).message}`,
+    );
+  }
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (pems.length === 0)
+    throw new StartupError(`${settingSource("tlsCaFile")} ${config.tlsCaFile} holds no PEM certificate`);
+  return pems.map((p) => `${p}\n`);
 }
 
 /** The certificate from MAILROOM_TLS_CERT/KEY, or the self-signed one; a bad pair stops the start. */

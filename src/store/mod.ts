@@ -19,8 +19,8 @@ export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
 export * from "./flags.ts";
 export * from "./mailboxes.ts";
 export * from "./messages.ts";
-export * from "./mta-sts.ts";
 export type { EmbeddedMigrations } from "./migrate.ts";
+export * from "./mta-sts.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
 export * from "./recipients.ts";
 

@@ -168,8 +168,7 @@ export async function queueDefer(w: Write, id: number, error: string, nextAttemp
 
 /** Records that the sender was told of the delay (RFC 3464 "delayed"), so it is told once. */
 export async function queueMarkDelayNotified(w: Write, ids: readonly number[]): Promise<void> {
-  for (const id of ids)
-    await w.exec({ sql: "UPDATE queue SET delay_notified = 1 WHERE id = ?", args: [id] });
+  for (const id of ids) await w.exec({ sql: "UPDATE queue SET delay_notified = 1 WHERE id = ?", args: [id] });
 }
 
 /** Makes an item due now (the admin's "retry now"). Returns false when there is no such item. */

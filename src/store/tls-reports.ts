@@ -62,7 +62,8 @@ function fromRow(row: Record<string, unknown>): TlsResultRow {
   };
 }
 
-const COLUMNS = "day, policy_domain, policy_type, policy_strings, mx_host, receiving_ip, result, reason, count";
+const COLUMNS =
+  "day, policy_domain, policy_type, policy_strings, mx_host, receiving_ip, result, reason, count";
 
 /** Every counter, newest day first; only `day`'s (or from `since` on) when given. */
 export async function tlsResultsList(
