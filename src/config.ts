@@ -267,6 +267,8 @@ export interface Config {
   mtaStsPort: number;
   /** MTA-STS fetch timeout in ms; not a public setting (tests shorten it). */
   mtaStsTimeoutMs?: number;
+  /** Port of MX hosts (25); not a public setting: tests cannot listen on 25. */
+  mxPort?: number;
   /** Retry intervals in ms after temporary failures; the last one repeats. */
   queueRetry: number[];
   /** Queue lifetime in ms before a message bounces. */

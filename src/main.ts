@@ -20,6 +20,7 @@ import type { HttpServer, Runtime } from "./runtime/types.ts";
 import { AuthFailures } from "./security/auth-failures.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
 import { createQueueRunner } from "./smtp/queue/runner.ts";
+import { createTlsReporter } from "./smtp/reports/tls-reporter.ts";
 import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
 import { domainCreate, Store } from "./store/mod.ts";
 import { TlsProvider, TlsSetupError } from "./tls/mod.ts";
@@ -132,9 +133,22 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       mtaStsPort: config.mtaStsPort,
       ...(extraCa ? { extraCa } : {}),
       ...(config.mtaStsTimeoutMs ? { mtaStsTimeoutMs: config.mtaStsTimeoutMs } : {}),
+      ...(config.mxPort ? { mxPort: config.mxPort } : {}),
     });
     queue.start();
     stops.push(() => queue.stop());
+    // RFC 8460: the daily TLS reports of what the queue recorded.
+    const tlsReports = createTlsReporter({
+      store,
+      resolver: dns,
+      log: log.child({ proto: "tlsrpt" }),
+      hostname: config.hostname,
+      domain: config.domain,
+      ...(extraCa ? { extraCa } : {}),
+      onQueued: () => queue.kick(),
+    });
+    tlsReports.start();
+    stops.push(async () => tlsReports.stop());
     const smtpContext = {
       store,
       hostname: config.hostname,
@@ -284,6 +298,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
         config,
         openapi: runtime.openapi,
         queue,
+        tlsReports,
       });
       http = await listen("httpPort", config.httpBind, config.httpPort, () =>
         runtime.serveHttp({

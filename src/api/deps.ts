@@ -12,6 +12,17 @@ export interface ApiDeps {
   openapi: string;
   /** The delivery queue runner's controls (src/smtp/queue/runner.ts); absent where no runner runs. */
   queue?: QueueControl;
+  /** The TLS-RPT reporter (src/smtp/reports/tls-reporter.ts); absent where none runs. */
+  tlsReports?: TlsReportControl;
+}
+
+/** What POST /api/v1/reports/tls/send asks of the reporter. */
+export interface TlsReportControl {
+  send(options: {
+    day?: string;
+  }): Promise<
+    Array<{ day: string; policyDomain: string; destinations: Array<{ uri: string; result: string }> }>
+  >;
 }
 
 /** What the queue routes ask of the runner: the API never imports the SMTP code, it is handed this. */

@@ -8,6 +8,7 @@ import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { parseHeaders, parseMessage } from "../mime/mod.ts";
 import { accountSendAddresses, messageIngest, type QueueInput, StoreError } from "../store/mod.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
+import { deliveredNotices, sendNotices } from "./delivery/notices.ts";
 import { reply, SmtpReply } from "./replies.ts";
 import { checkHeaderSenders } from "./sender-rules.ts";
 import { missingSubmissionHeaders } from "./submission-headers.ts";
@@ -100,8 +101,23 @@ async function deliver(
           smtpUtf8: session.envelope.smtpUtf8 === true,
         }
       : undefined;
+  // RFC 3461 NOTIFY=SUCCESS on a local recipient: a "delivered" notice, committed with the message.
+  const notices = deliveredNotices({
+    rcptTo: session.envelope.rcptTo,
+    local: new Set(local.keys()),
+    sender: mailFrom,
+    envid: dsn?.envid ?? null,
+    arrivalDate: now,
+    hostname: ctx.hostname,
+  });
   try {
-    const added = await ctx.store.write((w) => messageIngest(w, { raw, parsed, targets, queue }));
+    let noticeQueued = false;
+    const added = await ctx.store.write(async (w) => {
+      const stored = await messageIngest(w, { raw, parsed, targets, queue });
+      if (notices.length > 0)
+        noticeQueued = (await sendNotices(w, notices, { hostname: ctx.hostname, original: raw })).queued > 0;
+      return stored;
+    });
     ctx.log.info(queue ? "smtp.queued" : "smtp.delivered", {
       session: session.id,
       from: mailFrom,
@@ -111,7 +127,10 @@ async function deliver(
       size: raw.byteLength,
       ids: added.map((m) => m.id),
     });
-    return { text: `Ok: ${queue ? "queued" : "delivered"} as ${session.id}`, queued: queue !== undefined };
+    return {
+      text: `Ok: ${queue ? "queued" : "delivered"} as ${session.id}`,
+      queued: queue !== undefined || noticeQueued,
+    };
   } catch (error) {
     if (error instanceof StoreError && error.code === "over_quota") throw reply.mailboxFull();
     ctx.log.error("smtp.delivery_failed", { session: session.id, error });

@@ -69,3 +69,38 @@ export async function sendNotices(
   }
   return { queued, sent };
 }
+
+/**
+ * RFC 3461 §5.2.2.1 / RFC 3464 "delivered": the local recipients of a message whose RCPT asked
+ * NOTIFY=SUCCESS (as smtp-server parsed them), as notices for the sender.
+ */
+export function deliveredNotices(input: {
+  rcptTo: ReadonlyArray<{ address: string; dsn?: { notify?: string[]; orcpt?: string } }>;
+  /** Lower-cased addresses delivered locally. */
+  local: ReadonlySet<string>;
+  sender: string;
+  envid: string | null;
+  arrivalDate: Date;
+  hostname: string;
+}): Notice[] {
+  if (input.sender === "") return [];
+  return input.rcptTo
+    .filter(
+      (r) => input.local.has(r.address.toLowerCase()) && wantsSuccessNotice(r.dsn?.notify?.join(",") ?? null),
+    )
+    .map((r) => ({
+      contentId: 0,
+      sender: input.sender,
+      envid: input.envid,
+      ret: "HDRS",
+      arrivalDate: input.arrivalDate,
+      recipient: {
+        recipient: r.address,
+        orcpt: r.dsn?.orcpt ?? null,
+        action: "delivered" as const,
+        status: "2.0.0",
+        remoteMta: null,
+        detail: `delivered to a mailbox at ${input.hostname}`,
+      },
+    }));
+}

@@ -38,7 +38,7 @@ export type RouteResult =
   /** DNS did not answer (SERVFAIL, timeout): try again later. */
   | { kind: "temporary"; status: string; diagnostic: string };
 
-const SMTP_PORT = 25;
+const DEFAULT_SMTP_PORT = 25;
 
 /** The static route for a domain: an exact entry first, then "*". */
 export function staticRoute(routes: readonly Route[], domain: string): DeliveryHost | undefined {
@@ -89,8 +89,15 @@ async function hostAddresses(
 /** Resolves where to deliver mail for `domain`. */
 export async function routeResolve(
   domain: string,
-  options: { routes: readonly Route[]; resolver: MxResolver; random?: () => number },
+  options: {
+    routes: readonly Route[];
+    resolver: MxResolver;
+    random?: () => number;
+    /** The port of MX hosts: 25 (RFC 5321 §4.5.4); tests, which cannot bind 25, give theirs. */
+    mxPort?: number;
+  },
 ): Promise<RouteResult> {
+  const SMTP_PORT = options.mxPort ?? DEFAULT_SMTP_PORT;
   const fixed = staticRoute(options.routes, domain);
   if (fixed) {
     // A route's host name is resolved through our resolver too, never the system's.

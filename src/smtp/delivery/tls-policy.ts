@@ -65,10 +65,13 @@ export async function domainTlsPolicy(
   return { domain, sts, hosts: map };
 }
 
-/** RFC 7672 §2.2: TLSA at _25._tcp.<host>, only for a host DNSSEC led us to. */
+/**
+ * RFC 7672 §2.2: TLSA at _25._tcp.<host>, only for a host DNSSEC led us to. Always port 25: MX
+ * delivery is to the SMTP port (tests that listen elsewhere publish their TLSA at _25 too).
+ */
 async function daneLookup(host: DeliveryHost, ctx: TlsPolicyContext): Promise<HostPolicy | undefined> {
   if (!host.dnssec) return undefined;
-  const answer = await ctx.resolver.tlsa(`_${host.port}._tcp.${host.host}`);
+  const answer = await ctx.resolver.tlsa(`_25._tcp.${host.host}`);
   if (answer.kind === "temperror") return { kind: "dane-failed", detail: `TLSA lookup: ${answer.detail}` };
   if (answer.kind !== "ok" || !answer.authenticated) return undefined;
   const strings = answer.records.map(tlsaText);

@@ -35,6 +35,8 @@ export interface QueueRunnerOptions {
   resolver: DeliveryResolver;
   /** MAILROOM_MTA_STS_PORT; 443 by default. */
   mtaStsPort?: number;
+  /** Port of MX hosts; 25 by default (tests, which cannot bind 25, give theirs). */
+  mxPort?: number;
   /** Extra trusted CAs (PEM texts from MAILROOM_TLS_CA_FILE) for verified outbound TLS. */
   extraCa?: readonly string[];
   /** MTA-STS fetch timeout (TLS_POLICY_LIMITS.fetchTimeoutMs by default; tests shorten it). */
@@ -83,6 +85,7 @@ export function createQueueRunner(options: QueueRunnerOptions): QueueRunner {
     routes: options.routes,
     resolver: options.resolver,
     mtaStsPort: options.mtaStsPort ?? 443,
+    ...(options.mxPort ? { mxPort: options.mxPort } : {}),
     ...(options.extraCa ? { extraCa: options.extraCa } : {}),
     ...(options.mtaStsTimeoutMs ? { mtaStsTimeoutMs: options.mtaStsTimeoutMs } : {}),
     onQueued: () => kick(),

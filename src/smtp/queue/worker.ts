@@ -28,6 +28,8 @@ export interface WorkerContext extends ResultContext, ConnectContext {
   resolver: DeliveryResolver;
   /** MAILROOM_MTA_STS_PORT (443). */
   mtaStsPort: number;
+  /** Port of MX hosts (25; tests give another). */
+  mxPort?: number;
   /** RFC 8461 §3.3 fetch timeout; TLS_POLICY_LIMITS.fetchTimeoutMs unless a test shortens it. */
   mtaStsTimeoutMs?: number;
   isRunning(): boolean;
@@ -43,7 +45,11 @@ export interface WorkerContext extends ResultContext, ConnectContext {
 }
 
 export async function runWorker(ctx: WorkerContext, domain: string, initial: QueueItem[][]): Promise<void> {
-  const route = await routeResolve(domain, { routes: ctx.routes, resolver: ctx.resolver });
+  const route = await routeResolve(domain, {
+    routes: ctx.routes,
+    resolver: ctx.resolver,
+    ...(ctx.mxPort ? { mxPort: ctx.mxPort } : {}),
+  });
   if (route.kind === "permanent") {
     const failed = initial.flat().map((item) => ({ item, status: route.status, detail: route.diagnostic }));
     await commitResults(ctx, { failed });
