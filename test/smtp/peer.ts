@@ -28,6 +28,8 @@ export function smtpError(code: number, text: string): Error {
 
 export interface PeerOptions {
   port?: number;
+  /** Loopback address to listen on (127.0.0.1 by default). */
+  host?: string;
   /** Answer a RCPT: return an error to refuse it (e.g. smtpError(550, "5.1.1 no such user")). */
   onRcpt?: (address: string) => Error | undefined;
   /** Answer the end of DATA: return an error to refuse the message. */
@@ -146,7 +148,7 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
   });
   // After listening, errors belong to single connections (a failed TLS handshake): not the test's end.
   server.on("error", () => {});
