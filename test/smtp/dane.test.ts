@@ -40,7 +40,9 @@ beforeAll(async () => {
   ca = await createTestCa();
   const own = selfSignedCertificate("mx-ee.dane.example", { days: 5 });
   const ta = await ca.issue(["mx-ta.dane.example"]);
-  const spki = sha256(new X509Certificate(own.certPem).publicKey.export({ type: "spki", format: "der" }) as Buffer);
+  const spki = sha256(
+    new X509Certificate(own.certPem).publicKey.export({ type: "spki", format: "der" }) as Buffer,
+  );
   const caDigest = sha256(new X509Certificate(ca.caPem).raw);
   const peers = await startPeersOnOnePort([
     { tls: { cert: own.certPem, key: own.keyPem } },
@@ -97,7 +99,11 @@ afterAll(async () => {
 });
 
 async function send(to: string, subject: string) {
-  const result = await submit(a, { user: "alice@a.example", to: [to], raw: message("alice@a.example", to, subject) });
+  const result = await submit(a, {
+    user: "alice@a.example",
+    to: [to],
+    raw: message("alice@a.example", to, subject),
+  });
   expect(result.ok).toBe(true);
 }
 
@@ -108,7 +114,8 @@ async function received(peer: Peer, subject: string) {
   }
 }
 
-const seen = (peer: Peer, subject: string) => peer.messages.some((m) => m.raw.toString().includes(`Subject: ${subject}`));
+const seen = (peer: Peer, subject: string) =>
+  peer.messages.some((m) => m.raw.toString().includes(`Subject: ${subject}`));
 
 describe("DANE (RFC 7672)", () => {
   test("usableTlsa() keeps DANE-TA/DANE-EE with known selectors and right digest lengths only", () => {
