@@ -333,11 +333,6 @@ export class RouteCredentials {
   }
 }
 
-/** Route text with every URL password replaced by "***", for error messages. */
-export function redactRoutes(text: string): string {
-  return text.replace(/(smtps?:\/\/[^:@/,\s]*):[^@,\s]*@/gi, "$1:***@");
-}
-
 const ROUTE_HOST = String.raw`(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?`;
 
 /**
@@ -346,28 +341,33 @@ const ROUTE_HOST = String.raw`(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?
  */
 export function parseRoutes(text: string): Route[] {
   if (text.trim() === "") return [];
-  return text.split(",").map((entry) => {
-    const shown = redactRoutes(entry.trim());
+  return text.split(",").map((entry, index) => {
+    // Errors never echo what follows "=": it may hold a password (or a piece of one cut at a ",").
+    const named = /^\s*([*]|[A-Za-z0-9.-]+)\s*=/.exec(entry);
+    const shown = `route ${index + 1}${named ? ` (${named[1]})` : ""}`;
     const m = /^\s*([*]|[A-Za-z0-9.-]+)\s*=\s*(.+?)\s*$/.exec(entry);
-    if (!m) throw new Error(`bad route "${shown}" (expected domain=host[:port] or domain=smtp://host:port)`);
+    if (!m)
+      throw new Error(
+        `bad ${shown}: expected domain=host[:port] or domain=smtp[s]://[user:pass@]host[:port]`,
+      );
     const domain = m[1]!.toLowerCase();
     const url = new RegExp(`^(smtps?)://(?:([^:@/]*)(?::([^@/]*))?@)?${ROUTE_HOST}/?$`, "i").exec(m[2]!);
     const plain = new RegExp(`^${ROUTE_HOST}$`).exec(m[2]!);
     if (!url && !plain)
       throw new Error(
-        `bad route "${shown}" (expected domain=host[:port] or domain=smtp[s]://[user:pass@]host[:port])`,
+        `bad ${shown}: expected domain=host[:port] or domain=smtp[s]://[user:pass@]host[:port] (a "," in a password must be written %2C)`,
       );
     const implicit = url !== null && url[1]!.toLowerCase() === "smtps";
     const host = (url ? url[4]! : plain![1]!).replace(/^\[|\]$/g, "");
     const portText = url ? url[5] : plain![2];
     const port = portText === undefined ? (implicit ? 465 : 25) : Number(portText);
-    if (port < 1 || port > 65535) throw new Error(`bad port in route "${shown}"`);
+    if (port < 1 || port > 65535) throw new Error(`bad port in ${shown}`);
     let auth: RouteCredentials | undefined;
     if (url && url[2] !== undefined && url[2] !== "") {
       try {
         auth = new RouteCredentials(decodeURIComponent(url[2]), decodeURIComponent(url[3] ?? ""));
       } catch {
-        throw new Error(`bad percent-encoding in route "${shown}"`);
+        throw new Error(`bad percent-encoding in ${shown}`);
       }
     }
     // RFC 4954 §4 / RFC 8314 §5.4: credentials only ever travel over TLS.
@@ -439,11 +439,10 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     if (!result.success) {
       const s = SETTINGS[name];
       const source = flags.has(s.flag) ? s.flag : s.env;
-      // Routes may carry smarthost passwords: never echo them.
-      const shown = name === "routes" ? redactRoutes(input) : input;
-      throw new ConfigError(
-        `invalid ${source}=${JSON.stringify(shown)}: ${result.error.issues[0]?.message ?? "invalid"}`,
-      );
+      const why = result.error.issues[0]?.message ?? "invalid";
+      // Routes may carry smarthost passwords: their value is never echoed.
+      if (name === "routes") throw new ConfigError(`invalid ${source}: ${why}`);
+      throw new ConfigError(`invalid ${source}=${JSON.stringify(input)}: ${why}`);
     }
     return result.data as z.output<(typeof SETTINGS)[N]["schema"]>;
   };
