@@ -45,7 +45,7 @@ beforeAll(async () => {
   );
   const caDigest = sha256(new X509Certificate(ca.caPem).raw);
   const peers = await startPeersOnOnePort([
-    { tls: { cert: own.certPem, key: own.keyPem } },
+    { tls: { cert: own.certPem, key: own.keyPem }, requireTls: true },
     { tls: { cert: ta.chainPem, key: ta.keyPem } },
     {},
   ]);
@@ -98,11 +98,12 @@ afterAll(async () => {
   ca.remove();
 });
 
-async function send(to: string, subject: string) {
+async function send(to: string, subject: string, requireTls = false) {
   const result = await submit(a, {
     user: "alice@a.example",
     to: [to],
     raw: message("alice@a.example", to, subject),
+    requireTls,
   });
   expect(result.ok).toBe(true);
 }
@@ -186,5 +187,18 @@ describe("DANE (RFC 7672)", () => {
   test("without the AD bit (an unsigned zone) TLSA is not used: a mismatching record does not stop delivery", async () => {
     await send("bob@insecure.example", "no-dane");
     expect((await received(eePeer, "no-dane")).secure).toBe(true);
+  });
+
+  test("REQUIRETLS (RFC 8689) goes over DANE-authenticated TLS, with REQUIRETLS on MAIL FROM", async () => {
+    await send("rt@ee.dane.example", "dane-requiretls", true);
+    const got = await received(eePeer, "dane-requiretls");
+    expect(got.mailArgs.REQUIRETLS).toBe(true);
+  });
+
+  test("REQUIRETLS without the AD bit (no DANE, no MTA-STS) bounces with 5.7.30", async () => {
+    await send("rt@insecure.example", "insecure-requiretls", true);
+    const bounce = await arrival(a, "alice@a.example", (raw) => raw.includes("rt@insecure.example"));
+    expect(readDsn(Buffer.from(bounce)).recipients[0]).toMatchObject({ action: "failed", status: "5.7.30" });
+    expect(seen(eePeer, "insecure-requiretls")).toBe(false);
   });
 });

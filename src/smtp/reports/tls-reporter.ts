@@ -58,8 +58,10 @@ export function createTlsReporter(options: TlsReporterOptions): TlsReporter {
 
   async function sendDay(day: string): Promise<SentReport[]> {
     const sent: SentReport[] = [];
-    for (const policyDomain of await tlsReportsPending(options.store.read, day)) {
-      const rows = await tlsResultsList(options.store.read, { day, limit: 10_000 });
+    const pending = await tlsReportsPending(options.store.read, day);
+    if (pending.length === 0) return sent;
+    const rows = await tlsResultsList(options.store.read, { day, limit: 100_000 });
+    for (const policyDomain of pending) {
       const mine = rows.filter((r) => r.policyDomain === policyDomain);
       const txt = await options.resolver.txt(`_smtp._tls.${policyDomain}`);
       // A lookup that failed may work tomorrow; the hourly timer comes back to it.
