@@ -98,7 +98,7 @@ const SETTINGS = {
         return z.NEVER;
       }
     }),
-    help: "static routes overriding DNS: domain=host:port,...,*=smarthost:port",
+    help: "static routes overriding DNS: domain=host:port or domain=smtp[s]://user:pass@host:port, ...; *=smarthost",
     def: "none (MX lookups)",
   },
   dnsServers: {
@@ -114,6 +114,20 @@ const SETTINGS = {
     }),
     help: "recursive DNS servers to ask: host[:port],... ([IPv6]:port)",
     def: "the system's, from /etc/resolv.conf",
+  },
+  tlsCaFile: {
+    env: "MAILROOM_TLS_CA_FILE",
+    flag: "--tls-ca-file",
+    schema: z.string().min(1),
+    help: "PEM file of extra CAs trusted when verifying peers (MTA-STS policy fetch, SMTP TLS)",
+    def: "none (the system's CAs)",
+  },
+  mtaStsPort: {
+    env: "MAILROOM_MTA_STS_PORT",
+    flag: "--mta-sts-port",
+    schema: z.coerce.number().int().min(1).max(65535),
+    help: "HTTPS port MTA-STS policies are fetched from (RFC 8461 §3.3; tests use another)",
+    def: "443",
   },
   queueRetry: {
     env: "MAILROOM_QUEUE_RETRY",
@@ -290,6 +304,14 @@ export interface Config {
   routes: Route[];
   /** Recursive resolvers for every DNS lookup; empty means the system's (src/dns/servers.ts). */
   dnsServers: DnsServer[];
+  /** Extra trusted CAs (PEM path) for outbound verification: MTA-STS fetches, verified SMTP TLS. */
+  tlsCaFile: string | undefined;
+  /** Port of the MTA-STS policy host (443 but in tests). */
+  mtaStsPort: number;
+  /** MTA-STS fetch timeout in ms; not a public setting (tests shorten it). */
+  mtaStsTimeoutMs?: number;
+  /** Port of MX hosts (25); not a public setting: tests cannot listen on 25. */
+  mxPort?: number;
   /** Retry intervals in ms after temporary failures; the last one repeats. */
   queueRetry: number[];
   /** Queue lifetime in ms before a message bounces. */
@@ -330,19 +352,75 @@ export interface Route {
   domain: string;
   host: string;
   port: number;
+  /**
+   * "opportunistic": STARTTLS when offered, as for MX hosts (the old `host:port` form, `smtp://` without
+   * credentials); "starttls": STARTTLS required (`smtp://` with credentials); "implicit": TLS from the
+   * first byte (`smtps://`, RFC 8314 §3.3). Absent means "opportunistic".
+   */
+  tls?: "opportunistic" | "starttls" | "implicit";
+  /** AUTH credentials for a smarthost (RFC 4954); the password never reaches a log line. */
+  auth?: RouteCredentials;
 }
 
-/** "example.org=127.0.0.1:2526,*=smtp.relay.example:587" -> routes; throws with a readable message. */
+/** A smarthost login whose password stays out of JSON, logs and inspection (it is a private field). */
+export class RouteCredentials {
+  readonly user: string;
+  readonly #pass: string;
+  constructor(user: string, pass: string) {
+    this.user = user;
+    this.#pass = pass;
+  }
+  get pass(): string {
+    return this.#pass;
+  }
+  toJSON(): { user: string; pass: string } {
+    return { user: this.user, pass: "***" };
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `RouteCredentials { user: ${JSON.stringify(this.user)}, pass: *** }`;
+  }
+}
+
+const ROUTE_HOST = String.raw`(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?`;
+
+/**
+ * "example.org=127.0.0.1:2526,*=smtp://user:pass@relay.example:587" -> routes; throws with a readable
+ * message (passwords redacted). In a URL, user and password are percent-encoded (RFC 3986 §3.2.1).
+ */
 export function parseRoutes(text: string): Route[] {
   if (text.trim() === "") return [];
-  return text.split(",").map((entry) => {
-    const m = /^\s*([*]|[A-Za-z0-9.-]+)\s*=\s*(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?\s*$/.exec(
-      entry,
-    );
-    if (!m) throw new Error(`bad route "${entry.trim()}" (expected domain=host[:port])`);
-    const port = m[3] === undefined ? 25 : Number(m[3]);
-    if (port < 1 || port > 65535) throw new Error(`bad port in route "${entry.trim()}"`);
-    return { domain: m[1]!.toLowerCase(), host: m[2]!.replace(/^\[|\]$/g, ""), port };
+  return text.split(",").map((entry, index) => {
+    // Errors never echo what follows "=": it may hold a password (or a piece of one cut at a ",").
+    const named = /^\s*([*]|[A-Za-z0-9.-]+)\s*=/.exec(entry);
+    const shown = `route ${index + 1}${named ? ` (${named[1]})` : ""}`;
+    const m = /^\s*([*]|[A-Za-z0-9.-]+)\s*=\s*(.+?)\s*$/.exec(entry);
+    if (!m)
+      throw new Error(
+        `bad ${shown}: expected domain=host[:port] or domain=smtp[s]://[user:pass@]host[:port]`,
+      );
+    const domain = m[1]!.toLowerCase();
+    const url = new RegExp(`^(smtps?)://(?:([^:@/]*)(?::([^@/]*))?@)?${ROUTE_HOST}/?$`, "i").exec(m[2]!);
+    const plain = new RegExp(`^${ROUTE_HOST}$`).exec(m[2]!);
+    if (!url && !plain)
+      throw new Error(
+        `bad ${shown}: expected domain=host[:port] or domain=smtp[s]://[user:pass@]host[:port] (a "," in a password must be written %2C)`,
+      );
+    const implicit = url !== null && url[1]!.toLowerCase() === "smtps";
+    const host = (url ? url[4]! : plain![1]!).replace(/^\[|\]$/g, "");
+    const portText = url ? url[5] : plain![2];
+    const port = portText === undefined ? (implicit ? 465 : 25) : Number(portText);
+    if (port < 1 || port > 65535) throw new Error(`bad port in ${shown}`);
+    let auth: RouteCredentials | undefined;
+    if (url && url[2] !== undefined && url[2] !== "") {
+      try {
+        auth = new RouteCredentials(decodeURIComponent(url[2]), decodeURIComponent(url[3] ?? ""));
+      } catch {
+        throw new Error(`bad percent-encoding in ${shown}`);
+      }
+    }
+    // RFC 4954 §4 / RFC 8314 §5.4: credentials only ever travel over TLS.
+    const tls: NonNullable<Route["tls"]> = implicit ? "implicit" : auth ? "starttls" : "opportunistic";
+    return { domain, host, port, tls, ...(auth ? { auth } : {}) };
   });
 }
 
@@ -427,9 +505,10 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     if (!result.success) {
       const s = SETTINGS[name];
       const source = flags.has(s.flag) ? s.flag : s.env;
-      throw new ConfigError(
-        `invalid ${source}=${JSON.stringify(input)}: ${result.error.issues[0]?.message ?? "invalid"}`,
-      );
+      const why = result.error.issues[0]?.message ?? "invalid";
+      // Routes may carry smarthost passwords: their value is never echoed.
+      if (name === "routes") throw new ConfigError(`invalid ${source}: ${why}`);
+      throw new ConfigError(`invalid ${source}=${JSON.stringify(input)}: ${why}`);
     }
     return result.data as z.output<(typeof SETTINGS)[N]["schema"]>;
   };
@@ -454,6 +533,8 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     submissionPort: value("submissionPort", "587")!,
     routes: value("routes", "")!,
     dnsServers: value("dnsServers", "")!,
+    tlsCaFile: value("tlsCaFile", undefined),
+    mtaStsPort: value("mtaStsPort", "443")!,
     queueRetry: value("queueRetry", "1m,5m,15m,30m,1h,2h,4h")!,
     queueMaxAge: value("queueMaxAge", "5d")!,
     pop3Port: value("pop3Port", "110")!,

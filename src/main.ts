@@ -23,6 +23,7 @@ import { MEMORY_LIMITS } from "./security/limits.ts";
 import { createMemoryBudgets } from "./security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
 import { createQueueRunner } from "./smtp/queue/runner.ts";
+import { createTlsReporter } from "./smtp/reports/tls-reporter.ts";
 import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
 import { domainCreate, recipientResolve, SpoolDir, Store } from "./store/mod.ts";
 import { TlsProvider, TlsSetupError } from "./tls/mod.ts";
@@ -149,6 +150,7 @@ export async function startServer(
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = parts.authFailures ?? new AuthFailures({ log: log.child({ proto: "auth" }) });
 
+    const extraCa = loadExtraCa(config);
     const queue = createQueueRunner({
       store,
       log: log.child({ proto: "queue" }),
@@ -157,9 +159,25 @@ export async function startServer(
       retry: config.queueRetry,
       maxAge: config.queueMaxAge,
       resolver: dns,
+      mtaStsPort: config.mtaStsPort,
+      ...(extraCa ? { extraCa } : {}),
+      ...(config.mtaStsTimeoutMs ? { mtaStsTimeoutMs: config.mtaStsTimeoutMs } : {}),
+      ...(config.mxPort ? { mxPort: config.mxPort } : {}),
     });
     queue.start();
     stops.push(() => queue.stop());
+    // RFC 8460: the daily TLS reports of what the queue recorded.
+    const tlsReports = createTlsReporter({
+      store,
+      resolver: dns,
+      log: log.child({ proto: "tlsrpt" }),
+      hostname: config.hostname,
+      domain: config.domain,
+      ...(extraCa ? { extraCa } : {}),
+      onQueued: () => queue.kick(),
+    });
+    tlsReports.start();
+    stops.push(async () => tlsReports.stop());
     const smtpContext = {
       store,
       hostname: config.hostname,
@@ -317,6 +335,7 @@ export async function startServer(
         openapi: runtime.openapi,
         queue,
         lockouts: authFailures,
+        tlsReports,
       });
       http = await listen("httpPort", config.httpBind, config.httpPort, () =>
         runtime.serveHttp({
@@ -417,6 +436,23 @@ function loadOrCreateAdminToken(config: Config, log: Logger): string {
   log.info("admin_token.created", { path });
   process.stderr.write(`admin token written to ${path}\n`);
   return token;
+}
+
+/** MAILROOM_TLS_CA_FILE: the PEM certificates in it, or a clear start-up error. */
+function loadExtraCa(config: Config): string[] | undefined {
+  if (!config.tlsCaFile) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(config.tlsCaFile, "utf8");
+  } catch (error) {
+    throw new StartupError(
+      `cannot read ${settingSource("tlsCaFile")} ${config.tlsCaFile}: ${(error as Error).message}`,
+    );
+  }
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (pems.length === 0)
+    throw new StartupError(`${settingSource("tlsCaFile")} ${config.tlsCaFile} holds no PEM certificate`);
+  return pems.map((p) => `${p}\n`);
 }
 
 /** The certificate from MAILROOM_TLS_CERT/KEY, or the self-signed one; a bad pair stops the start. */

@@ -13,6 +13,7 @@ import { lockoutRoutes } from "./routes/lockouts.ts";
 import { mailboxRoutes } from "./routes/mailboxes.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { queueRoutes } from "./routes/queue.ts";
+import { reportRoutes } from "./routes/reports.ts";
 
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -35,6 +36,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   v1.route("/accounts", messageRoutes);
   v1.route("/queue", queueRoutes);
   v1.route("/lockouts", lockoutRoutes);
+  v1.route("/reports", reportRoutes);
   app.route("/api/v1", v1);
 
   app.notFound((c) => problem(c, 404, "Not Found", `no route for ${c.req.method} ${c.req.path}`));

@@ -14,6 +14,8 @@ export interface ApiDeps {
   queue?: QueueControl;
   /** The failed-login limiter every protocol shares (src/security/auth-failures.ts). */
   lockouts?: LockoutControl;
+  /** The TLS-RPT reporter (src/smtp/reports/tls-reporter.ts); absent where none runs. */
+  tlsReports?: TlsReportControl;
 }
 
 /** One limiter key as GET /api/v1/lockouts lists it; times in epoch milliseconds. */
@@ -34,6 +36,15 @@ export interface LockoutControl {
   entries(): LockoutEntry[];
   /** Lifts a key's lockout and forgets its failures; false when the key is not held. */
   clear(key: string): boolean;
+}
+
+/** What POST /api/v1/reports/tls/send asks of the reporter. */
+export interface TlsReportControl {
+  send(options: {
+    day?: string;
+  }): Promise<
+    Array<{ day: string; policyDomain: string; destinations: Array<{ uri: string; result: string }> }>
+  >;
 }
 
 /** What the queue routes ask of the runner: the API never imports the SMTP code, it is handed this. */

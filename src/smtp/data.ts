@@ -8,6 +8,7 @@ import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { LineEndings, parseHeaders, parseMessage } from "../mime/mod.ts";
 import { messageIngest, type QueueInput, SpoolDir, StoreError } from "../store/mod.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
+import { deliveredNotices, sendNotices } from "./delivery/notices.ts";
 import { reply, SmtpReply } from "./replies.ts";
 import { senderOwnership } from "./sender-lookup.ts";
 import { checkHeaderSenders, headerSenders } from "./sender-rules.ts";
@@ -116,16 +117,32 @@ async function deliver(
           ret: dsn?.ret ?? null,
           envid: dsn?.envid ?? null,
           accountId: user?.accountId ?? null,
+          // RFC 8689 §4.1 and RFC 6531 §3.4: what the next hop must honour.
+          requireTls: session.envelope.requireTLS === true,
+          smtpUtf8: session.envelope.smtpUtf8 === true,
         }
       : undefined;
+  // RFC 3461 NOTIFY=SUCCESS on a local recipient: a "delivered" notice, committed with the message.
+  const notices = deliveredNotices({
+    rcptTo: session.envelope.rcptTo,
+    local: new Set(local.keys()),
+    sender: mailFrom,
+    envid: dsn?.envid ?? null,
+    arrivalDate: now,
+    hostname: ctx.hostname,
+  });
   try {
     // RFC 5321 §4.5.3.1.10 / RFC 3463 X.2.2: the RCPT check knew only the declared SIZE (or none),
     // so the quota is checked again on the real size inside the ingest transaction, where parallel
     // deliveries cannot all pass it. One full mailbox refuses the message for every recipient
     // (452: the client retries them all later); delivering to the others would lose it for this one.
-    const added = await ctx.store.write((w) =>
-      messageIngest(w, { raw, parsed, targets, queue, enforceQuota: true }),
-    );
+    let noticeQueued = false;
+    const added = await ctx.store.write(async (w) => {
+      const stored = await messageIngest(w, { raw, parsed, targets, queue, enforceQuota: true });
+      if (notices.length > 0)
+        noticeQueued = (await sendNotices(w, notices, { hostname: ctx.hostname, original: raw })).queued > 0;
+      return stored;
+    });
     ctx.log.info(queue ? "smtp.queued" : "smtp.delivered", {
       session: session.id,
       from: mailFrom,
@@ -135,7 +152,10 @@ async function deliver(
       size: raw.byteLength,
       ids: added.map((m) => m.id),
     });
-    return { text: `Ok: ${queue ? "queued" : "delivered"} as ${session.id}`, queued: queue !== undefined };
+    return {
+      text: `Ok: ${queue ? "queued" : "delivered"} as ${session.id}`,
+      queued: queue !== undefined || noticeQueued,
+    };
   } catch (error) {
     if (error instanceof StoreError && error.code === "over_quota") throw reply.mailboxFull();
     ctx.log.error("smtp.delivery_failed", { session: session.id, error });

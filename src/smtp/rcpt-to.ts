@@ -23,6 +23,9 @@ export function onRcptTo(ctx: SmtpContext) {
   return (address: SMTPServerAddress, session: SMTPServerSession, done: Callback): void => {
     const callback: Callback = (error) => {
       if (!error) return done();
+      // Only a refused address (5xx: unknown user, bad syntax, relay denied) is a guess; a 4xx such as
+      // RFC 5321 §4.5.3.1.10's 452 "too many recipients" asks the client to send the rest later.
+      if (((error as { responseCode?: number }).responseCode ?? 500) < 500) return done(error);
       const refused = (refusedBySession.get(session) ?? 0) + 1;
       refusedBySession.set(session, refused);
       if (refused > MAX_REFUSED_RECIPIENTS) {

@@ -74,6 +74,9 @@ export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
     hideSMTPUTF8: false,
     // RFC 3461: NOTIFY/ORCPT on RCPT, RET/ENVID on MAIL, kept with each queued recipient.
     hideDSN: false,
+    // RFC 8689 §4: REQUIRETLS, which smtp-server offers only on a TLS connection (after STARTTLS, or
+    // on 465) and refuses on MAIL FROM without TLS; the flag is queued with the message (data.ts).
+    hideREQUIRETLS: false,
     // No reverse DNS per connection: it costs a round trip and proves nothing.
     disableReverseLookup: true,
     maxClients: limits.maxClients,

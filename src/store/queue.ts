@@ -22,6 +22,9 @@ export interface QueueInput {
   ret?: string | null | undefined;
   envid?: string | null | undefined;
   accountId?: number | null | undefined;
+  /** RFC 8689 REQUIRETLS and RFC 6531 SMTPUTF8 as given on MAIL FROM. */
+  requireTls?: boolean | undefined;
+  smtpUtf8?: boolean | undefined;
   /** First attempt time (ms); now by default. */
   now?: number;
 }
@@ -37,6 +40,10 @@ export interface QueueItem {
   ret: string | null;
   envid: string | null;
   accountId: number | null;
+  requireTls: boolean;
+  smtpUtf8: boolean;
+  /** A "delayed" DSN (RFC 3464) went out for this recipient already. */
+  delayNotified: boolean;
   status: "queued" | "deferred";
   attempts: number;
   nextAttemptAt: number;
@@ -58,6 +65,9 @@ function fromRow(row: Record<string, unknown>): QueueItem {
     ret: text(row.ret),
     envid: text(row.envid),
     accountId: row.account_id == null ? null : Number(row.account_id),
+    requireTls: Number(row.require_tls) === 1,
+    smtpUtf8: Number(row.smtp_utf8) === 1,
+    delayNotified: Number(row.delay_notified) === 1,
     status: String(row.status) === "deferred" ? "deferred" : "queued",
     attempts: Number(row.attempts),
     nextAttemptAt: Number(row.next_attempt_at),
@@ -68,7 +78,7 @@ function fromRow(row: Record<string, unknown>): QueueItem {
 }
 
 const COLUMNS =
-  "id, content_id, sender, recipient, domain, notify, orcpt, ret, envid, account_id, status, attempts, next_attempt_at, last_error, created_at, updated_at";
+  "id, content_id, sender, recipient, domain, notify, orcpt, ret, envid, account_id, require_tls, smtp_utf8, delay_notified, status, attempts, next_attempt_at, last_error, created_at, updated_at";
 
 /** Queues a stored content for remote recipients; returns the new item ids. */
 export async function queueAdd(w: Write, contentId: number, input: QueueInput): Promise<number[]> {
@@ -78,8 +88,9 @@ export async function queueAdd(w: Write, contentId: number, input: QueueInput): 
     const at = r.address.lastIndexOf("@");
     const domain = (at === -1 ? "" : r.address.slice(at + 1)).toLowerCase();
     const { rows } = await w.exec({
-      sql: `INSERT INTO queue (content_id, sender, recipient, domain, notify, orcpt, ret, envid, account_id, status, attempts,
-              next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?) RETURNING id`,
+      sql: `INSERT INTO queue (content_id, sender, recipient, domain, notify, orcpt, ret, envid, account_id, require_tls, smtp_utf8,
+              status, attempts, next_attempt_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?) RETURNING id`,
       args: [
         contentId,
         input.sender,
@@ -90,6 +101,8 @@ export async function queueAdd(w: Write, contentId: number, input: QueueInput): 
         input.ret ?? null,
         input.envid ?? null,
         input.accountId ?? null,
+        input.requireTls ? 1 : 0,
+        input.smtpUtf8 ? 1 : 0,
         now,
         now,
         now,
@@ -151,6 +164,11 @@ export async function queueDefer(w: Write, id: number, error: string, nextAttemp
     sql: "UPDATE queue SET status = 'deferred', attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
     args: [error.slice(0, 1000), nextAttemptAt, Date.now(), id],
   });
+}
+
+/** Records that the sender was told of the delay (RFC 3464 "delayed"), so it is told once. */
+export async function queueMarkDelayNotified(w: Write, ids: readonly number[]): Promise<void> {
+  for (const id of ids) await w.exec({ sql: "UPDATE queue SET delay_notified = 1 WHERE id = ?", args: [id] });
 }
 
 /** Makes an item due now (the admin's "retry now"). Returns false when there is no such item. */

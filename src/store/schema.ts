@@ -193,6 +193,12 @@ export const queue = sqliteTable(
     orcpt: text("orcpt"),
     ret: text("ret"),
     envid: text("envid"),
+    /** RFC 8689 REQUIRETLS was given on MAIL FROM: only verified TLS to a REQUIRETLS server, or a bounce. */
+    requireTls: integer("require_tls", { mode: "boolean" }).notNull().default(false),
+    /** RFC 6531 SMTPUTF8 was given on MAIL FROM: a peer without it cannot take the message (5.6.7). */
+    smtpUtf8: integer("smtp_utf8", { mode: "boolean" }).notNull().default(false),
+    /** RFC 3464 "delayed" notice already sent for this recipient: at most one per recipient. */
+    delayNotified: integer("delay_notified", { mode: "boolean" }).notNull().default(false),
     /** The account that submitted it (null for mail relayed on behalf of a bounce). */
     accountId: integer("account_id"),
     /** "queued" (never tried or due), "deferred" (a temporary failure, waiting for next_attempt_at). */
@@ -208,4 +214,72 @@ export const queue = sqliteTable(
     index("queue_content").on(t.contentId),
     index("queue_domain").on(t.domain),
   ],
+);
+
+/**
+ * MTA-STS policies (RFC 8461 §5.1) by recipient domain, as last fetched: used until `expires_at`
+ * (fetch time + max_age) and refetched when the `_mta-sts` TXT record names another id.
+ */
+export const mtaStsPolicies = sqliteTable("mta_sts_policies", {
+  domain: text("domain").primaryKey(),
+  /** The TXT record's id= when the policy was fetched. */
+  policyId: text("policy_id").notNull(),
+  mode: text("mode").notNull(),
+  /** The mx patterns as a JSON array of strings. */
+  mx: text("mx").notNull(),
+  maxAge: integer("max_age").notNull(),
+  /** The policy text as served (for TLS-RPT's policy-string, RFC 8460 §4.3.1). */
+  policyText: text("policy_text").notNull(),
+  fetchedAt: integer("fetched_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});
+
+/**
+ * Outbound TLS results for TLS-RPT (RFC 8460 §4): one row per day, policy domain, policy and outcome,
+ * counting sessions. `result` is "success" or a result type of §4.3.
+ */
+export const tlsResults = sqliteTable(
+  "tls_results",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** UTC day, "YYYY-MM-DD" (the report's date-range, RFC 8460 §4.4). */
+    day: text("day").notNull(),
+    policyDomain: text("policy_domain").notNull(),
+    /** "sts", "tlsa" or "no-policy-found" (RFC 8460 §4.3.1). */
+    policyType: text("policy_type").notNull(),
+    /** The policy's strings as a JSON array (STS policy lines or TLSA records). */
+    policyStrings: text("policy_strings").notNull().default("[]"),
+    /** The MX host we tried ("" when the failure came before any host, e.g. a policy fetch). */
+    mxHost: text("mx_host").notNull().default(""),
+    receivingIp: text("receiving_ip").notNull().default(""),
+    result: text("result").notNull(),
+    /** Free text explaining a failure (RFC 8460 §4.3 failure-reason-code). */
+    reason: text("reason").notNull().default(""),
+    count: integer("count").notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex("tls_results_key").on(
+      t.day,
+      t.policyDomain,
+      t.policyType,
+      t.policyStrings,
+      t.mxHost,
+      t.receivingIp,
+      t.result,
+      t.reason,
+    ),
+  ],
+);
+
+/** Which daily TLS reports went out, so a restart does not send one twice. */
+export const tlsReportsSent = sqliteTable(
+  "tls_reports_sent",
+  {
+    day: text("day").notNull(),
+    policyDomain: text("policy_domain").notNull(),
+    sentAt: integer("sent_at").notNull(),
+    /** Where it went: JSON array of rua URIs with what became of each. */
+    destinations: text("destinations").notNull().default("[]"),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.policyDomain] })],
 );

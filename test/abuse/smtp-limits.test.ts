@@ -42,3 +42,27 @@ test("a session that collects too many refused recipients is answered 421 and cl
   await expect(client.command("NOOP")).rejects.toThrow("connection closed");
   await client.close();
 });
+
+test("a client pipelining 150 RCPTs gets 100 accepted and 50 refused with 452 4.5.3, and its transaction completes", async () => {
+  // RFC 5321 §4.5.3.1.10: 452 for too many recipients is a "try the rest later", not an invalid
+  // address: it must not count toward the address-guessing disconnect.
+  const { client } = await SmtpClient.connect(server.smtpPort!);
+  await client.command("EHLO bulk.test");
+  expect((await client.command("MAIL FROM:<list@remote.example>")).code).toBe(250);
+  // One write for the whole batch (RFC 2920 pipelining), then read every reply in order.
+  client.write(Array.from({ length: 150 }, (_, i) => `RCPT TO:<real+${i}@example.com>\r\n`).join(""));
+  const codes: number[] = [];
+  const texts: string[] = [];
+  for (let i = 0; i < 150; i++) {
+    const r = await client.read();
+    codes.push(r.code);
+    texts.push(r.text);
+  }
+  expect(codes.filter((c) => c === 250)).toHaveLength(100);
+  expect(codes.slice(100).every((c) => c === 452)).toBe(true);
+  expect(texts[120]).toContain("4.5.3");
+  const done = await client.data("From: list@remote.example\r\nSubject: bulk\r\n\r\nHello.\r\n");
+  expect(done.code).toBe(250);
+  await client.command("QUIT");
+  await client.close();
+});

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Config, loadConfig } from "../../src/config.ts";
-import { silentLogger } from "../../src/log.ts";
+import { type Logger, silentLogger } from "../../src/log.ts";
 import { type RunningServer, type ServerParts, startServer } from "../../src/main.ts";
 import { bunRuntime } from "../../src/runtime/bun.ts";
 import {
@@ -32,6 +32,8 @@ export interface TestServer extends RunningServer {
 export interface TestServerOptions extends ServerParts {
   /** Reuse this data directory (e.g. to restart on the same database) instead of a fresh one. */
   dataDir?: string;
+  /** Log here instead of nowhere (a test that checks what is logged). */
+  log?: Logger;
 }
 
 export async function startTestServer(
@@ -57,7 +59,7 @@ export async function startTestServer(
     // at once with temperror). Tests that need DNS start a server (dns-server.ts) and pass dnsServers.
     MAILROOM_DNS_SERVERS: "127.0.0.1:9",
   });
-  const server = await startServer(bunRuntime, { ...base, ...overrides }, silentLogger, {
+  const server = await startServer(bunRuntime, { ...base, ...overrides }, options.log ?? silentLogger, {
     authFailures: options.authFailures,
   });
   const baseUrl = `http://127.0.0.1:${server.httpPort}`;

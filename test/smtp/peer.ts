@@ -17,6 +17,8 @@ export interface PeerMessage {
   /** Whether the message came over TLS (STARTTLS), and which version ("TLSv1.3"), if so. */
   secure: boolean;
   tlsVersion: string | null;
+  /** The login the client authenticated as (when the peer asks for AUTH). */
+  authUser: string | null;
 }
 
 /** An SMTP error reply for smtp-server callbacks. */
@@ -26,6 +28,8 @@ export function smtpError(code: number, text: string): Error {
 
 export interface PeerOptions {
   port?: number;
+  /** Loopback address to listen on (127.0.0.1 by default). */
+  host?: string;
   /** Answer a RCPT: return an error to refuse it (e.g. smtpError(550, "5.1.1 no such user")). */
   onRcpt?: (address: string) => Error | undefined;
   /** Answer the end of DATA: return an error to refuse the message. */
@@ -36,6 +40,15 @@ export interface PeerOptions {
   onConnection?: (delta: 1 | -1) => void;
   /** Offer STARTTLS with this pair (and at most this TLS version, to play an outdated server). */
   tls?: { cert: string; key: string; maxVersion?: SecureVersion };
+  /** TLS from the first byte (SMTPS, RFC 8314 §3.3) instead of STARTTLS; needs `tls`. */
+  implicitTls?: boolean;
+  /** Offer REQUIRETLS (RFC 8689; smtp-server shows it only over TLS). */
+  requireTls?: boolean;
+  /** Leave SMTPUTF8 / DSN out of the EHLO reply (an older server). */
+  hideSmtpUtf8?: boolean;
+  hideDsn?: boolean;
+  /** Require AUTH PLAIN/LOGIN with these credentials before MAIL (a smarthost). */
+  auth?: { user: string; pass: string };
 }
 
 export interface Peer {
@@ -62,13 +75,24 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
   const tlsVersions = new WeakMap<object, string>();
   const server = new SMTPServer({
     ...(options.tls ? { ...options.tls, minVersion: "TLSv1" as const } : {}),
+    ...(options.implicitTls ? { secure: true } : {}),
     name: "peer.test",
-    authOptional: true,
-    disabledCommands: options.tls ? ["AUTH"] : ["AUTH", "STARTTLS"],
-    hideSMTPUTF8: false,
+    authOptional: !options.auth,
+    ...(options.auth ? { authMethods: ["PLAIN", "LOGIN"], allowInsecureAuth: false } : {}),
+    disabledCommands: [
+      ...(options.auth ? [] : ["AUTH"]),
+      ...(options.tls && !options.implicitTls ? [] : ["STARTTLS"]),
+    ],
+    hideSMTPUTF8: options.hideSmtpUtf8 === true,
     hide8BITMIME: false,
     hidePIPELINING: false,
-    hideDSN: false,
+    hideDSN: options.hideDsn === true,
+    hideREQUIRETLS: options.requireTls !== true,
+    onAuth(auth, _session, callback) {
+      const ok = options.auth && auth.username === options.auth.user && auth.password === options.auth.pass;
+      if (!ok) return callback(smtpError(535, "5.7.8 Authentication credentials invalid"));
+      callback(null, { user: auth.username });
+    },
     disableReverseLookup: true,
     logger: false,
     onConnect(_session, callback) {
@@ -106,6 +130,7 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
           raw: Buffer.concat(chunks),
           secure: session.secure,
           tlsVersion: tlsVersions.get(session) ?? null,
+          authUser: typeof session.user === "string" ? session.user : null,
         };
         const answer = () => {
           const refusal = options.onData?.(message);
@@ -123,7 +148,7 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
   });
   // After listening, errors belong to single connections (a failed TLS handshake): not the test's end.
   server.on("error", () => {});

@@ -23,6 +23,7 @@ beforeAll(async () => {
         { name: "mx1", type: "A", value: "192.0.2.10" },
         { name: "mx1", type: "AAAA", value: "2001:db8::10" },
         { name: "backup", type: "A", value: "192.0.2.20" },
+        { name: "smarthost", type: "A", value: "192.0.2.99" },
       ],
     },
     {
@@ -57,29 +58,41 @@ describe("routeResolve()", () => {
   test("a static route for the exact domain wins over '*' and over DNS", async () => {
     const before = await knot.queryCounts();
     const routes = [
-      { domain: "*", host: "smarthost.example", port: 587 },
+      { domain: "*", host: "smarthost.d.example", port: 587 },
       { domain: "d.example", host: "127.0.0.1", port: 2526 },
     ];
     expect(await routeResolve("D.example", { routes, resolver: dns })).toEqual({
       kind: "hosts",
-      hosts: [{ host: "127.0.0.1", port: 2526 }],
+      hosts: [{ host: "127.0.0.1", port: 2526, route: routes[1]! }],
       via: "route",
     });
-    expect(await routeResolve("c.example", { routes, resolver: dns })).toEqual({
-      kind: "hosts",
-      hosts: [{ host: "smarthost.example", port: 587 }],
-      via: "route",
-    });
+    // An address literal needs no DNS at all.
     expect(await knot.queryCounts()).toEqual(before);
     expect(staticRoute([], "x.example")).toBeUndefined();
+  });
+
+  test("a route's host name is resolved through our resolver (never the system's)", async () => {
+    const routes = [{ domain: "*", host: "smarthost.d.example", port: 587 }];
+    const before = (await knot.queryCounts()).A ?? 0;
+    expect(await routeResolve("c.example", { routes, resolver: dns })).toEqual({
+      kind: "hosts",
+      hosts: [{ host: "smarthost.d.example", port: 587, route: routes[0]!, addresses: ["192.0.2.99"] }],
+      via: "route",
+    });
+    expect((await knot.queryCounts()).A ?? 0).toBe(before + 1);
+    const nowhere = [{ domain: "*", host: "ghost.d.example", port: 587 }];
+    expect(await routeResolve("c.example", { routes: nowhere, resolver: dns })).toMatchObject({
+      kind: "temporary",
+      status: "4.4.3",
+    });
   });
 
   test("MX hosts come in preference order with their addresses, without duplicates", async () => {
     expect(await routeResolve("d.example", { routes: [], resolver: dns })).toEqual({
       kind: "hosts",
       hosts: [
-        { host: "mx1.d.example", port: 25, addresses: ["192.0.2.10", "2001:db8::10"] },
-        { host: "backup.d.example", port: 25, addresses: ["192.0.2.20"] },
+        { host: "mx1.d.example", port: 25, addresses: ["192.0.2.10", "2001:db8::10"], dnssec: false },
+        { host: "backup.d.example", port: 25, addresses: ["192.0.2.20"], dnssec: false },
       ],
       via: "mx",
     });
@@ -107,7 +120,7 @@ describe("routeResolve()", () => {
   test("without MX records the domain's own address is used (RFC 5321 §5.1)", async () => {
     expect(await routeResolve("plain.example", { routes: [], resolver: dns })).toEqual({
       kind: "hosts",
-      hosts: [{ host: "plain.example", port: 25, addresses: ["2001:db8::1"] }],
+      hosts: [{ host: "plain.example", port: 25, addresses: ["2001:db8::1"], dnssec: false }],
       via: "address",
     });
   });
@@ -115,7 +128,7 @@ describe("routeResolve()", () => {
   test("an MX host without an address is skipped; when none has one the mail bounces with 5.4.4", async () => {
     expect(await routeResolve("partial.example", { routes: [], resolver: dns })).toEqual({
       kind: "hosts",
-      hosts: [{ host: "real.partial.example", port: 25, addresses: ["192.0.2.30"] }],
+      hosts: [{ host: "real.partial.example", port: 25, addresses: ["192.0.2.30"], dnssec: false }],
       via: "mx",
     });
     expect(await routeResolve("ghosts.example", { routes: [], resolver: dns })).toMatchObject({

@@ -105,7 +105,7 @@ export async function bounceFailures(
 }
 
 /** Puts a DSN where the original sender will find it, through the one ingest path. */
-async function deliverNotice(
+export async function deliverNotice(
   w: Write,
   sender: string,
   raw: Uint8Array,

@@ -5,6 +5,7 @@
  * only dot-stuffs), less our own leading Return-Path. Several recipients of one message share the
  * transaction; each gets its own result.
  */
+import type { TLSSocket } from "node:tls";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import { MIN_TLS_VERSION } from "../../tls/mod.ts";
 import { CLIENT_TIMEOUTS } from "../queue/limits.ts";
@@ -28,6 +29,8 @@ export interface TransactionInput {
   /** RFC 3461 RET and ENVID of the envelope. */
   ret?: string | null;
   envid?: string | null;
+  /** RFC 8689 §4.2.1: send MAIL FROM with REQUIRETLS (the session checked the server offers it). */
+  requireTls?: boolean;
 }
 
 export interface RecipientOutcome {
@@ -38,6 +41,12 @@ export interface RecipientOutcome {
   /** The server's reply as it was sent ("550 5.1.1 no such user"), or what went wrong locally. */
   reply: string;
 }
+
+/**
+ * What the delivery policy (tls-policy.ts) made of the peer's certificate: verified, or the TLS-RPT
+ * result type (RFC 8460 §4.3) of the failure with a reason.
+ */
+export type TlsCheck = { ok: true; detail: string } | { ok: false; result: string; reason: string };
 
 export type TransactionOutcome =
   /** The transaction ran (MAIL FROM was answered): one outcome per recipient, final for this attempt. */
@@ -88,6 +97,18 @@ export interface SessionOptions {
   servername?: string;
   /** Our name for EHLO. */
   helo: string;
+  /**
+   * "opportunistic" (default, see smtpConnect); "required": STARTTLS (or implicit TLS) must succeed,
+   * with no plain-text retry and no carrying on after a 454 (MTA-STS enforce, DANE, REQUIRETLS,
+   * a smarthost with credentials); "implicit": TLS from the first byte (RFC 8314 §3.3).
+   */
+  tls?: "opportunistic" | "required" | "implicit";
+  /** Judges the peer's certificate once TLS is up (DANE, MTA-STS); its verdict is `session.tlsCheck`. */
+  check?: (socket: TLSSocket) => TlsCheck;
+  /** CAs to verify with besides nothing (node's `ca`): what `socket.authorized` is computed against. */
+  ca?: readonly string[];
+  /** RFC 4954 AUTH PLAIN/LOGIN after TLS, for a smarthost. */
+  auth?: { user: string; pass: string };
 }
 
 /** An open connection to one host, good for several transactions in a row (RFC 5321 §3.3). */
@@ -98,6 +119,10 @@ export interface SmtpSession {
   readonly encrypted: boolean;
   /** Why the TLS handshake failed when this is the plain-text retry (see smtpConnect), else null. */
   readonly tlsFailure: string | null;
+  /** The `check` verdict on the peer's certificate; null without TLS or without a check. */
+  readonly tlsCheck: TlsCheck | null;
+  /** The EHLO keywords that matter to delivery: SMTPUTF8, DSN, 8BITMIME, REQUIRETLS, PIPELINING, SIZE. */
+  readonly extensions: ReadonlySet<string>;
   /** One mail transaction; never throws (every failure is an outcome for its recipients). */
   send(message: MessageInput): Promise<RecipientOutcome[]>;
   /** QUIT, then close. */
@@ -108,7 +133,8 @@ export type MessageInput = Omit<TransactionInput, keyof SessionOptions>;
 
 export type ConnectOutcome =
   | { kind: "connected"; session: SmtpSession }
-  | { kind: "unreachable"; code: number | null; reply: string };
+  /** `tls`: TLS was required and could not be had (RFC 8460 result type and reason). */
+  | { kind: "unreachable"; code: number | null; reply: string; tls?: { result: string; reason: string } };
 
 /**
  * Connects and greets (EHLO), encrypting with STARTTLS when the server offers it; an unreachable host
@@ -126,11 +152,19 @@ export type ConnectOutcome =
  * cannot deliver twice, and (2) it gives an attacker nothing: whoever can break the handshake could
  * as well strip STARTTLS from the EHLO reply, which unauthenticated TLS cannot detect. (Postfix at
  * security level "may" does the same.) Mail that must not go unencrypted (REQUIRETLS, RFC 8689; an
- * MTA-STS "enforce" policy) would have to be deferred instead; Mailroom offers neither.
+ * MTA-STS "enforce" policy, RFC 8461 §5; DANE, RFC 7672 §2.2) asks for `tls: "required"`: then a
+ * failed handshake, a missing STARTTLS or a 454 ends the attempt, and nothing goes in plain text.
  */
 export async function smtpConnect(options: SessionOptions): Promise<ConnectOutcome> {
   const first = await connectOnce(options, { starttls: true, tlsFailure: null });
   if (first.kind !== "tls_failed") return first;
+  if ((options.tls ?? "opportunistic") !== "opportunistic")
+    return {
+      kind: "unreachable",
+      code: null,
+      reply: `TLS handshake failed: ${first.reply}`,
+      tls: { result: handshakeResult(first.reply), reason: first.reply },
+    };
   const second = await connectOnce(options, { starttls: false, tlsFailure: first.reply });
   if (second.kind === "connected") return second;
   const reply = second.kind === "unreachable" ? second.reply : "";
@@ -143,6 +177,14 @@ export async function smtpConnect(options: SessionOptions): Promise<ConnectOutco
 
 type AttemptOutcome = ConnectOutcome | { kind: "tls_failed"; reply: string };
 
+/** RFC 8460 §4.3 result type for a handshake that failed: certificate trouble or TLS itself. */
+function handshakeResult(reply: string): string {
+  if (/expired/i.test(reply)) return "certificate-expired";
+  if (/altname|hostname/i.test(reply)) return "certificate-host-mismatch";
+  if (/self.signed|unable to (get|verify)|certificate/i.test(reply)) return "certificate-not-trusted";
+  return "validation-failure";
+}
+
 function connectOnce(
   options: SessionOptions,
   mode: { starttls: boolean; tlsFailure: string | null },
@@ -151,18 +193,30 @@ function connectOnce(
     let settled = false;
     let usable = false;
     let dirty = false;
+    let tlsCheck: TlsCheck | null = null;
+    const tlsMode = options.tls ?? "opportunistic";
+    const required = tlsMode !== "opportunistic";
     const connection = new SMTPConnection({
       host: options.host,
       port: options.port,
       ...(options.servername ? { servername: options.servername } : {}),
       name: options.helo,
-      secure: false,
-      ignoreTLS: !mode.starttls,
-      // A 454 to STARTTLS: go on in plain text on this connection (without AUTH, which we never use).
-      opportunisticTLS: true,
-      // Opportunistic TLS: no certificate check (see smtpConnect), but no protocol below TLS 1.2
-      // (RFC 8996). A server that knows nothing newer fails the handshake and gets the plain retry.
-      tls: { rejectUnauthorized: false, minVersion: MIN_TLS_VERSION },
+      secure: tlsMode === "implicit",
+      ...(required
+        ? { requireTLS: tlsMode === "required", ignoreTLS: false, opportunisticTLS: false }
+        : {
+            ignoreTLS: !mode.starttls,
+            // A 454 to STARTTLS: go on in plain text on this connection (never with AUTH: no credentials here).
+            opportunisticTLS: true,
+          }),
+      // The handshake itself never checks the certificate (see smtpConnect); a policy that wants it
+      // checked judges it afterwards (`check`), before MAIL FROM. No protocol below TLS 1.2 (RFC 8996):
+      // a server that knows nothing newer fails the handshake and, if opportunistic, gets the plain retry.
+      tls: {
+        rejectUnauthorized: false,
+        minVersion: MIN_TLS_VERSION,
+        ...(options.ca ? { ca: [...options.ca] } : {}),
+      },
       logger: false,
       connectionTimeout: CLIENT_TIMEOUTS.connectMs,
       greetingTimeout: CLIENT_TIMEOUTS.greetingMs,
@@ -174,7 +228,16 @@ function connectOnce(
       // nodemailer sets `upgrading` from the STARTTLS "220" until the handshake is done.
       const inHandshake = (connection as { upgrading?: boolean }).upgrading === true;
       connection.close();
-      if (inHandshake && mode.starttls) resolve({ kind: "tls_failed", reply: describe(error) });
+      if ((inHandshake || (tlsMode === "implicit" && error.code === "ETLS")) && mode.starttls)
+        resolve({ kind: "tls_failed", reply: describe(error) });
+      else if (required && !connection.secure && (error.code === "ETLS" || error.code === "ENOTLS"))
+        // RFC 8460 §4.3.2.1: the server did not offer STARTTLS, or refused it.
+        resolve({
+          kind: "unreachable",
+          code: null,
+          reply: `STARTTLS required but refused: ${describe(error)}`,
+          tls: { result: "starttls-not-supported", reason: describe(error) },
+        });
       else resolve({ kind: "unreachable", code: error.responseCode ?? null, reply: describe(error) });
     };
     // Before the handshake finished this is the only report of a failure to connect.
@@ -193,6 +256,12 @@ function connectOnce(
         return connection.secure;
       },
       tlsFailure: mode.tlsFailure,
+      get tlsCheck() {
+        return tlsCheck;
+      },
+      get extensions() {
+        return new Set((connection as unknown as { _supportedExtensions: string[] })._supportedExtensions);
+      },
       send(message) {
         return new Promise((done) => {
           const go = () => {
@@ -202,6 +271,8 @@ function connectOnce(
               to: message.recipients.map((r) => r.address),
               size: raw.byteLength,
               use8BitMime: has8bit(raw),
+              // nodemailer adds REQUIRETLS to MAIL FROM (and refuses without TLS or the extension).
+              ...(message.requireTls ? { requireTLSExtensionEnabled: true } : {}),
             } as SMTPConnection.Envelope;
             const dsn = dsnOf(message);
             if (dsn) envelope.dsn = dsn;
@@ -235,12 +306,38 @@ function connectOnce(
         usable = false;
       },
     };
-    connection.connect((error?: SmtpError) => {
-      if (error) return unreachable(error);
+    const ready = () => {
       if (settled) return;
       settled = true;
       usable = true;
       resolve({ kind: "connected", session });
+    };
+    connection.connect((error?: SmtpError) => {
+      if (error) return unreachable(error);
+      if (required && !connection.secure) {
+        // nodemailer went on without TLS after all: never carry on in plain text here.
+        return unreachable(
+          Object.assign(new Error("STARTTLS was required but not negotiated"), { code: "ENOTLS" }),
+        );
+      }
+      if (connection.secure && options.check) {
+        const socket = (connection as unknown as { _socket: TLSSocket })._socket;
+        try {
+          tlsCheck = options.check(socket);
+        } catch (e) {
+          tlsCheck = { ok: false, result: "validation-failure", reason: String(e) };
+        }
+      }
+      if (!options.auth) return ready();
+      // RFC 4954: credentials only after TLS (`tls` is "required" or "implicit" whenever auth is set).
+      if (!connection.secure) return unreachable(new Error("refusing to send credentials without TLS"));
+      connection.login(
+        { user: options.auth.user, pass: options.auth.pass },
+        (authError?: SmtpError | null) => {
+          if (authError) return unreachable(authError);
+          ready();
+        },
+      );
     });
   });
 }

@@ -21,6 +21,13 @@ export interface DsnRecipient {
   /** Our own explanation when no server replied (null MX, expiry, connection refused...). */
   detail?: string | null;
   lastAttempt?: Date | null;
+  /**
+   * RFC 3464 §2.3.3: "failed" (the default), "delayed" (still being retried, RFC 3461 NOTIFY=DELAY),
+   * "delivered" (into a local mailbox) or "relayed" (handed to a server without DSN, RFC 3461 §5.2.2.1).
+   */
+  action?: "failed" | "delayed" | "delivered" | "relayed";
+  /** RFC 3464 §2.3.7: for "delayed", when we give up. */
+  willRetryUntil?: Date | null;
 }
 
 export interface DsnInput {
@@ -73,17 +80,38 @@ function has8bit(bytes: Uint8Array): boolean {
   return false;
 }
 
+type Action = NonNullable<DsnRecipient["action"]>;
+
+/** The notice's kind: one DSN reports one action (callers group recipients by it). */
+function actionOf(input: DsnInput): Action {
+  return input.recipients[0]?.action ?? "failed";
+}
+
+const SUBJECTS: Record<Action, string> = {
+  failed: "Undelivered Mail Returned to Sender",
+  delayed: "Delayed Mail (still being retried)",
+  delivered: "Successful Mail Delivery Report",
+  relayed: "Successful Mail Delivery Report",
+};
+
+function intro(input: DsnInput): string {
+  switch (actionOf(input)) {
+    case "delayed":
+      return "Your message has not been delivered yet to these recipients. It is still being retried; you do not need to send it again:";
+    case "delivered":
+      return "Your message was delivered to these recipients:";
+    case "relayed":
+      return "Your message was handed on to a mail server that does not send delivery reports; this is the last report for these recipients:";
+    default:
+      return input.recipients.some((r) => r.status === "4.4.7")
+        ? "Your message could not be delivered in the time allowed; delivery to these recipients was given up:"
+        : "Your message could not be delivered to one or more recipients. It was returned for these:";
+  }
+}
+
 /** The human-readable explanation (RFC 3464 §2: the first part of the report). */
 function humanText(input: DsnInput): string {
-  const expired = input.recipients.some((r) => r.status === "4.4.7");
-  const lines = [
-    `This is the mail system at ${input.reportingMta}.`,
-    "",
-    expired
-      ? "Your message could not be delivered in the time allowed; delivery to these recipients was given up:"
-      : "Your message could not be delivered to one or more recipients. It was returned for these:",
-    "",
-  ];
+  const lines = [`This is the mail system at ${input.reportingMta}.`, "", intro(input), ""];
   for (const r of input.recipients) {
     lines.push(`<${r.recipient}>:`);
     const why = r.reply ? `${r.remoteMta ? `${r.remoteMta} said: ` : ""}${oneLine(r.reply)}` : r.detail;
@@ -105,12 +133,13 @@ function statusFields(input: DsnInput): string {
     const original = r.orcpt ? originalRecipient(r.orcpt) : undefined;
     if (original) block.push(`Original-Recipient: ${original}`);
     block.push(`Final-Recipient: rfc822; ${oneLine(r.recipient)}`);
-    block.push("Action: failed");
+    block.push(`Action: ${r.action ?? "failed"}`);
     block.push(`Status: ${r.status}`);
     if (r.remoteMta) block.push(`Remote-MTA: dns; ${oneLine(r.remoteMta)}`);
     if (r.reply) block.push(`Diagnostic-Code: smtp; ${oneLine(r.reply)}`);
     else if (r.detail) block.push(`Diagnostic-Code: X-Mailroom; ${oneLine(r.detail)}`);
     if (r.lastAttempt) block.push(`Last-Attempt-Date: ${rfc5322Date(r.lastAttempt)}`);
+    if (r.willRetryUntil) block.push(`Will-Retry-Until: ${rfc5322Date(r.willRetryUntil)}`);
     blocks.push(block);
   }
   return `${blocks.map((b) => b.join("\r\n")).join("\r\n\r\n")}\r\n`;
@@ -129,7 +158,7 @@ export function dsnBuild(input: DsnInput): Uint8Array {
   const head = [
     `From: Mail Delivery System <MAILER-DAEMON@${input.reportingMta}>`,
     `To: <${oneLine(input.sender)}>`,
-    "Subject: Undelivered Mail Returned to Sender",
+    `Subject: ${SUBJECTS[actionOf(input)]}`,
     `Date: ${rfc5322Date(date)}`,
     `Message-ID: ${messageId}`,
     // RFC 3834 §5: an automatic reply; mail filters and vacation responders must not answer it.
@@ -151,9 +180,7 @@ export function dsnBuild(input: DsnInput): Uint8Array {
     "",
     statusFields(input),
     `--${boundary}`,
-    headersOnly
-      ? "Content-Description: Undelivered message headers"
-      : "Content-Description: Undelivered message",
+    `Content-Description: ${actionOf(input) === "failed" ? "Undelivered message" : "Message"}${headersOnly ? " headers" : ""}`,
     headersOnly ? "Content-Type: text/rfc822-headers" : "Content-Type: message/rfc822",
     // RFC 2046 §5.2.1: message/rfc822 may only be 7bit, 8bit or binary.
     `Content-Transfer-Encoding: ${has8bit(returned) ? "8bit" : "7bit"}`,

@@ -5,6 +5,7 @@
  * shared resolver (src/dns/), whose typed results keep "no such domain" (bounce) apart from "DNS did
  * not answer" (try again later).
  */
+import { isIP } from "node:net";
 import type { Route } from "../../config.ts";
 import type { DnsResolver, DnsResult, MxRecord } from "../../dns/mod.ts";
 import { QUEUE_LIMITS } from "../queue/limits.ts";
@@ -18,6 +19,13 @@ export interface DeliveryHost {
    * address literal: then `host` is what to connect to.
    */
   addresses?: string[];
+  /**
+   * Whether DNSSEC vouched for the way here (RFC 7672 §2.2): the MX answer (when there was one) and
+   * the host's address answers all came with the AD bit. Only then are its TLSA records looked up.
+   */
+  dnssec?: boolean;
+  /** The static route this host came from (smarthost TLS mode and credentials). */
+  route?: Route;
 }
 
 /** The part of the resolver that routing needs. */
@@ -30,13 +38,13 @@ export type RouteResult =
   /** DNS did not answer (SERVFAIL, timeout): try again later. */
   | { kind: "temporary"; status: string; diagnostic: string };
 
-const SMTP_PORT = 25;
+const DEFAULT_SMTP_PORT = 25;
 
 /** The static route for a domain: an exact entry first, then "*". */
 export function staticRoute(routes: readonly Route[], domain: string): DeliveryHost | undefined {
   const d = domain.toLowerCase();
   const route = routes.find((r) => r.domain === d) ?? routes.find((r) => r.domain === "*");
-  return route ? { host: route.host, port: route.port } : undefined;
+  return route ? { host: route.host, port: route.port, route } : undefined;
 }
 
 /** RFC 7505 §3: the null MX is a single record whose exchange is the root ("."). */
@@ -67,22 +75,42 @@ function describe(result: DnsResult<unknown>): string {
 async function hostAddresses(
   resolver: MxResolver,
   host: string,
-): Promise<{ addresses: string[]; failed?: string }> {
+): Promise<{ addresses: string[]; failed?: string; authenticated: boolean }> {
   const [v4, v6] = await Promise.all([resolver.a(host), resolver.aaaa(host)]);
   const addresses = [v4, v6].flatMap((r) => (r.kind === "ok" ? r.records : []));
   const failed = [v4, v6].find((r) => r.kind === "temperror");
+  // RFC 7672 §2.2.2: both answers (records or a denial) must be secure.
+  const authenticated = [v4, v6].every((r) => "authenticated" in r && r.authenticated);
   return failed && addresses.length === 0
-    ? { addresses, failed: describe(failed) }
-    : { addresses: addresses.slice(0, QUEUE_LIMITS.maxAddressesPerHost) };
+    ? { addresses, failed: describe(failed), authenticated: false }
+    : { addresses: addresses.slice(0, QUEUE_LIMITS.maxAddressesPerHost), authenticated };
 }
 
 /** Resolves where to deliver mail for `domain`. */
 export async function routeResolve(
   domain: string,
-  options: { routes: readonly Route[]; resolver: MxResolver; random?: () => number },
+  options: {
+    routes: readonly Route[];
+    resolver: MxResolver;
+    random?: () => number;
+    /** The port of MX hosts: 25 (RFC 5321 §4.5.4); tests, which cannot bind 25, give theirs. */
+    mxPort?: number;
+  },
 ): Promise<RouteResult> {
+  const SMTP_PORT = options.mxPort ?? DEFAULT_SMTP_PORT;
   const fixed = staticRoute(options.routes, domain);
-  if (fixed) return { kind: "hosts", hosts: [fixed], via: "route" };
+  if (fixed) {
+    // A route's host name is resolved through our resolver too, never the system's.
+    if (isIP(fixed.host)) return { kind: "hosts", hosts: [fixed], via: "route" };
+    const found = await hostAddresses(options.resolver, fixed.host);
+    if (found.addresses.length > 0)
+      return { kind: "hosts", hosts: [{ ...fixed, addresses: found.addresses }], via: "route" };
+    return {
+      kind: "temporary",
+      status: "4.4.3",
+      diagnostic: `address lookup for the route host ${fixed.host} failed (${found.failed ?? "no address"})`,
+    };
+  }
 
   // An address literal (user@[192.0.2.1]) names the host itself (RFC 5321 §4.1.3).
   const literal = /^\[(?:ipv6:)?([0-9a-f:.]+)\]$/i.exec(domain);
@@ -108,7 +136,16 @@ export async function routeResolve(
     // RFC 5321 §5.1: each MX host's addresses; a host without any is skipped.
     const found = await Promise.all(names.map((host) => hostAddresses(options.resolver, host)));
     const hosts = names.flatMap((host, i) =>
-      found[i]!.addresses.length > 0 ? [{ host, port: SMTP_PORT, addresses: found[i]!.addresses }] : [],
+      found[i]!.addresses.length > 0
+        ? [
+            {
+              host,
+              port: SMTP_PORT,
+              addresses: found[i]!.addresses,
+              dnssec: mx.kind === "ok" && mx.authenticated && found[i]!.authenticated,
+            },
+          ]
+        : [],
     );
     if (hosts.length > 0) return { kind: "hosts", hosts, via: "mx" };
     const failed = found.find((f) => f.failed);
@@ -130,7 +167,15 @@ export async function routeResolve(
   if (own.addresses.length > 0)
     return {
       kind: "hosts",
-      hosts: [{ host: domain, port: SMTP_PORT, addresses: own.addresses }],
+      hosts: [
+        {
+          host: domain,
+          port: SMTP_PORT,
+          addresses: own.addresses,
+          // RFC 7672 §2.2.1: without MX the domain is the host; its NODATA for MX must be secure too.
+          dnssec: mx.kind === "nodata" && mx.authenticated && own.authenticated,
+        },
+      ],
       via: "address",
     };
   if (own.failed)

@@ -48,3 +48,29 @@ export const CLIENT_TIMEOUTS = {
   greetingMs: 5 * 60_000,
   socketMs: 10 * 60_000,
 } as const;
+
+/** Outbound transport security (MTA-STS, DANE, TLS-RPT): the bounds on what peers can make us do. */
+export const TLS_POLICY_LIMITS = {
+  /**
+   * RFC 8461 §3.3: a policy body larger than 64 KB is not read (a hostile policy host cannot make us
+   * buffer more); the fetch fails and is treated as "no policy" (§5) or the cached policy is kept.
+   */
+  maxPolicyBytes: 64 * 1024,
+  /** RFC 8461 §3.3 leaves the timeout to us: a policy host that stalls cannot hold a delivery longer. */
+  fetchTimeoutMs: 20_000,
+  /** RFC 8461 §3.2: max_age is at most 31557600 s (about a year). */
+  maxPolicyAgeSeconds: 31_557_600,
+  /** mx patterns kept from one policy: a policy of thousands of lines cannot make matching costly. */
+  maxPolicyMx: 64,
+  /** TLSA records considered per host (a huge RRset cannot make us hash the chain thousands of times). */
+  maxTlsaRecords: 32,
+  /** Certificates of a peer's chain that DANE-TA looks at. */
+  maxChainLength: 10,
+  /** HTTPS report uploads (RFC 8460 §3, https: rua) larger than this are not sent. */
+  maxReportBytes: 1024 * 1024,
+  /** rua destinations used per report: a record listing hundreds cannot make us send hundreds. */
+  maxReportDestinations: 5,
+} as const;
+
+/** RFC 3464 delay notices: after this long queued, the sender hears once that the mail is still waiting. */
+export const DELAY_NOTICE_AFTER_MS = 4 * 3_600_000;

@@ -5,9 +5,17 @@
  * each attempt is logged (queue id, recipient, host, result; never the message).
  */
 import type { Logger } from "../../log.ts";
-import { type QueueItem, queueDefer, queueRemove, type Store } from "../../store/mod.ts";
+import {
+  type QueueItem,
+  queueDefer,
+  queueMarkDelayNotified,
+  queueRemove,
+  type Store,
+} from "../../store/mod.ts";
 import { bounceFailures, type DeliveryFailure } from "../delivery/bounce.ts";
 import type { RecipientOutcome } from "../delivery/client.ts";
+import { type Notice, sendNotices, wantsDelayNotice, wantsSuccessNotice } from "../delivery/notices.ts";
+import { DELAY_NOTICE_AFTER_MS } from "./limits.ts";
 import { isExpired, nextAttemptAt } from "./schedule.ts";
 
 /** A temporary failure's facts, kept until the item is deferred or, past its lifetime, bounced. */
@@ -22,6 +30,11 @@ export interface TempFailure {
 
 export interface AttemptResults {
   delivered?: QueueItem[];
+  /**
+   * Of `delivered`, those the next hop took without offering DSN (RFC 3461 §5.2.2.1): a sender who
+   * asked NOTIFY=SUCCESS hears "relayed" from us, since nobody further on will report.
+   */
+  relayedWithoutDsn?: QueueItem[];
   failed?: DeliveryFailure[];
   temporary?: Array<{ item: QueueItem; failure: TempFailure }>;
   /** The host that answered, for the log. */
@@ -45,7 +58,13 @@ export function sortOutcomes(
   host: string,
 ) {
   const byAddress = new Map(outcomes.map((r) => [r.address, r]));
-  const results: Required<AttemptResults> = { delivered: [], failed: [], temporary: [], host };
+  const results: Required<AttemptResults> = {
+    delivered: [],
+    failed: [],
+    temporary: [],
+    host,
+    relayedWithoutDsn: [],
+  };
   for (const item of group) {
     const r = byAddress.get(item.recipient);
     if (r?.accepted) {
@@ -75,7 +94,7 @@ export function sortOutcomes(
 }
 
 export async function commitResults(ctx: ResultContext, results: AttemptResults): Promise<void> {
-  const { delivered = [], failed = [], temporary = [], host = "" } = results;
+  const { delivered = [], failed = [], temporary = [], host = "", relayedWithoutDsn = [] } = results;
   const now = Date.now();
   const expired: DeliveryFailure[] = [];
   const deferred: Array<{ item: QueueItem; failure: TempFailure; at: number }> = [];
@@ -93,10 +112,40 @@ export async function commitResults(ctx: ResultContext, results: AttemptResults)
     }
   }
   const bounces = [...failed, ...expired].map((f) => ({ ...f, lastAttempt: new Date(now) }));
+  const notices: Array<Notice & { itemId: number }> = [
+    ...relayedWithoutDsn
+      .filter((item) => wantsSuccessNotice(item.notify))
+      .map((item) => notice(item, { action: "relayed", status: "2.0.0", remoteMta: host || null })),
+    // RFC 3464 "delayed": once per recipient, after DELAY_NOTICE_AFTER_MS in the queue.
+    ...deferred
+      .filter(
+        ({ item }) =>
+          !item.delayNotified &&
+          now - item.createdAt >= DELAY_NOTICE_AFTER_MS &&
+          wantsDelayNotice(item.notify),
+      )
+      .map(({ item, failure }) =>
+        notice(item, {
+          action: "delayed",
+          status: failure.status.startsWith("4.") ? failure.status : "4.0.0",
+          remoteMta: failure.remoteMta,
+          reply: failure.reply,
+          detail: failure.detail,
+          lastAttempt: new Date(now),
+          willRetryUntil: new Date(item.createdAt + ctx.maxAge),
+        }),
+      ),
+  ];
   const outcome = await ctx.store.write(async (w) => {
+    // Notices quote the original, which the removals below may drop with its last row: first.
+    const told = notices.length > 0 ? await sendNotices(w, notices, { hostname: ctx.hostname }) : undefined;
+    const delayed = notices.filter((n) => n.recipient.action === "delayed").map((n) => n.itemId);
+    if (delayed.length > 0) await queueMarkDelayNotified(w, delayed);
     for (const item of delivered) await queueRemove(w, item.id);
     for (const d of deferred) await queueDefer(w, d.item.id, describeFailure(d.failure), d.at);
-    return bounces.length > 0 ? bounceFailures(w, bounces, { hostname: ctx.hostname }) : undefined;
+    const bounced =
+      bounces.length > 0 ? await bounceFailures(w, bounces, { hostname: ctx.hostname }) : undefined;
+    return { bounced, told };
   });
 
   const { log } = ctx;
@@ -119,8 +168,25 @@ export async function commitResults(ctx: ResultContext, results: AttemptResults)
       status: b.status,
       error: b.reply ?? b.detail,
     });
-  for (const n of outcome?.notices ?? []) log.info("queue.dsn", { to: n.to, result: n.result });
-  if (outcome?.queued) ctx.onQueued();
+  for (const n of outcome.bounced?.notices ?? []) log.info("queue.dsn", { to: n.to, result: n.result });
+  for (const n of outcome.told?.sent ?? [])
+    log.info("queue.dsn", { to: n.to, action: n.action, result: n.result });
+  if (outcome.bounced?.queued || (outcome.told?.queued ?? 0) > 0) ctx.onQueued();
+}
+
+function notice(
+  item: QueueItem,
+  recipient: Omit<Notice["recipient"], "recipient" | "orcpt">,
+): Notice & { itemId: number } {
+  return {
+    itemId: item.id,
+    contentId: item.contentId,
+    sender: item.sender,
+    envid: item.envid,
+    ret: item.ret,
+    arrivalDate: new Date(item.createdAt),
+    recipient: { recipient: item.recipient, orcpt: item.orcpt, ...recipient },
+  };
 }
 
 /** The enhanced status code at the start of a reply's text (RFC 2034), or a generic one of the same class. */

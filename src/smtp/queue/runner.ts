@@ -19,10 +19,9 @@ import {
   type Store,
 } from "../../store/mod.ts";
 import { bounceFailures } from "../delivery/bounce.ts";
-import type { MxResolver } from "../delivery/routes.ts";
 import { groupItems } from "./batch.ts";
 import { QUEUE_LIMITS } from "./limits.ts";
-import { runWorker, type WorkerContext } from "./worker.ts";
+import { type DeliveryResolver, runWorker, type WorkerContext } from "./worker.ts";
 
 export interface QueueRunnerOptions {
   store: Store;
@@ -32,8 +31,16 @@ export interface QueueRunnerOptions {
   routes: Route[];
   retry: number[];
   maxAge: number;
-  /** DNS for MX and address lookups: the shared resolver from main.ts (tests give theirs). */
-  resolver: MxResolver;
+  /** DNS for MX, address, MTA-STS and TLSA lookups: the shared resolver from main.ts (tests give theirs). */
+  resolver: DeliveryResolver;
+  /** MAILROOM_MTA_STS_PORT; 443 by default. */
+  mtaStsPort?: number;
+  /** Port of MX hosts; 25 by default (tests, which cannot bind 25, give theirs). */
+  mxPort?: number;
+  /** Extra trusted CAs (PEM texts from MAILROOM_TLS_CA_FILE) for verified outbound TLS. */
+  extraCa?: readonly string[];
+  /** MTA-STS fetch timeout (TLS_POLICY_LIMITS.fetchTimeoutMs by default; tests shorten it). */
+  mtaStsTimeoutMs?: number;
   /** Concurrency limits; QUEUE_LIMITS by default. */
   maxConnections?: number;
   maxPerDomain?: number;
@@ -77,6 +84,10 @@ export function createQueueRunner(options: QueueRunnerOptions): QueueRunner {
     maxAge: options.maxAge,
     routes: options.routes,
     resolver: options.resolver,
+    mtaStsPort: options.mtaStsPort ?? 443,
+    ...(options.mxPort ? { mxPort: options.mxPort } : {}),
+    ...(options.extraCa ? { extraCa: options.extraCa } : {}),
+    ...(options.mtaStsTimeoutMs ? { mtaStsTimeoutMs: options.mtaStsTimeoutMs } : {}),
     onQueued: () => kick(),
     isRunning: () => running,
     async take(domain) {

@@ -3,18 +3,35 @@
  * transaction (RFC 5321 §3.3: a new MAIL after the previous 250) — first the groups it was started
  * with, then whatever falls due for the domain meanwhile, lingering a moment for more before it
  * says QUIT. Each transaction's result is committed before the next one starts.
+ *
+ * The connection is made under the domain's transport-security policy (DANE, MTA-STS; connect.ts).
+ * Per message it checks what the envelope demands of the next hop: REQUIRETLS (RFC 8689) and
+ * SMTPUTF8 (RFC 6531); `TLS-Required: No` (RFC 8689 §5) lets a message go without the policy.
  */
 import type { Route } from "../../config.ts";
+import type { DnsResolver } from "../../dns/mod.ts";
 import { contentRaw, type QueueItem, queueRemove } from "../../store/mod.ts";
-import { type SmtpSession, smtpConnect } from "../delivery/client.ts";
-import { type DeliveryHost, type MxResolver, routeResolve } from "../delivery/routes.ts";
+import type { SmtpSession } from "../delivery/client.ts";
+import { routeResolve } from "../delivery/routes.ts";
+import { domainTlsPolicy, verifiedForRequireTls } from "../delivery/tls-policy.ts";
 import { receivedCount } from "./batch.ts";
+import { type ConnectContext, type Connected, connectFirst, recordTls } from "./connect.ts";
+import { needsSmtpUtf8, tlsRequiredNo } from "./envelope-needs.ts";
 import { QUEUE_LIMITS } from "./limits.ts";
 import { commitResults, type ResultContext, sortOutcomes, type TempFailure } from "./results.ts";
 
-export interface WorkerContext extends ResultContext {
+/** What delivery asks DNS: routing (MX, addresses) and policy (MTA-STS TXT, TLSA). */
+export type DeliveryResolver = Pick<DnsResolver, "mx" | "a" | "aaaa" | "txt" | "tlsa">;
+
+export interface WorkerContext extends ResultContext, ConnectContext {
   routes: readonly Route[];
-  resolver: MxResolver;
+  resolver: DeliveryResolver;
+  /** MAILROOM_MTA_STS_PORT (443). */
+  mtaStsPort: number;
+  /** Port of MX hosts (25; tests give another). */
+  mxPort?: number;
+  /** RFC 8461 §3.3 fetch timeout; TLS_POLICY_LIMITS.fetchTimeoutMs unless a test shortens it. */
+  mtaStsTimeoutMs?: number;
   isRunning(): boolean;
   /** More due groups for the domain, already marked in flight; [] when there are none. */
   take(domain: string): Promise<QueueItem[][]>;
@@ -28,7 +45,11 @@ export interface WorkerContext extends ResultContext {
 }
 
 export async function runWorker(ctx: WorkerContext, domain: string, initial: QueueItem[][]): Promise<void> {
-  const route = await routeResolve(domain, { routes: ctx.routes, resolver: ctx.resolver });
+  const route = await routeResolve(domain, {
+    routes: ctx.routes,
+    resolver: ctx.resolver,
+    ...(ctx.mxPort ? { mxPort: ctx.mxPort } : {}),
+  });
   if (route.kind === "permanent") {
     const failed = initial.flat().map((item) => ({ item, status: route.status, detail: route.diagnostic }));
     await commitResults(ctx, { failed });
@@ -44,14 +65,30 @@ export async function runWorker(ctx: WorkerContext, domain: string, initial: Que
     await commitResults(ctx, { temporary: initial.flat().map((item) => ({ item, failure })) });
     return;
   }
+  const policy = await domainTlsPolicy(domain, route.hosts, {
+    store: ctx.store,
+    resolver: ctx.resolver,
+    log: ctx.log,
+    port: ctx.mtaStsPort,
+    ...(ctx.extraCa ? { extraCa: ctx.extraCa } : {}),
+    ...(ctx.mtaStsTimeoutMs ? { timeoutMs: ctx.mtaStsTimeoutMs } : {}),
+  });
+  // RFC 8460 §4.3.2.2: a policy announced but not obtainable is reported; delivery goes on without it.
+  if (policy.sts?.kind === "failed")
+    await recordTls(
+      ctx,
+      domain,
+      { kind: "sts-failed" },
+      { result: policy.sts.result, reason: policy.sts.reason },
+    );
 
   const born = Date.now();
-  let session: SmtpSession | undefined;
-  let host = "";
-  let groups = initial;
+  let connection: Connected | undefined;
+  const pending = [...initial];
   try {
     for (;;) {
-      for (const [index, group] of groups.entries()) {
+      while (pending.length > 0) {
+        const group = pending.shift()!;
         // Stopping: finish the transaction under way, leave the rest queued for the next start.
         if (!ctx.isRunning()) return;
         const first = group[0]!;
@@ -72,26 +109,53 @@ export async function runWorker(ctx: WorkerContext, domain: string, initial: Que
           ctx.release(group);
           continue;
         }
-
-        if (!session?.usable) {
-          const connected = await connectFirst(ctx, domain, route.hosts);
+        // RFC 8689 §4.1: REQUIRETLS wins over a TLS-Required: No header.
+        const optional = !first.requireTls && tlsRequiredNo(raw);
+        if (connection && (!connection.session.usable || (!optional && !connection.satisfied))) {
+          connection.session.quit();
+          connection = undefined;
+        }
+        if (!connection) {
+          const connected = await connectFirst(ctx, domain, route.hosts, policy, { ignorePolicy: optional });
           if (connected.kind === "unreachable") {
-            // The same hosts would refuse the rest too: defer them all now.
+            // The same hosts would refuse the rest too (those that connect the same way): defer them now.
             const failure: TempFailure = {
-              status: "4.4.1",
+              status: connected.security ? "4.7.5" : "4.4.1",
               reply: null,
               detail: connected.detail,
               remoteMta: null,
             };
-            const rest = groups.slice(index).flat();
-            await commitResults(ctx, { temporary: rest.map((item) => ({ item, failure })) });
-            ctx.release(rest);
-            return;
+            // A host that is down is down for every message. A host refused for its TLS is refused
+            // for every message that needs the policy; only TLS-Required: No mail may still go.
+            const keep: QueueItem[][] = [];
+            const defer: QueueItem[][] = [group];
+            for (const g of pending) {
+              const mayIgnore =
+                connected.security &&
+                !optional &&
+                !g[0]!.requireTls &&
+                tlsRequiredNo((await contentRaw(ctx.store.read, g[0]!.contentId)) ?? new Uint8Array());
+              (mayIgnore ? keep : defer).push(g);
+            }
+            pending.length = 0;
+            pending.push(...keep);
+            const items = defer.flat();
+            await commitResults(ctx, { temporary: items.map((item) => ({ item, failure })) });
+            ctx.release(items);
+            if (pending.length === 0) return;
+            continue;
           }
-          session = connected.session;
-          host = connected.host;
+          connection = connected;
         }
-
+        const refusal = envelopeRefusal(connection, group, raw);
+        if (refusal) {
+          await commitResults(ctx, {
+            failed: group.map((item) => ({ item, ...refusal, remoteMta: connection!.host })),
+          });
+          ctx.release(group);
+          continue;
+        }
+        const session: SmtpSession = connection.session;
         const outcomes = await session.send({
           sender: first.sender,
           // One RCPT per address even if it was queued twice; every row gets the result.
@@ -103,48 +167,61 @@ export async function runWorker(ctx: WorkerContext, domain: string, initial: Que
           raw,
           ret: first.ret,
           envid: first.envid,
+          requireTls: first.requireTls,
         });
-        await commitResults(ctx, sortOutcomes(group, outcomes, host));
+        const results = sortOutcomes(group, outcomes, connection.host);
+        // RFC 3461 §5.2.2.1: without DSN at the next hop, nobody after us reports success.
+        if (!session.extensions.has("DSN")) results.relayedWithoutDsn = results.delivered;
+        await commitResults(ctx, results);
         ctx.release(group);
       }
 
       // Keep the connection for what falls due meanwhile; linger a moment if nothing does.
       if (!ctx.isRunning() || Date.now() - born > QUEUE_LIMITS.connectionMaxAgeMs) return;
-      groups = await ctx.take(domain);
-      if (groups.length === 0 && session?.usable)
-        groups = await ctx.idle(domain, QUEUE_LIMITS.connectionLingerMs);
-      if (groups.length === 0) return;
+      let more = await ctx.take(domain);
+      if (more.length === 0 && connection?.session.usable)
+        more = await ctx.idle(domain, QUEUE_LIMITS.connectionLingerMs);
+      if (more.length === 0) return;
+      pending.push(...more);
     }
   } finally {
-    session?.quit();
+    connection?.session.quit();
   }
 }
 
-/** RFC 5321 §5.1: the hosts in order until one answers with a greeting we can use. */
-async function connectFirst(
-  ctx: WorkerContext,
-  domain: string,
-  hosts: readonly DeliveryHost[],
-): Promise<
-  { kind: "connected"; session: SmtpSession; host: string } | { kind: "unreachable"; detail: string }
-> {
-  const errors: string[] = [];
-  for (const candidate of hosts) {
-    const host = candidate.port === 25 ? candidate.host : `${candidate.host}:${candidate.port}`;
-    // The addresses our resolver found for the name, in order (RFC 5321 §5.1); else the name itself.
-    for (const address of candidate.addresses ?? [candidate.host]) {
-      const connected = await smtpConnect({
-        host: address,
-        port: candidate.port,
-        helo: ctx.hostname,
-        ...(address !== candidate.host ? { servername: candidate.host } : {}),
-      });
-      if (connected.kind === "connected") return { kind: "connected", session: connected.session, host };
-      const where = address === candidate.host ? host : `${host} [${address}]`;
-      errors.push(`${where}: ${connected.reply}`);
-      ctx.log.info("queue.host_unreachable", { domain, host, address, error: connected.reply });
-    }
+/**
+ * What the next hop cannot take from this envelope, as a permanent failure: REQUIRETLS without
+ * authenticated TLS or without the extension (RFC 8689 §4.2.1, 5.7.30), SMTPUTF8 mail to a server
+ * without SMTPUTF8 (RFC 6531 §3.4, 5.6.7).
+ */
+function envelopeRefusal(
+  connection: Connected,
+  group: readonly QueueItem[],
+  raw: Uint8Array,
+): { status: string; detail: string } | undefined {
+  const first = group[0]!;
+  const { session } = connection;
+  if (first.requireTls) {
+    if (!verifiedForRequireTls(connection.policy, session.encrypted, session.tlsCheck))
+      return {
+        status: "5.7.30",
+        detail: `REQUIRETLS: no authenticated TLS (DANE or an MTA-STS enforce policy) to ${connection.host}`,
+      };
+    if (!session.extensions.has("REQUIRETLS"))
+      return { status: "5.7.30", detail: `REQUIRETLS: ${connection.host} does not support REQUIRETLS` };
   }
-  // A greeting that refuses us (554) is still worth another try later: it may be one host's mood.
-  return { kind: "unreachable", detail: `no host for ${domain} took the connection (${errors.join("; ")})` };
+  if (
+    first.smtpUtf8 &&
+    !session.extensions.has("SMTPUTF8") &&
+    needsSmtpUtf8(
+      raw,
+      first.sender,
+      group.map((i) => i.recipient),
+    )
+  )
+    return {
+      status: "5.6.7",
+      detail: `${connection.host} does not support SMTPUTF8, which this message needs`,
+    };
+  return undefined;
 }
