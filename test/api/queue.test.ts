@@ -135,6 +135,11 @@ describe("GET /api/v1/queue", () => {
     await expectProblem(await server.api("/api/v1/queue?cursor=bm90LW91cnM"), 400);
     await expectProblem(await server.api("/api/v1/queue?limit=0"), 422);
   });
+
+  test("an unknown query parameter is 422 naming it, like on the other routes", async () => {
+    const body = await expectProblem(await server.api("/api/v1/queue?limt=2"), 422);
+    expect(body.detail).toContain("limt");
+  });
 });
 
 describe("GET /api/v1/queue/{id}", () => {
@@ -210,5 +215,10 @@ describe("DELETE /api/v1/queue/{id}", () => {
 
   test("a bounce value other than true or false is 422", async () => {
     await expectProblem(await server.api("/api/v1/queue/1?bounce=yes", { method: "DELETE" }), 422);
+  });
+
+  test("an unknown query parameter is 422 naming it, like on the other routes", async () => {
+    const body = await expectProblem(await server.api("/api/v1/queue/1?bounse=true", { method: "DELETE" }), 422);
+    expect(body.detail).toContain("bounse");
   });
 });
