@@ -218,7 +218,10 @@ describe("DELETE /api/v1/queue/{id}", () => {
   });
 
   test("an unknown query parameter is 422 naming it, like on the other routes", async () => {
-    const body = await expectProblem(await server.api("/api/v1/queue/1?bounse=true", { method: "DELETE" }), 422);
+    const body = await expectProblem(
+      await server.api("/api/v1/queue/1?bounse=true", { method: "DELETE" }),
+      422,
+    );
     expect(body.detail).toContain("bounse");
   });
 });
