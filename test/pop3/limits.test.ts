@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Pop3Limits } from "../../src/pop3/limits.ts";
 import type { Pop3Listener } from "../../src/pop3/server.ts";
 import { accountUpdate } from "../../src/store/mod.ts";
+import { freshAccount } from "../harness/accounts.ts";
 import { Pop3Client } from "../harness/pop3-client.ts";
 import { mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
-import { deliver, extraPop3, freshAccount, simpleMessage } from "./fixtures.ts";
+import { deliver, extraPop3, simpleMessage } from "./fixtures.ts";
 
 let server: TestServer;
 
