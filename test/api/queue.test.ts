@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer } from "node:net";
 import { accountGet } from "../../src/store/mod.ts";
+import { eventually } from "../harness/eventually.ts";
 import { createAccounts, mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
 import { SmtpClient } from "../harness/smtp-client.ts";
 import { readDsn } from "../smtp/dsn-report.ts";
@@ -79,15 +80,16 @@ async function itemOf(recipient: string): Promise<QueueItemBody> {
 }
 
 /** Polls GET /queue/{id} (every 20 ms, hard deadline) until `check` holds. */
-async function until(id: number, check: (item: QueueItemBody) => boolean): Promise<QueueItemBody> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const res = await server.api(`/api/v1/queue/${id}`);
-    const item = (await res.json()) as QueueItemBody;
-    if (res.status === 200 && check(item)) return item;
-    if (Date.now() > deadline) throw new Error(`queue item ${id} never got there: ${JSON.stringify(item)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function until(id: number, check: (item: QueueItemBody) => boolean): Promise<QueueItemBody> {
+  let item: QueueItemBody | undefined;
+  return eventually(
+    async () => {
+      const res = await server.api(`/api/v1/queue/${id}`);
+      item = (await res.json()) as QueueItemBody;
+      return res.status === 200 && check(item) && item;
+    },
+    () => `queue item ${id} to get there (last seen: ${JSON.stringify(item)})`,
+  );
 }
 
 describe("without the admin token", () => {
