@@ -55,6 +55,11 @@ export interface AuthFailuresOptions {
   knownAddressMs?: number;
   /** Where `auth.locked_out` and `auth.lockout_cleared` go. */
   log?: Logger;
+  /**
+   * The clock (epoch ms) that windows, lockouts and known addresses run on. Date.now by default;
+   * tests pass one they move forward, instead of waiting a lockout out in real time.
+   */
+  now?: () => number;
 }
 
 /** The defaults, for documentation and for tests that start from them. */
@@ -145,6 +150,7 @@ export class AuthFailures {
   readonly #knownPerAccount: number;
   readonly #knownMs: number;
   readonly #log: Logger | undefined;
+  readonly #now: () => number;
   /** Insertion-ordered: re-inserting on every attempt keeps the most recently active at the end. */
   readonly #entries = new Map<string, Entry>();
   /** Account key -> client address -> last correct password (epoch ms); both insertion-ordered by recency. */
@@ -162,6 +168,7 @@ export class AuthFailures {
     this.#knownPerAccount = options.knownAddressesPerAccount ?? d.knownAddressesPerAccount;
     this.#knownMs = options.knownAddressMs ?? d.knownAddressMs;
     this.#log = options.log;
+    this.#now = options.now ?? Date.now;
   }
 
   /**
@@ -286,7 +293,7 @@ export class AuthFailures {
     this.#put(key, {
       failures: previous?.failures ?? 0,
       inFlight: (previous?.inFlight ?? 0) + 1,
-      lastAttempt: Date.now(),
+      lastAttempt: this.#now(),
       lastLogin: bounded(login),
       lockedUntil: previous?.lockedUntil,
     });
@@ -314,7 +321,7 @@ export class AuthFailures {
 
   #count(key: string, login: string): number {
     const previous = this.#current(key);
-    const now = Date.now();
+    const now = this.#now();
     const entry: Entry = {
       failures: (previous?.failures ?? 0) + 1,
       inFlight: previous?.inFlight ?? 0,
@@ -351,7 +358,7 @@ export class AuthFailures {
   #current(key: string): Entry | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
-    const now = Date.now();
+    const now = this.#now();
     // A lockout holds the entry for its whole length; when it ends the count starts afresh. An
     // attempt in flight keeps it too, so its slot cannot vanish under it.
     const expired =
@@ -373,14 +380,14 @@ export class AuthFailures {
 
   #isKnown(account: string, client: string): boolean {
     const seen = this.#known.get(account)?.get(client);
-    return seen !== undefined && Date.now() - seen <= this.#knownMs;
+    return seen !== undefined && this.#now() - seen <= this.#knownMs;
   }
 
   #remember(account: string, client: string): void {
     if (this.#knownPerAccount <= 0) return;
     const addresses = this.#known.get(account) ?? new Map<string, number>();
     addresses.delete(client);
-    addresses.set(client, Date.now());
+    addresses.set(client, this.#now());
     if (addresses.size > this.#knownPerAccount) {
       const oldest = addresses.keys().next().value;
       if (oldest !== undefined) addresses.delete(oldest);

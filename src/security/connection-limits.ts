@@ -3,6 +3,7 @@
  * connection can be exhausted (file descriptors, memory per session) by one host or by a botnet;
  * callers refuse the connection politely when `tryAcquire()` says no, and release the slot on close.
  */
+import { ipBytes } from "./ip-address.ts";
 
 export type SlotRefusal = "address" | "total";
 
@@ -47,15 +48,9 @@ export class ConnectionLimits {
  */
 export function clientAddressKey(address: string | undefined): string {
   if (!address) return "unknown";
-  if (address.startsWith("::ffff:") && address.includes(".")) return address.slice(7);
-  if (!address.includes(":")) return address;
-  const [head = "", tail] = address.toLowerCase().split("%")[0]!.split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const groups =
-    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => Number.parseInt(g || "0", 16).toString(16))
-    .join(":")}::/64`;
+  const bytes = ipBytes(address);
+  if (!bytes) return address;
+  if (bytes.length === 4) return bytes.join(".");
+  const groups = [0, 2, 4, 6].map((i) => ((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return `${groups.join(":")}::/64`;
 }

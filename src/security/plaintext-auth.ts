@@ -3,7 +3,7 @@
  * from a trusted network (MAILROOM_TRUSTED_NETWORKS; 127.0.0.1 and ::1 by default: nobody can listen
  * in there), or anywhere when the operator said so. IMAP (LOGINDISABLED) and POP3 (no USER or SASL in CAPA) ask the same question.
  */
-import { isIPv4, isIPv6 } from "node:net";
+import { ipBytes } from "./ip-address.ts";
 
 export interface PlaintextAuthPolicy {
   /** MAILROOM_ALLOW_PLAINTEXT_AUTH: passwords without TLS from anywhere. */
@@ -33,8 +33,8 @@ export function plaintextAuthAllowed(
 /** Whether `address` lies in `cidr`; IPv4-mapped IPv6 addresses ("::ffff:127.0.0.1") count as IPv4. */
 export function inNetwork(address: string, cidr: string): boolean {
   const [base = "", bitsText] = cidr.split("/");
-  const a = addressBytes(address);
-  const b = addressBytes(base);
+  const a = ipBytes(address);
+  const b = ipBytes(base);
   if (!a || !b || a.length !== b.length) return false;
   const bits = bitsText === undefined ? a.length * 8 : Number(bitsText);
   if (!Number.isInteger(bits) || bits < 0 || bits > a.length * 8) return false;
@@ -44,22 +44,4 @@ export function inNetwork(address: string, cidr: string): boolean {
     if ((a[i]! & mask) !== (b[i]! & mask)) return false;
   }
   return true;
-}
-
-function addressBytes(text: string): number[] | undefined {
-  const address = text.split("%")[0]!; // drop an IPv6 zone ("fe80::1%eth0")
-  if (isIPv4(address)) return address.split(".").map(Number);
-  if (!isIPv6(address)) return undefined;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!.split(".").map(Number);
-  const [head = "", tail] = address.split("::");
-  const groups = (part: string) => (part ? part.split(":") : []);
-  const left = groups(head);
-  const right = groups(tail ?? "");
-  const all =
-    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
-  return all.flatMap((g) => {
-    const n = Number.parseInt(g, 16);
-    return [n >> 8, n & 0xff];
-  });
 }

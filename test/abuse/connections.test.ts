@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
 import type { Socket } from "node:net";
+import { eventually } from "../harness/eventually.ts";
 import { ImapClient } from "../harness/imap-client.ts";
 import { Pop3Client } from "../harness/pop3-client.ts";
 import { createAccounts, startTestServer, type TestServer } from "../harness/server.ts";
@@ -116,11 +117,14 @@ describe("IMAP connection limits", () => {
       expect(other.greeting).toStartWith("* OK");
       await a.client.close();
       // The server hears of the close a moment after the client.
-      let again = await ImapClient.connect(imap.port);
-      for (let i = 0; i < 100 && again.greeting.startsWith("* BYE"); i++) {
-        await Bun.sleep(10);
-        again = await ImapClient.connect(imap.port);
-      }
+      const again = await eventually(
+        async () => {
+          const attempt = await ImapClient.connect(imap.port);
+          return !attempt.greeting.startsWith("* BYE") && attempt;
+        },
+        "a free slot after the close",
+        { intervalMs: 10 },
+      );
       expect(again.greeting).toStartWith("* OK");
       await Promise.all([b.client.close(), other.client.close(), again.client.close()]);
     } finally {

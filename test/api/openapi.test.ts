@@ -1,10 +1,14 @@
 /**
- * openapi.yaml against the app: every route Hono knows is documented and every documented operation
- * exists, with the conventions the spec promises (401 on /api/v1, problem+json errors, resolvable refs).
+ * openapi.yaml against the app: the file is valid OpenAPI 3.1 read by a real YAML parser, every
+ * route Hono knows is documented and every documented operation exists, with the conventions the
+ * spec promises (401 on /api/v1, problem+json errors, resolvable refs).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { parseDocument } from "yaml";
 import { createApp } from "../../src/api/app.ts";
 import * as schemas from "../../src/api/schemas.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -26,8 +30,75 @@ interface Spec {
   components: Record<string, Record<string, Record<string, unknown>>>;
 }
 
-const spec = Bun.YAML.parse(SPEC_TEXT) as Spec;
+/** YAML 1.2 as the `yaml` package reads it: a duplicate key, a bad indent or a stray token is an error. */
+function parseSpec(text: string): Spec {
+  const doc = parseDocument(text, { prettyErrors: true, strict: true, uniqueKeys: true });
+  const problems = [...doc.errors, ...doc.warnings].map((e) => e.message);
+  if (problems.length > 0) throw new Error(`openapi.yaml does not parse:\n${problems.join("\n")}`);
+  return doc.toJS() as Spec;
+}
+
+const spec = parseSpec(SPEC_TEXT);
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/** RFC 6901: a JSON pointer to `path` inside the document. */
+function pointer(path: readonly string[]): string {
+  return path.map((key) => `/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+}
+
+/**
+ * Every Schema Object of the document as a JSON pointer: the named components, and the `schema` of
+ * each parameter, header and media type (OAS 3.1 §4.8.12, §4.8.14, §4.8.21).
+ */
+function schemaPointers(s: Spec): string[] {
+  const found = Object.keys(s.components.schemas ?? {}).map((name) =>
+    pointer(["components", "schemas", name]),
+  );
+  const walk = (node: unknown, path: string[]): void => {
+    if (node === null || typeof node !== "object") return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "schema") found.push(pointer([...path, key]));
+      else if (!(path.length === 1 && path[0] === "components" && key === "schemas"))
+        walk(value, [...path, key]);
+    }
+  };
+  walk(s, []);
+  return found;
+}
+
+/**
+ * Compiles every Schema Object with Ajv in strict mode, which refuses a keyword that is neither JSON
+ * Schema 2020-12 nor one of the four OAS 3.1 adds (§4.8.24.1). The official OAS 3.1 schema cannot
+ * catch this: JSON Schema allows unknown keywords, so `{ description: A, b. }` - a description cut
+ * at an unquoted comma, leaving a stray key "b." - passes it.
+ */
+function schemaKeywordProblems(s: Spec): string[] {
+  const ajv = new Ajv2020({ strictTypes: false, strictTuples: false, validateFormats: false });
+  for (const keyword of ["discriminator", "xml", "externalDocs", "example"]) ajv.addKeyword(keyword);
+  // The document is added whole so that "#/components/..." refs resolve; Ajv reads its root as a
+  // schema too, so the root's fields (§4.8.1) are declared as keywords it neither checks nor enters.
+  const rootFields = ["openapi", "info", "jsonSchemaDialect", "servers", "paths", "webhooks", "components"];
+  for (const field of [...rootFields, "security", "tags"]) ajv.addKeyword(field);
+  const id = "urn:mailroom:openapi";
+  ajv.addSchema({ ...s, $id: id });
+  const problems: string[] = [];
+  for (const at of schemaPointers(s)) {
+    try {
+      ajv.compile({ $ref: `${id}#${encodeURI(at)}` });
+    } catch (err) {
+      problems.push(`${at}: ${(err as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+/** All `$ref` values of the document, wherever they sit. */
+function refsOf(node: unknown): string[] {
+  if (node === null || typeof node !== "object") return [];
+  return Object.entries(node).flatMap(([key, value]) =>
+    key === "$ref" && typeof value === "string" ? [value] : refsOf(value),
+  );
+}
 
 function operations(s: Spec): Array<{ method: string; path: string; op: Operation; item: PathItem }> {
   return Object.entries(s.paths).flatMap(([path, item]) =>
@@ -75,6 +146,66 @@ const app = createApp({
   adminToken: "token-for-route-listing-only",
   config: { maxMessageSize: 1024, domain: "example.com", hostname: "mx.example.com" },
   openapi: SPEC_TEXT,
+});
+
+describe("document", () => {
+  test("openapi.yaml is valid against the official OpenAPI 3.1 schema", async () => {
+    const result = await new Validator().validate(
+      structuredClone(spec) as unknown as Record<string, unknown>,
+    );
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  test("the official schema refuses a stray key outside a Schema Object", async () => {
+    const broken = parseSpec(
+      [
+        "openapi: 3.1.0",
+        'info: { title: t, version: "1" }',
+        "paths:",
+        "  /items:",
+        "    get:",
+        "      parameters:",
+        "        - { name: limit, in: query, schema: { type: integer }, description: Items, at most 500. }",
+        '      responses: { "200": { description: The items. } }',
+        "",
+      ].join("\n"),
+    );
+    const result = await new Validator().validate(broken as unknown as Record<string, unknown>);
+    expect(result.valid).toBe(false);
+    expect(result.errors).toContainEqual(
+      expect.objectContaining({ params: { unevaluatedProperty: "at most 500." } }),
+    );
+  });
+
+  test("every Schema Object uses only JSON Schema and OpenAPI keywords", () => {
+    expect(schemaPointers(spec).length).toBeGreaterThan(50);
+    expect(schemaKeywordProblems(spec)).toEqual([]);
+  });
+
+  test("the keyword check refuses a flow-mapping description cut at an unquoted comma", () => {
+    const broken = parseSpec(
+      [
+        "openapi: 3.1.0",
+        'info: { title: t, version: "1" }',
+        "paths: {}",
+        "components:",
+        "  schemas:",
+        "    Page:",
+        "      type: object",
+        "      properties:",
+        '        next: { type: [string, "null"], description: Cursor of the next page, or null on the last. }',
+        "",
+      ].join("\n"),
+    );
+    expect(schemaKeywordProblems(broken)).toEqual([
+      '/components/schemas/Page: strict mode: unknown keyword: "or null on the last."',
+    ]);
+  });
+
+  test("a duplicate key is a parse error, not a silently overwritten value", () => {
+    expect(() => parseSpec("openapi: 3.1.0\nopenapi: 3.0.0\n")).toThrow("openapi.yaml does not parse");
+  });
 });
 
 describe("routes", () => {
@@ -179,7 +310,7 @@ describe("operations", () => {
   });
 
   test("every $ref resolves", () => {
-    const refs = [...SPEC_TEXT.matchAll(/\$ref:\s*"([^"]+)"/g)].map((m) => m[1]!);
+    const refs = refsOf(spec);
     expect(refs.length).toBeGreaterThan(50);
     expect(refs.filter((ref) => resolve(ref) === undefined)).toEqual([]);
   });

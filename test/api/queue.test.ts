@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer } from "node:net";
 import { accountGet } from "../../src/store/mod.ts";
+import { eventually } from "../harness/eventually.ts";
 import { createAccounts, mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
 import { SmtpClient } from "../harness/smtp-client.ts";
 import { readDsn } from "../smtp/dsn-report.ts";
@@ -79,15 +80,16 @@ async function itemOf(recipient: string): Promise<QueueItemBody> {
 }
 
 /** Polls GET /queue/{id} (every 20 ms, hard deadline) until `check` holds. */
-async function until(id: number, check: (item: QueueItemBody) => boolean): Promise<QueueItemBody> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const res = await server.api(`/api/v1/queue/${id}`);
-    const item = (await res.json()) as QueueItemBody;
-    if (res.status === 200 && check(item)) return item;
-    if (Date.now() > deadline) throw new Error(`queue item ${id} never got there: ${JSON.stringify(item)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function until(id: number, check: (item: QueueItemBody) => boolean): Promise<QueueItemBody> {
+  let item: QueueItemBody | undefined;
+  return eventually(
+    async () => {
+      const res = await server.api(`/api/v1/queue/${id}`);
+      item = (await res.json()) as QueueItemBody;
+      return res.status === 200 && check(item) && item;
+    },
+    () => `queue item ${id} to get there (last seen: ${JSON.stringify(item)})`,
+  );
 }
 
 describe("without the admin token", () => {
@@ -134,6 +136,11 @@ describe("GET /api/v1/queue", () => {
     expect(seen).toEqual(all);
     await expectProblem(await server.api("/api/v1/queue?cursor=bm90LW91cnM"), 400);
     await expectProblem(await server.api("/api/v1/queue?limit=0"), 422);
+  });
+
+  test("an unknown query parameter is 422 naming it, like on the other routes", async () => {
+    const body = await expectProblem(await server.api("/api/v1/queue?limt=2"), 422);
+    expect(body.detail).toContain("limt");
   });
 });
 
@@ -210,5 +217,13 @@ describe("DELETE /api/v1/queue/{id}", () => {
 
   test("a bounce value other than true or false is 422", async () => {
     await expectProblem(await server.api("/api/v1/queue/1?bounce=yes", { method: "DELETE" }), 422);
+  });
+
+  test("an unknown query parameter is 422 naming it, like on the other routes", async () => {
+    const body = await expectProblem(
+      await server.api("/api/v1/queue/1?bounse=true", { method: "DELETE" }),
+      422,
+    );
+    expect(body.detail).toContain("bounse");
   });
 });

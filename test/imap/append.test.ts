@@ -1,12 +1,12 @@
 /** APPEND over real sockets: APPENDUID, flags and date, exact bytes, LITERAL+, TRYCREATE, size and quota. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { accountGet, mailboxGet, messagesOfMailbox } from "../../src/store/mod.ts";
+import { freshAccount } from "../harness/accounts.ts";
 import { ImapClient, quote } from "../harness/imap-client.ts";
 import { createAccounts, mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
 
 let server: TestServer;
 let port: number;
-let accounts = 0;
 
 const MAX_SIZE = 4096;
 
@@ -18,12 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-async function freshAccount(quota?: number): Promise<string> {
-  const address = `append${++accounts}@example.com`;
-  await createAccounts(server, [{ address, ...(quota === undefined ? {} : { quota }) }]);
-  return address;
-}
 
 async function storedMessages(address: string, mailbox = "INBOX") {
   const account = await accountGet(server.store.read, address);
@@ -48,7 +42,7 @@ const MESSAGE = "From: a@remote.example\r\nSubject: hello\r\n\r\nbody\r\n";
 
 describe("APPEND", () => {
   test("APPEND answers APPENDUID with the UIDVALIDITY and UID that SELECT and the store then show", async () => {
-    const address = await freshAccount();
+    const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
     const first = await client.append("INBOX", MESSAGE);
     const second = await client.append("INBOX", MESSAGE);
@@ -65,7 +59,7 @@ describe("APPEND", () => {
   });
 
   test("APPEND stores the bytes exactly as sent: 8-bit, NUL and no final newline", async () => {
-    const address = await freshAccount();
+    const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
     const raw = Buffer.concat([
       Buffer.from("Subject: caf\xe9\r\nX-Odd: a\x00b\r\n\r\n", "latin1"),
@@ -86,7 +80,7 @@ describe("APPEND", () => {
   ])(
     "APPEND of a message with %s is NO and stores nothing (MAILROOM_BARE_NEWLINE=reject)",
     async (_name, message) => {
-      const address = await freshAccount();
+      const address = await freshAccount(server);
       const client = await ImapClient.login(port, address);
       const r = await client.append("INBOX", Buffer.from(message, "latin1"));
       expect(r.status).toBe("NO");
@@ -117,7 +111,7 @@ describe("APPEND", () => {
   });
 
   test("APPEND with flags and a date stores them: system flags, keywords and INTERNALDATE", async () => {
-    const address = await freshAccount();
+    const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
     const r = await client.append(
       "INBOX",
@@ -133,7 +127,7 @@ describe("APPEND", () => {
   });
 
   test("APPEND with only a date, or with an empty flag list, is accepted", async () => {
-    const address = await freshAccount();
+    const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
     expect((await client.append("INBOX", MESSAGE, '" 1-Jan-2020 00:00:00 -0130"')).status).toBe("OK");
     expect((await client.append("INBOX", MESSAGE, "()")).status).toBe("OK");
@@ -144,7 +138,7 @@ describe("APPEND", () => {
   });
 
   test("APPEND without a date stamps the time of arrival", async () => {
-    const address = await freshAccount();
+    const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
     const before = Date.now();
     await client.append("INBOX", MESSAGE);
@@ -155,7 +149,7 @@ describe("APPEND", () => {
   });
 
   test("APPEND with a LITERAL+ literal needs no continuation", async () => {
-    const address = await freshAccount();
+    const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
     const r = await appendPlus(client, "INBOX (\\Draft)", Buffer.from(MESSAGE));
     expect(r.status).toBe("OK");
@@ -167,7 +161,7 @@ describe("APPEND", () => {
   });
 
   test("APPEND to a mailbox named by a literal works", async () => {
-    const address = await freshAccount();
+    const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
     const tag = client.nextTag();
     client.write(`${tag} APPEND {4+}\r\nSent {${MESSAGE.length}+}\r\n${MESSAGE}\r\n`);
@@ -177,7 +171,7 @@ describe("APPEND", () => {
   });
 
   test("APPEND to the selected mailbox is reported as EXISTS in the same response", async () => {
-    const address = await freshAccount();
+    const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
     await client.command("SELECT INBOX");
     const r = await client.append("INBOX", MESSAGE);
@@ -187,7 +181,7 @@ describe("APPEND", () => {
   });
 
   test("APPEND to a missing mailbox is NO [TRYCREATE]", async () => {
-    const address = await freshAccount();
+    const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
     const r = await client.append("Nowhere", MESSAGE);
     expect(r.status).toBe("NO");
@@ -196,7 +190,7 @@ describe("APPEND", () => {
   });
 
   test("APPEND to an invalid mailbox name is NO without TRYCREATE", async () => {
-    const address = await freshAccount();
+    const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
     const r = await client.append("a//b", MESSAGE);
     expect(r.status).toBe("NO");
@@ -205,7 +199,7 @@ describe("APPEND", () => {
   });
 
   test("APPEND of an empty message is NO", async () => {
-    const address = await freshAccount();
+    const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
     expect((await client.append("INBOX", "")).status).toBe("NO");
     expect((await appendPlus(client, "INBOX", Buffer.alloc(0))).status).toBe("NO");
@@ -214,7 +208,7 @@ describe("APPEND", () => {
   });
 
   test("APPEND over the message size limit is NO [TOOBIG], with and without LITERAL+, and the session goes on", async () => {
-    const address = await freshAccount();
+    const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
     const big = Buffer.alloc(MAX_SIZE + 1, "a");
     const sync = await client.append("INBOX", big);
@@ -229,7 +223,7 @@ describe("APPEND", () => {
   });
 
   test("APPEND over the account's quota is NO [OVERQUOTA] and stores nothing", async () => {
-    const address = await freshAccount(80);
+    const address = await freshAccount(server, { quota: 80 });
     const client = await ImapClient.login(port, address);
     expect((await client.append("INBOX", MESSAGE)).status).toBe("OK");
     const r = await client.append("INBOX", MESSAGE);
@@ -256,7 +250,7 @@ describe("APPEND", () => {
   ];
   for (const [what, extra] of bad) {
     test(`APPEND with ${what} is BAD and stores nothing`, async () => {
-      const address = await freshAccount();
+      const address = await freshAccount(server);
       const client = await ImapClient.login(port, address);
       expect((await client.append("INBOX", MESSAGE, extra)).status).toBe("BAD");
       expect(await mailboxContents(server, address)).toEqual([]);
@@ -266,7 +260,7 @@ describe("APPEND", () => {
   }
 
   test("APPEND with the message as a quoted string instead of a literal is BAD", async () => {
-    const address = await freshAccount();
+    const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
     expect((await client.command(`APPEND INBOX ${quote("Subject: x")}`)).status).toBe("BAD");
     expect((await client.command("APPEND INBOX")).status).toBe("BAD");

@@ -1,20 +1,12 @@
 /** COPY, UID COPY, MOVE and UID MOVE over real sockets: COPYUID, TRYCREATE, quota, response order. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { parseMessage } from "../../src/mime/mod.ts";
-import {
-  accountGet,
-  mailboxCreate,
-  mailboxGet,
-  messageIngest,
-  messagesExpunge,
-  messagesOfMailbox,
-} from "../../src/store/mod.ts";
+import { accountGet, mailboxGet, messagesExpunge, messagesOfMailbox } from "../../src/store/mod.ts";
+import { freshAccount as seedAccount } from "../harness/accounts.ts";
 import { ImapClient } from "../harness/imap-client.ts";
-import { createAccounts, mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
+import { mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
 
 let server: TestServer;
 let port: number;
-let accounts = 0;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -25,23 +17,12 @@ afterAll(async () => {
   await server.close();
 });
 
-/** A new account with `count` messages in INBOX (UIDs 1..count) and the extra mailboxes named. */
-async function freshAccount(count: number, mailboxes: string[] = [], quota?: number): Promise<string> {
-  const address = `copy${++accounts}@example.com`;
-  await createAccounts(server, [{ address, ...(quota === undefined ? {} : { quota }) }]);
-  const account = await accountGet(server.store.read, address);
-  for (const name of mailboxes) await server.store.write((w) => mailboxCreate(w, account.id, name));
-  for (let i = 1; i <= count; i++) {
-    const raw = Buffer.from(`Subject: m${i}\r\n\r\nbody ${i}\r\n`);
-    await server.store.write((w) =>
-      messageIngest(w, {
-        raw,
-        parsed: parseMessage(raw),
-        targets: [{ accountId: account.id, mailboxName: "INBOX", keywords: i === 1 ? ["Work"] : [] }],
-      }),
-    );
-  }
-  return address;
+/**
+ * A new account with `count` messages in INBOX (UIDs 1..count; the first has the keyword Work, which
+ * COPY and MOVE must carry) and the extra mailboxes named.
+ */
+function freshAccount(count: number, mailboxes: string[] = [], quota?: number): Promise<string> {
+  return seedAccount(server, { messages: count, keywords: { 1: ["Work"] }, mailboxes, quota });
 }
 
 async function selectedClient(address: string, select = "SELECT INBOX"): Promise<ImapClient> {

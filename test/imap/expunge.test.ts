@@ -1,13 +1,12 @@
 /** EXPUNGE and UID EXPUNGE over real sockets: what is removed, the order of the responses, QRESYNC. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { parseMessage } from "../../src/mime/mod.ts";
-import { accountGet, mailboxGet, messageIngest } from "../../src/store/mod.ts";
+import { accountGet, mailboxGet } from "../../src/store/mod.ts";
+import { freshAccount } from "../harness/accounts.ts";
 import { ImapClient } from "../harness/imap-client.ts";
-import { createAccounts, mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
+import { mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
 
 let server: TestServer;
 let port: number;
-let accounts = 0;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -17,25 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-/** A new account with `count` messages in INBOX (UIDs 1..count); those in `deleted` carry \Deleted. */
-async function freshAccount(count: number, deleted: number[] = []): Promise<string> {
-  const address = `expunge${++accounts}@example.com`;
-  await createAccounts(server, [{ address }]);
-  const account = await accountGet(server.store.read, address);
-  for (let i = 1; i <= count; i++) {
-    const raw = Buffer.from(`Subject: m${i}\r\n\r\nbody ${i}\r\n`);
-    const flags = deleted.includes(i) ? 8 : 0;
-    await server.store.write((w) =>
-      messageIngest(w, {
-        raw,
-        parsed: parseMessage(raw),
-        targets: [{ accountId: account.id, mailboxName: "INBOX", flags }],
-      }),
-    );
-  }
-  return address;
-}
 
 async function selectedClient(address: string, select = "SELECT INBOX"): Promise<ImapClient> {
   const client = await ImapClient.login(port, address);
@@ -48,7 +28,7 @@ const storedUids = async (address: string) => (await mailboxContents(server, add
 
 describe("EXPUNGE", () => {
   test("EXPUNGE removes every \\Deleted message and reports EXPUNGE highest sequence number first", async () => {
-    const address = await freshAccount(5, [2, 4, 5]);
+    const address = await freshAccount(server, { messages: 5, deleted: [2, 4, 5] });
     const client = await selectedClient(address);
     const r = await client.command("EXPUNGE");
     expect(r.status).toBe("OK");
@@ -61,7 +41,7 @@ describe("EXPUNGE", () => {
   });
 
   test("EXPUNGE removes messages flagged \\Deleted by STORE in the same session", async () => {
-    const address = await freshAccount(3);
+    const address = await freshAccount(server, { messages: 3 });
     const client = await selectedClient(address);
     await client.command("STORE 1,3 +FLAGS.SILENT (\\Deleted)");
     expect((await client.command("EXPUNGE")).untagged).toEqual(["3 EXPUNGE", "1 EXPUNGE"]);
@@ -70,7 +50,7 @@ describe("EXPUNGE", () => {
   });
 
   test("EXPUNGE with nothing \\Deleted says OK and reports nothing", async () => {
-    const address = await freshAccount(2);
+    const address = await freshAccount(server, { messages: 2 });
     const client = await selectedClient(address);
     const r = await client.command("EXPUNGE");
     expect(r.status).toBe("OK");
@@ -80,7 +60,7 @@ describe("EXPUNGE", () => {
   });
 
   test("EXPUNGE in a mailbox opened with EXAMINE is NO [READ-ONLY] and removes nothing", async () => {
-    const address = await freshAccount(2, [1]);
+    const address = await freshAccount(server, { messages: 2, deleted: [1] });
     const client = await selectedClient(address, "EXAMINE INBOX");
     const r = await client.command("EXPUNGE");
     expect(r.status).toBe("NO");
@@ -90,7 +70,7 @@ describe("EXPUNGE", () => {
   });
 
   test("EXPUNGE with an argument is BAD", async () => {
-    const address = await freshAccount(1, [1]);
+    const address = await freshAccount(server, { messages: 1, deleted: [1] });
     const client = await selectedClient(address);
     expect((await client.command("EXPUNGE 1")).status).toBe("BAD");
     expect(await storedUids(address)).toEqual([1]);
@@ -98,7 +78,7 @@ describe("EXPUNGE", () => {
   });
 
   test("EXPUNGE with QRESYNC reports VANISHED and the new HIGHESTMODSEQ", async () => {
-    const address = await freshAccount(4, [2, 3]);
+    const address = await freshAccount(server, { messages: 4, deleted: [2, 3] });
     const client = await ImapClient.login(port, address);
     await client.command("ENABLE QRESYNC");
     await client.command("SELECT INBOX");
@@ -111,7 +91,7 @@ describe("EXPUNGE", () => {
   });
 
   test("EXPUNGE frees the removed messages' bytes from the account", async () => {
-    const address = await freshAccount(2, [1]);
+    const address = await freshAccount(server, { messages: 2, deleted: [1] });
     const before = (await accountGet(server.store.read, address)).usedBytes;
     const client = await selectedClient(address);
     await client.command("EXPUNGE");
@@ -123,7 +103,7 @@ describe("EXPUNGE", () => {
 
 describe("UID EXPUNGE", () => {
   test("UID EXPUNGE removes only the \\Deleted messages in its set", async () => {
-    const address = await freshAccount(5, [1, 2, 3, 5]);
+    const address = await freshAccount(server, { messages: 5, deleted: [1, 2, 3, 5] });
     const client = await selectedClient(address);
     const r = await client.command("UID EXPUNGE 2:4");
     expect(r.status).toBe("OK");
@@ -133,7 +113,7 @@ describe("UID EXPUNGE", () => {
   });
 
   test("UID EXPUNGE with * reaches the highest UID", async () => {
-    const address = await freshAccount(3, [1, 3]);
+    const address = await freshAccount(server, { messages: 3, deleted: [1, 3] });
     const client = await selectedClient(address);
     expect((await client.command("UID EXPUNGE 2:*")).untagged).toEqual(["3 EXPUNGE"]);
     expect(await storedUids(address)).toEqual([1, 2]);
@@ -141,7 +121,7 @@ describe("UID EXPUNGE", () => {
   });
 
   test("UID EXPUNGE of UIDs without \\Deleted removes nothing", async () => {
-    const address = await freshAccount(3, [1]);
+    const address = await freshAccount(server, { messages: 3, deleted: [1] });
     const client = await selectedClient(address);
     const r = await client.command("UID EXPUNGE 2:3,9");
     expect(r.status).toBe("OK");
@@ -158,7 +138,7 @@ describe("UID EXPUNGE", () => {
     "UID EXPUNGE $",
   ]) {
     test(`UID EXPUNGE syntax errors are BAD and remove nothing: ${JSON.stringify(command)}`, async () => {
-      const address = await freshAccount(2, [1, 2]);
+      const address = await freshAccount(server, { messages: 2, deleted: [1, 2] });
       const client = await selectedClient(address);
       expect((await client.command(command)).status).toBe("BAD");
       expect(await storedUids(address)).toEqual([1, 2]);
@@ -167,7 +147,7 @@ describe("UID EXPUNGE", () => {
   }
 
   test("UID EXPUNGE in a mailbox opened with EXAMINE is NO [READ-ONLY]", async () => {
-    const address = await freshAccount(1, [1]);
+    const address = await freshAccount(server, { messages: 1, deleted: [1] });
     const client = await selectedClient(address, "EXAMINE INBOX");
     const r = await client.command("UID EXPUNGE 1");
     expect(r.status).toBe("NO");

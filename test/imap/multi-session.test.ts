@@ -4,22 +4,20 @@
  * never during a non-UID FETCH, STORE or SEARCH (§7.4.1), and at once while it IDLEs (RFC 2177).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { parseMessage } from "../../src/mime/mod.ts";
 import {
   accountGet,
   flagNames,
   mailboxGet,
-  messageIngest,
   messagesExpunge,
   messagesOfMailbox,
 } from "../../src/store/mod.ts";
+import { freshAccount } from "../harness/accounts.ts";
 import { ImapClient } from "../harness/imap-client.ts";
-import { createAccounts, startTestServer, type TestServer } from "../harness/server.ts";
+import { startTestServer, type TestServer } from "../harness/server.ts";
 import { sendMail } from "../harness/smtp-client.ts";
 
 let server: TestServer;
 let port: number;
-let accounts = 0;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -29,24 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-/** A new account with `count` messages in INBOX (UIDs 1..count), delivered through the store. */
-async function freshAccount(count: number): Promise<string> {
-  const address = `multi${++accounts}@example.com`;
-  await createAccounts(server, [{ address }]);
-  const account = await accountGet(server.store.read, address);
-  for (let i = 1; i <= count; i++) {
-    const raw = Buffer.from(`Subject: m${i}\r\n\r\nbody ${i}\r\n`);
-    await server.store.write((w) =>
-      messageIngest(w, {
-        raw,
-        parsed: parseMessage(raw),
-        targets: [{ accountId: account.id, mailboxName: "INBOX" }],
-      }),
-    );
-  }
-  return address;
-}
 
 /** Two sessions of the same account, both with INBOX selected. */
 async function twoSessions(address: string): Promise<[ImapClient, ImapClient]> {
@@ -81,7 +61,7 @@ const isExpunge = (line: string) => /^\d+ EXPUNGE$/.test(line) || line.startsWit
 
 describe("changes reach the other session at its next command", () => {
   test("A's STORE reaches B as an unsolicited FETCH with UID and FLAGS at B's NOOP", async () => {
-    const address = await freshAccount(2);
+    const address = await freshAccount(server, { messages: 2 });
     const [a, b] = await twoSessions(address);
     expect((await a.command("STORE 2 +FLAGS (\\Seen $Work)")).status).toBe("OK");
     expect((await b.command("NOOP")).untagged).toEqual(["2 FETCH (UID 2 FLAGS (\\Seen $Work))"]);
@@ -90,7 +70,7 @@ describe("changes reach the other session at its next command", () => {
   });
 
   test("A's STORE .SILENT is still reported to B", async () => {
-    const address = await freshAccount(1);
+    const address = await freshAccount(server, { messages: 1 });
     const [a, b] = await twoSessions(address);
     expect((await a.command("STORE 1 +FLAGS.SILENT (\\Flagged)")).untagged).toEqual([]);
     expect((await b.command("NOOP")).untagged).toEqual(["1 FETCH (UID 1 FLAGS (\\Flagged))"]);
@@ -98,7 +78,7 @@ describe("changes reach the other session at its next command", () => {
   });
 
   test("with CONDSTORE enabled in B, the unsolicited FETCH carries MODSEQ", async () => {
-    const address = await freshAccount(1);
+    const address = await freshAccount(server, { messages: 1 });
     const [a, b] = await twoSessions(address);
     await b.command("ENABLE CONDSTORE");
     await a.command("STORE 1 +FLAGS (\\Seen)");
@@ -109,7 +89,7 @@ describe("changes reach the other session at its next command", () => {
   });
 
   test("A's EXPUNGE reaches B at NOOP but not during B's FETCH, STORE or SEARCH, whose numbers stay valid", async () => {
-    const address = await freshAccount(3);
+    const address = await freshAccount(server, { messages: 3 });
     const [a, b] = await twoSessions(address);
     await a.command("STORE 1 +FLAGS.SILENT (\\Deleted)");
     expect((await a.command("EXPUNGE")).untagged).toEqual(["1 EXPUNGE"]);
@@ -131,7 +111,7 @@ describe("changes reach the other session at its next command", () => {
   });
 
   test("B's UID STORE may report A's EXPUNGE, after its FETCH numbered in the view before it", async () => {
-    const address = await freshAccount(3);
+    const address = await freshAccount(server, { messages: 3 });
     const [a, b] = await twoSessions(address);
     await a.command("STORE 1 +FLAGS.SILENT (\\Deleted)");
     await a.command("EXPUNGE");
@@ -141,7 +121,7 @@ describe("changes reach the other session at its next command", () => {
   });
 
   test("B's STORE of a message A expunged meanwhile changes nothing and reports no EXPUNGE", async () => {
-    const address = await freshAccount(2);
+    const address = await freshAccount(server, { messages: 2 });
     const [a, b] = await twoSessions(address);
     await a.command("STORE 2 +FLAGS.SILENT (\\Deleted)");
     await a.command("EXPUNGE");
@@ -153,7 +133,7 @@ describe("changes reach the other session at its next command", () => {
   });
 
   test("A's MOVE out of the mailbox reaches B as EXPUNGE at NOOP", async () => {
-    const address = await freshAccount(3);
+    const address = await freshAccount(server, { messages: 3 });
     const [a, b] = await twoSessions(address);
     expect((await a.command("MOVE 2 Trash")).status).toBe("OK");
     expect((await b.command("NOOP")).untagged).toEqual(["2 EXPUNGE"]);
@@ -161,7 +141,7 @@ describe("changes reach the other session at its next command", () => {
   });
 
   test("A's APPEND and COPY into B's mailbox reach B as EXISTS", async () => {
-    const address = await freshAccount(1);
+    const address = await freshAccount(server, { messages: 1 });
     const [a, b] = await twoSessions(address);
     await a.append("INBOX", "Subject: new\r\n\r\nhi\r\n");
     expect((await b.command("NOOP")).untagged).toEqual(["2 EXISTS"]);
@@ -171,7 +151,7 @@ describe("changes reach the other session at its next command", () => {
   });
 
   test("an SMTP delivery reaches the session as EXISTS at NOOP", async () => {
-    const address = await freshAccount(1);
+    const address = await freshAccount(server, { messages: 1 });
     const [a] = await twoSessions(address);
     const reply = await sendMail(
       server.smtpPort!,
@@ -185,7 +165,7 @@ describe("changes reach the other session at its next command", () => {
   });
 
   test("a removal through the store, as POP3 makes it, reaches the session as EXPUNGE", async () => {
-    const address = await freshAccount(3);
+    const address = await freshAccount(server, { messages: 3 });
     const [a] = await twoSessions(address);
     const box = await inbox(address);
     await server.store.write((w) => messagesExpunge(w, box, [1, 3]));
@@ -194,7 +174,7 @@ describe("changes reach the other session at its next command", () => {
   });
 
   test("a flag change through the REST API reaches the session as FETCH", async () => {
-    const address = await freshAccount(2);
+    const address = await freshAccount(server, { messages: 2 });
     const [a] = await twoSessions(address);
     const [, second] = await messagesOfMailbox(server.store.read, (await inbox(address)).id);
     const res = await server.api(`/api/v1/accounts/${encodeURIComponent(address)}/messages/${second!.id}`, {
@@ -207,7 +187,7 @@ describe("changes reach the other session at its next command", () => {
   });
 
   test("a session that EXAMINEs the mailbox sees the changes too", async () => {
-    const address = await freshAccount(2);
+    const address = await freshAccount(server, { messages: 2 });
     const a = await ImapClient.login(port, address);
     const b = await ImapClient.login(port, address);
     await a.command("SELECT INBOX");
@@ -221,7 +201,7 @@ describe("changes reach the other session at its next command", () => {
 
 describe("IDLE", () => {
   test("B in IDLE sees A's STORE, APPEND and EXPUNGE as they commit", async () => {
-    const address = await freshAccount(2);
+    const address = await freshAccount(server, { messages: 2 });
     const [a, b] = await twoSessions(address);
     b.write("i1 IDLE\r\n");
     expect(await b.readResponseLine()).toStartWith("+ ");
@@ -267,7 +247,7 @@ describe("concurrent STOREs", () => {
   }
 
   test("two sessions changing the same message at once both end up knowing its final flags", async () => {
-    const address = await freshAccount(1);
+    const address = await freshAccount(server, { messages: 1 });
     const [a, b] = await twoSessions(address);
     const pairs: Array<[string, string]> = [
       ["+FLAGS (\\Seen)", "+FLAGS (\\Flagged)"],
@@ -294,7 +274,7 @@ describe("concurrent STOREs", () => {
   });
 
   test("a .SILENT STORE after another session's change, not yet reported, brings the final flags", async () => {
-    const address = await freshAccount(1);
+    const address = await freshAccount(server, { messages: 1 });
     const [a, b] = await twoSessions(address);
     await a.command("STORE 1 +FLAGS (\\Answered)");
     const r = await b.command("STORE 1 +FLAGS.SILENT (\\Seen)");

@@ -1,20 +1,18 @@
 /** STORE and UID STORE over real sockets: the flag forms, .SILENT, keywords, CONDSTORE's UNCHANGEDSINCE. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { parseMessage } from "../../src/mime/mod.ts";
 import {
   accountGet,
   flagNames,
   mailboxGet,
-  messageIngest,
   messagesExpunge,
   messagesOfMailbox,
 } from "../../src/store/mod.ts";
+import { freshAccount } from "../harness/accounts.ts";
 import { ImapClient } from "../harness/imap-client.ts";
-import { createAccounts, startTestServer, type TestServer } from "../harness/server.ts";
+import { startTestServer, type TestServer } from "../harness/server.ts";
 
 let server: TestServer;
 let port: number;
-let accounts = 0;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -24,24 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-/** A new account with `count` messages in INBOX (UIDs 1..count), delivered through the store. */
-async function freshAccount(count: number): Promise<string> {
-  const address = `store${++accounts}@example.com`;
-  await createAccounts(server, [{ address }]);
-  const account = await accountGet(server.store.read, address);
-  for (let i = 1; i <= count; i++) {
-    const raw = Buffer.from(`Subject: m${i}\r\n\r\nbody ${i}\r\n`);
-    await server.store.write((w) =>
-      messageIngest(w, {
-        raw,
-        parsed: parseMessage(raw),
-        targets: [{ accountId: account.id, mailboxName: "INBOX" }],
-      }),
-    );
-  }
-  return address;
-}
 
 /** Flags of each INBOX message by UID, as the store has them. */
 async function storedFlags(address: string): Promise<Map<number, string[]>> {
@@ -132,7 +112,7 @@ describe("STORE forms", () => {
 
   for (const c of cases) {
     test(`STORE: ${c.name}`, async () => {
-      const address = await freshAccount(3);
+      const address = await freshAccount(server, { messages: 3 });
       const client = await selectedClient(address);
       expect((await client.command("STORE 1:2 +FLAGS.SILENT (\\Seen)")).status).toBe("OK");
       const r = await client.command(c.command);
@@ -149,7 +129,7 @@ describe("STORE forms", () => {
   }
 
   test("UID STORE names messages by UID and reports UID in each FETCH", async () => {
-    const address = await freshAccount(4);
+    const address = await freshAccount(server, { messages: 4 });
     const account = await accountGet(server.store.read, address);
     const box = await mailboxGet(server.store.read, account.id, "INBOX");
     await server.store.write((w) => messagesExpunge(w, box, [1, 2]));
@@ -162,7 +142,7 @@ describe("STORE forms", () => {
   });
 
   test("UID STORE of UIDs that do not exist changes nothing and says OK", async () => {
-    const address = await freshAccount(2);
+    const address = await freshAccount(server, { messages: 2 });
     const client = await selectedClient(address);
     const r = await client.command("UID STORE 50:60 +FLAGS (\\Seen)");
     expect(r.status).toBe("OK");
@@ -171,7 +151,7 @@ describe("STORE forms", () => {
   });
 
   test("STORE of flags a message already has still reports its flags and keeps its MODSEQ", async () => {
-    const address = await freshAccount(1);
+    const address = await freshAccount(server, { messages: 1 });
     const client = await selectedClient(address, "SELECT INBOX (CONDSTORE)");
     const first = await client.command("STORE 1 +FLAGS (\\Seen)");
     const again = await client.command("STORE 1 +FLAGS (\\Seen)");
@@ -200,7 +180,7 @@ describe("STORE refusals", () => {
   ];
   for (const command of bad) {
     test(`STORE is BAD and changes nothing: ${command.slice(0, 60)}`, async () => {
-      const address = await freshAccount(1);
+      const address = await freshAccount(server, { messages: 1 });
       const client = await selectedClient(address);
       expect((await client.command(command)).status).toBe("BAD");
       expect((await storedFlags(address)).get(1)).toEqual([]);
@@ -210,7 +190,7 @@ describe("STORE refusals", () => {
   }
 
   test("STORE in a mailbox opened with EXAMINE is NO [READ-ONLY]", async () => {
-    const address = await freshAccount(1);
+    const address = await freshAccount(server, { messages: 1 });
     const client = await selectedClient(address, "EXAMINE INBOX");
     const r = await client.command("STORE 1 +FLAGS (\\Seen)");
     expect(r.status).toBe("NO");
@@ -220,14 +200,14 @@ describe("STORE refusals", () => {
   });
 
   test("STORE outside the selected state is BAD", async () => {
-    const address = await freshAccount(1);
+    const address = await freshAccount(server, { messages: 1 });
     const client = await ImapClient.login(port, address);
     expect((await client.command("STORE 1 +FLAGS (\\Seen)")).status).toBe("BAD");
     await client.close();
   });
 
   test("a message can carry at most 100 keywords, added over several commands", async () => {
-    const address = await freshAccount(1);
+    const address = await freshAccount(server, { messages: 1 });
     const client = await selectedClient(address);
     const batch = (from: number) => Array.from({ length: 60 }, (_, i) => `k${from + i}`).join(" ");
     expect((await client.command(`STORE 1 +FLAGS.SILENT (${batch(0)})`)).status).toBe("OK");
@@ -240,7 +220,7 @@ describe("STORE refusals", () => {
 
 describe("CONDSTORE", () => {
   test("with CONDSTORE enabled each FETCH of STORE carries the new MODSEQ, as the store has it", async () => {
-    const address = await freshAccount(2);
+    const address = await freshAccount(server, { messages: 2 });
     const client = await selectedClient(address, "SELECT INBOX (CONDSTORE)");
     const r = await client.command("STORE 1:2 +FLAGS (\\Seen)");
     expect(r.untagged).toHaveLength(2);
@@ -254,7 +234,7 @@ describe("CONDSTORE", () => {
   });
 
   test("STORE .SILENT with CONDSTORE still sends the MODSEQ of each changed message", async () => {
-    const address = await freshAccount(2);
+    const address = await freshAccount(server, { messages: 2 });
     const client = await selectedClient(address, "SELECT INBOX (CONDSTORE)");
     const r = await client.command("UID STORE 1:2 +FLAGS.SILENT (\\Seen)");
     expect(r.untagged).toHaveLength(2);
@@ -264,7 +244,7 @@ describe("CONDSTORE", () => {
   });
 
   test("UNCHANGEDSINCE leaves newer messages alone and lists their numbers in [MODIFIED]", async () => {
-    const address = await freshAccount(3);
+    const address = await freshAccount(server, { messages: 3 });
     const client = await selectedClient(address, "SELECT INBOX (CONDSTORE)");
     const first = await client.command("STORE 1:3 +FLAGS (\\Seen)");
     const since = modseqOf(first.untagged[0]!);
@@ -283,7 +263,7 @@ describe("CONDSTORE", () => {
   });
 
   test("UID STORE UNCHANGEDSINCE reports UIDs in [MODIFIED], STORE reports sequence numbers", async () => {
-    const address = await freshAccount(4);
+    const address = await freshAccount(server, { messages: 4 });
     const account = await accountGet(server.store.read, address);
     const box = await mailboxGet(server.store.read, account.id, "INBOX");
     await server.store.write((w) => messagesExpunge(w, box, [1]));
@@ -300,7 +280,7 @@ describe("CONDSTORE", () => {
   });
 
   test("UNCHANGEDSINCE 0 fails for every message", async () => {
-    const address = await freshAccount(2);
+    const address = await freshAccount(server, { messages: 2 });
     const client = await selectedClient(address);
     const r = await client.command("STORE 1:2 (UNCHANGEDSINCE 0) +FLAGS (\\Seen)");
     expect(r.status).toBe("OK");
@@ -310,7 +290,7 @@ describe("CONDSTORE", () => {
   });
 
   test("UNCHANGEDSINCE enables CONDSTORE: its FETCH and later ones carry MODSEQ", async () => {
-    const address = await freshAccount(2);
+    const address = await freshAccount(server, { messages: 2 });
     const client = await selectedClient(address);
     expect((await client.command("STORE 1 +FLAGS (\\Seen)")).untagged).toEqual(["1 FETCH (FLAGS (\\Seen))"]);
     const r = await client.command("STORE 1 (UNCHANGEDSINCE 1000000) +FLAGS (\\Flagged)");

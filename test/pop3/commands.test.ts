@@ -5,9 +5,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/log.ts";
 import type { Pop3Listener } from "../../src/pop3/server.ts";
+import { freshAccount } from "../harness/accounts.ts";
 import { Pop3Client } from "../harness/pop3-client.ts";
 import { createAccounts, startTestServer, type TestServer } from "../harness/server.ts";
-import { b64, deliver, extraPop3, freshAccount, simpleMessage, storedMessages } from "./fixtures.ts";
+import { b64, deliver, extraPop3, simpleMessage, storedMessages } from "./fixtures.ts";
 
 let server: TestServer;
 let port: number;

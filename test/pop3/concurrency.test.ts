@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Pop3Listener } from "../../src/pop3/server.ts";
+import { freshAccount } from "../harness/accounts.ts";
 import { Pop3Client } from "../harness/pop3-client.ts";
 import { mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
-import { deliver, extraPop3, freshAccount, ingestRaw, simpleMessage, storedMessages } from "./fixtures.ts";
+import { deliver, extraPop3, ingestRaw, simpleMessage, storedMessages } from "./fixtures.ts";
 
 let server: TestServer;
 let port: number;

@@ -1,7 +1,7 @@
 /**
- * Shared set-up for the POP3 tests: accounts with unique names (so tests in one file never see each
- * other's mail), delivery over real SMTP, direct ingest for bytes SMTP would not produce, and extra
- * POP3 listeners with test-sized limits on a running server's store.
+ * Shared set-up for the POP3 tests (accounts come from test/harness/accounts.ts): delivery over real
+ * SMTP, direct ingest for bytes SMTP would not produce, and extra POP3 listeners with test-sized
+ * limits on a running server's store.
  */
 import { expect } from "bun:test";
 import { type Logger, silentLogger } from "../../src/log.ts";
@@ -9,17 +9,8 @@ import { parseMessage } from "../../src/mime/mod.ts";
 import type { Pop3Limits } from "../../src/pop3/limits.ts";
 import { type Pop3Listener, startPop3 } from "../../src/pop3/server.ts";
 import { accountGet, mailboxGet, messageIngest } from "../../src/store/mod.ts";
-import { createAccounts, mailboxContents, type TestServer } from "../harness/server.ts";
+import { mailboxContents, type TestServer } from "../harness/server.ts";
 import { sendMail } from "../harness/smtp-client.ts";
-
-let counter = 0;
-
-/** A new account on the primary domain (example.com); returns its address. Password: "secret". */
-export async function freshAccount(server: TestServer, password = "secret"): Promise<string> {
-  const address = `u${++counter}-${Date.now().toString(36)}@example.com`;
-  await createAccounts(server, [{ address, password }]);
-  return address;
-}
 
 export function simpleMessage(subject: string, body = "hello\r\n"): string {
   return `From: sender@remote.example\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\s/g, "-")}@t>\r\n\r\n${body}`;

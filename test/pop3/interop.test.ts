@@ -8,8 +8,9 @@ import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freshAccount } from "../harness/accounts.ts";
 import { mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
-import { deliver, freshAccount, simpleMessage, storedMessages } from "./fixtures.ts";
+import { deliver, simpleMessage, storedMessages } from "./fixtures.ts";
 
 let server: TestServer;
 let port: number;

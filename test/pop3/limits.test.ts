@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Pop3Limits } from "../../src/pop3/limits.ts";
 import type { Pop3Listener } from "../../src/pop3/server.ts";
 import { accountUpdate } from "../../src/store/mod.ts";
+import { freshAccount } from "../harness/accounts.ts";
+import { eventually } from "../harness/eventually.ts";
 import { Pop3Client } from "../harness/pop3-client.ts";
 import { mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
-import { deliver, extraPop3, freshAccount, simpleMessage } from "./fixtures.ts";
+import { deliver, extraPop3, simpleMessage } from "./fixtures.ts";
 
 let server: TestServer;
 
@@ -214,11 +216,15 @@ describe("sessions", () => {
       expect(busy.line).toStartWith("-ERR [IN-USE] ");
       await first.quit();
       // Retry until the server has seen the first session end.
-      let r = busy;
-      for (let i = 0; i < 200 && !r.ok; i++) {
-        await client.command(`USER ${address}`);
-        r = await client.command("PASS secret");
-      }
+      const r = await eventually(
+        async () => {
+          await client.command(`USER ${address}`);
+          const attempt = await client.command("PASS secret");
+          return attempt.ok && attempt;
+        },
+        "the login once the first session ended",
+        { intervalMs: 0 },
+      );
       expect(r.ok).toBe(true);
       await client.quit();
     });

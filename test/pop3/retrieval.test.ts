@@ -6,9 +6,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { accountGet, type Change, mailboxGet, messagesOfMailbox, SEEN } from "../../src/store/mod.ts";
+import { freshAccount } from "../harness/accounts.ts";
 import { Pop3Client } from "../harness/pop3-client.ts";
 import { startTestServer, type TestServer } from "../harness/server.ts";
-import { deliver, freshAccount, ingestRaw, simpleMessage, storedMessages } from "./fixtures.ts";
+import { deliver, ingestRaw, simpleMessage, storedMessages } from "./fixtures.ts";
 
 let server: TestServer;
 let port: number;

@@ -3,9 +3,10 @@
  * the state, and the session goes on. UPDATE accepts nothing: the server closes after QUIT's reply.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { freshAccount } from "../harness/accounts.ts";
 import { Pop3Client } from "../harness/pop3-client.ts";
 import { startTestServer, type TestServer } from "../harness/server.ts";
-import { deliver, freshAccount, simpleMessage } from "./fixtures.ts";
+import { deliver, simpleMessage } from "./fixtures.ts";
 
 let server: TestServer;
 let port: number;

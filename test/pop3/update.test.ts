@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { accountGet, type Change } from "../../src/store/mod.ts";
+import { freshAccount } from "../harness/accounts.ts";
 import { Pop3Client } from "../harness/pop3-client.ts";
 import { mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
-import { deliver, freshAccount, simpleMessage } from "./fixtures.ts";
+import { deliver, simpleMessage } from "./fixtures.ts";
 
 let server: TestServer;
 let port: number;

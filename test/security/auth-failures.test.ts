@@ -1,5 +1,5 @@
 /** AuthFailures and ConnectionLimits: the shared defences, on their own. */
-import { afterEach, describe, expect, setSystemTime, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/log.ts";
 import { AuthFailures, accountKey } from "../../src/security/auth-failures.ts";
 import { ConnectionLimits, clientAddressKey } from "../../src/security/connection-limits.ts";
@@ -44,10 +44,6 @@ describe("AuthFailures", () => {
 });
 
 describe("AuthFailures lockout", () => {
-  afterEach(() => {
-    setSystemTime();
-  });
-
   /** A limiter with small thresholds and a log that keeps its events. */
   function limiter(options: ConstructorParameters<typeof AuthFailures>[0] = {}) {
     const events: Array<Record<string, unknown>> = [];
@@ -97,13 +93,13 @@ describe("AuthFailures lockout", () => {
   });
 
   test("a lockout ends after lockoutMs and the count starts afresh", () => {
-    const { failures, lockouts } = limiter({ windowMs: 1000 });
-    setSystemTime(new Date("2030-01-01T00:00:00Z"));
+    let clock = Date.parse("2030-01-01T00:00:00Z");
+    const { failures, lockouts } = limiter({ windowMs: 1000, now: () => clock });
     for (let i = 0; i < 3; i++) failures.recordFailure("a", "x");
     // Outlives the window (1 s) but not the lockout (60 s).
-    setSystemTime(new Date("2030-01-01T00:00:30Z"));
+    clock = Date.parse("2030-01-01T00:00:30Z");
     expect(failures.isLockedOut("a")).toBe(true);
-    setSystemTime(new Date("2030-01-01T00:01:00Z"));
+    clock = Date.parse("2030-01-01T00:01:00Z");
     expect(failures.isLockedOut("a")).toBe(false);
     expect(failures.delayFor("a")).toBe(0);
     failures.recordFailure("a", "x");
@@ -239,18 +235,14 @@ describe("AuthFailures attempts in flight", () => {
 });
 
 describe("AuthFailures for the operator", () => {
-  afterEach(() => {
-    setSystemTime();
-  });
-
   test("entries() lists each key with its counts and when it expires (epoch ms)", () => {
-    setSystemTime(new Date("2030-01-01T00:00:00Z"));
-    const now = Date.now();
+    const now = Date.parse("2030-01-01T00:00:00Z");
     const failures = new AuthFailures({
       lockoutAfter: 2,
       accountLockoutAfter: 10,
       lockoutMs: 60_000,
       windowMs: 1000,
+      now: () => now,
     });
     for (let i = 0; i < 2; i++) failures.recordFailure(["192.0.2.1", "account:alice@example.com"], "alice");
     const inFlight = failures.begin({

@@ -30,6 +30,7 @@ import {
   Store,
 } from "../../src/store/mod.ts";
 import { startDnsServer, type TestDnsServer } from "../harness/dns-server.ts";
+import { eventually } from "../harness/eventually.ts";
 import { readDsn } from "./dsn-report.ts";
 import { freePort, type Peer, smtpError, startPeer } from "./peer.ts";
 
@@ -215,34 +216,14 @@ describe("the runner's bounces", () => {
     return out;
   }
 
-  /** Waits for a condition on the store, waking on each change of alice's account or every 20 ms. */
-  async function eventually<T>(
-    check: () => Promise<T | undefined>,
-    what: string,
-    timeoutMs = 10_000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await check();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const stop = store.changes.subscribe(aliceId, () => done());
-        const timer = setTimeout(() => done(), 20);
-        function done() {
-          stop();
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    }
-  }
+  /** For eventually() on the store: ask again on each change of alice's account, not only every 20 ms. */
+  const onAliceChange = { wakeOn: (wake: () => void) => store.changes.subscribe(aliceId, wake) };
 
   const queueEmpty = async () =>
     (await queueList(store.read, { limit: 10 })).length === 0 ? true : undefined;
 
   async function nextBounce(before: number): Promise<Buffer> {
-    return eventually(async () => (await inbox())[before], "a bounce in alice's INBOX");
+    return eventually(async () => (await inbox())[before], "a bounce in alice's INBOX", onAliceChange);
   }
 
   test("a 550 from the remote server bounces into the local sender's INBOX, with the original", async () => {
@@ -261,7 +242,7 @@ describe("the runner's bounces", () => {
     });
     expect(dsn.recipients[0]!["diagnostic-code"]).toStartWith("smtp; 550 5.1.1");
     expect(dsn.returned).toContain("Subject: Lunch?");
-    await eventually(queueEmpty, "an empty queue");
+    await eventually(queueEmpty, "an empty queue", onAliceChange);
   });
 
   test("a bounce is never bounced: a failed delivery from the null sender just leaves the queue", async () => {
@@ -269,7 +250,7 @@ describe("the runner's bounces", () => {
     const before = (await inbox()).length;
     const rcpts = peer.rcptCount();
     await enqueue("", [{ address: "nobody@b.example" }]);
-    await eventually(queueEmpty, "an empty queue");
+    await eventually(queueEmpty, "an empty queue", onAliceChange);
     expect(peer.rcptCount()).toBe(rcpts + 1);
     expect((await inbox()).length).toBe(before);
   });
@@ -281,7 +262,7 @@ describe("the runner's bounces", () => {
       { address: "nobody@b.example", notify: "NEVER" },
       { address: "nobody@c.example", notify: "SUCCESS,DELAY" },
     ]);
-    await eventually(queueEmpty, "an empty queue");
+    await eventually(queueEmpty, "an empty queue", onAliceChange);
     expect((await inbox()).length).toBe(before);
   });
 
@@ -308,10 +289,14 @@ describe("the runner's bounces", () => {
     });
     const before = (await inbox()).length;
     await enqueue("alice@a.example", [{ address: "carol@d.example" }]);
-    const deferred = await eventually(async () => {
-      const [item] = await queueList(store.read, { limit: 1 });
-      return item && item.attempts >= 1 ? item : undefined;
-    }, "a deferred item");
+    const deferred = await eventually(
+      async () => {
+        const [item] = await queueList(store.read, { limit: 1 });
+        return item && item.attempts >= 1 ? item : undefined;
+      },
+      "a deferred item",
+      onAliceChange,
+    );
     expect(deferred.status).toBe("deferred");
     expect(deferred.lastError).toMatch(/ECONNREFUSED|refused/i);
     const dsn = readDsn(await nextBounce(before));
@@ -321,7 +306,7 @@ describe("the runner's bounces", () => {
     });
     expect(dsn.recipients[0]!["diagnostic-code"]).toContain("delivery time expired");
     expect(dsn.text).toContain("could not be delivered in the time allowed");
-    await eventually(queueEmpty, "an empty queue");
+    await eventually(queueEmpty, "an empty queue", onAliceChange);
   });
 
   test("a message with more than 30 Received headers bounces with 5.4.6 without being sent", async () => {
@@ -344,7 +329,7 @@ describe("the runner's bounces", () => {
       "final-recipient": "rfc822; x@null.example",
       status: "5.1.10",
     });
-    await eventually(queueEmpty, "an empty queue");
+    await eventually(queueEmpty, "an empty queue", onAliceChange);
   });
 
   test("a remote sender's bounce is queued with the null sender and delivered to its domain", async () => {
@@ -360,6 +345,6 @@ describe("the runner's bounces", () => {
         break;
       }
     }
-    await eventually(queueEmpty, "an empty queue");
+    await eventually(queueEmpty, "an empty queue", onAliceChange);
   });
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Route } from "../../src/config.ts";
 import { smtpConnect, smtpTransaction, withoutReturnPath } from "../../src/smtp/delivery/client.ts";
 import { selfSignedCertificate } from "../../src/tls/x509.ts";
+import { eventually } from "../harness/eventually.ts";
 import { createAccounts, mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
 import { SmtpClient } from "../harness/smtp-client.ts";
 import { type Peer, startPeer } from "./peer.ts";
@@ -143,14 +144,14 @@ describe("relaying between two Mailrooms", () => {
     await client.command("QUIT");
     await client.close();
 
-    const deadline = Date.now() + 15_000;
-    let raw: string | undefined;
-    while (!raw && Date.now() < deadline) {
-      raw = (await mailboxContents(b, "bob@b.example"))
-        .map((m) => m.raw.toString())
-        .find((r) => r.includes("Subject: hop"));
-      if (!raw) await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    const raw = await eventually(
+      async () =>
+        (await mailboxContents(b, "bob@b.example"))
+          .map((m) => m.raw.toString())
+          .find((r) => r.includes("Subject: hop")),
+      "the message in bob's INBOX at b",
+      { timeoutMs: 15_000, intervalMs: 25 },
+    );
     expect(raw).toBeDefined();
     expect(raw!).toMatch(
       /^Return-Path: <alice@a\.example>\r\nReceived: from mx\.a\.example .* with ESMTPS id /s,

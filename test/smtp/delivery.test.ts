@@ -16,6 +16,7 @@ import { groupItems, receivedCount } from "../../src/smtp/queue/batch.ts";
 import { createQueueRunner } from "../../src/smtp/queue/runner.ts";
 import { isExpired, nextAttemptAt, retryDelay } from "../../src/smtp/queue/schedule.ts";
 import { messageIngest, type QueueItem, queueList, Store } from "../../src/store/mod.ts";
+import { eventually } from "../harness/eventually.ts";
 import { freePort, type Peer, smtpError, startPeer } from "./peer.ts";
 
 describe("smtpTransaction()", () => {
@@ -264,9 +265,13 @@ describe("the queue runner", () => {
       expect(maxOpen).toBeLessThanOrEqual(3);
       // Six messages per domain over at most two connections each.
       expect(b.connections().total + c.connections().total).toBeLessThan(12);
-      const deadline = Date.now() + 5_000;
-      while ((await queueList(store.read, { limit: 1 })).length > 0 && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      await eventually(
+        async () => (await queueList(store.read, { limit: 1 })).length === 0,
+        "an empty queue",
+        {
+          timeoutMs: 5_000,
+        },
+      );
       expect(await queueList(store.read, { limit: 1 })).toEqual([]);
       expect(b.messages.length + c.messages.length).toBe(12);
     } finally {

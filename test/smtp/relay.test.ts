@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Route } from "../../src/config.ts";
 import { accountGet, type QueueItem, queueList } from "../../src/store/mod.ts";
+import { eventually } from "../harness/eventually.ts";
 import { createAccounts, mailboxContents, startTestServer, type TestServer } from "../harness/server.ts";
 import { SmtpClient } from "../harness/smtp-client.ts";
 import { readDsn } from "./dsn-report.ts";
@@ -71,36 +72,22 @@ async function arrival(
   timeoutMs = 15_000,
 ): Promise<string> {
   const account = await accountGet(server.store.read, address);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = (await mailboxContents(server, address)).map((m) => m.raw.toString()).find(match);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`nothing matching arrived for ${address}`);
-    await new Promise<void>((resolve) => {
-      const stop = server.store.changes.subscribe(account.id, () => done());
-      const timer = setTimeout(() => done(), 50);
-      function done() {
-        stop();
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  }
+  return eventually(
+    async () => (await mailboxContents(server, address)).map((m) => m.raw.toString()).find(match),
+    `a matching message for ${address}`,
+    { timeoutMs, intervalMs: 50, wakeOn: (wake) => server.store.changes.subscribe(account.id, wake) },
+  );
 }
 
 /** Polls the queue (every 20 ms, hard deadline) until `check` finds what it waits for. */
-async function queueState<T>(
+function queueState<T>(
   server: TestServer,
   check: (items: QueueItem[]) => T | undefined,
   timeoutMs = 15_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check(await queueList(server.store.read, { limit: 100 }));
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting on the queue");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return eventually(async () => check(await queueList(server.store.read, { limit: 100 })), "the queue", {
+    timeoutMs,
+  });
 }
 
 const itemFor = (recipient: string) => (items: QueueItem[]) => items.find((i) => i.recipient === recipient);

@@ -12,6 +12,7 @@ import type { TLSSocket } from "node:tls";
 import { TlsSetupError } from "../../src/tls/mod.ts";
 import { selfSignedCertificate } from "../../src/tls/x509.ts";
 import { startChildServer } from "../harness/child-server.ts";
+import { eventually } from "../harness/eventually.ts";
 import { ImapClient } from "../harness/imap-client.ts";
 import { Pop3Client } from "../harness/pop3-client.ts";
 import type { TestServer } from "../harness/server.ts";
@@ -127,8 +128,10 @@ describe("SIGHUP", () => {
       },
     });
     const waitFor = async (text: string) => {
-      for (let i = 0; i < 200 && !child.stderr().includes(text); i++)
-        await new Promise((r) => setTimeout(r, 25));
+      await eventually(() => child.stderr().includes(text), `"${text}" in the server's log`, {
+        timeoutMs: 5_000,
+        intervalMs: 25,
+      });
       expect(child.stderr()).toContain(text);
     };
     try {

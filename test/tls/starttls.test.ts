@@ -4,7 +4,7 @@
  * the only trusted CA. Includes the STARTTLS command-injection case (CVE-2011-0411).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { startImap } from "../../src/imap/server.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -217,8 +217,11 @@ describe("STARTTLS command injection (CVE-2011-0411)", () => {
 });
 
 describe("handshake deadline", () => {
-  /** Listeners on the test server's store and certificate, with a short handshake deadline. */
-  async function quickListeners(handshakeMs = 300) {
+  /**
+   * Listeners on the test server's store and certificate, with a short handshake deadline (and, on
+   * the implicit-TLS ports, `perAddress` connections per client address when given).
+   */
+  async function quickListeners(handshakeMs = 300, perAddress?: number) {
     const base = {
       store: server.store,
       log: silentLogger,
@@ -229,7 +232,12 @@ describe("handshake deadline", () => {
     };
     const imaps = await startImap(
       { ...base, maxMessageSize: 1 << 20, timeouts: { tlsHandshakeMs: handshakeMs } },
-      { port: 0, host: "127.0.0.1", implicitTls: true },
+      {
+        port: 0,
+        host: "127.0.0.1",
+        implicitTls: true,
+        ...(perAddress === undefined ? {} : { limits: { perAddress, total: 100 } }),
+      },
     );
     const imap = await startImap(
       { ...base, maxMessageSize: 1 << 20, timeouts: { tlsHandshakeMs: handshakeMs } },
@@ -240,7 +248,10 @@ describe("handshake deadline", () => {
       bind: "127.0.0.1",
       port: 0,
       implicitTls: true,
-      limits: { tlsHandshakeTimeoutMs: handshakeMs },
+      limits: {
+        tlsHandshakeTimeoutMs: handshakeMs,
+        ...(perAddress === undefined ? {} : { maxConnectionsPerAddress: perAddress }),
+      },
     });
     return { imaps, imap, pop3s };
   }
@@ -261,10 +272,20 @@ describe("handshake deadline", () => {
   });
 
   test("closing a listener does not wait for connections still in their handshake", async () => {
-    const { imaps, imap, pop3s } = await quickListeners(10_000);
+    const { imaps, imap, pop3s } = await quickListeners(10_000, 1);
     await imap.close();
-    const silent = [imaps.port, pop3s.port].map((port) => connect(port, "127.0.0.1").on("error", () => {}));
-    await new Promise((r) => setTimeout(r, 50));
+    const silent = await Promise.all(
+      [imaps.port, pop3s.port].map(
+        (port) =>
+          new Promise<Socket>((resolve) => {
+            const socket = connect(port, "127.0.0.1", () => resolve(socket)).on("error", () => {});
+          }),
+      ),
+    );
+    // One connection per address: a second one is dropped at once, which tells that the server has
+    // taken the first and holds it in its handshake.
+    expect(await closesSilently(imaps.port, "")).toBe("");
+    expect(await closesSilently(pop3s.port, "")).toBe("");
     const started = Date.now();
     await Promise.all([imaps.close(), pop3s.close()]);
     expect(Date.now() - started).toBeLessThan(2000);

@@ -11,12 +11,12 @@ import type { ApiEnv, QueueControl } from "../deps.ts";
 import { queryParams } from "../params.ts";
 import { ApiError } from "../problem.ts";
 
-const QueueListQuery = z.object({
+const QueueListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().min(1).max(200).optional(),
 });
 
-const QueueDeleteQuery = z.object({
+const QueueDeleteQuery = z.strictObject({
   bounce: z
     .enum(["true", "false"])
     .transform((v) => v === "true")
