@@ -213,6 +213,15 @@ const SETTINGS = {
     help: "accept passwords without TLS from clients outside --trusted-networks",
     def: "false",
   },
+  spfReject: {
+    env: "MAILROOM_SPF_REJECT",
+    flag: "--spf-reject",
+    // RFC 7208 §8.4: a receiver may reject on SPF "fail"; by default it is recorded and delivered
+    // (DMARC decides where the author domain has a record).
+    schema: flag,
+    help: "refuse mail whose SPF fails (-all) when its From domain has no DMARC record (550 5.7.23)",
+    def: "false",
+  },
   trustedNetworks: {
     env: "MAILROOM_TRUSTED_NETWORKS",
     flag: "--trusted-networks",
@@ -327,6 +336,8 @@ export interface Config {
   tlsKey: string | undefined;
   /** Passwords over connections without TLS from addresses outside `trustedNetworks`. */
   allowPlaintextAuth: boolean;
+  /** SPF fail without a DMARC record: refuse (550 5.7.23) instead of delivering with the result recorded. */
+  spfReject: boolean;
   /**
    * Networks (CIDR) whose connections may send passwords without TLS: by default the loopback
    * addresses themselves, where nobody can listen in. Not all of 127.0.0.0/8: a local proxy or port
@@ -545,6 +556,7 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     tlsCert,
     tlsKey,
     allowPlaintextAuth: value("allowPlaintextAuth", "false")!,
+    spfReject: value("spfReject", "false")!,
     trustedNetworks: value("trustedNetworks", "127.0.0.1/32,::1/128")!,
     httpBind: value("httpBind", "127.0.0.1")!,
     httpPort: value("httpPort", "8080")!,

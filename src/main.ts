@@ -22,7 +22,9 @@ import { AuthFailures } from "./security/auth-failures.ts";
 import { MEMORY_LIMITS } from "./security/limits.ts";
 import { createMemoryBudgets } from "./security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
+import { InboundAuth } from "./smtp/authentication/mod.ts";
 import { createQueueRunner } from "./smtp/queue/runner.ts";
+import { createDmarcReporter } from "./smtp/reports/dmarc-reporter.ts";
 import { createTlsReporter } from "./smtp/reports/tls-reporter.ts";
 import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
 import { domainCreate, recipientResolve, SpoolDir, Store } from "./store/mod.ts";
@@ -178,6 +180,17 @@ export async function startServer(
     });
     tlsReports.start();
     stops.push(async () => tlsReports.stop());
+    // RFC 7489 §7.2: the daily DMARC aggregate reports of what port 25 received.
+    const dmarcReports = createDmarcReporter({
+      store,
+      resolver: dns,
+      log: log.child({ proto: "dmarc" }),
+      hostname: config.hostname,
+      domain: config.domain,
+      onQueued: () => queue.kick(),
+    });
+    dmarcReports.start();
+    stops.push(async () => dmarcReports.stop());
     const smtpContext = {
       store,
       hostname: config.hostname,
@@ -201,6 +214,14 @@ export async function startServer(
         ...smtpContext,
         mode: "inbound",
         log: log.child({ proto: "smtp" }),
+        // Port 25 only: submission is authenticated and never checked.
+        authentication: new InboundAuth({
+          dns,
+          store,
+          log: log.child({ proto: "smtp" }),
+          hostname: config.hostname,
+          spfReject: config.spfReject,
+        }),
       });
       smtp = await listen("smtpPort", config.bind, config.smtpPort, () =>
         listenSmtp(server, config.smtpPort!, config.bind, log.child({ proto: "smtp" })),
@@ -336,6 +357,7 @@ export async function startServer(
         queue,
         lockouts: authFailures,
         tlsReports,
+        dmarcReports,
       });
       http = await listen("httpPort", config.httpBind, config.httpPort, () =>
         runtime.serveHttp({

@@ -16,6 +16,8 @@ export interface ApiDeps {
   lockouts?: LockoutControl;
   /** The TLS-RPT reporter (src/smtp/reports/tls-reporter.ts); absent where none runs. */
   tlsReports?: TlsReportControl;
+  /** The DMARC aggregate reporter (src/smtp/reports/dmarc-reporter.ts); absent where none runs. */
+  dmarcReports?: TlsReportControl;
 }
 
 /** One limiter key as GET /api/v1/lockouts lists it; times in epoch milliseconds. */
@@ -38,7 +40,7 @@ export interface LockoutControl {
   clear(key: string): boolean;
 }
 
-/** What POST /api/v1/reports/tls/send asks of the reporter. */
+/** What POST /api/v1/reports/tls/send (and .../dmarc/send) asks of the reporter. */
 export interface TlsReportControl {
   send(options: {
     day?: string;

@@ -8,6 +8,7 @@ import type { MemoryBudgets } from "../security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
 import type { RecipientAccount, SpoolDir, Store } from "../store/mod.ts";
 import type { TlsProvider } from "../tls/mod.ts";
+import type { InboundAuth } from "./authentication/mod.ts";
 import type { QueueRunner } from "./queue/runner.ts";
 
 export interface SmtpContext {
@@ -41,6 +42,8 @@ export interface SmtpContext {
   memory?: MemoryBudgets;
   /** Connection slot limits (SMTP_SESSION_LIMITS for anything not given; tests make them small). */
   limits?: Partial<SmtpSessionLimits>;
+  /** SPF, DKIM, DMARC and ARC for mail from clients without AUTH (port 25); unchecked when absent. */
+  authentication?: InboundAuth;
 }
 
 /** What a successful AUTH leaves in `session.user`. */

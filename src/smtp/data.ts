@@ -71,13 +71,16 @@ export function onData(ctx: SmtpContext) {
 async function deliver(
   ctx: SmtpContext,
   session: SMTPServerSession,
-  body: Buffer,
+  received: Buffer,
 ): Promise<{ text: string; queued: boolean }> {
-  const received = countReceived(body);
-  if (received > MAX_RECEIVED_HEADERS) throw reply.loopDetected();
+  if (countReceived(received) > MAX_RECEIVED_HEADERS) throw reply.loopDetected();
 
   const user = sessionUser(session);
-  if (user) await checkFromHeader(ctx, session, user, body);
+  if (user) await checkFromHeader(ctx, session, user, received);
+  // Port 25 without AUTH: SPF, DKIM, DMARC, ARC (authentication/). They may refuse the message (the
+  // SmtpReply is thrown); forged Authentication-Results are gone from `body`, which is what is stored.
+  const checked = user ? undefined : await ctx.authentication?.check(session, received);
+  const body = checked?.body ?? received;
 
   const state = transaction(session.envelope);
   const local = state.local;
@@ -98,6 +101,7 @@ async function deliver(
     recipients: [...local.keys(), ...remote.map((r) => r.address)],
     date: now,
     utf8: session.envelope.smtpUtf8 === true,
+    ...(checked ? { authenticationResults: checked.field } : {}),
   });
   // RFC 6409 §8.2, §8.3: the MSA completes what the client left out, below our trace fields.
   const completed =
@@ -138,7 +142,10 @@ async function deliver(
     // (452: the client retries them all later); delivering to the others would lose it for this one.
     let noticeQueued = false;
     const added = await ctx.store.write(async (w) => {
-      const stored = await messageIngest(w, { raw, parsed, targets, queue, enforceQuota: true });
+      // A DMARC quarantine goes into each account's Junk mailbox instead of INBOX.
+      const into = checked ? await checked.targets(w, accountIds) : targets;
+      const stored = await messageIngest(w, { raw, parsed, targets: into, queue, enforceQuota: true });
+      if (checked) await checked.persist(w, stored);
       if (notices.length > 0)
         noticeQueued = (await sendNotices(w, notices, { hostname: ctx.hostname, original: raw })).queued > 0;
       return stored;

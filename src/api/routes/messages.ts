@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { messageToJson, normalizeNewlines, parseMessage } from "../../mime/mod.ts";
 import {
+  contentAuthentication,
   contentRaw,
   flagNames,
   flagsFromNames,
@@ -192,9 +193,10 @@ export const messageRoutes = new Hono<ApiEnv>()
     const account = await accountParam(c, store.read);
     const message = await messageGet(store.read, account.id, id);
     if (!message) throw messageNotFound(id);
-    const [raw, mailbox] = await Promise.all([
+    const [raw, mailbox, authentication] = await Promise.all([
       contentRaw(store.read, message.contentId),
       mailboxById(store.read, message.mailboxId),
+      contentAuthentication(store.read, message.contentId),
     ]);
     if (!raw || !mailbox) throw messageNotFound(id);
     return c.json({
@@ -205,6 +207,8 @@ export const messageRoutes = new Hono<ApiEnv>()
       size: message.size,
       internalDate: iso(message.internalDate),
       ...messageToJson(raw, parseMessage(raw)),
+      // SPF/DKIM/DMARC/ARC as checked on arrival (port 25 without AUTH); null for anything else.
+      authentication,
     });
   })
   .get("/:address/messages/:id/raw", async (c) => {

@@ -1,0 +1,102 @@
+/**
+ * The DNS lookups of the inbound checks: our resolver in mailauth's shape (src/dns/mailauth-resolver.ts),
+ * with two bounds of its own.
+ *
+ * - Failures for now (timeout, SERVFAIL, an unreachable server) are remembered for a short while
+ *   (AUTH_LIMITS.failureMemoMs; RFC 2308 §7.1 allows five minutes), shared by every message: a dead
+ *   or silent resolver costs the first message of a burst its timeout, not every message.
+ * - Each message's checks get a resolver with a deadline (`forCheck`): a lookup asked after it fails
+ *   at once, and one still waiting at it is cut off (ETIMEOUT, which mailauth reports as temperror).
+ *   The lookup itself runs on and lands in the cache for the next message.
+ */
+import { type DnsResolver, mailauthResolver } from "../../dns/mod.ts";
+import { AUTH_LIMITS } from "./limits.ts";
+
+export type LookupFunction = (name: string, rrtype: string) => Promise<unknown>;
+
+/** node:dns codes that mean "could not find out now" (see mailauth-resolver.ts): worth remembering. */
+const TEMPORARY = new Set(["ETIMEOUT", "ESERVFAIL", "EREFUSED", "EBADRESP", "ECONNREFUSED"]);
+
+interface Failure {
+  code: string;
+  message: string;
+  until: number;
+}
+
+export interface AuthResolverOptions {
+  memoMs?: number;
+  memoEntries?: number;
+  now?: () => number;
+}
+
+function lookupError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+export class AuthResolver {
+  readonly #base: LookupFunction;
+  readonly #failures = new Map<string, Failure>();
+  readonly #memoMs: number;
+  readonly #memoEntries: number;
+  readonly #now: () => number;
+
+  constructor(dns: DnsResolver, options: AuthResolverOptions = {}) {
+    this.#base = mailauthResolver(dns);
+    this.#memoMs = options.memoMs ?? AUTH_LIMITS.failureMemoMs;
+    this.#memoEntries = options.memoEntries ?? AUTH_LIMITS.failureMemoEntries;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** A lookup through the failure memo, without a deadline. */
+  lookup(name: string, rrtype: string): Promise<unknown> {
+    const key = `${rrtype.toUpperCase()} ${name.toLowerCase()}`;
+    const failure = this.#failures.get(key);
+    if (failure) {
+      if (failure.until > this.#now()) return Promise.reject(lookupError(failure.code, failure.message));
+      this.#failures.delete(key);
+    }
+    return this.#base(name, rrtype).catch((error: unknown) => {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== "string") throw error;
+      // node:dns's wording without our resolver's details (server addresses end up in stored headers).
+      const message = `query${rrtype.toUpperCase()} ${code} ${name}`;
+      if (TEMPORARY.has(code)) this.#remember(key, code, message);
+      throw lookupError(code, message);
+    });
+  }
+
+  /** Starts a lookup whose answer a check will want soon (it is shared or cached by then); never rejects. */
+  prefetch(name: string, rrtype: string): void {
+    this.lookup(name, rrtype).catch(() => undefined);
+  }
+
+  /** The lookup function for one message's checks, cut off at `deadlineAt` (epoch ms). */
+  forCheck(deadlineAt: number): LookupFunction {
+    return (name, rrtype) => {
+      const left = deadlineAt - this.#now();
+      if (left <= 0)
+        return Promise.reject(lookupError("ETIMEOUT", `query${rrtype} ETIMEOUT ${name} (deadline)`));
+      const answer = this.lookup(name, rrtype);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cut = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(lookupError("ETIMEOUT", `query${rrtype} ETIMEOUT ${name} (deadline)`)),
+          left,
+        );
+      });
+      // The losing side must not surface as an unhandled rejection.
+      answer.catch(() => undefined);
+      return Promise.race([answer, cut]).finally(() => clearTimeout(timer));
+    };
+  }
+
+  #remember(key: string, code: string, message: string): void {
+    this.#failures.delete(key);
+    this.#failures.set(key, { code, message, until: this.#now() + this.#memoMs });
+    // Oldest first in a Map's order: drop from the front until the bound holds.
+    for (const old of this.#failures.keys()) {
+      if (this.#failures.size <= this.#memoEntries) break;
+      this.#failures.delete(old);
+    }
+  }
+}
