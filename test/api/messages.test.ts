@@ -495,11 +495,13 @@ describe("delivery over SMTP", () => {
       await (await server.api(`${messageUrl(BOB, page.items[0]!.id)}/raw`)).arrayBuffer(),
     ).toString("latin1");
     // Return-Path, then our Authentication-Results (port 25 without AUTH is checked), then Received.
-    expect(stored).toStartWith("Return-Path: <sender@remote.example>\r\nAuthentication-Results: mx.test.example;");
+    expect(stored).toStartWith(
+      "Return-Path: <sender@remote.example>\r\nAuthentication-Results: mx.test.example;",
+    );
     expect(stored).toContain("\r\nReceived: from client.test");
     expect(stored).toEndWith(raw);
     const view = (await (await server.api(messageUrl(BOB, page.items[0]!.id))).json()) as {
-      authentication: { spf: { result: string }; dmarc: unknown };
+      authentication: { spf: { result: string; domain: string }; dmarc: unknown };
     };
     // The test server's DNS (127.0.0.1:9) answers nothing: recorded as temperror, delivered all the same.
     expect(view.authentication.spf).toEqual({ result: "temperror", domain: "remote.example" });

@@ -31,7 +31,7 @@ import { AUTH_LIMITS } from "./limits.ts";
 import { dmarcObservation } from "./observation.ts";
 import { appliedPolicy, decide } from "./policy.ts";
 import { AuthResolver } from "./resolver.ts";
-import { checkSpf, type SpfOutcome } from "./spf.ts";
+import { checkSpf, type SpfIdentity, type SpfOutcome } from "./spf.ts";
 import type { AuthenticationResults } from "./types.ts";
 import { verifyMessage } from "./verify.ts";
 
@@ -77,6 +77,11 @@ export class InboundAuth {
   readonly #now: () => number;
   readonly #spf = new WeakMap<SMTPServerEnvelope, Promise<SpfOutcome>>();
   readonly #running = new WeakMap<SMTPServerSession, number>();
+  /**
+   * SPF results within a session, by everything they depend on: a client sending 100 messages from
+   * one sender over one connection is evaluated once (the DNS answers would be the same).
+   */
+  readonly #sessionSpf = new WeakMap<SMTPServerSession, Map<string, Promise<SpfIdentity>>>();
 
   constructor(options: InboundAuthOptions) {
     this.#options = options;
@@ -99,14 +104,36 @@ export class InboundAuth {
 
   #startSpf(session: SMTPServerSession, mailFrom: string): Promise<SpfOutcome> {
     this.#running.set(session, (this.#running.get(session) ?? 0) + 1);
-    return checkSpf({
-      ip: session.remoteAddress,
-      mailFrom,
-      helo: session.hostNameAppearsAs || "",
-      hostname: this.#options.hostname,
-      lookup: this.#resolver.forCheck(this.#now() + this.#deadlineMs),
-      maxElapsedMs: this.#deadlineMs,
-    }).finally(() => this.#running.set(session, Math.max(0, (this.#running.get(session) ?? 1) - 1)));
+    return checkSpf(
+      {
+        ip: session.remoteAddress,
+        mailFrom,
+        helo: session.hostNameAppearsAs || "",
+        hostname: this.#options.hostname,
+        lookup: this.#resolver.forCheck(this.#now() + this.#deadlineMs),
+        maxElapsedMs: this.#deadlineMs,
+      },
+      (key, run) => this.#memo(session, key, run),
+    ).finally(() => this.#running.set(session, Math.max(0, (this.#running.get(session) ?? 1) - 1)));
+  }
+
+  #memo(session: SMTPServerSession, key: string, run: () => Promise<SpfIdentity>): Promise<SpfIdentity> {
+    let memo = this.#sessionSpf.get(session);
+    if (!memo) {
+      memo = new Map();
+      this.#sessionSpf.set(session, memo);
+    }
+    const known = memo.get(key);
+    if (known) return known;
+    const result = run().then((outcome) => {
+      // A failure for now is asked again next time; a final answer is kept for the session.
+      if (outcome.result === "temperror") memo.delete(key);
+      return outcome;
+    });
+    // Bounded: a session naming many senders keeps the latest few.
+    if (memo.size >= AUTH_LIMITS.spfMemoPerSession) memo.delete(memo.keys().next().value!);
+    memo.set(key, result);
+    return result;
   }
 
   /**

@@ -44,4 +44,6 @@ export const AUTH_LIMITS = {
   minKeyBits: 1_024,
   /** SPF checks one session may have running at once (a MAIL FROM/RSET loop cannot start thousands). */
   spfPerSession: 2,
+  /** SPF results one session remembers (by client, HELO and sender): many messages, one evaluation. */
+  spfMemoPerSession: 8,
 } as const;

@@ -36,6 +36,10 @@ export interface Screened {
   arcRefused?: string;
   /** The domain of the From field (for the DMARC record lookup), when it has exactly one. */
   fromDomain?: string;
+  /** The From fields' values (unfolded), for DMARC when there is nothing for the verifier to do. */
+  fromValues: string[];
+  /** Whether the message has any DKIM-Signature or ARC field (else the verifier can be skipped). */
+  signed: boolean;
 }
 
 /** RFC 6376 §3.2 tag-list: name=value pairs separated by ";", values without folding whitespace. */
@@ -73,7 +77,7 @@ export function screenSignatures(body: Buffer): Screened {
   const fields = parseHeaders(body, 0, body.length, AUTH_LIMITS.maxHeaderFields + 1);
   const fromFields = fields.filter((f) => f.name.toLowerCase() === "from");
   const fromDomain = fromFields.length === 1 ? domainOf(fromFields[0]!.value) : undefined;
-  const from = fromDomain ? { fromDomain } : {};
+  const from = { ...(fromDomain ? { fromDomain } : {}), fromValues: fromFields.map((f) => f.value) };
   if (fields.length > AUTH_LIMITS.maxHeaderFields) {
     // Too big a header to check any signature in bounded time: the verifier sees only From (for
     // DMARC's author domain) and one permerror stands for every signature.
@@ -88,6 +92,7 @@ export function screenSignatures(body: Buffer): Screened {
         : [],
       ...(sealed ? { arcRefused: reason } : {}),
       ...from,
+      signed: signed || sealed,
     };
   }
   const drop: Array<{ start: number; end: number }> = [];
@@ -134,6 +139,7 @@ export function screenSignatures(body: Buffer): Screened {
     unchecked,
     ...(arcRefused ? { arcRefused } : {}),
     ...from,
+    signed: checked.length + unchecked.length + arcFields.length > 0,
   };
 }
 

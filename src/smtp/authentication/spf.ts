@@ -88,11 +88,26 @@ async function evaluate(
 
 const NOT_A_NAME: SpfIdentity = { result: "none", domain: null, info: null };
 
+/**
+ * Reuses an identity's evaluation within one session: `key` names everything the result depends on
+ * (client address, HELO, identity, sender), `run` evaluates it.
+ */
+export type SpfMemo = (key: string, run: () => Promise<SpfIdentity>) => Promise<SpfIdentity>;
+
+const noMemo: SpfMemo = (_key, run) => run();
+
 /** Both checks, concurrently. */
-export async function checkSpf(input: SpfInput): Promise<SpfOutcome> {
+export async function checkSpf(input: SpfInput, memo: SpfMemo = noMemo): Promise<SpfOutcome> {
   const helo = heloDomain(input.helo);
-  const heloCheck = helo ? evaluate(input, `postmaster@${helo}`, "helo") : Promise.resolve(NOT_A_NAME);
+  const heloCheck = helo
+    ? memo(`${input.ip} ${helo} helo`, () => evaluate(input, `postmaster@${helo}`, "helo"))
+    : Promise.resolve(NOT_A_NAME);
   if (input.mailFrom === "") return { mailFrom: await heloCheck, helo: null };
-  const [mailFrom, heloResult] = await Promise.all([evaluate(input, input.mailFrom, "mailfrom"), heloCheck]);
+  const [mailFrom, heloResult] = await Promise.all([
+    memo(`${input.ip} ${input.helo} mailfrom ${input.mailFrom}`, () =>
+      evaluate(input, input.mailFrom, "mailfrom"),
+    ),
+    heloCheck,
+  ]);
   return { mailFrom, helo: heloResult };
 }

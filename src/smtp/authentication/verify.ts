@@ -13,6 +13,7 @@
 import { arc, type DKIMResult, type DMARCResult, type DNSResolver, dkimVerify } from "mailauth";
 import { evaluateDmarc } from "mailauth/lib/dmarc/index.js";
 import { formatAuthHeaderRow } from "mailauth/lib/tools.js";
+import addressparser from "nodemailer/lib/addressparser";
 import { AUTH_LIMITS } from "./limits.ts";
 import type { AuthResolver } from "./resolver.ts";
 import { type Screened, type SignatureTags, screenSignatures } from "./screen.ts";
@@ -98,14 +99,31 @@ function fromVerifier(r: DKIMResult): DkimResult & { info: string } {
   };
 }
 
+/**
+ * What the verifier reports of an unsigned message: the From addresses (RFC 6854 groups included,
+ * as mailauth reads them) and the number of From fields, for DMARC's author domain.
+ */
+function unsigned(fromValues: readonly string[]): Awaited<ReturnType<typeof dkimVerify>> {
+  const headerFrom: string[] = [];
+  for (const value of fromValues)
+    for (const entry of addressparser(value.trim()))
+      for (const mailbox of "group" in entry ? (entry.group ?? []) : [entry])
+        if (mailbox.address) headerFrom.push(mailbox.address);
+  return { headerFrom, fromFields: fromValues.length, envelopeFrom: false, results: [] };
+}
+
 export async function verifyMessage(input: VerifyInput): Promise<Verified> {
   const screened = screenSignatures(input.body);
   prefetch(screened, input.resolver);
   const lookup = input.resolver.forCheck(input.deadlineAt) as DNSResolver;
   const options = { resolver: lookup, minBitLength: AUTH_LIMITS.minKeyBits };
 
-  // RFC 8301 §3.1: rsa-sha1 signatures are not considered valid.
-  const dkim = await dkimVerify(screened.input, { ...options, rejectRsaSha1: true });
+  // RFC 8301 §3.1: rsa-sha1 signatures are not considered valid. Nothing signed or sealed: nothing
+  // for the verifier to do but find the From addresses (most mail from small senders; a third of
+  // the checks' CPU time otherwise).
+  const dkim = screened.signed
+    ? await dkimVerify(screened.input, { ...options, rejectRsaSha1: true })
+    : unsigned(screened.fromValues);
   const verified = dkim.results.filter((r) => r.signingDomain !== undefined).map(checkKeySize);
   const dkimEntries = verified.map(fromVerifier);
   // Fields the verifier skipped (no result of theirs carries the field's b=).
@@ -116,7 +134,9 @@ export async function verifyMessage(input: VerifyInput): Promise<Verified> {
 
   let arcResult: Awaited<ReturnType<typeof arc>> | undefined;
   let arcInfo: string;
-  if (screened.arcRefused) {
+  if (!screened.signed) {
+    arcInfo = formatAuthHeaderRow("arc", { result: "none" });
+  } else if (screened.arcRefused) {
     arcInfo = formatAuthHeaderRow("arc", { result: "fail", comment: screened.arcRefused });
   } else {
     // mailauth's own types: its verifier hands over `chain: false` when there is none, which arc() takes.
