@@ -56,8 +56,11 @@ export class AuthResolver {
       this.#failures.delete(key);
     }
     return this.#base(name, rrtype).catch((error: unknown) => {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code !== "string") throw error;
+      const given = (error as { code?: unknown }).code;
+      if (typeof given !== "string") throw error;
+      // A name that cannot be asked (an empty label, a label over 63 octets: a d= of ".." say) has
+      // no records, permanently; mailauth would read EBADNAME as a temporary failure of the key lookup.
+      const code = given === "EBADNAME" ? "ENOTFOUND" : given;
       // node:dns's wording without our resolver's details (server addresses end up in stored headers).
       const message = `query${rrtype.toUpperCase()} ${code} ${name}`;
       if (TEMPORARY.has(code)) this.#remember(key, code, message);

@@ -78,23 +78,7 @@ export function screenSignatures(body: Buffer): Screened {
   const fromFields = fields.filter((f) => f.name.toLowerCase() === "from");
   const fromDomain = fromFields.length === 1 ? domainOf(fromFields[0]!.value) : undefined;
   const from = { ...(fromDomain ? { fromDomain } : {}), fromValues: fromFields.map((f) => f.value) };
-  if (fields.length > AUTH_LIMITS.maxHeaderFields) {
-    // Too big a header to check any signature in bounded time: the verifier sees only From (for
-    // DMARC's author domain) and one permerror stands for every signature.
-    const reason = `header has more than ${AUTH_LIMITS.maxHeaderFields} fields`;
-    const signed = fields.some((f) => f.name.toLowerCase() === "dkim-signature");
-    const sealed = fields.some((f) => ARC_FIELDS.has(f.name.toLowerCase()));
-    return {
-      input: Buffer.concat([...fromFields.map((f) => body.subarray(f.start, f.end)), Buffer.from("\r\n")]),
-      checked: [],
-      unchecked: signed
-        ? [{ domain: "", selector: "", algorithm: "", b: "", result: "permerror", reason }]
-        : [],
-      ...(sealed ? { arcRefused: reason } : {}),
-      ...from,
-      signed: signed || sealed,
-    };
-  }
+  if (fields.length > AUTH_LIMITS.maxHeaderFields) return screenTooMany(body);
   const drop: Array<{ start: number; end: number }> = [];
   const checked: SignatureTags[] = [];
   const unchecked: Unchecked[] = [];
@@ -140,6 +124,40 @@ export function screenSignatures(body: Buffer): Screened {
     ...(arcRefused ? { arcRefused } : {}),
     ...from,
     signed: checked.length + unchecked.length + arcFields.length > 0,
+  };
+}
+
+/**
+ * A header too big to check any signature in bounded time: the verifier sees only From (for DMARC's
+ * author domain), and one permerror stands for every signature. One linear scan of the header text
+ * finds them wherever they are (the field parser stopped at its cap).
+ */
+function screenTooMany(body: Buffer): Screened {
+  const reason = `header has more than ${AUTH_LIMITS.maxHeaderFields} fields`;
+  const end = body.indexOf("\r\n\r\n");
+  const header = body.subarray(0, end < 0 ? body.length : end + 2).toString("latin1");
+  const fromFields = [...header.matchAll(/(?:^|\n)(from[ \t]*:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*\r?\n)/gi)].map(
+    (m) => m[1]!,
+  );
+  const values = fromFields.map((f) =>
+    f
+      .slice(f.indexOf(":") + 1)
+      .replace(/\r?\n/g, "")
+      .trim(),
+  );
+  const signed = /(?:^|\n)dkim-signature[ \t]*:/i.test(header);
+  const sealed = /(?:^|\n)arc-(seal|message-signature|authentication-results)[ \t]*:/i.test(header);
+  const fromDomain = values.length === 1 ? domainOf(values[0]!) : undefined;
+  return {
+    input: Buffer.from(`${fromFields.join("")}\r\n`, "latin1"),
+    checked: [],
+    unchecked: signed
+      ? [{ domain: "", selector: "", algorithm: "", b: "", result: "permerror", reason }]
+      : [],
+    ...(sealed ? { arcRefused: reason } : {}),
+    ...(fromDomain ? { fromDomain } : {}),
+    fromValues: values,
+    signed: signed || sealed,
   };
 }
 
