@@ -53,11 +53,29 @@ export function appliedPolicy(dmarc: DMARCResult, sample: number): string | null
   return sample < pct ? policy : WEAKER[policy]!;
 }
 
+/**
+ * Could `identifier` be aligned with the author domain `from` (RFC 7489 §3.1, relaxed)? Within the
+ * same Organizational Domain; without the tree walk's answer, the last two labels stand for it
+ * (generous on purpose: it only decides whether a temporary failure defers a reject).
+ */
+function mayAlign(identifier: string | null, from: string | null): boolean {
+  if (!identifier || !from) return false;
+  const a = identifier.toLowerCase();
+  const b = from.toLowerCase();
+  if (a === b || a.endsWith(`.${b}`) || b.endsWith(`.${a}`)) return true;
+  const lastTwo = (name: string) => name.split(".").slice(-2).join(".");
+  return lastTwo(a) === lastTwo(b);
+}
+
 export function decide(input: PolicyInput): { verdict: Verdict; dmarc: DmarcResult | null } {
   const sample = input.sample ?? Math.random() * 100;
-  const temporary =
-    input.spf.mailFrom.result === "temperror" || input.dkim.some((d) => d.result === "temperror");
   const d = input.dmarc;
+  const from = d ? (d.status.header?.from ?? null) : null;
+  // Only an identifier that could have aligned can save the message on a retry: a temperror of an
+  // unrelated signature (which anyone can add) does not defer a spoof.
+  const temporary =
+    (input.spf.mailFrom.result === "temperror" && mayAlign(input.spf.mailFrom.domain, from)) ||
+    input.dkim.some((k) => k.result === "temperror" && mayAlign(k.domain, from));
   if (d && (d.status.result === "fail" || d.status.result === "temperror")) {
     const policy = appliedPolicy(d, sample);
     const base = { result: d.status.result, policy, domain: d.status.header?.from ?? null };

@@ -3,8 +3,9 @@
  * with two bounds of its own.
  *
  * - Failures for now (timeout, SERVFAIL, an unreachable server) are remembered for a short while
- *   (AUTH_LIMITS.failureMemoMs; RFC 2308 §7.1 allows five minutes), shared by every message: a dead
- *   or silent resolver costs the first message of a burst its timeout, not every message.
+ *   (AUTH_LIMITS.failureMemoMs; RFC 2308 §7.1 allows five minutes), shared by every message, and
+ *   refreshed in the background after that: a dead or silent resolver costs the first messages to
+ *   meet it one timeout, not every message.
  * - Each message's checks get a resolver with a deadline (`forCheck`): a lookup asked after it fails
  *   at once, and one still waiting at it is cut off (ETIMEOUT, which mailauth reports as temperror).
  *   The lookup itself runs on and lands in the cache for the next message.
@@ -21,6 +22,8 @@ interface Failure {
   code: string;
   message: string;
   until: number;
+  /** A background lookup is asking again (the memo ran out). */
+  refreshing?: boolean;
 }
 
 export interface AuthResolverOptions {
@@ -47,14 +50,35 @@ export class AuthResolver {
     this.#now = options.now ?? Date.now;
   }
 
-  /** A lookup through the failure memo, without a deadline. */
+  /**
+   * A lookup through the failure memo, without a deadline. A failure remembered is answered at once;
+   * once it is older than the memo's lifetime it is still answered, for as long again, while one
+   * lookup in the background asks anew (RFC 8767's serve-stale, for failures): a resolver that stays
+   * dead costs one timeout when first seen, not one every 30 s; one that comes back is used again as
+   * soon as that background lookup succeeds.
+   */
   lookup(name: string, rrtype: string): Promise<unknown> {
     const key = `${rrtype.toUpperCase()} ${name.toLowerCase()}`;
     const failure = this.#failures.get(key);
     if (failure) {
-      if (failure.until > this.#now()) return Promise.reject(lookupError(failure.code, failure.message));
+      const now = this.#now();
+      if (failure.until > now) return Promise.reject(lookupError(failure.code, failure.message));
+      if (failure.until + this.#memoMs > now) {
+        if (!failure.refreshing) {
+          failure.refreshing = true;
+          this.#ask(name, rrtype, key).then(
+            () => this.#failures.delete(key),
+            () => undefined,
+          );
+        }
+        return Promise.reject(lookupError(failure.code, failure.message));
+      }
       this.#failures.delete(key);
     }
+    return this.#ask(name, rrtype, key);
+  }
+
+  #ask(name: string, rrtype: string, key: string): Promise<unknown> {
     return this.#base(name, rrtype).catch((error: unknown) => {
       const given = (error as { code?: unknown }).code;
       if (typeof given !== "string") throw error;

@@ -13,7 +13,8 @@
 import { arc, type DKIMResult, type DMARCResult, type DNSResolver, dkimVerify } from "mailauth";
 import { evaluateDmarc } from "mailauth/lib/dmarc/index.js";
 import { formatAuthHeaderRow } from "mailauth/lib/tools.js";
-import addressparser from "nodemailer/lib/addressparser";
+// With the file name: Deno resolves package subpaths only with the extension.
+import addressparser from "nodemailer/lib/addressparser/index.js";
 import { AUTH_LIMITS } from "./limits.ts";
 import type { AuthResolver } from "./resolver.ts";
 import { type Screened, type SignatureTags, screenSignatures } from "./screen.ts";
