@@ -60,7 +60,12 @@ export async function runAuthScenario(): Promise<AuthScenarioSummary> {
         maxElapsedMs: 10_000,
       });
     const raw = await sign(
-      message("alice@sender.example", "bob@rcpt.example", "scenario", "Authentication-Results: mx.rcpt.example; dkim=pass"),
+      message(
+        "alice@sender.example",
+        "bob@rcpt.example",
+        "scenario",
+        "Authentication-Results: mx.rcpt.example; dkim=pass",
+      ),
       [
         { domain: "sender.example", selector: "rsa", key: rsa },
         { domain: "sender.example", selector: "ed", key: ed },
@@ -68,7 +73,13 @@ export async function runAuthScenario(): Promise<AuthScenarioSummary> {
     );
     const { body, removed } = stripOwnResults(Buffer.from(raw), "mx.rcpt.example");
     const spf = await spfOf("192.0.2.10");
-    const good = await verifyMessage({ body, spf: Promise.resolve(spf), ip: "192.0.2.10", resolver, deadlineAt: deadline() });
+    const good = await verifyMessage({
+      body,
+      spf: Promise.resolve(spf),
+      ip: "192.0.2.10",
+      resolver,
+      deadlineAt: deadline(),
+    });
     const spoofSpf = await spfOf("198.51.100.7");
     const spoof = await verifyMessage({
       body: Buffer.from(message("alice@sender.example", "bob@rcpt.example", "spoof")),
@@ -77,7 +88,13 @@ export async function runAuthScenario(): Promise<AuthScenarioSummary> {
       resolver,
       deadlineAt: deadline(),
     });
-    const verdict = decide({ spf: spoofSpf, dkim: spoof.dkim, dmarc: spoof.dmarc, spfReject: false, sample: 0 }).verdict;
+    const verdict = decide({
+      spf: spoofSpf,
+      dkim: spoof.dkim,
+      dmarc: spoof.dmarc,
+      spfReject: false,
+      sample: 0,
+    }).verdict;
     const reportInput = {
       day: "2026-11-30",
       policyDomain: "rcpt.example",
