@@ -235,6 +235,32 @@ describe("SPF records that are not what they should be", () => {
 });
 
 describe("DNS servers that misbehave", () => {
+  test("until the resolver has answered once, a check waits at most coldLookupMs for a lookup; after, the resolver's own timeout", async () => {
+    // Answers NXDOMAIN for up.example, and nothing for anything else.
+    const server = await startScriptedDnsServer((query) =>
+      query.questions![0]!.name === "up.example"
+        ? encode({ type: "response", id: query.id, flags: 0x0100 | 0x0080 | 3, questions: query.questions })
+        : null,
+    );
+    const slow = new DnsResolver({ servers: [server.server], timeoutMs: 800, rounds: 1 });
+    const own = new AuthResolver(slow, { coldLookupMs: 200 });
+    const timed = async (name: string) => {
+      const started = performance.now();
+      await own
+        .forCheck(Date.now() + 10_000)(name, "TXT")
+        .catch(() => undefined);
+      return performance.now() - started;
+    };
+    try {
+      expect(await timed("first.example")).toBeLessThan(600);
+      await timed("up.example");
+      expect(await timed("second.example")).toBeGreaterThanOrEqual(700);
+    } finally {
+      slow.close();
+      await server.stop();
+    }
+  });
+
   test("a remembered failure outlives its 30 s: answered at once while one lookup asks again, and the answer is used once it comes", async () => {
     let answering = false;
     const server = await startScriptedDnsServer((query) =>

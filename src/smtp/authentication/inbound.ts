@@ -91,6 +91,8 @@ export class InboundAuth {
       now: this.#now,
       ...(options.failureMemoMs !== undefined ? { memoMs: options.failureMemoMs } : {}),
     });
+    // Our own name's TXT: a question the resolver can answer, asked before any mail arrives.
+    this.#resolver.probe(options.hostname);
   }
 
   /**

@@ -19,6 +19,13 @@ export const AUTH_LIMITS = {
    * first of a burst pays.
    */
   failureMemoMs: 30_000,
+  /**
+   * Until the resolver has answered anything (just after start), a check waits at most this long for
+   * one lookup; the lookup itself goes on and its answer is cached. A resolver that is not there at
+   * all (a silent address) would otherwise hold every message of the first burst for its whole
+   * timeout (2 x 2.5 s); one that works has answered the start-up probe long before the first mail.
+   */
+  coldLookupMs: 1_000,
   /** Failed lookups remembered at once (LRU beyond): random names cannot grow the memo without bound. */
   failureMemoEntries: 10_000,
   /**

@@ -27,6 +27,8 @@ interface Failure {
 }
 
 export interface AuthResolverOptions {
+  /** AUTH_LIMITS.coldLookupMs; tests change it. */
+  coldLookupMs?: number;
   memoMs?: number;
   memoEntries?: number;
   now?: () => number;
@@ -42,9 +44,13 @@ export class AuthResolver {
   readonly #memoMs: number;
   readonly #memoEntries: number;
   readonly #now: () => number;
+  readonly #coldLookupMs: number;
+  /** The resolver has answered something (records, NXDOMAIN, NODATA): it is there. */
+  #answered = false;
 
   constructor(dns: DnsResolver, options: AuthResolverOptions = {}) {
     this.#base = mailauthResolver(dns);
+    this.#coldLookupMs = options.coldLookupMs ?? AUTH_LIMITS.coldLookupMs;
     this.#memoMs = options.memoMs ?? AUTH_LIMITS.failureMemoMs;
     this.#memoEntries = options.memoEntries ?? AUTH_LIMITS.failureMemoEntries;
     this.#now = options.now ?? Date.now;
@@ -78,18 +84,31 @@ export class AuthResolver {
     return this.#ask(name, rrtype, key);
   }
 
+  /** Asks once, so that the first message need not be the one to find out whether DNS is there. */
+  probe(name: string): void {
+    this.prefetch(name, "TXT");
+  }
+
   #ask(name: string, rrtype: string, key: string): Promise<unknown> {
-    return this.#base(name, rrtype).catch((error: unknown) => {
-      const given = (error as { code?: unknown }).code;
-      if (typeof given !== "string") throw error;
-      // A name that cannot be asked (an empty label, a label over 63 octets: a d= of ".." say) has
-      // no records, permanently; mailauth would read EBADNAME as a temporary failure of the key lookup.
-      const code = given === "EBADNAME" ? "ENOTFOUND" : given;
-      // node:dns's wording without our resolver's details (server addresses end up in stored headers).
-      const message = `query${rrtype.toUpperCase()} ${code} ${name}`;
-      if (TEMPORARY.has(code)) this.#remember(key, code, message);
-      throw lookupError(code, message);
-    });
+    return this.#base(name, rrtype).then(
+      (records) => {
+        this.#answered = true;
+        return records;
+      },
+      (error: unknown) => {
+        const given = (error as { code?: unknown }).code;
+        if (typeof given !== "string") throw error;
+        // A name that cannot be asked (an empty label, a label over 63 octets: a d= of ".." say) has
+        // no records, permanently; mailauth would read EBADNAME as a temporary failure of the key lookup.
+        const code = given === "EBADNAME" ? "ENOTFOUND" : given;
+        // node:dns's wording without our resolver's details (server addresses end up in stored headers).
+        const message = `query${rrtype.toUpperCase()} ${code} ${name}`;
+        if (TEMPORARY.has(code)) this.#remember(key, code, message);
+        // NXDOMAIN and NODATA are answers: the resolver is there.
+        else if (given === "ENOTFOUND" || given === "ENODATA") this.#answered = true;
+        throw lookupError(code, message);
+      },
+    );
   }
 
   /** Starts a lookup whose answer a check will want soon (it is shared or cached by then); never rejects. */
@@ -100,7 +119,8 @@ export class AuthResolver {
   /** The lookup function for one message's checks, cut off at `deadlineAt` (epoch ms). */
   forCheck(deadlineAt: number): LookupFunction {
     return (name, rrtype) => {
-      const left = deadlineAt - this.#now();
+      const now = this.#now();
+      const left = Math.min(deadlineAt - now, this.#answered ? Number.POSITIVE_INFINITY : this.#coldLookupMs);
       if (left <= 0)
         return Promise.reject(lookupError("ETIMEOUT", `query${rrtype} ETIMEOUT ${name} (deadline)`));
       const answer = this.lookup(name, rrtype);
