@@ -7,13 +7,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { deflateRawSync, gzipSync } from "node:zlib";
+import { DnsResolver, mailauthResolver } from "../../src/dns/mod.ts";
 import { unzipFirst } from "../../src/smtp/reports/archive.ts";
-import { dmarcReportGzip, dmarcReportMail } from "../../src/smtp/reports/dmarc-report.ts";
+import { destinationAllowed, dmarcReportGzip, dmarcReportMail } from "../../src/smtp/reports/dmarc-report.ts";
 import { dmarcReportXml, parseDmarcReport } from "../../src/smtp/reports/dmarc-xml.ts";
 import { REPORT_LIMITS } from "../../src/smtp/reports/limits.ts";
 import { receivedReport } from "../../src/smtp/reports/received.ts";
 import { reportGzip, reportMail, tlsReportJson } from "../../src/smtp/reports/tls-report.ts";
 import type { DmarcResultRow } from "../../src/store/mod.ts";
+import { startDnsServer, type TestDnsServer } from "../harness/dns-server.ts";
 import { createAccounts, startTestServer, type TestServer } from "../harness/server.ts";
 import { sendMail } from "../harness/smtp-client.ts";
 import { arrival } from "./authentication-helpers.ts";
@@ -239,6 +241,47 @@ describe("receivedReport()", () => {
     expect(
       receivedReport(Buffer.from("From: a@b.example\r\nSubject: hi\r\n\r\nhello\r\n"), 1),
     ).toBeUndefined();
+  });
+});
+
+describe("destinationAllowed() (RFC 7489 §7.1)", () => {
+  let knot: TestDnsServer;
+  let dns: DnsResolver;
+
+  beforeAll(async () => {
+    knot = await startDnsServer([
+      { origin: "policy.example", records: [{ name: "_dmarc", type: "TXT", value: "v=DMARC1; p=none" }] },
+      {
+        origin: "reports.example",
+        records: [{ name: "policy.example._report._dmarc", type: "TXT", value: "v=DMARC1" }],
+      },
+      { origin: "other.example", records: [] },
+      { origin: "broken.example", records: [], broken: true },
+      { origin: "example", records: [] },
+    ]);
+    dns = new DnsResolver({ servers: [knot.server], timeoutMs: 1_000 });
+  });
+
+  afterAll(async () => {
+    dns.close();
+    await knot.stop();
+  });
+
+  const allowed = (policy: string, destination: string) =>
+    destinationAllowed(dns, mailauthResolver(dns), policy, destination);
+
+  test("the policy domain itself and its subdomains need no authorization", async () => {
+    expect(await allowed("policy.example", "policy.example")).toBe("allowed");
+    expect(await allowed("policy.example", "dmarc.policy.example")).toBe("allowed");
+  });
+
+  test("another Organizational Domain needs <policy>._report._dmarc.<destination> v=DMARC1", async () => {
+    expect(await allowed("policy.example", "reports.example")).toBe("allowed");
+    expect(await allowed("policy.example", "other.example")).toBe("refused");
+  });
+
+  test("an authorization lookup that fails for now is a temperror (the report waits)", async () => {
+    expect(await allowed("policy.example", "broken.example")).toBe("temperror");
   });
 });
 

@@ -93,6 +93,8 @@ export class AuthResolver {
     return this.#base(name, rrtype).then(
       (records) => {
         this.#answered = true;
+        // A check that gave up on this lookup left a failure behind: the answer replaces it.
+        this.#failures.delete(key);
         return records;
       },
       (error: unknown) => {
@@ -126,10 +128,14 @@ export class AuthResolver {
       const answer = this.lookup(name, rrtype);
       let timer: ReturnType<typeof setTimeout> | undefined;
       const cut = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(lookupError("ETIMEOUT", `query${rrtype} ETIMEOUT ${name} (deadline)`)),
-          left,
-        );
+        timer = setTimeout(() => {
+          const message = `query${rrtype.toUpperCase()} ETIMEOUT ${name}`;
+          // The next message asking the same must not wait for it again while it is still out:
+          // remembered as failed until the lookup itself answers (or fails, and is remembered so).
+          const key = `${rrtype.toUpperCase()} ${name.toLowerCase()}`;
+          if (!this.#failures.has(key)) this.#remember(key, "ETIMEOUT", message);
+          reject(lookupError("ETIMEOUT", message));
+        }, left);
       });
       // The losing side must not surface as an unhandled rejection.
       answer.catch(() => undefined);

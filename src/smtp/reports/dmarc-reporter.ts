@@ -71,7 +71,7 @@ export function createDmarcReporter(options: DmarcReporterOptions): DmarcReporte
       rows,
     };
     const gzip = dmarcReportGzip(dmarcReportXml(input));
-    // The rua of the latest message counted (every row of a day carries the record it saw).
+    // The rua= the record had when these messages were counted (each row keeps the last one seen).
     const uris = [...new Set(rows[0]!.rua)].slice(0, REPORT_LIMITS.maxDestinations);
     const destinations: SentDmarcReport["destinations"] = [];
     for (const uri of uris) {
