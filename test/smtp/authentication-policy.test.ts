@@ -117,6 +117,26 @@ const cases: Case[] = [
     "550 5.7.1",
   ],
   [
+    "a DKIM temperror of the author's domain under quarantine: delivered, not put into Junk",
+    {
+      spf: spf("fail"),
+      dkim: [dkim("temperror", "author.example")],
+      dmarc: dmarc("fail", "quarantine"),
+      spfReject: false,
+    },
+    "deliver",
+  ],
+  [
+    "an unrelated DKIM temperror under quarantine: Junk all the same",
+    {
+      spf: spf("fail"),
+      dkim: [dkim("temperror", "attacker.example.net")],
+      dmarc: dmarc("fail", "quarantine"),
+      spfReject: false,
+    },
+    "junk",
+  ],
+  [
     "DMARC temperror with a known reject policy: 451 4.7.0",
     { spf: spf("pass", "other.net"), dkim: [], dmarc: dmarc("temperror", "reject"), spfReject: false },
     "451 4.7.0",

@@ -7,9 +7,10 @@
  *   these out), and pct= of RFC 7489 §6.6.4: a message outside the sample gets the next weaker
  *   policy. reject -> 550 5.7.1; quarantine -> the recipient's Junk mailbox.
  * - A lookup that failed for now only matters where the answer could have saved the message: a
- *   policy of reject with an SPF or DKIM temperror (a retry may pass), or a DMARC temperror with a
- *   known reject policy, is 451 4.7.0. Otherwise the message is delivered with the result recorded
- *   (RFC 7489 §6.6.3: receivers may accept rather than defer).
+ *   policy of reject with an SPF or DKIM temperror of an identifier that could align (a retry may
+ *   pass), or a DMARC temperror with a known reject policy, is 451 4.7.0. Otherwise the message is
+ *   delivered with the result recorded (RFC 7489 §6.6.3: receivers may accept rather than defer),
+ *   and not put into Junk on the strength of an answer we did not get.
  * - Without DMARC, SPF fail is recorded and delivered, or refused (550 5.7.23, RFC 7372 §3.2) when
  *   MAILROOM_SPF_REJECT is set; RFC 7208 §8.4 lets a receiver reject on "fail".
  */
@@ -91,7 +92,8 @@ export function decide(input: PolicyInput): { verdict: Verdict; dmarc: DmarcResu
         dmarc: { ...base, disposition: "reject" },
       };
     }
-    if (policy === "quarantine" && d.status.result === "fail")
+    // A quarantine resting on a failed lookup is not applied: delivered, with the result recorded.
+    if (policy === "quarantine" && d.status.result === "fail" && !temporary)
       return { verdict: { action: "deliver", junk: true }, dmarc: { ...base, disposition: "quarantine" } };
     return { verdict: { action: "deliver", junk: false }, dmarc: { ...base, disposition: "none" } };
   }

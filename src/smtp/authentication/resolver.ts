@@ -9,6 +9,11 @@
  * - Each message's checks get a resolver with a deadline (`forCheck`): a lookup asked after it fails
  *   at once, and one still waiting at it is cut off (ETIMEOUT, which mailauth reports as temperror).
  *   The lookup itself runs on and lands in the cache for the next message.
+ * - Until the resolver has answered anything, it is on probation: a check waits at most
+ *   AUTH_LIMITS.coldLookupMs for a lookup (from when that lookup was first asked), and once a
+ *   lookup (or the start-up probe) went that long unanswered the resolver counts as not there:
+ *   checks stop waiting for it at all (the lookups still go out, so the first answer ends this).
+ *   RFC 2308 §7.2 lets a resolver remember a dead server for up to five minutes.
  */
 import { type DnsResolver, mailauthResolver } from "../../dns/mod.ts";
 import { AUTH_LIMITS } from "./limits.ts";
@@ -47,6 +52,10 @@ export class AuthResolver {
   readonly #coldLookupMs: number;
   /** The resolver has answered something (records, NXDOMAIN, NODATA): it is there. */
   #answered = false;
+  /** Not answered yet, and a lookup went unanswered for coldLookupMs: do not wait for it. */
+  #silent = false;
+  /** When each lookup now out was first asked (for the probation's wait). */
+  readonly #asked = new Map<string, number>();
 
   constructor(dns: DnsResolver, options: AuthResolverOptions = {}) {
     this.#base = mailauthResolver(dns);
@@ -87,30 +96,42 @@ export class AuthResolver {
   /** Asks once, so that the first message need not be the one to find out whether DNS is there. */
   probe(name: string): void {
     this.prefetch(name, "TXT");
+    const timer = setTimeout(() => {
+      if (!this.#answered) this.#silent = true;
+    }, this.#coldLookupMs);
+    timer.unref?.();
   }
 
   #ask(name: string, rrtype: string, key: string): Promise<unknown> {
-    return this.#base(name, rrtype).then(
-      (records) => {
-        this.#answered = true;
-        // A check that gave up on this lookup left a failure behind: the answer replaces it.
-        this.#failures.delete(key);
-        return records;
-      },
-      (error: unknown) => {
-        const given = (error as { code?: unknown }).code;
-        if (typeof given !== "string") throw error;
-        // A name that cannot be asked (an empty label, a label over 63 octets: a d= of ".." say) has
-        // no records, permanently; mailauth would read EBADNAME as a temporary failure of the key lookup.
-        const code = given === "EBADNAME" ? "ENOTFOUND" : given;
-        // node:dns's wording without our resolver's details (server addresses end up in stored headers).
-        const message = `query${rrtype.toUpperCase()} ${code} ${name}`;
-        if (TEMPORARY.has(code)) this.#remember(key, code, message);
-        // NXDOMAIN and NODATA are answers: the resolver is there.
-        else if (given === "ENOTFOUND" || given === "ENODATA") this.#answered = true;
-        throw lookupError(code, message);
-      },
-    );
+    if (!this.#asked.has(key)) this.#asked.set(key, this.#now());
+    const settled = () => this.#asked.delete(key);
+    return this.#base(name, rrtype)
+      .finally(settled)
+      .then(
+        (records) => {
+          this.#answered = true;
+          this.#silent = false;
+          // A check that gave up on this lookup left a failure behind: the answer replaces it.
+          this.#failures.delete(key);
+          return records;
+        },
+        (error: unknown) => {
+          const given = (error as { code?: unknown }).code;
+          if (typeof given !== "string") throw error;
+          // A name that cannot be asked (an empty label, a label over 63 octets: a d= of ".." say) has
+          // no records, permanently; mailauth would read EBADNAME as a temporary failure of the key lookup.
+          const code = given === "EBADNAME" ? "ENOTFOUND" : given;
+          // node:dns's wording without our resolver's details (server addresses end up in stored headers).
+          const message = `query${rrtype.toUpperCase()} ${code} ${name}`;
+          if (TEMPORARY.has(code)) this.#remember(key, code, message);
+          // NXDOMAIN and NODATA are answers: the resolver is there.
+          else if (given === "ENOTFOUND" || given === "ENODATA") {
+            this.#answered = true;
+            this.#silent = false;
+          }
+          throw lookupError(code, message);
+        },
+      );
   }
 
   /** Starts a lookup whose answer a check will want soon (it is shared or cached by then); never rejects. */
@@ -122,23 +143,32 @@ export class AuthResolver {
   forCheck(deadlineAt: number): LookupFunction {
     return (name, rrtype) => {
       const now = this.#now();
-      const left = Math.min(deadlineAt - now, this.#answered ? Number.POSITIVE_INFINITY : this.#coldLookupMs);
-      if (left <= 0)
+      const key = `${rrtype.toUpperCase()} ${name.toLowerCase()}`;
+      if (deadlineAt - now <= 0)
         return Promise.reject(lookupError("ETIMEOUT", `query${rrtype} ETIMEOUT ${name} (deadline)`));
       const answer = this.lookup(name, rrtype);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const cut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const message = `query${rrtype.toUpperCase()} ETIMEOUT ${name}`;
-          // The next message asking the same must not wait for it again while it is still out:
-          // remembered as failed until the lookup itself answers (or fails, and is remembered so).
-          const key = `${rrtype.toUpperCase()} ${name.toLowerCase()}`;
-          if (!this.#failures.has(key)) this.#remember(key, "ETIMEOUT", message);
-          reject(lookupError("ETIMEOUT", message));
-        }, left);
-      });
       // The losing side must not surface as an unhandled rejection.
       answer.catch(() => undefined);
+      let left = deadlineAt - now;
+      if (!this.#answered) {
+        // On probation: a resolver known to be silent is not waited for; else up to coldLookupMs
+        // from when this lookup was first asked (a prefetch counts).
+        left = this.#silent ? 0 : Math.min(left, (this.#asked.get(key) ?? now) + this.#coldLookupMs - now);
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cut = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => {
+            const message = `query${rrtype.toUpperCase()} ETIMEOUT ${name}`;
+            // The next message asking the same must not wait for it again while it is still out:
+            // remembered as failed until the lookup itself answers (or fails, and is remembered so).
+            if (!this.#failures.has(key)) this.#remember(key, "ETIMEOUT", message);
+            if (!this.#answered) this.#silent = true;
+            reject(lookupError("ETIMEOUT", message));
+          },
+          Math.max(0, left),
+        );
+      });
       return Promise.race([answer, cut]).finally(() => clearTimeout(timer));
     };
   }
