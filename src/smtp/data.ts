@@ -1,7 +1,8 @@
 /**
- * DATA (RFC 5321 §4.1.1.4): spool the message within the size limit, check it, prepend trace headers,
- * parse it once, and in one durable transaction store it into every local recipient's INBOX and queue
- * it for every remote one (a single stored content shared by both). The 250 goes out only after that
+ * DATA (RFC 5321 §4.1.1.4): spool the message within the size limit, check it (and, from clients
+ * without AUTH, authenticate it: authentication/), prepend trace headers, parse it once, and in one
+ * durable transaction store it into every local recipient's INBOX (or Junk) and queue it for every
+ * remote one (a single stored content shared by both). The 250 goes out only after that
  * transaction committed: a crash after the 250 cannot lose the message.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
