@@ -99,6 +99,15 @@ describe("authenticationResultsField()", () => {
     );
   });
 
+  test("outside SMTPUTF8 the field is ASCII; a line break in a resinfo never survives", () => {
+    const info = "dmarc=fail header.from=bäd.example (x\r\nX-Injected: yes)";
+    const ascii = authenticationResultsField("mx.ours.example", [info]);
+    expect([...Buffer.from(ascii)].every((b) => b < 0x80)).toBe(true);
+    expect(ascii).toContain("header.from=b?d.example");
+    expect(ascii).not.toContain("\r\nX-Injected");
+    expect(authenticationResultsField("mx.ours.example", [info], { utf8: true })).toContain("bäd.example");
+  });
+
   test("a word longer than a line stays whole on its own line (no line past 998 octets from what mailauth gives)", () => {
     const field = authenticationResultsField("mx.ours.example", [`dkim=pass header.b=${"A".repeat(200)}`]);
     expect(field.split("\r\n").every((l) => l.length <= 998)).toBe(true);

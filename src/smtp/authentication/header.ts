@@ -26,8 +26,21 @@ function fold(text: string, firstLineUsed: number): string {
   return out;
 }
 
-/** The whole field, name to final CRLF. `infos` must not be empty (mailauth always gives SPF and DKIM). */
-export function authenticationResultsField(authservId: string, infos: readonly string[]): string {
-  const body = infos.map((info, i) => `\t${fold(info, 8)}${i < infos.length - 1 ? ";" : ""}`);
+/**
+ * The whole field, name to final CRLF. `infos` must not be empty (mailauth always gives SPF and DKIM).
+ * Outside an SMTPUTF8 transaction a header field is ASCII (RFC 6532 allows UTF-8 only with it):
+ * anything else from the message (a From domain in raw 8-bit, say) becomes "?". A line break can
+ * never be smuggled in, whatever the resinfos hold.
+ */
+export function authenticationResultsField(
+  authservId: string,
+  infos: readonly string[],
+  options: { utf8?: boolean } = {},
+): string {
+  const safe = (text: string) => {
+    const flat = text.replace(/[\u0000-\u001f\u007f]+/g, " ");
+    return options.utf8 ? flat : flat.replace(/[^\u0000-\u007f]/gu, "?");
+  };
+  const body = infos.map((info, i) => `\t${fold(safe(info), 8)}${i < infos.length - 1 ? ";" : ""}`);
   return `Authentication-Results: ${authservId};\r\n${body.join("\r\n")}\r\n`;
 }

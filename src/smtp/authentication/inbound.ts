@@ -204,7 +204,9 @@ export class InboundAuth {
     }
     this.#options.log.debug("smtp.auth", log);
     const report = await this.#report(body, now);
-    const field = authenticationResultsField(this.#options.hostname, verified.infos);
+    const field = authenticationResultsField(this.#options.hostname, verified.infos, {
+      utf8: session.envelope.smtpUtf8 === true,
+    });
     const junk = verdict.junk;
     return {
       body,
