@@ -9,13 +9,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
+import { connect } from "node:net";
 import { type DecodedPacket, encode } from "dns-packet";
 import { DnsResolver } from "../../src/dns/mod.ts";
 import { AuthResolver } from "../../src/smtp/authentication/resolver.ts";
 import { checkSpf, type SpfOutcome } from "../../src/smtp/authentication/spf.ts";
 import type { DkimResult } from "../../src/smtp/authentication/types.ts";
 import { verifyMessage } from "../../src/smtp/authentication/verify.ts";
-import { startScriptedDnsServer } from "../harness/dns-scripted.ts";
+import { type Script, type ScriptedDnsServer, startScriptedDnsServer } from "../harness/dns-scripted.ts";
 import { startDnsServer, type TestDnsServer } from "../harness/dns-server.ts";
 import { eventually } from "../harness/eventually.ts";
 import { type DkimKey, message, rsaKey, rsaPublicRecordOfSize, sign } from "./authentication-helpers.ts";
@@ -234,6 +235,25 @@ describe("SPF records that are not what they should be", () => {
   });
 });
 
+/**
+ * A scripted server whose TCP side is listening too: the harness binds TCP on the UDP port it got,
+ * which someone else may hold; then it tries another port.
+ */
+async function scriptedWithTcp(udp: Script, tcp: Script): Promise<ScriptedDnsServer> {
+  for (let attempt = 0; ; attempt++) {
+    const server = await startScriptedDnsServer(udp, tcp);
+    const listening = await new Promise<boolean>((resolve) => {
+      const probe = connect(server.server.port, server.server.host, () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.on("error", () => resolve(false));
+    });
+    if (listening || attempt >= 5) return server;
+    await server.stop();
+  }
+}
+
 describe("DNS servers that misbehave", () => {
   test("until the resolver has answered once, a check waits at most coldLookupMs, then not at all; after its first answer, the resolver's own timeout", async () => {
     // Answers NXDOMAIN for up.example, and nothing for anything else.
@@ -313,7 +333,7 @@ describe("DNS servers that misbehave", () => {
     encode({ type: "response", id: query.id, flags: 0x0200 | 0x0100 | 0x0080, questions: query.questions });
 
   test("answers truncated over UDP, and nothing over TCP: temperror within the bound", async () => {
-    const server = await startScriptedDnsServer(truncated, () => null);
+    const server = await scriptedWithTcp(truncated, () => null);
     const cut = new DnsResolver({ servers: [server.server], timeoutMs: 300 });
     try {
       const own = new AuthResolver(cut);

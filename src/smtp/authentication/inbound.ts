@@ -81,7 +81,10 @@ export class InboundAuth {
    * SPF results within a session, by everything they depend on: a client sending 100 messages from
    * one sender over one connection is evaluated once (the DNS answers would be the same).
    */
-  readonly #sessionSpf = new WeakMap<SMTPServerSession, Map<string, Promise<SpfIdentity>>>();
+  readonly #sessionSpf = new WeakMap<
+    SMTPServerSession,
+    Map<string, { result: Promise<SpfIdentity>; until: number }>
+  >();
 
   constructor(options: InboundAuthOptions) {
     this.#options = options;
@@ -126,16 +129,18 @@ export class InboundAuth {
       this.#sessionSpf.set(session, memo);
     }
     const known = memo.get(key);
-    if (known) return known;
-    const result = run().then((outcome) => {
-      // A failure for now is asked again next time; a final answer is kept for the session.
-      if (outcome.result === "temperror") memo.delete(key);
-      return outcome;
+    if (known && known.until > this.#now()) return known.result;
+    const entry = { result: run(), until: Number.POSITIVE_INFINITY };
+    // A final answer is kept for the session; a failure for now only as long as the resolver's
+    // failures are remembered anyway (asking again sooner would get the same answer from there).
+    entry.result.then((outcome) => {
+      if (outcome.result === "temperror") entry.until = this.#now() + AUTH_LIMITS.failureMemoMs;
     });
     // Bounded: a session naming many senders keeps the latest few.
+    memo.delete(key);
     if (memo.size >= AUTH_LIMITS.spfMemoPerSession) memo.delete(memo.keys().next().value!);
-    memo.set(key, result);
-    return result;
+    memo.set(key, entry);
+    return entry.result;
   }
 
   /**
@@ -203,7 +208,7 @@ export class InboundAuth {
       throw verdict.reply;
     }
     this.#options.log.debug("smtp.auth", log);
-    const report = await this.#report(body, now);
+    const report = verified.reportLike ? await this.#report(body, now) : undefined;
     const field = authenticationResultsField(this.#options.hostname, verified.infos, {
       utf8: session.envelope.smtpUtf8 === true,
     });
@@ -232,7 +237,7 @@ export class InboundAuth {
 
   /** An aggregate report about one of our domains, parsed; anything else is just mail. */
   async #report(body: Buffer, now: number): Promise<ReceivedReportInput | undefined> {
-    const found = receivedReport(body, now);
+    const found = receivedReport(body, now, { lookedAt: true });
     if (!found) return undefined;
     if ("error" in found) {
       this.#options.log.info("report.unreadable", { error: found.error });

@@ -39,8 +39,18 @@ export interface AuthResolverOptions {
   now?: () => number;
 }
 
+/**
+ * A node:dns-style error. Without a stack: a failure answered from the memo is made for every message
+ * of a burst, several times each, and capturing a stack was a measurable part of a message's cost.
+ */
 function lookupError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return Object.assign(new Error(message), { code });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 export class AuthResolver {

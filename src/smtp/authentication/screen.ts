@@ -10,6 +10,7 @@
  * another, but none of ours is verified in that state anyway: it is reported, not checked).
  */
 import { parseHeaders } from "../../mime/mod.ts";
+import { fieldsLookLikeReport } from "../reports/received.ts";
 import { AUTH_LIMITS } from "./limits.ts";
 
 export interface SignatureTags {
@@ -40,6 +41,8 @@ export interface Screened {
   fromValues: string[];
   /** Whether the message has any DKIM-Signature or ARC field (else the verifier can be skipped). */
   signed: boolean;
+  /** The header looks like an aggregate report's (reports/received.ts), worth parsing as one. */
+  reportLike: boolean;
 }
 
 /** RFC 6376 §3.2 tag-list: name=value pairs separated by ";", values without folding whitespace. */
@@ -77,7 +80,11 @@ export function screenSignatures(body: Buffer): Screened {
   const fields = parseHeaders(body, 0, body.length, AUTH_LIMITS.maxHeaderFields + 1);
   const fromFields = fields.filter((f) => f.name.toLowerCase() === "from");
   const fromDomain = fromFields.length === 1 ? domainOf(fromFields[0]!.value) : undefined;
-  const from = { ...(fromDomain ? { fromDomain } : {}), fromValues: fromFields.map((f) => f.value) };
+  const from = {
+    ...(fromDomain ? { fromDomain } : {}),
+    fromValues: fromFields.map((f) => f.value),
+    reportLike: fieldsLookLikeReport(fields),
+  };
   if (fields.length > AUTH_LIMITS.maxHeaderFields) return screenTooMany(body);
   const drop: Array<{ start: number; end: number }> = [];
   const checked: SignatureTags[] = [];
@@ -158,6 +165,7 @@ function screenTooMany(body: Buffer): Screened {
     ...(fromDomain ? { fromDomain } : {}),
     fromValues: values,
     signed: signed || sealed,
+    reportLike: false,
   };
 }
 

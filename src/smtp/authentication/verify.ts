@@ -39,6 +39,8 @@ export interface Verified {
   dmarc: DMARCResult | false;
   /** Resinfos for Authentication-Results: DKIM, SPF, ARC, DMARC. */
   infos: string[];
+  /** The header looks like an aggregate report's. */
+  reportLike: boolean;
 }
 
 const DMARC_WALK_LABELS = 8;
@@ -178,5 +180,6 @@ export async function verifyMessage(input: VerifyInput): Promise<Verified> {
     arc: { result: screened.arcRefused ? "fail" : (arcResult?.status.result ?? "none") },
     dmarc,
     infos,
+    reportLike: screened.reportLike,
   };
 }

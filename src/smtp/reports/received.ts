@@ -21,7 +21,12 @@ const TLSRPT_TYPES = /^application\/tlsrpt\+(gzip|json)$/;
 
 /** From the header alone: could this be a report? (Most mail is not, and is not parsed again.) */
 export function mayBeReport(body: Buffer): boolean {
-  for (const field of parseHeaders(body, 0, body.length, 200)) {
+  return fieldsLookLikeReport(parseHeaders(body, 0, body.length, 200));
+}
+
+/** mayBeReport() on header fields already parsed (the inbound checks parse them anyway). */
+export function fieldsLookLikeReport(fields: ReadonlyArray<{ name: string; value: string }>): boolean {
+  for (const field of fields.slice(0, 200)) {
     const name = field.name.toLowerCase();
     if (name === "subject" && /^\s*report domain:/i.test(field.value)) return true;
     if (name === "tls-report-domain") return true;
@@ -104,8 +109,10 @@ function tlsReport(json: string): Omit<ReceivedReportInput, "receivedAt"> {
 export function receivedReport(
   body: Buffer,
   received: number,
+  options: { lookedAt?: boolean } = {},
 ): { report: ReceivedReportInput } | { error: string } | undefined {
-  if (!mayBeReport(body)) return undefined;
+  // `lookedAt`: the caller already ran fieldsLookLikeReport() and it said yes.
+  if (!options.lookedAt && !mayBeReport(body)) return undefined;
   const parsed = parseMessage(body);
   let error: string | undefined;
   for (const part of leaves(parsed.structure).slice(0, REPORT_LIMITS.maxParts)) {
