@@ -4,7 +4,8 @@
  * (§2.3, "RECOMMENDED"). The check starts at MAIL FROM (inbound.ts) and runs while the client sends
  * its recipients and data. It never rejects: every failure is a result (temperror, permerror).
  */
-import { type DNSResolver, spf } from "mailauth";
+import type { DNSResolver } from "mailauth";
+import { spf } from "mailauth/lib/spf/index.js";
 import { formatAuthHeaderRow } from "mailauth/lib/tools.js";
 import type { LookupFunction } from "./resolver.ts";
 

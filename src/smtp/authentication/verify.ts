@@ -10,7 +10,11 @@
  * unknown algorithm, a missing d= or s=), which are reported here as neutral (RFC 8601 §2.7.1: "the
  * signature ... contained syntax errors").
  */
-import { arc, type DKIMResult, type DMARCResult, type DNSResolver, dkimVerify } from "mailauth";
+import type { DKIMResult, DMARCResult, DNSResolver } from "mailauth";
+// The parts themselves, not mailauth's index: that one also loads BIMI, VMC certificate parsing
+// and MTA-STS, which inbound checking never uses.
+import { arc } from "mailauth/lib/arc/index.js";
+import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { evaluateDmarc } from "mailauth/lib/dmarc/index.js";
 import { formatAuthHeaderRow } from "mailauth/lib/tools.js";
 // With the file name: Deno resolves package subpaths only with the extension.
