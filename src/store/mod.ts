@@ -14,6 +14,7 @@ export * from "./aliases.ts";
 export type { Change, ChangeListener } from "./changes.ts";
 export { type ContentMeta, contentMeta, contentRaw } from "./contents.ts";
 export type { Reader, Write } from "./db.ts";
+export * from "./dkim-keys.ts";
 export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
 export * from "./flags.ts";
