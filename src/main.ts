@@ -8,6 +8,11 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./api/app.ts";
+import { Deliverability } from "./auth/deliverability.ts";
+import { DkimKeeper } from "./auth/dkim-keys.ts";
+import { publishSettingsOf } from "./auth/dns-records.ts";
+import { OutgoingSigner } from "./auth/outgoing.ts";
+import { dnsCommand } from "./cli/dns.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
 import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
 import { IMAP_LIMITS } from "./imap/protocol/limits.ts";
@@ -29,8 +34,9 @@ export const VERSION: string = pkg.version;
 export async function main(runtime: Runtime, argv: readonly string[]): Promise<number> {
   let config: Config;
   let command: string;
+  let args: ReturnType<typeof parseArgs>;
   try {
-    const args = parseArgs(argv);
+    args = parseArgs(argv);
     command = args.command;
     if (command === "help") {
       process.stdout.write(helpText(VERSION));
@@ -58,6 +64,18 @@ export async function main(runtime: Runtime, argv: readonly string[]): Promise<n
         applied.length ? `applied migrations: ${applied.join(", ")}\n` : "database is up to date\n",
       );
       return 0;
+    }
+    if (command === "dns") {
+      return await dnsCommand({
+        config,
+        migrations: runtime.migrations,
+        // stdout carries the records; log lines (a key generated, say) go to stderr.
+        log: createLogger({ level: config.logLevel, write: (line) => process.stderr.write(`${line}\n`) }),
+        domain: args.args[0],
+        format: args.options.get("--format"),
+        out: (text) => process.stdout.write(text),
+        err: (text) => process.stderr.write(text),
+      });
     }
     const server = await startServer(runtime, config, log);
     const stopReloading = reloadOnHangup(server.tls, log);
@@ -96,6 +114,8 @@ export interface RunningServer {
   tls: TlsProvider;
   /** The one DNS resolver (and cache) every lookup goes through. */
   dns: DnsResolver;
+  /** DKIM keys of the local domains: rotation, retirement (tests call retireDue with a later clock). */
+  dkim: DkimKeeper;
   stop(): Promise<void>;
 }
 
@@ -117,6 +137,16 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
   const stops: Array<() => Promise<void>> = [async () => dns.close()];
   try {
     await store.write((w) => domainCreate(w, config.domain, { ifMissing: true }));
+    // Issue 11: every local domain gets DKIM keys (in the background); outgoing mail is signed when queued.
+    const dkim = new DkimKeeper({ store, log: log.child({ proto: "dkim" }), graceMs: config.dkimGrace });
+    dkim.start();
+    stops.push(() => dkim.stop());
+    const signer = new OutgoingSigner({
+      store,
+      keeper: dkim,
+      primaryDomain: config.domain,
+      log: log.child({ proto: "dkim" }),
+    });
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = new AuthFailures({ log: log.child({ proto: "auth" }) });
 
@@ -128,6 +158,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       retry: config.queueRetry,
       maxAge: config.queueMaxAge,
       resolver: dns,
+      signNotice: (raw, reader) => signer.sign(raw, { reader, notice: true }),
     });
     queue.start();
     stops.push(() => queue.stop());
@@ -142,6 +173,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       queue,
       tls,
       plaintextAuth,
+      signOutgoing: (raw: Uint8Array) => signer.sign(raw),
     };
 
     let smtp: SmtpListener | undefined;
@@ -280,6 +312,20 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
         config,
         openapi: runtime.openapi,
         queue,
+        deliverability: new Deliverability({
+          store,
+          keeper: dkim,
+          resolver: dns,
+          // The ports actually bound (tests ask for port 0), for the SRV records.
+          settings: publishSettingsOf(config, {
+            submission: submission?.port,
+            submissions: smtps?.port,
+            imap: imap?.port,
+            imaps: imaps?.port,
+            pop3: pop3?.port,
+            pop3s: pop3s?.port,
+          }),
+        }),
       });
       http = await listen("httpPort", config.httpBind, config.httpPort, () =>
         runtime.serveHttp({
@@ -308,6 +354,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       adminToken,
       tls,
       dns,
+      dkim,
       async stop() {
         log.info("stopping");
         // Listeners first (they finish their in-flight transactions), then the store flushes and closes.

@@ -1,4 +1,5 @@
 /** What the API handlers get from the composition root, and the Hono environment carrying it. */
+import type { Deliverability } from "../auth/deliverability.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { QueueItem, Store } from "../store/mod.ts";
@@ -12,6 +13,8 @@ export interface ApiDeps {
   openapi: string;
   /** The delivery queue runner's controls (src/smtp/queue/runner.ts); absent where no runner runs. */
   queue?: QueueControl;
+  /** DKIM keys and the DNS records to publish (src/auth/); absent only in route-listing tests. */
+  deliverability?: Deliverability;
 }
 
 /** What the queue routes ask of the runner: the API never imports the SMTP code, it is handed this. */

@@ -28,6 +28,8 @@ export interface SmtpContext {
   implicitTls?: boolean;
   /** Who may send a password without TLS; loopback only when absent. */
   plaintextAuth?: PlaintextAuthPolicy;
+  /** Converts to 7-bit and DKIM-signs mail leaving for remote recipients (src/auth/outgoing.ts). */
+  signOutgoing?: (raw: Uint8Array) => Promise<Uint8Array>;
 }
 
 /** What a successful AUTH leaves in `session.user`. */

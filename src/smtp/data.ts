@@ -80,7 +80,9 @@ async function deliver(
   // RFC 6409 §8.2, §8.3: the MSA completes what the client left out, below our trace fields.
   const completed =
     ctx.mode === "submission" ? missingSubmissionHeaders(body, { hostname: ctx.hostname, now }) : "";
-  const raw = Buffer.concat([Buffer.from(trace + completed, "utf8"), body]);
+  let raw: Uint8Array = Buffer.concat([Buffer.from(trace + completed, "utf8"), body]);
+  // Issue 11: mail leaving for remote recipients is made 7-bit and DKIM-signed once, before it is stored.
+  if (user && remote.length > 0 && ctx.signOutgoing) raw = await ctx.signOutgoing(raw);
   const parsed = parseMessage(raw);
 
   // One message per account, however many of its addresses (aliases, +tags) were named.

@@ -6,7 +6,7 @@
  */
 import type { Logger } from "../../log.ts";
 import { type QueueItem, queueDefer, queueRemove, type Store } from "../../store/mod.ts";
-import { bounceFailures, type DeliveryFailure } from "../delivery/bounce.ts";
+import { bounceFailures, type DeliveryFailure, type NoticeSigner } from "../delivery/bounce.ts";
 import type { RecipientOutcome } from "../delivery/client.ts";
 import { isExpired, nextAttemptAt } from "./schedule.ts";
 
@@ -36,6 +36,8 @@ export interface ResultContext {
   maxAge: number;
   /** A bounce was queued for remote delivery. */
   onQueued(): void;
+  /** DKIM-signs DSNs that go to remote senders. */
+  signNotice?: NoticeSigner | undefined;
 }
 
 /** Sorts one transaction's per-recipient outcomes into delivered, failed for good, and deferred. */
@@ -96,7 +98,9 @@ export async function commitResults(ctx: ResultContext, results: AttemptResults)
   const outcome = await ctx.store.write(async (w) => {
     for (const item of delivered) await queueRemove(w, item.id);
     for (const d of deferred) await queueDefer(w, d.item.id, describeFailure(d.failure), d.at);
-    return bounces.length > 0 ? bounceFailures(w, bounces, { hostname: ctx.hostname }) : undefined;
+    return bounces.length > 0
+      ? bounceFailures(w, bounces, { hostname: ctx.hostname, sign: ctx.signNotice })
+      : undefined;
   });
 
   const { log } = ctx;

@@ -18,7 +18,7 @@ import {
   queueRetryNow,
   type Store,
 } from "../../store/mod.ts";
-import { bounceFailures } from "../delivery/bounce.ts";
+import { bounceFailures, type NoticeSigner } from "../delivery/bounce.ts";
 import type { MxResolver } from "../delivery/routes.ts";
 import { groupItems } from "./batch.ts";
 import { QUEUE_LIMITS } from "./limits.ts";
@@ -34,6 +34,8 @@ export interface QueueRunnerOptions {
   maxAge: number;
   /** DNS for MX and address lookups: the shared resolver from main.ts (tests give theirs). */
   resolver: MxResolver;
+  /** DKIM-signs DSNs that go to remote senders (main.ts hands the signer over). */
+  signNotice?: NoticeSigner;
   /** Concurrency limits; QUEUE_LIMITS by default. */
   maxConnections?: number;
   maxPerDomain?: number;
@@ -77,6 +79,7 @@ export function createQueueRunner(options: QueueRunnerOptions): QueueRunner {
     maxAge: options.maxAge,
     routes: options.routes,
     resolver: options.resolver,
+    signNotice: options.signNotice,
     onQueued: () => kick(),
     isRunning: () => running,
     async take(domain) {
@@ -273,7 +276,10 @@ export function createQueueRunner(options: QueueRunnerOptions): QueueRunner {
         }
         const detail = "removed from the queue by the administrator";
         const failure = { item, status: "5.0.0", detail, lastAttempt: new Date() };
-        const outcome = await bounceFailures(w, [failure], { hostname: options.hostname });
+        const outcome = await bounceFailures(w, [failure], {
+          hostname: options.hostname,
+          sign: options.signNotice,
+        });
         return { item, queued: outcome.queued };
       });
       if (result) log.info("queue.removed", { id, recipient: result.item.recipient, bounce });
