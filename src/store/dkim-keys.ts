@@ -112,8 +112,27 @@ export async function dkimKeysCreate(
       .limit(1);
     if (active) return false;
   }
-  if (keys.length > 0) await w.tx.insert(dkimKeys).values(keys.map((k) => ({ ...k, domainId })));
+  await insertKeys(w, domainId, keys);
   return true;
+}
+
+/**
+ * Inserts key rows. drizzle puts a failed query's parameters — here the private keys — into its
+ * error message, which the caller would log: the error is replaced by one that names the failure
+ * (and keeps its code, e.g. SQLITE_FULL for isStorageFull) without them.
+ */
+async function insertKeys(w: Write, domainId: number, keys: readonly DkimKeyInput[]): Promise<void> {
+  if (keys.length === 0) return;
+  try {
+    await w.tx.insert(dkimKeys).values(keys.map((k) => ({ ...k, domainId })));
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause ?? error;
+    const code = (cause as { code?: unknown }).code;
+    const detail = cause instanceof Error && !cause.message.includes("PRIVATE KEY") ? cause.message : "";
+    throw Object.assign(new Error(`storing DKIM keys failed${detail ? `: ${detail}` : ""}`), {
+      ...(typeof code === "string" ? { code } : {}),
+    });
+  }
 }
 
 /** Selectors the domain has used, in any state (new ones must differ: RFC 6376 §3.1). */
@@ -141,7 +160,7 @@ export async function dkimKeysRotate(
     .update(dkimKeys)
     .set({ state: "retiring", retireAt: options.retireAt })
     .where(and(eq(dkimKeys.domainId, domainId), eq(dkimKeys.state, "active")));
-  await w.tx.insert(dkimKeys).values(keys.map((k) => ({ ...k, domainId })));
+  await insertKeys(w, domainId, keys);
 }
 
 /**
