@@ -8,10 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./api/app.ts";
-import { Deliverability } from "./auth/deliverability.ts";
-import { DkimKeeper } from "./auth/dkim-keys.ts";
-import { publishSettingsOf } from "./auth/dns-records.ts";
-import { OutgoingSigner } from "./auth/outgoing.ts";
+import { type DkimKeeper, startMailAuth } from "./auth/mod.ts";
 import { dnsCommand } from "./cli/dns.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
 import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
@@ -66,16 +63,8 @@ export async function main(runtime: Runtime, argv: readonly string[]): Promise<n
       return 0;
     }
     if (command === "dns") {
-      return await dnsCommand({
-        config,
-        migrations: runtime.migrations,
-        // stdout carries the records; log lines (a key generated, say) go to stderr.
-        log: createLogger({ level: config.logLevel, write: (line) => process.stderr.write(`${line}\n`) }),
-        domain: args.args[0],
-        format: args.options.get("--format"),
-        out: (text) => process.stdout.write(text),
-        err: (text) => process.stderr.write(text),
-      });
+      const input = { config, migrations: runtime.migrations, domain: args.args[0] };
+      return await dnsCommand({ ...input, format: args.options.get("--format") });
     }
     const server = await startServer(runtime, config, log);
     const stopReloading = reloadOnHangup(server.tls, log);
@@ -137,16 +126,9 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
   const stops: Array<() => Promise<void>> = [async () => dns.close()];
   try {
     await store.write((w) => domainCreate(w, config.domain, { ifMissing: true }));
-    // Issue 11: every local domain gets DKIM keys (in the background); outgoing mail is signed when queued.
-    const dkim = new DkimKeeper({ store, log: log.child({ proto: "dkim" }), graceMs: config.dkimGrace });
-    dkim.start();
-    stops.push(() => dkim.stop());
-    const signer = new OutgoingSigner({
-      store,
-      keeper: dkim,
-      primaryDomain: config.domain,
-      log: log.child({ proto: "dkim" }),
-    });
+    // Issue 11: DKIM keys for every local domain; outgoing mail and DSNs are signed when queued.
+    const mailAuth = startMailAuth({ store, log: log.child({ proto: "dkim" }), config, resolver: dns });
+    stops.push(() => mailAuth.stop());
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = new AuthFailures({ log: log.child({ proto: "auth" }) });
 
@@ -158,7 +140,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       retry: config.queueRetry,
       maxAge: config.queueMaxAge,
       resolver: dns,
-      signNotice: (raw, reader) => signer.sign(raw, { reader, notice: true }),
+      signNotice: mailAuth.signNotice,
     });
     queue.start();
     stops.push(() => queue.stop());
@@ -173,7 +155,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       queue,
       tls,
       plaintextAuth,
-      signOutgoing: (raw: Uint8Array) => signer.sign(raw),
+      signOutgoing: mailAuth.signOutgoing,
     };
 
     let smtp: SmtpListener | undefined;
@@ -312,19 +294,13 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
         config,
         openapi: runtime.openapi,
         queue,
-        deliverability: new Deliverability({
-          store,
-          keeper: dkim,
-          resolver: dns,
-          // The ports actually bound (tests ask for port 0), for the SRV records.
-          settings: publishSettingsOf(config, {
-            submission: submission?.port,
-            submissions: smtps?.port,
-            imap: imap?.port,
-            imaps: imaps?.port,
-            pop3: pop3?.port,
-            pop3s: pop3s?.port,
-          }),
+        deliverability: mailAuth.deliverability({
+          submission: submission?.port,
+          submissions: smtps?.port,
+          imap: imap?.port,
+          imaps: imaps?.port,
+          pop3: pop3?.port,
+          pop3s: pop3s?.port,
         }),
       });
       http = await listen("httpPort", config.httpBind, config.httpPort, () =>
@@ -354,7 +330,7 @@ export async function startServer(runtime: Runtime, config: Config, log: Logger)
       adminToken,
       tls,
       dns,
-      dkim,
+      dkim: mailAuth.keeper,
       async stop() {
         log.info("stopping");
         // Listeners first (they finish their in-flight transactions), then the store flushes and closes.

@@ -1,5 +1,5 @@
 /** What the API handlers get from the composition root, and the Hono environment carrying it. */
-import type { Deliverability } from "../auth/deliverability.ts";
+import type { Deliverability } from "../auth/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { QueueItem, Store } from "../store/mod.ts";

@@ -54,7 +54,7 @@ export class Deliverability {
   /** The records the domain needs. */
   async records(domain: string): Promise<DnsRecordItem[]> {
     const keys = await this.keys(domain);
-    return dnsRecordsExpected(this.settings, domainNormalize(domain), keys);
+    return dnsRecordsExpected(domainNormalize(domain), keys, this.settings);
   }
 
   /** The records with what DNS serves for each now. */
@@ -63,7 +63,8 @@ export class Deliverability {
   }
 
   async zone(domain: string): Promise<string> {
-    return dnsZoneText(await this.records(domain), domainNormalize(domain), this.settings.hostname);
+    const about = { domain: domainNormalize(domain), hostname: this.settings.hostname };
+    return dnsZoneText(await this.records(domain), about);
   }
 
   /** The MTA-STS policy of a local domain; null for any other name. */

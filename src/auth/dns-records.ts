@@ -95,9 +95,9 @@ export function dkimRecordText(key: Pick<DkimKeyInfo, "algorithm" | "publicKey">
 
 /** Every record for the domain; DKIM records for the active and retiring keys (not the retired). */
 export function dnsRecordsExpected(
-  settings: PublishSettings,
   domainName: string,
   keys: readonly DkimKeyInfo[],
+  settings: PublishSettings,
 ): DnsRecordItem[] {
   const domain = domainToASCII(domainName) || domainName;
   const host = domainToASCII(settings.hostname) || settings.hostname;
@@ -212,7 +212,11 @@ export function txtStrings(text: string): string {
 }
 
 /** The records as a BIND zone-file fragment (RFC 1035 §5): absolute names, the policy as comments. */
-export function dnsZoneText(items: readonly DnsRecordItem[], domain: string, hostname: string): string {
+export function dnsZoneText(
+  items: readonly DnsRecordItem[],
+  about: { domain: string; hostname: string },
+): string {
+  const { domain, hostname } = about;
   const fqdn = (name: string) => (name === "." || name.endsWith(".") ? name : `${name}.`);
   const lines = [`; DNS records for ${domain}, as Mailroom on ${hostname} expects them`, ""];
   for (const item of items) {

@@ -4,51 +4,52 @@
  * /api/v1/domains/{domain}/dns). Reads the data directory's database through the store, so it may
  * run beside a running server; a domain without DKIM keys gets them here, as the server would.
  */
-
-import { Deliverability } from "../auth/deliverability.ts";
-import { DkimKeeper } from "../auth/dkim-keys.ts";
 import type { CheckedRecord } from "../auth/dns-check.ts";
 import { publishSettingsOf } from "../auth/dns-records.ts";
+import { Deliverability, DkimKeeper } from "../auth/mod.ts";
 import type { Config } from "../config.ts";
 import { DnsResolver, systemDnsServers } from "../dns/mod.ts";
-import type { Logger } from "../log.ts";
-import type { EmbeddedMigrations } from "../store/mod.ts";
-import { domainCreate, domainFind, domainNormalize, Store } from "../store/mod.ts";
+import { createLogger } from "../log.ts";
+import { domainCreate, domainFind, domainNormalize, type EmbeddedMigrations, Store } from "../store/mod.ts";
 
 export interface DnsCommandInput {
   config: Config;
   migrations: EmbeddedMigrations;
-  log: Logger;
   domain: string | undefined;
   format: string | undefined;
-  out: (text: string) => void;
-  err: (text: string) => void;
+  /** Where the records go (stdout) and where errors go (stderr). */
+  out?: (text: string) => void;
+  err?: (text: string) => void;
 }
 
 /** Runs the command; returns the exit code (2: bad usage, 1: not a local domain). */
 export async function dnsCommand(input: DnsCommandInput): Promise<number> {
+  const out = input.out ?? ((text: string) => process.stdout.write(text));
+  const err = input.err ?? ((text: string) => process.stderr.write(text));
+  // stdout carries the records; log lines (a key generated, say) go to stderr.
+  const log = createLogger({ level: input.config.logLevel, write: (line) => err(`${line}\n`) });
   const format = input.format ?? "table";
   if (!input.domain || !["table", "zone", "json"].includes(format)) {
-    input.err("usage: mailroom dns DOMAIN [--format table|zone|json]\n");
+    err("usage: mailroom dns DOMAIN [--format table|zone|json]\n");
     return 2;
   }
   let domain: string;
   try {
     domain = domainNormalize(input.domain);
   } catch {
-    input.err(`mailroom: "${input.domain}" is not a domain name\n`);
+    err(`mailroom: "${input.domain}" is not a domain name\n`);
     return 2;
   }
   const store = await Store.open(input.config.databaseUrl, input.migrations);
   const servers = input.config.dnsServers.length > 0 ? input.config.dnsServers : systemDnsServers();
-  const resolver = new DnsResolver({ servers, log: input.log });
-  const keeper = new DkimKeeper({ store, log: input.log, graceMs: input.config.dkimGrace });
+  const resolver = new DnsResolver({ servers, log });
+  const keeper = new DkimKeeper({ store, log, graceMs: input.config.dkimGrace });
   try {
     // The primary domain is local even before the first start (which creates it): create it as that would.
     if (domain === input.config.domain)
       await store.write((w) => domainCreate(w, domain, { ifMissing: true }));
     if (!(await domainFind(store.read, domain))) {
-      input.err(`mailroom: ${domain} is not a local domain (add it with POST /api/v1/domains)\n`);
+      err(`mailroom: ${domain} is not a local domain (add it with POST /api/v1/domains)\n`);
       return 1;
     }
     const deliverability = new Deliverability({
@@ -58,12 +59,12 @@ export async function dnsCommand(input: DnsCommandInput): Promise<number> {
       settings: publishSettingsOf(input.config),
     });
     if (format === "zone") {
-      input.out(await deliverability.zone(domain));
+      out(await deliverability.zone(domain));
       return 0;
     }
     const records = await deliverability.check(domain);
-    if (format === "json") input.out(`${JSON.stringify({ items: records }, null, 2)}\n`);
-    else input.out(table(domain, records, servers.map((s) => `${s.host}:${s.port}`).join(", ")));
+    if (format === "json") out(`${JSON.stringify({ items: records }, null, 2)}\n`);
+    else out(table(domain, records, servers.map((s) => `${s.host}:${s.port}`).join(", ")));
     return 0;
   } finally {
     await keeper.stop();

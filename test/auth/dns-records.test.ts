@@ -89,10 +89,10 @@ describe("the records", () => {
 
   test("a public MAILROOM_BIND goes into SPF and gets an A record for the host", () => {
     const settings = publishSettingsOf({ ...server.config, bind: "203.0.113.7", hostname: "mx.rec.example" });
-    const items = dnsRecordsExpected(settings, "rec.example", []);
+    const items = dnsRecordsExpected("rec.example", [], settings);
     expect(items.find((i) => i.value.startsWith("v=spf1"))?.value).toBe("v=spf1 mx ip4:203.0.113.7 -all");
     expect(items.find((i) => i.type === "A")).toMatchObject({ name: "mx.rec.example", value: "203.0.113.7" });
-    const v6 = dnsRecordsExpected({ ...settings, bind: "2001:db8::25" }, "rec.example", []);
+    const v6 = dnsRecordsExpected("rec.example", [], { ...settings, bind: "2001:db8::25" });
     expect(v6.find((i) => i.value.startsWith("v=spf1"))?.value).toBe("v=spf1 mx ip6:2001:db8::25 -all");
   });
 });

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Deliverability } from "../../auth/deliverability.ts";
+import type { Deliverability } from "../../auth/mod.ts";
 import type { DkimKeyInfo } from "../../store/mod.ts";
 import type { ApiEnv } from "../deps.ts";
 import { queryParams } from "../params.ts";
