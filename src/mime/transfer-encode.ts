@@ -21,34 +21,47 @@ function isLiteral(c: number): boolean {
  * the input does.
  */
 export function encodeQuotedPrintable(input: Uint8Array): Uint8Array {
-  let out = "";
+  // Worst case: every octet as =XX, plus a soft break ("=" CRLF) per 25 encoded octets.
+  const out = new Uint8Array(input.length * 3 + Math.ceil(input.length / 25) * 3 + 2);
+  let n = 0;
+  let column = 0;
+  const put = (a: number, b?: number, c?: number) => {
+    const width = b === undefined ? 1 : 3;
+    // Rule (5): a soft break before a piece that would push the line (and its "=") past 76.
+    if (column + width > QP_LINE - 1) {
+      out[n++] = 61;
+      out[n++] = 13;
+      out[n++] = 10;
+      column = 0;
+    }
+    out[n++] = a;
+    if (b !== undefined) {
+      out[n++] = b;
+      out[n++] = c!;
+    }
+    column += width;
+  };
+  const encoded = (c: number) => put(61, HEX.charCodeAt(c >> 4), HEX.charCodeAt(c & 15));
   let pos = 0;
-  while (pos <= input.length) {
+  while (pos < input.length) {
     const nl = input.indexOf(10, pos);
     const hasBreak = nl >= 0;
     let end = hasBreak ? nl : input.length;
     if (hasBreak && end > pos && input[end - 1] === 13) end--;
-    if (!hasBreak && pos === input.length) break;
-    let line = "";
     for (let i = pos; i < end; i++) {
       const c = input[i]!;
-      const last = i === end - 1;
-      let piece: string;
-      if (isLiteral(c)) piece = String.fromCharCode(c);
-      else if ((c === 32 || c === 9) && !last) piece = String.fromCharCode(c);
-      else piece = `=${HEX[c >> 4]}${HEX[c & 15]}`;
-      // Soft break (rule 5) so that the line and its "=" stay within 76 characters.
-      if (line.length + piece.length > QP_LINE - 1) {
-        out += `${line}=\r\n`;
-        line = "";
-      }
-      line += piece;
+      // Rules (2) and (3): printable ASCII as itself; blanks too, except at the end of a line.
+      if (isLiteral(c) || ((c === 32 || c === 9) && i !== end - 1)) put(c);
+      else encoded(c);
     }
-    out += line;
-    if (hasBreak) out += "\r\n";
-    pos = hasBreak ? nl + 1 : input.length + 1;
+    if (hasBreak) {
+      out[n++] = 13;
+      out[n++] = 10;
+      column = 0;
+    }
+    pos = hasBreak ? nl + 1 : input.length;
   }
-  return Buffer.from(out, "latin1");
+  return out.subarray(0, n);
 }
 
 /** Base64 in lines of 76 characters, each ending in CRLF. */
