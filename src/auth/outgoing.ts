@@ -71,7 +71,11 @@ export class OutgoingSigner {
       this.#log.warn("dkim.unsigned", { domain, reason: keys.length ? "no usable key" : "no key" });
       return raw;
     }
-    const converted = toSevenBit(raw);
+    let converted = toSevenBit(raw);
+    // RFC 5321 §4.1.1.4: on the wire the data ends with CRLF anyway. Signed without it, verifiers
+    // disagree about a last line of blanks (dkimpy keeps one), so the stored message gets it too.
+    if (converted.length > 0 && converted[converted.length - 1] !== 0x0a)
+      converted = Buffer.concat([converted, Buffer.from("\r\n")]);
     try {
       const fields = dkimSign(converted, { domain: domainToASCII(domain) || domain, signers });
       // RFC 6376 §5.6: prepended; but below our own leading Return-Path, which delivery strips

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """An independent DKIM verifier for the tests: Debian's python3-dkim (dkimpy) with python3-dnspython.
 
-Reads one message from the file given as the third argument, verifies every DKIM-Signature in it (dkimpy checks one signature per
-call, by index) with the key records served by the DNS server given as HOST PORT (the first two arguments), and prints one
-JSON object per signature: {"d": ..., "s": ..., "a": ..., "ok": true|false, "error": ...}.
+Usage: dkimpy-verify.py HOST PORT FILE...
+
+Verifies every DKIM-Signature of each message file (dkimpy checks one signature per call, by
+index) with the key records served by the DNS server at HOST PORT, and prints one line per file:
+a JSON list with one object per signature, {"d": ..., "s": ..., "a": ..., "ok": bool, "error": ...}.
 """
 import json
 import re
@@ -30,22 +32,23 @@ def main():
                 return b"".join(list(rrset.items)[0].strings)
         return None
 
-    with open(sys.argv[3], "rb") as f:
-        message = f.read()
-    verifier = dkim.DKIM(message)
-    header = re.split(rb"\r?\n\r?\n", message, maxsplit=1)[0]
-    count = len(re.findall(rb"(?im)^dkim-signature:", header))
-    results = []
-    for idx in range(count):
-        try:
-            ok = verifier.verify(idx=idx, dnsfunc=dnsfunc)
-            error = None
-        except dkim.DKIMException as e:
-            ok, error = False, str(e)
-        sig = verifier.signature_fields or {}
-        get = lambda k: sig.get(k, b"").decode() if isinstance(sig.get(k), bytes) else None
-        results.append({"d": get(b"d"), "s": get(b"s"), "a": get(b"a"), "ok": bool(ok), "error": error})
-    print(json.dumps(results))
+    for path in sys.argv[3:]:
+        with open(path, "rb") as f:
+            message = f.read()
+        verifier = dkim.DKIM(message)
+        header = re.split(rb"\r?\n\r?\n", message, maxsplit=1)[0]
+        count = len(re.findall(rb"(?im)^dkim-signature:", header))
+        results = []
+        for idx in range(count):
+            try:
+                ok = verifier.verify(idx=idx, dnsfunc=dnsfunc)
+                error = None
+            except dkim.DKIMException as e:
+                ok, error = False, str(e)
+            sig = verifier.signature_fields or {}
+            get = lambda k: sig.get(k).decode() if isinstance(sig.get(k), bytes) else None
+            results.append({"d": get(b"d"), "s": get(b"s"), "a": get(b"a"), "ok": bool(ok), "error": error})
+        print(json.dumps(results))
 
 
 main()
