@@ -157,6 +157,20 @@ const SETTINGS = {
     help: "how long a message may wait in the queue before it bounces",
     def: "5d",
   },
+  dkimGrace: {
+    env: "MAILROOM_DKIM_GRACE",
+    flag: "--dkim-grace",
+    schema: z.string().transform((text, ctx) => {
+      const ms = parseDuration(text.trim());
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: "custom", message: "must be a duration like 7d (units s, m, h, d)" });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+    help: "how long a rotated-out DKIM key stays published before it is retired",
+    def: "7d",
+  },
   pop3Port: {
     env: "MAILROOM_POP3_PORT",
     flag: "--pop3-port",
@@ -316,6 +330,8 @@ export interface Config {
   queueRetry: number[];
   /** Queue lifetime in ms before a message bounces. */
   queueMaxAge: number;
+  /** How long rotated-out DKIM keys stay published, in ms (RFC 6376 §3.6.1: mail in transit still verifies). */
+  dkimGrace: number;
   pop3Port: number | null;
   imapPort: number | null;
   /** Implicit TLS listeners (RFC 8314 §3.3). */
@@ -456,13 +472,24 @@ export class ConfigError extends Error {
 export interface ParsedArgs {
   command: string;
   flags: Map<string, string>;
+  /** Arguments after the command that are not flags (`mailroom dns example.org`). */
+  args: string[];
+  /** The command's own options, which are not settings (`--format zone`). */
+  options: Map<string, string>;
 }
 
-const COMMANDS = ["serve", "migrate", "version", "help"] as const;
+const COMMANDS = ["serve", "migrate", "dns", "version", "help"] as const;
+
+/** Per command: its own options, and how many plain arguments it takes. */
+const COMMAND_SYNTAX: Record<string, { options: readonly string[]; args: number }> = {
+  dns: { options: ["--format"], args: 1 },
+};
 
 /** Splits argv (without the executable) into a subcommand and `--flag value` / `--flag=value` pairs. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const flags = new Map<string, string>();
+  const options = new Map<string, string>();
+  const args: string[] = [];
   let command: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -473,20 +500,23 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     } else if (arg.startsWith("--")) {
       const eq = arg.indexOf("=");
       const name = eq === -1 ? arg : arg.slice(0, eq);
-      if (!Object.values(SETTINGS).some((s) => s.flag === name))
-        throw new ConfigError(`unknown flag ${name}`);
+      const isSetting = Object.values(SETTINGS).some((s) => s.flag === name);
+      const isOption = command !== undefined && COMMAND_SYNTAX[command]?.options.includes(name) === true;
+      if (!isSetting && !isOption) throw new ConfigError(`unknown flag ${name}`);
       const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
       if (value === undefined) throw new ConfigError(`${name} needs a value`);
-      flags.set(name, value);
+      (isSetting ? flags : options).set(name, value);
     } else if (command === undefined) {
       if (!(COMMANDS as readonly string[]).includes(arg))
         throw new ConfigError(`unknown command "${arg}" (try --help)`);
       command = arg;
+    } else if (args.length < (COMMAND_SYNTAX[command]?.args ?? 0)) {
+      args.push(arg);
     } else {
       throw new ConfigError(`unexpected argument "${arg}"`);
     }
   }
-  return { command: command ?? "serve", flags };
+  return { command: command ?? "serve", flags, args, options };
 }
 
 /** Resolves every setting from flags, then environment, then defaults; throws ConfigError naming the bad one. */
@@ -537,6 +567,7 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     mtaStsPort: value("mtaStsPort", "443")!,
     queueRetry: value("queueRetry", "1m,5m,15m,30m,1h,2h,4h")!,
     queueMaxAge: value("queueMaxAge", "5d")!,
+    dkimGrace: value("dkimGrace", "7d")!,
     pop3Port: value("pop3Port", "110")!,
     imapPort: value("imapPort", "143")!,
     pop3sPort: value("pop3sPort", "995")!,
@@ -575,6 +606,8 @@ export function helpText(version: string): string {
     "Commands:",
     "  serve      run the server (default)",
     "  migrate    apply database migrations and exit",
+    "  dns DOMAIN print the DNS records DOMAIN needs and whether DNS serves them",
+    "             (--format table|zone|json; table by default)",
     "  version    print the version",
     "  help       print this text (also --help)",
     "",

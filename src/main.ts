@@ -8,6 +8,8 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./api/app.ts";
+import { type DkimKeeper, startMailAuth } from "./auth/mod.ts";
+import { dnsCommand } from "./cli/dns.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
 import { prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
 import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
@@ -33,8 +35,9 @@ export const VERSION: string = pkg.version;
 export async function main(runtime: Runtime, argv: readonly string[]): Promise<number> {
   let config: Config;
   let command: string;
+  let args: ReturnType<typeof parseArgs>;
   try {
-    const args = parseArgs(argv);
+    args = parseArgs(argv);
     command = args.command;
     if (command === "help") {
       process.stdout.write(helpText(VERSION));
@@ -63,6 +66,10 @@ export async function main(runtime: Runtime, argv: readonly string[]): Promise<n
         applied.length ? `applied migrations: ${applied.join(", ")}\n` : "database is up to date\n",
       );
       return 0;
+    }
+    if (command === "dns") {
+      const input = { config, migrations: runtime.migrations, domain: args.args[0] };
+      return await dnsCommand({ ...input, format: args.options.get("--format") });
     }
     const server = await startServer(runtime, config, log);
     const stopReloading = reloadOnHangup(server.tls, log);
@@ -101,6 +108,8 @@ export interface RunningServer {
   tls: TlsProvider;
   /** The one DNS resolver (and cache) every lookup goes through. */
   dns: DnsResolver;
+  /** DKIM keys of the local domains: rotation, retirement (tests call retireDue with a later clock). */
+  dkim: DkimKeeper;
   stop(): Promise<void>;
 }
 
@@ -147,6 +156,9 @@ export async function startServer(
     warnAboutLoosePermissions(config, log);
     await store.write((w) => domainCreate(w, config.domain, { ifMissing: true }));
     await checkPostmaster(store, config, log);
+    // Issue 11: DKIM keys for every local domain; outgoing mail and DSNs are signed when queued.
+    const mailAuth = startMailAuth({ store, log: log.child({ proto: "dkim" }), config, resolver: dns });
+    stops.push(() => mailAuth.stop());
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = parts.authFailures ?? new AuthFailures({ log: log.child({ proto: "auth" }) });
 
@@ -163,6 +175,7 @@ export async function startServer(
       ...(extraCa ? { extraCa } : {}),
       ...(config.mtaStsTimeoutMs ? { mtaStsTimeoutMs: config.mtaStsTimeoutMs } : {}),
       ...(config.mxPort ? { mxPort: config.mxPort } : {}),
+      signNotice: mailAuth.signNotice,
     });
     queue.start();
     stops.push(() => queue.stop());
@@ -175,6 +188,7 @@ export async function startServer(
       domain: config.domain,
       ...(extraCa ? { extraCa } : {}),
       onQueued: () => queue.kick(),
+      sign: mailAuth.signNotice,
     });
     tlsReports.start();
     stops.push(async () => tlsReports.stop());
@@ -193,6 +207,8 @@ export async function startServer(
       plaintextAuth,
       spool,
       memory,
+      signOutgoing: mailAuth.signOutgoing,
+      signNotice: mailAuth.signNotice,
     };
 
     let smtp: SmtpListener | undefined;
@@ -336,6 +352,14 @@ export async function startServer(
         queue,
         lockouts: authFailures,
         tlsReports,
+        deliverability: mailAuth.deliverability({
+          submission: submission?.port,
+          submissions: smtps?.port,
+          imap: imap?.port,
+          imaps: imaps?.port,
+          pop3: pop3?.port,
+          pop3s: pop3s?.port,
+        }),
       });
       http = await listen("httpPort", config.httpBind, config.httpPort, () =>
         runtime.serveHttp({
@@ -364,6 +388,7 @@ export async function startServer(
       adminToken,
       tls,
       dns,
+      dkim: mailAuth.keeper,
       async stop() {
         log.info("stopping");
         // Listeners first (they finish their in-flight transactions), then the store flushes and closes.

@@ -18,5 +18,6 @@ export {
 } from "./line-endings.ts";
 export { parseMessage } from "./message.ts";
 export { findPart, partBody } from "./parts.ts";
+export { has8bit, toSevenBit } from "./seven-bit.ts";
 export { decodeTransfer } from "./transfer.ts";
 export type { Address, Envelope, MessageJson, MimePart, ParsedMessage } from "./types.ts";

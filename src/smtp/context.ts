@@ -8,6 +8,7 @@ import type { MemoryBudgets } from "../security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
 import type { RecipientAccount, SpoolDir, Store } from "../store/mod.ts";
 import type { TlsProvider } from "../tls/mod.ts";
+import type { NoticeSigner } from "./delivery/bounce.ts";
 import type { QueueRunner } from "./queue/runner.ts";
 
 export interface SmtpContext {
@@ -41,6 +42,10 @@ export interface SmtpContext {
   memory?: MemoryBudgets;
   /** Connection slot limits (SMTP_SESSION_LIMITS for anything not given; tests make them small). */
   limits?: Partial<SmtpSessionLimits>;
+  /** Converts to 7-bit and DKIM-signs mail leaving for remote recipients (src/auth/outgoing.ts). */
+  signOutgoing?: (raw: Uint8Array) => Promise<Uint8Array>;
+  /** DKIM-signs the DSNs this transaction causes (success notices) when they go to remote senders. */
+  signNotice?: NoticeSigner;
 }
 
 /** What a successful AUTH leaves in `session.user`. */

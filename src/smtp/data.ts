@@ -102,7 +102,9 @@ async function deliver(
   // RFC 6409 §8.2, §8.3: the MSA completes what the client left out, below our trace fields.
   const completed =
     ctx.mode === "submission" ? missingSubmissionHeaders(body, { hostname: ctx.hostname, now }) : "";
-  const raw = Buffer.concat([Buffer.from(trace + completed, "utf8"), body]);
+  let raw: Uint8Array = Buffer.concat([Buffer.from(trace + completed, "utf8"), body]);
+  // Issue 11: mail leaving for remote recipients is made 7-bit and DKIM-signed once, before it is stored.
+  if (user && remote.length > 0 && ctx.signOutgoing) raw = await ctx.signOutgoing(raw);
   const parsed = parseMessage(raw);
 
   // One message per account, however many of its addresses (aliases, +tags) were named.
@@ -140,7 +142,9 @@ async function deliver(
     const added = await ctx.store.write(async (w) => {
       const stored = await messageIngest(w, { raw, parsed, targets, queue, enforceQuota: true });
       if (notices.length > 0)
-        noticeQueued = (await sendNotices(w, notices, { hostname: ctx.hostname, original: raw })).queued > 0;
+        noticeQueued =
+          (await sendNotices(w, notices, { hostname: ctx.hostname, original: raw, sign: ctx.signNotice }))
+            .queued > 0;
       return stored;
     });
     ctx.log.info(queue ? "smtp.queued" : "smtp.delivered", {

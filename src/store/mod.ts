@@ -22,6 +22,7 @@ export * from "./aliases.ts";
 export type { Change, ChangeListener } from "./changes.ts";
 export { type ContentMeta, contentMeta, contentRaw } from "./contents.ts";
 export { DEFAULT_STORE_LIMITS, type Reader, type StoreLimits, type Write } from "./db.ts";
+export * from "./dkim-keys.ts";
 export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
 export { databaseFileModes } from "./files.ts";

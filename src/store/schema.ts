@@ -283,3 +283,34 @@ export const tlsReportsSent = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.day, t.policyDomain] })],
 );
+
+/**
+ * DKIM signing keys of the local domains (RFC 6376, RFC 8463): each generation is one RSA and one
+ * Ed25519 key, each under its own selector. "active" keys sign; "retiring" ones no longer sign but
+ * stay published until `retire_at` (mail signed with them may still be in transit or queued);
+ * "retired" ones are gone from DNS and their private key is erased. The private key never leaves the
+ * store except to the signer.
+ */
+export const dkimKeys = sqliteTable(
+  "dkim_keys",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    domainId: integer("domain_id")
+      .notNull()
+      .references(() => domains.id, { onDelete: "cascade" }),
+    /** The s= tag and the DNS label under _domainkey (RFC 6376 §3.1). */
+    selector: text("selector").notNull(),
+    /** "rsa-sha256" or "ed25519-sha256" (the a= tag, RFC 6376 §3.3, RFC 8463 §3). */
+    algorithm: text("algorithm").notNull(),
+    /** PKCS#8 PEM; "" once retired. */
+    privateKey: text("private_key").notNull(),
+    /** The p= value of the key record: base64 SubjectPublicKeyInfo (RSA) or raw 32 bytes (Ed25519). */
+    publicKey: text("public_key").notNull(),
+    /** "active", "retiring" or "retired". */
+    state: text("state").notNull().default("active"),
+    createdAt: integer("created_at").notNull().default(now),
+    /** When a retiring key is retired (epoch ms); null while active. */
+    retireAt: integer("retire_at"),
+  },
+  (t) => [uniqueIndex("dkim_keys_domain_selector").on(t.domainId, t.selector)],
+);
