@@ -3,17 +3,18 @@
  * name that is not a mailbox of this account is NO [NONEXISTENT] (the store's not_found).
  */
 import { mailboxSetSubscribed } from "../../../store/mod.ts";
-import type { CommandContext } from "../../session.ts";
-import { accountOf } from "./names.ts";
+import type { CommandContext } from "../handler.ts";
 
-async function setSubscribed({ session, parser }: CommandContext, subscribed: boolean): Promise<string> {
-  const account = accountOf(session);
+type Subscribe = CommandContext<"authenticated" | "selected">;
+
+async function setSubscribed({ ctx, state, parser }: Subscribe, subscribed: boolean): Promise<string> {
+  const { account } = state;
   parser.sp();
   const name = parser.mailbox();
   parser.end();
-  await session.ctx.store.write((w) => mailboxSetSubscribed(w, account.id, name, subscribed));
+  await ctx.store.write((w) => mailboxSetSubscribed(w, account.id, name, subscribed));
   return `${subscribed ? "SUBSCRIBE" : "UNSUBSCRIBE"} completed`;
 }
 
-export const subscribe = (ctx: CommandContext) => setSubscribed(ctx, true);
-export const unsubscribe = (ctx: CommandContext) => setSubscribed(ctx, false);
+export const subscribe = (command: Subscribe) => setSubscribed(command, true);
+export const unsubscribe = (command: Subscribe) => setSubscribed(command, false);
