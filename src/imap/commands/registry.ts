@@ -1,17 +1,20 @@
 /**
  * Every IMAP command with the states it is allowed in (RFC 3501 §6), checked once by the dispatcher
- * (dispatch.ts), which hands the handler its state already narrowed: a handler typed
- * `Handler<"selected">` gets `state.mailbox` without asking. Static imports only, so the compiled
- * binary contains every command.
+ * (dispatch.ts), which hands the handler its state already narrowed: a handler taking
+ * `CommandContext<"selected">` gets `state.mailbox` without asking. Static imports only, so the
+ * compiled binary contains every command.
  *
- * Adding a command:
- * 1. a file here (or a function in its family's file) exporting `Handler<S>`, where S lists the
- *    states it needs; it reads arguments from `parser`, answers through `session`, returns the
- *    text of its tagged OK and throws ImapNo / ImapBad for the others (errors.ts);
- * 2. a row below: `NAME: spec(STATES, handler)` — spec() refuses, at compile time, a handler that
- *    needs a narrower state than the row allows;
- * 3. its capability, if it brings one, as a row in ../capabilities.ts;
- * 4. an example of it in test/imap/states.test.ts, which then tries it in every state.
+ * Adding a command (or an extension's command):
+ * 1. a file here, or a function in its family's file, with the RFC section on top:
+ *    `export async function name({ ctx, state, session, parser }: CommandContext<S>)`, S being the
+ *    states it runs in (handler.ts). It reads its arguments from `parser` (then `parser.end()`),
+ *    writes untagged responses through `session`, returns the text of its tagged OK and throws
+ *    ImapNo / ImapBad (errors.ts) for the other answers;
+ * 2. a row below: `NAME: spec(STATES, name)`; spec() refuses at compile time a handler that needs a
+ *    narrower state than its row allows ("UID NAME" is a row of its own, with `uid` set);
+ * 3. if it brings a capability, a row in ../capabilities.ts (and, if ENABLE turns it on, ENABLEABLE
+ *    in enable.ts);
+ * 4. a valid example in test/imap/states.test.ts, which then tries it in every state.
  */
 import type { StateKind } from "../state.ts";
 import { capability, id, logout, noop } from "./any-state.ts";
