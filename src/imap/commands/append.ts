@@ -16,14 +16,10 @@ import { MEMORY_LIMITS } from "../../security/limits.ts";
 import { defaultMemoryBudgets, ingestCost } from "../../security/memory-budget.ts";
 import { mailboxFind, mailboxNameNormalize, messageIngest, Spool } from "../../store/mod.ts";
 import { ImapNo } from "../errors.ts";
-import type { CommandContext } from "./handler.ts";
+import type { AuthenticatedCommand } from "./handler.ts";
 import { flagsFromList } from "./store.ts";
 
-export async function append({
-  ctx,
-  state,
-  parser,
-}: CommandContext<"authenticated" | "selected">): Promise<string> {
+export async function append({ ctx, state, parser }: AuthenticatedCommand): Promise<string> {
   parser.sp();
   const name = parser.mailbox();
   parser.sp();

@@ -9,11 +9,13 @@
 import { clientAddressKey } from "../../security/connection-limits.ts";
 import { passwordCheck } from "../../security/password-check.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
-import type { CommandContext, CommandSession } from "./handler.ts";
+import type { CommandSession, NotAuthenticatedCommand } from "./handler.ts";
 
-type Login = CommandContext<"not-authenticated">;
-
-async function authenticateOrFail({ ctx, session }: Login, login: string, password: string): Promise<string> {
+async function authenticateOrFail(
+  { ctx, session }: NotAuthenticatedCommand,
+  login: string,
+  password: string,
+): Promise<string> {
   const check = await passwordCheck({
     read: ctx.store.read,
     limiter: ctx.authFailures,
@@ -52,7 +54,7 @@ function requirePrivacy(session: CommandSession): void {
     );
 }
 
-export async function login(command: Login): Promise<string> {
+export async function login(command: NotAuthenticatedCommand): Promise<string> {
   const { session, parser } = command;
   requirePrivacy(session);
   parser.sp();
@@ -77,7 +79,7 @@ async function challenge(session: CommandSession, text: string): Promise<string>
   return decodeBase64(await session.readLine());
 }
 
-export async function authenticate(command: Login): Promise<string> {
+export async function authenticate(command: NotAuthenticatedCommand): Promise<string> {
   const { session, parser } = command;
   requirePrivacy(session);
   parser.sp();

@@ -4,9 +4,9 @@
  * already durable when acknowledged.
  */
 import { messagesDeletedUids, messagesExpunge } from "../../store/mod.ts";
-import type { CommandContext } from "./handler.ts";
+import type { SelectedCommand } from "./handler.ts";
 
-export async function close({ ctx, state, session, parser }: CommandContext<"selected">): Promise<string> {
+export async function close({ ctx, state, session, parser }: SelectedCommand): Promise<string> {
   parser.end();
   const { mailbox } = state;
   if (!mailbox.info.readOnly) {
@@ -20,13 +20,13 @@ export async function close({ ctx, state, session, parser }: CommandContext<"sel
   return "CLOSE completed";
 }
 
-export async function unselect({ session, parser }: CommandContext<"selected">): Promise<string> {
+export async function unselect({ session, parser }: SelectedCommand): Promise<string> {
   parser.end();
   session.deselect();
   return "UNSELECT completed";
 }
 
-export async function check({ parser }: CommandContext): Promise<string> {
+export async function check({ parser }: SelectedCommand): Promise<string> {
   parser.end();
   return "CHECK completed";
 }

@@ -16,7 +16,7 @@ import {
 import { ImapBad, ImapNo } from "../errors.ts";
 import { type SequenceSet, sequenceFormat } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
-import type { CommandContext } from "./handler.ts";
+import type { SelectedCommand } from "./handler.ts";
 
 interface Request {
   mailbox: SelectedMailbox;
@@ -24,7 +24,7 @@ interface Request {
   target: string;
 }
 
-function request({ state, parser }: CommandContext<"selected">): Request {
+function request({ state, parser }: SelectedCommand): Request {
   parser.sp();
   const set = parser.sequenceSet();
   if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
@@ -51,7 +51,7 @@ function copyUid(uidValidity: number, pairs: Array<[number, number]>): string {
   return `[COPYUID ${uidValidity} ${from} ${to}]`;
 }
 
-export async function copy(command: CommandContext<"selected">): Promise<string> {
+export async function copy(command: SelectedCommand): Promise<string> {
   const req = request(command);
   const uids = req.mailbox.resolve(req.set, command.uid);
   const { pairs, target } = await command.ctx.store.write(async (w) => {
@@ -64,7 +64,7 @@ export async function copy(command: CommandContext<"selected">): Promise<string>
   return `${copyUid(target.uidValidity, pairs)} ${name} completed`;
 }
 
-export async function move(command: CommandContext<"selected">): Promise<string> {
+export async function move(command: SelectedCommand): Promise<string> {
   const req = request(command);
   const { ctx, session } = command;
   if (req.mailbox.info.readOnly) throw new ImapNo("READ-ONLY", "Mailbox is read-only");

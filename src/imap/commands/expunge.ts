@@ -7,15 +7,9 @@
 import { mailboxById, messagesDeletedUids, messagesExpunge } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import { type SequenceSet, sequenceContains } from "../protocol/sequence.ts";
-import type { CommandContext } from "./handler.ts";
+import type { SelectedCommand } from "./handler.ts";
 
-export async function expunge({
-  ctx,
-  state,
-  session,
-  parser,
-  uid,
-}: CommandContext<"selected">): Promise<string> {
+export async function expunge({ ctx, state, session, parser, uid }: SelectedCommand): Promise<string> {
   let set: SequenceSet | undefined;
   if (uid) {
     parser.sp();

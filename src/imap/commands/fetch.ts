@@ -20,7 +20,7 @@ import { ResponseWriter } from "../fetch/pieces.ts";
 import { fetchNeeds, renderFetch, responseItems } from "../fetch/render.ts";
 import { type SequenceSet, sequenceContains, sequenceFormat } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
-import type { CommandContext, CommandSession } from "./handler.ts";
+import type { CommandSession, SelectedCommand } from "./handler.ts";
 
 /** UIDs per row query: one statement per batch, and no more rows in memory than that. */
 const BATCH = 1000;
@@ -83,20 +83,14 @@ async function markSeen(ctx: ImapContext, mailbox: SelectedMailbox, uids: number
 }
 
 /** RFC 3501 §6.4.5 FETCH, §6.4.8 UID FETCH. */
-export async function fetch({
-  ctx,
-  state,
-  session,
-  parser,
-  uid,
-}: CommandContext<"selected">): Promise<undefined> {
-  const { mailbox } = state;
+export async function fetch({ ctx, state, session, parser, uid }: SelectedCommand): Promise<undefined> {
   parser.sp();
   const set = parser.sequenceSet();
   parser.sp();
   const plan = parseFetchPlan(parser);
   parser.end();
   if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
+  const { mailbox } = state;
   if (!uid) checkSequenceNumbers(set, mailbox.exists);
   checkModifiers(plan, session, uid);
   // RFC 7162 §3.1: MODSEQ and CHANGEDSINCE are CONDSTORE-enabling; from now on FETCH carries MODSEQ.

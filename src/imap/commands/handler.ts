@@ -68,5 +68,12 @@ export interface CommandContext<S extends StateKind = StateKind> {
   readonly session: CommandSession;
 }
 
+/** RFC 3501 §6.2: a command before login. */
+export type NotAuthenticatedCommand = CommandContext<"not-authenticated">;
+/** RFC 3501 §6.3: a command of the authenticated state, which is allowed in the selected state too. */
+export type AuthenticatedCommand = CommandContext<"authenticated" | "selected">;
+/** RFC 3501 §6.4: a command on the selected mailbox. */
+export type SelectedCommand = CommandContext<"selected">;
+
 /** A handler returns the text of its tagged OK (may start with a response code), or throws ImapNo/ImapBad. */
 export type Handler<S extends StateKind> = (command: CommandContext<S>) => Promise<string | undefined>;

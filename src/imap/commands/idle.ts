@@ -4,14 +4,9 @@
  */
 import { ImapBad } from "../errors.ts";
 import { IMAP_LIMITS } from "../protocol/limits.ts";
-import type { CommandContext } from "./handler.ts";
+import type { AuthenticatedCommand } from "./handler.ts";
 
-export async function idle({
-  ctx,
-  state,
-  session,
-  parser,
-}: CommandContext<"authenticated" | "selected">): Promise<string> {
+export async function idle({ ctx, state, session, parser }: AuthenticatedCommand): Promise<string> {
   parser.end();
   session.write(["+ idling"]);
   // Changes that were already pending go out at once.

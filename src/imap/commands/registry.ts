@@ -6,8 +6,9 @@
  *
  * Adding a command (or an extension's command):
  * 1. a file here, or a function in its family's file, with the RFC section on top:
- *    `export async function name({ ctx, state, session, parser }: CommandContext<S>)`, S being the
- *    states it runs in (handler.ts). It reads its arguments from `parser` (then `parser.end()`),
+ *    `export async function name({ ctx, state, session, parser }: SelectedCommand)`, the type
+ *    naming the states it runs in (handler.ts: CommandContext<S>, or the aliases NotAuthenticated-,
+ *    Authenticated-, SelectedCommand). It reads its arguments from `parser` (then `parser.end()`),
  *    writes untagged responses through `session`, returns the text of its tagged OK and throws
  *    ImapNo / ImapBad (errors.ts) for the other answers;
  * 2. a row below: `NAME: spec(STATES, name)`; spec() refuses at compile time a handler that needs a

@@ -11,7 +11,7 @@ import { type Piece, str } from "../protocol/encode.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
 import { compileSearch, searchNeeds } from "../search/evaluate.ts";
 import { type ReturnOption, searchCommand } from "../search/parse.ts";
-import type { CommandContext } from "./handler.ts";
+import type { SelectedCommand } from "./handler.ts";
 
 /** RFC 3501 §6.4.4: US-ASCII must be supported; UTF-8 is what our stored text is. */
 const CHARSETS = new Set(["UTF-8", "US-ASCII"]);
@@ -26,14 +26,7 @@ interface Match {
   modseq: number;
 }
 
-export async function search({
-  ctx,
-  state,
-  session,
-  tag,
-  parser,
-  uid,
-}: CommandContext<"selected">): Promise<string> {
+export async function search({ ctx, state, session, tag, parser, uid }: SelectedCommand): Promise<string> {
   const command = searchCommand(parser);
   // RFC 3501 §6.4.4: an unsupported charset is NO [BADCHARSET (supported list)].
   if (command.charset !== undefined && !CHARSETS.has(command.charset)) {

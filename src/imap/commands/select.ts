@@ -7,9 +7,7 @@ import { ImapBad, ImapNo } from "../errors.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { type SequenceSet, sequenceFormat, sequenceSelect } from "../protocol/sequence.ts";
 import { SelectedMailbox } from "../selected.ts";
-import type { CommandContext } from "./handler.ts";
-
-type Select = CommandContext<"authenticated" | "selected">;
+import type { AuthenticatedCommand } from "./handler.ts";
 
 export const MAILBOX_FLAGS =
   "\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $MDNSent $Junk $NotJunk $Phishing";
@@ -51,7 +49,7 @@ function selectParams(parser: Parser): { condstore: boolean; qresync: QresyncPar
   return { condstore, qresync };
 }
 
-async function open(command: Select, readOnly: boolean): Promise<string> {
+async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<string> {
   const { ctx, state, session, parser } = command;
   parser.sp();
   const name = parser.mailbox();
@@ -114,5 +112,5 @@ async function open(command: Select, readOnly: boolean): Promise<string> {
   return `[${readOnly ? "READ-ONLY" : "READ-WRITE"}] ${readOnly ? "EXAMINE" : "SELECT"} completed`;
 }
 
-export const select = (command: Select) => open(command, false);
-export const examine = (command: Select) => open(command, true);
+export const select = (command: AuthenticatedCommand) => open(command, false);
+export const examine = (command: AuthenticatedCommand) => open(command, true);

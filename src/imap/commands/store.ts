@@ -15,7 +15,7 @@ import { ImapBad, ImapNo } from "../errors.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
-import type { CommandContext, CommandSession } from "./handler.ts";
+import type { CommandSession, SelectedCommand } from "./handler.ts";
 
 /** Keywords one command may name, and the longest keyword: a flag list is not a place to store data. */
 const MAX_KEYWORDS_PER_COMMAND = 100;
@@ -82,13 +82,7 @@ async function send(session: CommandSession, line: string): Promise<void> {
   if (!session.untagged([line])) await session.drain();
 }
 
-export async function store({
-  ctx,
-  state,
-  session,
-  parser,
-  uid,
-}: CommandContext<"selected">): Promise<string> {
+export async function store({ ctx, state, session, parser, uid }: SelectedCommand): Promise<string> {
   parser.sp();
   const set = parser.sequenceSet();
   if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");

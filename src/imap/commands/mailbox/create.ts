@@ -6,7 +6,7 @@
 import { mailboxCreate, mailboxFind, mailboxNameNormalize } from "../../../store/mod.ts";
 import { ImapBad, ImapNo } from "../../errors.ts";
 import type { Parser } from "../../protocol/parser.ts";
-import type { CommandContext } from "../handler.ts";
+import type { AuthenticatedCommand } from "../handler.ts";
 import { createParents, newMailboxName } from "./names.ts";
 
 /**
@@ -17,11 +17,7 @@ const SPECIAL_USES = new Map(
   ["\\Archive", "\\Drafts", "\\Junk", "\\Sent", "\\Trash"].map((u) => [u.toLowerCase(), u]),
 );
 
-export async function create({
-  ctx,
-  state,
-  parser,
-}: CommandContext<"authenticated" | "selected">): Promise<string> {
+export async function create({ ctx, state, parser }: AuthenticatedCommand): Promise<string> {
   const { account } = state;
   parser.sp();
   const raw = parser.astring();

@@ -4,14 +4,9 @@
  */
 import { mailboxDelete, mailboxFind, mailboxHasChildren } from "../../../store/mod.ts";
 import { ImapNo } from "../../errors.ts";
-import type { CommandContext } from "../handler.ts";
+import type { AuthenticatedCommand } from "../handler.ts";
 
-export async function deleteMailbox({
-  ctx,
-  state,
-  session,
-  parser,
-}: CommandContext<"authenticated" | "selected">): Promise<string> {
+export async function deleteMailbox({ ctx, state, session, parser }: AuthenticatedCommand): Promise<string> {
   const { account } = state;
   parser.sp();
   const name = parser.mailbox();

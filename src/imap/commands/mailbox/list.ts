@@ -8,7 +8,7 @@
 import { mailboxCountsByIds, mailboxList } from "../../../store/mod.ts";
 import { Breather } from "../../breather.ts";
 import { mailboxName, type Piece, str } from "../../protocol/encode.ts";
-import type { CommandContext, CommandSession } from "../handler.ts";
+import type { AuthenticatedCommand, CommandSession } from "../handler.ts";
 import { listArgs, lsubArgs } from "./list-args.ts";
 import { listPatternsCheck } from "./list-pattern.ts";
 import { type ListEntry, listEntries, lsubEntries } from "./list-select.ts";
@@ -36,12 +36,7 @@ async function collect(selection: Iterable<ListEntry | undefined>, breather: Bre
   return entries;
 }
 
-export async function list({
-  ctx,
-  state,
-  session,
-  parser,
-}: CommandContext<"authenticated" | "selected">): Promise<string> {
+export async function list({ ctx, state, session, parser }: AuthenticatedCommand): Promise<string> {
   const { account } = state;
   const args = listArgs(parser);
   // RFC 3501 §6.3.8: an empty pattern asks for the delimiter and the root; we have one flat root.
@@ -75,12 +70,7 @@ export async function list({
   return "LIST completed";
 }
 
-export async function lsub({
-  ctx,
-  state,
-  session,
-  parser,
-}: CommandContext<"authenticated" | "selected">): Promise<string> {
+export async function lsub({ ctx, state, session, parser }: AuthenticatedCommand): Promise<string> {
   const { account } = state;
   const args = lsubArgs(parser);
   if (args.pattern === "") {

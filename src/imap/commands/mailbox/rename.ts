@@ -13,14 +13,10 @@ import {
   type Write,
 } from "../../../store/mod.ts";
 import { ImapNo } from "../../errors.ts";
-import type { CommandContext } from "../handler.ts";
+import type { AuthenticatedCommand } from "../handler.ts";
 import { createParents, newMailboxName } from "./names.ts";
 
-export async function rename({
-  ctx,
-  state,
-  parser,
-}: CommandContext<"authenticated" | "selected">): Promise<string> {
+export async function rename({ ctx, state, parser }: AuthenticatedCommand): Promise<string> {
   const { account } = state;
   parser.sp();
   const from = parser.mailbox();

@@ -4,15 +4,10 @@
  */
 import { mailboxCountsByName } from "../../../store/mod.ts";
 import { ImapNo } from "../../errors.ts";
-import type { CommandContext } from "../handler.ts";
+import type { AuthenticatedCommand } from "../handler.ts";
 import { countsWanted, statusItems, statusResponse } from "./status-items.ts";
 
-export async function status({
-  ctx,
-  state,
-  session,
-  parser,
-}: CommandContext<"authenticated" | "selected">): Promise<string> {
+export async function status({ ctx, state, session, parser }: AuthenticatedCommand): Promise<string> {
   const { account } = state;
   parser.sp();
   const name = parser.mailbox();

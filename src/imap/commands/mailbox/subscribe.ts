@@ -3,11 +3,12 @@
  * name that is not a mailbox of this account is NO [NONEXISTENT] (the store's not_found).
  */
 import { mailboxSetSubscribed } from "../../../store/mod.ts";
-import type { CommandContext } from "../handler.ts";
+import type { AuthenticatedCommand } from "../handler.ts";
 
-type Subscribe = CommandContext<"authenticated" | "selected">;
-
-async function setSubscribed({ ctx, state, parser }: Subscribe, subscribed: boolean): Promise<string> {
+async function setSubscribed(
+  { ctx, state, parser }: AuthenticatedCommand,
+  subscribed: boolean,
+): Promise<string> {
   const { account } = state;
   parser.sp();
   const name = parser.mailbox();
@@ -16,5 +17,5 @@ async function setSubscribed({ ctx, state, parser }: Subscribe, subscribed: bool
   return `${subscribed ? "SUBSCRIBE" : "UNSUBSCRIBE"} completed`;
 }
 
-export const subscribe = (command: Subscribe) => setSubscribed(command, true);
-export const unsubscribe = (command: Subscribe) => setSubscribed(command, false);
+export const subscribe = (command: AuthenticatedCommand) => setSubscribed(command, true);
+export const unsubscribe = (command: AuthenticatedCommand) => setSubscribed(command, false);
