@@ -9,23 +9,11 @@
 import { MEMORY_LIMITS } from "../security/limits.ts";
 import { defaultMemoryBudgets } from "../security/memory-budget.ts";
 import { SpoolDir } from "../store/mod.ts";
-import { COMMANDS } from "./commands/registry.ts";
 import type { ImapContext } from "./context.ts";
+import { commandRefusal } from "./dispatch.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
 import type { LiteralAdmission, LiteralRequest, ReaderOptions } from "./protocol/reader.ts";
-import type { StateKind } from "./session.ts";
-
-// RFC 3501 §9: tag = 1*<any ASTRING-CHAR except "+">
-export const TAG = /^[^(){ \x00-\x1f\x7f%*"\\+]+$/;
-
-/** Why a command cannot run in `state` (the answer after its tag), or undefined. */
-export function commandRefusal(state: StateKind, tag: string, name: string): string | undefined {
-  if (!TAG.test(tag)) return "BAD Missing or invalid tag";
-  const spec = COMMANDS[name];
-  if (!spec) return `BAD Unknown command ${JSON.stringify(name.slice(0, 40))}`;
-  if (!spec.states.includes(state)) return `BAD ${name} is not allowed in the ${state} state`;
-  return undefined;
-}
+import type { StateKind } from "./state.ts";
 
 /** What the policy needs to know of its session. */
 export interface PolicySession {

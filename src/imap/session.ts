@@ -1,7 +1,6 @@
 /**
- * One IMAP connection: reads commands, checks them against the state they are allowed in, runs
- * their handler, reports pending mailbox changes where RFC 3501 §7 allows, and answers with the
- * tagged status. Session state is a discriminated union; the data a state needs lives inside it.
+ * One IMAP connection: its state (state.ts), the socket and its timers, reading commands and handing
+ * each to the dispatcher (dispatch.ts), which checks the state and runs the command's handler.
  * STARTTLS swaps the socket under the reader (RFC 3501 §6.2.1); whether a password may be sent
  * depends on TLS and the client's network (RFC 2595 §3.2, LOGINDISABLED).
  */
@@ -10,66 +9,17 @@ import type { Socket } from "node:net";
 import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.ts";
 import type { Account, Change } from "../store/mod.ts";
 import { describeTls, secureSocket } from "../tls/mod.ts";
-import { COMMANDS } from "./commands/registry.ts";
+import { capabilities } from "./capabilities.ts";
 import type { ImapContext } from "./context.ts";
-import { fromStoreError, ImapBad, ImapNo } from "./errors.ts";
-import { commandRefusal, literalPolicy, TAG } from "./literal-policy.ts";
+import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
+import { literalPolicy } from "./literal-policy.ts";
 import { type Piece, toBuffer } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
-import { ImapParseError, Parser } from "./protocol/parser.ts";
 import { CommandReader, type RawCommand, ReadError } from "./protocol/reader.ts";
 import type { SelectedMailbox } from "./selected.ts";
+import type { SessionState } from "./state.ts";
 
-export type SessionState =
-  | { kind: "not-authenticated" }
-  | { kind: "authenticated"; account: Account }
-  | { kind: "selected"; account: Account; mailbox: SelectedMailbox }
-  | { kind: "logout" };
-
-export type StateKind = SessionState["kind"];
-
-/** What a command handler gets. `parser` stands just after the command name. */
-export interface CommandContext {
-  session: ImapSession;
-  tag: string;
-  parser: Parser;
-  /** The UID form of the command (UID FETCH, UID STORE...). */
-  uid: boolean;
-}
-
-/** A handler returns the text of its tagged OK (may start with a response code), or throws ImapNo/ImapBad. */
-export type Handler = (ctx: CommandContext) => Promise<string | undefined>;
-
-export interface CommandSpec {
-  states: readonly StateKind[];
-  handler: Handler;
-  /** RFC 3501 §7.4.1: no EXPUNGE may be sent while answering this command (FETCH, STORE, SEARCH). */
-  noExpunge?: boolean;
-}
-
-const CAPABILITIES_BEFORE_AUTH = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"];
-const AUTH_MECHANISMS = ["AUTH=PLAIN", "AUTH=LOGIN"];
-const CAPABILITIES_AFTER_AUTH = [
-  "IMAP4rev1",
-  "LITERAL+",
-  "SASL-IR",
-  "ID",
-  "ENABLE",
-  "IDLE",
-  "NAMESPACE",
-  "UIDPLUS",
-  "MOVE",
-  "UNSELECT",
-  "CHILDREN",
-  "SPECIAL-USE",
-  "CREATE-SPECIAL-USE",
-  "LIST-EXTENDED",
-  "LIST-STATUS",
-  "ESEARCH",
-  "STATUS=SIZE",
-  "CONDSTORE",
-  "QRESYNC",
-];
+export type { SessionState, StateKind } from "./state.ts";
 
 /**
  * Time from connect to a successful login, however active the client is: a slowloris client that
@@ -77,7 +27,7 @@ const CAPABILITIES_AFTER_AUTH = [
  * (Dovecot's login processes allow 3 minutes too.) Belongs with IMAP_LIMITS in protocol/limits.ts.
  */
 
-export class ImapSession {
+export class ImapSession implements DispatchSession {
   state: SessionState = { kind: "not-authenticated" };
   /** Extensions turned on with ENABLE (RFC 5161), or implicitly by use (CONDSTORE, RFC 7162 §3.1). */
   readonly enabled = new Set<string>();
@@ -128,13 +78,11 @@ export class ImapSession {
   }
 
   get capabilities(): string[] {
-    if (this.state.kind !== "not-authenticated") return CAPABILITIES_AFTER_AUTH;
-    const caps = [...CAPABILITIES_BEFORE_AUTH];
-    if (this.canStartTls) caps.push("STARTTLS");
-    // RFC 3501 §6.2.3 and RFC 2595 §3.2: no mechanism that sends a password in the clear is offered.
-    if (this.plaintextAuthAllowed) caps.push(...AUTH_MECHANISMS);
-    else caps.push("LOGINDISABLED");
-    return caps;
+    return capabilities({
+      state: this.state.kind,
+      canStartTls: this.canStartTls,
+      plaintextAuthAllowed: this.plaintextAuthAllowed,
+    });
   }
 
   /** STARTTLS is offered until the connection is encrypted, when there is a certificate. */
@@ -177,6 +125,11 @@ export class ImapSession {
     return this.write(["* ", ...pieces]);
   }
 
+  /** The client's next line (inside AUTHENTICATE and IDLE). */
+  readLine(): Promise<string> {
+    return this.reader.readLine();
+  }
+
   /** Waits until the socket can take more (backpressure for big FETCH responses). */
   drain(): Promise<void> {
     if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
@@ -201,9 +154,19 @@ export class ImapSession {
     this.#armTimeout();
   }
 
+  /** Enters the selected state (SELECT, EXAMINE); the account's changes reach `mailbox` from now on. */
+  select(account: Account, mailbox: SelectedMailbox): void {
+    this.state = { kind: "selected", account, mailbox };
+  }
+
   /** Leaves the selected state (CLOSE, UNSELECT, a failed SELECT). */
   deselect(): void {
     if (this.state.kind === "selected") this.state = { kind: "authenticated", account: this.state.account };
+  }
+
+  /** LOGOUT (RFC 3501 §3.4): the read loop ends after the tagged OK. */
+  logout(): void {
+    this.state = { kind: "logout" };
   }
 
   /** Reports pending changes of the selected mailbox (RFC 3501 §7: at the end of a command, NOOP, IDLE). */
@@ -360,59 +323,11 @@ export class ImapSession {
   }
 
   async #execute(command: RawCommand): Promise<void> {
-    const { tag } = command;
-    if (!TAG.test(tag)) {
-      this.#badInARow++;
-      this.untagged(["BAD Missing or invalid tag"]);
-      return;
-    }
-    const uid = command.name.startsWith("UID ");
-    const spec = COMMANDS[command.name];
-    const refusal = commandRefusal(this.state.kind, tag, command.name);
-    if (!spec || refusal) {
-      this.#badInARow++;
-      this.write([`${tag} ${refusal}`]);
-      return;
-    }
-    const parser = new Parser(command);
-    const allowExpunge = uid || !spec.noExpunge;
-    this.log.debug("imap.command", { session: this.id, command: command.name });
-    try {
-      // Past the tag (already checked against the tag grammar: it may hold "]", which atom() refuses)
-      // and the command name; a malformed prefix such as two spaces is a BAD like any other.
-      parser.take(tag);
-      parser.sp();
-      if (uid) {
-        parser.expect("UID");
-        parser.sp();
-      }
-      parser.atom();
-      const text = await spec.handler({ session: this, tag, parser, uid });
-      this.#badInARow = 0;
-      if (this.state.kind !== "logout") this.flushUpdates(allowExpunge);
-      this.write([`${tag} OK ${text ?? `${command.name} completed`}`]);
-      if (this.#tlsRequested) await this.#startTls();
-      this.#armTimeout();
-    } catch (error) {
-      this.#answerError(tag, command.name, error, allowExpunge);
-    }
-  }
-
-  #answerError(tag: string, name: string, error: unknown, allowExpunge: boolean): void {
-    if (error instanceof ImapParseError || error instanceof ImapBad) {
-      this.#badInARow++;
-      const code = error instanceof ImapBad && error.code ? `[${error.code}] ` : "";
-      this.write([`${tag} BAD ${code}${error.message}`]);
-      return;
-    }
-    this.#badInARow = 0;
-    const no = error instanceof ImapNo ? error : fromStoreError(error);
-    this.flushUpdates(allowExpunge);
-    if (no) {
-      this.write([`${tag} NO ${no.code ? `[${no.code}] ` : ""}${no.message}`]);
-      return;
-    }
-    this.log.error("imap.command_failed", { session: this.id, command: name, error });
-    this.write([`${tag} NO [SERVERBUG] ${name} failed; see the server log`]);
+    const outcome = await dispatch(this, command);
+    if (outcome === "bad") this.#badInARow++;
+    else this.#badInARow = 0;
+    if (outcome !== "ok") return;
+    if (this.#tlsRequested) await this.#startTls();
+    this.#armTimeout();
   }
 }

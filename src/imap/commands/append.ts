@@ -16,10 +16,10 @@ import { MEMORY_LIMITS } from "../../security/limits.ts";
 import { defaultMemoryBudgets, ingestCost } from "../../security/memory-budget.ts";
 import { mailboxFind, mailboxNameNormalize, messageIngest, Spool } from "../../store/mod.ts";
 import { ImapNo } from "../errors.ts";
-import type { CommandContext } from "../session.ts";
+import type { AuthenticatedCommand } from "./handler.ts";
 import { flagsFromList } from "./store.ts";
 
-export async function append({ session, parser }: CommandContext): Promise<string> {
+export async function append({ ctx, state, parser }: AuthenticatedCommand): Promise<string> {
   parser.sp();
   const name = parser.mailbox();
   parser.sp();
@@ -37,11 +37,7 @@ export async function append({ session, parser }: CommandContext): Promise<strin
   parser.end();
   const { flags, keywords } = flagsFromList(flagList);
 
-  const account =
-    session.state.kind === "authenticated" || session.state.kind === "selected"
-      ? session.state.account
-      : undefined;
-  if (!account) throw new ImapNo(undefined, "Not authenticated");
+  const { account } = state;
   // In memory, or (a large one) in the spool file the reader streamed it to.
   const bytes = Buffer.isBuffer(literal) ? literal : undefined;
   const spool = bytes ? undefined : spooled(literal);
@@ -49,24 +45,24 @@ export async function append({ session, parser }: CommandContext): Promise<strin
   if (spool?.error) throw spool.error;
   const size = bytes?.length ?? spool!.size;
   if (size === 0) throw new ImapNo(undefined, "An empty message cannot be appended");
-  if (size > session.ctx.maxMessageSize) throw new ImapNo("TOOBIG", "Message too large");
-  const { store } = session.ctx;
+  if (size > ctx.maxMessageSize) throw new ImapNo("TOOBIG", "Message too large");
+  const { store } = ctx;
   // An invalid name is NO [CANNOT] (store "invalid"), not TRYCREATE: creating it would fail too.
   const target = await mailboxFind(store.read, account.id, mailboxNameNormalize(name));
   // RFC 3501 §6.3.11: a missing target is NO [TRYCREATE], so the client may CREATE and retry.
   if (!target) throw new ImapNo("TRYCREATE", `Mailbox ${name} does not exist`);
 
-  const budget = (session.ctx.memory ?? defaultMemoryBudgets()).ingest;
+  const budget = (ctx.memory ?? defaultMemoryBudgets()).ingest;
   const lease = await budget.reserve(ingestCost(size), MEMORY_LIMITS.ingestWaitMs);
   // RFC 5530 LIMIT: a server limit, here on memory for messages in transit; the client retries.
   if (!lease) throw new ImapNo("LIMIT", "Too much data in transit on the server, try again later");
   try {
     const received = bytes ?? (await spool!.read());
-    const raw = session.ctx.bareNewline === "normalize" ? normalizeNewlines(received) : received;
+    const raw = ctx.bareNewline === "normalize" ? normalizeNewlines(received) : received;
     // RFC 3501 §6.3.11: NO when the message cannot be appended; the command itself was well formed.
     if (hasBareNewline(raw))
       throw new ImapNo(undefined, "Message contains bare newlines (CR or LF outside CRLF)");
-    if (raw.length > session.ctx.maxMessageSize) throw new ImapNo("TOOBIG", "Message too large");
+    if (raw.length > ctx.maxMessageSize) throw new ImapNo("TOOBIG", "Message too large");
     const parsed = parseMessage(raw);
     const [added] = await store.write((w) =>
       messageIngest(w, {
@@ -83,7 +79,7 @@ export async function append({ session, parser }: CommandContext): Promise<strin
   }
 }
 
-/** The session streams large literals to spool files (session.ts #admitLiteral); nothing else. */
+/** The session streams large literals to spool files (literal-policy.ts, admitLiteral); nothing else. */
 function spooled(sink: unknown): Spool {
   if (!(sink instanceof Spool)) throw new Error("APPEND literal in an unknown sink");
   return sink;

@@ -1,9 +1,9 @@
 /** ENABLE (RFC 5161): turns on CONDSTORE and QRESYNC (RFC 7162 §3.2.3) for the rest of the session. */
-import type { CommandContext } from "../session.ts";
+import type { AuthenticatedCommand } from "./handler.ts";
 
 const ENABLEABLE = new Set(["CONDSTORE", "QRESYNC"]);
 
-export async function enable({ session, parser }: CommandContext): Promise<undefined> {
+export async function enable({ session, parser }: AuthenticatedCommand): Promise<undefined> {
   const newly: string[] = [];
   do {
     parser.sp();

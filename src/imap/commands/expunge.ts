@@ -7,9 +7,9 @@
 import { mailboxById, messagesDeletedUids, messagesExpunge } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import { type SequenceSet, sequenceContains } from "../protocol/sequence.ts";
-import type { CommandContext } from "../session.ts";
+import type { SelectedCommand } from "./handler.ts";
 
-export async function expunge({ session, parser, uid }: CommandContext): Promise<string> {
+export async function expunge({ ctx, state, session, parser, uid }: SelectedCommand): Promise<string> {
   let set: SequenceSet | undefined;
   if (uid) {
     parser.sp();
@@ -17,13 +17,12 @@ export async function expunge({ session, parser, uid }: CommandContext): Promise
     if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
   }
   parser.end();
-  if (session.state.kind !== "selected") throw new ImapBad(undefined, "No mailbox selected");
-  const { mailbox } = session.state;
+  const { mailbox } = state;
   if (mailbox.info.readOnly) throw new ImapNo("READ-ONLY", "Mailbox is read-only");
   const { id, accountId } = mailbox.info;
   // "*" in a UID set is the highest UID the client knows of (RFC 3501 §6.4.8).
   const maxUid = mailbox.uids[mailbox.uids.length - 1] ?? 0;
-  const highestModseq = await session.ctx.store.write(async (w) => {
+  const highestModseq = await ctx.store.write(async (w) => {
     let uids = await messagesDeletedUids(w.tx, id);
     if (set) uids = uids.filter((u) => sequenceContains(set, u, maxUid));
     await messagesExpunge(w, { id, accountId }, uids);

@@ -6,12 +6,12 @@
  */
 import { messagesSearchRows } from "../../store/mod.ts";
 import { Breather } from "../breather.ts";
-import { ImapBad, ImapNo } from "../errors.ts";
+import { ImapNo } from "../errors.ts";
 import { type Piece, str } from "../protocol/encode.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
 import { compileSearch, searchNeeds } from "../search/evaluate.ts";
 import { type ReturnOption, searchCommand } from "../search/parse.ts";
-import type { CommandContext } from "../session.ts";
+import type { SelectedCommand } from "./handler.ts";
 
 /** RFC 3501 §6.4.4: US-ASCII must be supported; UTF-8 is what our stored text is. */
 const CHARSETS = new Set(["UTF-8", "US-ASCII"]);
@@ -26,8 +26,7 @@ interface Match {
   modseq: number;
 }
 
-export async function search(ctx: CommandContext): Promise<string> {
-  const { session, parser, uid } = ctx;
+export async function search({ ctx, state, session, tag, parser, uid }: SelectedCommand): Promise<string> {
   const command = searchCommand(parser);
   // RFC 3501 §6.4.4: an unsupported charset is NO [BADCHARSET (supported list)].
   if (command.charset !== undefined && !CHARSETS.has(command.charset)) {
@@ -36,8 +35,7 @@ export async function search(ctx: CommandContext): Promise<string> {
       `Charset ${command.charset.slice(0, 40)} is not supported`,
     );
   }
-  if (session.state.kind !== "selected") throw new ImapBad(undefined, "No mailbox selected");
-  const mailbox = session.state.mailbox;
+  const { mailbox } = state;
   const needs = searchNeeds(command.key);
   // RFC 7162 §3.1: a SEARCH with MODSEQ is a CONDSTORE enabling command.
   if (needs.modseq) session.enabled.add("CONDSTORE");
@@ -52,7 +50,7 @@ export async function search(ctx: CommandContext): Promise<string> {
     let afterUid = view[0]! - 1;
     const maxUid = view[view.length - 1]!;
     for (;;) {
-      const rows = await messagesSearchRows(session.ctx.store.read, mailbox.info.id, {
+      const rows = await messagesSearchRows(ctx.store.read, mailbox.info.id, {
         afterUid,
         maxUid,
         limit: page,
@@ -74,7 +72,7 @@ export async function search(ctx: CommandContext): Promise<string> {
 
   const numbers = found.map((m) => (uid ? m.uid : m.seq));
   const line = command.returnOptions
-    ? esearchResponse(ctx.tag, uid, command.returnOptions, found, numbers, needs.modseq)
+    ? esearchResponse(tag, uid, command.returnOptions, found, numbers, needs.modseq)
     : searchResponse(numbers, found, needs.modseq);
   if (!session.untagged(line)) await session.drain();
   return `${uid ? "UID SEARCH" : "SEARCH"} completed`;

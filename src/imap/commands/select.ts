@@ -7,7 +7,7 @@ import { ImapBad, ImapNo } from "../errors.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { type SequenceSet, sequenceFormat, sequenceSelect } from "../protocol/sequence.ts";
 import { SelectedMailbox } from "../selected.ts";
-import type { CommandContext } from "../session.ts";
+import type { AuthenticatedCommand } from "./handler.ts";
 
 export const MAILBOX_FLAGS =
   "\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $MDNSent $Junk $NotJunk $Phishing";
@@ -49,8 +49,8 @@ function selectParams(parser: Parser): { condstore: boolean; qresync: QresyncPar
   return { condstore, qresync };
 }
 
-async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
-  const { session, parser } = ctx;
+async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<string> {
+  const { ctx, state, session, parser } = command;
   parser.sp();
   const name = parser.mailbox();
   const params = selectParams(parser);
@@ -59,23 +59,14 @@ async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
     throw new ImapBad(undefined, "QRESYNC must be enabled first (RFC 7162 §3.2.3)");
   if (params.condstore) session.enabled.add("CONDSTORE");
 
-  const account =
-    session.state.kind === "authenticated" || session.state.kind === "selected"
-      ? session.state.account
-      : undefined;
-  if (!account) throw new ImapBad(undefined, "Not authenticated");
+  const { account } = state;
   // RFC 3501 §6.3.1: a SELECT first deselects; with QRESYNC the client is told so (RFC 7162 §3.2.11).
-  if (session.state.kind === "selected") {
+  if (state.kind === "selected") {
     session.deselect();
     if (session.qresync) session.untagged(["OK [CLOSED] Previous mailbox closed"]);
   }
 
-  const snapshot = await mailboxSnapshot(
-    session.ctx.store.read,
-    account.id,
-    name,
-    session.ctx.store.uidCache,
-  );
+  const snapshot = await mailboxSnapshot(ctx.store.read, account.id, name, ctx.store.uidCache);
   if (!snapshot) throw new ImapNo("NONEXISTENT", `Mailbox ${name} does not exist`);
   const selected = new SelectedMailbox(
     {
@@ -87,7 +78,7 @@ async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
     },
     [],
   );
-  session.state = { kind: "selected", account, mailbox: selected };
+  session.select(account, selected);
   selected.load(snapshot.uids);
 
   const uids = snapshot.uids;
@@ -105,7 +96,7 @@ async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
 
   if (params.qresync && params.qresync.uidValidity === snapshot.uidValidity) {
     // RFC 7162 §3.2.5.2: what changed since the client's MODSEQ, limited to the UIDs it knows.
-    const since = await mailboxChangesSince(session.ctx.store.read, snapshot.id, params.qresync.modseq);
+    const since = await mailboxChangesSince(ctx.store.read, snapshot.id, params.qresync.modseq);
     const known = params.qresync.knownUids;
     const vanished = known ? sequenceSelect(known, since.vanished) : since.vanished;
     if (vanished.length > 0) session.untagged([`VANISHED (EARLIER) ${sequenceFormat(vanished)}`]);
@@ -121,5 +112,5 @@ async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
   return `[${readOnly ? "READ-ONLY" : "READ-WRITE"}] ${readOnly ? "EXAMINE" : "SELECT"} completed`;
 }
 
-export const select = (ctx: CommandContext) => open(ctx, false);
-export const examine = (ctx: CommandContext) => open(ctx, true);
+export const select = (command: AuthenticatedCommand) => open(command, false);
+export const examine = (command: AuthenticatedCommand) => open(command, true);

@@ -15,7 +15,7 @@ import { ImapBad, ImapNo } from "../errors.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
-import type { CommandContext, ImapSession } from "../session.ts";
+import type { CommandSession, SelectedCommand } from "./handler.ts";
 
 /** Keywords one command may name, and the longest keyword: a flag list is not a place to store data. */
 const MAX_KEYWORDS_PER_COMMAND = 100;
@@ -78,11 +78,11 @@ function storeArgs(parser: Parser): StoreArgs {
   return { unchangedSince, mode, silent: item[2] !== undefined, names };
 }
 
-async function send(session: ImapSession, line: string): Promise<void> {
+async function send(session: CommandSession, line: string): Promise<void> {
   if (!session.untagged([line])) await session.drain();
 }
 
-export async function store({ session, parser, uid }: CommandContext): Promise<string> {
+export async function store({ ctx, state, session, parser, uid }: SelectedCommand): Promise<string> {
   parser.sp();
   const set = parser.sequenceSet();
   if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
@@ -90,15 +90,14 @@ export async function store({ session, parser, uid }: CommandContext): Promise<s
   const args = storeArgs(parser);
   parser.end();
   const change = { mode: args.mode, ...flagsFromList(args.names) };
-  if (session.state.kind !== "selected") throw new ImapBad(undefined, "No mailbox selected");
-  const { mailbox } = session.state;
+  const { mailbox } = state;
   if (mailbox.info.readOnly) throw new ImapNo("READ-ONLY", "Mailbox is read-only");
   // RFC 7162 §3.1: UNCHANGEDSINCE is a CONDSTORE-enabling command, so this command's FETCHes carry MODSEQ.
   if (args.unchangedSince !== undefined) session.enabled.add("CONDSTORE");
 
   // Which flag changes to this mailbox commit while our write runs (ours included), by UID: a
   // report of ours must not hide one that commits after it, nor, under .SILENT, one by another writer.
-  const { store: db } = session.ctx;
+  const { store: db } = ctx;
   const hadPending = mailbox.hasPending();
   const seen = new Map<number, number[]>();
   const unsubscribe = db.changes.subscribe(mailbox.info.accountId, (c) => {
@@ -134,7 +133,7 @@ interface ReportOptions {
  * redundant: the session's own change events are queued for it like anyone else's.
  */
 async function report(
-  session: ImapSession,
+  session: CommandSession,
   mailbox: SelectedMailbox,
   stored: StoreFlagsResult["stored"],
   options: ReportOptions,

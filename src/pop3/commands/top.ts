@@ -4,7 +4,7 @@
  * preview, like IMAP's BODY.PEEK.
  */
 import { contentRaw } from "../../store/mod.ts";
-import { lookupMessage } from "../maildrop.ts";
+import { lookupMessage } from "../message-numbers.ts";
 import { type Command, lineCount } from "../protocol/parser.ts";
 import { type Reply, reply } from "../protocol/response.ts";
 import type { Session, TransactionState } from "../session.ts";
