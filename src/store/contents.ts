@@ -4,6 +4,7 @@
  */
 import { eq, inArray, sql } from "drizzle-orm";
 import type { ParsedMessage } from "../mime/mod.ts";
+import { IN_LIST_MAX, inChunks } from "./chunks.ts";
 import { type Reader, rawOf, type Write } from "./db.ts";
 import { blobs, contents, messages, queue } from "./schema.ts";
 
@@ -80,15 +81,14 @@ export async function contentMeta(r: Reader, contentId: number): Promise<Content
 }
 
 /** Deletes the contents among `ids` that no message references any more (bytes included). */
-export async function contentsDeleteOrphans(w: Write, ids: number[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
+export async function contentsDeleteOrphans(w: Write, ids: readonly number[]): Promise<void> {
+  await inChunks(ids, IN_LIST_MAX, async (chunk) => {
     // Orphaned: no message and no queued delivery refers to it any more.
     const orphan = sql`${contents.id} IN ${chunk} AND NOT EXISTS (SELECT 1 FROM ${messages} WHERE ${messages.contentId} = ${contents.id}) AND NOT EXISTS (SELECT 1 FROM ${queue} WHERE ${queue.contentId} = ${contents.id})`;
     const gone = await w.tx.select({ id: contents.id }).from(contents).where(orphan);
-    if (gone.length === 0) continue;
+    if (gone.length === 0) return;
     const goneIds = gone.map((g) => g.id);
     await w.tx.delete(blobs).where(inArray(blobs.contentId, goneIds));
     await w.tx.delete(contents).where(inArray(contents.id, goneIds));
-  }
+  });
 }

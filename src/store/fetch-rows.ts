@@ -5,6 +5,7 @@
  * Raw SQL: FETCH 1:* over a large mailbox runs this for every message, where drizzle's query building
  * would cost more than the query.
  */
+import { chunksOf, IN_LIST_MAX, placeholders } from "./chunks.ts";
 import { type Reader, rawOf } from "./db.ts";
 
 export interface FetchRow {
@@ -36,9 +37,6 @@ export interface FetchRowsOptions {
   /** RFC 7162 §3.1.4.1 CHANGEDSINCE: only rows with a greater MODSEQ. */
   changedSince?: number;
 }
-
-/** Most UIDs in one IN list (well under SQLite's bound-parameter limit). */
-const IN_CHUNK = 500;
 
 function toBytes(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
@@ -86,10 +84,9 @@ export async function fetchRows(
       args: [mailboxId, first, last, ...sinceArgs],
     });
   } else {
-    for (let i = 0; i < uids.length; i += IN_CHUNK) {
-      const chunk = uids.slice(i, i + IN_CHUNK);
+    for (const chunk of chunksOf(uids, IN_LIST_MAX)) {
       statements.push({
-        sql: `SELECT ${columns.join(", ")} FROM ${from} WHERE m.mailbox_id = ? AND m.uid IN (${chunk.map(() => "?").join(",")})${since} ORDER BY m.uid`,
+        sql: `SELECT ${columns.join(", ")} FROM ${from} WHERE m.mailbox_id = ? AND m.uid IN (${placeholders(chunk.length)})${since} ORDER BY m.uid`,
         args: [mailboxId, ...chunk, ...sinceArgs],
       });
     }

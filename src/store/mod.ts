@@ -27,7 +27,20 @@ export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
 export { databaseFileModes } from "./files.ts";
 export * from "./flags.ts";
 export * from "./mailboxes.ts";
-export * from "./messages.ts";
+export { messageMoveKeepId, messagesCopy, messagesMove } from "./message-copy-move.ts";
+export * from "./message-expunge.ts";
+export * from "./message-flags.ts";
+export * from "./message-ingest.ts";
+export {
+  type Message,
+  type MessageListOptions,
+  type MessageSummary,
+  messageGet,
+  messageList,
+  messageSummaryGet,
+  messagesOfMailbox,
+  messagesPage,
+} from "./message-read.ts";
 export type { EmbeddedMigrations } from "./migrate.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
 export * from "./recipients.ts";
@@ -99,7 +112,6 @@ export class Store {
   }
 }
 export * from "./fetch-rows.ts";
-export * from "./imap-writes.ts";
 export * from "./mailbox-status.ts";
 export * from "./queue.ts";
 export * from "./search.ts";

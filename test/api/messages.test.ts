@@ -466,6 +466,19 @@ describe("PATCH .../messages/{id}", () => {
     await expectProblem(res, 400);
   });
 
+  test("PATCH .../messages/{id} refuses with 422 to take a message past 100 keywords, as IMAP STORE does", async () => {
+    const { id } = await importMessage(server, ALICE, "INBOX", makeMessage({ subject: "keyword cap" }));
+    const keywords = (from: number) => Array.from({ length: 60 }, (_, i) => `$K${from + i}`);
+    expect((await patch(id, { addFlags: keywords(0) })).status).toBe(200);
+    const body = await expectProblem(await patch(id, { addFlags: keywords(60) }), 422);
+    expect(body.detail).toContain("100 keywords");
+    const after = (await (await server.api(messageUrl(ALICE, id))).json()) as { flags: string[] };
+    expect(after.flags).toEqual(keywords(0));
+    // Adding system flags or keywords it already has, and removing, stay allowed.
+    expect((await patch(id, { addFlags: ["\\Seen", ...keywords(0)] })).status).toBe(200);
+    expect((await patch(id, { removeFlags: keywords(0).slice(0, 10) })).status).toBe(200);
+  });
+
   test("PATCH .../messages/{id} returns 404 for an unknown message", async () => {
     await expectProblem(await patch(999_999, { addFlags: ["\\Seen"] }), 404);
   });

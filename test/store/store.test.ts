@@ -151,12 +151,14 @@ describe("UIDs and MODSEQ", () => {
   test("a flag change raises MODSEQ and HIGHESTMODSEQ; an unchanged flag does not", async () => {
     const m = await ingest("Work", 4);
     const box = await mailboxGet(store.read, accountId, "Work");
-    const [changed] = await store.write((w) =>
+    const {
+      changed: [changed],
+    } = await store.write((w) =>
       messagesUpdateFlags(w, box.id, [m.uid], { mode: "add", flags: SEEN, keywords: [] }),
     );
     expect(changed!.modseq).toBeGreaterThan(m.modseq);
     expect((await mailboxGet(store.read, accountId, "Work")).highestModseq).toBe(changed!.modseq);
-    const again = await store.write((w) =>
+    const { changed: again } = await store.write((w) =>
       messagesUpdateFlags(w, box.id, [m.uid], { mode: "add", flags: SEEN, keywords: [] }),
     );
     expect(again).toHaveLength(0);
@@ -189,6 +191,62 @@ describe("UIDs and MODSEQ", () => {
     const error = await store.write((w) => mailboxDelete(w, accountId, "INBOX")).catch((e) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).code).toBe("forbidden");
+  });
+});
+
+describe("flag changes", () => {
+  const keywords = (n: number, prefix = "$K") => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+  test("messagesUpdateFlags() refuses to take a message past 100 keywords and writes nothing", async () => {
+    const m = await ingest("Work", 20);
+    const box = await mailboxGet(store.read, accountId, "Work");
+    await store.write((w) =>
+      messagesUpdateFlags(w, box.id, [m.uid], { mode: "add", flags: 0, keywords: keywords(60) }),
+    );
+    const refused = store.write((w) =>
+      messagesUpdateFlags(w, box.id, [m.uid], { mode: "add", flags: SEEN, keywords: keywords(41, "$L") }),
+    );
+    await expect(refused).rejects.toMatchObject({ code: "invalid" });
+    const [now] = (await messagesOfMailbox(store.read, box.id)).filter((x) => x.uid === m.uid);
+    expect(now!.keywords).toEqual(keywords(60));
+    expect(now!.flags).toBe(0);
+  });
+
+  test("messagesUpdateFlags() still sets \\Seen on a message stored with more than 100 keywords", async () => {
+    const box = await mailboxGet(store.read, accountId, "Work");
+    const bytes = raw(21);
+    const [m] = await store.write((w) =>
+      messageIngest(w, {
+        raw: bytes,
+        parsed: parseMessage(bytes),
+        targets: [{ accountId, mailboxId: box.id, keywords: keywords(120) }],
+      }),
+    );
+    const { changed } = await store.write((w) =>
+      messagesUpdateFlags(w, box.id, [m!.uid], { mode: "add", flags: SEEN, keywords: [] }),
+    );
+    expect(changed.map((c) => [c.uid, c.flags, c.keywords.length])).toEqual([[m!.uid, SEEN, 120]]);
+  });
+
+  test("flag changes and expunges take more UIDs than one IN list holds", async () => {
+    await store.write((w) => mailboxCreate(w, accountId, "Many"));
+    const box = await mailboxGet(store.read, accountId, "Many");
+    const bytes = raw(22);
+    const parsed = parseMessage(bytes);
+    await store.write(async (w) => {
+      for (let i = 0; i < 1201; i++) {
+        await messageIngest(w, { raw: bytes, parsed, targets: [{ accountId, mailboxId: box.id }] });
+      }
+    });
+    const uids = (await messagesOfMailbox(store.read, box.id)).map((m) => m.uid);
+    const { changed } = await store.write((w) =>
+      messagesUpdateFlags(w, box.id, uids, { mode: "add", flags: SEEN, keywords: [] }),
+    );
+    expect(changed.map((c) => c.uid)).toEqual(uids);
+    expect(new Set(changed.map((c) => c.modseq)).size).toBe(1);
+    const removed = await store.write((w) => messagesExpunge(w, box, uids));
+    expect(removed).toEqual(uids);
+    expect(await messagesOfMailbox(store.read, box.id)).toEqual([]);
   });
 });
 

@@ -74,7 +74,7 @@ async function markSeen(
   mailbox: SelectedMailbox,
   uids: number[],
 ): Promise<Set<number>> {
-  const changed = await session.ctx.store.write((w) =>
+  const { changed } = await session.ctx.store.write((w) =>
     messagesUpdateFlags(w, mailbox.info.id, uids, { mode: "add", flags: SEEN, keywords: [] }),
   );
   const out = new Set<number>();
