@@ -20,6 +20,7 @@ import { type Pop3Listener, startPop3 } from "./pop3/server.ts";
 import type { HttpServer, Runtime } from "./runtime/types.ts";
 import { AuthFailures } from "./security/auth-failures.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
+import { SMTP_LIMITS } from "./smtp/limits.ts";
 import { createQueueRunner } from "./smtp/queue/runner.ts";
 import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
 import { domainCreate, recipientResolve, Store } from "./store/mod.ts";
@@ -156,7 +157,7 @@ export async function startServer(
       postmaster: config.postmaster,
       maxMessageSize: config.maxMessageSize,
       bareNewline: config.bareNewline,
-      maxRecipients: 100,
+      maxRecipients: SMTP_LIMITS.maxRecipients,
       maxConnectionsPerIp: config.maxConnectionsPerIp,
       authFailures,
       queue,

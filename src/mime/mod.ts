@@ -8,7 +8,7 @@ export { parseAddressList } from "./address.ts";
 export { decodeCharset } from "./charset.ts";
 export { decodeMimeWords } from "./encoded-words.ts";
 export { emptyEnvelope } from "./envelope.ts";
-export { parseHeaders } from "./headers.ts";
+export { headerEnd, parseHeaders } from "./headers.ts";
 export { messageToJson } from "./json.ts";
 export {
   type BareNewlinePolicy,

@@ -12,9 +12,10 @@ import { silentLogger } from "../../src/log.ts";
 import { parseMessage } from "../../src/mime/mod.ts";
 import { embeddedMigrations } from "../../src/runtime/embedded.ts";
 import { smtpTransaction } from "../../src/smtp/delivery/client.ts";
-import { groupItems, receivedCount } from "../../src/smtp/queue/batch.ts";
+import { groupItems } from "../../src/smtp/queue/batch.ts";
 import { createQueueRunner } from "../../src/smtp/queue/runner.ts";
 import { isExpired, nextAttemptAt, retryDelay } from "../../src/smtp/queue/schedule.ts";
+import { receivedCount } from "../../src/smtp/trace-headers.ts";
 import { messageIngest, type QueueItem, queueList, Store } from "../../src/store/mod.ts";
 import { freePort, type Peer, smtpError, startPeer } from "./peer.ts";
 

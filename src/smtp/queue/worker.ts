@@ -8,7 +8,8 @@ import type { Route } from "../../config.ts";
 import { contentRaw, type QueueItem, queueRemove } from "../../store/mod.ts";
 import { type SmtpSession, smtpConnect } from "../delivery/client.ts";
 import { type DeliveryHost, type MxResolver, routeResolve } from "../delivery/routes.ts";
-import { receivedCount } from "./batch.ts";
+import { SMTP_LIMITS } from "../limits.ts";
+import { receivedCount } from "../trace-headers.ts";
 import { QUEUE_LIMITS } from "./limits.ts";
 import { commitResults, type ResultContext, sortOutcomes, type TempFailure } from "./results.ts";
 
@@ -66,7 +67,7 @@ export async function runWorker(ctx: WorkerContext, domain: string, initial: Que
           continue;
         }
         // RFC 5321 §6.3: a message that went round too often is looping; bounce it without trying.
-        if (receivedCount(raw) > QUEUE_LIMITS.maxReceivedHeaders) {
+        if (receivedCount(raw) > SMTP_LIMITS.maxReceivedHeaders) {
           const detail = "too many Received headers: mail loop detected";
           await commitResults(ctx, { failed: group.map((item) => ({ item, status: "5.4.6", detail })) });
           ctx.release(group);
