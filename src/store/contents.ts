@@ -55,8 +55,31 @@ export async function contentRaw(r: Reader, contentId: number): Promise<Uint8Arr
   });
   const data = rows[0]?.data as unknown;
   if (data === undefined || data === null) return undefined;
-  // libSQL hands BLOBs back as ArrayBuffer.
-  return data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
+  return toBytes(data);
+}
+
+/** libSQL hands BLOBs back as ArrayBuffer; substr() of an empty range may come back as "". */
+function toBytes(data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new TextEncoder().encode(String(data ?? ""));
+}
+
+/**
+ * The exact stored bytes and where the parse at delivery put the end of their header: POP3 TOP
+ * (RFC 1939 §7) sends the header from this offset instead of looking for it again. Raw, one row.
+ */
+export async function contentRawWithHeaderEnd(
+  r: Reader,
+  contentId: number,
+): Promise<{ raw: Uint8Array; headerEnd: number } | undefined> {
+  const { rows } = await rawOf(r).execute({
+    sql: "SELECT b.data, c.header_end FROM blobs b JOIN contents c ON c.id = b.content_id WHERE b.content_id = ?",
+    args: [contentId],
+  });
+  const row = rows[0];
+  if (!row || row.data === null || row.data === undefined) return undefined;
+  return { raw: toBytes(row.data), headerEnd: Number(row.header_end) };
 }
 
 export async function contentMeta(r: Reader, contentId: number): Promise<ContentMeta | undefined> {
