@@ -29,8 +29,7 @@ import type { ApiEnv } from "../deps.ts";
 import { type MboxEntry, MboxFormatError, mboxSplit, mboxStream } from "../mbox.ts";
 import {
   accountParam,
-  cursorDecode,
-  cursorEncode,
+  beforeUidCursor,
   MessageImportQuery,
   MessageListQuery,
   mailboxParam,
@@ -90,7 +89,7 @@ export const messageRoutes = new Hono<ApiEnv>()
   .get("/:address/mailboxes/:mailbox/messages", async (c) => {
     const { store } = c.get("deps");
     const query = queryParams(c, MessageListQuery);
-    const before = query.cursor === undefined ? undefined : cursorDecode(query.cursor);
+    const before = query.cursor === undefined ? undefined : beforeUidCursor.decode(query.cursor);
     const { mailbox } = await mailboxParam(c, store.read);
     const page = await messageList(store.read, mailbox.id, {
       limit: query.limit,
@@ -100,7 +99,7 @@ export const messageRoutes = new Hono<ApiEnv>()
     });
     return c.json({
       items: page.items.map(messageSummaryJson),
-      next: page.next === null ? null : cursorEncode(page.next),
+      next: page.next === null ? null : beforeUidCursor.encode(page.next),
     });
   })
   .post("/:address/mailboxes/:mailbox/messages", async (c) => {
