@@ -9,7 +9,13 @@ export { decodeCharset } from "./charset.ts";
 export { decodeMimeWords } from "./encoded-words.ts";
 export { emptyEnvelope } from "./envelope.ts";
 export { headerEnd, parseHeaders } from "./headers.ts";
-export { messageToJson } from "./json.ts";
+export {
+  type MessageBytes,
+  type MessageParse,
+  messageJson,
+  messageJsonParts,
+  messageToJson,
+} from "./json.ts";
 export {
   type BareNewlinePolicy,
   hasBareNewline,

@@ -20,7 +20,15 @@ export * from "./accounts.ts";
 export { addressNormalize, domainNormalize } from "./addresses.ts";
 export * from "./aliases.ts";
 export type { Change, ChangeListener } from "./changes.ts";
-export { type ContentMeta, contentMeta, contentRaw, contentRawWithHeaderEnd } from "./contents.ts";
+export {
+  type ContentMeta,
+  type ContentView,
+  contentMeta,
+  contentRaw,
+  contentRawWithHeaderEnd,
+  contentSlices,
+  contentView,
+} from "./contents.ts";
 export { DEFAULT_STORE_LIMITS, type Reader, type StoreLimits, type Write } from "./db.ts";
 export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";

@@ -4,9 +4,16 @@
  * account's message id is a 404, exactly like an id that never existed.
  */
 import { Hono } from "hono";
-import { messageToJson, normalizeNewlines, parseMessage } from "../../mime/mod.ts";
+import {
+  type MimePart,
+  messageJson,
+  messageJsonParts,
+  normalizeNewlines,
+  parseMessage,
+} from "../../mime/mod.ts";
 import {
   contentRaw,
+  contentView,
   flagNames,
   flagsFromNames,
   type IngestTarget,
@@ -191,11 +198,18 @@ export const messageRoutes = new Hono<ApiEnv>()
     const account = await accountParam(c, store.read);
     const message = await messageGet(store.read, account.id, id);
     if (!message) throw messageNotFound(id);
-    const [raw, mailbox] = await Promise.all([
-      contentRaw(store.read, message.contentId),
+    // Parse once (STYLE.md): the structure stored at delivery says which bytes the view needs (the
+    // header, the text and HTML bodies, base64 attachments to size), and only those are read.
+    const [view, mailbox] = await Promise.all([
+      contentView(store.read, message.contentId, messageJsonParts),
       mailboxById(store.read, message.mailboxId),
     ]);
-    if (!raw || !mailbox) throw messageNotFound(id);
+    if (!view || !mailbox) throw messageNotFound(id);
+    const body = (part: MimePart): Uint8Array => {
+      const bytes = view.bodies.get(part);
+      if (!bytes) throw new Error(`part ${part.partId} was not read`);
+      return bytes;
+    };
     return c.json({
       id: message.id,
       uid: message.uid,
@@ -203,7 +217,7 @@ export const messageRoutes = new Hono<ApiEnv>()
       flags: flagNames(message.flags, message.keywords),
       size: message.size,
       internalDate: iso(message.internalDate),
-      ...messageToJson(raw, parseMessage(raw)),
+      ...messageJson(view, { header: view.header, body }),
     });
   })
   .get("/:address/messages/:id/raw", async (c) => {
