@@ -5,7 +5,7 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { Envelope, MimePart, ParsedMessage } from "../mime/mod.ts";
 import { IN_LIST_MAX, inChunks } from "./chunks.ts";
-import { type Reader, rawOf, type Write } from "./db.ts";
+import { blobBytes, type Reader, rawOf, type Write } from "./db.ts";
 import { blobs, contents, messages, queue } from "./schema.ts";
 
 export interface ContentMeta {
@@ -55,14 +55,7 @@ export async function contentRaw(r: Reader, contentId: number): Promise<Uint8Arr
   });
   const data = rows[0]?.data as unknown;
   if (data === undefined || data === null) return undefined;
-  return toBytes(data);
-}
-
-/** libSQL hands BLOBs back as ArrayBuffer; substr() of an empty range may come back as "". */
-function toBytes(data: unknown): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new TextEncoder().encode(String(data ?? ""));
+  return blobBytes(data);
 }
 
 /**
@@ -79,7 +72,7 @@ export async function contentRawWithHeaderEnd(
   });
   const row = rows[0];
   if (!row || row.data === null || row.data === undefined) return undefined;
-  return { raw: toBytes(row.data), headerEnd: Number(row.header_end) };
+  return { raw: blobBytes(row.data), headerEnd: Number(row.header_end) };
 }
 
 export async function contentMeta(r: Reader, contentId: number): Promise<ContentMeta | undefined> {
@@ -146,7 +139,7 @@ export async function contentView(
   const headerEnd = Number(row.header_end);
   const structure = JSON.parse(String(row.structure)) as MimePart;
   const parts = partsOf(structure);
-  const whole = row.whole === null ? undefined : toBytes(row.whole);
+  const whole = row.whole === null ? undefined : blobBytes(row.whole);
   const slices = whole
     ? parts.map((p) => whole.subarray(p.bodyStart, p.end))
     : await contentSlices(
@@ -162,7 +155,7 @@ export async function contentView(
     structure,
     subject: String(row.subject),
     date: row.sent_at === null ? null : Number(row.sent_at),
-    header: whole ? whole.subarray(0, headerEnd) : toBytes(row.header),
+    header: whole ? whole.subarray(0, headerEnd) : blobBytes(row.header),
     bodies: new Map(parts.map((p, i) => [p, slices[i]!])),
   };
 }
@@ -199,7 +192,7 @@ export async function contentSlices(
       gone = true;
       return [];
     }
-    return chunk.map((_, i) => toBytes(row[`s${i}`]));
+    return chunk.map((_, i) => blobBytes(row[`s${i}`]));
   });
   return gone ? undefined : slices;
 }

@@ -6,7 +6,7 @@
  * would cost more than the query.
  */
 import { chunksOf, IN_LIST_MAX, placeholders } from "./chunks.ts";
-import { type Reader, rawOf } from "./db.ts";
+import { blobBytes, type Reader, rawOf } from "./db.ts";
 
 export interface FetchRow {
   uid: number;
@@ -36,12 +36,6 @@ export interface FetchRowsOptions {
   head?: boolean;
   /** RFC 7162 §3.1.4.1 CHANGEDSINCE: only rows with a greater MODSEQ. */
   changedSince?: number;
-}
-
-function toBytes(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value;
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  return new TextEncoder().encode(String(value ?? ""));
 }
 
 /**
@@ -110,7 +104,7 @@ export async function fetchRows(
       if (joinContents) item.headerEnd = Number(row.header_end);
       if (options.envelope) item.envelope = String(row.envelope);
       if (options.structure) item.structure = String(row.structure);
-      if (options.head) item.head = toBytes(row.head);
+      if (options.head) item.head = blobBytes(row.head);
       out.push(item);
     }
   }
@@ -124,7 +118,7 @@ export async function fetchContentBytes(r: Reader, contentId: number): Promise<U
     args: [contentId],
   });
   const row = rows[0];
-  return row ? toBytes(row.data) : undefined;
+  return row ? blobBytes(row.data) : undefined;
 }
 
 /** UIDs removed from a mailbox after the given MODSEQ, ascending (RFC 7162 §3.2.6 VANISHED (EARLIER)). */
