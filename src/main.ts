@@ -24,6 +24,7 @@ import { AuthFailures } from "./security/auth-failures.ts";
 import { MEMORY_LIMITS } from "./security/limits.ts";
 import { createMemoryBudgets } from "./security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
+import { SMTP_LIMITS } from "./smtp/limits.ts";
 import { createQueueRunner } from "./smtp/queue/runner.ts";
 import { createTlsReporter } from "./smtp/reports/tls-reporter.ts";
 import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
@@ -199,7 +200,7 @@ export async function startServer(
       postmaster: config.postmaster,
       maxMessageSize: config.maxMessageSize,
       bareNewline: config.bareNewline,
-      maxRecipients: 100,
+      maxRecipients: SMTP_LIMITS.maxRecipients,
       maxConnectionsPerIp: config.maxConnectionsPerIp,
       authFailures,
       queue,

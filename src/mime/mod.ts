@@ -8,8 +8,14 @@ export { parseAddressList } from "./address.ts";
 export { decodeCharset } from "./charset.ts";
 export { decodeMimeWords } from "./encoded-words.ts";
 export { emptyEnvelope } from "./envelope.ts";
-export { parseHeaders } from "./headers.ts";
-export { messageToJson } from "./json.ts";
+export { headerEnd, parseHeaders } from "./headers.ts";
+export {
+  type MessageBytes,
+  type MessageParse,
+  messageJson,
+  messageJsonParts,
+  messageToJson,
+} from "./json.ts";
 export {
   type BareNewlinePolicy,
   hasBareNewline,

@@ -5,21 +5,19 @@
  * transaction committed: a crash after the 250 cannot lose the message.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
-import { LineEndings, parseHeaders, parseMessage } from "../mime/mod.ts";
+import { LineEndings, parseMessage } from "../mime/mod.ts";
 import { messageIngest, type QueueInput, SpoolDir, StoreError } from "../store/mod.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
 import { deliveredNotices, sendNotices } from "./delivery/notices.ts";
+import { SMTP_LIMITS } from "./limits.ts";
 import { reply, SmtpReply } from "./replies.ts";
 import { senderOwnership } from "./sender-lookup.ts";
 import { checkHeaderSenders, headerSenders } from "./sender-rules.ts";
 import { readSpooled } from "./spooled.ts";
 import { missingSubmissionHeaders } from "./submission-headers.ts";
-import { traceHeaders } from "./trace-headers.ts";
+import { receivedCount, traceHeaders } from "./trace-headers.ts";
 
 type Callback = (err?: Error | null, message?: string) => void;
-
-/** RFC 5321 §6.3: a message that has passed this many relays is looping. */
-const MAX_RECEIVED_HEADERS = 30;
 
 export function onData(ctx: SmtpContext) {
   return (stream: SMTPServerDataStream, session: SMTPServerSession, callback: Callback): void => {
@@ -73,8 +71,7 @@ async function deliver(
   session: SMTPServerSession,
   body: Buffer,
 ): Promise<{ text: string; queued: boolean }> {
-  const received = countReceived(body);
-  if (received > MAX_RECEIVED_HEADERS) throw reply.loopDetected();
+  if (receivedCount(body) > SMTP_LIMITS.maxReceivedHeaders) throw reply.loopDetected();
 
   const user = sessionUser(session);
   if (user) await checkFromHeader(ctx, session, user, body);
@@ -188,20 +185,4 @@ async function checkFromHeader(
     from: check.reason === "not-owned" ? check.address : null,
   });
   throw check.reason === "missing" ? reply.noFromHeader() : reply.fromNotOwned(check.address);
-}
-
-function countReceived(body: Buffer): number {
-  const headerEnd = findHeaderEnd(body);
-  let n = 0;
-  for (const field of parseHeaders(body, 0, headerEnd)) if (field.name.toLowerCase() === "received") n++;
-  return n;
-}
-
-function findHeaderEnd(body: Buffer): number {
-  const crlf = body.indexOf("\r\n\r\n");
-  const lf = body.indexOf("\n\n");
-  if (crlf === -1 && lf === -1) return body.length;
-  if (crlf === -1) return lf + 2;
-  if (lf === -1) return crlf + 4;
-  return Math.min(crlf + 4, lf + 2);
 }

@@ -60,6 +60,16 @@ export function rawOf(r: Reader): { execute(statement: InStatement): Promise<Res
   return client ?? libsqlTransactionOf(r as Tx);
 }
 
+/**
+ * A BLOB column of a raw statement's row as bytes: libSQL hands BLOBs back as ArrayBuffer, and
+ * substr() of an empty range may come back as "".
+ */
+export function blobBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  return new TextEncoder().encode(String(value ?? ""));
+}
+
 /** The libSQL transaction under a drizzle one (drizzle keeps it as `session.tx`). */
 function libsqlTransactionOf(tx: Tx): Transaction {
   const inner = (tx as unknown as { session?: { tx?: Transaction } }).session?.tx;

@@ -20,7 +20,15 @@ export * from "./accounts.ts";
 export { addressNormalize, domainNormalize } from "./addresses.ts";
 export * from "./aliases.ts";
 export type { Change, ChangeListener } from "./changes.ts";
-export { type ContentMeta, contentMeta, contentRaw } from "./contents.ts";
+export {
+  type ContentMeta,
+  type ContentView,
+  contentMeta,
+  contentRaw,
+  contentRawWithHeaderEnd,
+  contentSlices,
+  contentView,
+} from "./contents.ts";
 export { DEFAULT_STORE_LIMITS, type Reader, type StoreLimits, type Write } from "./db.ts";
 export * from "./dkim-keys.ts";
 export * from "./domains.ts";
@@ -28,7 +36,20 @@ export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
 export { databaseFileModes } from "./files.ts";
 export * from "./flags.ts";
 export * from "./mailboxes.ts";
-export * from "./messages.ts";
+export { messageMoveKeepId, messagesCopy, messagesMove } from "./message-copy-move.ts";
+export * from "./message-expunge.ts";
+export * from "./message-flags.ts";
+export * from "./message-ingest.ts";
+export {
+  type Message,
+  type MessageListOptions,
+  type MessageSummary,
+  messageGet,
+  messageList,
+  messageSummaryGet,
+  messagesOfMailbox,
+  messagesPage,
+} from "./message-read.ts";
 export type { EmbeddedMigrations } from "./migrate.ts";
 export * from "./mta-sts.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
@@ -102,7 +123,6 @@ export class Store {
   }
 }
 export * from "./fetch-rows.ts";
-export * from "./imap-writes.ts";
 export * from "./mailbox-status.ts";
 export * from "./queue.ts";
 export * from "./search.ts";

@@ -310,7 +310,9 @@ describe("CONDSTORE and QRESYNC", () => {
     const box = await inbox("dave@example.com");
     const client = await selected("dave@example.com");
     const since = box.highestModseq;
-    const [changed] = await server.store.write((w) =>
+    const {
+      changed: [changed],
+    } = await server.store.write((w) =>
       messagesUpdateFlags(w, box.id, [2], { mode: "add", flags: SEEN, keywords: [] }),
     );
     await client.command("NOOP");

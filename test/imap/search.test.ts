@@ -510,7 +510,9 @@ describe("MODSEQ search (RFC 7162 §3.1.5)", () => {
     expect(before.status).toBe("OK");
     const account = await accountGet(server.store.read, "condstore@example.com");
     const box = await mailboxGet(server.store.read, account.id, "INBOX");
-    const [changed] = await server.store.write((w) =>
+    const {
+      changed: [changed],
+    } = await server.store.write((w) =>
       messagesUpdateFlags(w, box.id, [1], {
         mode: "add",
         flags: flagsFromNames(["\\Flagged"]).flags,

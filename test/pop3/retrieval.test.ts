@@ -181,6 +181,17 @@ describe("TOP", () => {
     expect((await client.multi("TOP 1 0")).body.equals(raw)).toBe(true);
     await client.quit();
   });
+
+  test("TOP ends the header where the parse at delivery did (IMAP BODY[HEADER]), also at a line that is no field", async () => {
+    const address = await freshAccount(server);
+    const head = "From: a@remote.example\r\nSubject: cut short\r\n";
+    const raw = Buffer.from(`${head}this line is body text\r\n\r\nmore body\r\n`);
+    await ingestRaw(server, address, raw);
+    const client = await Pop3Client.login(port, address);
+    expect((await client.multi("TOP 1 0")).body.toString()).toBe(head);
+    expect((await client.multi("TOP 1 1")).body.toString()).toBe(`${head}this line is body text\r\n`);
+    await client.quit();
+  });
 });
 
 describe("\\Seen", () => {

@@ -4,9 +4,16 @@
  * account's message id is a 404, exactly like an id that never existed.
  */
 import { Hono } from "hono";
-import { messageToJson, normalizeNewlines, parseMessage } from "../../mime/mod.ts";
+import {
+  type MimePart,
+  messageJson,
+  messageJsonParts,
+  normalizeNewlines,
+  parseMessage,
+} from "../../mime/mod.ts";
 import {
   contentRaw,
+  contentView,
   flagNames,
   flagsFromNames,
   type IngestTarget,
@@ -29,8 +36,7 @@ import type { ApiEnv } from "../deps.ts";
 import { type MboxEntry, MboxFormatError, mboxSplit, mboxStream } from "../mbox.ts";
 import {
   accountParam,
-  cursorDecode,
-  cursorEncode,
+  beforeUidCursor,
   MessageImportQuery,
   MessageListQuery,
   mailboxParam,
@@ -90,7 +96,7 @@ export const messageRoutes = new Hono<ApiEnv>()
   .get("/:address/mailboxes/:mailbox/messages", async (c) => {
     const { store } = c.get("deps");
     const query = queryParams(c, MessageListQuery);
-    const before = query.cursor === undefined ? undefined : cursorDecode(query.cursor);
+    const before = query.cursor === undefined ? undefined : beforeUidCursor.decode(query.cursor);
     const { mailbox } = await mailboxParam(c, store.read);
     const page = await messageList(store.read, mailbox.id, {
       limit: query.limit,
@@ -100,7 +106,7 @@ export const messageRoutes = new Hono<ApiEnv>()
     });
     return c.json({
       items: page.items.map(messageSummaryJson),
-      next: page.next === null ? null : cursorEncode(page.next),
+      next: page.next === null ? null : beforeUidCursor.encode(page.next),
     });
   })
   .post("/:address/mailboxes/:mailbox/messages", async (c) => {
@@ -192,11 +198,18 @@ export const messageRoutes = new Hono<ApiEnv>()
     const account = await accountParam(c, store.read);
     const message = await messageGet(store.read, account.id, id);
     if (!message) throw messageNotFound(id);
-    const [raw, mailbox] = await Promise.all([
-      contentRaw(store.read, message.contentId),
+    // Parse once (STYLE.md): the structure stored at delivery says which bytes the view needs (the
+    // header, the text and HTML bodies, base64 attachments to size), and only those are read.
+    const [view, mailbox] = await Promise.all([
+      contentView(store.read, message.contentId, messageJsonParts),
       mailboxById(store.read, message.mailboxId),
     ]);
-    if (!raw || !mailbox) throw messageNotFound(id);
+    if (!view || !mailbox) throw messageNotFound(id);
+    const body = (part: MimePart): Uint8Array => {
+      const bytes = view.bodies.get(part);
+      if (!bytes) throw new Error(`part ${part.partId} was not read`);
+      return bytes;
+    };
     return c.json({
       id: message.id,
       uid: message.uid,
@@ -204,7 +217,7 @@ export const messageRoutes = new Hono<ApiEnv>()
       flags: flagNames(message.flags, message.keywords),
       size: message.size,
       internalDate: iso(message.internalDate),
-      ...messageToJson(raw, parseMessage(raw)),
+      ...messageJson(view, { header: view.header, body }),
     });
   })
   .get("/:address/messages/:id/raw", async (c) => {

@@ -9,7 +9,7 @@ import {
   mailboxById,
   mailboxFind,
   mailboxNameNormalize,
-  messagesCopyWithinQuota,
+  messagesCopy,
   messagesMove,
   type Write,
 } from "../../store/mod.ts";
@@ -56,7 +56,7 @@ export async function copy(command: SelectedCommand): Promise<string> {
   const uids = req.mailbox.resolve(req.set, command.uid);
   const { pairs, target } = await command.ctx.store.write(async (w) => {
     const { source, target } = await mailboxes(w, req);
-    return { pairs: await messagesCopyWithinQuota(w, source, uids, target), target };
+    return { pairs: await messagesCopy(w, source, uids, target, { enforceQuota: true }), target };
   });
   const name = command.uid ? "UID COPY" : "COPY";
   // RFC 4315 §3: no COPYUID when nothing was copied (e.g. UID COPY of UIDs that are gone).

@@ -71,7 +71,7 @@ async function reportVanished(
  * whose flags changed, which are told so in their own response instead of an unsolicited FETCH later.
  */
 async function markSeen(ctx: ImapContext, mailbox: SelectedMailbox, uids: number[]): Promise<Set<number>> {
-  const changed = await ctx.store.write((w) =>
+  const { changed } = await ctx.store.write((w) =>
     messagesUpdateFlags(w, mailbox.info.id, uids, { mode: "add", flags: SEEN, keywords: [] }),
   );
   const out = new Set<number>();

@@ -6,10 +6,10 @@
  */
 import {
   type FlagMode,
+  type FlagsUpdateResult,
   flagNames,
   flagsFromNames,
-  messagesStoreFlags,
-  type StoreFlagsResult,
+  messagesUpdateFlags,
 } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import type { Parser } from "../protocol/parser.ts";
@@ -108,7 +108,7 @@ export async function store({ ctx, state, session, parser, uid }: SelectedComman
   try {
     const uids = mailbox.resolve(set, uid);
     const result = await db.write((w) =>
-      messagesStoreFlags(w, mailbox.info.id, uids, change, { unchangedSince: args.unchangedSince }),
+      messagesUpdateFlags(w, mailbox.info.id, uids, change, { unchangedSince: args.unchangedSince }),
     );
     // Still listening while the responses go out: a change that lands while we wait for the socket
     // is newer than what we send, and must not be forgotten.
@@ -135,7 +135,7 @@ interface ReportOptions {
 async function report(
   session: CommandSession,
   mailbox: SelectedMailbox,
-  stored: StoreFlagsResult["stored"],
+  stored: FlagsUpdateResult["stored"],
   options: ReportOptions,
 ): Promise<void> {
   const { uid, silent, hadPending, seen } = options;
@@ -167,7 +167,7 @@ async function report(
 }
 
 /** RFC 7162 §3.1.3: messages that failed UNCHANGEDSINCE, as UIDs for UID STORE, else sequence numbers. */
-function tagged(mailbox: SelectedMailbox, modified: StoreFlagsResult["modified"], uid: boolean): string {
+function tagged(mailbox: SelectedMailbox, modified: FlagsUpdateResult["modified"], uid: boolean): string {
   const failed = modified
     .map((m) => (uid ? m.uid : mailbox.seqOf(m.uid)))
     .filter((n) => n > 0)
