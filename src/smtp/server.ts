@@ -22,15 +22,10 @@ import type { SmtpContext } from "./context.ts";
 import { onData } from "./data.ts";
 import { onMailFrom } from "./mail-from.ts";
 import { onRcptTo } from "./rcpt-to.ts";
-import { installEnhancedCodeOverride, reply } from "./replies.ts";
-import { guardSessions, installSessionGuard } from "./session-guard.ts";
-import { installCommandBytesRecorder } from "./smtputf8.ts";
-import {
-  followCertificateReloads,
-  installPlaintextAuthGuard,
-  recordPlaintextAuthPolicy,
-  smtpTlsOptions,
-} from "./tls.ts";
+import { installSmtpPatches } from "./patches.ts";
+import { reply } from "./replies.ts";
+import { guardSessions } from "./session-guard.ts";
+import { followCertificateReloads, recordPlaintextAuthPolicy, smtpTlsOptions } from "./tls.ts";
 
 export interface SmtpListener {
   port: number;
@@ -42,10 +37,8 @@ export interface SmtpListener {
 const CLOSE_TIMEOUT_MS = 10_000;
 
 export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
-  installEnhancedCodeOverride();
-  installPlaintextAuthGuard();
-  installCommandBytesRecorder();
-  installSessionGuard();
+  // Checked against the installed smtp-server first: a mismatch stops the start (patches.ts).
+  installSmtpPatches();
   if (ctx.implicitTls && !ctx.tls) throw new Error("implicit TLS needs a certificate (ctx.tls)");
   const submission = ctx.mode === "submission";
   const policy = ctx.plaintextAuth ?? LOOPBACK_ONLY;
