@@ -60,7 +60,7 @@ export async function startTestServer(
   const server = await startServer(bunRuntime, { ...base, ...overrides }, silentLogger, {
     authFailures: options.authFailures,
   });
-  const baseUrl = `http://127.0.0.1:${server.httpPort}`;
+  const baseUrl = `http://127.0.0.1:${server.ports.http}`;
   return {
     ...server,
     dataDir,

@@ -23,7 +23,7 @@ let accounts = 0;
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.imapPort!;
+  port = server.ports.imap!;
 });
 
 afterAll(async () => {
@@ -174,7 +174,7 @@ describe("changes reach the other session at its next command", () => {
     const address = await freshAccount(1);
     const [a] = await twoSessions(address);
     const reply = await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "x@remote.example",
       [address],
       "Subject: ping\r\n\r\nhi\r\n",
