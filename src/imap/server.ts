@@ -11,49 +11,43 @@ import { ImapSession } from "./session.ts";
 /** Closing says BYE to every session and resolves once their sockets have closed. */
 export function startImap(ctx: ImapContext, options: ListenOptions): Promise<Listener> {
   const sessions = new Map<ImapSession, Promise<void>>();
-  return listenTcp(
-    { ...options, name: options.name ?? (options.implicitTls ? "imaps" : "imap") },
-    {
-      event: "imap",
-      log: ctx.log,
-      slots: slotLimits(
-        { perAddress: IMAP_LIMITS.maxConnectionsPerAddress, total: IMAP_LIMITS.maxConnections },
-        options,
-      ),
-      tls: ctx.tls,
-      handshakeTimeoutMs: ctx.timeouts?.tlsHandshakeMs,
-      // RFC 3501 §7.1.5: BYE as the greeting refuses the connection.
-      refusal: (limit) =>
-        `* BYE [UNAVAILABLE] Too many connections${limit === "address" ? " from your address" : ""}, try again later\r\n`,
-      accept({ socket, secure, release }) {
-        const session = new ImapSession(ctx, socket, { secure });
-        const client = socket.remoteAddress;
-        sessions.set(
-          session,
-          new Promise<void>((closed) =>
-            socket.once("close", () => {
-              sessions.delete(session);
-              release();
-              ctx.log.info("imap.close", { session: session.id, client });
-              closed();
-            }),
-          ),
-        );
-        ctx.log.info("imap.connect", { session: session.id, client });
-        session.run().catch((error: unknown) => {
-          ctx.log.error("imap.session_failed", { session: session.id, error });
-          socket.destroy();
-        });
-      },
-      async closeSessions() {
-        const closed = [...sessions.values()];
-        for (const session of sessions.keys()) {
-          session.untagged(["BYE Server shutting down"]);
-          // Ends the socket, and destroys it soon after if the client does not take the BYE.
-          session.close();
-        }
-        await Promise.all(closed);
-      },
+  return listenTcp(options, {
+    protocol: "imap",
+    log: ctx.log,
+    slots: { perAddress: IMAP_LIMITS.maxConnectionsPerAddress, total: IMAP_LIMITS.maxConnections },
+    tls: ctx.tls,
+    handshakeTimeoutMs: ctx.timeouts?.tlsHandshakeMs,
+    // RFC 3501 §7.1.5: BYE as the greeting refuses the connection.
+    refusal: (limit) =>
+      `* BYE [UNAVAILABLE] Too many connections${limit === "address" ? " from your address" : ""}, try again later\r\n`,
+    accept({ socket, secure, release }) {
+      const session = new ImapSession(ctx, socket, { secure });
+      const client = socket.remoteAddress;
+      sessions.set(
+        session,
+        new Promise<void>((closed) =>
+          socket.once("close", () => {
+            sessions.delete(session);
+            release();
+            ctx.log.info("imap.close", { session: session.id, client });
+            closed();
+          }),
+        ),
+      );
+      ctx.log.info("imap.connect", { session: session.id, client });
+      session.run().catch((error: unknown) => {
+        ctx.log.error("imap.session_failed", { session: session.id, error });
+        socket.destroy();
+      });
     },
-  );
+    async closeSessions() {
+      const closed = [...sessions.values()];
+      for (const session of sessions.keys()) {
+        session.untagged(["BYE Server shutting down"]);
+        // Ends the socket, and destroys it soon after if the client does not take the BYE.
+        session.close();
+      }
+      await Promise.all(closed);
+    },
+  });
 }

@@ -57,9 +57,13 @@ export interface Accepted {
 
 /** What a protocol tells `listenTcp()`: its limits, its words for a refusal, and how to run a session. */
 export interface TcpProtocol {
-  /** Log events are named after it: `${event}.connection_refused`, `${event}.tls_failed`. */
-  event: string;
+  /**
+   * "imap": names the log events (`imap.connection_refused`, `imap.tls_failed`) and the listener
+   * when ListenOptions does not ("imap", or "imaps" with implicit TLS).
+   */
+  protocol: string;
   log: Logger;
+  /** The protocol's own slot limits; ListenOptions.slots overrides them. */
   slots: SlotLimits;
   /** The certificate for implicit TLS. */
   tls?: TlsProvider | undefined;
@@ -86,14 +90,13 @@ export const REFUSAL_TIMEOUT_MS = 10_000;
  */
 const REFUSAL_HEADROOM = 100;
 
-export function listenTcp(
-  options: ListenOptions & { name: string },
-  protocol: TcpProtocol,
-): Promise<TcpListener> {
+export function listenTcp(options: ListenOptions, protocol: TcpProtocol): Promise<TcpListener> {
+  const name = options.name ?? `${protocol.protocol}${options.implicitTls ? "s" : ""}`;
   if (options.implicitTls && !protocol.tls)
-    throw new Error(`${options.name}: implicit TLS needs a certificate (ctx.tls)`);
-  const limits = new ConnectionLimits(protocol.slots);
-  const { log, event } = protocol;
+    throw new Error(`${name}: implicit TLS needs a certificate (ctx.tls)`);
+  const slots = slotLimits(protocol.slots, options);
+  const limits = new ConnectionLimits(slots);
+  const { log, protocol: event } = protocol;
   /** Implicit-TLS connections still in their handshake: not sessions yet, but closed with the listener. */
   const handshaking = new Set<Socket>();
   let closing: Promise<void> | undefined;
@@ -140,7 +143,7 @@ export function listenTcp(
       )
       .finally(() => handshaking.delete(socket));
   });
-  server.maxConnections = protocol.slots.total + REFUSAL_HEADROOM;
+  server.maxConnections = slots.total + REFUSAL_HEADROOM;
 
   return new Promise((resolve, reject) => {
     // Until the socket is bound, an error (EACCES, EADDRINUSE) is the caller's to report in one line.
@@ -150,7 +153,7 @@ export function listenTcp(
       server.on("error", (error) => log.error(`${event}.error`, { error }));
       const address = server.address();
       resolve({
-        name: options.name,
+        name,
         port: typeof address === "object" && address ? address.port : options.port,
         get connections() {
           return limits.open;

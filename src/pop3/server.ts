@@ -27,41 +27,35 @@ export async function startPop3(ctx: Pop3Context, options: ListenOptions): Promi
   const prefix = randomBytes(3).toString("hex");
   let sequence = 0;
 
-  const listener = await listenTcp(
-    { ...options, name: options.name ?? (options.implicitTls ? "pop3s" : "pop3") },
-    {
-      event: "pop3",
-      log: ctx.log,
-      slots: slotLimits(
-        { perAddress: limits.maxConnectionsPerAddress, total: limits.maxConnections },
-        options,
-      ),
-      tls: ctx.tls,
-      handshakeTimeoutMs: limits.tlsHandshakeTimeoutMs,
-      refusal(limit) {
-        // RFC 2449 §8.1.2: SYS/TEMP, a temporary condition; the client may try again later.
-        const text = limit === "address" ? "too many connections from your address" : "too many connections";
-        return Buffer.concat(encodeReply(reply.err(`${text}, try again later`, "SYS/TEMP")));
-      },
-      accept({ socket, secure, client, release }) {
-        const id = `${prefix}${(sequence++).toString(36)}`;
-        const connection = new Connection(socket, shared, id, client, { secure });
-        connections.add(connection);
-        connection.onClose(release);
-        void connection.finished().then(() => connections.delete(connection));
-        connection.start();
-      },
-      async closeSessions() {
-        const all = [...connections];
-        for (const connection of all) connection.shutdown();
-        const finished = Promise.allSettled(all.map((c) => c.finished()));
-        if (!(await within(finished, limits.closeTimeoutMs))) {
-          for (const connection of all) connection.destroy();
-          await within(finished, limits.closeTimeoutMs);
-        }
-      },
+  const listener = await listenTcp(options, {
+    protocol: "pop3",
+    log: ctx.log,
+    slots: { perAddress: limits.maxConnectionsPerAddress, total: limits.maxConnections },
+    tls: ctx.tls,
+    handshakeTimeoutMs: limits.tlsHandshakeTimeoutMs,
+    refusal(limit) {
+      // RFC 2449 §8.1.2: SYS/TEMP, a temporary condition; the client may try again later.
+      const text = limit === "address" ? "too many connections from your address" : "too many connections";
+      return Buffer.concat(encodeReply(reply.err(`${text}, try again later`, "SYS/TEMP")));
     },
-  );
+    accept({ socket, secure, client, release }) {
+      const id = `${prefix}${(sequence++).toString(36)}`;
+      const connection = new Connection(socket, shared, id, client, { secure });
+      connections.add(connection);
+      connection.onClose(release);
+      void connection.finished().then(() => connections.delete(connection));
+      connection.start();
+    },
+    async closeSessions() {
+      const all = [...connections];
+      for (const connection of all) connection.shutdown();
+      const finished = Promise.allSettled(all.map((c) => c.finished()));
+      if (!(await within(finished, limits.closeTimeoutMs))) {
+        for (const connection of all) connection.destroy();
+        await within(finished, limits.closeTimeoutMs);
+      }
+    },
+  });
   return {
     name: listener.name,
     port: listener.port,
