@@ -3,7 +3,7 @@
  * handshake comes first), on the shared skeleton (net/listener.ts: slots, refusal, handshake). Each
  * accepted connection runs one ImapSession.
  */
-import { type Listener, type ListenOptions, listenTcp, slotLimits } from "../net/listener.ts";
+import { type Listener, type ListenOptions, listenTcp } from "../net/listener.ts";
 import type { ImapContext } from "./context.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
 import { ImapSession } from "./session.ts";

@@ -7,7 +7,7 @@
  */
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
-import { type Listener, type ListenOptions, listenTcp, slotLimits } from "../net/listener.ts";
+import { type Listener, type ListenOptions, listenTcp } from "../net/listener.ts";
 import { Connection } from "./connection.ts";
 import { type Pop3Context, pop3Shared } from "./context.ts";
 import { encodeReply, reply } from "./protocol/response.ts";
