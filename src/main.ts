@@ -128,18 +128,21 @@ type PortSetting = {
   [K in keyof Config]: null extends Config[K] ? (Config[K] extends number | null ? K : never) : never;
 }[keyof Config];
 
+/** Config keys that hold an address to bind (always set). */
+type HostSetting = { [K in keyof Config]: Config[K] extends string ? K : never }[keyof Config];
+
 interface ListenerRow {
   /** Logs (proto), the start line, `RunningServer.ports`. */
   name: string;
   /** The setting with the port; null there turns the listener off. */
   port: PortSetting;
   /** The setting with the address to bind. */
-  host: "bind" | "httpBind";
+  host: HostSetting;
   /** TLS from the first byte (RFC 8314 §3.3). */
   implicitTls?: boolean;
   /** How the start line names it, and the URL scheme it gives, when not "<name> listening on host:port". */
   label?: string;
-  scheme?: "http";
+  scheme?: "http" | "https";
   start(deps: ListenerDeps, options: ListenOptions): Promise<Listener>;
 }
 
