@@ -6,9 +6,10 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
+import { LoginDeadline } from "../net/login-deadline.ts";
 import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.ts";
 import type { Account, Change } from "../store/mod.ts";
-import { describeTls, secureSocket } from "../tls/mod.ts";
+import { upgradeToTls } from "../tls/mod.ts";
 import { capabilities } from "./capabilities.ts";
 import type { ImapContext } from "./context.ts";
 import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
@@ -20,12 +21,6 @@ import type { SelectedMailbox } from "./selected.ts";
 import type { SessionState } from "./state.ts";
 
 export type { SessionState, StateKind } from "./state.ts";
-
-/**
- * Time from connect to a successful login, however active the client is: a slowloris client that
- * trickles a byte now and then (resetting the inactivity timer) or retries logins forever is cut off.
- * (Dovecot's login processes allow 3 minutes too.) Belongs with IMAP_LIMITS in protocol/limits.ts.
- */
 
 export class ImapSession implements DispatchSession {
   state: SessionState = { kind: "not-authenticated" };
@@ -43,7 +38,8 @@ export class ImapSession implements DispatchSession {
   #badInARow = 0;
   #closed = false;
   #tlsRequested = false;
-  #loginDeadline: ReturnType<typeof setTimeout> | undefined;
+  /** Started with the greeting (run()): net/login-deadline.ts. */
+  #loginDeadline: LoginDeadline | undefined;
 
   constructor(ctx: ImapContext, socket: Socket, options: { secure?: boolean } = {}) {
     this.ctx = ctx;
@@ -146,7 +142,7 @@ export class ImapSession implements DispatchSession {
 
   /** Enters the authenticated state and starts listening for this account's changes. */
   login(account: Account): void {
-    clearTimeout(this.#loginDeadline);
+    this.#loginDeadline?.cancel();
     this.state = { kind: "authenticated", account };
     this.#unsubscribe = this.ctx.store.changes.subscribe(account.id, (change: Change) => {
       if (this.state.kind === "selected") this.state.mailbox.apply(change);
@@ -214,7 +210,7 @@ export class ImapSession implements DispatchSession {
 
   #cleanup(): void {
     this.#closed = true;
-    clearTimeout(this.#loginDeadline);
+    this.#loginDeadline?.cancel();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.state = { kind: "logout" };
@@ -229,12 +225,15 @@ export class ImapSession implements DispatchSession {
       `OK [CAPABILITY ${this.capabilities.join(" ")}] ${this.ctx.hostname} Mailroom IMAP4rev1 ready`,
     ]);
     this.#armTimeout();
-    this.#loginDeadline = setTimeout(() => {
-      if (this.state.kind !== "not-authenticated" || this.#closed) return;
-      this.log.info("imap.login_deadline", { session: this.id, client: this.remoteAddress });
-      this.untagged(["BYE Autologout; no login in time"]);
-      this.close();
-    }, this.ctx.timeouts?.loginDeadlineMs ?? IMAP_LIMITS.loginDeadlineMs);
+    this.#loginDeadline = new LoginDeadline(
+      this.ctx.timeouts?.loginDeadlineMs ?? IMAP_LIMITS.loginDeadlineMs,
+      () => {
+        if (this.state.kind !== "not-authenticated" || this.#closed) return;
+        this.log.info("imap.login_deadline", { session: this.id, client: this.remoteAddress });
+        this.untagged(["BYE Autologout; no login in time"]);
+        this.close();
+      },
+    );
     while (!this.#closed && this.state.kind !== "logout") {
       let command: RawCommand;
       try {
@@ -277,34 +276,23 @@ export class ImapSession implements DispatchSession {
     this.#tlsRequested = false;
     const plain = this.socket;
     const dropped = this.reader.detach();
-    if (dropped > 0)
-      this.log.warn("imap.starttls_injection", {
-        session: this.id,
-        client: this.remoteAddress,
-        bytes: dropped,
-      });
     this.#unlisten(plain);
-    try {
-      const secure = await secureSocket(plain, this.ctx.tls!, {
-        handshakeTimeoutMs: this.ctx.timeouts?.tlsHandshakeMs,
-      });
-      this.socket = secure;
-      this.secure = true;
-      this.#listen(secure);
-      this.reader.attach(secure);
-      this.log.info("imap.starttls", {
-        session: this.id,
-        client: this.remoteAddress,
-        tls: describeTls(secure),
-      });
-    } catch (error) {
-      this.log.info("imap.tls_failed", {
-        session: this.id,
-        client: this.remoteAddress,
-        error: (error as Error).message,
-      });
+    const secure = await upgradeToTls(plain, this.ctx.tls!, {
+      protocol: "imap",
+      command: "starttls",
+      dropped,
+      handshakeTimeoutMs: this.ctx.timeouts?.tlsHandshakeMs,
+      log: this.log,
+      fields: { session: this.id, client: this.remoteAddress },
+    });
+    if (!secure) {
       this.#cleanup();
+      return;
     }
+    this.socket = secure;
+    this.secure = true;
+    this.#listen(secure);
+    this.reader.attach(secure);
   }
 
   #answerReadError(error: ReadError): void {

@@ -23,8 +23,6 @@ export interface SmtpContext {
   /** A bare CR or LF in DATA: 554 5.6.0, or CRLF before any check (MAILROOM_BARE_NEWLINE); reject when absent. */
   bareNewline?: BareNewlinePolicy;
   maxRecipients: number;
-  /** Connections one client address may hold on this listener (MAILROOM_MAX_CONNECTIONS_PER_IP). */
-  maxConnectionsPerIp?: number;
   /** "inbound" (port 25: AUTH optional, relaying only when authenticated) or "submission" (587: AUTH required). */
   mode: "inbound" | "submission";
   authFailures: AuthFailures;
@@ -32,15 +30,13 @@ export interface SmtpContext {
   queue: QueueRunner;
   /** The certificate for STARTTLS and implicit TLS; without it neither is offered. */
   tls?: TlsProvider;
-  /** SMTPS (RFC 8314 §3.3): the handshake comes before the greeting. Needs `tls`. */
-  implicitTls?: boolean;
   /** Who may send a password without TLS; loopback only when absent. */
   plaintextAuth?: PlaintextAuthPolicy;
   /** Where DATA goes as it arrives (<data-dir>/spool); a temporary directory when absent. */
   spool?: SpoolDir;
   /** Memory shared with every other listener (main.ts); the process-wide budgets when absent. */
   memory?: MemoryBudgets;
-  /** Connection slot limits (SMTP_SESSION_LIMITS for anything not given; tests make them small). */
+  /** Session limits (SMTP_SESSION_LIMITS for anything not given; tests make them small). */
   limits?: Partial<SmtpSessionLimits>;
   /** Converts to 7-bit and DKIM-signs mail leaving for remote recipients (src/auth/outgoing.ts). */
   signOutgoing?: (raw: Uint8Array) => Promise<Uint8Array>;

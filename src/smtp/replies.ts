@@ -3,10 +3,10 @@
  *
  * smtp-server derives the enhanced code of an error reply from its basic code alone (550 is always
  * 5.1.1, 554 always 5.6.0), which is wrong for relay denial (5.7.1) or too many recipients (4.5.3).
- * Our errors carry their own enhanced code at the start of the text; `installEnhancedCodeOverride()`
- * makes smtp-server send that one instead of prepending its guess.
+ * Our errors carry their own enhanced code at the start of the text; `enhancedCodePatch` makes
+ * smtp-server send that one instead of prepending its guess.
  */
-import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
+import type { ConnectionPatch } from "./patches.ts";
 
 export class SmtpReply extends Error {
   override name = "SmtpReply";
@@ -100,21 +100,24 @@ export const reply = {
   noFromHeader: () => new SmtpReply(550, "5.6.0", "Message has no From address"),
 };
 
-let installed = false;
-
-/** Makes smtp-server use the enhanced code written at the start of our replies' text. Idempotent. */
-export function installEnhancedCodeOverride(): void {
-  if (installed) return;
-  installed = true;
-  const proto = SMTPConnection.prototype as unknown as {
-    send(code: number, data?: string | string[], context?: string | false): void;
-  };
-  const original = proto.send;
-  proto.send = function (this: unknown, code, data, context) {
-    if (typeof data === "string" && /^[245]\.\d{1,3}\.\d{1,3} /.test(data)) {
-      // The text already starts with its enhanced code: send it as it is.
-      return original.call(this, code, data, false);
-    }
-    return original.call(this, code, data, context);
-  };
-}
+/**
+ * Makes smtp-server send the enhanced code written at the start of our replies' text (one of the
+ * patches in patches.ts, installed once from there).
+ */
+export const enhancedCodePatch: ConnectionPatch = {
+  name: "enhanced status codes",
+  wraps: { send: 3 },
+  install(target) {
+    const proto = target as {
+      send(code: number, data?: string | string[], context?: string | false): void;
+    };
+    const original = proto.send;
+    proto.send = function (this: unknown, code, data, context) {
+      if (typeof data === "string" && /^[245]\.\d{1,3}\.\d{1,3} /.test(data)) {
+        // The text already starts with its enhanced code: send it as it is.
+        return original.call(this, code, data, false);
+      }
+      return original.call(this, code, data, context);
+    };
+  },
+};

@@ -570,7 +570,7 @@ describe("DELETE .../messages/{id}", () => {
 describe("delivery over SMTP", () => {
   test("a message sent over SMTP is listed in INBOX and its raw form starts with the trace headers", async () => {
     const raw = makeMessage({ subject: "via smtp", to: BOB, body: "sent over a real socket" });
-    const reply = await sendMail(server.smtpPort!, "sender@remote.example", [BOB], raw);
+    const reply = await sendMail(server.ports.smtp!, "sender@remote.example", [BOB], raw);
     expect(reply.code).toBe(250);
     const page = await listPage(BOB, "INBOX", "?q=via%20smtp");
     expect(page.items).toHaveLength(1);

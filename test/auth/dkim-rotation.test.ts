@@ -50,7 +50,7 @@ const message = (subject: string) =>
   `From: alice@a.example\r\nTo: bob@example.org\r\nSubject: ${subject}\r\nDate: Fri, 2 Jan 2026 10:00:00 +0000\r\n\r\nHi.\r\n`;
 
 async function send(subject: string): Promise<Buffer> {
-  expect(await submit(pair.a.submissionPort!, ALICE, ["bob@example.org"], message(subject))).toBe(250);
+  expect(await submit(pair.a.ports.submission!, ALICE, ["bob@example.org"], message(subject))).toBe(250);
   return arrival(pair.b, "bob@example.org", (r) => r.includes(`Subject: ${subject}`));
 }
 

@@ -62,10 +62,10 @@ describe("the records", () => {
       "CNAME mta-sts.rec.example mx.rec.example",
       "FILE https://mta-sts.rec.example/.well-known/mta-sts.txt (policy)",
       "TXT _smtp._tls.rec.example v=TLSRPTv1; rua=mailto:tls-reports@rec.example",
-      `SRV _submission._tcp.rec.example ${port(server.submissionPort)}`,
-      `SRV _submissions._tcp.rec.example ${port(server.smtpsPort)}`,
-      `SRV _imap._tcp.rec.example ${port(server.imapPort)}`,
-      `SRV _imaps._tcp.rec.example ${port(server.imapsPort)}`,
+      `SRV _submission._tcp.rec.example ${port(server.ports.submission)}`,
+      `SRV _submissions._tcp.rec.example ${port(server.ports.smtps)}`,
+      `SRV _imap._tcp.rec.example ${port(server.ports.imap)}`,
+      `SRV _imaps._tcp.rec.example ${port(server.ports.imaps)}`,
       // POP3 is off on this server: RFC 6186 §4's "not offered".
       "SRV _pop3._tcp.rec.example 0 0 0 .",
       "SRV _pop3s._tcp.rec.example 0 0 0 .",
@@ -192,7 +192,7 @@ describe("?format=zone", () => {
 
 describe("/.well-known/mta-sts.txt", () => {
   test("serves the policy of the domain the Host header names, without a token", async () => {
-    const url = `http://127.0.0.1:${server.httpPort}/.well-known/mta-sts.txt`;
+    const url = `http://127.0.0.1:${server.ports.http}/.well-known/mta-sts.txt`;
     const res = await fetch(url, { headers: { host: "mta-sts.rec.example" } });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");

@@ -39,7 +39,7 @@ export async function startPair(options: { dkimGrace?: number } = {}): Promise<P
     ...(options.dkimGrace ? { dkimGrace: options.dkimGrace } : {}),
   });
   const b = await startTestServer({ ...common, hostname: "mx.example.org", domain: "example.org" });
-  routes.push({ domain: "example.org", host: "127.0.0.1", port: b.smtpPort! });
+  routes.push({ domain: "example.org", host: "127.0.0.1", port: b.ports.smtp! });
   await createAccounts(a, [{ address: ALICE.user, password: ALICE.password }]);
   await createAccounts(b, [
     { address: "bob@example.org", password: "bob-pw" },

@@ -69,7 +69,9 @@ const message = (subject: string, body = "Hello Bob.", extra: string[] = []) =>
 
 describe("mail from authenticated users", () => {
   test("a message submitted on 587 reaches B signed by a.example with RSA and Ed25519; both verifiers pass", async () => {
-    expect(await submit(pair.a.submissionPort!, ALICE, ["bob@example.org"], message("signed 587"))).toBe(250);
+    expect(await submit(pair.a.ports.submission!, ALICE, ["bob@example.org"], message("signed 587"))).toBe(
+      250,
+    );
     const raw = await arrival(pair.b, "bob@example.org", (r) => r.includes("Subject: signed 587"));
     const sigs = signatureTags(raw);
     expect(sigs.map((s) => s.a).sort()).toEqual(["ed25519-sha256", "rsa-sha256"]);
@@ -88,7 +90,7 @@ describe("mail from authenticated users", () => {
   test("a message submitted on 465 (implicit TLS, nodemailer) and on 25 with AUTH is signed the same way", async () => {
     const transport = nodemailer.createTransport({
       host: "127.0.0.1",
-      port: pair.a.smtpsPort!,
+      port: pair.a.ports.smtps!,
       secure: true,
       auth: { user: ALICE.user, pass: ALICE.password },
       tls: { rejectUnauthorized: false },
@@ -98,7 +100,7 @@ describe("mail from authenticated users", () => {
       raw: message("signed 465"),
     });
     transport.close();
-    expect(await submit(pair.a.smtpPort!, ALICE, ["bob@example.org"], message("signed 25"))).toBe(250);
+    expect(await submit(pair.a.ports.smtp!, ALICE, ["bob@example.org"], message("signed 25"))).toBe(250);
     const selectors = await activeSelectors();
     for (const subject of ["signed 465", "signed 25"]) {
       const raw = await arrival(pair.b, "bob@example.org", (r) => r.includes(`Subject: ${subject}`));
@@ -107,14 +109,14 @@ describe("mail from authenticated users", () => {
   }, 30_000);
 
   test("mail for local recipients only is stored unsigned; signing is for what leaves", async () => {
-    expect(await submit(pair.a.submissionPort!, ALICE, [ALICE.user], message("to myself"))).toBe(250);
+    expect(await submit(pair.a.ports.submission!, ALICE, [ALICE.user], message("to myself"))).toBe(250);
     const raw = await arrival(pair.a, ALICE.user, (r) => r.includes("Subject: to myself"));
     expect(signatureTags(raw)).toEqual([]);
   });
 
   test("signing happens once, at queue time: the sender's own copy and B's carry the same signatures", async () => {
     expect(
-      await submit(pair.a.submissionPort!, ALICE, [ALICE.user, "bob@example.org"], message("signed once")),
+      await submit(pair.a.ports.submission!, ALICE, [ALICE.user, "bob@example.org"], message("signed once")),
     ).toBe(250);
     const atA = await arrival(pair.a, ALICE.user, (r) => r.includes("Subject: signed once"));
     const atB = await arrival(pair.b, "bob@example.org", (r) => r.includes("Subject: signed once"));
@@ -132,7 +134,7 @@ describe("8-bit mail", () => {
       "Content-Type: text/plain; charset=utf-8",
       "Content-Transfer-Encoding: 8bit",
     ]);
-    expect(await submit(pair.a.submissionPort!, ALICE, ["bob@example.org"], raw8)).toBe(250);
+    expect(await submit(pair.a.ports.submission!, ALICE, ["bob@example.org"], raw8)).toBe(250);
     const raw = await arrival(pair.b, "bob@example.org", (r) => r.includes("Subject: eight bit"));
     const parsed = parseMessage(raw);
     expect(parsed.structure.encoding).toBe("QUOTED-PRINTABLE");
@@ -176,7 +178,7 @@ describe("a malformed stored key", () => {
       `UPDATE dkim_keys SET private_key = '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----' WHERE id = ${id}`,
     );
     try {
-      expect(await submit(pair.a.submissionPort!, ALICE, ["bob@example.org"], message("half signed"))).toBe(
+      expect(await submit(pair.a.ports.submission!, ALICE, ["bob@example.org"], message("half signed"))).toBe(
         250,
       );
       const raw = await arrival(pair.b, "bob@example.org", (r) => r.includes("Subject: half signed"));

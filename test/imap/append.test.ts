@@ -12,7 +12,7 @@ const MAX_SIZE = 4096;
 
 beforeAll(async () => {
   server = await startTestServer({ maxMessageSize: MAX_SIZE });
-  port = server.imapPort!;
+  port = server.ports.imap!;
 });
 
 afterAll(async () => {
@@ -95,7 +95,7 @@ describe("APPEND", () => {
     const normalizing = await startTestServer({ bareNewline: "normalize" });
     try {
       await createAccounts(normalizing, [{ address: "n@example.com" }]);
-      const client = await ImapClient.login(normalizing.imapPort!, "n@example.com");
+      const client = await ImapClient.login(normalizing.ports.imap!, "n@example.com");
       const r = await client.append("INBOX", Buffer.from("X: y\rFrom: a@example.com\n\nbody\r", "latin1"));
       expect(r.status).toBe("OK");
       const [stored] = await mailboxContents(normalizing, "n@example.com");

@@ -84,7 +84,7 @@ async function selected(address: string, mailbox = "INBOX", before: string[] = [
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.imapPort!;
+  port = server.ports.imap!;
   await createAccounts(server, [
     { address: "alice@example.com" },
     { address: "bob@example.com" },

@@ -140,7 +140,7 @@ async function expungeUids(address: string, uids: number[], mailboxName = "INBOX
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.imapPort!;
+  port = server.ports.imap!;
   await createAccounts(server, [
     { address: "search@example.com" },
     { address: "view@example.com" },

@@ -58,8 +58,8 @@ const EXAMPLES: Record<string, string> = {
 };
 
 async function clientIn(state: StateKind): Promise<ImapClient> {
-  if (state === "not-authenticated") return (await ImapClient.connect(server.imapPort!)).client;
-  const client = await ImapClient.login(server.imapPort!, "state@example.com");
+  if (state === "not-authenticated") return (await ImapClient.connect(server.ports.imap!)).client;
+  const client = await ImapClient.login(server.ports.imap!, "state@example.com");
   if (state === "selected") await client.command("SELECT INBOX");
   return client;
 }
