@@ -15,27 +15,16 @@ import { SMTPServer } from "smtp-server";
 import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
 import { SMTPStream } from "smtp-server/lib/smtp-stream.js";
 import smtpServerPackage from "smtp-server/package.json" with { type: "json" };
+import type { ConnectionPatch } from "./connection-patch.ts";
 import { enhancedCodePatch } from "./replies.ts";
 import { sessionGuardPatch } from "./session-guard.ts";
 import { commandBytesPatch } from "./smtputf8.ts";
 import { plaintextAuthPatch } from "./tls.ts";
 
+export type { ConnectionPatch };
+
 /** The smtp-server release the patches below were written and checked against. */
 export const PATCHED_SMTP_SERVER = "3.21.6";
-
-export interface ConnectionPatch {
-  /** Names the patch in the start-up error. */
-  name: string;
-  /** SMTPConnection.prototype methods it replaces, with their declared parameter count (`Function.length`). */
-  wraps: Readonly<Record<string, number>>;
-  /**
-   * Fields of smtp-server's objects it reads or writes; each must still be assigned somewhere in
-   * smtp-server's classes (`this._upgrading = ...`), or a rename would leave the patch reading undefined.
-   */
-  fields?: readonly string[];
-  /** Replaces the methods on `proto` (SMTPConnection.prototype). Called once. */
-  install(proto: object): void;
-}
 
 /**
  * One line per patch on why no hook does it (checked against smtp-server 3.21.6; where a hook

@@ -6,7 +6,7 @@
  * Our errors carry their own enhanced code at the start of the text; `enhancedCodePatch` makes
  * smtp-server send that one instead of prepending its guess.
  */
-import type { ConnectionPatch } from "./patches.ts";
+import type { ConnectionPatch } from "./connection-patch.ts";
 
 export class SmtpReply extends Error {
   override name = "SmtpReply";

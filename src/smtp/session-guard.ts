@@ -19,7 +19,7 @@ import type { SMTPServer, SMTPServerSession } from "smtp-server";
 import type { Logger } from "../log.ts";
 import type { SmtpSessionLimits } from "../security/limits.ts";
 import type { Lease, MemoryBudget } from "../security/memory-budget.ts";
-import type { ConnectionPatch } from "./patches.ts";
+import type { ConnectionPatch } from "./connection-patch.ts";
 import { reply, type SmtpReply } from "./replies.ts";
 
 /** Commands that move no message forward (Postfix counts NOOP, VRFY, ETRN and RSET; HELP and EXPN alike). */

@@ -12,7 +12,7 @@
  * from those handlers, judge with `envelopeUtf8Refusal()`.
  */
 import type { SMTPServerSession } from "smtp-server";
-import type { ConnectionPatch } from "./patches.ts";
+import type { ConnectionPatch } from "./connection-patch.ts";
 import { reply, type SmtpReply } from "./replies.ts";
 
 interface CommandBytes {

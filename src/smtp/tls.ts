@@ -14,7 +14,7 @@
 import type { SMTPServer, SMTPServerOptions, SMTPServerSession } from "smtp-server";
 import { type PlaintextAuthPolicy, plaintextAuthAllowed } from "../security/plaintext-auth.ts";
 import type { TlsProvider } from "../tls/mod.ts";
-import type { ConnectionPatch } from "./patches.ts";
+import type { ConnectionPatch } from "./connection-patch.ts";
 import { reply } from "./replies.ts";
 
 /**
