@@ -346,6 +346,22 @@ const SETTINGS = {
     help: "mailboxes one account may have (IMAP CREATE beyond: NO [LIMIT])",
     default: "1000",
   },
+  /** RFC 7888 §5: a server advertises LITERAL+ or LITERAL-, never both. */
+  imapLiteral: {
+    env: "MAILROOM_IMAP_LITERAL",
+    flag: "--imap-literal",
+    schema: z.enum(["plus", "minus"]),
+    help: "non-synchronizing literals: plus (LITERAL+, any size) or minus (LITERAL-, at most 4096 octets)",
+    default: "plus",
+  },
+  /** RFC 8437 §8: behind a proxy that checks only the first login, UNAUTHENTICATE would bypass it. */
+  imapUnauthenticate: {
+    env: "MAILROOM_IMAP_UNAUTHENTICATE",
+    flag: "--imap-unauthenticate",
+    schema: flag,
+    help: "offer IMAP UNAUTHENTICATE (RFC 8437), which lets one connection log in again as another user",
+    default: "true",
+  },
   logLevel: {
     env: "MAILROOM_LOG_LEVEL",
     flag: "--log-level",

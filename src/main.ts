@@ -381,6 +381,8 @@ function serveImap(deps: ListenerDeps, options: ListenOptions): Promise<Listener
       primaryDomain: config.domain,
       maxMessageSize: config.maxMessageSize,
       bareNewline: config.bareNewline,
+      literal: config.imapLiteral,
+      unauthenticate: config.imapUnauthenticate,
       authFailures: deps.authFailures,
       tls: deps.tls,
       plaintextAuth: deps.plaintextAuth,

@@ -23,6 +23,10 @@ export interface ImapContext {
   plaintextAuth?: PlaintextAuthPolicy;
   /** Where large APPEND literals go as they arrive (<data-dir>/spool); a temporary directory when absent. */
   spool?: SpoolDir;
+  /** RFC 7888 §5: advertise LITERAL+ (the default) or LITERAL- (MAILROOM_IMAP_LITERAL). */
+  literal?: "plus" | "minus";
+  /** RFC 8437 §8: UNAUTHENTICATE may be turned off (MAILROOM_IMAP_UNAUTHENTICATE); on when absent. */
+  unauthenticate?: boolean;
   /** Memory shared with every other listener (main.ts); the process-wide budgets when absent. */
   memory?: MemoryBudgets;
   /** Overrides for tests (short timeouts). */

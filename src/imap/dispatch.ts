@@ -50,7 +50,7 @@ export async function dispatch(session: DispatchSession, command: RawCommand): P
     session.write([`${tag} ${refusal}`]);
     return "bad";
   }
-  const parser = new Parser(command);
+  const parser = new Parser(command, { utf8: session.utf8 });
   const allowExpunge = uid || !spec.noExpunge;
   const { ctx } = session;
   ctx.log.debug("imap.command", { session: session.id, command: command.name });

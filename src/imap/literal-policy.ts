@@ -49,10 +49,17 @@ export function literalPolicy(session: PolicySession): Omit<ReaderOptions, "send
  */
 function admitLiteral(
   session: PolicySession,
-  { commandName, size }: LiteralRequest,
+  { commandName, size, nonSynchronizing }: LiteralRequest,
   preAuth: boolean,
 ): LiteralAdmission {
   const { ctx } = session;
+  // RFC 7888 §5: with LITERAL- a non-synchronizing literal is at most 4096 octets; a larger one is
+  // BAD, with TOOBIG (which an APPEND's answer MUST carry).
+  if (ctx.literal === "minus" && nonSynchronizing && size > IMAP_LIMITS.literalMinusBytes)
+    return {
+      kind: "refuse",
+      answer: "BAD [TOOBIG] Non-synchronizing literals are limited to 4096 octets (LITERAL-)",
+    };
   const budget = (ctx.memory ?? defaultMemoryBudgets()).buffers;
   const spooled = commandName === "APPEND" && !preAuth && size > IMAP_LIMITS.spoolLiteralAboveBytes;
   const lease = budget.tryReserve(spooled ? MEMORY_LIMITS.transferBytes : size);

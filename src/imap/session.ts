@@ -78,6 +78,11 @@ export class ImapSession implements DispatchSession {
       state: this.state.kind,
       canStartTls: this.canStartTls,
       plaintextAuthAllowed: this.plaintextAuthAllowed,
+      settings: {
+        appendLimit: this.ctx.maxMessageSize,
+        literal: this.ctx.literal ?? "plus",
+        unauthenticate: this.ctx.unauthenticate ?? true,
+      },
     });
   }
 
@@ -105,6 +110,18 @@ export class ImapSession implements DispatchSession {
 
   get qresync(): boolean {
     return this.enabled.has("QRESYNC");
+  }
+
+  get rev2(): boolean {
+    return this.enabled.has("IMAP4REV2");
+  }
+
+  get utf8(): boolean {
+    return this.rev2 || this.enabled.has("UTF8=ACCEPT");
+  }
+
+  get uidOnly(): boolean {
+    return this.enabled.has("UIDONLY");
   }
 
   get log() {
@@ -158,6 +175,16 @@ export class ImapSession implements DispatchSession {
   /** Leaves the selected state (CLOSE, UNSELECT, a failed SELECT). */
   deselect(): void {
     if (this.state.kind === "selected") this.state = { kind: "authenticated", account: this.state.account };
+  }
+
+  /** UNAUTHENTICATE (RFC 8437 §2): the account's changes are no longer heard; ENABLEd extensions go. */
+  unauthenticate(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.enabled.clear();
+    this.state = { kind: "not-authenticated" };
+    this.#armTimeout();
+    this.#startLoginDeadline();
   }
 
   /** LOGOUT (RFC 3501 §3.4): the read loop ends after the tagged OK. */
@@ -220,11 +247,9 @@ export class ImapSession implements DispatchSession {
     return this.#closed;
   }
 
-  async run(): Promise<void> {
-    this.untagged([
-      `OK [CAPABILITY ${this.capabilities.join(" ")}] ${this.ctx.hostname} Mailroom IMAP4rev1 ready`,
-    ]);
-    this.#armTimeout();
+  /** From the greeting (or an UNAUTHENTICATE) to the next login: net/login-deadline.ts. */
+  #startLoginDeadline(): void {
+    this.#loginDeadline?.cancel();
     this.#loginDeadline = new LoginDeadline(
       this.ctx.timeouts?.loginDeadlineMs ?? IMAP_LIMITS.loginDeadlineMs,
       () => {
@@ -234,6 +259,14 @@ export class ImapSession implements DispatchSession {
         this.close();
       },
     );
+  }
+
+  async run(): Promise<void> {
+    this.untagged([
+      `OK [CAPABILITY ${this.capabilities.join(" ")}] ${this.ctx.hostname} Mailroom IMAP4rev1 ready`,
+    ]);
+    this.#armTimeout();
+    this.#startLoginDeadline();
     while (!this.#closed && this.state.kind !== "logout") {
       let command: RawCommand;
       try {

@@ -20,7 +20,7 @@
 import type { StateKind } from "../state.ts";
 import { capability, id, logout, noop } from "./any-state.ts";
 import { append } from "./append.ts";
-import { authenticate, login } from "./auth.ts";
+import { authenticate, login, unauthenticate } from "./auth.ts";
 import { check, close, unselect } from "./close.ts";
 import { copy, move } from "./copy-move.ts";
 import { enable } from "./enable.ts";
@@ -83,6 +83,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   APPEND: spec(AUTHENTICATED, append),
   NAMESPACE: spec(AUTHENTICATED, namespace), // RFC 2342
   IDLE: spec(AUTHENTICATED, idle), // RFC 2177
+  UNAUTHENTICATE: spec(AUTHENTICATED, unauthenticate), // RFC 8437
   // §6.4: selected
   CHECK: spec(SELECTED, check),
   CLOSE: spec(SELECTED, close),

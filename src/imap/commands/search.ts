@@ -6,7 +6,7 @@
  */
 import { messagesSearchRows } from "../../store/mod.ts";
 import { Breather } from "../breather.ts";
-import { ImapNo } from "../errors.ts";
+import { ImapBad, ImapNo } from "../errors.ts";
 import { type Piece, str } from "../protocol/encode.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
 import { compileSearch, searchNeeds } from "../search/evaluate.ts";
@@ -28,6 +28,11 @@ interface Match {
 
 export async function search({ ctx, state, session, tag, parser, uid }: SelectedCommand): Promise<string> {
   const command = searchCommand(parser);
+  // RFC 6855 §3: after ENABLE UTF8=ACCEPT a CHARSET conflicts with the UTF-8 the strings already are.
+  if (command.charset !== undefined && session.enabled.has("UTF8=ACCEPT"))
+    throw new ImapBad(undefined, "No CHARSET after ENABLE UTF8=ACCEPT (RFC 6855 §3)");
+  // RFC 9051 §6.4.4: an IMAP4rev2 session always gets ESEARCH; without RETURN that is RETURN (ALL).
+  const returnOptions = command.returnOptions ?? (session.rev2 ? new Set<ReturnOption>(["ALL"]) : undefined);
   // RFC 3501 §6.4.4: an unsupported charset is NO [BADCHARSET (supported list)].
   if (command.charset !== undefined && !CHARSETS.has(command.charset)) {
     throw new ImapNo(
@@ -71,8 +76,8 @@ export async function search({ ctx, state, session, tag, parser, uid }: Selected
   }
 
   const numbers = found.map((m) => (uid ? m.uid : m.seq));
-  const line = command.returnOptions
-    ? esearchResponse(tag, uid, command.returnOptions, found, numbers, needs.modseq)
+  const line = returnOptions
+    ? esearchResponse(tag, uid, returnOptions, found, numbers, needs.modseq)
     : searchResponse(numbers, found, needs.modseq);
   if (!session.untagged(line)) await session.drain();
   return `${uid ? "UID SEARCH" : "SEARCH"} completed`;
