@@ -68,6 +68,10 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "STATUS=SIZE", when: afterLogin }, // RFC 8438
   { name: "CONDSTORE", when: afterLogin }, // RFC 7162 §3.1
   { name: "QRESYNC", when: afterLogin }, // RFC 7162 §3.2
+  { name: "BINARY", when: afterLogin }, // RFC 3516
+  { name: "MULTIAPPEND", when: afterLogin }, // RFC 3502
+  { name: "CATENATE", when: afterLogin }, // RFC 4469
+  { name: "UTF8=ACCEPT", when: afterLogin }, // RFC 6855
   // RFC 7889 §3.1: one limit for every mailbox, the message size limit (APPEND beyond: NO [TOOBIG]).
   { name: (c) => `APPENDLIMIT=${c.settings.appendLimit}`, when: afterLogin },
   { name: "UNAUTHENTICATE", when: (c) => afterLogin(c) && c.settings.unauthenticate }, // RFC 8437

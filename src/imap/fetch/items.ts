@@ -4,6 +4,7 @@
  * must be read from the store to send it. Pure syntax: knows nothing of the store or the session.
  */
 import { ImapParseError, type Parser } from "../protocol/parser.ts";
+import { type BinaryItem, binaryItem, isBinaryWord } from "./binary.ts";
 
 /** section-msgtext / "MIME" (RFC 3501 §9 section-text). "" is the whole part (or message). */
 export type SectionText = "" | "HEADER" | "HEADER.FIELDS" | "HEADER.FIELDS.NOT" | "TEXT" | "MIME";
@@ -38,7 +39,7 @@ export type SimpleItemKind =
   | "RFC822.TEXT"
   | "MODSEQ";
 
-export type FetchItem = { kind: SimpleItemKind } | BodySectionItem;
+export type FetchItem = { kind: SimpleItemKind } | BodySectionItem | BinaryItem;
 
 export interface FetchPlan {
   items: FetchItem[];
@@ -104,6 +105,8 @@ function fetchAtt(parser: Parser, word = parser.atom()): FetchItem {
   const bracket = word.indexOf("[");
   if (bracket < 0) return simpleItem(word);
   const name = word.slice(0, bracket).toUpperCase();
+  // RFC 3516 / RFC 9051 §6.4.5 BINARY items: binary.ts.
+  if (isBinaryWord(name)) return binaryItem(parser, word);
   if (name !== "BODY" && name !== "BODY.PEEK") {
     throw new ImapParseError(`unknown FETCH item "${word.slice(0, 40)}"`);
   }

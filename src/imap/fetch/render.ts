@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import type { Envelope, MimePart } from "../../mime/mod.ts";
 import { type FetchRow, flagNames, parseKeywords } from "../../store/mod.ts";
 import { dateTime, type Piece } from "../protocol/encode.ts";
+import { renderBinary } from "./binary.ts";
 import { encodeBody } from "./bodystructure.ts";
 import { EMPTY_ENVELOPE, encodeEnvelope } from "./envelope.ts";
 import type { FetchItem } from "./items.ts";
@@ -50,6 +51,12 @@ export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
         want(needsOnlyHeader(item.section) ? "head" : "full");
         if (!item.peek) needs.setsSeen = true;
         break;
+      // RFC 3516 §4.2: decoded from the part's stored offsets; BINARY (not .PEEK) sets \Seen.
+      case "binary":
+        if (item.path.length > 0) needs.structure = true;
+        want("full");
+        if (!item.peek && !item.size) needs.setsSeen = true;
+        break;
     }
   }
   return needs;
@@ -63,7 +70,7 @@ export function responseItems(
   const seen = new Set<string>();
   const out: FetchItem[] = [];
   for (const item of items) {
-    const key = item.kind === "section" ? item.label : item.kind;
+    const key = item.kind === "section" || item.kind === "binary" ? item.label : item.kind;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(item);
@@ -163,6 +170,9 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
         data(out, item.partial ? partialBytes(bytes, item.partial.origin, item.partial.length) : bytes);
         break;
       }
+      case "binary":
+        renderBinary(out, item, raw, structureOf());
+        break;
     }
   }
   out.add(")");
