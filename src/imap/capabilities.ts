@@ -72,6 +72,8 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "MULTIAPPEND", when: afterLogin }, // RFC 3502
   { name: "CATENATE", when: afterLogin }, // RFC 4469
   { name: "UTF8=ACCEPT", when: afterLogin }, // RFC 6855
+  { name: "SAVEDATE", when: afterLogin }, // RFC 8514
+  { name: "WITHIN", when: afterLogin }, // RFC 5032
   // RFC 7889 §3.1: one limit for every mailbox, the message size limit (APPEND beyond: NO [TOOBIG]).
   { name: (c) => `APPENDLIMIT=${c.settings.appendLimit}`, when: afterLogin },
   { name: "UNAUTHENTICATE", when: (c) => afterLogin(c) && c.settings.unauthenticate }, // RFC 8437

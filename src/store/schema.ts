@@ -144,6 +144,11 @@ export const messages = sqliteTable(
     keywords: text("keywords").notNull().default("[]"),
     internalDate: integer("internal_date").notNull(),
     size: integer("size").notNull(),
+    /**
+     * When the message was saved into this mailbox (epoch ms; RFC 8514 §3): set by every ingest,
+     * copy and move, never copied from a source. Null for messages stored before it was kept.
+     */
+    saveDate: integer("save_date"),
   },
   (t) => [
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),

@@ -37,7 +37,8 @@ export type SimpleItemKind =
   | "RFC822"
   | "RFC822.HEADER"
   | "RFC822.TEXT"
-  | "MODSEQ";
+  | "MODSEQ"
+  | "SAVEDATE";
 
 export type FetchItem = { kind: SimpleItemKind } | BodySectionItem | BinaryItem;
 
@@ -61,6 +62,7 @@ const SIMPLE = new Set<string>([
   "RFC822.HEADER",
   "RFC822.TEXT",
   "MODSEQ",
+  "SAVEDATE", // RFC 8514 §4.2
 ]);
 
 /** RFC 3501 §6.4.5 macros; only valid alone, never inside a list. */

@@ -140,6 +140,10 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
       case "MODSEQ":
         out.add(`MODSEQ (${row.modseq})`);
         break;
+      // RFC 8514 §4.2: NIL where no save date was kept (messages stored before this server kept one).
+      case "SAVEDATE":
+        out.add(`SAVEDATE ${row.saveDate === null ? "NIL" : dateTime(row.saveDate)}`);
+        break;
       case "ENVELOPE":
         out.add("ENVELOPE ");
         encodeEnvelope(out, row.envelope ? (JSON.parse(row.envelope) as Envelope) : EMPTY_ENVELOPE);

@@ -106,6 +106,11 @@ export function compileSearch(key: SearchKey, resolve: SequenceResolver): Matche
     }
     case "date":
       return dateMatcher(key.of, key.op, key.day);
+    case "within": {
+      // RFC 5032 §3: OLDER is an internal date more than n seconds ago, YOUNGER within the last n.
+      const cutoff = Date.now() - key.seconds * 1000;
+      return key.op === "older" ? (row) => row.internalDate < cutoff : (row) => row.internalDate >= cutoff;
+    }
     case "size":
       return key.op === "larger" ? (row) => row.size > key.size : (row) => row.size < key.size;
     case "sequence": {
@@ -154,9 +159,11 @@ function cost(key: SearchKey): number {
   }
 }
 
-function dateMatcher(of: "internal" | "sent", op: "before" | "on" | "since", day: number): Matcher {
+function dateMatcher(of: "internal" | "sent" | "saved", op: "before" | "on" | "since", day: number): Matcher {
   const dayOf = (row: MessageSearchRow): number | null => {
-    const ms = of === "internal" ? row.internalDate : row.sentAt;
+    // RFC 8514 §4.3: without a save date the internal date stands in.
+    const ms =
+      of === "internal" ? row.internalDate : of === "saved" ? (row.saveDate ?? row.internalDate) : row.sentAt;
     return ms === null ? null : Math.floor(ms / DAY_MS);
   };
   switch (op) {

@@ -1,0 +1,1 @@
+ALTER TABLE `messages` ADD `save_date` integer;
