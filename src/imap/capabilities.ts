@@ -74,6 +74,7 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "UTF8=ACCEPT", when: afterLogin }, // RFC 6855
   { name: "SAVEDATE", when: afterLogin }, // RFC 8514
   { name: "WITHIN", when: afterLogin }, // RFC 5032
+  { name: "REPLACE", when: afterLogin }, // RFC 8508
   // RFC 7889 §3.1: one limit for every mailbox, the message size limit (APPEND beyond: NO [TOOBIG]).
   { name: (c) => `APPENDLIMIT=${c.settings.appendLimit}`, when: afterLogin },
   { name: "UNAUTHENTICATE", when: (c) => afterLogin(c) && c.settings.unauthenticate }, // RFC 8437

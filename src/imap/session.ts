@@ -13,7 +13,7 @@ import { upgradeToTls } from "../tls/mod.ts";
 import { capabilities } from "./capabilities.ts";
 import type { ImapContext } from "./context.ts";
 import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
-import { literalPolicy } from "./literal-policy.ts";
+import { literalPolicy, MESSAGE_COMMANDS } from "./literal-policy.ts";
 import { type Piece, toBuffer } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
 import { CommandReader, type RawCommand, ReadError } from "./protocol/reader.ts";
@@ -337,7 +337,8 @@ export class ImapSession implements DispatchSession {
     if (error.kind === "refused") this.write([`${tag} ${error.answer}`]);
     else if (this.state.kind === "not-authenticated")
       this.write([`${tag} BAD [TOOBIG] Too much data before login`]);
-    else if (error.commandName === "APPEND") this.write([`${tag} NO [TOOBIG] Message too large`]);
+    else if (MESSAGE_COMMANDS.has(error.commandName ?? ""))
+      this.write([`${tag} NO [TOOBIG] Message too large`]);
     else this.write([`${tag} BAD [TOOBIG] Literal too large`]);
     // A non-synchronizing literal too large to skip: the rest of the stream cannot be read as commands.
     if (!error.recoverable) this.untagged(["BYE [TOOBIG] Literal too large to skip, closing the connection"]);

@@ -40,7 +40,7 @@ async function withOldMessage(): Promise<ImapClient> {
 function savedateOf(line: string): number {
   const m = /SAVEDATE "([^"]+)"/.exec(line);
   if (!m) throw new Error(`no SAVEDATE in ${line}`);
-  const [, day, mon, rest] = /^ ?(\d+)-(\w+)-(.*)$/.exec(m[1]!)!;
+  const [, day, mon, rest = ""] = /^ ?(\d+)-(\w+)-(.*)$/.exec(m[1]!)!;
   return Date.parse(`${day} ${mon} ${rest.replace(/ \+0000$/, " GMT")}`);
 }
 

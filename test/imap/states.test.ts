@@ -56,6 +56,8 @@ const EXAMPLES: Record<string, string> = {
   "UID COPY": "UID COPY 1 Archive",
   "UID MOVE": "UID MOVE 1 Archive",
   "UID EXPUNGE": "UID EXPUNGE 1",
+  REPLACE: "REPLACE 1 INBOX {7+}\r\nSubject",
+  "UID REPLACE": "UID REPLACE 1 INBOX {7+}\r\nSubject",
 };
 
 async function clientIn(state: StateKind): Promise<ImapClient> {

@@ -30,6 +30,7 @@ import type { Handler } from "./handler.ts";
 import { idle } from "./idle.ts";
 import { create, deleteMailbox, list, lsub, rename, status, subscribe, unsubscribe } from "./mailboxes.ts";
 import { namespace } from "./namespace.ts";
+import { replace } from "./replace.ts";
 import { search } from "./search.ts";
 import { examine, select } from "./select.ts";
 import { starttls } from "./starttls.ts";
@@ -94,10 +95,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
   STORE: spec(SELECTED, store, NO_EXPUNGE),
   COPY: spec(SELECTED, copy),
   MOVE: spec(SELECTED, move), // RFC 6851
+  REPLACE: spec(SELECTED, replace), // RFC 8508
   "UID SEARCH": spec(SELECTED, search),
   "UID FETCH": spec(SELECTED, fetch),
   "UID STORE": spec(SELECTED, store),
   "UID COPY": spec(SELECTED, copy),
   "UID MOVE": spec(SELECTED, move),
   "UID EXPUNGE": spec(SELECTED, expunge), // RFC 4315
+  "UID REPLACE": spec(SELECTED, replace), // RFC 8508 §3.3
 };
