@@ -75,6 +75,10 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "SAVEDATE", when: afterLogin }, // RFC 8514
   { name: "WITHIN", when: afterLogin }, // RFC 5032
   { name: "REPLACE", when: afterLogin }, // RFC 8508
+  // RFC 9208 §5: the account's byte and message-count quotas; no QUOTASET (the administrator sets them).
+  { name: "QUOTA", when: afterLogin },
+  { name: "QUOTA=RES-STORAGE", when: afterLogin },
+  { name: "QUOTA=RES-MESSAGE", when: afterLogin },
   // RFC 7889 §3.1: one limit for every mailbox, the message size limit (APPEND beyond: NO [TOOBIG]).
   { name: (c) => `APPENDLIMIT=${c.settings.appendLimit}`, when: afterLogin },
   { name: "UNAUTHENTICATE", when: (c) => afterLogin(c) && c.settings.unauthenticate }, // RFC 8437

@@ -37,7 +37,7 @@ export async function messagesCopy(
     )
   ).map(messageFromRow);
   const bytes = rows.reduce((sum, m) => sum + m.size, 0);
-  if (options.enforceQuota) await accountQuotaCheck(w, target.accountId, bytes);
+  if (options.enforceQuota) await accountQuotaCheck(w, target.accountId, bytes, rows.length);
   if (rows.length === 0) return [];
   rows.sort((a, b) => a.uid - b.uid);
   const { firstUid, modseq } = await mailboxTakeUids(w, target, rows.length);

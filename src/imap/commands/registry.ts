@@ -30,6 +30,7 @@ import type { Handler } from "./handler.ts";
 import { idle } from "./idle.ts";
 import { create, deleteMailbox, list, lsub, rename, status, subscribe, unsubscribe } from "./mailboxes.ts";
 import { namespace } from "./namespace.ts";
+import { getquota, getquotaroot, setquota } from "./quota.ts";
 import { replace } from "./replace.ts";
 import { search } from "./search.ts";
 import { examine, select } from "./select.ts";
@@ -85,6 +86,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
   NAMESPACE: spec(AUTHENTICATED, namespace), // RFC 2342
   IDLE: spec(AUTHENTICATED, idle), // RFC 2177
   UNAUTHENTICATE: spec(AUTHENTICATED, unauthenticate), // RFC 8437
+  GETQUOTA: spec(AUTHENTICATED, getquota), // RFC 9208 §4.1.1
+  GETQUOTAROOT: spec(AUTHENTICATED, getquotaroot), // RFC 9208 §4.1.2
+  SETQUOTA: spec(AUTHENTICATED, setquota), // RFC 9208 §4.1.3
   // §6.4: selected
   CHECK: spec(SELECTED, check),
   CLOSE: spec(SELECTED, close),

@@ -1,1 +1,0 @@
-ALTER TABLE `messages` ADD `save_date` integer;
