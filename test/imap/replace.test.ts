@@ -81,7 +81,7 @@ describe("REPLACE", () => {
   });
 
   test("the quota counts the net change: a replacement that fits once the old one is gone is taken", async () => {
-    const old = "Subject: old\r\n\r\n" + "x".repeat(200) + "\r\n";
+    const old = `Subject: old\r\n\r\n${"x".repeat(200)}\r\n`;
     const address = await freshAccount(server, { quota: old.length + 10 });
     const client = await ImapClient.login(port, address);
     expect((await client.append("INBOX", old)).status).toBe("OK");

@@ -24,7 +24,7 @@ describe("UNAUTHENTICATE", () => {
   test("UNAUTHENTICATE is advertised after login, not before", async () => {
     const { client, greeting } = await ImapClient.connect(port);
     expect(greeting).not.toContain("UNAUTHENTICATE");
-    const r = await client.command('LOGIN "' + (await freshAccount(server)) + '" "secret"');
+    const r = await client.command(`LOGIN "${await freshAccount(server)}" "secret"`);
     expect(r.text).toContain(" UNAUTHENTICATE");
     await client.close();
   });
