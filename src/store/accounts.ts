@@ -80,9 +80,7 @@ export interface AccountInput {
 }
 
 /** Hash the password before opening the write: scrypt takes tens of milliseconds we must not hold the write lock for. */
-export async function accountPrepare(
-  input: AccountInput,
-): Promise<{
+export async function accountPrepare(input: AccountInput): Promise<{
   address: string;
   domain: string;
   hash: string;
