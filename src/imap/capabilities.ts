@@ -75,6 +75,7 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "SAVEDATE", when: afterLogin }, // RFC 8514
   { name: "WITHIN", when: afterLogin }, // RFC 5032
   { name: "REPLACE", when: afterLogin }, // RFC 8508
+  { name: "UIDONLY", when: afterLogin }, // RFC 9586
   // RFC 9208 §5: the account's byte and message-count quotas; no QUOTASET (the administrator sets them).
   { name: "QUOTA", when: afterLogin },
   { name: "QUOTA=RES-STORAGE", when: afterLogin },

@@ -199,6 +199,7 @@ export class ImapSession implements DispatchSession {
       allowExpunge,
       condstore: this.condstore,
       qresync: this.qresync,
+      uidOnly: this.uidOnly,
     });
     for (const line of lines) this.untagged(line);
   }

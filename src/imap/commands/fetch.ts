@@ -116,7 +116,7 @@ export async function fetch({ ctx, state, session, parser, uid }: SelectedComman
     seenSet = await markSeen(ctx, mailbox, uids);
   }
 
-  const items = responseItems(plan.items, { uid, modseq: session.condstore });
+  const items = responseItems(plan.items, { uid, modseq: session.condstore, uidOnly: session.uidOnly });
   const rowOptions = {
     envelope: needs.envelope,
     structure: needs.structure,
@@ -137,7 +137,9 @@ export async function fetch({ ctx, state, session, parser, uid }: SelectedComman
         // Expunged (and its content deleted) since the row was read: nothing left to send.
         if (!raw) continue;
       }
-      await writer.untagged(renderFetch(items, { seq, row, raw, addFlags: seenSet.has(row.uid) }));
+      await writer.untagged(
+        renderFetch(items, { seq, row, raw, addFlags: seenSet.has(row.uid), uidOnly: session.uidOnly }),
+      );
     }
   }
   await writer.flush();

@@ -42,13 +42,15 @@ export interface CommandSpec {
   handler: Handler<StateKind>;
   /** RFC 3501 §7.4.1: no EXPUNGE may be sent while answering this command (FETCH, STORE, SEARCH). */
   noExpunge?: boolean;
+  /** Takes message sequence numbers: BAD [UIDREQUIRED] after ENABLE UIDONLY (RFC 9586 §3.1). */
+  sequenceNumbers?: boolean;
 }
 
 /** A registry row. The handler must accept every state listed for it (checked by the compiler). */
 function spec<S extends StateKind>(
   states: readonly S[],
   handler: Handler<S>,
-  options: { noExpunge?: boolean } = {},
+  options: { noExpunge?: boolean; sequenceNumbers?: boolean } = {},
 ): CommandSpec {
   // Sound because the dispatcher calls `handler` only after checking that the state is one of `states`.
   return { states, handler: handler as unknown as Handler<StateKind>, ...options };
@@ -59,6 +61,8 @@ const NOT_AUTHENTICATED = ["not-authenticated"] as const;
 const AUTHENTICATED = ["authenticated", "selected"] as const;
 const SELECTED = ["selected"] as const;
 const NO_EXPUNGE = { noExpunge: true };
+const SEQUENCE_NUMBERS = { sequenceNumbers: true };
+const NO_EXPUNGE_SEQUENCE_NUMBERS = { noExpunge: true, sequenceNumbers: true };
 
 export const COMMANDS: Record<string, CommandSpec> = {
   // RFC 3501 §6.1: any state
@@ -94,12 +98,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
   CLOSE: spec(SELECTED, close),
   UNSELECT: spec(SELECTED, unselect), // RFC 3691
   EXPUNGE: spec(SELECTED, expunge),
-  SEARCH: spec(SELECTED, search, NO_EXPUNGE),
-  FETCH: spec(SELECTED, fetch, NO_EXPUNGE),
-  STORE: spec(SELECTED, store, NO_EXPUNGE),
-  COPY: spec(SELECTED, copy),
-  MOVE: spec(SELECTED, move), // RFC 6851
-  REPLACE: spec(SELECTED, replace), // RFC 8508
+  SEARCH: spec(SELECTED, search, NO_EXPUNGE_SEQUENCE_NUMBERS),
+  FETCH: spec(SELECTED, fetch, NO_EXPUNGE_SEQUENCE_NUMBERS),
+  STORE: spec(SELECTED, store, NO_EXPUNGE_SEQUENCE_NUMBERS),
+  COPY: spec(SELECTED, copy, SEQUENCE_NUMBERS),
+  MOVE: spec(SELECTED, move, SEQUENCE_NUMBERS), // RFC 6851
+  REPLACE: spec(SELECTED, replace, SEQUENCE_NUMBERS), // RFC 8508
   "UID SEARCH": spec(SELECTED, search),
   "UID FETCH": spec(SELECTED, fetch),
   "UID STORE": spec(SELECTED, store),

@@ -9,8 +9,9 @@ import { Breather } from "../breather.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import { type Piece, str } from "../protocol/encode.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
-import { compileSearch, searchNeeds } from "../search/evaluate.ts";
+import { compileSearch, searchNeeds, usesSequenceNumbers } from "../search/evaluate.ts";
 import { type ReturnOption, searchCommand } from "../search/parse.ts";
+import { uidRequired } from "../uid-only.ts";
 import type { SelectedCommand } from "./handler.ts";
 
 /** RFC 3501 §6.4.4: US-ASCII must be supported; UTF-8 is what our stored text is. */
@@ -41,6 +42,8 @@ export async function search({ ctx, state, session, tag, parser, uid }: Selected
     );
   }
   const { mailbox } = state;
+  // RFC 9586 §3.1: after ENABLE UIDONLY a message-number key is refused, in UID SEARCH too.
+  if (session.uidOnly && usesSequenceNumbers(command.key)) throw uidRequired();
   const needs = searchNeeds(command.key);
   // RFC 7162 §3.1: a SEARCH with MODSEQ is a CONDSTORE enabling command.
   if (needs.modseq) session.enabled.add("CONDSTORE");

@@ -15,6 +15,7 @@ import { mailboxName, type Piece } from "../protocol/encode.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { type SequenceSet, sequenceFormat, sequenceSelect } from "../protocol/sequence.ts";
 import { SelectedMailbox } from "../selected.ts";
+import { fetchHead } from "../uid-only.ts";
 import type { AuthenticatedCommand } from "./handler.ts";
 import { listEntries } from "./mailbox/list-select.ts";
 
@@ -99,7 +100,8 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
   // response instead of RECENT and the UNSEEN response code, which IMAP4rev2 removed.
   if (session.rev2) session.untagged(await selectedListLine(ctx, account.id, snapshot.name));
   else session.untagged(["0 RECENT"]);
-  if (snapshot.firstUnseenUid !== null && !session.rev2) {
+  // RFC 9586: UNSEEN is a message number, which a UIDONLY session never gets.
+  if (snapshot.firstUnseenUid !== null && !session.rev2 && !session.uidOnly) {
     const seq = selected.seqOf(snapshot.firstUnseenUid);
     if (seq > 0) session.untagged([`OK [UNSEEN ${seq}] First unseen message`]);
   }
@@ -117,8 +119,9 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
       const seq = selected.seqOf(m.uid);
       if (seq === 0) continue;
       if (known && !sequenceSelect(known, [m.uid]).length) continue;
+      const flags = `FLAGS (${flagNames(m.flags, parseKeywords(m.keywords)).join(" ")}) MODSEQ (${m.modseq})`;
       session.untagged([
-        `${seq} FETCH (UID ${m.uid} FLAGS (${flagNames(m.flags, parseKeywords(m.keywords)).join(" ")}) MODSEQ (${m.modseq}))`,
+        `${fetchHead(seq, m.uid, session.uidOnly)} (${session.uidOnly ? "" : `UID ${m.uid} `}${flags})`,
       ]);
     }
   }

@@ -15,6 +15,7 @@ import { ImapBad, ImapNo } from "../errors.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
+import { fetchHead } from "../uid-only.ts";
 import type { CommandSession, SelectedCommand } from "./handler.ts";
 
 /** Keywords one command may name, and the longest keyword: a flag list is not a place to store data. */
@@ -147,7 +148,8 @@ async function report(
     if (silent) {
       // RFC 7162 §3.1.3: with CONDSTORE a changed message is reported with its MODSEQ even under .SILENT.
       if (condstore && m.changed) {
-        await send(session, `${seq} FETCH (${uid ? `UID ${m.uid} ` : ""}MODSEQ (${m.modseq}))`);
+        const uidItem = uid && !session.uidOnly ? `UID ${m.uid} ` : "";
+        await send(session, `${fetchHead(seq, m.uid, session.uidOnly)} (${uidItem}MODSEQ (${m.modseq}))`);
       }
       // The client knows its own change, but only its own: if anyone else changed the message (or
       // something was still unreported when the command began), the final flags go out as a FETCH.
@@ -156,11 +158,11 @@ async function report(
       continue;
     }
     const items = [
-      uid ? `UID ${m.uid}` : "",
+      uid && !session.uidOnly ? `UID ${m.uid}` : "",
       `FLAGS (${flagNames(m.flags, m.keywords).join(" ")})`,
       condstore ? `MODSEQ (${m.modseq})` : "",
     ].filter((s) => s !== "");
-    await send(session, `${seq} FETCH (${items.join(" ")})`);
+    await send(session, `${fetchHead(seq, m.uid, session.uidOnly)} (${items.join(" ")})`);
     // What we sent includes every change committed before ours; one committed after it is newer.
     if (changes.every((modseq) => modseq <= m.modseq)) mailbox.forgetFlags(m.uid);
   }

@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import type { Envelope, MimePart } from "../../mime/mod.ts";
 import { type FetchRow, flagNames, parseKeywords } from "../../store/mod.ts";
 import { dateTime, type Piece } from "../protocol/encode.ts";
+import { fetchHead } from "../uid-only.ts";
 import { renderBinary } from "./binary.ts";
 import { encodeBody } from "./bodystructure.ts";
 import { EMPTY_ENVELOPE, encodeEnvelope } from "./envelope.ts";
@@ -65,7 +66,7 @@ export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
 /** The items every response carries, in order: asked-for ones (each once), then the implied ones. */
 export function responseItems(
   items: readonly FetchItem[],
-  options: { uid: boolean; modseq: boolean },
+  options: { uid: boolean; modseq: boolean; uidOnly?: boolean },
 ): FetchItem[] {
   const seen = new Set<string>();
   const out: FetchItem[] = [];
@@ -75,8 +76,8 @@ export function responseItems(
     seen.add(key);
     out.push(item);
   }
-  // RFC 3501 §6.4.8: UID FETCH responses always include UID.
-  if (options.uid && !seen.has("UID")) out.unshift({ kind: "UID" });
+  // RFC 3501 §6.4.8: UID FETCH responses always include UID (under UIDONLY it heads the response).
+  if (options.uid && !options.uidOnly && !seen.has("UID")) out.unshift({ kind: "UID" });
   if (options.modseq && !seen.has("MODSEQ")) out.push({ kind: "MODSEQ" });
   return out;
 }
@@ -88,6 +89,8 @@ export interface MessageData {
   raw: Uint8Array | undefined;
   /** \Seen was just set by this FETCH: FLAGS goes out even if not asked for (§6.4.5). */
   addFlags: boolean;
+  /** RFC 9586 §3.3: `uid UIDFETCH (...)` instead of `seq FETCH (...)`. */
+  uidOnly?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -113,7 +116,7 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
     return structure;
   };
   const out = new PieceBuilder();
-  out.add(`${message.seq} FETCH (`);
+  out.add(`${fetchHead(message.seq, row.uid, message.uidOnly ?? false)} (`);
   let first = true;
   let flagsSent = false;
   const all = message.addFlags ? [...items, { kind: "FLAGS" } as const] : items;

@@ -67,6 +67,22 @@ export function searchNeeds(key: SearchKey): SearchNeeds {
   return needs;
 }
 
+/** Whether a program has a key naming message sequence numbers (RFC 9586 §3.1 refuses them). */
+export function usesSequenceNumbers(key: SearchKey): boolean {
+  switch (key.kind) {
+    case "sequence":
+      return !key.uid;
+    case "not":
+      return usesSequenceNumbers(key.key);
+    case "or":
+      return usesSequenceNumbers(key.left) || usesSequenceNumbers(key.right);
+    case "and":
+      return key.keys.some(usesSequenceNumbers);
+    default:
+      return false;
+  }
+}
+
 /** The needle as the stored search text spells it: lower-cased, whitespace runs collapsed. */
 export function normalizeNeedle(value: string): string {
   return value.toLowerCase().replace(/[\s\x00-\x1f\x7f]+/g, " ");
