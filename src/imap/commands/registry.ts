@@ -60,8 +60,8 @@ const ANY = ["not-authenticated", "authenticated", "selected"] as const;
 const NOT_AUTHENTICATED = ["not-authenticated"] as const;
 const AUTHENTICATED = ["authenticated", "selected"] as const;
 const SELECTED = ["selected"] as const;
-const NO_EXPUNGE = { noExpunge: true };
 const SEQUENCE_NUMBERS = { sequenceNumbers: true };
+/** FETCH, STORE, SEARCH: message numbers, and no EXPUNGE while answering (RFC 3501 §7.4.1). */
 const NO_EXPUNGE_SEQUENCE_NUMBERS = { noExpunge: true, sequenceNumbers: true };
 
 export const COMMANDS: Record<string, CommandSpec> = {
