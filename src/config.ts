@@ -362,6 +362,23 @@ const SETTINGS = {
     help: "offer IMAP UNAUTHENTICATE (RFC 8437), which lets one connection log in again as another user",
     default: "true",
   },
+  /** RFC 9738: one command works on at most this many messages (a command over a huge mailbox holds the server). */
+  imapMessageLimit: {
+    env: "MAILROOM_IMAP_MESSAGE_LIMIT",
+    flag: "--imap-message-limit",
+    // RFC 9738 §3: "SHOULD NOT be lower than 1000".
+    schema: z.coerce.number().int().min(1000).max(0xffffffff),
+    help: "messages one IMAP command may work on (MESSAGELIMIT, RFC 9738)",
+    default: "1000000",
+  },
+  /** RFC 9738 §3: MESSAGELIMIT (every command) or SAVELIMIT (only COPY and APPEND), never both. */
+  imapMessageLimitScope: {
+    env: "MAILROOM_IMAP_MESSAGE_LIMIT_SCOPE",
+    flag: "--imap-message-limit-scope",
+    schema: z.enum(["all", "save"]),
+    help: "all: MESSAGELIMIT covers FETCH, STORE, SEARCH, MOVE, UID EXPUNGE, COPY, APPEND; save: SAVELIMIT, only COPY and APPEND",
+    default: "all",
+  },
   logLevel: {
     env: "MAILROOM_LOG_LEVEL",
     flag: "--log-level",

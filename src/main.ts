@@ -383,6 +383,7 @@ function serveImap(deps: ListenerDeps, options: ListenOptions): Promise<Listener
       bareNewline: config.bareNewline,
       literal: config.imapLiteral,
       unauthenticate: config.imapUnauthenticate,
+      messageLimit: { limit: config.imapMessageLimit, scope: config.imapMessageLimitScope },
       authFailures: deps.authFailures,
       tls: deps.tls,
       plaintextAuth: deps.plaintextAuth,

@@ -27,6 +27,8 @@ export interface CapabilitySettings {
   literal: "plus" | "minus";
   /** RFC 8437 §8: the operator must be able to turn UNAUTHENTICATE off. */
   unauthenticate: boolean;
+  /** RFC 9738: `MESSAGELIMIT=n` or `SAVELIMIT=n`, as message-limit.ts spells it. */
+  messageLimit: string;
 }
 
 interface Capability {
@@ -82,6 +84,8 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "QUOTA=RES-MESSAGE", when: afterLogin },
   // RFC 7889 §3.1: one limit for every mailbox, the message size limit (APPEND beyond: NO [TOOBIG]).
   { name: (c) => `APPENDLIMIT=${c.settings.appendLimit}`, when: afterLogin },
+  // RFC 9738 §3: one of MESSAGELIMIT=n and SAVELIMIT=n.
+  { name: (c) => c.settings.messageLimit, when: afterLogin },
   { name: "UNAUTHENTICATE", when: (c) => afterLogin(c) && c.settings.unauthenticate }, // RFC 8437
 ];
 

@@ -6,6 +6,7 @@ import type { MemoryBudgets } from "../security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
 import type { SpoolDir, Store } from "../store/mod.ts";
 import type { TlsProvider } from "../tls/mod.ts";
+import type { MessageLimitSetting } from "./message-limit.ts";
 
 export interface ImapContext {
   store: Store;
@@ -27,6 +28,8 @@ export interface ImapContext {
   literal?: "plus" | "minus";
   /** RFC 8437 §8: UNAUTHENTICATE may be turned off (MAILROOM_IMAP_UNAUTHENTICATE); on when absent. */
   unauthenticate?: boolean;
+  /** RFC 9738: messages per command (MAILROOM_IMAP_MESSAGE_LIMIT); message-limit.ts's default when absent. */
+  messageLimit?: MessageLimitSetting;
   /** Memory shared with every other listener (main.ts); the process-wide budgets when absent. */
   memory?: MemoryBudgets;
   /** Overrides for tests (short timeouts). */

@@ -14,6 +14,7 @@ import { capabilities } from "./capabilities.ts";
 import type { ImapContext } from "./context.ts";
 import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
 import { literalPolicy, MESSAGE_COMMANDS } from "./literal-policy.ts";
+import { DEFAULT_MESSAGE_LIMIT, messageLimitCapability } from "./message-limit.ts";
 import { type Piece, toBuffer } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
 import { CommandReader, type RawCommand, ReadError } from "./protocol/reader.ts";
@@ -82,6 +83,7 @@ export class ImapSession implements DispatchSession {
         appendLimit: this.ctx.maxMessageSize,
         literal: this.ctx.literal ?? "plus",
         unauthenticate: this.ctx.unauthenticate ?? true,
+        messageLimit: messageLimitCapability(this.ctx.messageLimit ?? DEFAULT_MESSAGE_LIMIT),
       },
     });
   }

@@ -21,6 +21,7 @@ import {
   type Write,
 } from "../../store/mod.ts";
 import { ImapNo } from "../errors.ts";
+import { checkSaveLimit } from "../message-limit.ts";
 import { appendMessages } from "../protocol/append-args.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
 import { checkUtf8Data, type PreparedMessage, prepareMessages } from "./append-data.ts";
@@ -63,6 +64,8 @@ export async function append(command: AuthenticatedCommand): Promise<string> {
   parser.sp();
   const name = parser.mailbox();
   const messages = appendMessages(parser, { multiple: true });
+  // RFC 9738 §3.1: a MULTIAPPEND is all or nothing, so beyond the limit nothing is appended.
+  checkSaveLimit(ctx, messages.length, "APPEND");
   checkUtf8Data(command, messages);
   const target = await appendTarget(command, name);
   const { prepared, lease } = await prepareMessages(command, messages);

@@ -7,9 +7,10 @@
 import { messagesSearchRows } from "../../store/mod.ts";
 import { Breather } from "../breather.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
+import { limitUids, withLimitCode } from "../message-limit.ts";
 import { type Piece, str } from "../protocol/encode.ts";
-import { sequenceFormat } from "../protocol/sequence.ts";
-import { compileSearch, searchNeeds, usesSequenceNumbers } from "../search/evaluate.ts";
+import { type SequenceSet, sequenceFormat } from "../protocol/sequence.ts";
+import { candidateFilter, compileSearch, searchNeeds, usesSequenceNumbers } from "../search/evaluate.ts";
 import { type ReturnOption, searchCommand } from "../search/parse.ts";
 import { uidRequired } from "../uid-only.ts";
 import type { SelectedCommand } from "./handler.ts";
@@ -47,10 +48,18 @@ export async function search({ ctx, state, session, tag, parser, uid }: Selected
   const needs = searchNeeds(command.key);
   // RFC 7162 §3.1: a SEARCH with MODSEQ is a CONDSTORE enabling command.
   if (needs.modseq) session.enabled.add("CONDSTORE");
-  const matches = compileSearch(command.key, (set, byUid) => mailbox.resolve(set, byUid));
+  const resolve = (set: SequenceSet, byUid: boolean) => mailbox.resolve(set, byUid);
+  const matches = compileSearch(command.key, resolve);
+  // RFC 9738 §3.1: beyond MESSAGELIMIT candidates, only the highest ones are searched.
+  const isCandidate = candidateFilter(command.key, resolve);
+  const limited = limitUids(
+    ctx,
+    mailbox.uids.filter((u) => isCandidate(u) && !mailbox.isExpungedPending(u)),
+  );
+  const lowestSearched = limited.code ? limited.uids[limited.uids.length - 1]! : 0;
 
   const found: Match[] = [];
-  const view = mailbox.uids;
+  const view = lowestSearched > 0 ? mailbox.uids.filter((u) => u >= lowestSearched) : mailbox.uids;
   const breather = new Breather();
   if (view.length > 0) {
     const readsText = needs.searchHeaders || needs.searchText;
@@ -79,11 +88,12 @@ export async function search({ ctx, state, session, tag, parser, uid }: Selected
   }
 
   const numbers = found.map((m) => (uid ? m.uid : m.seq));
+  // RFC 9738 §3.1: a cut SEARCH lists its results from the highest UID down (ESEARCH's are sets).
   const line = returnOptions
     ? esearchResponse(tag, uid, returnOptions, found, numbers, needs.modseq)
-    : searchResponse(numbers, found, needs.modseq);
+    : searchResponse(limited.code ? [...numbers].reverse() : numbers, found, needs.modseq);
   if (!session.untagged(line)) await session.drain();
-  return `${uid ? "UID SEARCH" : "SEARCH"} completed`;
+  return withLimitCode(session, limited.code, `${uid ? "UID SEARCH" : "SEARCH"} completed`);
 }
 
 /** RFC 3501 §7.2.5 `* SEARCH n...`, plus RFC 7162 §3.1.5 "(MODSEQ m)" when MODSEQ was searched. */

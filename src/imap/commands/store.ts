@@ -12,6 +12,7 @@ import {
   messagesUpdateFlags,
 } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
+import { limitUids, withLimitCode } from "../message-limit.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
@@ -107,14 +108,17 @@ export async function store({ ctx, state, session, parser, uid }: SelectedComman
     }
   });
   try {
-    const uids = mailbox.resolve(set, uid);
+    // RFC 9738 §3.1: beyond MESSAGELIMIT, the highest UIDs only (reported from the highest down).
+    const limited = limitUids(ctx, mailbox.resolve(set, uid));
+    const uids = limited.code ? [...limited.uids].reverse() : limited.uids;
     const result = await db.write((w) =>
       messagesUpdateFlags(w, mailbox.info.id, uids, change, { unchangedSince: args.unchangedSince }),
     );
     // Still listening while the responses go out: a change that lands while we wait for the socket
     // is newer than what we send, and must not be forgotten.
-    await report(session, mailbox, result.stored, { uid, silent: args.silent, hadPending, seen });
-    return tagged(mailbox, result.modified, uid);
+    const stored = limited.code ? [...result.stored].reverse() : result.stored;
+    await report(session, mailbox, stored, { uid, silent: args.silent, hadPending, seen });
+    return withLimitCode(session, limited.code, tagged(mailbox, result.modified, uid));
   } finally {
     unsubscribe();
   }

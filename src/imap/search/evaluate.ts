@@ -67,6 +67,18 @@ export function searchNeeds(key: SearchKey): SearchNeeds {
   return needs;
 }
 
+/**
+ * RFC 9738 §3.1: which messages a SEARCH looks at, for counting them against MESSAGELIMIT: those its
+ * top-level sequence set, UID, UIDAFTER and UIDBEFORE keys allow (a predicate on the UID alone).
+ */
+export function candidateFilter(key: SearchKey, resolve: SequenceResolver): (uid: number) => boolean {
+  const narrowing = (k: SearchKey): SearchKey[] =>
+    k.kind === "and" ? k.keys.flatMap(narrowing) : k.kind === "sequence" || k.kind === "uid-bound" ? [k] : [];
+  const parts = narrowing(key).map((k) => compileSearch(k, resolve));
+  // These keys read only the UID of the row.
+  return (uid) => parts.every((p) => p({ uid } as MessageSearchRow));
+}
+
 /** Whether a program has a key naming message sequence numbers (RFC 9586 §3.1 refuses them). */
 export function usesSequenceNumbers(key: SearchKey): boolean {
   switch (key.kind) {
@@ -135,6 +147,8 @@ export function compileSearch(key: SearchKey, resolve: SequenceResolver): Matche
     }
     case "modseq":
       return (row) => row.modseq >= key.modseq;
+    case "uid-bound":
+      return key.op === "after" ? (row) => row.uid > key.uid : (row) => row.uid < key.uid;
     case "not": {
       const inner = compileSearch(key.key, resolve);
       return (row) => !inner(row);

@@ -25,6 +25,8 @@ export type SearchKey =
   | { kind: "within"; op: "older" | "younger"; seconds: number }
   | { kind: "size"; op: "larger" | "smaller"; size: number }
   | { kind: "sequence"; set: SequenceSet; uid: boolean }
+  /** RFC 9738 §3.2 UIDAFTER / UIDBEFORE: UIDs above / below one, whether or not it exists. */
+  | { kind: "uid-bound"; op: "after" | "before"; uid: number }
   | { kind: "modseq"; modseq: number }
   | { kind: "not"; key: SearchKey }
   | { kind: "or"; left: SearchKey; right: SearchKey }
@@ -193,6 +195,13 @@ export function searchKey(parser: Parser, depth: number, budget: { keys: number 
       };
     case "UID":
       return { kind: "sequence", set: argument(parser, () => sequenceSet(parser)), uid: true };
+    case "UIDAFTER":
+    case "UIDBEFORE":
+      return {
+        kind: "uid-bound",
+        op: name === "UIDAFTER" ? "after" : "before",
+        uid: argument(parser, () => parser.nzNumber()),
+      };
     case "MODSEQ":
       return { kind: "modseq", modseq: argument(parser, () => searchModsequence(parser)) };
     case "NOT":
