@@ -80,9 +80,10 @@ describe("ImapFlow", () => {
       }
 
       const quota = await client.getQuota("INBOX");
-      expect(quota && quota.storage?.limit).toBe(1024 * 1024);
-      expect(quota && quota.message?.usage).toBe(1);
-      expect(quota && quota.message?.limit).toBe(50);
+      if (!quota) throw new Error("ImapFlow found no QUOTA");
+      expect(quota.storage?.limit).toBe(1024 * 1024);
+      expect(quota.message?.usage).toBe(1);
+      expect(quota.message?.limit).toBe(50);
     } finally {
       await client.logout();
     }
