@@ -6,7 +6,12 @@ import type { MemoryBudgets } from "../security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
 import type { SpoolDir, Store } from "../store/mod.ts";
 import type { TlsProvider } from "../tls/mod.ts";
-import type { MessageLimitSetting } from "./message-limit.ts";
+
+/** RFC 9738: the limit, and whether it covers every command (MESSAGELIMIT) or only the saving ones (SAVELIMIT). */
+export interface MessageLimitSetting {
+  limit: number;
+  scope: "all" | "save";
+}
 
 export interface ImapContext {
   store: Store;

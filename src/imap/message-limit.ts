@@ -10,14 +10,8 @@
  * the length of a whole large mailbox.
  */
 import type { CommandSession } from "./commands/handler.ts";
-import type { ImapContext } from "./context.ts";
+import type { ImapContext, MessageLimitSetting } from "./context.ts";
 import { ImapNo } from "./errors.ts";
-
-/** The server's setting: the limit, and whether it covers every command or only the saving ones. */
-export interface MessageLimitSetting {
-  limit: number;
-  scope: "all" | "save";
-}
 
 /** RFC 9738 §3: "SHOULD NOT be lower than 1000"; the default stays above any real mailbox. */
 export const DEFAULT_MESSAGE_LIMIT: MessageLimitSetting = { limit: 1_000_000, scope: "all" };

@@ -2,70 +2,18 @@
  * FETCH BINARY[], BINARY.PEEK[] and BINARY.SIZE[] (RFC 3516 §4.2-4.3, RFC 9051 §6.4.5): a section's
  * body with its Content-Transfer-Encoding undone, found by the offsets and the encoding the MIME
  * parse stored at delivery (nothing is parsed again; src/mime/transfer.ts decodes). The syntax here
- * (section-binary: part numbers only) and the response data: a literal, or a literal8 (`~{n}`) when
+ * (binary-item.ts) and the response data: a literal, or a literal8 (`~{n}`) when
  * the decoded bytes hold a NUL (§4.3: "SHOULD return the data in a <string>" otherwise).
  */
 import { Buffer } from "node:buffer";
 import { decodeTransfer, type MimePart } from "../../mime/mod.ts";
 import { ImapNo } from "../errors.ts";
-import { ImapParseError, type Parser } from "../protocol/parser.ts";
+import type { BinaryItem } from "./binary-item.ts";
 import type { PieceBuilder } from "./pieces.ts";
 import { partialBytes, resolvePart } from "./sections.ts";
 
-export interface BinaryItem {
-  kind: "binary";
-  /** BINARY.SIZE: the decoded size only. */
-  size: boolean;
-  peek: boolean;
-  /** Part numbers: [] is the whole message. */
-  path: number[];
-  partial: { origin: number; length: number } | undefined;
-  /** The data item name in the response: `BINARY[1.2]<0>`, `BINARY.SIZE[1]`. */
-  label: string;
-}
-
-/** Same bound as BODY[] part paths (items.ts): nothing deeper can exist. */
-const MAX_PART_DEPTH = 128;
-
 /** Content-Transfer-Encodings we can undo; identity ones (RFC 2045 §6.2) pass bytes through. */
 const KNOWN_ENCODINGS = new Set(["7BIT", "8BIT", "BINARY", "BASE64", "QUOTED-PRINTABLE"]);
-
-/** Whether a FETCH item word names a BINARY item (then binaryItem() parses it). */
-export function isBinaryWord(name: string): boolean {
-  return name === "BINARY" || name === "BINARY.PEEK" || name === "BINARY.SIZE";
-}
-
-/**
- * `"BINARY" [".PEEK"] section-binary [partial] / "BINARY.SIZE" section-binary` (RFC 3516 §7). `word`
- * is the atom the FETCH parser read, up to the "]" (`BINARY.PEEK[1.2`); the parser stands on "]".
- */
-export function binaryItem(parser: Parser, word: string): BinaryItem {
-  const bracket = word.indexOf("[");
-  const name = word.slice(0, bracket).toUpperCase();
-  const spec = word.slice(bracket + 1);
-  const path: number[] = [];
-  if (spec !== "") {
-    for (const token of spec.split(".")) {
-      if (!/^[1-9]\d{0,9}$/.test(token) || Number(token) > 0xffffffff)
-        throw new ImapParseError(`bad section-binary "${spec.slice(0, 40)}"`);
-      path.push(Number(token));
-    }
-  }
-  if (path.length > MAX_PART_DEPTH) throw new ImapParseError("section nested too deeply");
-  parser.expect("]");
-  const size = name === "BINARY.SIZE";
-  let partial: BinaryItem["partial"];
-  // RFC 3516 §7: BINARY.SIZE takes no partial.
-  if (!size && parser.take("<")) {
-    const origin = parser.number();
-    parser.expect(".");
-    const length = parser.nzNumber();
-    parser.expect(">");
-    partial = { origin, length };
-  }
-  const label = `${size ? "BINARY.SIZE" : "BINARY"}[${spec}]${partial ? `<${partial.origin}>` : ""}`;
-  return { kind: "binary", size, peek: name !== "BINARY", path, partial, label };
-}
 
 /**
  * The decoded bytes of the section. The whole message ([]) and multipart or message parts are sent

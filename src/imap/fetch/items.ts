@@ -4,7 +4,7 @@
  * must be read from the store to send it. Pure syntax: knows nothing of the store or the session.
  */
 import { ImapParseError, type Parser } from "../protocol/parser.ts";
-import { type BinaryItem, binaryItem, isBinaryWord } from "./binary.ts";
+import { type BinaryItem, binaryItem, isBinaryWord } from "./binary-item.ts";
 
 /** section-msgtext / "MIME" (RFC 3501 §9 section-text). "" is the whole part (or message). */
 export type SectionText = "" | "HEADER" | "HEADER.FIELDS" | "HEADER.FIELDS.NOT" | "TEXT" | "MIME";
