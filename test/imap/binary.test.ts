@@ -47,6 +47,11 @@ const MESSAGE = [
   "Content-Transfer-Encoding: x-uuencode",
   "",
   "begin 644 x",
+  "--b",
+  "Content-Type: text/plain",
+  "Content-Transfer-Encoding: base64",
+  "",
+  Buffer.from("unix\nlines\n").toString("base64"),
   "--b--",
   "",
 ].join("\r\n");
@@ -88,6 +93,13 @@ describe("FETCH BINARY", () => {
     expect(r.untagged).toEqual([
       "1 FETCH (BINARY.SIZE[1] 15 BINARY.SIZE[2] 7 BINARY.SIZE[3] 10 BINARY[3] {10}\r\nplain 7bit)",
     ]);
+    await client.close();
+  });
+
+  test("a decoded text part goes out with CRLF line ends, and BINARY.SIZE counts them (RFC 3516 §6)", async () => {
+    const client = await selected();
+    const r = await client.command("FETCH 1 (BINARY.SIZE[5] BINARY.PEEK[5])");
+    expect(r.untagged).toEqual(["1 FETCH (BINARY.SIZE[5] 13 BINARY[5] {13}\r\nunix\r\nlines\r\n)"]);
     await client.close();
   });
 

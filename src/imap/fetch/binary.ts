@@ -6,7 +6,7 @@
  * the decoded bytes hold a NUL (§4.3: "SHOULD return the data in a <string>" otherwise).
  */
 import { Buffer } from "node:buffer";
-import { decodeTransfer, type MimePart } from "../../mime/mod.ts";
+import { decodeTransfer, type MimePart, normalizeNewlines } from "../../mime/mod.ts";
 import { ImapNo } from "../errors.ts";
 import type { BinaryItem } from "./binary-item.ts";
 import type { PieceBuilder } from "./pieces.ts";
@@ -18,7 +18,7 @@ const KNOWN_ENCODINGS = new Set(["7BIT", "8BIT", "BINARY", "BASE64", "QUOTED-PRI
 /**
  * The decoded bytes of the section. The whole message ([]) and multipart or message parts are sent
  * as stored (their encoding can only be an identity one, RFC 2045 §6.4); a leaf is decoded. A part
- * the message does not have is empty, as for BODY[]. An encoding we cannot undo is NO [UNKNOWN-CTE]
+ * the message does not have is empty, as for BODY[]; a decoded text part gets CRLF line ends. An encoding we cannot undo is NO [UNKNOWN-CTE]
  * for the whole FETCH (§4.3: "MUST fail the request").
  */
 export function binaryBytes(item: BinaryItem, raw: Uint8Array, structure: MimePart | undefined): Uint8Array {
@@ -30,7 +30,9 @@ export function binaryBytes(item: BinaryItem, raw: Uint8Array, structure: MimePa
   const encoding = part.encoding.toUpperCase();
   if (!KNOWN_ENCODINGS.has(encoding))
     throw new ImapNo("UNKNOWN-CTE", `Cannot decode the Content-Transfer-Encoding ${encoding.slice(0, 40)}`);
-  return decodeTransfer(body, encoding);
+  const decoded = decodeTransfer(body, encoding);
+  // RFC 3516 §6: textual sections always go out with CRLF line ends, whatever the decoding gave.
+  return part.type === "text" ? normalizeNewlines(decoded) : decoded;
 }
 
 /** `BINARY[...] data` or `BINARY.SIZE[...] n` into a FETCH response. */
