@@ -36,9 +36,10 @@ export interface LimitedUids {
  * RFC 9738 §3.1: `uids` (ascending) cut to the limit for FETCH, STORE, MOVE, UID EXPUNGE and SEARCH.
  * Uncut, they stay ascending; cut, they are the highest `limit` UIDs from the highest down.
  */
-export function limitUids(ctx: ImapContext, uids: readonly number[]): LimitedUids {
+export function limitUids(ctx: ImapContext, uids: number[]): LimitedUids {
   const { limit, scope } = setting(ctx);
-  if (scope !== "all" || uids.length <= limit) return { uids: [...uids], code: undefined };
+  // Uncut (nearly always): the caller's array itself, no copy on the FETCH path.
+  if (scope !== "all" || uids.length <= limit) return { uids, code: undefined };
   const kept = uids.slice(uids.length - limit).reverse();
   return { uids: kept, code: `MESSAGELIMIT ${limit} ${kept[kept.length - 1]}` };
 }
