@@ -346,6 +346,39 @@ const SETTINGS = {
     help: "mailboxes one account may have (IMAP CREATE beyond: NO [LIMIT])",
     default: "1000",
   },
+  /** RFC 7888 §5: a server advertises LITERAL+ or LITERAL-, never both. */
+  imapLiteral: {
+    env: "MAILROOM_IMAP_LITERAL",
+    flag: "--imap-literal",
+    schema: z.enum(["plus", "minus"]),
+    help: "non-synchronizing literals: plus (LITERAL+, any size) or minus (LITERAL-, at most 4096 octets)",
+    default: "plus",
+  },
+  /** RFC 8437 §8: behind a proxy that checks only the first login, UNAUTHENTICATE would bypass it. */
+  imapUnauthenticate: {
+    env: "MAILROOM_IMAP_UNAUTHENTICATE",
+    flag: "--imap-unauthenticate",
+    schema: flag,
+    help: "offer IMAP UNAUTHENTICATE (RFC 8437), which lets one connection log in again as another user",
+    default: "true",
+  },
+  /** RFC 9738: one command works on at most this many messages (a command over a huge mailbox holds the server). */
+  imapMessageLimit: {
+    env: "MAILROOM_IMAP_MESSAGE_LIMIT",
+    flag: "--imap-message-limit",
+    // RFC 9738 §3: "SHOULD NOT be lower than 1000".
+    schema: z.coerce.number().int().min(1000).max(0xffffffff),
+    help: "messages one IMAP command may work on (MESSAGELIMIT, RFC 9738)",
+    default: "1000000",
+  },
+  /** RFC 9738 §3: MESSAGELIMIT (every command) or SAVELIMIT (only COPY and APPEND), never both. */
+  imapMessageLimitScope: {
+    env: "MAILROOM_IMAP_MESSAGE_LIMIT_SCOPE",
+    flag: "--imap-message-limit-scope",
+    schema: z.enum(["all", "save"]),
+    help: "all: MESSAGELIMIT covers FETCH, STORE, SEARCH, MOVE, UID EXPUNGE, COPY, APPEND; save: SAVELIMIT, only COPY and APPEND",
+    default: "all",
+  },
   logLevel: {
     env: "MAILROOM_LOG_LEVEL",
     flag: "--log-level",

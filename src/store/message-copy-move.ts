@@ -37,10 +37,12 @@ export async function messagesCopy(
     )
   ).map(messageFromRow);
   const bytes = rows.reduce((sum, m) => sum + m.size, 0);
-  if (options.enforceQuota) await accountQuotaCheck(w, target.accountId, bytes);
+  if (options.enforceQuota) await accountQuotaCheck(w, target.accountId, bytes, rows.length);
   if (rows.length === 0) return [];
   rows.sort((a, b) => a.uid - b.uid);
   const { firstUid, modseq } = await mailboxTakeUids(w, target, rows.length);
+  // RFC 8514 §3: a copy (and so a move) gets a new save date; the source keeps its own.
+  const saveDate = Date.now();
   const pairs: Array<[number, number]> = [];
   for (const [i, m] of rows.entries()) {
     const uid = firstUid + i;
@@ -54,6 +56,7 @@ export async function messagesCopy(
       keywords: JSON.stringify(m.keywords),
       internalDate: m.internalDate,
       size: m.size,
+      saveDate,
     });
     pairs.push([m.uid, uid]);
     w.changed({ kind: "message-added", accountId: target.accountId, mailboxId: target.id, uid, modseq });
@@ -88,7 +91,10 @@ export async function messageMoveKeepId(w: Write, message: Message, target: Mail
   if (target.id === message.mailboxId) return message;
   const { firstUid: uid, modseq } = await mailboxTakeUids(w, target, 1);
   const sourceModseq = await mailboxBumpModseq(w, message.mailboxId);
-  await w.tx.update(messages).set({ mailboxId: target.id, uid, modseq }).where(eq(messages.id, message.id));
+  await w.tx
+    .update(messages)
+    .set({ mailboxId: target.id, uid, modseq, saveDate: Date.now() })
+    .where(eq(messages.id, message.id));
   await w.tx
     .insert(expunged)
     .values({ mailboxId: message.mailboxId, uid: message.uid, modseq: sourceModseq })
@@ -117,10 +123,11 @@ export async function messagesMoveAll(w: Write, source: Mailbox, target: Mailbox
   if (rows.length === 0) return;
   const sourceModseq = await mailboxBumpModseq(w, source.id);
   const { firstUid, modseq } = await mailboxTakeUids(w, target, rows.length);
+  const saveDate = Date.now();
   for (const [i, row] of rows.entries()) {
     await w.tx
       .update(messages)
-      .set({ mailboxId: target.id, uid: firstUid + i, modseq })
+      .set({ mailboxId: target.id, uid: firstUid + i, modseq, saveDate })
       .where(eq(messages.id, row.id));
     await w.tx
       .insert(expunged)

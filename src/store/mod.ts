@@ -55,6 +55,7 @@ export * from "./mta-sts.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
 export * from "./recipients.ts";
 export { Spool, SpoolDir } from "./spool.ts";
+export { accountMessageCount } from "./usage.ts";
 
 export class Store {
   readonly changes = new ChangeHub();

@@ -36,6 +36,8 @@ export const accounts = sqliteTable(
     passwordHash: text("password_hash").notNull(),
     /** Bytes; null means unlimited. */
     quota: integer("quota"),
+    /** Messages in all the account's mailboxes (IMAP QUOTA's MESSAGE resource, RFC 9208 §5.2); null means unlimited. */
+    quotaMessages: integer("quota_messages"),
     /** Sum of the sizes of the account's messages, kept in step by every add and expunge. */
     usedBytes: integer("used_bytes").notNull().default(0),
     disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
@@ -144,6 +146,11 @@ export const messages = sqliteTable(
     keywords: text("keywords").notNull().default("[]"),
     internalDate: integer("internal_date").notNull(),
     size: integer("size").notNull(),
+    /**
+     * When the message was saved into this mailbox (epoch ms; RFC 8514 §3): set by every ingest,
+     * copy and move, never copied from a source. Null for messages stored before it was kept.
+     */
+    saveDate: integer("save_date"),
   },
   (t) => [
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
