@@ -8,7 +8,7 @@ import { placeholders } from "./chunks.ts";
 import { type Reader, rawOf, type Write } from "./db.ts";
 
 export interface GreylistKey {
-  /** "192.0.2.0/24" or "2001:db8:1:2::/64" (RFC 6647 §4.1: whole sending networks retry from any address). */
+  /** "192.0.2.0/24" or "2001:db8:1:2::/64" (RFC 6647: big senders retry from other addresses of the same network). */
   clientNet: string;
   /** Lower-cased envelope sender, "" for the null sender. */
   sender: string;
@@ -16,7 +16,7 @@ export interface GreylistKey {
 
 export interface GreylistTiming {
   now: number;
-  /** How long a new triplet is deferred (RFC 6647 §5: a few minutes). */
+  /** How long a new triplet is deferred (a few minutes). */
   delayMs: number;
   /** A passed triplet (or sender) is remembered this long after it was last seen. */
   memoryMs: number;
@@ -32,20 +32,22 @@ interface Row {
 }
 
 /**
- * Whether this client network and sender has passed greylisting before (for any recipient) and was
- * seen within the memory period: RFC 6647 §4.4's auto-whitelisting of senders that retried once.
+ * When this client network and sender was last seen after passing greylisting before (for any
+ * recipient), within the memory period; undefined when it never passed: RFC 6647's
+ * auto-whitelisting of senders that retried once.
  */
-export async function greylistSenderKnown(
+export async function greylistSenderSeen(
   r: Reader,
   key: GreylistKey,
   timing: GreylistTiming,
-): Promise<boolean> {
+): Promise<number | undefined> {
   const { rows } = await rawOf(r).execute({
-    sql: `SELECT 1 FROM greylist WHERE client_net = ? AND sender = ? AND passed_at IS NOT NULL
-          AND last_seen >= ? LIMIT 1`,
+    sql: `SELECT max(last_seen) AS seen FROM greylist WHERE client_net = ? AND sender = ?
+          AND passed_at IS NOT NULL AND last_seen >= ?`,
     args: [key.clientNet, key.sender, timing.now - timing.memoryMs],
   });
-  return rows.length > 0;
+  const seen = rows[0]?.seen;
+  return seen == null ? undefined : Number(seen);
 }
 
 /**
@@ -99,7 +101,7 @@ export async function greylistAttempt(
       if (now - row.lastSeen > 3_600_000) await greylistTouch(w, key, recipient, now, row.passedAt);
       continue;
     }
-    // RFC 6647 §2.1: a retry before the delay is deferred again, without restarting the clock.
+    // A retry before the delay is deferred again, without restarting the clock.
     if (now - row.firstSeen < timing.delayMs) {
       deferred.push(recipient);
       continue;

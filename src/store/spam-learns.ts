@@ -150,3 +150,24 @@ export async function spamLearnsPending(r: Reader): Promise<number> {
   const { rows } = await rawOf(r).execute("SELECT count(*) AS n FROM spam_learns");
   return Number(rows[0]?.n ?? 0);
 }
+
+/**
+ * Each account's Junk mailbox (RFC 6154 \Junk first, else one named Junk) by account id, for mail
+ * the spam check files there; an account without one is absent (its mail goes to INBOX, marked $Junk).
+ */
+export async function junkMailboxIds(r: Reader, accountIds: readonly number[]): Promise<Map<number, number>> {
+  const found = new Map<number, number>();
+  if (accountIds.length === 0) return found;
+  const { rows } = await rawOf(r).execute({
+    sql: `SELECT account_id, id FROM mailboxes
+          WHERE account_id IN (${placeholders(accountIds.length)})
+            AND (lower(special_use) = '\\junk' OR lower(name) = 'junk')
+          ORDER BY account_id, lower(special_use) = '\\junk' DESC, id`,
+    args: [...accountIds],
+  });
+  for (const row of rows) {
+    const account = Number(row.account_id);
+    if (!found.has(account)) found.set(account, Number(row.id));
+  }
+  return found;
+}
