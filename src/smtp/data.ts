@@ -84,7 +84,7 @@ async function deliver(
 
   // Issue 14: the spam verdict and its X-Spam-* fields; issue 11's inbound results go in `auth`.
   const spam = await defenceDecide(ctx, session, scan, { message: body, auth: undefined });
-  const message = spam?.message ?? body;
+  const message = spam?.message ?? [body];
 
   const state = transaction(session.envelope);
   const local = state.local;
@@ -109,7 +109,7 @@ async function deliver(
   // RFC 6409 §8.2, §8.3: the MSA completes what the client left out, below our trace fields.
   const completed =
     ctx.mode === "submission" ? missingSubmissionHeaders(body, { hostname: ctx.hostname, now }) : "";
-  let raw: Uint8Array = Buffer.concat([Buffer.from(trace + completed, "utf8"), message]);
+  let raw: Uint8Array = Buffer.concat([Buffer.from(trace + completed, "utf8"), ...message]);
   // Issue 11: mail leaving for remote recipients is made 7-bit and DKIM-signed once, before it is stored.
   if (user && remote.length > 0 && ctx.signOutgoing) raw = await ctx.signOutgoing(raw);
   const parsed = parseMessage(raw);

@@ -78,11 +78,18 @@ export function spamFields(verdict: SpamVerdict, junk: boolean): string {
   ].join("");
 }
 
-/**
- * The message with the verdict applied: our old fields and the headers rspamd asked to remove gone,
- * the Subject rewritten if asked, rspamd's headers and ours on top.
- */
+/** The message with the verdict applied, in one buffer (see `verdictParts`). */
 export function applyVerdict(message: Uint8Array, verdict: SpamVerdict, junk: boolean): Buffer {
+  return Buffer.concat(verdictParts(message, verdict, junk));
+}
+
+/**
+ * The message with the verdict applied, as consecutive pieces (new fields, then views into
+ * `message`), so the caller joins them once with its own trace fields instead of copying a large
+ * message twice: our old fields and the headers rspamd asked to remove gone, the Subject rewritten
+ * if asked, rspamd's headers and ours on top.
+ */
+export function verdictParts(message: Uint8Array, verdict: SpamVerdict, junk: boolean): Uint8Array[] {
   const end = headerEnd(message);
   const fields = parseHeaders(message, 0, end);
   const remove = new Set<number>();
@@ -117,7 +124,7 @@ export function applyVerdict(message: Uint8Array, verdict: SpamVerdict, junk: bo
     pos = f.end;
   });
   parts.push(message.subarray(pos));
-  return Buffer.concat(parts);
+  return parts;
 }
 
 /** The verdict as the REST message view shows it (openapi.yaml SpamVerdict). */

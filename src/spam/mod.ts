@@ -18,7 +18,7 @@ import type { Thresholds } from "./score.ts";
 
 export type { ListResult } from "./dnsbl.ts";
 export type { GreylistDecision } from "./greylist.ts";
-export { applyVerdict, type SpamView, spamViewOf } from "./headers.ts";
+export { applyVerdict, type SpamView, spamViewOf, verdictParts } from "./headers.ts";
 export { addressLiteral, forgedHelo, heloSymbols } from "./helo.ts";
 export { SPAM_LIMITS } from "./limits.ts";
 export type { ReverseDns } from "./rdns.ts";

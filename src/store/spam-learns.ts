@@ -119,13 +119,6 @@ export async function spamLearnsDue(r: Reader, now: number, limit: number): Prom
   }));
 }
 
-/** When the next lesson falls due (epoch ms), or undefined when the queue is empty. */
-export async function spamLearnNextDue(r: Reader): Promise<number | undefined> {
-  const { rows } = await rawOf(r).execute("SELECT min(next_attempt_at) AS next FROM spam_learns");
-  const next = rows[0]?.next;
-  return next == null ? undefined : Number(next);
-}
-
 /** Removes finished (or abandoned) lessons. */
 export async function spamLearnsDelete(w: Write, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;

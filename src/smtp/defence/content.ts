@@ -11,7 +11,6 @@
 import type { SMTPServerSession } from "smtp-server";
 import {
   type AuthResults,
-  applyVerdict,
   authSymbols,
   builtinVerdict,
   connectionSymbols,
@@ -22,6 +21,7 @@ import {
   SPAM_LIMITS,
   type SpamSymbol,
   type SpamVerdict,
+  verdictParts,
 } from "../../spam/mod.ts";
 import { type IngestTarget, junkMailboxIds, type Spool } from "../../store/mod.ts";
 import { type SmtpContext, sessionUser } from "../context.ts";
@@ -99,8 +99,8 @@ async function sessionSymbols(ctx: SmtpContext, session: SMTPServerSession): Pro
 }
 
 export interface SpamDecision {
-  /** The message with the verdict's fields. */
-  message: Buffer;
+  /** The message with the verdict's fields, in pieces to join once (views into the received bytes). */
+  message: Uint8Array[];
   junk: boolean;
   verdict: SpamVerdict;
 }
@@ -156,7 +156,7 @@ export async function defenceDecide(
   }
   const junk = disposition === "junk";
   logVerdict(ctx, session, verdict, disposition);
-  return { message: applyVerdict(input.message, verdict, junk), junk, verdict };
+  return { message: verdictParts(input.message, verdict, junk), junk, verdict };
 }
 
 /** Where each account's copy goes: INBOX, or for junk its Junk mailbox (INBOX when it has none), marked $Junk. */
