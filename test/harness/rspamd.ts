@@ -105,6 +105,8 @@ classifier "bayes" {
   min_tokens = 11;
   min_learns = 1;
   per_user = true;
+  # The learn cache (digests of what was learned) too, not /var/lib/rspamd's, shared by every run.
+  cache { name = "sqlite3"; type = "sqlite3"; path = "${dir}/learn_cache.sqlite"; file = "${dir}/learn_cache.sqlite"; }
   statfile { symbol = "BAYES_HAM"; spam = false; path = "${dir}/bayes_ham.sqlite"; }
   statfile { symbol = "BAYES_SPAM"; spam = true; path = "${dir}/bayes_spam.sqlite"; }
 }

@@ -56,8 +56,10 @@ export function testMessage(subject: string, body: string, extra: string[] = [])
 
 /** A message with enough words for rspamd's Bayes to learn from (at least 11 tokens). */
 export function wordyMessage(subject: string, words: string): string {
+  // A word of its own per message: rspamd keeps digests of the words it learned from.
+  const unique = `token${Date.now().toString(36)}x${(++serial).toString(36)}`;
   return testMessage(
     subject,
-    `${words} ${"lorem ipsum dolor sit amet consectetur adipiscing elit ".repeat(3)}`,
+    `${words} ${unique} ${"lorem ipsum dolor sit amet consectetur adipiscing elit ".repeat(3)}`,
   );
 }

@@ -144,5 +144,5 @@ describe("learning while rspamd is down", () => {
     }, "the lesson to be tried once and put back");
     expect(row).toMatchObject({ kind: "spam" });
     expect(String(row.last_error)).toContain("HTTP 500");
-  });
+  }, 30_000);
 });

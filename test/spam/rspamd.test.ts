@@ -165,7 +165,7 @@ describe("learning from the owner's Junk", () => {
     } finally {
       await imap.close();
     }
-  });
+  }, 60_000);
 
   test("STORE +FLAGS ($Junk) and a REST move into Junk queue lessons too", async () => {
     for (const subject of ["flag me", "rest move"])
@@ -194,5 +194,5 @@ describe("learning from the owner's Junk", () => {
     });
     expect(res.status).toBe(200);
     await eventually(async () => (await learned()) >= start + 2, "rspamd to learn both messages");
-  });
+  }, 60_000);
 });
