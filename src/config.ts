@@ -329,6 +329,132 @@ const SETTINGS = {
     help: "a bare CR or LF in SMTP DATA or IMAP APPEND: reject (554 5.6.0 / NO) or normalize to CRLF",
     default: "reject",
   },
+  /** The rspamd controller (its /checkv2 and learn endpoints, issue 14); no filter when absent. */
+  rspamdUrl: {
+    env: "MAILROOM_RSPAMD_URL",
+    flag: "--rspamd-url",
+    schema: z
+      .string()
+      .url("must be a URL like http://127.0.0.1:11334")
+      .refine((v) => /^https?:\/\//i.test(v), "must be an http:// or https:// URL")
+      .transform((v) => v.replace(/\/+$/, "")),
+    help: "rspamd controller URL (e.g. http://127.0.0.1:11334): spam scoring at the end of DATA, learning from Junk",
+    defaultHelp: "off",
+  },
+  /** The controller's password (its `password`/`enable_password`); sent as rspamd's Password header. */
+  rspamdPassword: {
+    env: "MAILROOM_RSPAMD_PASSWORD",
+    flag: "--rspamd-password",
+    schema: z.string().min(1),
+    help: "password of the rspamd controller",
+    defaultHelp: "none",
+  },
+  /** Milliseconds a scan may take before the message is treated as an rspamd outage. */
+  rspamdTimeout: {
+    env: "MAILROOM_RSPAMD_TIMEOUT",
+    flag: "--rspamd-timeout",
+    schema: z.string().transform((text, ctx) => {
+      const ms = parseDuration(text.trim());
+      if (ms === undefined || ms <= 0 || ms > 120_000) {
+        ctx.addIssue({ code: "custom", message: "must be a duration like 5s, at most 2m" });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+    help: "how long a scan may take before rspamd counts as unavailable",
+    default: "5s",
+  },
+  /** rspamd unreachable, slow or answering nonsense: deliver on the built-in score ("open") or 451 ("closed"). */
+  rspamdFail: {
+    env: "MAILROOM_RSPAMD_FAIL",
+    flag: "--rspamd-fail",
+    schema: z.enum(["open", "closed"]),
+    help: "when rspamd is unavailable: open (deliver with the built-in score, and log) or closed (451 4.7.1)",
+    default: "open",
+  },
+  /** DNS block and allow lists of client addresses; a negative weight makes a zone an allow list (DNSWL). */
+  dnsbl: {
+    env: "MAILROOM_DNSBL",
+    flag: "--dnsbl",
+    schema: parsedBy(parseListZones),
+    help: "DNSBL/DNSWL zones for the client address: zone[:weight],... (negative weight: allow list)",
+    default: "",
+    defaultHelp: "none",
+  },
+  /** Domain block lists asked for the HELO name and the MAIL FROM domain (RHSBL). */
+  rhsbl: {
+    env: "MAILROOM_RHSBL",
+    flag: "--rhsbl",
+    schema: parsedBy(parseListZones),
+    help: "RHSBL zones for the HELO and MAIL FROM domains: zone[:weight],...",
+    default: "",
+    defaultHelp: "none",
+  },
+  /** What a block list listing does: refuse the client (554 5.7.1) or add its weight to the score. */
+  dnsblAction: {
+    env: "MAILROOM_DNSBL_ACTION",
+    flag: "--dnsbl-action",
+    schema: z.enum(["reject", "score"]),
+    help: "a DNSBL/RHSBL listing: reject (554 5.7.1 at connect or RCPT) or score (adds the zone's weight)",
+    default: "reject",
+  },
+  /** Milliseconds to hold the greeting back, watching for clients that talk first (0: off). */
+  greetDelay: {
+    env: "MAILROOM_GREET_DELAY",
+    flag: "--greet-delay",
+    schema: z.string().transform((text, ctx) => {
+      const t = text.trim().toLowerCase();
+      if (t === "off" || t === "0") return 0;
+      const ms = parseDuration(t);
+      if (ms === undefined || ms > 60_000) {
+        ctx.addIssue({ code: "custom", message: "must be off or a duration like 2s, at most 60s" });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+    help: "delay before the SMTP greeting on port 25, during which a client that talks is refused (554)",
+    default: "off",
+  },
+  /** RFC 6647 greylisting of unknown (client network, sender, recipient) triplets on port 25. */
+  greylist: {
+    env: "MAILROOM_GREYLIST",
+    flag: "--greylist",
+    schema: flag,
+    help: "greylist new senders on port 25 (451 4.7.1 for 5 minutes; remembered 36 days)",
+    default: "false",
+  },
+  /** Built-in score (without rspamd) at which a message goes to Junk. */
+  spamJunkScore: {
+    env: "MAILROOM_SPAM_JUNK_SCORE",
+    flag: "--spam-junk-score",
+    schema: z.coerce.number().min(-1000).max(1000),
+    help: "built-in spam score from which mail is delivered to Junk",
+    default: "5",
+  },
+  /** Built-in score (without rspamd) at which a message is refused. */
+  spamRejectScore: {
+    env: "MAILROOM_SPAM_REJECT_SCORE",
+    flag: "--spam-reject-score",
+    schema: z.coerce.number().min(-1000).max(1000),
+    help: "built-in spam score from which mail is refused (550 5.7.1)",
+    default: "10",
+  },
+  /** New connections one client address may open per minute on port 25 (0: no limit). */
+  rateConnections: {
+    env: "MAILROOM_RATE_CONNECTIONS",
+    flag: "--rate-connections",
+    schema: z.coerce.number().int().min(0).max(1_000_000),
+    help: "SMTP connections per minute from one client address on port 25, 0 for no limit (421 4.7.0 past it)",
+    default: "600",
+  },
+  /** Messages one client address may send per minute on port 25 (0: no limit). */
+  rateMessages: {
+    env: "MAILROOM_RATE_MESSAGES",
+    flag: "--rate-messages",
+    schema: z.coerce.number().int().min(0).max(1_000_000),
+    help: "messages per minute from one client address on port 25, 0 for no limit (421 4.7.0 past it)",
+    default: "3000",
+  },
   /** Per mail listener (SMTP, POP3, IMAP): one host cannot take every slot. */
   maxConnectionsPerIp: {
     env: "MAILROOM_MAX_CONNECTIONS_PER_IP",
@@ -404,6 +530,28 @@ interface TestOnlySettings {
   mtaStsTimeoutMs?: number;
   /** Port of MX hosts (25): tests cannot listen on 25. */
   mxPort?: number;
+  /** The inbound defence's clock (greylisting, rate windows): tests move it instead of waiting. */
+  spamClock?: () => number;
+}
+
+/** A DNS list zone and the weight a listing adds to the built-in score (negative: an allow list). */
+export interface ListZone {
+  zone: string;
+  weight: number;
+}
+
+/** Weight of a zone written without one: enough on its own to send a message to Junk. */
+const DEFAULT_ZONE_WEIGHT = 5;
+
+/** "zen.spamhaus.org, list.dnswl.org:-5" -> zones with weights; throws naming the bad entry. */
+export function parseListZones(text: string): ListZone[] {
+  if (text.trim() === "") return [];
+  return text.split(",").map((entry) => {
+    const m = /^\s*([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+)\.?\s*(?::\s*(-?\d+(?:\.\d+)?))?\s*$/.exec(entry);
+    if (!m)
+      throw new Error(`bad zone "${entry.trim()}" (expected zone or zone:weight, e.g. zen.spamhaus.org:5)`);
+    return { zone: m[1]!.toLowerCase(), weight: m[2] === undefined ? DEFAULT_ZONE_WEIGHT : Number(m[2]) };
+  });
 }
 
 export interface Route {

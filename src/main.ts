@@ -29,6 +29,7 @@ import { SMTP_LIMITS } from "./smtp/limits.ts";
 import { createQueueRunner, type QueueRunner } from "./smtp/queue/runner.ts";
 import { createTlsReporter, type TlsReporter } from "./smtp/reports/tls-reporter.ts";
 import { startSmtp } from "./smtp/server.ts";
+import { SpamDefence } from "./spam/mod.ts";
 import { domainCreate, recipientResolve, SpoolDir, Store } from "./store/mod.ts";
 import { TlsProvider, TlsSetupError } from "./tls/mod.ts";
 
@@ -133,6 +134,8 @@ interface ListenerDeps {
   pop3Sessions: AccountSessions;
   /** DKIM signing and the DNS records (src/auth/). */
   mailAuth: MailAuth;
+  /** Port 25's inbound defence (src/spam/). */
+  defence: SpamDefence;
   tlsReports: TlsReporter;
   /** The ports bound so far, by listener name. */
   ports: RunningServer["ports"];
@@ -208,6 +211,8 @@ export async function startServer(
   const memory = createMemoryBudgets({ collectGarbage: runtime.collectGarbage });
   const store = await Store.open(config.databaseUrl, runtime.migrations, {
     limits: { maxMailboxesPerAccount: config.maxMailboxes },
+    // Issue 14: moves into and out of Junk queue lessons for rspamd, when there is one.
+    features: { spamLearning: config.rspamdUrl !== undefined },
   });
   // One resolver for the whole server, so that every feature shares its cache and its limits.
   const dns = new DnsResolver({
@@ -223,6 +228,10 @@ export async function startServer(
     // Issue 11: DKIM keys for every local domain; outgoing mail and DSNs are signed when queued.
     const mailAuth = startMailAuth({ store, log: log.child({ proto: "dkim" }), config, resolver: dns });
     stops.push(() => mailAuth.stop());
+    // Issue 14: port 25's defence (block lists, greylisting, rspamd and its learning).
+    const defence = spamDefence(config, dns, store, log);
+    defence.start();
+    stops.push(() => defence.stop());
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = parts.authFailures ?? new AuthFailures({ log: log.child({ proto: "auth" }) });
 
@@ -271,6 +280,7 @@ export async function startServer(
       spool,
       memory,
       mailAuth,
+      defence,
       tlsReports,
       ports,
       pop3Sessions: new AccountSessions(POP3_LIMITS.maxSessionsPerAccount),
@@ -352,7 +362,40 @@ function smtpContext(deps: ListenerDeps, mode: SmtpContext["mode"]): SmtpContext
     memory: deps.memory,
     signOutgoing: deps.mailAuth.signOutgoing,
     signNotice: deps.mailAuth.signNotice,
+    // Submission is our own users' mail: the defence is for port 25.
+    ...(mode === "inbound" ? { defence: deps.defence } : {}),
   };
+}
+
+/** The inbound defence as the settings describe it (issue 14). */
+function spamDefence(config: Config, dns: DnsResolver, store: Store, log: Logger): SpamDefence {
+  return new SpamDefence({
+    settings: {
+      ...(config.rspamdUrl
+        ? {
+            rspamd: {
+              url: config.rspamdUrl,
+              password: config.rspamdPassword,
+              timeoutMs: config.rspamdTimeout,
+              failClosed: config.rspamdFail === "closed",
+            },
+          }
+        : {}),
+      dnsbl: config.dnsbl,
+      rhsbl: config.rhsbl,
+      listAction: config.dnsblAction,
+      greetDelayMs: config.greetDelay,
+      greylist: config.greylist,
+      thresholds: { junk: config.spamJunkScore, reject: config.spamRejectScore },
+      rateConnections: config.rateConnections,
+      rateMessages: config.rateMessages,
+      trustedNetworks: config.trustedNetworks,
+    },
+    resolver: dns,
+    store,
+    log: log.child({ proto: "spam" }),
+    now: config.spamClock,
+  });
 }
 
 function servePop3(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {

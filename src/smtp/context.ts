@@ -6,6 +6,7 @@ import type { AuthFailures } from "../security/auth-failures.ts";
 import type { SmtpSessionLimits } from "../security/limits.ts";
 import type { MemoryBudgets } from "../security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
+import type { SpamDefence } from "../spam/mod.ts";
 import type { RecipientAccount, SpoolDir, Store } from "../store/mod.ts";
 import type { TlsProvider } from "../tls/mod.ts";
 import type { NoticeSigner } from "./delivery/bounce.ts";
@@ -42,6 +43,8 @@ export interface SmtpContext {
   signOutgoing?: (raw: Uint8Array) => Promise<Uint8Array>;
   /** DKIM-signs the DSNs this transaction causes (success notices) when they go to remote senders. */
   signNotice?: NoticeSigner;
+  /** Issue 14, port 25 only: block lists, rate limits, greylisting, spam scoring (src/smtp/defence/). */
+  defence?: SpamDefence;
 }
 
 /** What a successful AUTH leaves in `session.user`. */

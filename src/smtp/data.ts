@@ -8,6 +8,7 @@ import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { LineEndings, parseMessage } from "../mime/mod.ts";
 import { messageIngest, type QueueInput, SpoolDir, StoreError } from "../store/mod.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
+import { type ContentScan, defenceDecide, defenceScan, defenceTargets } from "./defence/content.ts";
 import { deliveredNotices, sendNotices } from "./delivery/notices.ts";
 import { SMTP_LIMITS } from "./limits.ts";
 import { reply, SmtpReply } from "./replies.ts";
@@ -50,18 +51,22 @@ export function onData(ctx: SmtpContext) {
         ctx.log.warn("smtp.bare_newline", { session: session.id, client: session.remoteAddress });
         return callback(reply.bareNewline());
       }
-      readSpooled(ctx, session, spool, (body) => deliver(ctx, session, body)).then(
-        ({ text, queued }) => {
-          callback(null, text);
-          // Committed and acknowledged: the runner may start on it now rather than at its next timer.
-          if (queued) ctx.queue.kick();
-        },
-        (error: unknown) => {
-          if (error instanceof SmtpReply) return callback(error);
-          ctx.log.error("smtp.data_failed", { session: session.id, error });
-          callback(reply.localError());
-        },
-      );
+      // Issue 14: rspamd scans the spool file before it is read into memory (defence/content.ts).
+      defenceScan(ctx, session, spool)
+        .then((scan) => readSpooled(ctx, session, spool, (body) => deliver(ctx, session, body, scan)))
+        .then(
+          ({ text, queued }) => {
+            callback(null, text);
+            // Committed and acknowledged: the runner may start on it now rather than at its next timer.
+            if (queued) ctx.queue.kick();
+          },
+          (error: unknown) => {
+            void spool.discard();
+            if (error instanceof SmtpReply) return callback(error);
+            ctx.log.error("smtp.data_failed", { session: session.id, error });
+            callback(reply.localError());
+          },
+        );
     });
   };
 }
@@ -70,11 +75,16 @@ async function deliver(
   ctx: SmtpContext,
   session: SMTPServerSession,
   body: Buffer,
+  scan: ContentScan | undefined,
 ): Promise<{ text: string; queued: boolean }> {
   if (receivedCount(body) > SMTP_LIMITS.maxReceivedHeaders) throw reply.loopDetected();
 
   const user = sessionUser(session);
   if (user) await checkFromHeader(ctx, session, user, body);
+
+  // Issue 14: the spam verdict and its X-Spam-* fields; issue 11's inbound results go in `auth`.
+  const spam = await defenceDecide(ctx, session, scan, { message: body, auth: undefined });
+  const message = spam?.message ?? [body];
 
   const state = transaction(session.envelope);
   const local = state.local;
@@ -99,14 +109,14 @@ async function deliver(
   // RFC 6409 §8.2, §8.3: the MSA completes what the client left out, below our trace fields.
   const completed =
     ctx.mode === "submission" ? missingSubmissionHeaders(body, { hostname: ctx.hostname, now }) : "";
-  let raw: Uint8Array = Buffer.concat([Buffer.from(trace + completed, "utf8"), body]);
+  let raw: Uint8Array = Buffer.concat([Buffer.from(trace + completed, "utf8"), ...message]);
   // Issue 11: mail leaving for remote recipients is made 7-bit and DKIM-signed once, before it is stored.
   if (user && remote.length > 0 && ctx.signOutgoing) raw = await ctx.signOutgoing(raw);
   const parsed = parseMessage(raw);
 
   // One message per account, however many of its addresses (aliases, +tags) were named.
   const accountIds = [...new Set([...local.values()].flat().map((a) => a.id))];
-  const targets = accountIds.map((accountId) => ({ accountId, mailboxName: "INBOX" }));
+  const targets = await defenceTargets(ctx, accountIds, spam);
   const dsn = session.envelope.dsn;
   const queue: QueueInput | undefined =
     remote.length > 0

@@ -22,6 +22,8 @@ import { describeTls } from "../tls/mod.ts";
 import { onAuth } from "./auth.ts";
 import type { SmtpContext } from "./context.ts";
 import { onData } from "./data.ts";
+import { defenceConnect } from "./defence/connect.ts";
+import { watchEarlyTalkers } from "./defence/pregreet.ts";
 import { onMailFrom } from "./mail-from.ts";
 import { installSmtpPatches } from "./patches.ts";
 import { onRcptTo } from "./rcpt-to.ts";
@@ -112,7 +114,14 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
         client: session.remoteAddress,
         secure: session.secure,
       });
-      callback();
+      // Issue 14: rate limit, block-list lookups, greeting delay (defence/connect.ts).
+      defenceConnect(ctx, session).then(
+        (refusal) => callback(refusal ?? null),
+        (error: unknown) => {
+          ctx.log.error("smtp.connect_failed", { session: session.id, error });
+          callback();
+        },
+      );
     },
     // After STARTTLS, and before the greeting on the SMTPS port.
     onSecure(socket, session, callback) {
@@ -139,6 +148,7 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
     transferBytes: MEMORY_LIMITS.transferBytes,
     log: ctx.log,
   });
+  if (ctx.defence) watchEarlyTalkers(server, ctx.log);
   if (ctx.tls) {
     const stopFollowing = followCertificateReloads(server, ctx.tls);
     server.once("close", stopFollowing);

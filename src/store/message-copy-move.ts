@@ -13,6 +13,7 @@ import { messagesExpunge } from "./message-expunge.ts";
 import { type Message, messageColumns, messageFromRow } from "./message-read.ts";
 import type { Mailbox } from "./rows.ts";
 import { expunged, messages } from "./schema.ts";
+import { lessonOfMove, spamLearnAfterMove, spamLearnQueue } from "./spam-learns.ts";
 import { accountQuotaCheck, accountUsageAdjust } from "./usage.ts";
 
 /**
@@ -62,6 +63,15 @@ export async function messagesCopy(
     w.changed({ kind: "message-added", accountId: target.accountId, mailboxId: target.id, uid, modseq });
   }
   await accountUsageAdjust(w, target.accountId, bytes);
+  // Filing into Junk, or taking out of it, trains the spam filter (spam-learns.ts).
+  const lesson = lessonOfMove(source, target);
+  if (lesson)
+    await spamLearnQueue(
+      w,
+      target.accountId,
+      rows.map((m) => m.contentId),
+      lesson,
+    );
   return pairs;
 }
 
@@ -107,6 +117,7 @@ export async function messageMoveKeepId(w: Write, message: Message, target: Mail
     uids: [message.uid],
     modseq: sourceModseq,
   });
+  await spamLearnAfterMove(w, message.mailboxId, target, [message.contentId]);
   return { ...message, mailboxId: target.id, uid, modseq };
 }
 

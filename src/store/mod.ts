@@ -6,9 +6,11 @@
 import { ChangeHub } from "./changes.ts";
 import {
   type Database,
+  DEFAULT_STORE_FEATURES,
   DEFAULT_STORE_LIMITS,
   openDatabase,
   type Reader,
+  type StoreFeatures,
   type StoreLimits,
   type Write,
   Writer,
@@ -29,12 +31,19 @@ export {
   contentSlices,
   contentView,
 } from "./contents.ts";
-export { DEFAULT_STORE_LIMITS, type Reader, type StoreLimits, type Write } from "./db.ts";
+export {
+  DEFAULT_STORE_LIMITS,
+  type Reader,
+  type StoreFeatures,
+  type StoreLimits,
+  type Write,
+} from "./db.ts";
 export * from "./dkim-keys.ts";
 export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
 export { databaseFileModes } from "./files.ts";
 export * from "./flags.ts";
+export * from "./greylist.ts";
 export * from "./mailboxes.ts";
 export { messageMoveKeepId, messagesCopy, messagesMove } from "./message-copy-move.ts";
 export * from "./message-expunge.ts";
@@ -54,6 +63,7 @@ export type { EmbeddedMigrations } from "./migrate.ts";
 export * from "./mta-sts.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
 export * from "./recipients.ts";
+export * from "./spam-learns.ts";
 export { Spool, SpoolDir } from "./spool.ts";
 export { accountMessageCount } from "./usage.ts";
 
@@ -64,7 +74,7 @@ export class Store {
   readonly #database: Database;
   readonly #writer: Writer;
 
-  private constructor(database: Database, limits: StoreLimits) {
+  private constructor(database: Database, limits: StoreLimits, features: StoreFeatures) {
     this.#database = database;
     this.#writer = new Writer(
       database.db,
@@ -73,6 +83,7 @@ export class Store {
         this.changes.publish(change);
       },
       limits,
+      features,
     );
   }
 
@@ -80,7 +91,7 @@ export class Store {
   static async open(
     url: string,
     migrations: EmbeddedMigrations,
-    options: { limits?: Partial<StoreLimits> } = {},
+    options: { limits?: Partial<StoreLimits>; features?: Partial<StoreFeatures> } = {},
   ): Promise<Store> {
     const database = await openDatabase(url);
     try {
@@ -89,7 +100,11 @@ export class Store {
       database.close();
       throw error;
     }
-    return new Store(database, { ...DEFAULT_STORE_LIMITS, ...options.limits });
+    return new Store(
+      database,
+      { ...DEFAULT_STORE_LIMITS, ...options.limits },
+      { ...DEFAULT_STORE_FEATURES, ...options.features },
+    );
   }
 
   /** For `mailroom migrate`: applies migrations and reports which ran. */

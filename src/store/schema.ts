@@ -321,3 +321,51 @@ export const dkimKeys = sqliteTable(
   },
   (t) => [uniqueIndex("dkim_keys_domain_selector").on(t.domainId, t.selector)],
 );
+
+/**
+ * Greylisting (RFC 6647): one row per triplet of client network (/24 or /64), envelope sender and
+ * recipient. A triplet seen for the first time is deferred; a retry after the delay passes it and
+ * sets `passed_at`, after which the sender is let through from that network without delay. Rows
+ * not seen for the memory period (36 days) are removed.
+ */
+export const greylist = sqliteTable(
+  "greylist",
+  {
+    clientNet: text("client_net").notNull(),
+    /** The envelope sender, lower-cased ("" for the null sender). */
+    sender: text("sender").notNull(),
+    recipient: text("recipient").notNull(),
+    firstSeen: integer("first_seen").notNull(),
+    lastSeen: integer("last_seen").notNull(),
+    /** When a retry first came after the delay (epoch ms); null while still deferred. */
+    passedAt: integer("passed_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.clientNet, t.sender, t.recipient] }),
+    index("greylist_last_seen").on(t.lastSeen),
+  ],
+);
+
+/**
+ * Spam filter training the owners of messages asked for (moving mail into or out of Junk, $Junk and
+ * $NotJunk), queued in the same transaction as the move and sent to rspamd later by a worker
+ * (src/spam/learner.ts), so an IMAP command never waits for the filter.
+ */
+export const spamLearns = sqliteTable(
+  "spam_learns",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    /** The message's content; gone (expunged) before it was sent means the job is dropped. */
+    contentId: integer("content_id").notNull(),
+    /** "spam" or "ham". */
+    kind: text("kind").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+    lastError: text("last_error"),
+  },
+  (t) => [index("spam_learns_due").on(t.nextAttemptAt)],
+);

@@ -33,8 +33,9 @@ export class SmtpClient {
   static async connect(
     port: number,
     host = "127.0.0.1",
+    options: { localAddress?: string } = {},
   ): Promise<{ client: SmtpClient; greeting: SmtpResponse }> {
-    const socket = connect(port, host);
+    const socket = connect({ port, host, localAddress: options.localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", resolve);
       socket.once("error", reject);

@@ -11,6 +11,7 @@ import {
   normalizeNewlines,
   parseMessage,
 } from "../../mime/mod.ts";
+import { spamViewOf } from "../../spam/mod.ts";
 import {
   contentRaw,
   contentView,
@@ -218,6 +219,8 @@ export const messageRoutes = new Hono<ApiEnv>()
       size: message.size,
       internalDate: iso(message.internalDate),
       ...messageJson(view, { header: view.header, body }),
+      // Issue 14: the spam check's verdict, from the X-Spam-* fields written at delivery.
+      spam: spamViewOf(view.header),
     });
   })
   .get("/:address/messages/:id/raw", async (c) => {
