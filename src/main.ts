@@ -8,25 +8,30 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./api/app.ts";
+import { type DkimKeeper, type MailAuth, startMailAuth } from "./auth/mod.ts";
+import { dnsCommand } from "./cli/dns.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
 import { prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
 import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
-import { IMAP_LIMITS } from "./imap/protocol/limits.ts";
-import { type ImapListener, startImap } from "./imap/server.ts";
+import { startImap } from "./imap/server.ts";
 import { createLogger, type Logger } from "./log.ts";
+import type { Listener, ListenOptions } from "./net/listener.ts";
 import { AccountSessions } from "./pop3/context.ts";
 import { DEFAULT_LIMITS as POP3_LIMITS } from "./pop3/limits.ts";
-import { type Pop3Listener, startPop3 } from "./pop3/server.ts";
-import type { HttpServer, Runtime } from "./runtime/types.ts";
+import { startPop3 } from "./pop3/server.ts";
+import type { Runtime } from "./runtime/types.ts";
 import { AuthFailures } from "./security/auth-failures.ts";
 import { MEMORY_LIMITS } from "./security/limits.ts";
-import { createMemoryBudgets } from "./security/memory-budget.ts";
+import { createMemoryBudgets, type MemoryBudgets } from "./security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
 import { InboundAuth } from "./smtp/authentication/mod.ts";
-import { createQueueRunner } from "./smtp/queue/runner.ts";
-import { createDmarcReporter } from "./smtp/reports/dmarc-reporter.ts";
-import { createTlsReporter } from "./smtp/reports/tls-reporter.ts";
-import { createInboundSmtp, listenSmtp, type SmtpListener } from "./smtp/server.ts";
+import type { SmtpContext } from "./smtp/context.ts";
+import { SMTP_LIMITS } from "./smtp/limits.ts";
+import { createQueueRunner, type QueueRunner } from "./smtp/queue/runner.ts";
+import { createDmarcReporter, type DmarcReporter } from "./smtp/reports/dmarc-reporter.ts";
+import { createTlsReporter, type TlsReporter } from "./smtp/reports/tls-reporter.ts";
+import { startSmtp } from "./smtp/server.ts";
+import { SpamDefence } from "./spam/mod.ts";
 import { domainCreate, recipientResolve, SpoolDir, Store } from "./store/mod.ts";
 import { TlsProvider, TlsSetupError } from "./tls/mod.ts";
 
@@ -35,8 +40,9 @@ export const VERSION: string = pkg.version;
 export async function main(runtime: Runtime, argv: readonly string[]): Promise<number> {
   let config: Config;
   let command: string;
+  let args: ReturnType<typeof parseArgs>;
   try {
-    const args = parseArgs(argv);
+    args = parseArgs(argv);
     command = args.command;
     if (command === "help") {
       process.stdout.write(helpText(VERSION));
@@ -66,6 +72,10 @@ export async function main(runtime: Runtime, argv: readonly string[]): Promise<n
       );
       return 0;
     }
+    if (command === "dns") {
+      const input = { config, migrations: runtime.migrations, domain: args.args[0] };
+      return await dnsCommand({ ...input, format: args.options.get("--format") });
+    }
     const server = await startServer(runtime, config, log);
     const stopReloading = reloadOnHangup(server.tls, log);
     await waitForSignal(log);
@@ -89,20 +99,15 @@ class StartupError extends Error {}
 export interface RunningServer {
   config: Config;
   store: Store;
-  smtpPort: number | null;
-  submissionPort: number | null;
-  /** Submission over implicit TLS (RFC 8314 §3.3). */
-  smtpsPort: number | null;
-  pop3Port: number | null;
-  imapPort: number | null;
-  pop3sPort: number | null;
-  imapsPort: number | null;
-  httpPort: number | null;
+  /** The port each listener of LISTENERS bound, by name; null for a listener turned off. */
+  ports: Record<ListenerName, number | null>;
   adminToken: string;
   /** The certificate every TLS listener and STARTTLS uses; `reload()` on SIGHUP. */
   tls: TlsProvider;
   /** The one DNS resolver (and cache) every lookup goes through. */
   dns: DnsResolver;
+  /** DKIM keys of the local domains: rotation, retirement (tests call retireDue with a later clock). */
+  dkim: DkimKeeper;
   stop(): Promise<void>;
 }
 
@@ -111,6 +116,85 @@ export interface ServerParts {
   /** The failed-login limiter every protocol shares (tests use small delays and thresholds). */
   authFailures?: AuthFailures;
 }
+
+/** What a listener's protocol is built from: made once in startServer, shared by every listener. */
+interface ListenerDeps {
+  runtime: Runtime;
+  config: Config;
+  /** The listener's own log (proto: its name). */
+  log: Logger;
+  store: Store;
+  tls: TlsProvider;
+  /** One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too. */
+  authFailures: AuthFailures;
+  plaintextAuth: PlaintextAuthPolicy;
+  queue: QueueRunner;
+  spool: SpoolDir;
+  /** One memory budget for every listener: a flood on one protocol cannot starve another of it. */
+  memory: MemoryBudgets;
+  /** One count for both POP3 listeners, so [IN-USE] means the same on 110 and 995. */
+  pop3Sessions: AccountSessions;
+  /** DKIM signing and the DNS records (src/auth/). */
+  mailAuth: MailAuth;
+  /** Port 25's SPF, DKIM, DMARC and ARC checks (src/smtp/authentication/). */
+  inboundAuth: InboundAuth;
+  /** Port 25's inbound defence (src/spam/). */
+  defence: SpamDefence;
+  tlsReports: TlsReporter;
+  dmarcReports: DmarcReporter;
+  /** The ports bound so far, by listener name. */
+  ports: RunningServer["ports"];
+  adminToken: string;
+}
+
+/** Config keys that hold a listener's port (a number, or null for off). */
+type PortSetting = {
+  [K in keyof Config]-?: null extends Config[K] ? (Config[K] extends number | null ? K : never) : never;
+}[keyof Config];
+
+/** Config keys that hold an address to bind (always set). */
+type HostSetting = { [K in keyof Config]-?: Config[K] extends string ? K : never }[keyof Config];
+
+interface ListenerRow {
+  /** Logs (proto), the start line, `RunningServer.ports`. */
+  name: string;
+  /** The setting with the port; null there turns the listener off. */
+  port: PortSetting;
+  /** The setting with the address to bind. */
+  host: HostSetting;
+  /** TLS from the first byte (RFC 8314 §3.3). */
+  implicitTls?: boolean;
+  /** How the start line names it, and the URL scheme it gives, when not "<name> listening on host:port". */
+  label?: string;
+  scheme?: "http" | "https";
+  start(deps: ListenerDeps, options: ListenOptions): Promise<Listener>;
+}
+
+/**
+ * Every listener, one row each, started in this order (the admin API last: test/harness/child-server.ts
+ * takes its start line to mean every other line is out) and stopped in the reverse. A new listener is
+ * one row here (and its port setting in config.ts).
+ */
+const LISTENERS = [
+  { name: "smtp", port: "smtpPort", host: "bind", start: serveSmtp },
+  { name: "submission", port: "submissionPort", host: "bind", start: serveSubmission },
+  // RFC 8314 §3.3: submission with TLS from the first byte.
+  { name: "smtps", port: "smtpsPort", host: "bind", implicitTls: true, start: serveSubmission },
+  { name: "pop3", port: "pop3Port", host: "bind", start: servePop3 },
+  { name: "pop3s", port: "pop3sPort", host: "bind", implicitTls: true, start: servePop3 },
+  { name: "imap", port: "imapPort", host: "bind", start: serveImap },
+  { name: "imaps", port: "imapsPort", host: "bind", implicitTls: true, start: serveImap },
+  {
+    name: "http",
+    port: "httpPort",
+    host: "httpBind",
+    label: "admin api",
+    scheme: "http",
+    start: serveAdminApi,
+  },
+] as const satisfies readonly ListenerRow[];
+
+export type ListenerName = (typeof LISTENERS)[number]["name"];
 
 /** Starts every configured listener on an opened store. Exported for tests, which run it in-process. */
 export async function startServer(
@@ -122,10 +206,6 @@ export async function startServer(
   prepareDataDir(config);
   const adminToken = config.adminToken ?? loadOrCreateAdminToken(config, log);
   const tls = loadTls(config, log);
-  const plaintextAuth: PlaintextAuthPolicy = {
-    allow: config.allowPlaintextAuth,
-    trustedNetworks: config.trustedNetworks,
-  };
   // Messages in transit go to <data-dir>/spool, not memory; what a crash left there is removed now.
   const spool = SpoolDir.open(join(config.dataDir, "spool"), {
     collector: runtime.collectGarbage && {
@@ -133,10 +213,11 @@ export async function startServer(
       everyBytes: MEMORY_LIMITS.collectEverySpooledBytes,
     },
   });
-  // One memory budget for every listener: a flood on one protocol cannot starve another of it.
   const memory = createMemoryBudgets({ collectGarbage: runtime.collectGarbage });
   const store = await Store.open(config.databaseUrl, runtime.migrations, {
     limits: { maxMailboxesPerAccount: config.maxMailboxes },
+    // Issue 14: moves into and out of Junk queue lessons for rspamd, when there is one.
+    features: { spamLearning: config.rspamdUrl !== undefined },
   });
   // One resolver for the whole server, so that every feature shares its cache and its limits.
   const dns = new DnsResolver({
@@ -149,6 +230,13 @@ export async function startServer(
     warnAboutLoosePermissions(config, log);
     await store.write((w) => domainCreate(w, config.domain, { ifMissing: true }));
     await checkPostmaster(store, config, log);
+    // Issue 11: DKIM keys for every local domain; outgoing mail and DSNs are signed when queued.
+    const mailAuth = startMailAuth({ store, log: log.child({ proto: "dkim" }), config, resolver: dns });
+    stops.push(() => mailAuth.stop());
+    // Issue 14: port 25's defence (block lists, greylisting, rspamd and its learning).
+    const defence = spamDefence(config, dns, store, log);
+    defence.start();
+    stops.push(() => defence.stop());
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = parts.authFailures ?? new AuthFailures({ log: log.child({ proto: "auth" }) });
 
@@ -165,6 +253,7 @@ export async function startServer(
       ...(extraCa ? { extraCa } : {}),
       ...(config.mtaStsTimeoutMs ? { mtaStsTimeoutMs: config.mtaStsTimeoutMs } : {}),
       ...(config.mxPort ? { mxPort: config.mxPort } : {}),
+      signNotice: mailAuth.signNotice,
     });
     queue.start();
     stops.push(() => queue.stop());
@@ -177,9 +266,18 @@ export async function startServer(
       domain: config.domain,
       ...(extraCa ? { extraCa } : {}),
       onQueued: () => queue.kick(),
+      sign: mailAuth.signNotice,
     });
     tlsReports.start();
     stops.push(async () => tlsReports.stop());
+    // Issue 11: SPF, DKIM, DMARC and ARC of what port 25 receives from clients without AUTH.
+    const inboundAuth = new InboundAuth({
+      dns,
+      store,
+      log: log.child({ proto: "smtp" }),
+      hostname: config.hostname,
+      spfReject: config.spfReject,
+    });
     // RFC 7489 §7.2: the daily DMARC aggregate reports of what port 25 received.
     const dmarcReports = createDmarcReporter({
       store,
@@ -188,204 +286,64 @@ export async function startServer(
       hostname: config.hostname,
       domain: config.domain,
       onQueued: () => queue.kick(),
+      sign: mailAuth.signNotice,
     });
     dmarcReports.start();
     stops.push(async () => dmarcReports.stop());
-    const smtpContext = {
+
+    const rows: readonly (ListenerRow & { name: ListenerName })[] = LISTENERS;
+    // Filled as each listener binds; the admin API (started last) reads it for the DNS records.
+    const ports = Object.fromEntries(rows.map((row) => [row.name, null])) as RunningServer["ports"];
+    const deps: Omit<ListenerDeps, "log"> = {
+      runtime,
+      config,
       store,
-      hostname: config.hostname,
-      primaryDomain: config.domain,
-      postmaster: config.postmaster,
-      maxMessageSize: config.maxMessageSize,
-      bareNewline: config.bareNewline,
-      maxRecipients: 100,
-      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      tls,
       authFailures,
+      plaintextAuth: { allow: config.allowPlaintextAuth, trustedNetworks: config.trustedNetworks },
       queue,
-      tls,
-      plaintextAuth,
       spool,
       memory,
+      mailAuth,
+      inboundAuth,
+      defence,
+      tlsReports,
+      dmarcReports,
+      ports,
+      pop3Sessions: new AccountSessions(POP3_LIMITS.maxSessionsPerAccount),
+      adminToken,
     };
-
-    let smtp: SmtpListener | undefined;
-    if (config.smtpPort !== null) {
-      const server = createInboundSmtp({
-        ...smtpContext,
-        mode: "inbound",
-        log: log.child({ proto: "smtp" }),
-        // Port 25 only: submission is authenticated and never checked.
-        authentication: new InboundAuth({
-          dns,
-          store,
-          log: log.child({ proto: "smtp" }),
-          hostname: config.hostname,
-          spfReject: config.spfReject,
-        }),
-      });
-      smtp = await listen("smtpPort", config.bind, config.smtpPort, () =>
-        listenSmtp(server, config.smtpPort!, config.bind, log.child({ proto: "smtp" })),
-      );
-      stops.push(() => smtp!.close());
-      log.info("listening", { proto: "smtp", address: `${config.bind}:${smtp.port}` });
-      process.stderr.write(`smtp listening on ${config.bind}:${smtp.port}\n`);
-    }
-
-    let submission: SmtpListener | undefined;
-    if (config.submissionPort !== null) {
-      const server = createInboundSmtp({
-        ...smtpContext,
-        mode: "submission",
-        log: log.child({ proto: "submission" }),
-      });
-      submission = await listen("submissionPort", config.bind, config.submissionPort, () =>
-        listenSmtp(server, config.submissionPort!, config.bind, log.child({ proto: "submission" })),
-      );
-      stops.push(() => submission!.close());
-      log.info("listening", { proto: "submission", address: `${config.bind}:${submission.port}` });
-      process.stderr.write(`submission listening on ${config.bind}:${submission.port}\n`);
-    }
-
-    // RFC 8314 §3.3: submission with TLS from the first byte.
-    let smtps: SmtpListener | undefined;
-    if (config.smtpsPort !== null) {
-      const server = createInboundSmtp({
-        ...smtpContext,
-        mode: "submission",
-        implicitTls: true,
-        log: log.child({ proto: "smtps" }),
-      });
-      smtps = await listen("smtpsPort", config.bind, config.smtpsPort, () =>
-        listenSmtp(server, config.smtpsPort!, config.bind, log.child({ proto: "smtps" })),
-      );
-      stops.push(() => smtps!.close());
-      log.info("listening", { proto: "smtps", address: `${config.bind}:${smtps.port}` });
-      process.stderr.write(`smtps listening on ${config.bind}:${smtps.port}\n`);
-    }
-
-    const pop3Context = {
-      store,
-      log: log.child({ proto: "pop3" }),
-      hostname: config.hostname,
-      primaryDomain: config.domain,
-      bind: config.bind,
-      authFailures,
-      tls,
-      plaintextAuth,
-      limits: { maxConnectionsPerAddress: config.maxConnectionsPerIp },
-      // One count for both POP3 listeners, so [IN-USE] means the same on 110 and 995.
-      accountSessions: new AccountSessions(POP3_LIMITS.maxSessionsPerAccount),
-    };
-    let pop3: Pop3Listener | undefined;
-    if (config.pop3Port !== null) {
-      pop3 = await listen("pop3Port", config.bind, config.pop3Port, () =>
-        startPop3({ ...pop3Context, port: config.pop3Port! }),
-      );
-      stops.push(() => pop3!.close());
-      log.info("listening", { proto: "pop3", address: `${config.bind}:${pop3.port}` });
-      process.stderr.write(`pop3 listening on ${config.bind}:${pop3.port}\n`);
-    }
-
-    let pop3s: Pop3Listener | undefined;
-    if (config.pop3sPort !== null) {
-      pop3s = await listen("pop3sPort", config.bind, config.pop3sPort, () =>
-        startPop3({
-          ...pop3Context,
-          log: log.child({ proto: "pop3s" }),
-          port: config.pop3sPort!,
-          implicitTls: true,
-        }),
-      );
-      stops.push(() => pop3s!.close());
-      log.info("listening", { proto: "pop3s", address: `${config.bind}:${pop3s.port}` });
-      process.stderr.write(`pop3s listening on ${config.bind}:${pop3s.port}\n`);
-    }
-
-    const imapContext = {
-      store,
-      log: log.child({ proto: "imap" }),
-      hostname: config.hostname,
-      primaryDomain: config.domain,
-      maxMessageSize: config.maxMessageSize,
-      bareNewline: config.bareNewline,
-      authFailures,
-      tls,
-      plaintextAuth,
-      spool,
-      memory,
-    };
-    let imap: ImapListener | undefined;
-    if (config.imapPort !== null) {
-      imap = await listen("imapPort", config.bind, config.imapPort, () =>
-        startImap(imapContext, {
-          port: config.imapPort!,
-          host: config.bind,
-          limits: { perAddress: config.maxConnectionsPerIp, total: IMAP_LIMITS.maxConnections },
-        }),
-      );
-      stops.push(() => imap!.close());
-      log.info("listening", { proto: "imap", address: `${config.bind}:${imap.port}` });
-      process.stderr.write(`imap listening on ${config.bind}:${imap.port}\n`);
-    }
-
-    let imaps: ImapListener | undefined;
-    if (config.imapsPort !== null) {
-      imaps = await listen("imapsPort", config.bind, config.imapsPort, () =>
-        startImap(
-          { ...imapContext, log: log.child({ proto: "imaps" }) },
+    for (const row of rows) {
+      const port = config[row.port];
+      if (port === null) continue;
+      const host = config[row.host];
+      const listener = await listen(row.port, host, port, () =>
+        row.start(
+          { ...deps, log: log.child({ proto: row.name }) },
           {
-            port: config.imapsPort!,
-            host: config.bind,
-            limits: { perAddress: config.maxConnectionsPerIp, total: IMAP_LIMITS.maxConnections },
-            implicitTls: true,
+            name: row.name,
+            host,
+            port,
+            implicitTls: row.implicitTls,
+            slots: { perAddress: config.maxConnectionsPerIp },
           },
         ),
       );
-      stops.push(() => imaps!.close());
-      log.info("listening", { proto: "imaps", address: `${config.bind}:${imaps.port}` });
-      process.stderr.write(`imaps listening on ${config.bind}:${imaps.port}\n`);
-    }
-
-    let http: HttpServer | undefined;
-    if (config.httpPort !== null) {
-      const app = createApp({
-        store,
-        log: log.child({ proto: "http" }),
-        adminToken,
-        config,
-        openapi: runtime.openapi,
-        queue,
-        lockouts: authFailures,
-        tlsReports,
-        dmarcReports,
-      });
-      http = await listen("httpPort", config.httpBind, config.httpPort, () =>
-        runtime.serveHttp({
-          hostname: config.httpBind,
-          port: config.httpPort!,
-          fetch: app.fetch,
-          maxRequestBodySize: config.maxMessageSize * 4,
-        }),
-      );
-      stops.push(() => http!.stop());
-      log.info("listening", { proto: "http", address: `http://${config.httpBind}:${http.port}` });
-      process.stderr.write(`admin api listening on http://${config.httpBind}:${http.port}\n`);
+      stops.push(() => listener.close());
+      ports[row.name] = listener.port;
+      const address = `${row.scheme ? `${row.scheme}://` : ""}${host}:${listener.port}`;
+      log.info("listening", { proto: row.name, address });
+      process.stderr.write(`${row.label ?? row.name} listening on ${address}\n`);
     }
 
     return {
       config,
       store,
-      smtpPort: smtp?.port ?? null,
-      submissionPort: submission?.port ?? null,
-      smtpsPort: smtps?.port ?? null,
-      pop3Port: pop3?.port ?? null,
-      imapPort: imap?.port ?? null,
-      pop3sPort: pop3s?.port ?? null,
-      imapsPort: imaps?.port ?? null,
-      httpPort: http?.port ?? null,
+      ports,
       adminToken,
       tls,
       dns,
+      dkim: mailAuth.keeper,
       async stop() {
         log.info("stopping");
         // Listeners first (they finish their in-flight transactions), then the store flushes and closes.
@@ -401,17 +359,145 @@ export async function startServer(
   }
 }
 
+/** Port 25: mail for local domains from anyone; relaying only when authenticated. */
+function serveSmtp(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
+  return startSmtp(smtpContext(deps, "inbound"), options);
+}
+
+/** RFC 6409 message submission (587, and 465 with implicit TLS): AUTH required. */
+function serveSubmission(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
+  return startSmtp(smtpContext(deps, "submission"), options);
+}
+
+function smtpContext(deps: ListenerDeps, mode: SmtpContext["mode"]): SmtpContext {
+  const { config } = deps;
+  return {
+    store: deps.store,
+    log: deps.log,
+    hostname: config.hostname,
+    primaryDomain: config.domain,
+    postmaster: config.postmaster,
+    maxMessageSize: config.maxMessageSize,
+    bareNewline: config.bareNewline,
+    maxRecipients: SMTP_LIMITS.maxRecipients,
+    mode,
+    authFailures: deps.authFailures,
+    queue: deps.queue,
+    tls: deps.tls,
+    plaintextAuth: deps.plaintextAuth,
+    spool: deps.spool,
+    memory: deps.memory,
+    signOutgoing: deps.mailAuth.signOutgoing,
+    signNotice: deps.mailAuth.signNotice,
+    // Submission is our own users' mail: the checks and the defence are for port 25.
+    ...(mode === "inbound" ? { authentication: deps.inboundAuth, defence: deps.defence } : {}),
+  };
+}
+
+/** The inbound defence as the settings describe it (issue 14). */
+function spamDefence(config: Config, dns: DnsResolver, store: Store, log: Logger): SpamDefence {
+  return new SpamDefence({
+    settings: {
+      ...(config.rspamdUrl
+        ? {
+            rspamd: {
+              url: config.rspamdUrl,
+              password: config.rspamdPassword,
+              timeoutMs: config.rspamdTimeout,
+              failClosed: config.rspamdFail === "closed",
+            },
+          }
+        : {}),
+      dnsbl: config.dnsbl,
+      rhsbl: config.rhsbl,
+      listAction: config.dnsblAction,
+      greetDelayMs: config.greetDelay,
+      greylist: config.greylist,
+      thresholds: { junk: config.spamJunkScore, reject: config.spamRejectScore },
+      rateConnections: config.rateConnections,
+      rateMessages: config.rateMessages,
+      trustedNetworks: config.trustedNetworks,
+    },
+    resolver: dns,
+    store,
+    log: log.child({ proto: "spam" }),
+    now: config.spamClock,
+  });
+}
+
+function servePop3(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
+  return startPop3(
+    {
+      store: deps.store,
+      log: deps.log,
+      hostname: deps.config.hostname,
+      primaryDomain: deps.config.domain,
+      authFailures: deps.authFailures,
+      tls: deps.tls,
+      plaintextAuth: deps.plaintextAuth,
+      accountSessions: deps.pop3Sessions,
+    },
+    options,
+  );
+}
+
+function serveImap(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
+  const { config } = deps;
+  return startImap(
+    {
+      store: deps.store,
+      log: deps.log,
+      hostname: config.hostname,
+      primaryDomain: config.domain,
+      maxMessageSize: config.maxMessageSize,
+      bareNewline: config.bareNewline,
+      literal: config.imapLiteral,
+      unauthenticate: config.imapUnauthenticate,
+      messageLimit: { limit: config.imapMessageLimit, scope: config.imapMessageLimitScope },
+      authFailures: deps.authFailures,
+      tls: deps.tls,
+      plaintextAuth: deps.plaintextAuth,
+      spool: deps.spool,
+      memory: deps.memory,
+    },
+    options,
+  );
+}
+
+/** The admin REST API (src/api/) on the runtime's HTTP server. */
+async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
+  const { config } = deps;
+  const app = createApp({
+    store: deps.store,
+    log: deps.log,
+    adminToken: deps.adminToken,
+    config,
+    openapi: deps.runtime.openapi,
+    queue: deps.queue,
+    lockouts: deps.authFailures,
+    tlsReports: deps.tlsReports,
+    dmarcReports: deps.dmarcReports,
+    deliverability: deps.mailAuth.deliverability({
+      submission: deps.ports.submission ?? undefined,
+      submissions: deps.ports.smtps ?? undefined,
+      imap: deps.ports.imap ?? undefined,
+      imaps: deps.ports.imaps ?? undefined,
+      pop3: deps.ports.pop3 ?? undefined,
+      pop3s: deps.ports.pop3s ?? undefined,
+    }),
+  });
+  const http = await deps.runtime.serveHttp({
+    hostname: options.host,
+    port: options.port,
+    fetch: app.fetch,
+    maxRequestBodySize: config.maxMessageSize * 4,
+  });
+  return { name: options.name ?? "http", port: http.port, close: () => http.stop() };
+}
+
 /** Binds a listener, turning "permission denied" and "address in use" into one clear line. */
 async function listen<T>(
-  setting:
-    | "smtpPort"
-    | "submissionPort"
-    | "smtpsPort"
-    | "pop3Port"
-    | "imapPort"
-    | "pop3sPort"
-    | "imapsPort"
-    | "httpPort",
+  setting: PortSetting,
   host: string,
   port: number,
   bind: () => Promise<T>,

@@ -8,12 +8,14 @@ import type { ApiDeps, ApiEnv } from "./deps.ts";
 import { errorToProblem, problem } from "./problem.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
+import { dkimRoutes } from "./routes/dkim.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { lockoutRoutes } from "./routes/lockouts.ts";
 import { mailboxRoutes } from "./routes/mailboxes.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { queueRoutes } from "./routes/queue.ts";
 import { reportRoutes } from "./routes/reports.ts";
+import { wellKnownRoutes } from "./routes/well-known.ts";
 
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -26,10 +28,12 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.get("/openapi.yaml", (c) =>
     c.body(deps.openapi, 200, { "content-type": "application/yaml; charset=utf-8" }),
   );
+  app.route("/.well-known", wellKnownRoutes);
 
   const v1 = new Hono<ApiEnv>();
   v1.use(bearerAuth(deps.adminToken));
   v1.route("/domains", domainRoutes);
+  v1.route("/domains", dkimRoutes);
   v1.route("/accounts", accountRoutes);
   v1.route("/aliases", aliasRoutes);
   v1.route("/accounts", mailboxRoutes);

@@ -1,4 +1,5 @@
 /** What the API handlers get from the composition root, and the Hono environment carrying it. */
+import type { Deliverability } from "../auth/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { QueueItem, Store } from "../store/mod.ts";
@@ -18,6 +19,8 @@ export interface ApiDeps {
   tlsReports?: TlsReportControl;
   /** The DMARC aggregate reporter (src/smtp/reports/dmarc-reporter.ts); absent where none runs. */
   dmarcReports?: TlsReportControl;
+  /** DKIM keys and the DNS records to publish (src/auth/); absent only in route-listing tests. */
+  deliverability?: Deliverability;
 }
 
 /** One limiter key as GET /api/v1/lockouts lists it; times in epoch milliseconds. */

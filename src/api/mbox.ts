@@ -7,7 +7,7 @@
  * Export is a pull-driven stream: a message is fetched only when the client has taken the previous
  * one, so memory holds about one message whatever the mailbox size.
  */
-import { normalizeNewlines, parseHeaders } from "../mime/mod.ts";
+import { headerEnd, normalizeNewlines, parseHeaders } from "../mime/mod.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -81,15 +81,6 @@ export function parseAsctime(text: string): number | null {
     Number(m[5] ?? 0),
   );
   return Number.isFinite(ms) ? ms : null;
-}
-
-/** Offset just past the header's blank line (or the end when there is none). */
-function headerEnd(raw: Uint8Array): number {
-  for (let i = raw.indexOf(LF); i !== -1; i = raw.indexOf(LF, i + 1)) {
-    if (raw[i + 1] === LF) return i + 2;
-    if (raw[i + 1] === CR && raw[i + 2] === LF) return i + 3;
-  }
-  return raw.length;
 }
 
 /** The envelope sender for the From_ line: Return-Path if it holds a usable address, else MAILER-DAEMON. */

@@ -46,32 +46,46 @@ export function queryParams<S extends z.ZodType>(c: Context, schema: S): z.outpu
   return schema.parse(c.req.query());
 }
 
-/**
- * The list cursor is opaque to clients (base64url of JSON) so its content can change without breaking
- * them; today it carries the UID to continue below.
- */
-export function cursorEncode(beforeUid: number): string {
-  return Buffer.from(JSON.stringify({ b: beforeUid })).toString("base64url");
+/** A list's `next` cursor: one integer position, opaque to clients. */
+export interface ListCursor {
+  encode(position: number): string;
+  /** The position, or a 400 for anything this server did not issue. */
+  decode(cursor: string): number;
 }
 
-export function cursorDecode(cursor: string): number {
+/**
+ * A list cursor is opaque to clients (base64url of JSON, `{ [key]: position }`) so its content can
+ * change without breaking them; positions below `min` were never issued.
+ */
+function listCursor(key: string, min: number): ListCursor {
   const bad = () =>
     new ApiError(
       400,
       "Bad Request",
       "cursor is not one this server issued; pass the `next` value of a previous page",
     );
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    throw bad();
-  }
-  const before = (value as { b?: unknown } | null)?.b;
-  if (typeof before !== "number" || !Number.isSafeInteger(before) || before < 1) throw bad();
-  return before;
+  return {
+    encode: (position) => Buffer.from(JSON.stringify({ [key]: position })).toString("base64url"),
+    decode(cursor) {
+      if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
+      let value: unknown;
+      try {
+        value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+      } catch {
+        throw bad();
+      }
+      const position = (value as Record<string, unknown> | null)?.[key];
+      if (typeof position !== "number" || !Number.isSafeInteger(position) || position < min) throw bad();
+      return position;
+    },
+  };
 }
+
+/** Messages are listed newest first: the cursor is the UID to continue below. */
+export const beforeUidCursor = listCursor("b", 1);
+
+/** The queue is listed oldest first: the cursor is the item id to continue after. */
+export const afterIdCursor = listCursor("a", 0);
 
 /** Message ids are positive integers; anything else names no message, so it is a 404 like an unknown id. */
 export function messageIdParam(c: Context): number {

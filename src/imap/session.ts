@@ -1,83 +1,29 @@
 /**
- * One IMAP connection: reads commands, checks them against the state they are allowed in, runs
- * their handler, reports pending mailbox changes where RFC 3501 §7 allows, and answers with the
- * tagged status. Session state is a discriminated union; the data a state needs lives inside it.
+ * One IMAP connection: its state (state.ts), the socket and its timers, reading commands and handing
+ * each to the dispatcher (dispatch.ts), which checks the state and runs the command's handler.
  * STARTTLS swaps the socket under the reader (RFC 3501 §6.2.1); whether a password may be sent
  * depends on TLS and the client's network (RFC 2595 §3.2, LOGINDISABLED).
  */
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
+import { LoginDeadline } from "../net/login-deadline.ts";
 import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.ts";
 import type { Account, Change } from "../store/mod.ts";
-import { describeTls, secureSocket } from "../tls/mod.ts";
-import { COMMANDS } from "./commands/registry.ts";
+import { upgradeToTls } from "../tls/mod.ts";
+import { capabilities } from "./capabilities.ts";
 import type { ImapContext } from "./context.ts";
-import { fromStoreError, ImapBad, ImapNo } from "./errors.ts";
-import { commandRefusal, literalPolicy, TAG } from "./literal-policy.ts";
+import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
+import { literalPolicy, MESSAGE_COMMANDS } from "./literal-policy.ts";
+import { DEFAULT_MESSAGE_LIMIT, messageLimitCapability } from "./message-limit.ts";
 import { type Piece, toBuffer } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
-import { ImapParseError, Parser } from "./protocol/parser.ts";
 import { CommandReader, type RawCommand, ReadError } from "./protocol/reader.ts";
 import type { SelectedMailbox } from "./selected.ts";
+import type { SessionState } from "./state.ts";
 
-export type SessionState =
-  | { kind: "not-authenticated" }
-  | { kind: "authenticated"; account: Account }
-  | { kind: "selected"; account: Account; mailbox: SelectedMailbox }
-  | { kind: "logout" };
+export type { SessionState, StateKind } from "./state.ts";
 
-export type StateKind = SessionState["kind"];
-
-/** What a command handler gets. `parser` stands just after the command name. */
-export interface CommandContext {
-  session: ImapSession;
-  tag: string;
-  parser: Parser;
-  /** The UID form of the command (UID FETCH, UID STORE...). */
-  uid: boolean;
-}
-
-/** A handler returns the text of its tagged OK (may start with a response code), or throws ImapNo/ImapBad. */
-export type Handler = (ctx: CommandContext) => Promise<string | undefined>;
-
-export interface CommandSpec {
-  states: readonly StateKind[];
-  handler: Handler;
-  /** RFC 3501 §7.4.1: no EXPUNGE may be sent while answering this command (FETCH, STORE, SEARCH). */
-  noExpunge?: boolean;
-}
-
-const CAPABILITIES_BEFORE_AUTH = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"];
-const AUTH_MECHANISMS = ["AUTH=PLAIN", "AUTH=LOGIN"];
-const CAPABILITIES_AFTER_AUTH = [
-  "IMAP4rev1",
-  "LITERAL+",
-  "SASL-IR",
-  "ID",
-  "ENABLE",
-  "IDLE",
-  "NAMESPACE",
-  "UIDPLUS",
-  "MOVE",
-  "UNSELECT",
-  "CHILDREN",
-  "SPECIAL-USE",
-  "CREATE-SPECIAL-USE",
-  "LIST-EXTENDED",
-  "LIST-STATUS",
-  "ESEARCH",
-  "STATUS=SIZE",
-  "CONDSTORE",
-  "QRESYNC",
-];
-
-/**
- * Time from connect to a successful login, however active the client is: a slowloris client that
- * trickles a byte now and then (resetting the inactivity timer) or retries logins forever is cut off.
- * (Dovecot's login processes allow 3 minutes too.) Belongs with IMAP_LIMITS in protocol/limits.ts.
- */
-
-export class ImapSession {
+export class ImapSession implements DispatchSession {
   state: SessionState = { kind: "not-authenticated" };
   /** Extensions turned on with ENABLE (RFC 5161), or implicitly by use (CONDSTORE, RFC 7162 §3.1). */
   readonly enabled = new Set<string>();
@@ -93,7 +39,8 @@ export class ImapSession {
   #badInARow = 0;
   #closed = false;
   #tlsRequested = false;
-  #loginDeadline: ReturnType<typeof setTimeout> | undefined;
+  /** Started with the greeting (run()): net/login-deadline.ts. */
+  #loginDeadline: LoginDeadline | undefined;
 
   constructor(ctx: ImapContext, socket: Socket, options: { secure?: boolean } = {}) {
     this.ctx = ctx;
@@ -128,13 +75,17 @@ export class ImapSession {
   }
 
   get capabilities(): string[] {
-    if (this.state.kind !== "not-authenticated") return CAPABILITIES_AFTER_AUTH;
-    const caps = [...CAPABILITIES_BEFORE_AUTH];
-    if (this.canStartTls) caps.push("STARTTLS");
-    // RFC 3501 §6.2.3 and RFC 2595 §3.2: no mechanism that sends a password in the clear is offered.
-    if (this.plaintextAuthAllowed) caps.push(...AUTH_MECHANISMS);
-    else caps.push("LOGINDISABLED");
-    return caps;
+    return capabilities({
+      state: this.state.kind,
+      canStartTls: this.canStartTls,
+      plaintextAuthAllowed: this.plaintextAuthAllowed,
+      settings: {
+        appendLimit: this.ctx.maxMessageSize,
+        literal: this.ctx.literal ?? "plus",
+        unauthenticate: this.ctx.unauthenticate ?? true,
+        messageLimit: messageLimitCapability(this.ctx.messageLimit ?? DEFAULT_MESSAGE_LIMIT),
+      },
+    });
   }
 
   /** STARTTLS is offered until the connection is encrypted, when there is a certificate. */
@@ -163,6 +114,18 @@ export class ImapSession {
     return this.enabled.has("QRESYNC");
   }
 
+  get rev2(): boolean {
+    return this.enabled.has("IMAP4REV2");
+  }
+
+  get utf8(): boolean {
+    return this.rev2 || this.enabled.has("UTF8=ACCEPT");
+  }
+
+  get uidOnly(): boolean {
+    return this.enabled.has("UIDONLY");
+  }
+
   get log() {
     return this.ctx.log;
   }
@@ -175,6 +138,11 @@ export class ImapSession {
 
   untagged(pieces: Piece[]): boolean {
     return this.write(["* ", ...pieces]);
+  }
+
+  /** The client's next line (inside AUTHENTICATE and IDLE). */
+  readLine(): Promise<string> {
+    return this.reader.readLine();
   }
 
   /** Waits until the socket can take more (backpressure for big FETCH responses). */
@@ -193,7 +161,7 @@ export class ImapSession {
 
   /** Enters the authenticated state and starts listening for this account's changes. */
   login(account: Account): void {
-    clearTimeout(this.#loginDeadline);
+    this.#loginDeadline?.cancel();
     this.state = { kind: "authenticated", account };
     this.#unsubscribe = this.ctx.store.changes.subscribe(account.id, (change: Change) => {
       if (this.state.kind === "selected") this.state.mailbox.apply(change);
@@ -201,9 +169,29 @@ export class ImapSession {
     this.#armTimeout();
   }
 
+  /** Enters the selected state (SELECT, EXAMINE); the account's changes reach `mailbox` from now on. */
+  select(account: Account, mailbox: SelectedMailbox): void {
+    this.state = { kind: "selected", account, mailbox };
+  }
+
   /** Leaves the selected state (CLOSE, UNSELECT, a failed SELECT). */
   deselect(): void {
     if (this.state.kind === "selected") this.state = { kind: "authenticated", account: this.state.account };
+  }
+
+  /** UNAUTHENTICATE (RFC 8437 §2): the account's changes are no longer heard; ENABLEd extensions go. */
+  unauthenticate(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.enabled.clear();
+    this.state = { kind: "not-authenticated" };
+    this.#armTimeout();
+    this.#startLoginDeadline();
+  }
+
+  /** LOGOUT (RFC 3501 §3.4): the read loop ends after the tagged OK. */
+  logout(): void {
+    this.state = { kind: "logout" };
   }
 
   /** Reports pending changes of the selected mailbox (RFC 3501 §7: at the end of a command, NOOP, IDLE). */
@@ -213,6 +201,7 @@ export class ImapSession {
       allowExpunge,
       condstore: this.condstore,
       qresync: this.qresync,
+      uidOnly: this.uidOnly,
     });
     for (const line of lines) this.untagged(line);
   }
@@ -251,7 +240,7 @@ export class ImapSession {
 
   #cleanup(): void {
     this.#closed = true;
-    clearTimeout(this.#loginDeadline);
+    this.#loginDeadline?.cancel();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.state = { kind: "logout" };
@@ -261,17 +250,26 @@ export class ImapSession {
     return this.#closed;
   }
 
+  /** From the greeting (or an UNAUTHENTICATE) to the next login: net/login-deadline.ts. */
+  #startLoginDeadline(): void {
+    this.#loginDeadline?.cancel();
+    this.#loginDeadline = new LoginDeadline(
+      this.ctx.timeouts?.loginDeadlineMs ?? IMAP_LIMITS.loginDeadlineMs,
+      () => {
+        if (this.state.kind !== "not-authenticated" || this.#closed) return;
+        this.log.info("imap.login_deadline", { session: this.id, client: this.remoteAddress });
+        this.untagged(["BYE Autologout; no login in time"]);
+        this.close();
+      },
+    );
+  }
+
   async run(): Promise<void> {
     this.untagged([
       `OK [CAPABILITY ${this.capabilities.join(" ")}] ${this.ctx.hostname} Mailroom IMAP4rev1 ready`,
     ]);
     this.#armTimeout();
-    this.#loginDeadline = setTimeout(() => {
-      if (this.state.kind !== "not-authenticated" || this.#closed) return;
-      this.log.info("imap.login_deadline", { session: this.id, client: this.remoteAddress });
-      this.untagged(["BYE Autologout; no login in time"]);
-      this.close();
-    }, this.ctx.timeouts?.loginDeadlineMs ?? IMAP_LIMITS.loginDeadlineMs);
+    this.#startLoginDeadline();
     while (!this.#closed && this.state.kind !== "logout") {
       let command: RawCommand;
       try {
@@ -314,34 +312,23 @@ export class ImapSession {
     this.#tlsRequested = false;
     const plain = this.socket;
     const dropped = this.reader.detach();
-    if (dropped > 0)
-      this.log.warn("imap.starttls_injection", {
-        session: this.id,
-        client: this.remoteAddress,
-        bytes: dropped,
-      });
     this.#unlisten(plain);
-    try {
-      const secure = await secureSocket(plain, this.ctx.tls!, {
-        handshakeTimeoutMs: this.ctx.timeouts?.tlsHandshakeMs,
-      });
-      this.socket = secure;
-      this.secure = true;
-      this.#listen(secure);
-      this.reader.attach(secure);
-      this.log.info("imap.starttls", {
-        session: this.id,
-        client: this.remoteAddress,
-        tls: describeTls(secure),
-      });
-    } catch (error) {
-      this.log.info("imap.tls_failed", {
-        session: this.id,
-        client: this.remoteAddress,
-        error: (error as Error).message,
-      });
+    const secure = await upgradeToTls(plain, this.ctx.tls!, {
+      protocol: "imap",
+      command: "starttls",
+      dropped,
+      handshakeTimeoutMs: this.ctx.timeouts?.tlsHandshakeMs,
+      log: this.log,
+      fields: { session: this.id, client: this.remoteAddress },
+    });
+    if (!secure) {
       this.#cleanup();
+      return;
     }
+    this.socket = secure;
+    this.secure = true;
+    this.#listen(secure);
+    this.reader.attach(secure);
   }
 
   #answerReadError(error: ReadError): void {
@@ -353,66 +340,19 @@ export class ImapSession {
     if (error.kind === "refused") this.write([`${tag} ${error.answer}`]);
     else if (this.state.kind === "not-authenticated")
       this.write([`${tag} BAD [TOOBIG] Too much data before login`]);
-    else if (error.commandName === "APPEND") this.write([`${tag} NO [TOOBIG] Message too large`]);
+    else if (MESSAGE_COMMANDS.has(error.commandName ?? ""))
+      this.write([`${tag} NO [TOOBIG] Message too large`]);
     else this.write([`${tag} BAD [TOOBIG] Literal too large`]);
     // A non-synchronizing literal too large to skip: the rest of the stream cannot be read as commands.
     if (!error.recoverable) this.untagged(["BYE [TOOBIG] Literal too large to skip, closing the connection"]);
   }
 
   async #execute(command: RawCommand): Promise<void> {
-    const { tag } = command;
-    if (!TAG.test(tag)) {
-      this.#badInARow++;
-      this.untagged(["BAD Missing or invalid tag"]);
-      return;
-    }
-    const uid = command.name.startsWith("UID ");
-    const spec = COMMANDS[command.name];
-    const refusal = commandRefusal(this.state.kind, tag, command.name);
-    if (!spec || refusal) {
-      this.#badInARow++;
-      this.write([`${tag} ${refusal}`]);
-      return;
-    }
-    const parser = new Parser(command);
-    const allowExpunge = uid || !spec.noExpunge;
-    this.log.debug("imap.command", { session: this.id, command: command.name });
-    try {
-      // Past the tag (already checked against the tag grammar: it may hold "]", which atom() refuses)
-      // and the command name; a malformed prefix such as two spaces is a BAD like any other.
-      parser.take(tag);
-      parser.sp();
-      if (uid) {
-        parser.expect("UID");
-        parser.sp();
-      }
-      parser.atom();
-      const text = await spec.handler({ session: this, tag, parser, uid });
-      this.#badInARow = 0;
-      if (this.state.kind !== "logout") this.flushUpdates(allowExpunge);
-      this.write([`${tag} OK ${text ?? `${command.name} completed`}`]);
-      if (this.#tlsRequested) await this.#startTls();
-      this.#armTimeout();
-    } catch (error) {
-      this.#answerError(tag, command.name, error, allowExpunge);
-    }
-  }
-
-  #answerError(tag: string, name: string, error: unknown, allowExpunge: boolean): void {
-    if (error instanceof ImapParseError || error instanceof ImapBad) {
-      this.#badInARow++;
-      const code = error instanceof ImapBad && error.code ? `[${error.code}] ` : "";
-      this.write([`${tag} BAD ${code}${error.message}`]);
-      return;
-    }
-    this.#badInARow = 0;
-    const no = error instanceof ImapNo ? error : fromStoreError(error);
-    this.flushUpdates(allowExpunge);
-    if (no) {
-      this.write([`${tag} NO ${no.code ? `[${no.code}] ` : ""}${no.message}`]);
-      return;
-    }
-    this.log.error("imap.command_failed", { session: this.id, command: name, error });
-    this.write([`${tag} NO [SERVERBUG] ${name} failed; see the server log`]);
+    const outcome = await dispatch(this, command);
+    if (outcome === "bad") this.#badInARow++;
+    else this.#badInARow = 0;
+    if (outcome !== "ok") return;
+    if (this.#tlsRequested) await this.#startTls();
+    this.#armTimeout();
   }
 }

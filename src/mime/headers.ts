@@ -144,6 +144,28 @@ export function parseHeaders(
   return fields;
 }
 
+/**
+ * Where the message's header ends and its body starts (RFC 5322 §2.1): just past the blank line
+ * after the header, or at a line that cannot be a header line (body text of a message without a
+ * header, or without its blank line), or at the end of the bytes. The same line classifier as the
+ * structure parser, so this is always the stored `headerEnd` of parseMessage(raw): use it where only
+ * the bytes are at hand.
+ */
+export function headerEnd(raw: Uint8Array): number {
+  const n = raw.length;
+  let pos = 0;
+  let inField = false;
+  while (pos < n) {
+    const le = lineEnd(raw, pos, n);
+    const kind = classifyHeaderLine(raw, pos, contentEnd(raw, pos, le), inField);
+    if (kind === BLANK_LINE) return le;
+    if (kind === NOT_A_HEADER_LINE) return pos;
+    inField = true;
+    pos = le;
+  }
+  return n;
+}
+
 /** First field with this name (case-insensitive), or null. RFC 5322 §3.6 allows most of them only once. */
 export function headerValue(fields: readonly HeaderField[], name: string): string | null {
   const lower = name.toLowerCase();

@@ -8,8 +8,14 @@ export { parseAddressList } from "./address.ts";
 export { decodeCharset } from "./charset.ts";
 export { decodeMimeWords } from "./encoded-words.ts";
 export { emptyEnvelope } from "./envelope.ts";
-export { parseHeaders } from "./headers.ts";
-export { messageToJson } from "./json.ts";
+export { headerEnd, parseHeaders } from "./headers.ts";
+export {
+  type MessageBytes,
+  type MessageParse,
+  messageJson,
+  messageJsonParts,
+  messageToJson,
+} from "./json.ts";
 export {
   type BareNewlinePolicy,
   hasBareNewline,
@@ -18,5 +24,6 @@ export {
 } from "./line-endings.ts";
 export { parseMessage } from "./message.ts";
 export { findPart, partBody } from "./parts.ts";
+export { has8bit, toSevenBit } from "./seven-bit.ts";
 export { decodeTransfer } from "./transfer.ts";
 export type { Address, Envelope, MessageJson, MimePart, ParsedMessage } from "./types.ts";

@@ -16,6 +16,11 @@ export function partBody(raw: Uint8Array, part: MimePart): Uint8Array {
 export function bodyText(raw: Uint8Array, part: MimePart, maxBytes = Number.POSITIVE_INFINITY): string {
   let body = partBody(raw, part);
   if (body.length > maxBytes) body = body.subarray(0, maxBytes);
+  return decodeBody(body, part);
+}
+
+/** A part's body bytes (as partBody() gives them) with its transfer encoding and charset decoded. */
+export function decodeBody(body: Uint8Array, part: MimePart): string {
   return decodeCharset(decodeTransfer(body, part.encoding), part.params.charset);
 }
 

@@ -7,8 +7,9 @@
  */
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
+import { LoginDeadline } from "../net/login-deadline.ts";
 import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.ts";
-import { describeTls, secureSocket } from "../tls/mod.ts";
+import { upgradeToTls } from "../tls/mod.ts";
 import { dispatch } from "./commands/registry.ts";
 import type { Pop3Shared } from "./context.ts";
 import { LineReader } from "./protocol/parser.ts";
@@ -41,7 +42,8 @@ export class Connection implements Session {
   #tlsRequested = false;
   /** The inactivity timeout in force (pre-auth or idle), so it is re-armed only when it changes. */
   #timeoutMs = 0;
-  #loginDeadline: ReturnType<typeof setTimeout> | undefined;
+  /** Started with the greeting: net/login-deadline.ts. */
+  #loginDeadline: LoginDeadline | undefined;
   #resolveClosed!: () => void;
   readonly #closedPromise = new Promise<void>((resolve) => {
     this.#resolveClosed = resolve;
@@ -97,9 +99,9 @@ export class Connection implements Session {
     ctx.log.info("pop3.connect", { session: this.id, client: this.client });
     socket.setNoDelay(true);
     this.#armTimeout();
-    this.#loginDeadline = setTimeout(() => {
+    this.#loginDeadline = new LoginDeadline(limits.loginDeadlineMs, () => {
       if (this.state.kind === "authorization") this.#autologout("pop3.login_deadline", "no login in time");
-    }, limits.loginDeadlineMs);
+    });
     this.#listen(socket);
     // RFC 1939 §4: the greeting; no APOP timestamp, since we offer no APOP.
     void this.#send(reply.ok(`${ctx.hostname} Mailroom POP3 server ready`));
@@ -122,47 +124,42 @@ export class Connection implements Session {
    * STLS, before its +OK goes out: stop reading the plain socket and drop every byte the client sent
    * after the STLS line. Those came in the clear (an attacker could have added them) and must not run
    * as commands once TLS is up (RFC 2595 §3.1, CVE-2011-0411). The plain socket's "close" stays heard.
+   * Returns how many bytes were dropped.
    */
-  #stopPlainReading(): void {
+  #stopPlainReading(): number {
     const socket = this.#socket;
     socket.pause();
     socket.off("data", this.#onDataListener);
     socket.off("timeout", this.#onTimeoutListener);
     const dropped = this.#reader.pending;
-    if (dropped > 0)
-      this.shared.ctx.log.warn("pop3.stls_injection", {
-        session: this.id,
-        client: this.client,
-        bytes: dropped,
-      });
     this.#reader = new LineReader(this.shared.limits.maxLineLength);
     this.#paused = false;
+    return dropped;
   }
 
   /** After STLS's +OK: the handshake; then a fresh AUTHORIZATION state on the TLS socket. */
-  async #startTls(): Promise<void> {
+  async #startTls(dropped: number): Promise<void> {
     const { ctx, limits } = this.shared;
-    try {
-      const secure = await secureSocket(this.#socket, ctx.tls!, {
-        handshakeTimeoutMs: limits.tlsHandshakeTimeoutMs,
-      });
-      this.#socket = secure;
-      this.secure = true;
-      // RFC 2595 §4: the client starts again (and must ask for CAPA again); a USER before STLS is forgotten.
-      if (this.state.kind === "authorization") this.state = authorization();
-      secure.setNoDelay(true);
-      this.#timeoutMs = 0;
-      this.#armTimeout();
-      this.#listen(secure);
-      ctx.log.info("pop3.stls", { session: this.id, client: this.client, tls: describeTls(secure) });
-    } catch (error) {
-      ctx.log.info("pop3.tls_failed", {
-        session: this.id,
-        client: this.client,
-        error: (error as Error).message,
-      });
+    const secure = await upgradeToTls(this.#socket, ctx.tls!, {
+      protocol: "pop3",
+      command: "stls",
+      dropped,
+      handshakeTimeoutMs: limits.tlsHandshakeTimeoutMs,
+      log: ctx.log,
+      fields: { session: this.id, client: this.client },
+    });
+    if (!secure) {
       this.#ending = true;
+      return;
     }
+    this.#socket = secure;
+    this.secure = true;
+    // RFC 2595 §4: the client starts again (and must ask for CAPA again); a USER before STLS is forgotten.
+    if (this.state.kind === "authorization") this.state = authorization();
+    secure.setNoDelay(true);
+    this.#timeoutMs = 0;
+    this.#armTimeout();
+    this.#listen(secure);
   }
 
   /** For server shutdown: finish the command in progress (an UPDATE commits), then say goodbye. */
@@ -220,10 +217,10 @@ export class Connection implements Session {
         if (this.#closed) return;
         if (this.#tlsRequested) {
           this.#tlsRequested = false;
-          this.#stopPlainReading();
+          const dropped = this.#stopPlainReading();
           await this.#send(answer);
           if (this.#closed) return;
-          await this.#startTls();
+          await this.#startTls(dropped);
           continue;
         }
         await this.#send(answer);
@@ -307,10 +304,7 @@ export class Connection implements Session {
   #armTimeout(): void {
     const { limits } = this.shared;
     const loggedIn = this.state.kind !== "authorization";
-    if (loggedIn && this.#loginDeadline) {
-      clearTimeout(this.#loginDeadline);
-      this.#loginDeadline = undefined;
-    }
+    if (loggedIn) this.#loginDeadline?.cancel();
     const ms = loggedIn ? limits.idleTimeoutMs : limits.preAuthTimeoutMs;
     if (ms === this.#timeoutMs) return;
     this.#timeoutMs = ms;
@@ -341,7 +335,7 @@ export class Connection implements Session {
     // Heard from both sockets after STLS (plain, then TLS): the first one counts.
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#loginDeadline);
+    this.#loginDeadline?.cancel();
     this.#controller.abort();
     // Don't let the batching delay hold back the flags of what this client retrieved.
     if (this.state.kind === "transaction") void this.state.seen.settled();

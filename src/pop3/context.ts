@@ -13,16 +13,12 @@ export interface Pop3Context {
   hostname: string;
   /** Whose users may log in with the bare local part. */
   primaryDomain: string;
-  bind: string;
-  port: number;
   /** Overrides of DEFAULT_LIMITS (tests use small delays and timeouts). */
   limits?: Partial<Pop3Limits>;
   /** Shared with other protocols once they check passwords; POP3 makes its own when absent. */
   authFailures?: AuthFailures;
   /** The certificate for STLS and the implicit-TLS listener; without it neither is offered. */
   tls?: TlsProvider;
-  /** POP3S (RFC 8314 §3.3): the handshake comes before the greeting. Needs `tls`. */
-  implicitTls?: boolean;
   /** Who may send a password without TLS; loopback only when absent. */
   plaintextAuth?: PlaintextAuthPolicy;
   /** Shared by the plain and the implicit-TLS listener, so [IN-USE] counts both; one is made when absent. */

@@ -2,12 +2,10 @@
  * The maildrop of a session: the account's INBOX as it was at login (RFC 1939 §8 lets a server fix
  * the message list for the session; messages that arrive later wait for the next one, and message
  * numbers never change). Removals by other sessions (POP3 or IMAP) are learnt from the store's change
- * notifications, so this session answers -ERR for those messages instead of failing.
+ * notifications, so this session answers -ERR for those messages instead of failing. Which of its
+ * messages a session still lists (DELE marks) is message-numbers.ts.
  */
 import { type Change, mailboxGet, messagesOfMailbox, SEEN, type Store } from "../store/mod.ts";
-import { messageNumber } from "./protocol/parser.ts";
-import { type Reply, reply } from "./protocol/response.ts";
-import type { TransactionState } from "./session.ts";
 
 export interface MaildropMessage {
   uid: number;
@@ -73,36 +71,4 @@ function apply(maildrop: Maildrop, change: Change): void {
  */
 export function uniqueId(maildrop: Maildrop, message: MaildropMessage): string {
   return `${maildrop.mailbox.uidValidity}.${message.uid}`;
-}
-
-/** Whether message n is still listed: not marked by DELE, not removed elsewhere. */
-export function isListed(state: TransactionState, n: number): boolean {
-  const message = state.maildrop.messages[n - 1];
-  return message !== undefined && !state.deleted.has(n) && !state.maildrop.vanished.has(message.uid);
-}
-
-/** Every listed message with its number, in order. */
-export function listed(state: TransactionState): Array<{ n: number; message: MaildropMessage }> {
-  const out = [];
-  for (let n = 1; n <= state.maildrop.messages.length; n++)
-    if (isListed(state, n)) out.push({ n, message: state.maildrop.messages[n - 1]! });
-  return out;
-}
-
-/**
- * Resolves a "msg" argument. RFC 1939 §6: a message marked as deleted may not be referred to;
- * one removed by another session is answered the same way, naming the cause.
- */
-export function lookupMessage(
-  state: TransactionState,
-  arg: string | undefined,
-): { n: number; message: MaildropMessage } | { error: Reply } {
-  const n = messageNumber(arg);
-  if (n === undefined) return { error: reply.err("invalid message number") };
-  const message = state.maildrop.messages[n - 1];
-  if (!message) return { error: reply.err("no such message") };
-  if (state.deleted.has(n)) return { error: reply.err(`message ${n} already deleted`) };
-  if (state.maildrop.vanished.has(message.uid))
-    return { error: reply.err(`message ${n} was deleted by another session`) };
-  return { n, message };
 }

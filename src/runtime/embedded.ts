@@ -6,7 +6,10 @@
 import init from "../../migrations/0000_init.sql" with { type: "text" };
 import queue from "../../migrations/0001_queue.sql" with { type: "text" };
 import outboundTls from "../../migrations/0002_outbound_tls.sql" with { type: "text" };
-import inboundAuth from "../../migrations/0003_inbound_auth.sql" with { type: "text" };
+import dkimKeys from "../../migrations/0003_dkim_keys.sql" with { type: "text" };
+import saveDateQuotaMessages from "../../migrations/0004_save_date_quota_messages.sql" with { type: "text" };
+import spamDefence from "../../migrations/0005_spam_defence.sql" with { type: "text" };
+import inboundAuth from "../../migrations/0006_inbound_auth.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 import type { EmbeddedMigrations } from "../store/mod.ts";
@@ -16,7 +19,10 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0000_init": init,
   "0001_queue": queue,
   "0002_outbound_tls": outboundTls,
-  "0003_inbound_auth": inboundAuth,
+  "0003_dkim_keys": dkimKeys,
+  "0004_save_date_quota_messages": saveDateQuotaMessages,
+  "0005_spam_defence": spamDefence,
+  "0006_inbound_auth": inboundAuth,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

@@ -6,9 +6,11 @@ import type { AuthFailures } from "../security/auth-failures.ts";
 import type { SmtpSessionLimits } from "../security/limits.ts";
 import type { MemoryBudgets } from "../security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
+import type { SpamDefence } from "../spam/mod.ts";
 import type { RecipientAccount, SpoolDir, Store } from "../store/mod.ts";
 import type { TlsProvider } from "../tls/mod.ts";
 import type { InboundAuth } from "./authentication/mod.ts";
+import type { NoticeSigner } from "./delivery/bounce.ts";
 import type { QueueRunner } from "./queue/runner.ts";
 
 export interface SmtpContext {
@@ -23,8 +25,6 @@ export interface SmtpContext {
   /** A bare CR or LF in DATA: 554 5.6.0, or CRLF before any check (MAILROOM_BARE_NEWLINE); reject when absent. */
   bareNewline?: BareNewlinePolicy;
   maxRecipients: number;
-  /** Connections one client address may hold on this listener (MAILROOM_MAX_CONNECTIONS_PER_IP). */
-  maxConnectionsPerIp?: number;
   /** "inbound" (port 25: AUTH optional, relaying only when authenticated) or "submission" (587: AUTH required). */
   mode: "inbound" | "submission";
   authFailures: AuthFailures;
@@ -32,18 +32,22 @@ export interface SmtpContext {
   queue: QueueRunner;
   /** The certificate for STARTTLS and implicit TLS; without it neither is offered. */
   tls?: TlsProvider;
-  /** SMTPS (RFC 8314 §3.3): the handshake comes before the greeting. Needs `tls`. */
-  implicitTls?: boolean;
   /** Who may send a password without TLS; loopback only when absent. */
   plaintextAuth?: PlaintextAuthPolicy;
   /** Where DATA goes as it arrives (<data-dir>/spool); a temporary directory when absent. */
   spool?: SpoolDir;
   /** Memory shared with every other listener (main.ts); the process-wide budgets when absent. */
   memory?: MemoryBudgets;
-  /** Connection slot limits (SMTP_SESSION_LIMITS for anything not given; tests make them small). */
+  /** Session limits (SMTP_SESSION_LIMITS for anything not given; tests make them small). */
   limits?: Partial<SmtpSessionLimits>;
   /** SPF, DKIM, DMARC and ARC for mail from clients without AUTH (port 25); unchecked when absent. */
   authentication?: InboundAuth;
+  /** Converts to 7-bit and DKIM-signs mail leaving for remote recipients (src/auth/outgoing.ts). */
+  signOutgoing?: (raw: Uint8Array) => Promise<Uint8Array>;
+  /** DKIM-signs the DSNs this transaction causes (success notices) when they go to remote senders. */
+  signNotice?: NoticeSigner;
+  /** Issue 14, port 25 only: block lists, rate limits, greylisting, spam scoring (src/smtp/defence/). */
+  defence?: SpamDefence;
 }
 
 /** What a successful AUTH leaves in `session.user`. */

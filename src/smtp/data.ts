@@ -1,26 +1,26 @@
 /**
- * DATA (RFC 5321 §4.1.1.4): spool the message within the size limit, check it (and, from clients
- * without AUTH, authenticate it: authentication/), prepend trace headers, parse it once, and in one
- * durable transaction store it into every local recipient's INBOX (or Junk) and queue it for every
- * remote one (a single stored content shared by both). The 250 goes out only after that
- * transaction committed: a crash after the 250 cannot lose the message.
+ * DATA (RFC 5321 §4.1.1.4): spool the message within the size limit, check it (from clients without
+ * AUTH on port 25: authenticate it, authentication/, then the spam defence, defence/, which sees the
+ * authentication results), prepend trace headers, parse it once, and in one durable transaction store
+ * it into every local recipient's INBOX (or Junk) and queue it for every remote one (a single stored
+ * content shared by both). The 250 goes out only after that transaction committed: a crash after the
+ * 250 cannot lose the message.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
-import { LineEndings, parseHeaders, parseMessage } from "../mime/mod.ts";
-import { messageIngest, type QueueInput, SpoolDir, StoreError } from "../store/mod.ts";
+import { LineEndings, parseMessage } from "../mime/mod.ts";
+import { messageIngest, type QueueInput, type Spool, SpoolDir, StoreError } from "../store/mod.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
+import { defenceDecide, defenceScan, defenceTargets, spamAuth } from "./defence/content.ts";
 import { deliveredNotices, sendNotices } from "./delivery/notices.ts";
+import { SMTP_LIMITS } from "./limits.ts";
 import { reply, SmtpReply } from "./replies.ts";
 import { senderOwnership } from "./sender-lookup.ts";
 import { checkHeaderSenders, headerSenders } from "./sender-rules.ts";
 import { readSpooled } from "./spooled.ts";
 import { missingSubmissionHeaders } from "./submission-headers.ts";
-import { traceHeaders } from "./trace-headers.ts";
+import { receivedCount, traceHeaders } from "./trace-headers.ts";
 
 type Callback = (err?: Error | null, message?: string) => void;
-
-/** RFC 5321 §6.3: a message that has passed this many relays is looping. */
-const MAX_RECEIVED_HEADERS = 30;
 
 export function onData(ctx: SmtpContext) {
   return (stream: SMTPServerDataStream, session: SMTPServerSession, callback: Callback): void => {
@@ -53,13 +53,14 @@ export function onData(ctx: SmtpContext) {
         ctx.log.warn("smtp.bare_newline", { session: session.id, client: session.remoteAddress });
         return callback(reply.bareNewline());
       }
-      readSpooled(ctx, session, spool, (body) => deliver(ctx, session, body)).then(
+      readSpooled(ctx, session, spool, (body) => deliver(ctx, session, body, spool)).then(
         ({ text, queued }) => {
           callback(null, text);
           // Committed and acknowledged: the runner may start on it now rather than at its next timer.
           if (queued) ctx.queue.kick();
         },
         (error: unknown) => {
+          void spool.discard();
           if (error instanceof SmtpReply) return callback(error);
           ctx.log.error("smtp.data_failed", { session: session.id, error });
           callback(reply.localError());
@@ -73,15 +74,28 @@ async function deliver(
   ctx: SmtpContext,
   session: SMTPServerSession,
   received: Buffer,
+  spool: Spool,
 ): Promise<{ text: string; queued: boolean }> {
-  if (countReceived(received) > MAX_RECEIVED_HEADERS) throw reply.loopDetected();
+  if (receivedCount(received) > SMTP_LIMITS.maxReceivedHeaders) throw reply.loopDetected();
 
   const user = sessionUser(session);
   if (user) await checkFromHeader(ctx, session, user, received);
-  // Port 25 without AUTH: SPF, DKIM, DMARC, ARC (authentication/). They may refuse the message (the
-  // SmtpReply is thrown); forged Authentication-Results are gone from `body`, which is what is stored.
+  // Issue 11, port 25 without AUTH: SPF, DKIM, DMARC, ARC (authentication/). They may refuse the
+  // message (the SmtpReply is thrown); forged Authentication-Results are gone from `body`, which is
+  // what the spam check sees and what is stored.
   const checked = user ? undefined : await ctx.authentication?.check(session, received);
   const body = checked?.body ?? received;
+
+  // Issue 14, after the authentication: rspamd gets the message with our Authentication-Results on
+  // top, the built-in score and greylisting get the results; then the verdict and its X-Spam-* fields.
+  const scan = await defenceScan(ctx, session, {
+    spool,
+    ...(checked ? { message: [Buffer.from(checked.field, "utf8"), body] } : {}),
+  });
+  const spam = await defenceDecide(ctx, session, scan, { message: body, auth: spamAuth(checked?.results) });
+  const message = spam?.message ?? [body];
+  // A DMARC quarantine (RFC 7489 §6.3 p=quarantine) or a junk verdict: Junk, with $Junk.
+  const junk = checked?.junk === true || spam?.junk === true;
 
   const state = transaction(session.envelope);
   const local = state.local;
@@ -107,12 +121,15 @@ async function deliver(
   // RFC 6409 §8.2, §8.3: the MSA completes what the client left out, below our trace fields.
   const completed =
     ctx.mode === "submission" ? missingSubmissionHeaders(body, { hostname: ctx.hostname, now }) : "";
-  const raw = Buffer.concat([Buffer.from(trace + completed, "utf8"), body]);
+  let raw: Uint8Array = Buffer.concat([Buffer.from(trace + completed, "utf8"), ...message]);
+  // Issue 11: mail leaving for remote recipients is made 7-bit and DKIM-signed once, before it is stored.
+  if (user && remote.length > 0 && ctx.signOutgoing) raw = await ctx.signOutgoing(raw);
   const parsed = parseMessage(raw);
 
   // One message per account, however many of its addresses (aliases, +tags) were named.
   const accountIds = [...new Set([...local.values()].flat().map((a) => a.id))];
-  const targets = accountIds.map((accountId) => ({ accountId, mailboxName: "INBOX" }));
+  // Checked mail finds (or creates) each account's Junk inside the write; other mail as the defence says.
+  const targets = checked ? undefined : await defenceTargets(ctx, accountIds, spam);
   const dsn = session.envelope.dsn;
   const queue: QueueInput | undefined =
     remote.length > 0
@@ -143,12 +160,13 @@ async function deliver(
     // (452: the client retries them all later); delivering to the others would lose it for this one.
     let noticeQueued = false;
     const added = await ctx.store.write(async (w) => {
-      // A DMARC quarantine goes into each account's Junk mailbox instead of INBOX.
-      const into = checked ? await checked.targets(w, accountIds) : targets;
+      const into = targets ?? (await checked!.targets(w, accountIds, junk));
       const stored = await messageIngest(w, { raw, parsed, targets: into, queue, enforceQuota: true });
       if (checked) await checked.persist(w, stored);
       if (notices.length > 0)
-        noticeQueued = (await sendNotices(w, notices, { hostname: ctx.hostname, original: raw })).queued > 0;
+        noticeQueued =
+          (await sendNotices(w, notices, { hostname: ctx.hostname, original: raw, sign: ctx.signNotice }))
+            .queued > 0;
       return stored;
     });
     ctx.log.info(queue ? "smtp.queued" : "smtp.delivered", {
@@ -192,20 +210,4 @@ async function checkFromHeader(
     from: check.reason === "not-owned" ? check.address : null,
   });
   throw check.reason === "missing" ? reply.noFromHeader() : reply.fromNotOwned(check.address);
-}
-
-function countReceived(body: Buffer): number {
-  const headerEnd = findHeaderEnd(body);
-  let n = 0;
-  for (const field of parseHeaders(body, 0, headerEnd)) if (field.name.toLowerCase() === "received") n++;
-  return n;
-}
-
-function findHeaderEnd(body: Buffer): number {
-  const crlf = body.indexOf("\r\n\r\n");
-  const lf = body.indexOf("\n\n");
-  if (crlf === -1 && lf === -1) return body.length;
-  if (crlf === -1) return lf + 2;
-  if (lf === -1) return crlf + 4;
-  return Math.min(crlf + 4, lf + 2);
 }

@@ -5,6 +5,7 @@
  */
 import type { SMTPServerAddress, SMTPServerSession } from "smtp-server";
 import { type SmtpContext, sessionUser, transaction } from "./context.ts";
+import { defenceMail } from "./defence/envelope.ts";
 import { reply } from "./replies.ts";
 import { senderOwnership } from "./sender-lookup.ts";
 import { senderAllowed } from "./sender-rules.ts";
@@ -24,6 +25,12 @@ export function onMailFrom(ctx: SmtpContext) {
     }
     if (address.address !== "" && !SENDER.test(address.address)) {
       callback(reply.badSender());
+      return;
+    }
+    // Issue 14: the message rate; RHSBL lookups start (defence/envelope.ts).
+    const refusal = defenceMail(ctx, session, address);
+    if (refusal) {
+      callback(refusal);
       return;
     }
     const user = sessionUser(session);

@@ -5,9 +5,10 @@
  * unauthenticated relaying is refused everywhere (this server is never an open relay).
  */
 import type { SMTPServerAddress, SMTPServerSession } from "smtp-server";
-import { recipientResolve } from "../store/mod.ts";
+import { type Resolution, recipientResolve } from "../store/mod.ts";
 import { type SmtpContext, sessionUser, transaction } from "./context.ts";
-import { reply } from "./replies.ts";
+import { defenceRcpt } from "./defence/envelope.ts";
+import { reply, SmtpReply } from "./replies.ts";
 import { envelopeUtf8Refusal } from "./smtputf8.ts";
 
 type Callback = (err?: Error | null) => void;
@@ -52,11 +53,12 @@ export function onRcptTo(ctx: SmtpContext) {
       return;
     }
     // RFC 5321 §4.5.1: postmaster, bare or at any local domain, is always accepted.
-    recipientResolve(ctx.store.read, address.address, {
-      primaryDomain: ctx.primaryDomain,
-      postmaster: ctx.postmaster,
-    }).then(
+    resolveUnlessRefused(ctx, session, address).then(
       (resolution) => {
+        if (resolution instanceof SmtpReply) {
+          callback(resolution);
+          return;
+        }
         switch (resolution.kind) {
           case "invalid":
             callback(reply.badRecipient());
@@ -105,6 +107,20 @@ export function onRcptTo(ctx: SmtpContext) {
       },
     );
   };
+}
+
+/** Issue 14: the inbound defence's refusal (forged HELO, block lists: defence/envelope.ts), else the resolution. */
+async function resolveUnlessRefused(
+  ctx: SmtpContext,
+  session: SMTPServerSession,
+  address: SMTPServerAddress,
+): Promise<Resolution | SmtpReply> {
+  const refusal = await defenceRcpt(ctx, session, address);
+  if (refusal) return refusal;
+  return recipientResolve(ctx.store.read, address.address, {
+    primaryDomain: ctx.primaryDomain,
+    postmaster: ctx.postmaster,
+  });
 }
 
 /** The SIZE the client declared on MAIL FROM (RFC 1870), or 0: a quota check before the bytes arrive. */

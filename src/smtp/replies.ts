@@ -3,10 +3,10 @@
  *
  * smtp-server derives the enhanced code of an error reply from its basic code alone (550 is always
  * 5.1.1, 554 always 5.6.0), which is wrong for relay denial (5.7.1) or too many recipients (4.5.3).
- * Our errors carry their own enhanced code at the start of the text; `installEnhancedCodeOverride()`
- * makes smtp-server send that one instead of prepending its guess.
+ * Our errors carry their own enhanced code at the start of the text; `enhancedCodePatch` makes
+ * smtp-server send that one instead of prepending its guess.
  */
-import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
+import type { ConnectionPatch } from "./connection-patch.ts";
 
 export class SmtpReply extends Error {
   override name = "SmtpReply";
@@ -90,6 +90,35 @@ export const reply = {
   /** X.7.0: a DNS lookup the verdict depends on failed for now (RFC 7489 §6.6.3); try again later. */
   authTemporary: () =>
     new SmtpReply(451, "4.7.0", "Temporary failure checking the sender's authentication, try again later"),
+  /**
+   * Issue 14, RFC 5782 / RFC 3463 X.7.1: the client address is on a block list (Postfix's wording,
+   * which operators and senders recognise).
+   */
+  clientBlocked: (ip: string, zone: string) =>
+    new SmtpReply(554, "5.7.1", `Service unavailable; client [${ip}] blocked using ${zone}`),
+  /** X.7.1: the HELO name or the MAIL FROM domain is on a domain block list (RHSBL). */
+  domainBlocked: (what: "helo" | "sender", domain: string, zone: string) =>
+    new SmtpReply(
+      554,
+      "5.7.1",
+      `Service unavailable; ${what === "helo" ? "helo name" : "sender domain"} ${domain} blocked using ${zone}`,
+    ),
+  /** RFC 5321 §4.1.4 / X.7.1: a HELO naming this server (our host name or address) is forged. */
+  forgedHelo: () => new SmtpReply(554, "5.7.1", "HELO/EHLO rejected: you are not me"),
+  /** RFC 5321 §4.3.1 / X.5.1: the client sent before the greeting (postscreen's pregreet test). */
+  earlyTalker: () => new SmtpReply(554, "5.5.1", "Protocol error: command sent before the greeting"),
+  /** X.7.0: more connections per minute than MAILROOM_RATE_CONNECTIONS (421 closes). */
+  connectionRateExceeded: () =>
+    new SmtpReply(421, "4.7.0", "Too many connections per minute from your address, try again later"),
+  /** X.7.0: more messages per minute than MAILROOM_RATE_MESSAGES (421 closes). */
+  messageRateExceeded: () =>
+    new SmtpReply(421, "4.7.0", "Too many messages per minute from your address, try again later"),
+  /** X.7.1: the spam check refused the message (rspamd's reject, or the built-in score). */
+  spamRejected: (text?: string) => new SmtpReply(550, "5.7.1", text ?? "Message rejected as spam"),
+  /** X.7.1 transient: rspamd's soft reject / greylist, or the filter unavailable with MAILROOM_RSPAMD_FAIL=closed. */
+  spamDeferred: (text?: string) => new SmtpReply(451, "4.7.1", text ?? "Try again later"),
+  /** RFC 6647 / X.7.1 transient: greylisted; a real MTA retries after a few minutes. */
+  greylisted: () => new SmtpReply(451, "4.7.1", "Greylisted, please try again later"),
   /** X.3.0: an unexpected local error. */
   localError: () => new SmtpReply(451, "4.3.0", "Local error in processing, try again later"),
 
@@ -120,21 +149,24 @@ export const reply = {
   noFromHeader: () => new SmtpReply(550, "5.6.0", "Message has no From address"),
 };
 
-let installed = false;
-
-/** Makes smtp-server use the enhanced code written at the start of our replies' text. Idempotent. */
-export function installEnhancedCodeOverride(): void {
-  if (installed) return;
-  installed = true;
-  const proto = SMTPConnection.prototype as unknown as {
-    send(code: number, data?: string | string[], context?: string | false): void;
-  };
-  const original = proto.send;
-  proto.send = function (this: unknown, code, data, context) {
-    if (typeof data === "string" && /^[245]\.\d{1,3}\.\d{1,3} /.test(data)) {
-      // The text already starts with its enhanced code: send it as it is.
-      return original.call(this, code, data, false);
-    }
-    return original.call(this, code, data, context);
-  };
-}
+/**
+ * Makes smtp-server send the enhanced code written at the start of our replies' text (one of the
+ * patches in patches.ts, installed once from there).
+ */
+export const enhancedCodePatch: ConnectionPatch = {
+  name: "enhanced status codes",
+  wraps: { send: 3 },
+  install(target) {
+    const proto = target as {
+      send(code: number, data?: string | string[], context?: string | false): void;
+    };
+    const original = proto.send;
+    proto.send = function (this: unknown, code, data, context) {
+      if (typeof data === "string" && /^[245]\.\d{1,3}\.\d{1,3} /.test(data)) {
+        // The text already starts with its enhanced code: send it as it is.
+        return original.call(this, code, data, false);
+      }
+      return original.call(this, code, data, context);
+    };
+  },
+};

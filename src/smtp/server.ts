@@ -7,11 +7,13 @@
  *   missing (§8).
  * Both enforce the same sender rules on authenticated clients and accept the DSN parameters (RFC 3461).
  * With a certificate both offer STARTTLS (RFC 3207); passwords need TLS except from trusted networks
- * (tls.ts).
+ * (tls.ts). smtp-server runs its own accept loop; `startSmtp()` gives it the face of every other
+ * listener (net/listener.ts): the same options, slots per address and per listener, `Listener` back.
  */
 import type { TLSSocket } from "node:tls";
 import { SMTPServer } from "smtp-server";
 import type { Logger } from "../log.ts";
+import { type Listener, type ListenOptions, slotLimits } from "../net/listener.ts";
 import { ConnectionLimits, clientAddressKey } from "../security/connection-limits.ts";
 import { MEMORY_LIMITS, SMTP_SESSION_LIMITS } from "../security/limits.ts";
 import { defaultMemoryBudgets } from "../security/memory-budget.ts";
@@ -20,43 +22,53 @@ import { describeTls } from "../tls/mod.ts";
 import { onAuth } from "./auth.ts";
 import type { SmtpContext } from "./context.ts";
 import { onData } from "./data.ts";
+import { defenceConnect } from "./defence/connect.ts";
+import { watchEarlyTalkers } from "./defence/pregreet.ts";
 import { onMailFrom } from "./mail-from.ts";
+import { installSmtpPatches } from "./patches.ts";
 import { onRcptTo } from "./rcpt-to.ts";
-import { installEnhancedCodeOverride, reply } from "./replies.ts";
-import { guardSessions, installSessionGuard } from "./session-guard.ts";
-import { installCommandBytesRecorder } from "./smtputf8.ts";
-import {
-  followCertificateReloads,
-  installPlaintextAuthGuard,
-  recordPlaintextAuthPolicy,
-  smtpTlsOptions,
-} from "./tls.ts";
-
-export interface SmtpListener {
-  port: number;
-  /** Stops accepting; waits (bounded) for transactions in flight, then closes the rest. */
-  close(): Promise<void>;
-}
+import { reply } from "./replies.ts";
+import { guardSessions } from "./session-guard.ts";
+import { followCertificateReloads, recordPlaintextAuthPolicy, smtpTlsOptions } from "./tls.ts";
 
 /** How long shutdown waits for SMTP clients to finish before cutting them off. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
-export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
-  installEnhancedCodeOverride();
-  installPlaintextAuthGuard();
-  installCommandBytesRecorder();
-  installSessionGuard();
-  if (ctx.implicitTls && !ctx.tls) throw new Error("implicit TLS needs a certificate (ctx.tls)");
+/** Connections per client address when the listener is not told (MAILROOM_MAX_CONNECTIONS_PER_IP's default). */
+const PER_ADDRESS_DEFAULT = 50;
+
+/**
+ * Binds an SMTP listener in `ctx.mode`. Closing stops accepting, waits (bounded) for transactions in
+ * flight, then closes the rest.
+ */
+export async function startSmtp(ctx: SmtpContext, options: ListenOptions): Promise<Listener> {
+  const name = options.name ?? (options.implicitTls ? "smtps" : "smtp");
+  const server = createSmtpServer(ctx, options);
+  const port = await listenSmtp(server, options, ctx.log);
+  return { name, port, close: () => new Promise<void>((done) => server.close(() => done())) };
+}
+
+function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer {
+  // Checked against the installed smtp-server first: a mismatch stops the start (patches.ts).
+  installSmtpPatches();
+  const implicitTls = options.implicitTls === true;
+  if (implicitTls && !ctx.tls) throw new Error("implicit TLS needs a certificate (ctx.tls)");
   const submission = ctx.mode === "submission";
   const policy = ctx.plaintextAuth ?? LOOPBACK_ONLY;
-  // Per client address (the global cap is smtp-server's maxClients): one host cannot take every slot.
-  const limits = { ...SMTP_SESSION_LIMITS, ...ctx.limits };
-  const slots = new ConnectionLimits({ perAddress: ctx.maxConnectionsPerIp ?? 50, total: limits.maxClients });
+  // Slots per client address (one host cannot take every slot) and in all, taken in onConnect; the
+  // total is smtp-server's maxClients as well.
+  const slotSettings = slotLimits(
+    { perAddress: PER_ADDRESS_DEFAULT, total: ctx.limits?.maxClients ?? SMTP_SESSION_LIMITS.maxClients },
+    options,
+  );
+  // The guard's stress mode is a share of the same total.
+  const limits = { ...SMTP_SESSION_LIMITS, ...ctx.limits, maxClients: slotSettings.total };
+  const slots = new ConnectionLimits(slotSettings);
   /** Sessions that hold a slot, so a refused connection's close does not release someone else's. */
   const holding = new Map<string, string>();
   const server = new SMTPServer({
     // Our certificate, TLS 1.2 at least; implicit TLS on the SMTPS listener.
-    ...(ctx.tls ? smtpTlsOptions(ctx.tls, ctx.implicitTls === true) : {}),
+    ...(ctx.tls ? smtpTlsOptions(ctx.tls, implicitTls) : {}),
     name: ctx.hostname,
     banner: "Mailroom ESMTP",
     size: ctx.maxMessageSize,
@@ -102,7 +114,14 @@ export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
         client: session.remoteAddress,
         secure: session.secure,
       });
-      callback();
+      // Issue 14: rate limit, block-list lookups, greeting delay (defence/connect.ts).
+      defenceConnect(ctx, session).then(
+        (refusal) => callback(refusal ?? null),
+        (error: unknown) => {
+          ctx.log.error("smtp.connect_failed", { session: session.id, error });
+          callback();
+        },
+      );
     },
     // After STARTTLS, and before the greeting on the SMTPS port.
     onSecure(socket, session, callback) {
@@ -129,6 +148,7 @@ export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
     transferBytes: MEMORY_LIMITS.transferBytes,
     log: ctx.log,
   });
+  if (ctx.defence) watchEarlyTalkers(server, ctx.log);
   if (ctx.tls) {
     const stopFollowing = followCertificateReloads(server, ctx.tls);
     server.once("close", stopFollowing);
@@ -136,17 +156,13 @@ export function createInboundSmtp(ctx: SmtpContext): SMTPServer {
   return server;
 }
 
-export function listenSmtp(
-  server: SMTPServer,
-  port: number,
-  host: string,
-  log: Logger,
-): Promise<SmtpListener> {
+/** Binds `server`; resolves with the port bound. */
+function listenSmtp(server: SMTPServer, options: ListenOptions, log: Logger): Promise<number> {
   return new Promise((resolve, reject) => {
     // Until the socket is bound, an error (EACCES, EADDRINUSE) is the caller's to report in one line.
     const onError = (error: Error) => reject(error);
     server.once("error", onError);
-    server.listen(port, host, () => {
+    server.listen(options.port, options.host, () => {
       server.off("error", onError);
       server.on("error", (error) => {
         // A failed TLS handshake (an outdated client, a port scanner) is the client's problem, not ours.
@@ -162,10 +178,7 @@ export function listenSmtp(
         else log.error("smtp.error", { error });
       });
       const address = server.server.address();
-      resolve({
-        port: typeof address === "object" && address ? address.port : port,
-        close: () => new Promise<void>((done) => server.close(() => done())),
-      });
+      resolve(typeof address === "object" && address ? address.port : options.port);
     });
   });
 }

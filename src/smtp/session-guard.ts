@@ -10,15 +10,16 @@
  *   timeout and a junk limit of one, so slots free for clients that have mail;
  * - DATA refused with 452 4.3.1 (no 354, nothing read) when the shared buffer budget has no room
  *   for one more transfer (MEMORY_LIMITS.bufferBytes).
- * smtp-server has no hooks for these, so `installSessionGuard()` wraps five SMTPConnection methods
- * once (as tls.ts does for AUTH); a server opts in with `guardSessions()`, others are left alone.
+ * smtp-server has no hooks for most of these, so `sessionGuardPatch` (installed from patches.ts) wraps
+ * four SMTPConnection methods once; the end of a session comes through smtp-server's onClose hook. A
+ * server opts in with `guardSessions()`, others are left alone.
  */
 import type { Socket } from "node:net";
 import type { SMTPServer, SMTPServerSession } from "smtp-server";
-import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
 import type { Logger } from "../log.ts";
 import type { SmtpSessionLimits } from "../security/limits.ts";
 import type { Lease, MemoryBudget } from "../security/memory-budget.ts";
+import type { ConnectionPatch } from "./connection-patch.ts";
 import { reply, type SmtpReply } from "./replies.ts";
 
 /** Commands that move no message forward (Postfix counts NOOP, VRFY, ETRN and RSET; HELP and EXPN alike). */
@@ -51,12 +52,12 @@ interface Connection {
   send(code: number, data?: string | string[], context?: string | false): void;
   init(): void;
   _onCommand(command: Buffer, callback?: () => void): void;
-  _onClose(): void;
   _resetSession(): void;
   handler_DATA(command: Buffer, callback: () => void): void;
 }
 
 interface SessionState {
+  connection: Connection;
   deadline: ReturnType<typeof setTimeout>;
   junk: number;
   /** smtp-server's message count when `junk` was last reset. */
@@ -107,11 +108,25 @@ class ServerGuard {
 }
 
 const guards = new WeakMap<object, ServerGuard>();
-const states = new WeakMap<Connection, SessionState>();
+/** By session: smtp-server keeps one session object per connection, and its onClose hook names it. */
+const states = new WeakMap<SMTPServerSession, SessionState>();
 
-/** Applies the session limits to every connection of `server`. Call `installSessionGuard()` first. */
+/** Applies the session limits to every connection of `server`. Install `sessionGuardPatch` first. */
 export function guardSessions(server: SMTPServer, options: GuardOptions): void {
   guards.set(server, new ServerGuard(options));
+  // smtp-server's onClose hook (called once per connection, after it left `server.connections`): the
+  // deadline stops, the transfer's buffer share comes back, and the load is judged again.
+  const onClose = server.onClose;
+  server.onClose = function (this: SMTPServer, session, callback) {
+    const state = states.get(session);
+    if (state) {
+      clearTimeout(state.deadline);
+      endTransfer(state);
+      states.delete(session);
+      guards.get(state.connection._server)?.noteLoad(state.connection._server);
+    }
+    return onClose.call(this, session, callback);
+  };
 }
 
 function refuse(connection: Connection, answer: SmtpReply): void {
@@ -128,7 +143,7 @@ function awaitingUs(connection: Connection): boolean {
 
 function armDeadline(guard: ServerGuard, connection: Connection, ms: number): ReturnType<typeof setTimeout> {
   const timer = setTimeout(() => {
-    const state = states.get(connection);
+    const state = states.get(connection.session);
     if (!state || connection._closing || connection._closed) return;
     // Cutting in while the message is being stored would turn a delivered message into a retry.
     if (awaitingUs(connection)) {
@@ -179,24 +194,39 @@ function endTransfer(state: SessionState | undefined): void {
   state.data = undefined;
 }
 
-let installed = false;
+/** The SMTPConnection wraps behind `guardSessions()` (a patch in patches.ts). */
+export const sessionGuardPatch: ConnectionPatch = {
+  name: "session guard",
+  wraps: { init: 0, _onCommand: 2, handler_DATA: 2, _resetSession: 0 },
+  fields: [
+    "_server",
+    "connections",
+    "_socket",
+    "_parser",
+    "dataBytes",
+    "_dataMode",
+    "_dataStream",
+    "_handlerPending",
+    "_nextHandler",
+    "_upgrading",
+    "_transactionCounter",
+    "_closing",
+    "_closed",
+    "session",
+  ],
+  install: (target) => wrapConnection(target as Connection),
+};
 
-/** Wraps SMTPConnection once; idempotent. Throws if smtp-server no longer has the methods it wraps. */
-export function installSessionGuard(): void {
-  if (installed) return;
-  const proto = SMTPConnection.prototype as unknown as Connection;
-  const { init, _onCommand: onCommand, _onClose: onClose, _resetSession: resetSession } = proto;
+function wrapConnection(proto: Connection): void {
+  const { init, _onCommand: onCommand, _resetSession: resetSession } = proto;
   const data = proto.handler_DATA;
-  for (const [name, fn] of Object.entries({ init, onCommand, onClose, resetSession, data })) {
-    if (typeof fn !== "function") throw new Error(`smtp-server changed: no ${name} to guard sessions with`);
-  }
-  installed = true;
 
   proto.init = function (this: Connection) {
     init.call(this);
     const guard = guards.get(this._server);
     if (!guard) return;
-    states.set(this, {
+    states.set(this.session, {
+      connection: this,
       deadline: armDeadline(guard, this, guard.limits.sessionDeadlineMs),
       junk: 0,
       transactions: this._transactionCounter,
@@ -207,7 +237,7 @@ export function installSessionGuard(): void {
 
   proto._onCommand = function (this: Connection, command, callback) {
     const guard = guards.get(this._server);
-    const state = states.get(this);
+    const state = states.get(this.session);
     // Not for the lines of an AUTH exchange, nor for plaintext discarded during a TLS handshake.
     if (guard && state && !this._nextHandler && !this._upgrading) {
       // Postfix: "The junk command count is reset after mail is delivered."
@@ -237,7 +267,7 @@ export function installSessionGuard(): void {
 
   proto.handler_DATA = function (this: Connection, command, callback) {
     const guard = guards.get(this._server);
-    const state = states.get(this);
+    const state = states.get(this.session);
     if (!guard || !state || !this._parser || this.session.envelope.rcptTo.length === 0) {
       data.call(this, command, callback);
       return;
@@ -265,20 +295,9 @@ export function installSessionGuard(): void {
   };
 
   // The transfer's share of the buffer budget is given back when its transaction ends
-  // (smtp-server resets the session after answering DATA) or the connection closes.
+  // (smtp-server resets the session after answering DATA) or the connection closes (onClose above).
   proto._resetSession = function (this: Connection) {
-    endTransfer(states.get(this));
+    endTransfer(states.get(this.session));
     resetSession.call(this);
-  };
-
-  proto._onClose = function (this: Connection) {
-    const state = states.get(this);
-    if (state) {
-      clearTimeout(state.deadline);
-      endTransfer(state);
-      states.delete(this);
-    }
-    onClose.call(this);
-    if (state) guards.get(this._server)?.noteLoad(this._server);
   };
 }

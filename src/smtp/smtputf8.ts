@@ -7,12 +7,12 @@
  *
  * smtp-server decodes command lines as UTF-8 and turns A-label domains into U-labels before our
  * hooks run, so the address they get cannot tell "xn--bcher-kva" (ASCII, always fine) from "bücher"
- * sent as UTF-8. `installCommandBytesRecorder()` wraps its MAIL and RCPT handlers once to note what
- * the command line itself carried, before it is parsed; the hooks, called synchronously from those
- * handlers, judge with `envelopeUtf8Refusal()`.
+ * sent as UTF-8. `commandBytesPatch` (installed from patches.ts) wraps its MAIL and RCPT handlers once
+ * to note what the command line itself carried, before it is parsed; the hooks, called synchronously
+ * from those handlers, judge with `envelopeUtf8Refusal()`.
  */
 import type { SMTPServerSession } from "smtp-server";
-import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
+import type { ConnectionPatch } from "./connection-patch.ts";
 import { reply, type SmtpReply } from "./replies.ts";
 
 interface CommandBytes {
@@ -51,26 +51,25 @@ interface ConnectionInternals {
   handler_RCPT?: Handler;
 }
 
-let installed = false;
-
-/** Records the bytes of every MAIL and RCPT line before smtp-server parses it. Idempotent. */
-export function installCommandBytesRecorder(): void {
-  if (installed) return;
-  const proto = SMTPConnection.prototype as unknown as ConnectionInternals;
-  const mail = proto.handler_MAIL;
-  const rcpt = proto.handler_RCPT;
-  if (typeof mail !== "function" || typeof rcpt !== "function")
-    throw new Error("smtp-server has no handler_MAIL/handler_RCPT: the SMTPUTF8 check cannot be installed");
-  installed = true;
-  proto.handler_MAIL = function (command, callback) {
-    current.set(this.session, inspect(command));
-    return mail.call(this, command, callback);
-  };
-  proto.handler_RCPT = function (command, callback) {
-    current.set(this.session, inspect(command));
-    return rcpt.call(this, command, callback);
-  };
-}
+/** Records the bytes of every MAIL and RCPT line before smtp-server parses it (a patch in patches.ts). */
+export const commandBytesPatch: ConnectionPatch = {
+  name: "SMTPUTF8 command bytes",
+  wraps: { handler_MAIL: 2, handler_RCPT: 2 },
+  fields: ["session"],
+  install(target) {
+    const proto = target as ConnectionInternals;
+    const mail = proto.handler_MAIL!;
+    const rcpt = proto.handler_RCPT!;
+    proto.handler_MAIL = function (command, callback) {
+      current.set(this.session, inspect(command));
+      return mail.call(this, command, callback);
+    };
+    proto.handler_RCPT = function (command, callback) {
+      current.set(this.session, inspect(command));
+      return rcpt.call(this, command, callback);
+    };
+  },
+};
 
 /** Whether `text` (as smtp-server decoded it) is ASCII; U+FFFD marks bytes that were not UTF-8. */
 function textBytes(text: string): CommandBytes {

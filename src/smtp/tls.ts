@@ -4,16 +4,17 @@
  * trusted network (RFC 8314 §5.4, RFC 4954 §4) — the same policy function as IMAP and POP3.
  *
  * smtp-server has no per-connection switch for "AUTH needs TLS" (`allowInsecureAuth` is server-wide),
- * so `installPlaintextAuthGuard()` wraps its EHLO and AUTH handlers once: for a session the policy
- * refuses, EHLO leaves AUTH out and AUTH is answered 538 5.7.11. AUTH stays a known command, so
- * smtp-server's own "530 Authentication required" before MAIL on the submission ports still applies.
+ * so `plaintextAuthPatch` (installed from patches.ts) wraps its EHLO and AUTH handlers once: for a
+ * session the policy refuses, EHLO leaves AUTH out and AUTH is answered 538 5.7.11. AUTH stays a known
+ * command, so smtp-server's own "530 Authentication required" before MAIL on the submission ports
+ * still applies (a `session.disabledCommands` entry would turn that off, see patches.ts).
  * Plaintext sent behind STARTTLS is discarded by smtp-server itself (it retires its parser; see
  * test/tls/smtp-starttls.test.ts for the injection case, CVE-2011-0411).
  */
 import type { SMTPServer, SMTPServerOptions, SMTPServerSession } from "smtp-server";
-import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
 import { type PlaintextAuthPolicy, plaintextAuthAllowed } from "../security/plaintext-auth.ts";
 import type { TlsProvider } from "../tls/mod.ts";
+import type { ConnectionPatch } from "./connection-patch.ts";
 import { reply } from "./replies.ts";
 
 /**
@@ -63,40 +64,37 @@ interface ConnectionInternals {
   handler_AUTH?: Handler;
 }
 
-let installed = false;
+/** Hides and refuses AUTH where `passwordsNeedTls()` says so (one of the patches in patches.ts). */
+export const plaintextAuthPatch: ConnectionPatch = {
+  name: "AUTH needs TLS",
+  wraps: { handler_EHLO: 2, handler_AUTH: 2 },
+  fields: ["session", "_server", "options"],
+  install(target) {
+    const proto = target as ConnectionInternals;
+    const ehlo = proto.handler_EHLO!;
+    const auth = proto.handler_AUTH!;
 
-/** Hides and refuses AUTH where `passwordsNeedTls()` says so. Idempotent; throws if smtp-server changed shape. */
-export function installPlaintextAuthGuard(): void {
-  if (installed) return;
-  const proto = SMTPConnection.prototype as unknown as ConnectionInternals;
-  const ehlo = proto.handler_EHLO;
-  const auth = proto.handler_AUTH;
-  if (typeof ehlo !== "function" || typeof auth !== "function")
-    throw new Error(
-      "smtp-server has no handler_EHLO/handler_AUTH: the plaintext AUTH guard cannot be installed",
-    );
-  installed = true;
+    // RFC 4954 §4 / RFC 3207 §4.2: do not advertise a mechanism the client may not use yet. The EHLO
+    // reply is built synchronously, so AUTH is disabled for this session only while it is built,
+    // through smtp-server's own per-session list.
+    proto.handler_EHLO = function (command, callback) {
+      if (!passwordsNeedTls(this.session)) return ehlo.call(this, command, callback);
+      const saved = this.session.disabledCommands;
+      this.session.disabledCommands = [...(saved ?? this._server.options.disabledCommands ?? []), "AUTH"];
+      try {
+        ehlo.call(this, command, callback);
+      } finally {
+        this.session.disabledCommands = saved;
+      }
+    };
 
-  // RFC 4954 §4 / RFC 3207 §4.2: do not advertise a mechanism the client may not use yet. The EHLO
-  // reply is built synchronously, so AUTH is disabled for this session only while it is built,
-  // through smtp-server's own per-session list.
-  proto.handler_EHLO = function (command, callback) {
-    if (!passwordsNeedTls(this.session)) return ehlo.call(this, command, callback);
-    const saved = this.session.disabledCommands;
-    this.session.disabledCommands = [...(saved ?? this._server.options.disabledCommands ?? []), "AUTH"];
-    try {
-      ehlo.call(this, command, callback);
-    } finally {
-      this.session.disabledCommands = saved;
-    }
-  };
-
-  // RFC 4954 §6: 538 5.7.11 "Encryption required for requested authentication mechanism", before
-  // any credentials are read.
-  proto.handler_AUTH = function (command, callback) {
-    if (!passwordsNeedTls(this.session)) return auth.call(this, command, callback);
-    const refusal = reply.encryptionRequired();
-    this.send(refusal.responseCode, refusal.message);
-    callback();
-  };
-}
+    // RFC 4954 §6: 538 5.7.11 "Encryption required for requested authentication mechanism", before
+    // any credentials are read.
+    proto.handler_AUTH = function (command, callback) {
+      if (!passwordsNeedTls(this.session)) return auth.call(this, command, callback);
+      const refusal = reply.encryptionRequired();
+      this.send(refusal.responseCode, refusal.message);
+      callback();
+    };
+  },
+};

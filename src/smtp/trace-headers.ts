@@ -1,7 +1,16 @@
 /**
  * The trace headers a delivering MTA prepends (RFC 5321 §4.4): Return-Path with the envelope sender
- * and a Received line naming who handed us the message, how (RFC 3848 "with" keywords) and when.
+ * and a Received line naming who handed us the message, how (RFC 3848 "with" keywords) and when;
+ * and counting the Received lines a message already carries, for loop detection (RFC 5321 §6.3).
  */
+import { headerEnd, parseHeaders } from "../mime/mod.ts";
+
+/** Received: fields in the message's header (RFC 5321 §6.3 loop detection); the body's do not count. */
+export function receivedCount(raw: Uint8Array): number {
+  let n = 0;
+  for (const field of parseHeaders(raw, 0, headerEnd(raw))) if (field.name.toLowerCase() === "received") n++;
+  return n;
+}
 
 /** RFC 5322 §3.3 date-time, e.g. "Thu, 26 Nov 2026 23:37:52 +0000". */
 export function rfc5322Date(date: Date): string {

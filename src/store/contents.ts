@@ -3,8 +3,9 @@
  * (table contents). One content may back many messages (recipients of one delivery, COPY).
  */
 import { eq, inArray, sql } from "drizzle-orm";
-import type { ParsedMessage } from "../mime/mod.ts";
-import { type Reader, rawOf, type Write } from "./db.ts";
+import type { Envelope, MimePart, ParsedMessage } from "../mime/mod.ts";
+import { IN_LIST_MAX, inChunks } from "./chunks.ts";
+import { blobBytes, type Reader, rawOf, type Write } from "./db.ts";
 import { blobs, contents, messages, queue } from "./schema.ts";
 
 export interface ContentMeta {
@@ -54,8 +55,24 @@ export async function contentRaw(r: Reader, contentId: number): Promise<Uint8Arr
   });
   const data = rows[0]?.data as unknown;
   if (data === undefined || data === null) return undefined;
-  // libSQL hands BLOBs back as ArrayBuffer.
-  return data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
+  return blobBytes(data);
+}
+
+/**
+ * The exact stored bytes and where the parse at delivery put the end of their header: POP3 TOP
+ * (RFC 1939 §7) sends the header from this offset instead of looking for it again. Raw, one row.
+ */
+export async function contentRawWithHeaderEnd(
+  r: Reader,
+  contentId: number,
+): Promise<{ raw: Uint8Array; headerEnd: number } | undefined> {
+  const { rows } = await rawOf(r).execute({
+    sql: "SELECT b.data, c.header_end FROM blobs b JOIN contents c ON c.id = b.content_id WHERE b.content_id = ?",
+    args: [contentId],
+  });
+  const row = rows[0];
+  if (!row || row.data === null || row.data === undefined) return undefined;
+  return { raw: blobBytes(row.data), headerEnd: Number(row.header_end) };
 }
 
 export async function contentMeta(r: Reader, contentId: number): Promise<ContentMeta | undefined> {
@@ -79,16 +96,116 @@ export async function contentMeta(r: Reader, contentId: number): Promise<Content
   return row;
 }
 
+/** What the parse at delivery stored about a content, and the bytes a reader of it asked for. */
+export interface ContentView {
+  headerEnd: number;
+  envelope: Envelope;
+  structure: MimePart;
+  subject: string;
+  /** The Date header as epoch ms, or null (ParsedMessage.date). */
+  date: number | null;
+  /** The header's bytes [0, headerEnd). */
+  header: Uint8Array;
+  /** The body bytes [bodyStart, end) of each part `partsOf` named. */
+  bodies: Map<MimePart, Uint8Array>;
+}
+
+/**
+ * Below this size a content comes whole with its parse, in one statement: a second round trip for
+ * the parts costs more than copying a few kilobytes too many.
+ */
+const WHOLE_READ_MAX = 64 * 1024;
+
+/**
+ * Answers from the parse stored at delivery (parse once, STYLE.md): reads the stored structure,
+ * envelope and header, lets `partsOf` pick the parts whose bodies are needed, and reads just those
+ * by their offsets (a large content's other bytes never leave the database). Undefined when the
+ * content is gone.
+ */
+export async function contentView(
+  r: Reader,
+  contentId: number,
+  partsOf: (structure: MimePart) => MimePart[],
+): Promise<ContentView | undefined> {
+  const { rows } = await rawOf(r).execute({
+    sql: `SELECT c.header_end, c.envelope, c.structure, c.subject, c.sent_at,
+            CASE WHEN c.size <= ?2 THEN b.data END AS whole,
+            CASE WHEN c.size > ?2 THEN substr(b.data, 1, c.header_end) END AS header
+          FROM contents c JOIN blobs b ON b.content_id = c.id WHERE c.id = ?1`,
+    args: [contentId, WHOLE_READ_MAX],
+  });
+  const row = rows[0];
+  if (!row) return undefined;
+  const headerEnd = Number(row.header_end);
+  const structure = JSON.parse(String(row.structure)) as MimePart;
+  const parts = partsOf(structure);
+  const whole = row.whole === null ? undefined : blobBytes(row.whole);
+  const slices = whole
+    ? parts.map((p) => whole.subarray(p.bodyStart, p.end))
+    : await contentSlices(
+        r,
+        contentId,
+        parts.map((p) => [p.bodyStart, p.end] as const),
+      );
+  // Expunged between the two statements: gone, as if it never existed.
+  if (!slices) return undefined;
+  return {
+    headerEnd,
+    envelope: JSON.parse(String(row.envelope)) as Envelope,
+    structure,
+    subject: String(row.subject),
+    date: row.sent_at === null ? null : Number(row.sent_at),
+    header: whole ? whole.subarray(0, headerEnd) : blobBytes(row.header),
+    bodies: new Map(parts.map((p, i) => [p, slices[i]!])),
+  };
+}
+
+/** Byte ranges read per statement: two bound values each. */
+const SLICES_PER_STATEMENT = 100;
+
+/**
+ * Byte ranges [start, end) of a content's stored bytes, in the order asked, each read with substr()
+ * so that only those bytes leave the database; undefined when the content is gone.
+ */
+export async function contentSlices(
+  r: Reader,
+  contentId: number,
+  ranges: ReadonlyArray<readonly [start: number, end: number]>,
+): Promise<Uint8Array[] | undefined> {
+  if (ranges.length === 0) {
+    const { rows } = await rawOf(r).execute({
+      sql: "SELECT 1 FROM blobs WHERE content_id = ?",
+      args: [contentId],
+    });
+    return rows.length > 0 ? [] : undefined;
+  }
+  const raw = rawOf(r);
+  let gone = false;
+  const slices = await inChunks(ranges, SLICES_PER_STATEMENT, async (chunk) => {
+    // substr() counts bytes of a BLOB from 1.
+    const { rows } = await raw.execute({
+      sql: `SELECT ${chunk.map((_, i) => `substr(data, ?, ?) AS s${i}`).join(", ")} FROM blobs WHERE content_id = ?`,
+      args: [...chunk.flatMap(([start, end]) => [start + 1, Math.max(0, end - start)]), contentId],
+    });
+    const row = rows[0];
+    if (!row) {
+      gone = true;
+      return [];
+    }
+    return chunk.map((_, i) => blobBytes(row[`s${i}`]));
+  });
+  return gone ? undefined : slices;
+}
+
 /** Deletes the contents among `ids` that no message references any more (bytes included). */
-export async function contentsDeleteOrphans(w: Write, ids: number[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
+export async function contentsDeleteOrphans(w: Write, ids: readonly number[]): Promise<void> {
+  await inChunks(ids, IN_LIST_MAX, async (chunk) => {
     // Orphaned: no message and no queued delivery refers to it any more.
     const orphan = sql`${contents.id} IN ${chunk} AND NOT EXISTS (SELECT 1 FROM ${messages} WHERE ${messages.contentId} = ${contents.id}) AND NOT EXISTS (SELECT 1 FROM ${queue} WHERE ${queue.contentId} = ${contents.id})`;
     const gone = await w.tx.select({ id: contents.id }).from(contents).where(orphan);
-    if (gone.length === 0) continue;
+    if (gone.length === 0) return;
     const goneIds = gone.map((g) => g.id);
     await w.tx.delete(blobs).where(inArray(blobs.contentId, goneIds));
     await w.tx.delete(contents).where(inArray(contents.id, goneIds));
-  }
+  });
 }

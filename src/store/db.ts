@@ -38,7 +38,20 @@ export interface Write {
   changed(change: Change): void;
   /** The per-account limits the store enforces in this write. */
   limits: StoreLimits;
+  /** What this store was opened to do besides storing (queueing spam lessons). */
+  features: StoreFeatures;
 }
+
+/** Optional work some writes do as part of their transaction, switched on by the composition root. */
+export interface StoreFeatures {
+  /**
+   * Moves into and out of Junk (and $Junk/$NotJunk) queue a lesson for the spam filter
+   * (spam-learns.ts); on only when a filter that learns (rspamd) is configured.
+   */
+  spamLearning: boolean;
+}
+
+export const DEFAULT_STORE_FEATURES: StoreFeatures = { spamLearning: false };
 
 /** Limits the store enforces on every write, whichever protocol asked (IMAP, REST, delivery). */
 export interface StoreLimits {
@@ -58,6 +71,16 @@ export const DEFAULT_STORE_LIMITS: StoreLimits = { maxMailboxesPerAccount: 1000 
 export function rawOf(r: Reader): { execute(statement: InStatement): Promise<ResultSet> } {
   const client = (r as unknown as { $client?: Client }).$client;
   return client ?? libsqlTransactionOf(r as Tx);
+}
+
+/**
+ * A BLOB column of a raw statement's row as bytes: libSQL hands BLOBs back as ArrayBuffer, and
+ * substr() of an empty range may come back as "".
+ */
+export function blobBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  return new TextEncoder().encode(String(value ?? ""));
 }
 
 /** The libSQL transaction under a drizzle one (drizzle keeps it as `session.tx`). */
@@ -113,11 +136,18 @@ export class Writer {
   #idleResolve: (() => void) | undefined;
 
   readonly #limits: StoreLimits;
+  readonly #features: StoreFeatures;
 
-  constructor(db: Db, publish: (change: Change) => void, limits: StoreLimits = DEFAULT_STORE_LIMITS) {
+  constructor(
+    db: Db,
+    publish: (change: Change) => void,
+    limits: StoreLimits = DEFAULT_STORE_LIMITS,
+    features: StoreFeatures = DEFAULT_STORE_FEATURES,
+  ) {
     this.#db = db;
     this.#publish = publish;
     this.#limits = limits;
+    this.#features = features;
   }
 
   /** Runs `fn` inside a durable transaction (possibly shared with other writes) and returns its result after commit. */
@@ -166,7 +196,13 @@ export class Writer {
         const exec = (statement: InStatement) => raw.execute(statement);
         for (const job of group) {
           const changes: Change[] = [];
-          const write: Write = { tx, exec, changed: (c) => changes.push(c), limits: this.#limits };
+          const write: Write = {
+            tx,
+            exec,
+            changed: (c) => changes.push(c),
+            limits: this.#limits,
+            features: this.#features,
+          };
           if (group.length === 1) {
             // Alone in its transaction: a failure rolls the whole transaction back, no savepoint needed.
             outcomes.push({ ok: true, value: await job.fn(write), changes });

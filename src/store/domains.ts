@@ -3,7 +3,7 @@ import { asc, eq, sql } from "drizzle-orm";
 import { domainNormalize } from "./addresses.ts";
 import type { Reader, Write } from "./db.ts";
 import { conflict, notFound, StoreError } from "./errors.ts";
-import { accounts, aliases, domains } from "./schema.ts";
+import { accounts, aliases, dkimKeys, domains } from "./schema.ts";
 
 export interface Domain {
   name: string;
@@ -68,5 +68,7 @@ export async function domainDelete(w: Write, name: string): Promise<void> {
       `domain ${domain.name} still has ${users?.n ?? 0} accounts and ${alias?.n ?? 0} aliases`,
     );
   }
+  // Its DKIM keys go with it (foreign keys are not enforced, so the cascade is spelled out).
+  await w.tx.delete(dkimKeys).where(eq(dkimKeys.domainId, domain.id));
   await w.tx.delete(domains).where(eq(domains.id, domain.id));
 }

@@ -5,7 +5,8 @@
  * Raw SQL: FETCH 1:* over a large mailbox runs this for every message, where drizzle's query building
  * would cost more than the query.
  */
-import { type Reader, rawOf } from "./db.ts";
+import { chunksOf, IN_LIST_MAX, placeholders } from "./chunks.ts";
+import { blobBytes, type Reader, rawOf } from "./db.ts";
 
 export interface FetchRow {
   uid: number;
@@ -16,6 +17,8 @@ export interface FetchRow {
   internalDate: number;
   size: number;
   contentId: number;
+  /** RFC 8514 save date (epoch ms), null for messages stored before it was kept. */
+  saveDate: number | null;
   /** Offset of the body; set when any of the contents columns were asked for. */
   headerEnd?: number;
   /** src/mime Envelope as JSON. */
@@ -35,15 +38,6 @@ export interface FetchRowsOptions {
   head?: boolean;
   /** RFC 7162 §3.1.4.1 CHANGEDSINCE: only rows with a greater MODSEQ. */
   changedSince?: number;
-}
-
-/** Most UIDs in one IN list (well under SQLite's bound-parameter limit). */
-const IN_CHUNK = 500;
-
-function toBytes(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value;
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  return new TextEncoder().encode(String(value ?? ""));
 }
 
 /**
@@ -66,6 +60,7 @@ export async function fetchRows(
     "m.internal_date",
     "m.size",
     "m.content_id",
+    "m.save_date",
     joinContents ? "c.header_end" : undefined,
     options.envelope ? "c.envelope" : undefined,
     options.structure ? "c.structure" : undefined,
@@ -86,10 +81,9 @@ export async function fetchRows(
       args: [mailboxId, first, last, ...sinceArgs],
     });
   } else {
-    for (let i = 0; i < uids.length; i += IN_CHUNK) {
-      const chunk = uids.slice(i, i + IN_CHUNK);
+    for (const chunk of chunksOf(uids, IN_LIST_MAX)) {
       statements.push({
-        sql: `SELECT ${columns.join(", ")} FROM ${from} WHERE m.mailbox_id = ? AND m.uid IN (${chunk.map(() => "?").join(",")})${since} ORDER BY m.uid`,
+        sql: `SELECT ${columns.join(", ")} FROM ${from} WHERE m.mailbox_id = ? AND m.uid IN (${placeholders(chunk.length)})${since} ORDER BY m.uid`,
         args: [mailboxId, ...chunk, ...sinceArgs],
       });
     }
@@ -109,11 +103,12 @@ export async function fetchRows(
         internalDate: Number(row.internal_date),
         size: Number(row.size),
         contentId: Number(row.content_id),
+        saveDate: row.save_date == null ? null : Number(row.save_date),
       };
       if (joinContents) item.headerEnd = Number(row.header_end);
       if (options.envelope) item.envelope = String(row.envelope);
       if (options.structure) item.structure = String(row.structure);
-      if (options.head) item.head = toBytes(row.head);
+      if (options.head) item.head = blobBytes(row.head);
       out.push(item);
     }
   }
@@ -127,7 +122,7 @@ export async function fetchContentBytes(r: Reader, contentId: number): Promise<U
     args: [contentId],
   });
   const row = rows[0];
-  return row ? toBytes(row.data) : undefined;
+  return row ? blobBytes(row.data) : undefined;
 }
 
 /** UIDs removed from a mailbox after the given MODSEQ, ascending (RFC 7162 §3.2.6 VANISHED (EARLIER)). */

@@ -8,7 +8,12 @@ import { contentsDeleteOrphans } from "./contents.ts";
 import type { Reader, Write } from "./db.ts";
 import { conflict, invalid, notFound, StoreError } from "./errors.ts";
 import { DELETED, SEEN } from "./flags.ts";
+import { messagesMoveAll } from "./message-copy-move.ts";
+import type { Mailbox } from "./rows.ts";
 import { expunged, mailboxes, messages, meta } from "./schema.ts";
+import { accountUsageAdjust } from "./usage.ts";
+
+export type { Mailbox };
 
 export const HIERARCHY_SEPARATOR = "/";
 /** Names looked up (older databases may hold names up to this long). */
@@ -20,17 +25,6 @@ const MAX_NAME_LENGTH = 1024;
  */
 export const MAX_NEW_NAME_OCTETS = 255;
 const MAX_DEPTH = 32;
-
-export interface Mailbox {
-  id: number;
-  accountId: number;
-  name: string;
-  specialUse: string | null;
-  uidValidity: number;
-  uidNext: number;
-  highestModseq: number;
-  subscribed: boolean;
-}
 
 export interface MailboxStatus extends Mailbox {
   messages: number;
@@ -301,57 +295,4 @@ export async function mailboxSetSpecialUse(
 ): Promise<void> {
   const mailbox = await mailboxGet(w.tx, accountId, name);
   await w.tx.update(mailboxes).set({ specialUse }).where(eq(mailboxes.id, mailbox.id));
-}
-
-/** Moves every message of one mailbox into another, giving them new UIDs there (used by RENAME INBOX). */
-async function messagesMoveAll(w: Write, source: Mailbox, target: Mailbox): Promise<void> {
-  const rows = await w.tx
-    .select({ id: messages.id, uid: messages.uid })
-    .from(messages)
-    .where(eq(messages.mailboxId, source.id))
-    .orderBy(asc(messages.uid));
-  if (rows.length === 0) return;
-  const [src] = await w.tx
-    .update(mailboxes)
-    .set({ highestModseq: sql`${mailboxes.highestModseq} + 1` })
-    .where(eq(mailboxes.id, source.id))
-    .returning({ modseq: mailboxes.highestModseq });
-  const [dst] = await w.tx
-    .update(mailboxes)
-    .set({
-      uidNext: sql`${mailboxes.uidNext} + ${rows.length}`,
-      highestModseq: sql`${mailboxes.highestModseq} + 1`,
-    })
-    .where(eq(mailboxes.id, target.id))
-    .returning({ uidNext: mailboxes.uidNext, modseq: mailboxes.highestModseq });
-  const firstUid = dst!.uidNext - rows.length;
-  for (const [i, row] of rows.entries()) {
-    await w.tx
-      .update(messages)
-      .set({ mailboxId: target.id, uid: firstUid + i, modseq: dst!.modseq })
-      .where(eq(messages.id, row.id));
-    await w.tx
-      .insert(expunged)
-      .values({ mailboxId: source.id, uid: row.uid, modseq: src!.modseq })
-      .onConflictDoNothing();
-    w.changed({
-      kind: "message-added",
-      accountId: target.accountId,
-      mailboxId: target.id,
-      uid: firstUid + i,
-      modseq: dst!.modseq,
-    });
-  }
-  w.changed({
-    kind: "messages-expunged",
-    accountId: source.accountId,
-    mailboxId: source.id,
-    uids: rows.map((r) => r.uid),
-    modseq: src!.modseq,
-  });
-}
-
-export async function accountUsageAdjust(w: Write, accountId: number, delta: number): Promise<void> {
-  if (delta === 0) return;
-  await w.tx.run(sql`UPDATE accounts SET used_bytes = max(0, used_bytes + ${delta}) WHERE id = ${accountId}`);
 }

@@ -6,9 +6,11 @@
 import { ChangeHub } from "./changes.ts";
 import {
   type Database,
+  DEFAULT_STORE_FEATURES,
   DEFAULT_STORE_LIMITS,
   openDatabase,
   type Reader,
+  type StoreFeatures,
   type StoreLimits,
   type Write,
   Writer,
@@ -21,21 +23,52 @@ export { addressNormalize, domainNormalize } from "./addresses.ts";
 export * from "./aliases.ts";
 export * from "./authentication.ts";
 export type { Change, ChangeListener } from "./changes.ts";
-export { type ContentMeta, contentMeta, contentRaw } from "./contents.ts";
-export { DEFAULT_STORE_LIMITS, type Reader, type StoreLimits, type Write } from "./db.ts";
+export {
+  type ContentMeta,
+  type ContentView,
+  contentMeta,
+  contentRaw,
+  contentRawWithHeaderEnd,
+  contentSlices,
+  contentView,
+} from "./contents.ts";
+export {
+  DEFAULT_STORE_LIMITS,
+  type Reader,
+  type StoreFeatures,
+  type StoreLimits,
+  type Write,
+} from "./db.ts";
+export * from "./dkim-keys.ts";
 export * from "./dmarc-reports.ts";
 export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
 export { databaseFileModes } from "./files.ts";
 export * from "./flags.ts";
+export * from "./greylist.ts";
 export * from "./mailboxes.ts";
-export * from "./messages.ts";
+export { messageMoveKeepId, messagesCopy, messagesMove } from "./message-copy-move.ts";
+export * from "./message-expunge.ts";
+export * from "./message-flags.ts";
+export * from "./message-ingest.ts";
+export {
+  type Message,
+  type MessageListOptions,
+  type MessageSummary,
+  messageGet,
+  messageList,
+  messageSummaryGet,
+  messagesOfMailbox,
+  messagesPage,
+} from "./message-read.ts";
 export type { EmbeddedMigrations } from "./migrate.ts";
 export * from "./mta-sts.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
 export * from "./received-reports.ts";
 export * from "./recipients.ts";
+export * from "./spam-learns.ts";
 export { Spool, SpoolDir } from "./spool.ts";
+export { accountMessageCount } from "./usage.ts";
 
 export class Store {
   readonly changes = new ChangeHub();
@@ -44,7 +77,7 @@ export class Store {
   readonly #database: Database;
   readonly #writer: Writer;
 
-  private constructor(database: Database, limits: StoreLimits) {
+  private constructor(database: Database, limits: StoreLimits, features: StoreFeatures) {
     this.#database = database;
     this.#writer = new Writer(
       database.db,
@@ -53,6 +86,7 @@ export class Store {
         this.changes.publish(change);
       },
       limits,
+      features,
     );
   }
 
@@ -60,7 +94,7 @@ export class Store {
   static async open(
     url: string,
     migrations: EmbeddedMigrations,
-    options: { limits?: Partial<StoreLimits> } = {},
+    options: { limits?: Partial<StoreLimits>; features?: Partial<StoreFeatures> } = {},
   ): Promise<Store> {
     const database = await openDatabase(url);
     try {
@@ -69,7 +103,11 @@ export class Store {
       database.close();
       throw error;
     }
-    return new Store(database, { ...DEFAULT_STORE_LIMITS, ...options.limits });
+    return new Store(
+      database,
+      { ...DEFAULT_STORE_LIMITS, ...options.limits },
+      { ...DEFAULT_STORE_FEATURES, ...options.features },
+    );
   }
 
   /** For `mailroom migrate`: applies migrations and reports which ran. */
@@ -104,7 +142,6 @@ export class Store {
   }
 }
 export * from "./fetch-rows.ts";
-export * from "./imap-writes.ts";
 export * from "./mailbox-status.ts";
 export * from "./queue.ts";
 export * from "./search.ts";

@@ -36,6 +36,8 @@ export const accounts = sqliteTable(
     passwordHash: text("password_hash").notNull(),
     /** Bytes; null means unlimited. */
     quota: integer("quota"),
+    /** Messages in all the account's mailboxes (IMAP QUOTA's MESSAGE resource, RFC 9208 §5.2); null means unlimited. */
+    quotaMessages: integer("quota_messages"),
     /** Sum of the sizes of the account's messages, kept in step by every add and expunge. */
     usedBytes: integer("used_bytes").notNull().default(0),
     disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
@@ -149,6 +151,11 @@ export const messages = sqliteTable(
     keywords: text("keywords").notNull().default("[]"),
     internalDate: integer("internal_date").notNull(),
     size: integer("size").notNull(),
+    /**
+     * When the message was saved into this mailbox (epoch ms; RFC 8514 §3): set by every ingest,
+     * copy and move, never copied from a source. Null for messages stored before it was kept.
+     */
+    saveDate: integer("save_date"),
   },
   (t) => [
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
@@ -287,6 +294,85 @@ export const tlsReportsSent = sqliteTable(
     destinations: text("destinations").notNull().default("[]"),
   },
   (t) => [primaryKey({ columns: [t.day, t.policyDomain] })],
+);
+
+/**
+ * DKIM signing keys of the local domains (RFC 6376, RFC 8463): each generation is one RSA and one
+ * Ed25519 key, each under its own selector. "active" keys sign; "retiring" ones no longer sign but
+ * stay published until `retire_at` (mail signed with them may still be in transit or queued);
+ * "retired" ones are gone from DNS and their private key is erased. The private key never leaves the
+ * store except to the signer.
+ */
+export const dkimKeys = sqliteTable(
+  "dkim_keys",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    domainId: integer("domain_id")
+      .notNull()
+      .references(() => domains.id, { onDelete: "cascade" }),
+    /** The s= tag and the DNS label under _domainkey (RFC 6376 §3.1). */
+    selector: text("selector").notNull(),
+    /** "rsa-sha256" or "ed25519-sha256" (the a= tag, RFC 6376 §3.3, RFC 8463 §3). */
+    algorithm: text("algorithm").notNull(),
+    /** PKCS#8 PEM; "" once retired. */
+    privateKey: text("private_key").notNull(),
+    /** The p= value of the key record: base64 SubjectPublicKeyInfo (RSA) or raw 32 bytes (Ed25519). */
+    publicKey: text("public_key").notNull(),
+    /** "active", "retiring" or "retired". */
+    state: text("state").notNull().default("active"),
+    createdAt: integer("created_at").notNull().default(now),
+    /** When a retiring key is retired (epoch ms); null while active. */
+    retireAt: integer("retire_at"),
+  },
+  (t) => [uniqueIndex("dkim_keys_domain_selector").on(t.domainId, t.selector)],
+);
+
+/**
+ * Greylisting (RFC 6647): one row per triplet of client network (/24 or /64), envelope sender and
+ * recipient. A triplet seen for the first time is deferred; a retry after the delay passes it and
+ * sets `passed_at`, after which the sender is let through from that network without delay. Rows
+ * not seen for the memory period (36 days) are removed.
+ */
+export const greylist = sqliteTable(
+  "greylist",
+  {
+    clientNet: text("client_net").notNull(),
+    /** The envelope sender, lower-cased ("" for the null sender). */
+    sender: text("sender").notNull(),
+    recipient: text("recipient").notNull(),
+    firstSeen: integer("first_seen").notNull(),
+    lastSeen: integer("last_seen").notNull(),
+    /** When a retry first came after the delay (epoch ms); null while still deferred. */
+    passedAt: integer("passed_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.clientNet, t.sender, t.recipient] }),
+    index("greylist_last_seen").on(t.lastSeen),
+  ],
+);
+
+/**
+ * Spam filter training the owners of messages asked for (moving mail into or out of Junk, $Junk and
+ * $NotJunk), queued in the same transaction as the move and sent to rspamd later by a worker
+ * (src/spam/learner.ts), so an IMAP command never waits for the filter.
+ */
+export const spamLearns = sqliteTable(
+  "spam_learns",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    /** The message's content; gone (expunged) before it was sent means the job is dropped. */
+    contentId: integer("content_id").notNull(),
+    /** "spam" or "ham". */
+    kind: text("kind").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+    lastError: text("last_error"),
+  },
+  (t) => [index("spam_learns_due").on(t.nextAttemptAt)],
 );
 
 /**

@@ -2,6 +2,7 @@
  * Who an account may send as (RFC 6409 §6.1: the MSA checks the submitter's identity against the
  * message): its own address and every alias that delivers to it.
  */
+import { inChunks } from "./chunks.ts";
 import { type Reader, rawOf } from "./db.ts";
 
 /** The account's address and its aliases' addresses, lower-case; empty when the account is gone. */
@@ -22,15 +23,15 @@ export async function accountSendAddresses(r: Reader, accountId: number): Promis
  */
 export async function addressesInUse(r: Reader, addresses: readonly string[]): Promise<Set<string>> {
   const found = new Set<string>();
-  for (let i = 0; i < addresses.length; i += 100) {
-    const list = addresses.slice(i, i + 100);
+  await inChunks(addresses, 100, async (list) => {
+    // Numbered, so both IN lists share one binding of each address.
     const marks = list.map((_, k) => `?${k + 1}`).join(", ");
     const { rows } = await rawOf(r).execute({
       sql: `SELECT address FROM accounts WHERE address IN (${marks})
             UNION SELECT address FROM aliases WHERE address IN (${marks})`,
-      args: [...list],
+      args: list,
     });
     for (const row of rows) found.add(String(row.address).toLowerCase());
-  }
+  });
   return found;
 }

@@ -4,9 +4,11 @@
  * reader off the socket and throw away whatever that reader had buffered: bytes a client sent after
  * STARTTLS and before the handshake were never protected and must not be executed as commands
  * (CVE-2011-0411, RFC 3207 §4.2, RFC 2595 §3.1). Nothing else may read the plain socket afterwards.
+ * `upgradeToTls()` is the STARTTLS/STLS swap IMAP and POP3 share; `secureSocket()` the handshake alone.
  */
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
+import type { Logger } from "../log.ts";
 import type { TlsProvider } from "./context.ts";
 
 /** A client that connects (or says STARTTLS) and never finishes the handshake holds a slot this long at most. */
@@ -60,6 +62,45 @@ export function secureSocket(
     secure.once("error", onError);
     secure.once("close", onClose);
   });
+}
+
+export interface UpgradeOptions {
+  /** Names the log events: `${protocol}.${command}`, `${protocol}.${command}_injection`, `${protocol}.tls_failed`. */
+  protocol: string;
+  /** "starttls" (IMAP, RFC 3501 §6.2.1) or "stls" (POP3, RFC 2595 §4). */
+  command: string;
+  /** Bytes the protocol's reader held beyond the command line and threw away unread. */
+  dropped: number;
+  handshakeTimeoutMs?: number | undefined;
+  log: Logger;
+  /** Added to every event (session id, client). */
+  fields: Record<string, unknown>;
+}
+
+/**
+ * The STARTTLS/STLS swap, once the protocol has taken its reader (and its timeout) off the plain
+ * socket and sent its "go ahead": reports bytes that came in the clear after the command (plaintext
+ * injection, CVE-2011-0411: they were dropped, never run), runs the handshake, and logs the outcome.
+ * Resolves with the TLS socket for the protocol to read from, or undefined when the handshake failed
+ * (the connection is gone). The handshake starts synchronously, in the caller's turn, so no byte of it
+ * can reach a plain-text reader.
+ */
+export async function upgradeToTls(
+  plain: Socket,
+  provider: TlsProvider,
+  options: UpgradeOptions,
+): Promise<TLSSocket | undefined> {
+  const { log, protocol, command, fields } = options;
+  if (options.dropped > 0)
+    log.warn(`${protocol}.${command}_injection`, { ...fields, bytes: options.dropped });
+  try {
+    const secure = await secureSocket(plain, provider, { handshakeTimeoutMs: options.handshakeTimeoutMs });
+    log.info(`${protocol}.${command}`, { ...fields, tls: describeTls(secure) });
+    return secure;
+  } catch (error) {
+    log.info(`${protocol}.tls_failed`, { ...fields, error: (error as Error).message });
+    return undefined;
+  }
 }
 
 /** "TLSv1.3 TLS_AES_256_GCM_SHA384", for logs. */

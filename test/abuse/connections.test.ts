@@ -61,28 +61,28 @@ describe("2,000 idle connections", () => {
     const pop3 = Math.floor(total * 0.35);
     const smtp = Math.floor(total * 0.25);
     const imap = total - pop3 - smtp;
-    idle.push(...(await openIdle(server.imapPort!, imap)));
-    idle.push(...(await openIdle(server.pop3Port!, pop3)));
-    idle.push(...(await openIdle(server.smtpPort!, smtp)));
+    idle.push(...(await openIdle(server.ports.imap!, imap)));
+    idle.push(...(await openIdle(server.ports.pop3!, pop3)));
+    idle.push(...(await openIdle(server.ports.smtp!, smtp)));
     expect(idle.filter((s) => !s.destroyed)).toHaveLength(total);
 
     const started = performance.now();
     const sent = await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "friend@remote.example",
       ["legit@example.com"],
       "Subject: still here\r\n\r\nThe flood did not stop me.\r\n",
     );
     expect(sent.code).toBe(250);
 
-    const client = await ImapClient.login(server.imapPort!, "legit@example.com");
+    const client = await ImapClient.login(server.ports.imap!, "legit@example.com");
     expect((await client.command("SELECT INBOX")).untagged).toContain("1 EXISTS");
     const fetched = await client.command("FETCH 1 BODY[TEXT]");
     expect(fetched.untagged.join("\n")).toContain("The flood did not stop me.");
     await client.command("LOGOUT");
     await client.close();
 
-    const pop = await Pop3Client.login(server.pop3Port!, "legit@example.com");
+    const pop = await Pop3Client.login(server.ports.pop3!, "legit@example.com");
     expect((await pop.retr(1)).toString()).toContain("The flood did not stop me.");
     await pop.quit();
     expect(performance.now() - started).toBeLessThan(5000);

@@ -126,14 +126,14 @@ describe.skipIf(mount === undefined)("disk full", () => {
 
   test("SMTP 452 4.3.1, IMAP NO [OVERQUOTA], REST 507; nothing partial stored; delivery resumes when space returns", async () => {
     const address = "full@example.com";
-    const imap = await ImapClient.login(server.imapPort!, address);
+    const imap = await ImapClient.login(server.ports.imap!, address);
 
     // Deliver 100 KB messages until the disk is full.
     let acknowledged = 0;
     let refusal: Awaited<ReturnType<typeof sendMail>> | undefined;
     for (let i = 0; i < 100 && !refusal; i++) {
       const r = await sendMail(
-        server.smtpPort!,
+        server.ports.smtp!,
         "sender@remote.example",
         [address],
         bigMessage(`m${i}`, 100),
@@ -164,7 +164,7 @@ describe.skipIf(mount === undefined)("disk full", () => {
     expect(await imported.text()).not.toMatch(/SQLITE|insert|stack|at \//i);
 
     // Reading needs no space: POP3 logs in and retrieves.
-    const pop = await Pop3Client.login(server.pop3Port!, address);
+    const pop = await Pop3Client.login(server.ports.pop3!, address);
     expect((await pop.retr(1)).toString("latin1")).toEndWith("end of m0\r\n");
     expect((await pop.quit()).ok).toBe(true);
 
@@ -181,7 +181,7 @@ describe.skipIf(mount === undefined)("disk full", () => {
     rmSync(ballast);
     rmSync(filler);
     const after = await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "sender@remote.example",
       [address],
       bigMessage("after", 20),
@@ -235,7 +235,7 @@ describe("disconnects mid-transfer", () => {
     const message = bigMessage("cut short", 100);
     // A polite FIN and an abrupt close, each half-way through the message.
     for (const hangUp of ["end", "destroy"] as const) {
-      const smtp = await smtpSession(server.smtpPort!);
+      const smtp = await smtpSession(server.ports.smtp!);
       for (const [line, code] of [
         ["EHLO client.test", 250],
         ["MAIL FROM:<sender@remote.example>", 250],
@@ -248,7 +248,7 @@ describe("disconnects mid-transfer", () => {
       else smtp.socket.destroy();
     }
     const r = await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "sender@remote.example",
       ["cut@example.com"],
       bigMessage("whole", 10),
@@ -264,13 +264,13 @@ describe("disconnects mid-transfer", () => {
     const message = Buffer.from(bigMessage("cut short", 100));
     // A synchronizing literal (after the "+") and a LITERAL+ one (no "+"), each cut off half-way.
     for (const literal of [`{${message.length}}`, `{${message.length}+}`]) {
-      const client = await ImapClient.login(server.imapPort!, "cut2@example.com");
+      const client = await ImapClient.login(server.ports.imap!, "cut2@example.com");
       client.write(`A1 APPEND INBOX ${literal}\r\n`);
       if (!literal.endsWith("+}")) expect(await client.readResponseLine()).toStartWith("+");
       client.write(message.subarray(0, message.length / 2));
       client.socket.destroy();
     }
-    const client = await ImapClient.login(server.imapPort!, "cut2@example.com");
+    const client = await ImapClient.login(server.ports.imap!, "cut2@example.com");
     expect((await client.append("INBOX", bigMessage("whole", 10))).status).toBe("OK");
     const status = await client.command("STATUS INBOX (MESSAGES)");
     expect(status.untagged).toContain("STATUS INBOX (MESSAGES 1)");

@@ -4,14 +4,15 @@
  */
 import { connect, type Socket } from "node:net";
 import type { ImapContext } from "../../src/imap/context.ts";
-import { type ImapListener, startImap } from "../../src/imap/server.ts";
+import { startImap } from "../../src/imap/server.ts";
 import { createLogger, type Logger } from "../../src/log.ts";
+import type { Listener } from "../../src/net/listener.ts";
 import type { Pop3Context, Pop3Listener } from "../../src/pop3/server.ts";
 import { startPop3 } from "../../src/pop3/server.ts";
 import { AuthFailures } from "../../src/security/auth-failures.ts";
 import type { SmtpContext } from "../../src/smtp/context.ts";
 import { createQueueRunner } from "../../src/smtp/queue/runner.ts";
-import { createInboundSmtp, listenSmtp, type SmtpListener } from "../../src/smtp/server.ts";
+import { startSmtp } from "../../src/smtp/server.ts";
 import type { TestServer } from "../harness/server.ts";
 
 export interface CapturedLog {
@@ -37,7 +38,7 @@ export function extraImap(
   server: TestServer,
   ctx: Partial<ImapContext> = {},
   options: { limits?: { perAddress: number; total: number }; implicitTls?: boolean } = {},
-): Promise<ImapListener> {
+): Promise<Listener> {
   return startImap(
     {
       store: server.store,
@@ -49,7 +50,7 @@ export function extraImap(
       plaintextAuth: TRUST_LOOPBACK_NET,
       ...ctx,
     },
-    { port: 0, host: "127.0.0.1", ...options },
+    { port: 0, host: "127.0.0.1", implicitTls: options.implicitTls, slots: options.limits },
   );
 }
 
@@ -57,7 +58,7 @@ export function extraImap(
  * An inbound SMTP listener (port 25 rules) on the server's store, with its own limits, memory
  * budgets and spool. Its queue runner is never started: tests here deliver to local accounts only.
  */
-export function extraSmtp(server: TestServer, ctx: Partial<SmtpContext> = {}): Promise<SmtpListener> {
+export function extraSmtp(server: TestServer, ctx: Partial<SmtpContext> = {}): Promise<Listener> {
   const log = ctx.log ?? createLogger({ level: "error", write: () => {} });
   const queue = createQueueRunner({
     store: server.store,
@@ -68,34 +69,41 @@ export function extraSmtp(server: TestServer, ctx: Partial<SmtpContext> = {}): P
     maxAge: 86_400_000,
     resolver: server.dns,
   });
-  const smtp = createInboundSmtp({
-    store: server.store,
-    log,
-    hostname: "mx.test.example",
-    primaryDomain: "example.com",
-    maxMessageSize: 1 << 20,
-    maxRecipients: 100,
-    mode: "inbound",
-    authFailures: new AuthFailures(),
-    queue,
-    tls: server.tls,
-    ...ctx,
-  });
-  return listenSmtp(smtp, 0, "127.0.0.1", log);
+  return startSmtp(
+    {
+      store: server.store,
+      log,
+      hostname: "mx.test.example",
+      primaryDomain: "example.com",
+      maxMessageSize: 1 << 20,
+      maxRecipients: 100,
+      mode: "inbound",
+      authFailures: new AuthFailures(),
+      queue,
+      tls: server.tls,
+      ...ctx,
+    },
+    { port: 0, host: "127.0.0.1" },
+  );
 }
 
 /** A POP3 listener on the server's store. */
-export function extraPop3(server: TestServer, ctx: Partial<Pop3Context> = {}): Promise<Pop3Listener> {
-  return startPop3({
-    store: server.store,
-    log: createLogger({ level: "error", write: () => {} }),
-    hostname: "pop.test.example",
-    primaryDomain: "example.com",
-    bind: "127.0.0.1",
-    port: 0,
-    plaintextAuth: TRUST_LOOPBACK_NET,
-    ...ctx,
-  });
+export function extraPop3(
+  server: TestServer,
+  ctx: Partial<Pop3Context> = {},
+  options: { implicitTls?: boolean } = {},
+): Promise<Pop3Listener> {
+  return startPop3(
+    {
+      store: server.store,
+      log: createLogger({ level: "error", write: () => {} }),
+      hostname: "pop.test.example",
+      primaryDomain: "example.com",
+      plaintextAuth: TRUST_LOOPBACK_NET,
+      ...ctx,
+    },
+    { port: 0, host: "127.0.0.1", ...options },
+  );
 }
 
 export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {

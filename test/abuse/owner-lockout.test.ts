@@ -26,7 +26,7 @@ async function start(authFailures: AuthFailures): Promise<TestServer> {
 }
 
 async function imapLogin(s: TestServer, password: string, localAddress: string): Promise<string> {
-  const { client } = await ImapClient.connect(s.imapPort!, "127.0.0.1", { localAddress });
+  const { client } = await ImapClient.connect(s.ports.imap!, "127.0.0.1", { localAddress });
   try {
     const r = await client.command(`LOGIN ${quote("owner@example.com")} ${quote(password)}`);
     return `${r.status} ${r.text}`.split(" ").slice(0, 2).join(" ");
@@ -36,7 +36,7 @@ async function imapLogin(s: TestServer, password: string, localAddress: string):
 }
 
 async function pop3Login(s: TestServer, password: string, localAddress: string): Promise<boolean> {
-  const { client } = await Pop3Client.connect(s.pop3Port!, "127.0.0.1", { localAddress });
+  const { client } = await Pop3Client.connect(s.ports.pop3!, "127.0.0.1", { localAddress });
   try {
     await client.command("USER owner@example.com");
     return (await client.command(`PASS ${password}`)).ok;
@@ -46,7 +46,7 @@ async function pop3Login(s: TestServer, password: string, localAddress: string):
 }
 
 async function smtpAuth(s: TestServer, password: string, localAddress: string): Promise<number> {
-  const { client } = await SmtpTlsClient.connect(s.submissionPort!, { localAddress });
+  const { client } = await SmtpTlsClient.connect(s.ports.submission!, { localAddress });
   try {
     await client.command("EHLO owner.test");
     const plain = Buffer.from(`\0owner@example.com\0${password}`).toString("base64");

@@ -167,16 +167,16 @@ describe("the server's own limiter", () => {
   test("SMTP AUTH failures slow the next IMAP failure from the same address (one limiter for all)", async () => {
     const plain = (user: string, password: string) =>
       Buffer.from(`\0${user}\0${password}`).toString("base64");
-    const { client } = await SmtpClient.connect(server.submissionPort!);
+    const { client } = await SmtpClient.connect(server.ports.submission!);
     await client.command("EHLO guesser.test");
     // The server's defaults: the first failure is free, the second waits 1 s, the next 2 s.
     expect((await client.command(`AUTH PLAIN ${plain("alice@example.com", "x1")}`)).code).toBe(535);
     expect((await client.command(`AUTH PLAIN ${plain("alice@example.com", "x2")}`)).code).toBe(535);
     await client.close();
-    const imapFailure = await imapLogin(server.imapPort!, "bob@example.com", "x3");
+    const imapFailure = await imapLogin(server.ports.imap!, "bob@example.com", "x3");
     expect(imapFailure.value.status).toBe("NO");
     expect(imapFailure.ms).toBeGreaterThanOrEqual(2000);
     // The right password from the same address still works (3 failures are far from the lockout).
-    expect((await imapLogin(server.imapPort!, "bob@example.com", "right")).value.status).toBe("OK");
+    expect((await imapLogin(server.ports.imap!, "bob@example.com", "right")).value.status).toBe("OK");
   });
 });

@@ -155,11 +155,11 @@ describe("POP3", () => {
   });
 
   test("a POP3S handshake that never starts is dropped and its slot held until then", async () => {
-    const pop3s = await extraPop3(server, {
-      tls: server.tls,
-      implicitTls: true,
-      limits: { tlsHandshakeTimeoutMs: 800, maxConnectionsPerAddress: 1 },
-    });
+    const pop3s = await extraPop3(
+      server,
+      { tls: server.tls, limits: { tlsHandshakeTimeoutMs: 800, maxConnectionsPerAddress: 1 } },
+      { implicitTls: true },
+    );
     try {
       const started = performance.now();
       const silent = await rawConnect(pop3s.port);

@@ -16,22 +16,22 @@ afterAll(async () => {
 });
 
 test("past the per-address limit an SMTP connection is greeted 421 4.7.0 and closed, and a slot frees on close", async () => {
-  const held = await Promise.all([1, 2, 3].map(() => SmtpClient.connect(server.smtpPort!)));
+  const held = await Promise.all([1, 2, 3].map(() => SmtpClient.connect(server.ports.smtp!)));
   for (const { greeting } of held) expect(greeting.code).toBe(220);
-  const refused = await SmtpClient.connect(server.smtpPort!);
+  const refused = await SmtpClient.connect(server.ports.smtp!);
   expect(refused.greeting.code).toBe(421);
   expect(refused.greeting.text).toContain("4.7.0");
   await refused.client.close();
   await held[0]!.client.close();
   // The closed connection gave its slot back.
-  const again = await SmtpClient.connect(server.smtpPort!);
+  const again = await SmtpClient.connect(server.ports.smtp!);
   expect(again.greeting.code).toBe(220);
   await again.client.close();
   await Promise.all(held.slice(1).map(({ client }) => client.close()));
 });
 
 test("a session that collects too many refused recipients is answered 421 and closed (address guessing)", async () => {
-  const { client } = await SmtpClient.connect(server.smtpPort!);
+  const { client } = await SmtpClient.connect(server.ports.smtp!);
   await client.command("EHLO guesser.test");
   await client.command("MAIL FROM:<x@remote.example>");
   for (let i = 0; i < MAX_REFUSED_RECIPIENTS; i++) {
@@ -46,7 +46,7 @@ test("a session that collects too many refused recipients is answered 421 and cl
 test("a client pipelining 150 RCPTs gets 100 accepted and 50 refused with 452 4.5.3, and its transaction completes", async () => {
   // RFC 5321 §4.5.3.1.10: 452 for too many recipients is a "try the rest later", not an invalid
   // address: it must not count toward the address-guessing disconnect.
-  const { client } = await SmtpClient.connect(server.smtpPort!);
+  const { client } = await SmtpClient.connect(server.ports.smtp!);
   await client.command("EHLO bulk.test");
   expect((await client.command("MAIL FROM:<list@remote.example>")).code).toBe(250);
   // One write for the whole batch (RFC 2920 pipelining), then read every reply in order.

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Listener } from "../../src/net/listener.ts";
 import { SMTP_SESSION_LIMITS, type SmtpSessionLimits } from "../../src/security/limits.ts";
 import { createMemoryBudgets } from "../../src/security/memory-budget.ts";
-import type { SmtpListener } from "../../src/smtp/server.ts";
 import { SpoolDir } from "../../src/store/mod.ts";
 import { createAccounts, startTestServer, type TestServer } from "../harness/server.ts";
 import { SmtpClient, type SmtpResponse } from "../harness/smtp-client.ts";
@@ -36,7 +36,7 @@ async function withListener(
   limits: Partial<SmtpSessionLimits>,
   run: (port: number) => Promise<void>,
 ): Promise<void> {
-  const listener: SmtpListener = await extraSmtp(server, { limits, spool });
+  const listener: Listener = await extraSmtp(server, { limits, spool });
   try {
     await run(listener.port);
   } finally {

@@ -94,7 +94,7 @@ describe("/api/v1/aliases", () => {
   test("mail sent over SMTP to an alias reaches every target's INBOX", async () => {
     await create({ address: "both@example.com", targets: ["ann@example.com", "ben@example.com"] });
     const reply = await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "someone@remote.example",
       ["both@example.com"],
       makeMessage({ subject: "to the alias" }),

@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 async function imapLogin(password: string): Promise<string> {
-  const { client } = await ImapClient.connect(server.imapPort!);
+  const { client } = await ImapClient.connect(server.ports.imap!);
   try {
     return (await client.command(`LOGIN ${quote("alice@example.com")} ${quote(password)}`)).status;
   } finally {

@@ -79,7 +79,7 @@ describe("GET .../mailboxes/{mailbox}/mbox", () => {
     await createMailbox("Export/2024");
     await importMessage(server, USER, "Export/2024", makeMessage({ subject: "quoting", body: QUOTING_BODY }));
     const reply = await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "bounce-1@remote.example",
       [USER],
       makeMessage({ subject: "delivered" }),
@@ -163,7 +163,7 @@ describe("export -> import round trip", () => {
     for (const [i, m] of messages.entries())
       await importMessage(server, USER, "Source", m, i % 2 === 0 ? "\\Seen" : undefined);
     const reply = await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "smtp@remote.example",
       [USER],
       makeMessage({ subject: "smtp", body: "From over SMTP\r\n>From quoted" }),

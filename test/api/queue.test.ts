@@ -49,7 +49,7 @@ afterAll(async () => {
 
 /** Submits on port 587 as alice; returns when the message is queued (250). */
 async function submit(to: string[], subject: string): Promise<void> {
-  const { client } = await SmtpClient.connect(server.submissionPort!);
+  const { client } = await SmtpClient.connect(server.ports.submission!);
   try {
     await client.command("EHLO client.test");
     const auth = await client.command(

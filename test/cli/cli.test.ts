@@ -160,4 +160,24 @@ describe("loadConfig()", () => {
   test("parseArgs() rejects an unknown flag", () => {
     expect(() => parseArgs(["--smtp-prot", "25"])).toThrow("unknown flag --smtp-prot");
   });
+
+  test("parseArgs() reads the subcommand, --flag value and --flag=value", () => {
+    const { command, flags } = parseArgs(["migrate", "--data-dir", "/srv/mail", "--smtp-port=2525"]);
+    expect(command).toBe("migrate");
+    expect([...flags]).toEqual([
+      ["--data-dir", "/srv/mail"],
+      ["--smtp-port", "2525"],
+    ]);
+    expect(parseArgs(["-h"]).command).toBe("help");
+    expect(parseArgs(["--version"]).command).toBe("version");
+    expect(parseArgs([]).command).toBe("serve");
+  });
+
+  test("parseArgs() names the flag or argument in one line when the command line is wrong", () => {
+    expect(() => parseArgs(["--data-dir"])).toThrow("--data-dir needs a value");
+    expect(() => parseArgs(["-x"])).toThrow("unknown flag -x");
+    expect(() => parseArgs(["--help=yes"])).toThrow("--help takes no value");
+    expect(() => parseArgs(["serve", "now"])).toThrow('unexpected argument "now"');
+    expect(() => parseArgs(["start"])).toThrow('unknown command "start"');
+  });
 });

@@ -173,7 +173,7 @@ function literalAfter(line: string, label: string): Buffer {
 describe("malformed messages over SMTP, served by REST, POP3 and IMAP", () => {
   test("every message of the corpus is accepted with a 250 and stored as sent", async () => {
     for (const [name, message] of CORPUS) {
-      const reply = await sendMail(server.smtpPort!, "sender@remote.example", [ACCOUNT], message);
+      const reply = await sendMail(server.ports.smtp!, "sender@remote.example", [ACCOUNT], message);
       expect({ name, code: reply.code }).toEqual({ name, code: 250 });
     }
     const list = await server.api(`${messagesUrl}/mailboxes/INBOX/messages?limit=500`);
@@ -211,7 +211,7 @@ describe("malformed messages over SMTP, served by REST, POP3 and IMAP", () => {
 
   test("POP3: LIST sizes, TOP and RETR give back the stored bytes exactly", async () => {
     expect(stored.length).toBe(CORPUS.length);
-    const pop = await Pop3Client.login(server.pop3Port!, ACCOUNT);
+    const pop = await Pop3Client.login(server.ports.pop3!, ACCOUNT);
     try {
       for (const [i, [name]] of CORPUS.entries()) {
         const n = i + 1;
@@ -230,7 +230,7 @@ describe("malformed messages over SMTP, served by REST, POP3 and IMAP", () => {
 
   test("IMAP: FETCH BODY[], BODYSTRUCTURE, ENVELOPE and sections answer OK with the exact bytes", async () => {
     expect(stored.length).toBe(CORPUS.length);
-    const imap = await ImapClient.login(server.imapPort!, ACCOUNT);
+    const imap = await ImapClient.login(server.ports.imap!, ACCOUNT);
     try {
       expect((await imap.command("SELECT INBOX")).status).toBe("OK");
       for (const [i, [name]] of CORPUS.entries()) {

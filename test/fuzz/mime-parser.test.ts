@@ -19,6 +19,7 @@ import {
   decodeMimeWords,
   decodeTransfer,
   findPart,
+  headerEnd,
   type MimePart,
   messageToJson,
   type ParsedMessage,
@@ -66,6 +67,7 @@ function violations(raw: Uint8Array, parsed: ParsedMessage): string[] {
   const out: string[] = [];
   const root = parsed.structure;
   if (parsed.headerEnd !== root.bodyStart) out.push(`headerEnd ${parsed.headerEnd} != ${root.bodyStart}`);
+  if (headerEnd(raw) !== parsed.headerEnd) out.push(`headerEnd() ${headerEnd(raw)} != ${parsed.headerEnd}`);
   for (const p of allParts(root)) {
     const at = `part ${JSON.stringify(p.partId)} [${p.start},${p.bodyStart},${p.end}]`;
     if (!(p.start >= 0 && p.start <= p.bodyStart && p.bodyStart <= p.end && p.end <= raw.length))

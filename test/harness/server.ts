@@ -62,7 +62,7 @@ export async function startTestServer(
   const server = await startServer(bunRuntime, { ...base, ...overrides }, options.log ?? silentLogger, {
     authFailures: options.authFailures,
   });
-  const baseUrl = `http://127.0.0.1:${server.httpPort}`;
+  const baseUrl = `http://127.0.0.1:${server.ports.http}`;
   return {
     ...server,
     dataDir,

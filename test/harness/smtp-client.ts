@@ -36,11 +36,7 @@ export class SmtpClient {
     host = "127.0.0.1",
     options: { localAddress?: string } = {},
   ): Promise<{ client: SmtpClient; greeting: SmtpResponse }> {
-    const socket = connect({
-      port,
-      host,
-      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
-    });
+    const socket = connect({ port, host, localAddress: options.localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", resolve);
       socket.once("error", reject);

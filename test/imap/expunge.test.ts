@@ -10,7 +10,7 @@ let port: number;
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.imapPort!;
+  port = server.ports.imap!;
 });
 
 afterAll(async () => {

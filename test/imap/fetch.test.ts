@@ -84,7 +84,7 @@ async function selected(address: string, mailbox = "INBOX", before: string[] = [
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.imapPort!;
+  port = server.ports.imap!;
   await createAccounts(server, [
     { address: "alice@example.com" },
     { address: "bob@example.com" },
@@ -310,7 +310,9 @@ describe("CONDSTORE and QRESYNC", () => {
     const box = await inbox("dave@example.com");
     const client = await selected("dave@example.com");
     const since = box.highestModseq;
-    const [changed] = await server.store.write((w) =>
+    const {
+      changed: [changed],
+    } = await server.store.write((w) =>
       messagesUpdateFlags(w, box.id, [2], { mode: "add", flags: SEEN, keywords: [] }),
     );
     await client.command("NOOP");
@@ -405,7 +407,7 @@ describe("message sets and bad input", () => {
     "FETCH 1 (BODY[]<1>)",
     "FETCH 1 (BODY[]",
     "FETCH 1 (BODY.PEEK)",
-    "FETCH 1 (BINARY[1])",
+    "FETCH 1 (BINARY[1.HEADER])", // BINARY takes part numbers only (RFC 3516 §7)
     `FETCH 1 (BODY[${Array(300).fill("1").join(".")}])`,
     "FETCH 1 (FLAGS) (BOGUS)",
     "FETCH 1 (FLAGS) (CHANGEDSINCE x)",

@@ -26,7 +26,7 @@ beforeAll(async () => {
   ]);
   for (const s of ["first", "second", "third"]) {
     await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "sender@remote.example",
       ["user@example.com", "sync@example.com"],
       message(s),
@@ -44,7 +44,7 @@ describe("Python imaplib", () => {
   test("imaplib logs in, lists, selects, fetches, searches, stores and expunges", async () => {
     const script = `
 import imaplib, sys
-c = imaplib.IMAP4("127.0.0.1", ${server.imapPort})
+c = imaplib.IMAP4("127.0.0.1", ${server.ports.imap})
 c.login("user@example.com", "secret")
 typ, boxes = c.list()
 assert typ == "OK" and any(b'"INBOX"' in b or b' INBOX' in b for b in boxes), boxes
@@ -75,7 +75,7 @@ describe("ImapFlow", () => {
   test("ImapFlow lists, opens, fetches, appends, moves and hears IDLE notifications", async () => {
     const client = new ImapFlow({
       host: "127.0.0.1",
-      port: server.imapPort!,
+      port: server.ports.imap!,
       secure: false,
       // ImapFlow upgrades with STARTTLS when offered: trust the server's self-signed certificate.
       tls: { ca: [server.tls.credentials().cert] },
@@ -119,7 +119,7 @@ describe("ImapFlow", () => {
       );
       const idling = client.idle();
       await sendMail(
-        server.smtpPort!,
+        server.ports.smtp!,
         "sender@remote.example",
         ["flow@example.com"],
         message("while idling"),
@@ -139,7 +139,7 @@ describe("ImapFlow", () => {
 
 describe("curl imap://", () => {
   test("curl lists mailboxes, fetches a message by index and runs UID SEARCH", async () => {
-    const base = `imap://127.0.0.1:${server.imapPort}`;
+    const base = `imap://127.0.0.1:${server.ports.imap}`;
     const auth = ["-u", "sync@example.com:secret", "-sS"];
     const list = await run("curl", [`${base}/`, ...auth]);
     expect(list.code).toBe(0);
@@ -164,7 +164,7 @@ describe("mbsync", () => {
     const config = join(dir, "mbsyncrc");
     writeFileSync(
       config,
-      `IMAPAccount mailroom\nHost 127.0.0.1\nPort ${server.imapPort}\nUser sync@example.com\nPass secret\nSSLType None\nAuthMechs LOGIN PLAIN\n\n` +
+      `IMAPAccount mailroom\nHost 127.0.0.1\nPort ${server.ports.imap}\nUser sync@example.com\nPass secret\nSSLType None\nAuthMechs LOGIN PLAIN\n\n` +
         `IMAPStore remote\nAccount mailroom\n\nMaildirStore local\nPath ${home}/\nInbox ${home}/INBOX\nSubFolders Verbatim\n\n` +
         "Channel mailroom\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\nSyncState *\nSync All\nExpunge Both\n",
     );

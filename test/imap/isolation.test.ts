@@ -37,7 +37,7 @@ async function deliver(address: string, mailbox: string, count: number): Promise
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.imapPort!;
+  port = server.ports.imap!;
   await createAccounts(server, [{ address: ALICE }, { address: BOB }, { address: "bob@other.example" }]);
   bob = await ImapClient.login(port, BOB);
   for (const name of ["Secret", "Secret/Deeper"])

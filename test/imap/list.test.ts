@@ -23,7 +23,7 @@ let client: ImapClient;
  */
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.imapPort!;
+  port = server.ports.imap!;
   await createAccounts(server, [{ address: USER }, { address: "inboxkid@example.com" }]);
   const account = await accountGet(server.store.read, USER);
   await server.store.write((w) => mailboxCreate(w, account.id, "orphan/child"));

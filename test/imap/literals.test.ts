@@ -32,7 +32,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function connect(port = server.imapPort!): Promise<ImapClient> {
+async function connect(port = server.ports.imap!): Promise<ImapClient> {
   return (await ImapClient.connect(port)).client;
 }
 

@@ -26,7 +26,7 @@ describe("the mailbox limit per account", () => {
   beforeAll(async () => {
     server = await startTestServer({ maxMailboxes: 10 });
     await createAccounts(server, [{ address: "full@example.com" }]);
-    client = await ImapClient.login(server.imapPort!, "full@example.com");
+    client = await ImapClient.login(server.ports.imap!, "full@example.com");
   });
 
   afterAll(async () => {
@@ -85,7 +85,7 @@ describe("mailbox name length", () => {
   beforeAll(async () => {
     server = await startTestServer();
     await createAccounts(server, [{ address: "names@example.com" }]);
-    client = await ImapClient.login(server.imapPort!, "names@example.com");
+    client = await ImapClient.login(server.ports.imap!, "names@example.com");
   });
 
   afterAll(async () => {
@@ -148,7 +148,7 @@ describe("a heavy LIST", () => {
   }
 
   test('the reproduction\'s 2 KB `LIST "" "%a%a…%"` is refused at once with NO [LIMIT]', async () => {
-    const client = await ImapClient.login(server.imapPort!, "heavy@example.com");
+    const client = await ImapClient.login(server.ports.imap!, "heavy@example.com");
     try {
       const { r, ms } = await timedList(client, `${"%a".repeat(1000)}%`);
       expect(`${r.status} ${r.text}`).toStartWith("NO [LIMIT]");

@@ -14,7 +14,7 @@ let accounts = 0;
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.imapPort!;
+  port = server.ports.imap!;
 });
 
 afterAll(async () => {

@@ -21,7 +21,7 @@ let port: number;
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.imapPort!;
+  port = server.ports.imap!;
 });
 
 afterAll(async () => {
@@ -154,7 +154,7 @@ describe("changes reach the other session at its next command", () => {
     const address = await freshAccount(server, { messages: 1 });
     const [a] = await twoSessions(address);
     const reply = await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "x@remote.example",
       [address],
       "Subject: ping\r\n\r\nhi\r\n",

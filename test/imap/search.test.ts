@@ -140,7 +140,7 @@ async function expungeUids(address: string, uids: number[], mailboxName = "INBOX
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.imapPort!;
+  port = server.ports.imap!;
   await createAccounts(server, [
     { address: "search@example.com" },
     { address: "view@example.com" },
@@ -510,7 +510,9 @@ describe("MODSEQ search (RFC 7162 §3.1.5)", () => {
     expect(before.status).toBe("OK");
     const account = await accountGet(server.store.read, "condstore@example.com");
     const box = await mailboxGet(server.store.read, account.id, "INBOX");
-    const [changed] = await server.store.write((w) =>
+    const {
+      changed: [changed],
+    } = await server.store.write((w) =>
       messagesUpdateFlags(w, box.id, [1], {
         mode: "add",
         flags: flagsFromNames(["\\Flagged"]).flags,

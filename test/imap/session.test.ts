@@ -9,11 +9,11 @@ let port: number;
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.imapPort!;
+  port = server.ports.imap!;
   await createAccounts(server, [{ address: "alice@example.com" }, { address: "bob@example.com" }]);
   for (let i = 1; i <= 3; i++) {
     await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "x@remote.example",
       ["alice@example.com"],
       `Subject: m${i}\r\n\r\nbody ${i}\r\n`,
@@ -151,7 +151,12 @@ describe("notifications", () => {
     client.write("i1 IDLE\r\n");
     expect(await client.readResponseLine()).toStartWith("+");
     const started = performance.now();
-    await sendMail(server.smtpPort!, "x@remote.example", ["bob@example.com"], "Subject: ping\r\n\r\nhi\r\n");
+    await sendMail(
+      server.ports.smtp!,
+      "x@remote.example",
+      ["bob@example.com"],
+      "Subject: ping\r\n\r\nhi\r\n",
+    );
     expect(await client.readResponseLine()).toBe("* 1 EXISTS");
     expect(performance.now() - started).toBeLessThan(1000);
     client.write("DONE\r\n");
@@ -163,7 +168,12 @@ describe("notifications", () => {
     const client = await ImapClient.login(port, "bob@example.com");
     const before = await client.command("SELECT INBOX");
     const exists = Number(/^(\d+) EXISTS$/.exec(before.untagged.find((l) => l.endsWith("EXISTS"))!)![1]);
-    await sendMail(server.smtpPort!, "x@remote.example", ["bob@example.com"], "Subject: pong\r\n\r\nhi\r\n");
+    await sendMail(
+      server.ports.smtp!,
+      "x@remote.example",
+      ["bob@example.com"],
+      "Subject: pong\r\n\r\nhi\r\n",
+    );
     const r = await client.command("NOOP");
     expect(r.untagged).toContain(`${exists + 1} EXISTS`);
     await client.close();
@@ -208,7 +218,7 @@ describe("CLOSE", () => {
     await createAccounts(server, [{ address: "closer@example.com" }]);
     for (let i = 1; i <= 3; i++) {
       await sendMail(
-        server.smtpPort!,
+        server.ports.smtp!,
         "x@remote.example",
         ["closer@example.com"],
         `Subject: c${i}\r\n\r\nbody\r\n`,

@@ -40,6 +40,10 @@ const EXAMPLES: Record<string, string> = {
   STATUS: "STATUS INBOX (MESSAGES)",
   APPEND: "APPEND INBOX {7+}\r\nSubject",
   NAMESPACE: "NAMESPACE",
+  UNAUTHENTICATE: "UNAUTHENTICATE",
+  GETQUOTA: 'GETQUOTA ""',
+  GETQUOTAROOT: "GETQUOTAROOT INBOX",
+  SETQUOTA: 'SETQUOTA "" (STORAGE 100)',
   CHECK: "CHECK",
   CLOSE: "CLOSE",
   UNSELECT: "UNSELECT",
@@ -55,11 +59,13 @@ const EXAMPLES: Record<string, string> = {
   "UID COPY": "UID COPY 1 Archive",
   "UID MOVE": "UID MOVE 1 Archive",
   "UID EXPUNGE": "UID EXPUNGE 1",
+  REPLACE: "REPLACE 1 INBOX {7+}\r\nSubject",
+  "UID REPLACE": "UID REPLACE 1 INBOX {7+}\r\nSubject",
 };
 
 async function clientIn(state: StateKind): Promise<ImapClient> {
-  if (state === "not-authenticated") return (await ImapClient.connect(server.imapPort!)).client;
-  const client = await ImapClient.login(server.imapPort!, "state@example.com");
+  if (state === "not-authenticated") return (await ImapClient.connect(server.ports.imap!)).client;
+  const client = await ImapClient.login(server.ports.imap!, "state@example.com");
   if (state === "selected") await client.command("SELECT INBOX");
   return client;
 }

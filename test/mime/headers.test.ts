@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { parseHeaders } from "../../src/mime/mod.ts";
+import { readdirSync, readFileSync } from "node:fs";
+import { headerEnd, parseHeaders, parseMessage } from "../../src/mime/mod.ts";
 import { bytes, crlf, lf, slice } from "./helpers.ts";
 
 describe("parseHeaders()", () => {
@@ -53,5 +54,32 @@ describe("parseHeaders()", () => {
     const raw = bytes("A: 1\r\nB: two");
     const fields = parseHeaders(raw, 0, raw.length);
     expect(fields[1]).toEqual({ name: "B", value: "two", start: 6, end: raw.length });
+  });
+});
+
+describe("headerEnd()", () => {
+  test.each([
+    ["a header and its blank line, CRLF", "A: 1\r\nB: 2\r\n\r\nbody\r\n", 14],
+    ["a header and its blank line, bare LF", "A: 1\nB: 2\n\nbody\n", 11],
+    ["mixed line ends (LF, then a CRLF blank line)", "A: 1\n\r\nbody", 7],
+    ["a folded field", "A: 1\r\n\tmore\r\n\r\nbody", 15],
+    ["an empty header (the message starts with its blank line)", "\r\nbody\r\n\r\nmore", 2],
+    ["a message without a header: the first line is body text", "hello world\r\n\r\nmore", 0],
+    ["a header cut short by a line that is not a field", "A: 1\r\nnot a field\r\n\r\nbody", 6],
+    ["a header without a blank line or body", "A: 1\r\nB: 2\r\n", 12],
+    ["a final field without a line break", "A: 1\r\nB: 2", 10],
+    ["nothing at all", "", 0],
+  ])("headerEnd() of %s", (_, text, end) => {
+    expect(headerEnd(bytes(text))).toBe(end);
+  });
+
+  test("headerEnd() is where parseMessage() puts the body, on every fixture", () => {
+    const dir = "test/fixtures/imap";
+    const names = readdirSync(dir).filter((f) => f.endsWith(".eml"));
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      const raw = new Uint8Array(readFileSync(`${dir}/${name}`));
+      expect([name, headerEnd(raw)]).toEqual([name, parseMessage(raw).headerEnd]);
+    }
   });
 });

@@ -17,7 +17,7 @@ let failing: Pop3Listener;
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.pop3Port!;
+  port = server.ports.pop3!;
   failing = await extraPop3(server, { authFailureBaseDelayMs: 1, authFailureMaxDelayMs: 5 });
 });
 

@@ -15,7 +15,7 @@ let port: number;
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.pop3Port!;
+  port = server.ports.pop3!;
 });
 
 afterAll(async () => {

@@ -18,7 +18,7 @@ export function simpleMessage(subject: string, body = "hello\r\n"): string {
 
 /** Delivers over SMTP and checks the 250. */
 export async function deliver(server: TestServer, to: string, message: string | Uint8Array): Promise<void> {
-  const r = await sendMail(server.smtpPort!, "sender@remote.example", [to], message);
+  const r = await sendMail(server.ports.smtp!, "sender@remote.example", [to], message);
   expect(r.code).toBe(250);
 }
 
@@ -46,15 +46,16 @@ export function extraPop3(
   limits: Partial<Pop3Limits>,
   options: { log?: Logger } = {},
 ): Promise<Pop3Listener> {
-  return startPop3({
-    store: server.store,
-    log: options.log ?? silentLogger,
-    hostname: "pop.test.example",
-    primaryDomain: "example.com",
-    bind: "127.0.0.1",
-    port: 0,
-    limits,
-  });
+  return startPop3(
+    {
+      store: server.store,
+      log: options.log ?? silentLogger,
+      hostname: "pop.test.example",
+      primaryDomain: "example.com",
+      limits,
+    },
+    { port: 0, host: "127.0.0.1" },
+  );
 }
 
 export const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");

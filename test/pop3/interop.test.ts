@@ -18,7 +18,7 @@ let dir: string;
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.pop3Port!;
+  port = server.ports.pop3!;
   dir = mkdtempSync(join(tmpdir(), "mailroom-pop3-interop-"));
 });
 

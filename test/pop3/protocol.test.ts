@@ -3,6 +3,7 @@
  * input, dotStuff() and encodeReply() byte for byte, TOP's cut.
  */
 import { describe, expect, test } from "bun:test";
+import { headerEnd } from "../../src/mime/mod.ts";
 import { topOf } from "../../src/pop3/commands/top.ts";
 import { LineReader, lineCount, messageNumber, parseCommand } from "../../src/pop3/protocol/parser.ts";
 import { dotStuff, encodeReply, reply } from "../../src/pop3/protocol/response.ts";
@@ -146,10 +147,11 @@ describe("topOf()", () => {
     [2, "A: 1\r\nB: 2\r\n\r\nl1\r\nl2\r\n"],
     [99, "A: 1\r\nB: 2\r\n\r\nl1\r\nl2\r\nl3\r\n"],
   ])("topOf(message, %d)", (n, expected) => {
-    expect(Buffer.from(topOf(message, n)).toString("latin1")).toBe(expected);
+    expect(Buffer.from(topOf(message, headerEnd(message), n)).toString("latin1")).toBe(expected);
   });
 
   test("topOf() of a message with an empty header is the blank line and body lines", () => {
-    expect(Buffer.from(topOf(bytes("\r\nbody\r\nmore\r\n"), 1)).toString()).toBe("\r\nbody\r\n");
+    const empty = bytes("\r\nbody\r\nmore\r\n");
+    expect(Buffer.from(topOf(empty, headerEnd(empty), 1)).toString()).toBe("\r\nbody\r\n");
   });
 });

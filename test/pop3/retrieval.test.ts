@@ -16,7 +16,7 @@ let port: number;
 
 beforeAll(async () => {
   server = await startTestServer({ maxMessageSize: 12 * 1024 * 1024 });
-  port = server.pop3Port!;
+  port = server.ports.pop3!;
 });
 
 afterAll(async () => {
@@ -181,6 +181,17 @@ describe("TOP", () => {
     expect((await client.multi("TOP 1 0")).body.equals(raw)).toBe(true);
     await client.quit();
   });
+
+  test("TOP ends the header where the parse at delivery did (IMAP BODY[HEADER]), also at a line that is no field", async () => {
+    const address = await freshAccount(server);
+    const head = "From: a@remote.example\r\nSubject: cut short\r\n";
+    const raw = Buffer.from(`${head}this line is body text\r\n\r\nmore body\r\n`);
+    await ingestRaw(server, address, raw);
+    const client = await Pop3Client.login(port, address);
+    expect((await client.multi("TOP 1 0")).body.toString()).toBe(head);
+    expect((await client.multi("TOP 1 1")).body.toString()).toBe(`${head}this line is body text\r\n`);
+    await client.quit();
+  });
 });
 
 describe("\\Seen", () => {
@@ -236,14 +247,14 @@ describe("UIDL stability", () => {
     const dataDir = own.dataDir;
     const address = await freshAccount(own);
     for (const s of ["a", "b"]) await deliver(own, address, simpleMessage(s));
-    const before = await Pop3Client.login(own.pop3Port!, address);
+    const before = await Pop3Client.login(own.ports.pop3!, address);
     const ids = (await before.multi("UIDL")).lines;
     await before.quit();
     await own.stop();
 
     const restarted = await startTestServer({}, { dataDir });
     try {
-      const after = await Pop3Client.login(restarted.pop3Port!, address);
+      const after = await Pop3Client.login(restarted.ports.pop3!, address);
       expect((await after.multi("UIDL")).lines).toEqual(ids);
       await after.quit();
     } finally {

@@ -14,7 +14,7 @@ let address: string;
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.pop3Port!;
+  port = server.ports.pop3!;
   address = await freshAccount(server);
   await deliver(server, address, simpleMessage("one"));
   await deliver(server, address, simpleMessage("two"));

@@ -50,7 +50,7 @@ async function start(overrides: Parameters<typeof startTestServer>[0], peer: Pee
 
 /** An authenticated submission session on 587, MAIL FROM given, with these recipients accepted. */
 async function submission(server: TestServer, to: string[]): Promise<SmtpClient> {
-  const { client } = await SmtpClient.connect(server.submissionPort!);
+  const { client } = await SmtpClient.connect(server.ports.submission!);
   await client.command("EHLO client.test");
   expect((await client.command(`AUTH PLAIN ${b64("\0a@example.test\0a-pw")}`)).code).toBe(235);
   expect((await client.command("MAIL FROM:<a@example.test>")).code).toBe(250);
@@ -107,7 +107,7 @@ describe("MAILROOM_BARE_NEWLINE=reject (the default)", () => {
     ["a CR before the final CRLF", "From: x@remote.example\r\n\r\nbody\r\r\n"],
     ["LF CR instead of CRLF", "From: x@remote.example\r\n\r\nbody\n\r\n"],
   ])("DATA with %s is refused on port 25 with 554 5.6.0 and not stored", async (_name, message) => {
-    const { client } = await SmtpClient.connect(server.smtpPort!);
+    const { client } = await SmtpClient.connect(server.ports.smtp!);
     await client.command("EHLO client.test");
     await client.command("MAIL FROM:<x@remote.example>");
     expect((await client.command("RCPT TO:<b@example.test>")).code).toBe(250);
@@ -120,7 +120,7 @@ describe("MAILROOM_BARE_NEWLINE=reject (the default)", () => {
   });
 
   test("a CRLF split across two writes is a line end; a CR followed by anything else is refused", async () => {
-    const { client } = await SmtpClient.connect(server.smtpPort!);
+    const { client } = await SmtpClient.connect(server.ports.smtp!);
     await client.command("EHLO client.test");
     for (const [second, code] of [
       ["\nafter\r\n.\r\n", 250],

@@ -62,25 +62,27 @@ describe("a server with the default trusted networks", () => {
   });
 
   test("IMAP from 127.0.0.2 without TLS is LOGINDISABLED; from 127.0.0.1 LOGIN works", async () => {
-    const remote = await ImapClient.connect(server.imapPort!, "127.0.0.1", { localAddress: "127.0.0.2" });
+    const remote = await ImapClient.connect(server.ports.imap!, "127.0.0.1", { localAddress: "127.0.0.2" });
     expect(remote.greeting).toContain("LOGINDISABLED");
     const refused = await remote.client.command('LOGIN "alice@example.com" "secret"');
     expect(`${refused.status} ${refused.text}`).toStartWith("NO [PRIVACYREQUIRED]");
     await remote.client.close();
-    const local = await ImapClient.connect(server.imapPort!);
+    const local = await ImapClient.connect(server.ports.imap!);
     expect((await local.client.command('LOGIN "alice@example.com" "secret"')).status).toBe("OK");
     await local.client.close();
   });
 
   test("POP3 from 127.0.0.2 without TLS hides USER and refuses it", async () => {
-    const { client } = await Pop3Client.connect(server.pop3Port!, "127.0.0.1", { localAddress: "127.0.0.2" });
+    const { client } = await Pop3Client.connect(server.ports.pop3!, "127.0.0.1", {
+      localAddress: "127.0.0.2",
+    });
     expect((await client.multi("CAPA")).lines).not.toContain("USER");
     expect((await client.command("USER alice@example.com")).code).toBe("AUTH");
     await client.quit();
   });
 
   test("SMTP submission from 127.0.0.2 without TLS answers AUTH with 538", async () => {
-    const { client } = await SmtpTlsClient.connect(server.submissionPort!, { localAddress: "127.0.0.2" });
+    const { client } = await SmtpTlsClient.connect(server.ports.submission!, { localAddress: "127.0.0.2" });
     const ehlo = await client.command("EHLO remote.test");
     expect(ehlo.lines.some((l) => l.startsWith("AUTH"))).toBe(false);
     expect((await client.command(`AUTH PLAIN ${PLAIN}`)).code).toBe(538);
@@ -94,7 +96,7 @@ describe("a server that trusts 127.0.0.0/8", () => {
     const server = await startTestServer({ trustedNetworks });
     try {
       await createAccounts(server, [{ address: "alice@example.com" }]);
-      const { client, greeting } = await ImapClient.connect(server.imapPort!, "127.0.0.1", {
+      const { client, greeting } = await ImapClient.connect(server.ports.imap!, "127.0.0.1", {
         localAddress: "127.0.0.2",
       });
       expect(greeting).not.toContain("LOGINDISABLED");

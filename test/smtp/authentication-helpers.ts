@@ -155,6 +155,14 @@ export async function authenticationOf(server: TestServer, address: string, id: 
   return ((await response.json()) as { authentication: unknown }).authentication;
 }
 
+/** The names of the REST message view's spam symbols (the built-in score's, or rspamd's). */
+export async function spamSymbolsOf(server: TestServer, address: string, id: number): Promise<string[]> {
+  const response = await server.api(`/api/v1/accounts/${encodeURIComponent(address)}/messages/${id}`);
+  if (response.status !== 200) throw new Error(`GET message ${id}: ${response.status}`);
+  const { spam } = (await response.json()) as { spam: { symbols: Array<{ name: string }> } | null };
+  return spam ? spam.symbols.map((s) => s.name) : [];
+}
+
 /** Every Authentication-Results field of a stored message, unfolded, in order. */
 export function authenticationResultsFields(raw: string): string[] {
   const header = raw.slice(0, raw.indexOf("\r\n\r\n") + 2);

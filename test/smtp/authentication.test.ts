@@ -23,6 +23,7 @@ import {
   rsaKey,
   sendFrom,
   sign,
+  spamSymbolsOf,
   stored,
 } from "./authentication-helpers.ts";
 import { submit } from "./outbound-helpers.ts";
@@ -115,7 +116,7 @@ beforeAll(async () => {
     domain: "a.example",
     smtpPort: aSmtp,
     dnsServers,
-    routes: [{ domain: "b.example", host: "127.0.0.1", port: b.smtpPort! }],
+    routes: [{ domain: "b.example", host: "127.0.0.1", port: b.ports.smtp! }],
   });
   strictB = await startTestServer({
     hostname: "mx.strict.example",
@@ -139,7 +140,7 @@ describe("SPF, DKIM and DMARC pass", () => {
       { domain: "a.example", selector: "rsa", key: keys.rsa! },
       { domain: "a.example", selector: "ed", key: keys.ed! },
     ]);
-    const r = await sendFrom(b.smtpPort!, {
+    const r = await sendFrom(b.ports.smtp!, {
       address: GOOD_IP,
       helo: "mail.a.example",
       mailFrom: "alice@a.example",
@@ -170,6 +171,30 @@ describe("SPF, DKIM and DMARC pass", () => {
       dmarc: { result: "pass", policy: "reject", domain: "a.example", disposition: "none" },
       arc: { result: "none" },
     });
+  });
+
+  test("the built-in spam score sees the results: SPF, DKIM and DMARC pass lower it, its fields sit below Authentication-Results and Received", async () => {
+    const raw = await sign(message("Alice <alice@a.example>", "bob@b.example", "scored pass"), [
+      { domain: "a.example", selector: "ed", key: keys.ed! },
+    ]);
+    const r = await sendFrom(b.ports.smtp!, {
+      address: GOOD_IP,
+      helo: "mail.a.example",
+      mailFrom: "alice@a.example",
+      to: ["bob@b.example"],
+      raw,
+    });
+    expect(r.code).toBe(250);
+    const got = await arrival(b, "bob@b.example", "scored pass");
+    expect(await spamSymbolsOf(b, "bob@b.example", got.id)).toEqual(
+      expect.arrayContaining(["SPF_PASS", "DKIM_PASS", "DMARC_PASS"]),
+    );
+    // RFC 8601 §5: one field of ours; trace fields first, then the verdict, then the sender's header.
+    expect(authenticationResultsFields(got.raw)).toHaveLength(1);
+    const order = ["Return-Path:", "Authentication-Results:", "Received:", "X-Spam-Checker:", "From:"];
+    const at = order.map((name) => got.raw.indexOf(`${name} `));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect([...at].sort((x, y) => x - y)).toEqual(at);
   });
 
   test("mail A relays to B (submitted on A, unsigned) passes SPF for A's address and DMARC through SPF alignment", async () => {
@@ -208,7 +233,7 @@ describe("SPF, DKIM and DMARC pass", () => {
 describe("DMARC policy", () => {
   test("a spoofed message from a p=reject domain is refused with 550 5.7.1 and nothing is stored", async () => {
     const before = (await stored(b, "bob@b.example")).length;
-    const r = await sendFrom(b.smtpPort!, {
+    const r = await sendFrom(b.ports.smtp!, {
       address: SPOOF_IP,
       mailFrom: "ceo@a.example",
       to: ["bob@b.example"],
@@ -224,7 +249,7 @@ describe("DMARC policy", () => {
     const raw = await sign(message("ceo@a.example", "bob@b.example", "signed by someone else"), [
       { domain: "fwd.example", selector: "arc", key: keys.arc! },
     ]);
-    const r = await sendFrom(b.smtpPort!, {
+    const r = await sendFrom(b.ports.smtp!, {
       address: SPOOF_IP,
       mailFrom: "x@fwd.example",
       to: ["bob@b.example"],
@@ -234,7 +259,7 @@ describe("DMARC policy", () => {
   });
 
   test("a failing message from a p=quarantine domain lands in Junk with $Junk", async () => {
-    const r = await sendFrom(b.smtpPort!, {
+    const r = await sendFrom(b.ports.smtp!, {
       address: SPOOF_IP,
       mailFrom: "news@q.example",
       to: ["bob@b.example"],
@@ -253,13 +278,17 @@ describe("DMARC policy", () => {
       domain: "q.example",
       disposition: "quarantine",
     });
+    // The built-in score saw the same failures.
+    expect(await spamSymbolsOf(b, "bob@b.example", got.id)).toEqual(
+      expect.arrayContaining(["SPF_FAIL", "DMARC_FAIL"]),
+    );
     const listed = await b.api("/api/v1/accounts/bob%40b.example/mailboxes/Junk/messages");
     const items = ((await listed.json()) as { items: Array<{ subject: string; flags: string[] }> }).items;
     expect(items.find((i) => i.subject === "quarantined")?.flags).toContain("$Junk");
   });
 
   test("pct=0 samples every failing message out: reject becomes quarantine (RFC 7489 §6.6.4)", async () => {
-    const r = await sendFrom(b.smtpPort!, {
+    const r = await sendFrom(b.ports.smtp!, {
       address: SPOOF_IP,
       mailFrom: "x@pct.example",
       to: ["bob@b.example"],
@@ -276,7 +305,7 @@ describe("DMARC policy", () => {
   });
 
   test("sp= applies to an existing subdomain, np= to a subdomain that does not exist (RFC 9989 §4.10.1)", async () => {
-    const existing = await sendFrom(b.smtpPort!, {
+    const existing = await sendFrom(b.ports.smtp!, {
       address: SPOOF_IP,
       mailFrom: "x@news.sp.example",
       to: ["bob@b.example"],
@@ -284,7 +313,7 @@ describe("DMARC policy", () => {
     });
     expect(existing.code).toBe(250);
     await arrival(b, "bob@b.example", "sp applies", "Junk");
-    const missing = await sendFrom(b.smtpPort!, {
+    const missing = await sendFrom(b.ports.smtp!, {
       address: SPOOF_IP,
       mailFrom: "x@ghost.sp.example",
       to: ["bob@b.example"],
@@ -296,7 +325,7 @@ describe("DMARC policy", () => {
 
   test("a failed DNS lookup that decides a p=reject message is 451 4.7.0 (the client retries)", async () => {
     // temp.example's SPF includes a zone that answers SERVFAIL: SPF temperror, DMARC fails on it.
-    const r = await sendFrom(b.smtpPort!, {
+    const r = await sendFrom(b.ports.smtp!, {
       address: GOOD_IP,
       mailFrom: "x@temp.example",
       to: ["bob@b.example"],
@@ -307,7 +336,7 @@ describe("DMARC policy", () => {
   });
 
   test("a message whose From domain's DNS fails (no policy known) is delivered with dmarc=temperror", async () => {
-    const r = await sendFrom(b.smtpPort!, {
+    const r = await sendFrom(b.ports.smtp!, {
       address: GOOD_IP,
       mailFrom: "x@nodmarc.example",
       to: ["bob@b.example"],
@@ -329,7 +358,7 @@ describe("SPF without DMARC", () => {
   });
 
   test("SPF -all failing without a DMARC record is delivered with spf=fail recorded", async () => {
-    expect((await sendFrom(b.smtpPort!, spoof("spf fail kept"))).code).toBe(250);
+    expect((await sendFrom(b.ports.smtp!, spoof("spf fail kept"))).code).toBe(250);
     const got = await arrival(b, "bob@b.example", "spf fail kept");
     const auth = (await authenticationOf(b, "bob@b.example", got.id)) as Record<string, unknown>;
     expect(auth.spf).toEqual({ result: "fail", domain: "nodmarc.example" });
@@ -343,20 +372,20 @@ describe("SPF without DMARC", () => {
   });
 
   test("with MAILROOM_SPF_REJECT the same message is refused with 550 5.7.23", async () => {
-    const r = await sendFrom(strictB.smtpPort!, spoof("spf fail refused"));
+    const r = await sendFrom(strictB.ports.smtp!, spoof("spf fail refused"));
     expect(r.code).toBe(550);
     expect(r.text).toContain("5.7.23");
   });
 
   test("with MAILROOM_SPF_REJECT an SPF temperror is 451 4.7.0 and a pass is delivered", async () => {
-    const temp = await sendFrom(strictB.smtpPort!, {
+    const temp = await sendFrom(strictB.ports.smtp!, {
       address: GOOD_IP,
       mailFrom: "x@tempspf.example",
       to: ["bob@b.example"],
       raw: message("x@tempspf.example", "bob@b.example", "spf temperror strict"),
     });
     expect(temp.code).toBe(451);
-    const pass = await sendFrom(strictB.smtpPort!, {
+    const pass = await sendFrom(strictB.ports.smtp!, {
       address: GOOD_IP,
       mailFrom: "x@nodmarc.example",
       to: ["bob@b.example"],
@@ -374,7 +403,7 @@ describe("Authentication-Results", () => {
       "\tspf=pass smtp.mailfrom=ceo@a.example",
       "Authentication-Results: relay.other.example; spf=pass smtp.mailfrom=x@q.example",
     ].join("\r\n");
-    const r = await sendFrom(b.smtpPort!, {
+    const r = await sendFrom(b.ports.smtp!, {
       address: GOOD_IP,
       mailFrom: "x@q.example",
       to: ["bob@b.example"],
@@ -400,7 +429,7 @@ describe("ARC", () => {
       "arc",
       keys.arc!,
     );
-    const r = await sendFrom(b.smtpPort!, {
+    const r = await sendFrom(b.ports.smtp!, {
       address: GOOD_IP,
       mailFrom: "list@q.example",
       to: ["bob@b.example"],
@@ -418,7 +447,7 @@ describe("ARC", () => {
     const raw = (
       await arcSeal(message("list@q.example", "bob@b.example", "arc broken"), "fwd.example", "arc", keys.arc!)
     ).replace("Hello there.", "Hello there, changed.");
-    const r = await sendFrom(b.smtpPort!, {
+    const r = await sendFrom(b.ports.smtp!, {
       address: GOOD_IP,
       mailFrom: "list@q.example",
       to: ["bob@b.example"],

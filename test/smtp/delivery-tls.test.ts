@@ -121,7 +121,7 @@ describe("relaying between two Mailrooms", () => {
   beforeAll(async () => {
     a = await startTestServer({ hostname: "mx.a.example", domain: "a.example", routes, queueRetry: [200] });
     b = await startTestServer({ hostname: "mx.b.example", domain: "b.example" });
-    routes.push({ domain: "b.example", host: "127.0.0.1", port: b.smtpPort! });
+    routes.push({ domain: "b.example", host: "127.0.0.1", port: b.ports.smtp! });
     await createAccounts(a, [{ address: "alice@a.example", password: "alice-pw" }]);
     await createAccounts(b, [{ address: "bob@b.example", password: "bob-pw" }]);
   });
@@ -131,7 +131,7 @@ describe("relaying between two Mailrooms", () => {
   });
 
   test("the relay hop uses STARTTLS and B's copy has one Return-Path, its own", async () => {
-    const { client } = await SmtpClient.connect(a.submissionPort!);
+    const { client } = await SmtpClient.connect(a.ports.submission!);
     await client.command("EHLO client.test");
     const login = Buffer.from("\0alice@a.example\0alice-pw").toString("base64");
     expect((await client.command(`AUTH PLAIN ${login}`)).code).toBe(235);

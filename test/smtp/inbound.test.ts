@@ -12,7 +12,7 @@ let port: number;
 
 beforeAll(async () => {
   server = await startTestServer({ maxMessageSize: 12 * 1024 * 1024 });
-  port = server.smtpPort!;
+  port = server.ports.smtp!;
   await createAccounts(server, [
     { address: "alice@example.com" },
     { address: "bob@example.com" },
@@ -172,7 +172,7 @@ describe("DATA", () => {
     try {
       await createAccounts(small, [{ address: "alice@example.com" }]);
       const r = await sendMail(
-        small.smtpPort!,
+        small.ports.smtp!,
         "a@remote.example",
         ["alice@example.com"],
         simple("big", "y".repeat(100 * 1024)),

@@ -35,7 +35,7 @@ test("swaks delivers a message", async () => {
     "--server",
     "127.0.0.1",
     "--port",
-    String(server.smtpPort),
+    String(server.ports.smtp),
     "--from",
     "a@remote.example",
     "--to",
@@ -50,7 +50,7 @@ test("swaks delivers a message", async () => {
 });
 
 test("Python smtplib delivers a message", async () => {
-  const script = `import smtplib; s=smtplib.SMTP("127.0.0.1", ${server.smtpPort}); s.sendmail("a@remote.example", ["user@example.com"], "Subject: via smtplib\\r\\n\\r\\nbody\\r\\n"); s.quit()`;
+  const script = `import smtplib; s=smtplib.SMTP("127.0.0.1", ${server.ports.smtp}); s.sendmail("a@remote.example", ["user@example.com"], "Subject: via smtplib\\r\\n\\r\\nbody\\r\\n"); s.quit()`;
   const r = await run("python3", ["-c", script]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
@@ -66,7 +66,7 @@ test("curl smtp:// uploads a message", async () => {
   const r = await run("curl", [
     "-sS",
     "--url",
-    `smtp://127.0.0.1:${server.smtpPort}`,
+    `smtp://127.0.0.1:${server.ports.smtp}`,
     "--mail-from",
     "a@remote.example",
     "--mail-rcpt",

@@ -33,7 +33,7 @@ export function submit(
   return new Promise((resolve, reject) => {
     const connection = new SMTPConnection({
       host: "127.0.0.1",
-      port: server.submissionPort!,
+      port: server.ports.submission!,
       secure: false,
       requireTLS: true,
       tls: { rejectUnauthorized: false },

@@ -17,7 +17,7 @@ async function subjects(server: TestServer, address: string): Promise<string[]> 
 }
 
 async function rcpt(server: TestServer, address: string) {
-  const { client } = await SmtpClient.connect(server.smtpPort!);
+  const { client } = await SmtpClient.connect(server.ports.smtp!);
   await client.command("EHLO client.test");
   await client.command("MAIL FROM:<reporter@remote.example>");
   const r = await client.command(`RCPT TO:<${address}>`);
@@ -50,7 +50,7 @@ describe("postmaster without MAILROOM_POSTMASTER", () => {
 
   test("RCPT TO:<postmaster@domain> is accepted without such an account and goes to the domain's first account", async () => {
     const r = await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "reporter@remote.example",
       ["postmaster@example.com"],
       note("pm1"),
@@ -64,7 +64,7 @@ describe("postmaster without MAILROOM_POSTMASTER", () => {
     "bare RCPT TO:<%s> is accepted and goes to the primary domain's postmaster",
     async (address) => {
       const r = await sendMail(
-        server.smtpPort!,
+        server.ports.smtp!,
         "reporter@remote.example",
         [address],
         note(`bare ${address}`),
@@ -81,7 +81,7 @@ describe("postmaster without MAILROOM_POSTMASTER", () => {
 
   test("another domain's postmaster goes to that domain's first enabled account", async () => {
     const r = await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "reporter@remote.example",
       ["postmaster@other.example"],
       note("pm2"),
@@ -93,7 +93,7 @@ describe("postmaster without MAILROOM_POSTMASTER", () => {
 
   test("a domain without accounts: its postmaster goes to the server's first account", async () => {
     const r = await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "reporter@remote.example",
       ["postmaster@empty.example"],
       note("pm3"),
@@ -104,7 +104,7 @@ describe("postmaster without MAILROOM_POSTMASTER", () => {
 
   test("a postmaster alias of the domain wins over every default", async () => {
     const r = await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "reporter@remote.example",
       ["postmaster@aliased.example"],
       note("pm4"),
@@ -138,7 +138,7 @@ describe("postmaster with MAILROOM_POSTMASTER", () => {
 
   test("postmaster mail of every domain without its own postmaster goes to MAILROOM_POSTMASTER", async () => {
     for (const to of ["postmaster", "postmaster@example.com"]) {
-      const r = await sendMail(server.smtpPort!, "reporter@remote.example", [to], note(`to ${to}`));
+      const r = await sendMail(server.ports.smtp!, "reporter@remote.example", [to], note(`to ${to}`));
       expect(r.code).toBe(250);
     }
     expect(await subjects(server, "boss@example.com")).toEqual([
@@ -150,7 +150,7 @@ describe("postmaster with MAILROOM_POSTMASTER", () => {
 
   test("a domain's own postmaster account still gets its own mail", async () => {
     const r = await sendMail(
-      server.smtpPort!,
+      server.ports.smtp!,
       "reporter@remote.example",
       ["postmaster@self.example"],
       note("self"),

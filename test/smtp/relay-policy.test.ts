@@ -56,7 +56,7 @@ const message = (from: string, to: string, subject: string) =>
 
 describe("unauthenticated clients", () => {
   test("port 25: RCPT TO a remote domain is refused with 554 5.7.1 and nothing is queued", async () => {
-    const client = await connect(server.smtpPort!);
+    const client = await connect(server.ports.smtp!);
     expect((await client.command("MAIL FROM:<alice@example.com>")).code).toBe(250);
     const rcpt = await client.command("RCPT TO:<victim@elsewhere.example>");
     expect(rcpt.code).toBe(554);
@@ -66,7 +66,7 @@ describe("unauthenticated clients", () => {
   });
 
   test("port 25: mail for a local account is still accepted from anyone, without AUTH", async () => {
-    const client = await connect(server.smtpPort!);
+    const client = await connect(server.ports.smtp!);
     expect((await client.command("MAIL FROM:<stranger@remote.example>")).code).toBe(250);
     expect((await client.command("RCPT TO:<bob@example.com>")).code).toBe(250);
     const data = await client.data(
@@ -83,14 +83,14 @@ describe("unauthenticated clients", () => {
   });
 
   test("port 25 offers AUTH PLAIN LOGIN on EHLO", async () => {
-    const { client } = await SmtpClient.connect(server.smtpPort!);
+    const { client } = await SmtpClient.connect(server.ports.smtp!);
     const ehlo = await client.command("EHLO client.test");
     expect(ehlo.lines.map((l) => l.slice(4))).toContain("AUTH PLAIN LOGIN");
     await client.close();
   });
 
   test("port 587: MAIL FROM without AUTH is refused with 530 5.7.0, RCPT TO a remote domain too", async () => {
-    const client = await connect(server.submissionPort!);
+    const client = await connect(server.ports.submission!);
     const mail = await client.command("MAIL FROM:<alice@example.com>");
     expect(mail.code).toBe(530);
     expect(mail.text).toContain("5.7.0");
@@ -100,7 +100,7 @@ describe("unauthenticated clients", () => {
   });
 
   test("port 587: not even local delivery works without AUTH", async () => {
-    const client = await connect(server.submissionPort!);
+    const client = await connect(server.ports.submission!);
     expect((await client.command("MAIL FROM:<stranger@remote.example>")).code).toBe(530);
     expect((await client.command("RCPT TO:<bob@example.com>")).code).toBe(530);
     await client.close();
@@ -109,8 +109,8 @@ describe("unauthenticated clients", () => {
 
 describe("authenticated clients", () => {
   for (const [name, portOf] of [
-    ["port 25", () => server.smtpPort!],
-    ["port 587", () => server.submissionPort!],
+    ["port 25", () => server.ports.smtp!],
+    ["port 587", () => server.ports.submission!],
   ] as const) {
     test(`${name}: relaying to a remote domain is accepted and queued`, async () => {
       const recipient = `friend-${name.replace(" ", "")}@remote.example`;
@@ -151,7 +151,7 @@ describe("authenticated clients", () => {
   }
 
   test("port 25: an authenticated message gets Received ... with ESMTPA", async () => {
-    const client = await connect(server.smtpPort!, alice);
+    const client = await connect(server.ports.smtp!, alice);
     await client.command("MAIL FROM:<alice@example.com>");
     await client.command("RCPT TO:<bob@example.com>");
     expect((await client.data(message("alice@example.com", "bob@example.com", "esmtpa on 25"))).code).toBe(
@@ -165,7 +165,7 @@ describe("authenticated clients", () => {
   });
 
   test("an unknown local recipient is still refused with 550 5.1.1 when authenticated", async () => {
-    const client = await connect(server.submissionPort!, alice);
+    const client = await connect(server.ports.submission!, alice);
     await client.command("MAIL FROM:<alice@example.com>");
     const rcpt = await client.command("RCPT TO:<nobody@example.com>");
     expect(rcpt.code).toBe(550);
@@ -174,7 +174,7 @@ describe("authenticated clients", () => {
   });
 
   test("the 100-recipient limit counts local and remote recipients together (452 4.5.3)", async () => {
-    const client = await connect(server.submissionPort!, alice);
+    const client = await connect(server.ports.submission!, alice);
     await client.command("MAIL FROM:<alice@example.com>");
     expect((await client.command("RCPT TO:<bob@example.com>")).code).toBe(250);
     for (let i = 0; i < 99; i++) {

@@ -22,8 +22,8 @@ beforeAll(async () => {
   const common = { queueRetry: [200, 400], bind: "127.0.0.1" };
   a = await startTestServer({ ...common, hostname: "mx.a.example", domain: "a.example", routes: routesA });
   b = await startTestServer({ ...common, hostname: "mx.b.example", domain: "b.example", routes: routesB });
-  routesA.push({ domain: "b.example", host: "127.0.0.1", port: b.smtpPort! });
-  routesB.push({ domain: "a.example", host: "127.0.0.1", port: a.smtpPort! });
+  routesA.push({ domain: "b.example", host: "127.0.0.1", port: b.ports.smtp! });
+  routesB.push({ domain: "a.example", host: "127.0.0.1", port: a.ports.smtp! });
   await createAccounts(a, [{ address: "alice@a.example", password: "alice-pw" }]);
   await createAccounts(b, [{ address: "bob@b.example", password: "bob-pw" }]);
 });
@@ -41,7 +41,7 @@ async function submit(
   to: string[],
   message: string,
 ): Promise<number> {
-  const { client } = await SmtpClient.connect(server.submissionPort!);
+  const { client } = await SmtpClient.connect(server.ports.submission!);
   try {
     await client.command("EHLO client.test");
     expect((await client.command(`AUTH PLAIN ${b64(`\0${login.user}\0${login.password}`)}`)).code).toBe(235);

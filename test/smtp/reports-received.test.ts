@@ -300,7 +300,7 @@ describe("reports arriving over SMTP", () => {
   test("a DMARC report about our domain is delivered and shown parsed by GET /api/v1/reports/dmarc", async () => {
     const x = input([row()]);
     const mail = dmarcReportMail({ ...x, to: "dmarc@example.com", gzip: dmarcReportGzip(dmarcReportXml(x)) });
-    expect((await sendMail(server.smtpPort!, "", ["dmarc@example.com"], mail)).code).toBe(250);
+    expect((await sendMail(server.ports.smtp!, "", ["dmarc@example.com"], mail)).code).toBe(250);
     await arrival(
       server,
       "dmarc@example.com",
@@ -313,7 +313,7 @@ describe("reports arriving over SMTP", () => {
     expect(body.received[0]).toMatchObject({ orgName: "mx.reporter.example", policyDomain: "example.com" });
     expect(body.received[0]!.report.summary).toEqual({ messages: 7, passed: 7, failed: 0 });
     // The same report again (sent to a second rua address): kept once.
-    expect((await sendMail(server.smtpPort!, "", ["dmarc@example.com"], mail)).code).toBe(250);
+    expect((await sendMail(server.ports.smtp!, "", ["dmarc@example.com"], mail)).code).toBe(250);
     const again = (await (await server.api("/api/v1/reports/dmarc")).json()) as { received: unknown[] };
     expect(again.received).toHaveLength(1);
   });
@@ -325,7 +325,7 @@ describe("reports arriving over SMTP", () => {
       "<domain>elsewhere.example</domain>",
     );
     const mail = dmarcReportMail({ ...x, to: "dmarc@example.com", gzip: dmarcReportGzip(xml) });
-    expect((await sendMail(server.smtpPort!, "", ["dmarc@example.com"], mail)).code).toBe(250);
+    expect((await sendMail(server.ports.smtp!, "", ["dmarc@example.com"], mail)).code).toBe(250);
     await arrival(
       server,
       "dmarc@example.com",
@@ -358,7 +358,7 @@ describe("reports arriving over SMTP", () => {
       ],
     };
     const mail = reportMail({ ...tls, to: "tls@example.com", gzip: reportGzip(tlsReportJson(tls)) });
-    expect((await sendMail(server.smtpPort!, "", ["tls@example.com"], mail)).code).toBe(250);
+    expect((await sendMail(server.ports.smtp!, "", ["tls@example.com"], mail)).code).toBe(250);
     await arrival(
       server,
       "tls@example.com",

@@ -15,7 +15,7 @@ let port: number;
 
 beforeAll(async () => {
   server = await startTestServer();
-  port = server.smtpPort!;
+  port = server.ports.smtp!;
   await createAccounts(server, [{ address: "alice@example.com" }, { address: "jøran@example.com" }]);
 });
 

@@ -51,7 +51,7 @@ test("swaks --auth PLAIN submits a message for a remote address, which is queued
     "--server",
     "127.0.0.1",
     "--port",
-    String(server.submissionPort),
+    String(server.ports.submission),
     "--auth",
     "PLAIN",
     "--auth-user",
@@ -84,7 +84,7 @@ test("swaks --auth LOGIN with a wrong password fails with 535", async () => {
     "--server",
     "127.0.0.1",
     "--port",
-    String(server.submissionPort),
+    String(server.ports.submission),
     "--auth",
     "LOGIN",
     "--auth-user",
@@ -110,7 +110,7 @@ test("Python smtplib login() and send_message() submit to a remote and a local r
     "m['To'] = 'friend@remote.example, local@example.com'",
     "m['Subject'] = 'via smtplib'",
     "m.set_content('hello from python')",
-    `s = smtplib.SMTP('127.0.0.1', ${server.submissionPort})`,
+    `s = smtplib.SMTP('127.0.0.1', ${server.ports.submission})`,
     "s.login('user@example.com', 'user-pw')",
     "s.send_message(m)",
     "s.quit()",
@@ -133,7 +133,7 @@ test("Python smtplib login() and send_message() submit to a remote and a local r
 test("Python smtplib with a spoofed From gets SMTPDataError 553", async () => {
   const script = [
     "import smtplib",
-    `s = smtplib.SMTP('127.0.0.1', ${server.submissionPort})`,
+    `s = smtplib.SMTP('127.0.0.1', ${server.ports.submission})`,
     "s.login('user', 'user-pw')",
     "try:",
     "    s.sendmail('user@example.com', ['victim@remote.example'], 'From: ceo@bank.example\\r\\nSubject: x\\r\\n\\r\\nx\\r\\n')",
@@ -150,7 +150,7 @@ test("Python smtplib with a spoofed From gets SMTPDataError 553", async () => {
 test("nodemailer's SMTP transport with auth submits a message, which is queued", async () => {
   const transport = nodemailer.createTransport({
     host: "127.0.0.1",
-    port: server.submissionPort!,
+    port: server.ports.submission!,
     secure: false,
     ignoreTLS: true,
     auth: { user: "user@example.com", pass: "user-pw" },

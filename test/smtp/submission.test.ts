@@ -27,7 +27,7 @@ beforeAll(async () => {
     routes: [{ domain: "*", host: "127.0.0.1", port: await closedPort() }],
     queueRetry: [3_600_000],
   });
-  port = server.submissionPort!;
+  port = server.ports.submission!;
   await createAccounts(server, [
     { address: "alice@example.com", password: "alice-pw" },
     { address: "bob@example.com", password: "bob-pw" },

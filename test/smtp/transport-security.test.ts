@@ -204,7 +204,7 @@ async function ehloKeywords(port: number): Promise<{ plain: string; secure: stri
 
 describe("REQUIRETLS is offered (RFC 8689 §4)", () => {
   test("on 587 and 25 only after STARTTLS", async () => {
-    for (const port of [a.submissionPort!, a.smtpPort!]) {
+    for (const port of [a.ports.submission!, a.ports.smtp!]) {
       const { plain: before, secure: after } = await ehloKeywords(port);
       expect(before).not.toContain("REQUIRETLS");
       expect(after).toContain("250-REQUIRETLS");
@@ -212,7 +212,7 @@ describe("REQUIRETLS is offered (RFC 8689 §4)", () => {
   });
 
   test("MAIL FROM with REQUIRETLS on a connection without TLS is refused", async () => {
-    const { client } = await SmtpClient.connect(a.smtpPort!);
+    const { client } = await SmtpClient.connect(a.ports.smtp!);
     await client.command("EHLO client.test");
     const reply = await client.command("MAIL FROM:<x@remote.example> REQUIRETLS");
     expect(reply.code).toBe(530);

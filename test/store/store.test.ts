@@ -13,6 +13,8 @@ import {
   accountGet,
   accountPrepare,
   type Change,
+  contentSlices,
+  contentView,
   domainCreate,
   mailboxCreate,
   mailboxDelete,
@@ -151,12 +153,14 @@ describe("UIDs and MODSEQ", () => {
   test("a flag change raises MODSEQ and HIGHESTMODSEQ; an unchanged flag does not", async () => {
     const m = await ingest("Work", 4);
     const box = await mailboxGet(store.read, accountId, "Work");
-    const [changed] = await store.write((w) =>
+    const {
+      changed: [changed],
+    } = await store.write((w) =>
       messagesUpdateFlags(w, box.id, [m.uid], { mode: "add", flags: SEEN, keywords: [] }),
     );
     expect(changed!.modseq).toBeGreaterThan(m.modseq);
     expect((await mailboxGet(store.read, accountId, "Work")).highestModseq).toBe(changed!.modseq);
-    const again = await store.write((w) =>
+    const { changed: again } = await store.write((w) =>
       messagesUpdateFlags(w, box.id, [m.uid], { mode: "add", flags: SEEN, keywords: [] }),
     );
     expect(again).toHaveLength(0);
@@ -189,6 +193,117 @@ describe("UIDs and MODSEQ", () => {
     const error = await store.write((w) => mailboxDelete(w, accountId, "INBOX")).catch((e) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).code).toBe("forbidden");
+  });
+});
+
+describe("flag changes", () => {
+  const keywords = (n: number, prefix = "$K") => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+  test("messagesUpdateFlags() refuses to take a message past 100 keywords and writes nothing", async () => {
+    const m = await ingest("Work", 20);
+    const box = await mailboxGet(store.read, accountId, "Work");
+    await store.write((w) =>
+      messagesUpdateFlags(w, box.id, [m.uid], { mode: "add", flags: 0, keywords: keywords(60) }),
+    );
+    const refused = store.write((w) =>
+      messagesUpdateFlags(w, box.id, [m.uid], { mode: "add", flags: SEEN, keywords: keywords(41, "$L") }),
+    );
+    await expect(refused).rejects.toMatchObject({ code: "invalid" });
+    const [now] = (await messagesOfMailbox(store.read, box.id)).filter((x) => x.uid === m.uid);
+    expect(now!.keywords).toEqual(keywords(60));
+    expect(now!.flags).toBe(0);
+  });
+
+  test("messagesUpdateFlags() still sets \\Seen on a message stored with more than 100 keywords", async () => {
+    const box = await mailboxGet(store.read, accountId, "Work");
+    const bytes = raw(21);
+    const [m] = await store.write((w) =>
+      messageIngest(w, {
+        raw: bytes,
+        parsed: parseMessage(bytes),
+        targets: [{ accountId, mailboxId: box.id, keywords: keywords(120) }],
+      }),
+    );
+    const { changed } = await store.write((w) =>
+      messagesUpdateFlags(w, box.id, [m!.uid], { mode: "add", flags: SEEN, keywords: [] }),
+    );
+    expect(changed.map((c) => [c.uid, c.flags, c.keywords.length])).toEqual([[m!.uid, SEEN, 120]]);
+  });
+
+  test("flag changes and expunges take more UIDs than one IN list holds", async () => {
+    await store.write((w) => mailboxCreate(w, accountId, "Many"));
+    const box = await mailboxGet(store.read, accountId, "Many");
+    const bytes = raw(22);
+    const parsed = parseMessage(bytes);
+    await store.write(async (w) => {
+      for (let i = 0; i < 1201; i++) {
+        await messageIngest(w, { raw: bytes, parsed, targets: [{ accountId, mailboxId: box.id }] });
+      }
+    });
+    const uids = (await messagesOfMailbox(store.read, box.id)).map((m) => m.uid);
+    const { changed } = await store.write((w) =>
+      messagesUpdateFlags(w, box.id, uids, { mode: "add", flags: SEEN, keywords: [] }),
+    );
+    expect(changed.map((c) => c.uid)).toEqual(uids);
+    expect(new Set(changed.map((c) => c.modseq)).size).toBe(1);
+    const removed = await store.write((w) => messagesExpunge(w, box, uids));
+    expect(removed).toEqual(uids);
+    expect(await messagesOfMailbox(store.read, box.id)).toEqual([]);
+  });
+});
+
+describe("contents", () => {
+  test("contentSlices() reads byte ranges in the order asked, empty and 8-bit ones included", async () => {
+    const box = await mailboxGet(store.read, accountId, "INBOX");
+    const bytes = Buffer.concat([Buffer.from("Subject: s\r\n\r\n"), Buffer.from([0x00, 0xff, 0x80, 0x41])]);
+    const [m] = await store.write((w) =>
+      messageIngest(w, {
+        raw: bytes,
+        parsed: parseMessage(bytes),
+        targets: [{ accountId, mailboxId: box.id }],
+      }),
+    );
+    const ranges: Array<[number, number]> = [
+      [14, 18],
+      [0, 10],
+      [5, 5],
+      [17, 18],
+      ...Array.from({ length: 250 }, (_, i): [number, number] => [i % 18, 18]),
+    ];
+    const slices = await contentSlices(store.read, m!.contentId, ranges);
+    expect(slices!.map((s) => Buffer.from(s).toString("hex"))).toEqual(
+      ranges.map(([a, b]) => bytes.subarray(a, b).toString("hex")),
+    );
+  });
+
+  test("contentView() gives the stored parse, the header and the bodies asked for, small or large", async () => {
+    const box = await mailboxGet(store.read, accountId, "INBOX");
+    const line = "0123456789abcdef\r\n";
+    for (const lines of [3, 10_000]) {
+      const bytes = Buffer.from(
+        "Subject: view\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+          `--b\r\n\r\n${line.repeat(lines)}--b\r\nContent-Type: text/html\r\n\r\n<p>${line}--b--\r\n`,
+      );
+      const parsed = parseMessage(bytes);
+      const [m] = await store.write((w) =>
+        messageIngest(w, { raw: bytes, parsed, targets: [{ accountId, mailboxId: box.id }] }),
+      );
+      const view = await contentView(store.read, m!.contentId, (s) => [s.children[1]!]);
+      expect(view).toMatchObject({ headerEnd: parsed.headerEnd, subject: "view", date: null });
+      expect(view!.structure).toEqual(parsed.structure);
+      expect(view!.envelope).toEqual(parsed.envelope);
+      expect(Buffer.from(view!.header).equals(bytes.subarray(0, parsed.headerEnd))).toBe(true);
+      expect([...view!.bodies.entries()].map(([p, b]) => [p.partId, Buffer.from(b).toString()])).toEqual([
+        // The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
+        ["2", "<p>0123456789abcdef"],
+      ]);
+    }
+  });
+
+  test("contentSlices() and contentView() of a content that is gone are undefined", async () => {
+    expect(await contentSlices(store.read, 999_999, [[0, 1]])).toBeUndefined();
+    expect(await contentSlices(store.read, 999_999, [])).toBeUndefined();
+    expect(await contentView(store.read, 999_999, () => [])).toBeUndefined();
   });
 });
 

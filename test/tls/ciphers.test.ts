@@ -21,13 +21,13 @@ afterAll(async () => {
 
 /** Each listener: its port and how s_client reaches TLS on it. */
 const LISTENERS: Array<[string, (s: TestServer) => number, string[]]> = [
-  ["SMTP STARTTLS (25)", (s) => s.smtpPort!, ["-starttls", "smtp"]],
-  ["submission STARTTLS (587)", (s) => s.submissionPort!, ["-starttls", "smtp"]],
-  ["SMTPS (465)", (s) => s.smtpsPort!, ["-servername", HOSTNAME]],
-  ["IMAP STARTTLS (143)", (s) => s.imapPort!, ["-starttls", "imap"]],
-  ["IMAPS (993)", (s) => s.imapsPort!, ["-servername", HOSTNAME]],
-  ["POP3 STLS (110)", (s) => s.pop3Port!, ["-starttls", "pop3"]],
-  ["POP3S (995)", (s) => s.pop3sPort!, ["-servername", HOSTNAME]],
+  ["SMTP STARTTLS (25)", (s) => s.ports.smtp!, ["-starttls", "smtp"]],
+  ["submission STARTTLS (587)", (s) => s.ports.submission!, ["-starttls", "smtp"]],
+  ["SMTPS (465)", (s) => s.ports.smtps!, ["-servername", HOSTNAME]],
+  ["IMAP STARTTLS (143)", (s) => s.ports.imap!, ["-starttls", "imap"]],
+  ["IMAPS (993)", (s) => s.ports.imaps!, ["-servername", HOSTNAME]],
+  ["POP3 STLS (110)", (s) => s.ports.pop3!, ["-starttls", "pop3"]],
+  ["POP3S (995)", (s) => s.ports.pop3s!, ["-servername", HOSTNAME]],
 ];
 
 /** A TLS 1.2 handshake offering only `cipher`; returns the cipher agreed, or undefined when refused. */

@@ -55,7 +55,7 @@ function expectVerifiedTls(output: string): void {
 describe("openssl s_client", () => {
   test("IMAPS: verified handshake, then LOGIN and LOGOUT", async () => {
     if (!haveOpenssl) return console.warn("openssl is not installed: skipped");
-    const r = await sClient(server.imapsPort!, 'a LOGIN "alice@example.com" "secret"\nb LOGOUT\n', [
+    const r = await sClient(server.ports.imaps!, 'a LOGIN "alice@example.com" "secret"\nb LOGOUT\n', [
       "-servername",
       HOSTNAME,
     ]);
@@ -66,7 +66,7 @@ describe("openssl s_client", () => {
 
   test("-starttls imap: verified handshake on the plain port, then LOGIN", async () => {
     if (!haveOpenssl) return console.warn("openssl is not installed: skipped");
-    const r = await sClient(server.imapPort!, 'a LOGIN "alice@example.com" "secret"\nb LOGOUT\n', [
+    const r = await sClient(server.ports.imap!, 'a LOGIN "alice@example.com" "secret"\nb LOGOUT\n', [
       "-starttls",
       "imap",
     ]);
@@ -77,7 +77,7 @@ describe("openssl s_client", () => {
 
   test("POP3S: verified handshake, then USER, PASS, STAT and QUIT", async () => {
     if (!haveOpenssl) return console.warn("openssl is not installed: skipped");
-    const r = await sClient(server.pop3sPort!, "USER alice@example.com\nPASS secret\nSTAT\nQUIT\n", [
+    const r = await sClient(server.ports.pop3s!, "USER alice@example.com\nPASS secret\nSTAT\nQUIT\n", [
       "-servername",
       HOSTNAME,
     ]);
@@ -88,7 +88,7 @@ describe("openssl s_client", () => {
 
   test("-starttls pop3: verified handshake on the plain port, then USER and PASS", async () => {
     if (!haveOpenssl) return console.warn("openssl is not installed: skipped");
-    const r = await sClient(server.pop3Port!, "USER alice@example.com\nPASS secret\nQUIT\n", [
+    const r = await sClient(server.ports.pop3!, "USER alice@example.com\nPASS secret\nQUIT\n", [
       "-starttls",
       "pop3",
     ]);
@@ -100,7 +100,7 @@ describe("openssl s_client", () => {
     if (!haveOpenssl) return console.warn("openssl is not installed: skipped");
     const r = await run(
       "openssl",
-      ["s_client", "-connect", `127.0.0.1:${server.imapsPort}`, "-tls1_2", "-CAfile", cafile],
+      ["s_client", "-connect", `127.0.0.1:${server.ports.imaps}`, "-tls1_2", "-CAfile", cafile],
       { input: "", timeoutMs: 20_000 },
     );
     expect(r.stdout).toContain("Protocol  : TLSv1.2");
@@ -113,7 +113,7 @@ describe("openssl s_client", () => {
       const r = await run(
         "openssl",
         // SECLEVEL=0 lets this client offer the old versions at all; the server must still say no.
-        ["s_client", "-connect", `127.0.0.1:${server.imapsPort}`, version, "-cipher", "DEFAULT@SECLEVEL=0"],
+        ["s_client", "-connect", `127.0.0.1:${server.ports.imaps}`, version, "-cipher", "DEFAULT@SECLEVEL=0"],
         { input: "", timeoutMs: 20_000 },
       );
       expect(r.stdout + r.stderr).not.toContain("CONNECTION ESTABLISHED");
@@ -160,10 +160,10 @@ describe("Python imaplib and poplib", () => {
       [
         "-c",
         PYTHON,
-        String(server.imapPort),
-        String(server.imapsPort),
-        String(server.pop3Port),
-        String(server.pop3sPort),
+        String(server.ports.imap),
+        String(server.ports.imaps),
+        String(server.ports.pop3),
+        String(server.ports.pop3s),
         cafile,
       ],
       { timeoutMs: 30_000 },

@@ -28,7 +28,7 @@ const PLAIN = Buffer.from("\0alice@example.com\0secret").toString("base64");
 
 describe("IMAP from a remote address without TLS", () => {
   test("the greeting has LOGINDISABLED and STARTTLS and no AUTH= mechanisms", async () => {
-    const { client, greeting } = await ImapClient.connect(server.imapPort!, "127.0.0.1", {
+    const { client, greeting } = await ImapClient.connect(server.ports.imap!, "127.0.0.1", {
       localAddress: REMOTE,
     });
     expect(greeting).toContain(" LOGINDISABLED");
@@ -38,7 +38,7 @@ describe("IMAP from a remote address without TLS", () => {
   });
 
   test("LOGIN and AUTHENTICATE are NO [PRIVACYREQUIRED], even with the right password", async () => {
-    const { client } = await ImapClient.connect(server.imapPort!, "127.0.0.1", { localAddress: REMOTE });
+    const { client } = await ImapClient.connect(server.ports.imap!, "127.0.0.1", { localAddress: REMOTE });
     const login = await client.command('LOGIN "alice@example.com" "secret"');
     expect(login.status).toBe("NO");
     expect(login.text).toStartWith("[PRIVACYREQUIRED]");
@@ -49,7 +49,7 @@ describe("IMAP from a remote address without TLS", () => {
   });
 
   test("after STARTTLS the capabilities lose LOGINDISABLED, gain AUTH=PLAIN, and LOGIN works", async () => {
-    const { client } = await ImapClient.connect(server.imapPort!, "127.0.0.1", { localAddress: REMOTE });
+    const { client } = await ImapClient.connect(server.ports.imap!, "127.0.0.1", { localAddress: REMOTE });
     expect((await client.command("STARTTLS")).status).toBe("OK");
     await client.startTls(trusting(server));
     const caps = (await client.command("CAPABILITY")).untagged[0]!;
@@ -60,7 +60,7 @@ describe("IMAP from a remote address without TLS", () => {
   });
 
   test("AUTHENTICATE PLAIN works after STARTTLS", async () => {
-    const { client } = await ImapClient.connect(server.imapPort!, "127.0.0.1", { localAddress: REMOTE });
+    const { client } = await ImapClient.connect(server.ports.imap!, "127.0.0.1", { localAddress: REMOTE });
     await client.command("STARTTLS");
     await client.startTls(trusting(server));
     expect((await client.command(`AUTHENTICATE PLAIN ${PLAIN}`)).status).toBe("OK");
@@ -68,7 +68,7 @@ describe("IMAP from a remote address without TLS", () => {
   });
 
   test("over IMAPS LOGIN works at once", async () => {
-    const { client, greeting } = await ImapClient.connect(server.imapsPort!, "127.0.0.1", {
+    const { client, greeting } = await ImapClient.connect(server.ports.imaps!, "127.0.0.1", {
       localAddress: REMOTE,
       tls: trusting(server),
     });
@@ -78,7 +78,7 @@ describe("IMAP from a remote address without TLS", () => {
   });
 
   test("from a trusted address (127.0.0.1) LOGIN works without TLS", async () => {
-    const { client, greeting } = await ImapClient.connect(server.imapPort!);
+    const { client, greeting } = await ImapClient.connect(server.ports.imap!);
     expect(greeting).not.toContain("LOGINDISABLED");
     expect(greeting).toContain("AUTH=PLAIN");
     expect((await client.command('LOGIN "alice@example.com" "secret"')).status).toBe("OK");
@@ -86,7 +86,7 @@ describe("IMAP from a remote address without TLS", () => {
   });
 
   test("with allowPlaintextAuth a remote client logs in without TLS", async () => {
-    const { client, greeting } = await ImapClient.connect(permissive.imapPort!, "127.0.0.1", {
+    const { client, greeting } = await ImapClient.connect(permissive.ports.imap!, "127.0.0.1", {
       localAddress: REMOTE,
     });
     expect(greeting).not.toContain("LOGINDISABLED");
@@ -98,7 +98,7 @@ describe("IMAP from a remote address without TLS", () => {
 
 describe("POP3 from a remote address without TLS", () => {
   test("CAPA lists STLS but neither USER nor SASL", async () => {
-    const { client } = await Pop3Client.connect(server.pop3Port!, "127.0.0.1", { localAddress: REMOTE });
+    const { client } = await Pop3Client.connect(server.ports.pop3!, "127.0.0.1", { localAddress: REMOTE });
     const capa = await client.multi("CAPA");
     expect(capa.lines).toContain("STLS");
     expect(capa.lines).not.toContain("USER");
@@ -107,7 +107,7 @@ describe("POP3 from a remote address without TLS", () => {
   });
 
   test("USER, PASS and AUTH are -ERR [AUTH] pointing to STLS", async () => {
-    const { client } = await Pop3Client.connect(server.pop3Port!, "127.0.0.1", { localAddress: REMOTE });
+    const { client } = await Pop3Client.connect(server.ports.pop3!, "127.0.0.1", { localAddress: REMOTE });
     for (const line of ["USER alice@example.com", "PASS secret", `AUTH PLAIN ${PLAIN}`, "AUTH"]) {
       const r = await client.command(line);
       expect(r.ok).toBe(false);
@@ -118,7 +118,7 @@ describe("POP3 from a remote address without TLS", () => {
   });
 
   test("after STLS, CAPA lists USER and SASL, and USER/PASS log in", async () => {
-    const { client } = await Pop3Client.connect(server.pop3Port!, "127.0.0.1", { localAddress: REMOTE });
+    const { client } = await Pop3Client.connect(server.ports.pop3!, "127.0.0.1", { localAddress: REMOTE });
     expect((await client.command("STLS")).ok).toBe(true);
     await client.startTls(trusting(server));
     const capa = await client.multi("CAPA");
@@ -130,7 +130,7 @@ describe("POP3 from a remote address without TLS", () => {
   });
 
   test("AUTH PLAIN works after STLS", async () => {
-    const { client } = await Pop3Client.connect(server.pop3Port!, "127.0.0.1", { localAddress: REMOTE });
+    const { client } = await Pop3Client.connect(server.ports.pop3!, "127.0.0.1", { localAddress: REMOTE });
     await client.command("STLS");
     await client.startTls(trusting(server));
     expect((await client.command(`AUTH PLAIN ${PLAIN}`)).ok).toBe(true);
@@ -138,7 +138,7 @@ describe("POP3 from a remote address without TLS", () => {
   });
 
   test("over POP3S USER/PASS work at once", async () => {
-    const { client } = await Pop3Client.connect(server.pop3sPort!, "127.0.0.1", {
+    const { client } = await Pop3Client.connect(server.ports.pop3s!, "127.0.0.1", {
       localAddress: REMOTE,
       tls: trusting(server),
     });
@@ -149,7 +149,7 @@ describe("POP3 from a remote address without TLS", () => {
   });
 
   test("with allowPlaintextAuth a remote client logs in without TLS", async () => {
-    const { client } = await Pop3Client.connect(permissive.pop3Port!, "127.0.0.1", {
+    const { client } = await Pop3Client.connect(permissive.ports.pop3!, "127.0.0.1", {
       localAddress: REMOTE,
     });
     const capa = await client.multi("CAPA");

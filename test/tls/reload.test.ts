@@ -49,7 +49,7 @@ afterAll(async () => {
 
 describe("TlsProvider.reload()", () => {
   test("new handshakes get the new certificate; an open TLS session keeps working", async () => {
-    const { client: before } = await ImapClient.connect(server.imapsPort!, "127.0.0.1", {
+    const { client: before } = await ImapClient.connect(server.ports.imaps!, "127.0.0.1", {
       tls: trust(first.certPem),
     });
     expect(peerFingerprint(before.socket as TLSSocket)).toBe(fingerprint(first.certPem));
@@ -68,21 +68,21 @@ describe("TlsProvider.reload()", () => {
     expect((await before.command("NOOP")).status).toBe("OK");
 
     // New connections, implicit TLS and STARTTLS alike, see the new one.
-    const { client: imaps } = await ImapClient.connect(server.imapsPort!, "127.0.0.1", {
+    const { client: imaps } = await ImapClient.connect(server.ports.imaps!, "127.0.0.1", {
       tls: trust(second.certPem),
     });
     expect(peerFingerprint(imaps.socket as TLSSocket)).toBe(fingerprint(second.certPem));
-    const { client: pop3s } = await Pop3Client.connect(server.pop3sPort!, "127.0.0.1", {
+    const { client: pop3s } = await Pop3Client.connect(server.ports.pop3s!, "127.0.0.1", {
       tls: trust(second.certPem),
     });
     expect(peerFingerprint(pop3s.socket as TLSSocket)).toBe(fingerprint(second.certPem));
-    const { client: plain } = await ImapClient.connect(server.imapPort!);
+    const { client: plain } = await ImapClient.connect(server.ports.imap!);
     await plain.command("STARTTLS");
     expect(peerFingerprint(await plain.startTls(trust(second.certPem)))).toBe(fingerprint(second.certPem));
 
     // A client that trusts only the old certificate now fails verification.
     await expect(
-      ImapClient.connect(server.imapsPort!, "127.0.0.1", { tls: trust(first.certPem) }),
+      ImapClient.connect(server.ports.imaps!, "127.0.0.1", { tls: trust(first.certPem) }),
     ).rejects.toThrow();
 
     for (const c of [before, imaps, plain]) await c.close();
@@ -100,7 +100,7 @@ describe("TlsProvider.reload()", () => {
       expect((error as Error).message).toContain("is not the key of");
       expect((error as Error).message).not.toContain("\n");
     }
-    const { client } = await ImapClient.connect(server.imapsPort!, "127.0.0.1", {
+    const { client } = await ImapClient.connect(server.ports.imaps!, "127.0.0.1", {
       tls: trust(second.certPem),
     });
     expect(peerFingerprint(client.socket as TLSSocket)).toBe(fingerprint(second.certPem));

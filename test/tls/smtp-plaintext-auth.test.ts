@@ -28,8 +28,8 @@ const hasAuth = (ehlo: string[]) => ehlo.some((l) => /^AUTH\b/.test(l));
 
 describe("SMTP from a remote address without TLS", () => {
   for (const [name, port] of [
-    ["port 587", () => server.submissionPort!],
-    ["port 25", () => server.smtpPort!],
+    ["port 587", () => server.ports.submission!],
+    ["port 25", () => server.ports.smtp!],
   ] as const) {
     test(`${name}: EHLO lists STARTTLS and no AUTH`, async () => {
       const { client } = await SmtpTlsClient.connect(port(), { localAddress: REMOTE });
@@ -59,7 +59,7 @@ describe("SMTP from a remote address without TLS", () => {
   }
 
   test("port 587: MAIL without AUTH stays 530 5.7.0", async () => {
-    const { client } = await SmtpTlsClient.connect(server.submissionPort!, { localAddress: REMOTE });
+    const { client } = await SmtpTlsClient.connect(server.ports.submission!, { localAddress: REMOTE });
     await client.ehlo();
     const mail = await client.command("MAIL FROM:<alice@example.com>");
     expect(mail.code).toBe(530);
@@ -68,7 +68,7 @@ describe("SMTP from a remote address without TLS", () => {
   });
 
   test("port 25: mail for a local address is still accepted without AUTH (MTA to MTA)", async () => {
-    const { client } = await SmtpTlsClient.connect(server.smtpPort!, { localAddress: REMOTE });
+    const { client } = await SmtpTlsClient.connect(server.ports.smtp!, { localAddress: REMOTE });
     await client.ehlo();
     expect((await client.command("MAIL FROM:<sender@remote.example>")).code).toBe(250);
     expect((await client.command("RCPT TO:<alice@example.com>")).code).toBe(250);
@@ -78,7 +78,7 @@ describe("SMTP from a remote address without TLS", () => {
   });
 
   test("after STARTTLS, EHLO lists AUTH PLAIN LOGIN and AUTH PLAIN logs in; a message is accepted", async () => {
-    const { client } = await SmtpTlsClient.connect(server.submissionPort!, { localAddress: REMOTE });
+    const { client } = await SmtpTlsClient.connect(server.ports.submission!, { localAddress: REMOTE });
     await client.ehlo();
     expect((await client.command("STARTTLS")).code).toBe(220);
     await client.startTls(trusting(server));
@@ -92,7 +92,7 @@ describe("SMTP from a remote address without TLS", () => {
   });
 
   test("after STARTTLS, AUTH LOGIN works on port 25", async () => {
-    const { client } = await SmtpTlsClient.connect(server.smtpPort!, { localAddress: REMOTE });
+    const { client } = await SmtpTlsClient.connect(server.ports.smtp!, { localAddress: REMOTE });
     await client.ehlo();
     await client.command("STARTTLS");
     await client.startTls(trusting(server));
@@ -104,7 +104,7 @@ describe("SMTP from a remote address without TLS", () => {
   });
 
   test("over SMTPS AUTH is listed and works at once", async () => {
-    const { client } = await SmtpTlsClient.connect(server.smtpsPort!, {
+    const { client } = await SmtpTlsClient.connect(server.ports.smtps!, {
       localAddress: REMOTE,
       tls: trusting(server),
     });
@@ -116,7 +116,7 @@ describe("SMTP from a remote address without TLS", () => {
 
 describe("SMTP from a trusted address, or with allowPlaintextAuth", () => {
   test("from 127.0.0.1 AUTH is listed without TLS and works", async () => {
-    const { client } = await SmtpTlsClient.connect(server.submissionPort!);
+    const { client } = await SmtpTlsClient.connect(server.ports.submission!);
     const ehlo = await client.ehlo();
     expect(ehlo).toContain("AUTH PLAIN LOGIN");
     expect(ehlo).toContain("STARTTLS");
@@ -125,7 +125,7 @@ describe("SMTP from a trusted address, or with allowPlaintextAuth", () => {
   });
 
   test("with allowPlaintextAuth a remote client sees AUTH and logs in without TLS", async () => {
-    for (const port of [permissive.submissionPort!, permissive.smtpPort!]) {
+    for (const port of [permissive.ports.submission!, permissive.ports.smtp!]) {
       const { client } = await SmtpTlsClient.connect(port, { localAddress: REMOTE });
       const ehlo = await client.ehlo();
       expect(ehlo).toContain("AUTH PLAIN LOGIN");

@@ -66,8 +66,8 @@ function closesSilently(port: number, send: string): Promise<string> {
 
 describe("SMTP STARTTLS (RFC 3207)", () => {
   for (const [name, port] of [
-    ["port 25", () => server.smtpPort!],
-    ["port 587", () => server.submissionPort!],
+    ["port 25", () => server.ports.smtp!],
+    ["port 587", () => server.ports.submission!],
   ] as const) {
     test(`${name}: STARTTLS is offered; after a verified TLS 1.2+ handshake EHLO no longer offers it`, async () => {
       const { client, greeting } = await SmtpTlsClient.connect(port());
@@ -85,7 +85,7 @@ describe("SMTP STARTTLS (RFC 3207)", () => {
   }
 
   test("a message sent over STARTTLS on port 25 is stored with ESMTPS in its Received field", async () => {
-    const { client } = await SmtpTlsClient.connect(server.smtpPort!);
+    const { client } = await SmtpTlsClient.connect(server.ports.smtp!);
     await client.ehlo();
     await client.command("STARTTLS");
     await client.startTls(trusting(server));
@@ -100,7 +100,7 @@ describe("SMTP STARTTLS (RFC 3207)", () => {
   });
 
   test("the session starts over after the handshake: MAIL before a new EHLO is refused (RFC 3207 §4.2)", async () => {
-    const { client } = await SmtpTlsClient.connect(server.smtpPort!);
+    const { client } = await SmtpTlsClient.connect(server.ports.smtp!);
     await client.ehlo();
     await client.command("STARTTLS");
     await client.startTls(trusting(server));
@@ -109,7 +109,7 @@ describe("SMTP STARTTLS (RFC 3207)", () => {
   });
 
   test("STARTTLS on a secured connection is 503 and STARTTLS with an argument is 501", async () => {
-    const { client } = await SmtpTlsClient.connect(server.smtpPort!);
+    const { client } = await SmtpTlsClient.connect(server.ports.smtp!);
     await client.ehlo();
     expect((await client.command("STARTTLS now")).code).toBe(501);
     await client.command("STARTTLS");
@@ -123,7 +123,7 @@ describe("SMTP STARTTLS (RFC 3207)", () => {
 
 describe("SMTPS: implicit TLS (RFC 8314 §3.3)", () => {
   test("the handshake comes first, then the greeting; EHLO offers AUTH and no STARTTLS; a message is submitted", async () => {
-    const { client, greeting } = await SmtpTlsClient.connect(server.smtpsPort!, { tls: trusting(server) });
+    const { client, greeting } = await SmtpTlsClient.connect(server.ports.smtps!, { tls: trusting(server) });
     expectGoodTls(client.socket as TLSSocket);
     expect(greeting.code).toBe(220);
     const ehlo = await client.ehlo();
@@ -141,13 +141,13 @@ describe("SMTPS: implicit TLS (RFC 8314 §3.3)", () => {
   });
 
   test("a plain-text client on the SMTPS port gets no greeting and is disconnected", async () => {
-    expect(await closesSilently(server.smtpsPort!, "EHLO client.test\r\n")).not.toContain("220");
+    expect(await closesSilently(server.ports.smtps!, "EHLO client.test\r\n")).not.toContain("220");
   });
 });
 
 describe("STARTTLS command injection (CVE-2011-0411)", () => {
   test("an RSET sent in the same packet as STARTTLS is dropped, not answered after the handshake", async () => {
-    const { client } = await SmtpTlsClient.connect(server.smtpPort!);
+    const { client } = await SmtpTlsClient.connect(server.ports.smtp!);
     await client.ehlo();
     client.write("STARTTLS\r\nRSET\r\n");
     expect((await client.read()).code).toBe(220);
@@ -162,7 +162,7 @@ describe("STARTTLS command injection (CVE-2011-0411)", () => {
   });
 
   test("a MAIL FROM injected behind STARTTLS does not open a transaction in the TLS session", async () => {
-    const { client } = await SmtpTlsClient.connect(server.submissionPort!);
+    const { client } = await SmtpTlsClient.connect(server.ports.submission!);
     await client.ehlo();
     client.write(`STARTTLS\r\nAUTH PLAIN ${PLAIN}\r\nMAIL FROM:<alice@example.com>\r\n`);
     expect((await client.read()).code).toBe(220);
@@ -201,12 +201,12 @@ describe("certificate reload", () => {
   async function presented(kind: "starttls" | "smtps", sni: boolean, ca: string): Promise<string> {
     const tls = { ca: [ca], checkServerIdentity: () => undefined, ...(sni ? { servername: HOSTNAME } : {}) };
     if (kind === "smtps") {
-      const { client } = await SmtpTlsClient.connect(reloading.smtpsPort!, { tls });
+      const { client } = await SmtpTlsClient.connect(reloading.ports.smtps!, { tls });
       const fp = (client.socket as TLSSocket).getPeerCertificate().fingerprint256;
       await client.close();
       return fp;
     }
-    const { client } = await SmtpTlsClient.connect(reloading.smtpPort!);
+    const { client } = await SmtpTlsClient.connect(reloading.ports.smtp!);
     await client.ehlo();
     await client.command("STARTTLS");
     const fp = (await client.startTls(tls)).getPeerCertificate().fingerprint256;
@@ -219,7 +219,7 @@ describe("certificate reload", () => {
       for (const sni of [true, false])
         expect(await presented(kind, sni, first.certPem)).toBe(fingerprint(first.certPem));
 
-    const { client: before } = await SmtpTlsClient.connect(reloading.smtpPort!);
+    const { client: before } = await SmtpTlsClient.connect(reloading.ports.smtp!);
     await before.ehlo();
     await before.command("STARTTLS");
     await before.startTls({ ca: [first.certPem], servername: HOSTNAME });
@@ -279,11 +279,11 @@ describe("stock clients", () => {
 
   test("openssl s_client -starttls smtp (25) and implicit TLS (SMTPS): verified handshakes", async () => {
     if (!(await hasCommand("openssl"))) return console.warn("openssl is not installed: skipped");
-    const starttls = await sClient(server.smtpPort!, "EHLO client.test\nQUIT\n", ["-starttls", "smtp"]);
+    const starttls = await sClient(server.ports.smtp!, "EHLO client.test\nQUIT\n", ["-starttls", "smtp"]);
     expectVerifiedTls(starttls.stdout + starttls.stderr);
     expect(starttls.stdout).toContain(`250-${HOSTNAME}`);
     expect(starttls.stdout).toContain("221 ");
-    const smtps = await sClient(server.smtpsPort!, "EHLO client.test\nQUIT\n", ["-servername", HOSTNAME]);
+    const smtps = await sClient(server.ports.smtps!, "EHLO client.test\nQUIT\n", ["-servername", HOSTNAME]);
     expectVerifiedTls(smtps.stdout + smtps.stderr);
     expect(smtps.stdout).toContain("250-AUTH PLAIN LOGIN");
   });
@@ -291,8 +291,8 @@ describe("stock clients", () => {
   test("TLS 1.1 and 1.0 are refused on STARTTLS and on SMTPS", async () => {
     if (!(await hasCommand("openssl"))) return console.warn("openssl is not installed: skipped");
     for (const [port, extra] of [
-      [server.smtpPort!, ["-starttls", "smtp"]],
-      [server.smtpsPort!, []],
+      [server.ports.smtp!, ["-starttls", "smtp"]],
+      [server.ports.smtps!, []],
     ] as const) {
       for (const version of ["-tls1_1", "-tls1"]) {
         const r = await run(
@@ -312,7 +312,7 @@ describe("stock clients", () => {
     const common = ["--server", "127.0.0.1", "--to", "alice@example.com", "--from", "alice@example.com"];
     const starttls = await run(
       "swaks",
-      [...common, "--port", String(server.smtpPort), "--tls", "--header", "Subject: swaks starttls"],
+      [...common, "--port", String(server.ports.smtp), "--tls", "--header", "Subject: swaks starttls"],
       { timeoutMs: 30_000 },
     );
     expect(starttls.code).toBe(0);
@@ -323,7 +323,7 @@ describe("stock clients", () => {
       [
         ...common,
         "--port",
-        String(server.smtpsPort),
+        String(server.ports.smtps),
         "--tlsc",
         "--auth",
         "PLAIN",
@@ -359,7 +359,7 @@ describe("stock clients", () => {
       "print('refused', s.sendmail('alice@example.com', ['alice@example.com'], msg))",
       "s.quit()",
     ].join("\n");
-    const r = await run("python3", ["-c", script, String(server.submissionPort), cafile], {
+    const r = await run("python3", ["-c", script, String(server.ports.submission), cafile], {
       timeoutMs: 30_000,
     });
     expect(r.stderr).toBe("");
@@ -375,8 +375,8 @@ describe("stock clients", () => {
   test("nodemailer with requireTLS on 587 and secure on the SMTPS port, trusting only our certificate", async () => {
     const ca = server.tls.credentials().cert;
     for (const [port, secure, subject] of [
-      [server.submissionPort!, false, "nodemailer requireTLS"],
-      [server.smtpsPort!, true, "nodemailer smtps"],
+      [server.ports.submission!, false, "nodemailer requireTLS"],
+      [server.ports.smtps!, true, "nodemailer smtps"],
     ] as const) {
       const transport = nodemailer.createTransport({
         host: "127.0.0.1",

@@ -49,7 +49,7 @@ function closesSilently(port: number, send: string): Promise<string> {
 
 describe("IMAP STARTTLS", () => {
   test("STARTTLS is offered, answered OK, and LOGIN then works over TLS 1.2 or later", async () => {
-    const { client, greeting } = await ImapClient.connect(server.imapPort!);
+    const { client, greeting } = await ImapClient.connect(server.ports.imap!);
     expect(greeting).toContain(" STARTTLS");
     const r = await client.command("STARTTLS");
     expect(r.status).toBe("OK");
@@ -61,7 +61,7 @@ describe("IMAP STARTTLS", () => {
   });
 
   test("after STARTTLS the CAPABILITY list changes: no STARTTLS, the AUTH= mechanisms stay", async () => {
-    const { client } = await ImapClient.connect(server.imapPort!);
+    const { client } = await ImapClient.connect(server.ports.imap!);
     await client.command("STARTTLS");
     await client.startTls(trusting(server));
     const caps = (await client.command("CAPABILITY")).untagged[0]!;
@@ -72,7 +72,7 @@ describe("IMAP STARTTLS", () => {
   });
 
   test("STARTTLS a second time is BAD and the session goes on", async () => {
-    const { client } = await ImapClient.connect(server.imapPort!);
+    const { client } = await ImapClient.connect(server.ports.imap!);
     await client.command("STARTTLS");
     await client.startTls(trusting(server));
     const again = await client.command("STARTTLS");
@@ -83,13 +83,13 @@ describe("IMAP STARTTLS", () => {
   });
 
   test("STARTTLS with an argument is BAD", async () => {
-    const { client } = await ImapClient.connect(server.imapPort!);
+    const { client } = await ImapClient.connect(server.ports.imap!);
     expect((await client.command("STARTTLS now")).status).toBe("BAD");
     await client.close();
   });
 
   test("a client that answers STARTTLS's OK with plain text is disconnected", async () => {
-    const { client } = await ImapClient.connect(server.imapPort!);
+    const { client } = await ImapClient.connect(server.ports.imap!);
     expect((await client.command("STARTTLS")).status).toBe("OK");
     client.write("b NOOP\r\n");
     await expect(client.readResponseLine()).rejects.toThrow("connection closed");
@@ -98,7 +98,7 @@ describe("IMAP STARTTLS", () => {
 
 describe("IMAPS: implicit TLS", () => {
   test("the handshake comes first, then a greeting without STARTTLS; LOGIN works", async () => {
-    const { client, greeting } = await ImapClient.connect(server.imapsPort!, "127.0.0.1", {
+    const { client, greeting } = await ImapClient.connect(server.ports.imaps!, "127.0.0.1", {
       tls: trusting(server),
     });
     expectGoodTls(client.socket as TLSSocket);
@@ -111,13 +111,13 @@ describe("IMAPS: implicit TLS", () => {
   });
 
   test("a plain-text client on the IMAPS port gets no greeting and is disconnected", async () => {
-    expect(await closesSilently(server.imapsPort!, "a CAPABILITY\r\n")).not.toContain("* OK");
+    expect(await closesSilently(server.ports.imaps!, "a CAPABILITY\r\n")).not.toContain("* OK");
   });
 });
 
 describe("POP3 STLS", () => {
   test("CAPA offers STLS; after STLS it does not, and USER/PASS log in over TLS", async () => {
-    const { client } = await Pop3Client.connect(server.pop3Port!);
+    const { client } = await Pop3Client.connect(server.ports.pop3!);
     expect((await client.multi("CAPA")).lines).toContain("STLS");
     const r = await client.command("STLS");
     expect(r.ok).toBe(true);
@@ -133,7 +133,7 @@ describe("POP3 STLS", () => {
   });
 
   test("STLS on an encrypted connection is -ERR and the session goes on", async () => {
-    const { client } = await Pop3Client.connect(server.pop3Port!);
+    const { client } = await Pop3Client.connect(server.ports.pop3!);
     await client.command("STLS");
     await client.startTls(trusting(server));
     const again = await client.command("STLS");
@@ -144,7 +144,7 @@ describe("POP3 STLS", () => {
   });
 
   test("STLS is neither offered nor accepted in the TRANSACTION state (RFC 2595 §4)", async () => {
-    const client = await Pop3Client.login(server.pop3Port!, "alice@example.com");
+    const client = await Pop3Client.login(server.ports.pop3!, "alice@example.com");
     expect((await client.multi("CAPA")).lines).not.toContain("STLS");
     const r = await client.command("STLS");
     expect(r.ok).toBe(false);
@@ -153,7 +153,7 @@ describe("POP3 STLS", () => {
   });
 
   test("a USER given before STLS is forgotten: the AUTHORIZATION state starts over", async () => {
-    const { client } = await Pop3Client.connect(server.pop3Port!);
+    const { client } = await Pop3Client.connect(server.ports.pop3!);
     expect((await client.command("USER alice@example.com")).ok).toBe(true);
     await client.command("STLS");
     await client.startTls(trusting(server));
@@ -166,7 +166,7 @@ describe("POP3 STLS", () => {
 
 describe("POP3S: implicit TLS", () => {
   test("the handshake comes first, then the greeting; CAPA has no STLS; USER/PASS log in", async () => {
-    const { client, greeting } = await Pop3Client.connect(server.pop3sPort!, "127.0.0.1", {
+    const { client, greeting } = await Pop3Client.connect(server.ports.pop3s!, "127.0.0.1", {
       tls: trusting(server),
     });
     expectGoodTls(client.socket as TLSSocket);
@@ -179,13 +179,13 @@ describe("POP3S: implicit TLS", () => {
   });
 
   test("a plain-text client on the POP3S port gets no greeting and is disconnected", async () => {
-    expect(await closesSilently(server.pop3sPort!, "CAPA\r\n")).not.toContain("+OK");
+    expect(await closesSilently(server.ports.pop3s!, "CAPA\r\n")).not.toContain("+OK");
   });
 });
 
 describe("STARTTLS command injection (CVE-2011-0411)", () => {
   test("IMAP: a LOGIN sent in the same packet as STARTTLS is dropped, not run after the handshake", async () => {
-    const { client } = await ImapClient.connect(server.imapPort!);
+    const { client } = await ImapClient.connect(server.ports.imap!);
     client.write('A1 STARTTLS\r\nA2 LOGIN "alice@example.com" "secret"\r\n');
     expect((await client.readUntilTagged("A1")).status).toBe("OK");
     await client.startTls(trusting(server));
@@ -201,7 +201,7 @@ describe("STARTTLS command injection (CVE-2011-0411)", () => {
   });
 
   test("POP3: USER and PASS sent in the same packet as STLS are dropped", async () => {
-    const { client } = await Pop3Client.connect(server.pop3Port!);
+    const { client } = await Pop3Client.connect(server.ports.pop3!);
     client.write("STLS\r\nUSER alice@example.com\r\nPASS secret\r\n");
     expect((await client.read()).ok).toBe(true);
     await client.startTls(trusting(server));
@@ -236,23 +236,22 @@ describe("handshake deadline", () => {
         port: 0,
         host: "127.0.0.1",
         implicitTls: true,
-        ...(perAddress === undefined ? {} : { limits: { perAddress, total: 100 } }),
+        ...(perAddress === undefined ? {} : { slots: { perAddress, total: 100 } }),
       },
     );
     const imap = await startImap(
       { ...base, maxMessageSize: 1 << 20, timeouts: { tlsHandshakeMs: handshakeMs } },
       { port: 0, host: "127.0.0.1" },
     );
-    const pop3s = await startPop3({
-      ...base,
-      bind: "127.0.0.1",
-      port: 0,
-      implicitTls: true,
-      limits: {
-        tlsHandshakeTimeoutMs: handshakeMs,
-        ...(perAddress === undefined ? {} : { maxConnectionsPerAddress: perAddress }),
+    const pop3s = await startPop3(
+      { ...base, limits: { tlsHandshakeTimeoutMs: handshakeMs } },
+      {
+        port: 0,
+        host: "127.0.0.1",
+        implicitTls: true,
+        ...(perAddress === undefined ? {} : { slots: { perAddress, total: 100 } }),
       },
-    });
+    );
     return { imaps, imap, pop3s };
   }
 

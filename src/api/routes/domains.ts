@@ -1,6 +1,6 @@
 /** /api/v1/domains: the local domains. */
 import { Hono } from "hono";
-import { domainCreate, domainDelete, domainList } from "../../store/mod.ts";
+import { dkimKeysCreate, domainCreate, domainDelete, domainList, domainNormalize } from "../../store/mod.ts";
 import { jsonBody } from "../body.ts";
 import type { ApiEnv } from "../deps.ts";
 import { DomainCreate } from "../schemas.ts";
@@ -11,9 +11,16 @@ export const domainRoutes = new Hono<ApiEnv>()
     return c.json({ items: await domainList(store.read) });
   })
   .post("/", async (c) => {
-    const { store } = c.get("deps");
+    const { store, deliverability } = c.get("deps");
     const body = await jsonBody(c, DomainCreate);
-    const domain = await store.write((w) => domainCreate(w, body.name));
+    domainNormalize(body.name); // a bad name is a 422 before any key is generated
+    // Issue 11: the domain gets its DKIM keys in the same commit; generated before it, outside the write.
+    const keys = deliverability ? await deliverability.newKeys() : [];
+    const domain = await store.write(async (w) => {
+      const created = await domainCreate(w, body.name);
+      await dkimKeysCreate(w, created.name, keys);
+      return created;
+    });
     return c.json(domain, 201, { location: `/api/v1/domains/${encodeURIComponent(domain.name)}` });
   })
   .delete("/:domain", async (c) => {

@@ -4,10 +4,18 @@
  * account's message id is a 404, exactly like an id that never existed.
  */
 import { Hono } from "hono";
-import { messageToJson, normalizeNewlines, parseMessage } from "../../mime/mod.ts";
+import {
+  type MimePart,
+  messageJson,
+  messageJsonParts,
+  normalizeNewlines,
+  parseMessage,
+} from "../../mime/mod.ts";
+import { spamViewOf } from "../../spam/mod.ts";
 import {
   contentAuthentication,
   contentRaw,
+  contentView,
   flagNames,
   flagsFromNames,
   type IngestTarget,
@@ -30,8 +38,7 @@ import type { ApiEnv } from "../deps.ts";
 import { type MboxEntry, MboxFormatError, mboxSplit, mboxStream } from "../mbox.ts";
 import {
   accountParam,
-  cursorDecode,
-  cursorEncode,
+  beforeUidCursor,
   MessageImportQuery,
   MessageListQuery,
   mailboxParam,
@@ -91,7 +98,7 @@ export const messageRoutes = new Hono<ApiEnv>()
   .get("/:address/mailboxes/:mailbox/messages", async (c) => {
     const { store } = c.get("deps");
     const query = queryParams(c, MessageListQuery);
-    const before = query.cursor === undefined ? undefined : cursorDecode(query.cursor);
+    const before = query.cursor === undefined ? undefined : beforeUidCursor.decode(query.cursor);
     const { mailbox } = await mailboxParam(c, store.read);
     const page = await messageList(store.read, mailbox.id, {
       limit: query.limit,
@@ -101,7 +108,7 @@ export const messageRoutes = new Hono<ApiEnv>()
     });
     return c.json({
       items: page.items.map(messageSummaryJson),
-      next: page.next === null ? null : cursorEncode(page.next),
+      next: page.next === null ? null : beforeUidCursor.encode(page.next),
     });
   })
   .post("/:address/mailboxes/:mailbox/messages", async (c) => {
@@ -193,12 +200,19 @@ export const messageRoutes = new Hono<ApiEnv>()
     const account = await accountParam(c, store.read);
     const message = await messageGet(store.read, account.id, id);
     if (!message) throw messageNotFound(id);
-    const [raw, mailbox, authentication] = await Promise.all([
-      contentRaw(store.read, message.contentId),
+    // Parse once (STYLE.md): the structure stored at delivery says which bytes the view needs (the
+    // header, the text and HTML bodies, base64 attachments to size), and only those are read.
+    const [view, mailbox, authentication] = await Promise.all([
+      contentView(store.read, message.contentId, messageJsonParts),
       mailboxById(store.read, message.mailboxId),
       contentAuthentication(store.read, message.contentId),
     ]);
-    if (!raw || !mailbox) throw messageNotFound(id);
+    if (!view || !mailbox) throw messageNotFound(id);
+    const body = (part: MimePart): Uint8Array => {
+      const bytes = view.bodies.get(part);
+      if (!bytes) throw new Error(`part ${part.partId} was not read`);
+      return bytes;
+    };
     return c.json({
       id: message.id,
       uid: message.uid,
@@ -206,9 +220,11 @@ export const messageRoutes = new Hono<ApiEnv>()
       flags: flagNames(message.flags, message.keywords),
       size: message.size,
       internalDate: iso(message.internalDate),
-      ...messageToJson(raw, parseMessage(raw)),
+      ...messageJson(view, { header: view.header, body }),
       // SPF/DKIM/DMARC/ARC as checked on arrival (port 25 without AUTH); null for anything else.
       authentication,
+      // Issue 14: the spam check's verdict, from the X-Spam-* fields written at delivery.
+      spam: spamViewOf(view.header),
     });
   })
   .get("/:address/messages/:id/raw", async (c) => {

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { contentMeta, type QueueItem, queueGet, queueList } from "../../store/mod.ts";
 import type { ApiEnv, QueueControl } from "../deps.ts";
-import { queryParams } from "../params.ts";
+import { afterIdCursor, queryParams } from "../params.ts";
 import { ApiError } from "../problem.ts";
 
 const QueueListQuery = z.strictObject({
@@ -52,29 +52,6 @@ function queueIdParam(c: Context): number {
 
 const notFound = (id: string | number) => new ApiError(404, "Not Found", `queue item ${id} not found`);
 
-/** The cursor is opaque to clients (base64url JSON): today the id to continue after. */
-function cursorEncode(afterId: number): string {
-  return Buffer.from(JSON.stringify({ a: afterId })).toString("base64url");
-}
-
-function cursorDecode(cursor: string): number {
-  const bad = new ApiError(
-    400,
-    "Bad Request",
-    "cursor is not one this server issued; pass the `next` value of a previous page",
-  );
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad;
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    throw bad;
-  }
-  const after = (value as { a?: unknown } | null)?.a;
-  if (typeof after !== "number" || !Number.isSafeInteger(after) || after < 0) throw bad;
-  return after;
-}
-
 function runner(c: Context<ApiEnv>): QueueControl {
   const queue = c.get("deps").queue;
   // main() always hands the runner over; only route-listing tests build the app without one.
@@ -86,10 +63,10 @@ export const queueRoutes = new Hono<ApiEnv>()
   .get("/", async (c) => {
     const { store } = c.get("deps");
     const query = queryParams(c, QueueListQuery);
-    const afterId = query.cursor === undefined ? undefined : cursorDecode(query.cursor);
+    const afterId = query.cursor === undefined ? undefined : afterIdCursor.decode(query.cursor);
     const rows = await queueList(store.read, { limit: query.limit + 1, afterId });
     const items = rows.slice(0, query.limit);
-    const next = rows.length > query.limit ? cursorEncode(items[items.length - 1]!.id) : null;
+    const next = rows.length > query.limit ? afterIdCursor.encode(items[items.length - 1]!.id) : null;
     return c.json({ items: items.map(queueItemJson), next });
   })
   .get("/:id", async (c) => {

@@ -1,7 +1,7 @@
 /** Commands valid in every state: CAPABILITY, NOOP, LOGOUT (RFC 3501 §6.1), ID (RFC 2971). */
 import { ImapBad } from "../errors.ts";
 import { join, nstr, type Piece } from "../protocol/encode.ts";
-import type { CommandContext } from "../session.ts";
+import type { CommandContext } from "./handler.ts";
 
 /** RFC 3501 §6.1.1 */
 export async function capability({ session, parser }: CommandContext): Promise<undefined> {
@@ -20,12 +20,12 @@ export async function noop({ parser }: CommandContext): Promise<undefined> {
 export async function logout({ session, parser }: CommandContext): Promise<string> {
   parser.end();
   session.untagged(["BYE Logging out"]);
-  session.state = { kind: "logout" };
+  session.logout();
   return "LOGOUT completed";
 }
 
 /** RFC 2971: the client says who it is (logged); we say who we are. */
-export async function id({ session, parser }: CommandContext): Promise<undefined> {
+export async function id({ ctx, session, parser }: CommandContext): Promise<undefined> {
   parser.sp();
   const fields: Record<string, string | null> = {};
   if (!parser.take("NIL")) {
@@ -36,7 +36,7 @@ export async function id({ session, parser }: CommandContext): Promise<undefined
       fields[String(items[i]).slice(0, 30)] = items[i + 1]?.slice(0, 1024) ?? null;
   }
   parser.end();
-  session.log.info("imap.client_id", { session: session.id, client: fields });
+  ctx.log.info("imap.client_id", { session: session.id, client: fields });
   const ours: Piece[] = join([
     nstr("name"),
     nstr("Mailroom"),

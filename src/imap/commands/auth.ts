@@ -1,5 +1,6 @@
 /**
- * LOGIN (RFC 3501 §6.2.3) and AUTHENTICATE PLAIN / LOGIN (RFC 3501 §6.2.2, RFC 4616, SASL-IR RFC 4959).
+ * LOGIN (RFC 3501 §6.2.3) and AUTHENTICATE PLAIN / LOGIN (RFC 3501 §6.2.2, RFC 4616, SASL-IR RFC 4959),
+ * and the way back, UNAUTHENTICATE (RFC 8437).
  * Failures are answered after a delay that grows per client address and per account, and both are
  * locked out for a while after many failures (src/security/auth-failures.ts); the answer never says
  * whether the account exists or the login was locked out. Without TLS, from outside the trusted
@@ -9,10 +10,13 @@
 import { clientAddressKey } from "../../security/connection-limits.ts";
 import { passwordCheck } from "../../security/password-check.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
-import type { CommandContext, ImapSession } from "../session.ts";
+import type { AuthenticatedCommand, CommandSession, NotAuthenticatedCommand } from "./handler.ts";
 
-async function authenticateOrFail(session: ImapSession, login: string, password: string): Promise<string> {
-  const { ctx } = session;
+async function authenticateOrFail(
+  { ctx, session }: NotAuthenticatedCommand,
+  login: string,
+  password: string,
+): Promise<string> {
   const check = await passwordCheck({
     read: ctx.store.read,
     limiter: ctx.authFailures,
@@ -43,7 +47,7 @@ async function authenticateOrFail(session: ImapSession, login: string, password:
 }
 
 /** Refuses password logins over a connection that could be overheard. */
-function requirePrivacy(session: ImapSession): void {
+function requirePrivacy(session: CommandSession): void {
   if (!session.plaintextAuthAllowed)
     throw new ImapNo(
       "PRIVACYREQUIRED",
@@ -51,14 +55,15 @@ function requirePrivacy(session: ImapSession): void {
     );
 }
 
-export async function login({ session, parser }: CommandContext): Promise<string> {
+export async function login(command: NotAuthenticatedCommand): Promise<string> {
+  const { session, parser } = command;
   requirePrivacy(session);
   parser.sp();
   const user = parser.astring();
   parser.sp();
   const password = parser.astring();
   parser.end();
-  return authenticateOrFail(session, user, password);
+  return authenticateOrFail(command, user, password);
 }
 
 function decodeBase64(line: string): string {
@@ -70,12 +75,13 @@ function decodeBase64(line: string): string {
 }
 
 /** Sends a SASL challenge and reads the client's answer line. */
-async function challenge(session: ImapSession, text: string): Promise<string> {
+async function challenge(session: CommandSession, text: string): Promise<string> {
   session.write([`+ ${Buffer.from(text, "utf8").toString("base64")}`]);
-  return decodeBase64(await session.reader.readLine());
+  return decodeBase64(await session.readLine());
 }
 
-export async function authenticate({ session, parser }: CommandContext): Promise<string> {
+export async function authenticate(command: NotAuthenticatedCommand): Promise<string> {
+  const { session, parser } = command;
   requirePrivacy(session);
   parser.sp();
   const mechanism = parser.atom().toUpperCase();
@@ -90,12 +96,27 @@ export async function authenticate({ session, parser }: CommandContext): Promise
     const [authzid, authcid, password] = parts as [string, string, string];
     if (authzid !== "" && authzid.toLowerCase() !== authcid.toLowerCase())
       throw new ImapNo("AUTHORIZATIONFAILED", "Cannot act as another user");
-    return authenticateOrFail(session, authcid, password);
+    return authenticateOrFail(command, authcid, password);
   }
   if (mechanism === "LOGIN") {
     const user = initial !== undefined ? decodeBase64(initial) : await challenge(session, "Username:");
     const password = await challenge(session, "Password:");
-    return authenticateOrFail(session, user, password);
+    return authenticateOrFail(command, user, password);
   }
   throw new ImapNo("CANNOT", `Unsupported authentication mechanism ${mechanism}`);
+}
+
+/**
+ * UNAUTHENTICATE (RFC 8437 §3): back to the not-authenticated state; a selected mailbox is left
+ * without expunging, and every extension ENABLEd (CONDSTORE by use too) is forgotten (§4.1). Never
+ * NO: a client may pipeline its next AUTHENTICATE behind it. BAD when the operator turned it off
+ * (§8), as for a command the server does not advertise.
+ */
+export async function unauthenticate({ ctx, session, parser }: AuthenticatedCommand): Promise<string> {
+  parser.end();
+  if (ctx.unauthenticate === false)
+    throw new ImapBad(undefined, "UNAUTHENTICATE is not enabled on this server");
+  ctx.log.info("imap.unauthenticate", { session: session.id, client: session.remoteAddress });
+  session.unauthenticate();
+  return "UNAUTHENTICATE completed";
 }

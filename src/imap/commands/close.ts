@@ -4,15 +4,14 @@
  * already durable when acknowledged.
  */
 import { messagesDeletedUids, messagesExpunge } from "../../store/mod.ts";
-import type { CommandContext } from "../session.ts";
+import type { SelectedCommand } from "./handler.ts";
 
-export async function close({ session, parser }: CommandContext): Promise<string> {
+export async function close({ ctx, state, session, parser }: SelectedCommand): Promise<string> {
   parser.end();
-  if (session.state.kind !== "selected") return "CLOSE completed";
-  const { mailbox } = session.state;
+  const { mailbox } = state;
   if (!mailbox.info.readOnly) {
     // Read and remove in one transaction, so a \Deleted set by another session meanwhile is not missed.
-    await session.ctx.store.write(async (w) => {
+    await ctx.store.write(async (w) => {
       const deleted = await messagesDeletedUids(w.tx, mailbox.info.id);
       await messagesExpunge(w, { id: mailbox.info.id, accountId: mailbox.info.accountId }, deleted);
     });
@@ -21,13 +20,13 @@ export async function close({ session, parser }: CommandContext): Promise<string
   return "CLOSE completed";
 }
 
-export async function unselect({ session, parser }: CommandContext): Promise<string> {
+export async function unselect({ session, parser }: SelectedCommand): Promise<string> {
   parser.end();
   session.deselect();
   return "UNSELECT completed";
 }
 
-export async function check({ parser }: CommandContext): Promise<string> {
+export async function check({ parser }: SelectedCommand): Promise<string> {
   parser.end();
   return "CHECK completed";
 }

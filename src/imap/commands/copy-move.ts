@@ -9,14 +9,15 @@ import {
   mailboxById,
   mailboxFind,
   mailboxNameNormalize,
-  messagesCopyWithinQuota,
+  messagesCopy,
   messagesMove,
   type Write,
 } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
+import { checkSaveLimit, limitUids, withLimitCode } from "../message-limit.ts";
 import { type SequenceSet, sequenceFormat } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
-import type { CommandContext } from "../session.ts";
+import type { SelectedCommand } from "./handler.ts";
 
 interface Request {
   mailbox: SelectedMailbox;
@@ -24,16 +25,15 @@ interface Request {
   target: string;
 }
 
-function request({ session, parser }: CommandContext): Request {
+function request({ state, parser }: SelectedCommand): Request {
   parser.sp();
   const set = parser.sequenceSet();
   if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
   parser.sp();
   const target = parser.mailbox();
   parser.end();
-  if (session.state.kind !== "selected") throw new ImapBad(undefined, "No mailbox selected");
   // An invalid name is NO [CANNOT] (store "invalid"), not TRYCREATE: creating it would fail too.
-  return { mailbox: session.state.mailbox, set, target: mailboxNameNormalize(target) };
+  return { mailbox: state.mailbox, set, target: mailboxNameNormalize(target) };
 }
 
 async function mailboxes(w: Write, req: Request): Promise<{ source: Mailbox; target: Mailbox }> {
@@ -52,25 +52,29 @@ function copyUid(uidValidity: number, pairs: Array<[number, number]>): string {
   return `[COPYUID ${uidValidity} ${from} ${to}]`;
 }
 
-export async function copy(ctx: CommandContext): Promise<string> {
-  const req = request(ctx);
-  const uids = req.mailbox.resolve(req.set, ctx.uid);
-  const { pairs, target } = await ctx.session.ctx.store.write(async (w) => {
+export async function copy(command: SelectedCommand): Promise<string> {
+  const req = request(command);
+  const uids = req.mailbox.resolve(req.set, command.uid);
+  // RFC 9738 §3.1: COPY is all or nothing, so beyond the limit nothing is copied.
+  checkSaveLimit(command.ctx, uids.length, command.uid ? "UID COPY" : "COPY");
+  const { pairs, target } = await command.ctx.store.write(async (w) => {
     const { source, target } = await mailboxes(w, req);
-    return { pairs: await messagesCopyWithinQuota(w, source, uids, target), target };
+    return { pairs: await messagesCopy(w, source, uids, target, { enforceQuota: true }), target };
   });
-  const name = ctx.uid ? "UID COPY" : "COPY";
+  const name = command.uid ? "UID COPY" : "COPY";
   // RFC 4315 §3: no COPYUID when nothing was copied (e.g. UID COPY of UIDs that are gone).
   if (pairs.length === 0) return `${name} completed`;
   return `${copyUid(target.uidValidity, pairs)} ${name} completed`;
 }
 
-export async function move(ctx: CommandContext): Promise<string> {
-  const req = request(ctx);
-  const { session } = ctx;
+export async function move(command: SelectedCommand): Promise<string> {
+  const req = request(command);
+  const { ctx, session } = command;
   if (req.mailbox.info.readOnly) throw new ImapNo("READ-ONLY", "Mailbox is read-only");
-  const uids = req.mailbox.resolve(req.set, ctx.uid);
-  const { pairs, target, highestModseq } = await session.ctx.store.write(async (w) => {
+  // RFC 9738 §3.1: MOVE need not be atomic; beyond MESSAGELIMIT the highest UIDs move, the rest stay.
+  const limited = limitUids(ctx, req.mailbox.resolve(req.set, command.uid));
+  const uids = limited.code ? [...limited.uids].reverse() : limited.uids;
+  const { pairs, target, highestModseq } = await ctx.store.write(async (w) => {
     const { source, target } = await mailboxes(w, req);
     const pairs = await messagesMove(w, source, uids, target);
     return { pairs, target, highestModseq: (await mailboxById(w.tx, source.id))?.highestModseq };
@@ -78,9 +82,11 @@ export async function move(ctx: CommandContext): Promise<string> {
   // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGE responses, which the session
   // sends after this handler returns.
   if (pairs.length > 0) session.untagged([`OK ${copyUid(target.uidValidity, pairs)} Moved`]);
-  const name = ctx.uid ? "UID MOVE" : "MOVE";
+  const name = command.uid ? "UID MOVE" : "MOVE";
   // RFC 7162 (QRESYNC): the new HIGHESTMODSEQ with the tagged OK, as after EXPUNGE.
-  if (session.qresync && highestModseq !== undefined)
-    return `[HIGHESTMODSEQ ${highestModseq}] ${name} completed`;
-  return `${name} completed`;
+  const text =
+    session.qresync && highestModseq !== undefined
+      ? `[HIGHESTMODSEQ ${highestModseq}] ${name} completed`
+      : `${name} completed`;
+  return withLimitCode(session, limited.code, text);
 }

@@ -13,13 +13,15 @@ import {
   SEEN,
 } from "../../store/mod.ts";
 import { Breather } from "../breather.ts";
+import type { ImapContext } from "../context.ts";
 import { ImapBad } from "../errors.ts";
 import { type FetchPlan, parseFetchPlan } from "../fetch/items.ts";
 import { ResponseWriter } from "../fetch/pieces.ts";
 import { fetchNeeds, renderFetch, responseItems } from "../fetch/render.ts";
+import { limitUids, withLimitCode } from "../message-limit.ts";
 import { type SequenceSet, sequenceContains, sequenceFormat } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
-import type { CommandContext, ImapSession } from "../session.ts";
+import type { CommandSession, SelectedCommand } from "./handler.ts";
 
 /** UIDs per row query: one statement per batch, and no more rows in memory than that. */
 const BATCH = 1000;
@@ -41,7 +43,7 @@ function checkSequenceNumbers(set: SequenceSet, exists: number): void {
 }
 
 /** RFC 7162 §3.2.6: the modifiers' own rules, checked before anything is read or written. */
-function checkModifiers(plan: FetchPlan, session: ImapSession, uid: boolean): void {
+function checkModifiers(plan: FetchPlan, session: CommandSession, uid: boolean): void {
   if (!plan.vanished) return;
   if (!uid) throw new ImapBad(undefined, "VANISHED is only allowed in UID FETCH");
   if (!session.qresync) throw new ImapBad(undefined, "VANISHED needs ENABLE QRESYNC first");
@@ -50,13 +52,13 @@ function checkModifiers(plan: FetchPlan, session: ImapSession, uid: boolean): vo
 
 /** RFC 7162 §3.2.6: `* VANISHED (EARLIER)` for the UIDs of the requested set expunged after CHANGEDSINCE. */
 async function reportVanished(
-  session: ImapSession,
+  ctx: ImapContext,
   mailbox: SelectedMailbox,
   set: SequenceSet,
   since: number,
   writer: ResponseWriter,
 ): Promise<void> {
-  const gone = await fetchExpungedSince(session.ctx.store.read, mailbox.info.id, since);
+  const gone = await fetchExpungedSince(ctx.store.read, mailbox.info.id, since);
   if (gone.length === 0) return;
   // "*" is the largest UID in use; expunged UIDs above the last message still count as "in use" here.
   const max = Math.max(mailbox.uids[mailbox.uids.length - 1] ?? 0, gone[gone.length - 1]!);
@@ -69,12 +71,8 @@ async function reportVanished(
  * before any response goes out, so FLAGS in the responses are the committed ones; returns the UIDs
  * whose flags changed, which are told so in their own response instead of an unsolicited FETCH later.
  */
-async function markSeen(
-  session: ImapSession,
-  mailbox: SelectedMailbox,
-  uids: number[],
-): Promise<Set<number>> {
-  const changed = await session.ctx.store.write((w) =>
+async function markSeen(ctx: ImapContext, mailbox: SelectedMailbox, uids: number[]): Promise<Set<number>> {
+  const { changed } = await ctx.store.write((w) =>
     messagesUpdateFlags(w, mailbox.info.id, uids, { mode: "add", flags: SEEN, keywords: [] }),
   );
   const out = new Set<number>();
@@ -86,15 +84,20 @@ async function markSeen(
 }
 
 /** RFC 3501 §6.4.5 FETCH, §6.4.8 UID FETCH. */
-export async function fetch({ session, parser, uid }: CommandContext): Promise<undefined> {
-  if (session.state.kind !== "selected") throw new ImapBad(undefined, "No mailbox selected");
-  const { mailbox } = session.state;
+export async function fetch({
+  ctx,
+  state,
+  session,
+  parser,
+  uid,
+}: SelectedCommand): Promise<string | undefined> {
   parser.sp();
   const set = parser.sequenceSet();
   parser.sp();
   const plan = parseFetchPlan(parser);
   parser.end();
   if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
+  const { mailbox } = state;
   if (!uid) checkSequenceNumbers(set, mailbox.exists);
   checkModifiers(plan, session, uid);
   // RFC 7162 §3.1: MODSEQ and CHANGEDSINCE are CONDSTORE-enabling; from now on FETCH carries MODSEQ.
@@ -102,14 +105,20 @@ export async function fetch({ session, parser, uid }: CommandContext): Promise<u
     session.enabled.add("CONDSTORE");
   }
 
-  const read = session.ctx.store.read;
+  const read = ctx.store.read;
   const mailboxId = mailbox.info.id;
   const changedSince = plan.changedSince;
   const writer = new ResponseWriter(session);
-  if (plan.vanished) await reportVanished(session, mailbox, set, changedSince!, writer);
+  if (plan.vanished) await reportVanished(ctx, mailbox, set, changedSince!, writer);
 
   // RFC 2180 §4.1.3: messages expunged by another session but not yet reported are left out.
-  let uids = mailbox.resolve(set, uid).filter((u) => !mailbox.isExpungedPending(u));
+  // RFC 9738 §3.1: beyond MESSAGELIMIT, the highest UIDs only, from the highest down.
+  const limited = limitUids(
+    ctx,
+    mailbox.resolve(set, uid).filter((u) => !mailbox.isExpungedPending(u)),
+  );
+  const descending = limited.code !== undefined;
+  let uids = descending ? limited.uids.reverse() : limited.uids;
   const needs = fetchNeeds(plan.items);
   let seenSet = new Set<number>();
   if (needs.setsSeen && !mailbox.info.readOnly && uids.length > 0) {
@@ -117,10 +126,10 @@ export async function fetch({ session, parser, uid }: CommandContext): Promise<u
     if (changedSince !== undefined) {
       uids = (await fetchRows(read, mailboxId, uids, { changedSince })).map((r) => r.uid);
     }
-    seenSet = await markSeen(session, mailbox, uids);
+    seenSet = await markSeen(ctx, mailbox, uids);
   }
 
-  const items = responseItems(plan.items, { uid, modseq: session.condstore });
+  const items = responseItems(plan.items, { uid, modseq: session.condstore, uidOnly: session.uidOnly });
   const rowOptions = {
     envelope: needs.envelope,
     structure: needs.structure,
@@ -130,7 +139,11 @@ export async function fetch({ session, parser, uid }: CommandContext): Promise<u
   };
   const breather = new Breather();
   for (let i = 0; i < uids.length; i += BATCH) {
-    const rows = await fetchRows(read, mailboxId, uids.slice(i, i + BATCH), rowOptions);
+    const batch = descending
+      ? uids.slice(Math.max(0, uids.length - i - BATCH), uids.length - i)
+      : uids.slice(i, i + BATCH);
+    const rows = await fetchRows(read, mailboxId, batch, rowOptions);
+    if (descending) rows.reverse();
     for (const row of rows) {
       await breather.breathe();
       const seq = mailbox.seqOf(row.uid);
@@ -141,9 +154,11 @@ export async function fetch({ session, parser, uid }: CommandContext): Promise<u
         // Expunged (and its content deleted) since the row was read: nothing left to send.
         if (!raw) continue;
       }
-      await writer.untagged(renderFetch(items, { seq, row, raw, addFlags: seenSet.has(row.uid) }));
+      await writer.untagged(
+        renderFetch(items, { seq, row, raw, addFlags: seenSet.has(row.uid), uidOnly: session.uidOnly }),
+      );
     }
   }
   await writer.flush();
-  return undefined;
+  return withLimitCode(session, limited.code, `${uid ? "UID FETCH" : "FETCH"} completed`);
 }

@@ -4,21 +4,21 @@
  */
 import { ImapBad } from "../errors.ts";
 import { IMAP_LIMITS } from "../protocol/limits.ts";
-import type { CommandContext } from "../session.ts";
+import type { AuthenticatedCommand } from "./handler.ts";
 
-export async function idle({ session, parser }: CommandContext): Promise<string> {
+export async function idle({ ctx, state, session, parser }: AuthenticatedCommand): Promise<string> {
   parser.end();
   session.write(["+ idling"]);
   // Changes that were already pending go out at once.
   session.flushUpdates(true);
-  const mailbox = session.state.kind === "selected" ? session.state.mailbox : undefined;
+  const mailbox = state.kind === "selected" ? state.mailbox : undefined;
   if (mailbox) mailbox.onPending = () => session.flushUpdates(true);
   const keepAlive = setInterval(
     () => session.untagged(["OK Still here"]),
-    session.ctx.timeouts?.keepAliveMs ?? IMAP_LIMITS.idleKeepAliveMs,
+    ctx.timeouts?.keepAliveMs ?? IMAP_LIMITS.idleKeepAliveMs,
   );
   try {
-    const line = await session.reader.readLine();
+    const line = await session.readLine();
     if (line.toUpperCase() !== "DONE") throw new ImapBad(undefined, "Expected DONE");
   } finally {
     clearInterval(keepAlive);

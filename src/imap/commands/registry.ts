@@ -1,68 +1,114 @@
 /**
- * Every IMAP command with the states it is allowed in (RFC 3501 §6), checked once by the session's
- * dispatcher. Static imports only, so the compiled binary contains every command.
+ * Every IMAP command with the states it is allowed in (RFC 3501 §6), checked once by the dispatcher
+ * (dispatch.ts), which hands the handler its state already narrowed: a handler taking
+ * `CommandContext<"selected">` gets `state.mailbox` without asking. Static imports only, so the
+ * compiled binary contains every command.
+ *
+ * Adding a command (or an extension's command):
+ * 1. a file here, or a function in its family's file, with the RFC section on top:
+ *    `export async function name({ ctx, state, session, parser }: SelectedCommand)`, the type
+ *    naming the states it runs in (handler.ts: CommandContext<S>, or the aliases NotAuthenticated-,
+ *    Authenticated-, SelectedCommand). It reads its arguments from `parser` (then `parser.end()`),
+ *    writes untagged responses through `session`, returns the text of its tagged OK and throws
+ *    ImapNo / ImapBad (errors.ts) for the other answers;
+ * 2. a row below: `NAME: spec(STATES, name)`; spec() refuses at compile time a handler that needs a
+ *    narrower state than its row allows ("UID NAME" is a row of its own, with `uid` set);
+ * 3. if it brings a capability, a row in ../capabilities.ts (and, if ENABLE turns it on, ENABLEABLE
+ *    in enable.ts);
+ * 4. a valid example in test/imap/states.test.ts, which then tries it in every state.
  */
-import type { CommandSpec, StateKind } from "../session.ts";
+import type { StateKind } from "../state.ts";
 import { capability, id, logout, noop } from "./any-state.ts";
 import { append } from "./append.ts";
-import { authenticate, login } from "./auth.ts";
+import { authenticate, login, unauthenticate } from "./auth.ts";
 import { check, close, unselect } from "./close.ts";
 import { copy, move } from "./copy-move.ts";
 import { enable } from "./enable.ts";
 import { expunge } from "./expunge.ts";
 import { fetch } from "./fetch.ts";
+import type { Handler } from "./handler.ts";
 import { idle } from "./idle.ts";
 import { create, deleteMailbox, list, lsub, rename, status, subscribe, unsubscribe } from "./mailboxes.ts";
 import { namespace } from "./namespace.ts";
+import { getquota, getquotaroot, setquota } from "./quota.ts";
+import { replace } from "./replace.ts";
 import { search } from "./search.ts";
 import { examine, select } from "./select.ts";
 import { starttls } from "./starttls.ts";
 import { store } from "./store.ts";
 
-const ANY: readonly StateKind[] = ["not-authenticated", "authenticated", "selected"];
-const NOT_AUTHENTICATED: readonly StateKind[] = ["not-authenticated"];
-const AUTHENTICATED: readonly StateKind[] = ["authenticated", "selected"];
-const SELECTED: readonly StateKind[] = ["selected"];
+export interface CommandSpec {
+  states: readonly StateKind[];
+  handler: Handler<StateKind>;
+  /** RFC 3501 §7.4.1: no EXPUNGE may be sent while answering this command (FETCH, STORE, SEARCH). */
+  noExpunge?: boolean;
+  /** Takes message sequence numbers: BAD [UIDREQUIRED] after ENABLE UIDONLY (RFC 9586 §3.1). */
+  sequenceNumbers?: boolean;
+}
+
+/** A registry row. The handler must accept every state listed for it (checked by the compiler). */
+function spec<S extends StateKind>(
+  states: readonly S[],
+  handler: Handler<S>,
+  options: { noExpunge?: boolean; sequenceNumbers?: boolean } = {},
+): CommandSpec {
+  // Sound because the dispatcher calls `handler` only after checking that the state is one of `states`.
+  return { states, handler: handler as unknown as Handler<StateKind>, ...options };
+}
+
+const ANY = ["not-authenticated", "authenticated", "selected"] as const;
+const NOT_AUTHENTICATED = ["not-authenticated"] as const;
+const AUTHENTICATED = ["authenticated", "selected"] as const;
+const SELECTED = ["selected"] as const;
+const SEQUENCE_NUMBERS = { sequenceNumbers: true };
+/** FETCH, STORE, SEARCH: message numbers, and no EXPUNGE while answering (RFC 3501 §7.4.1). */
+const NO_EXPUNGE_SEQUENCE_NUMBERS = { noExpunge: true, sequenceNumbers: true };
 
 export const COMMANDS: Record<string, CommandSpec> = {
   // RFC 3501 §6.1: any state
-  CAPABILITY: { states: ANY, handler: capability },
-  NOOP: { states: ANY, handler: noop },
-  LOGOUT: { states: ANY, handler: logout },
-  ID: { states: ANY, handler: id }, // RFC 2971
+  CAPABILITY: spec(ANY, capability),
+  NOOP: spec(ANY, noop),
+  LOGOUT: spec(ANY, logout),
+  ID: spec(ANY, id), // RFC 2971
   // §6.2: not authenticated
-  STARTTLS: { states: NOT_AUTHENTICATED, handler: starttls },
-  LOGIN: { states: NOT_AUTHENTICATED, handler: login },
-  AUTHENTICATE: { states: NOT_AUTHENTICATED, handler: authenticate },
+  STARTTLS: spec(NOT_AUTHENTICATED, starttls),
+  LOGIN: spec(NOT_AUTHENTICATED, login),
+  AUTHENTICATE: spec(NOT_AUTHENTICATED, authenticate),
   // §6.3: authenticated
-  ENABLE: { states: AUTHENTICATED, handler: enable }, // RFC 5161
-  SELECT: { states: AUTHENTICATED, handler: select },
-  EXAMINE: { states: AUTHENTICATED, handler: examine },
-  CREATE: { states: AUTHENTICATED, handler: create },
-  DELETE: { states: AUTHENTICATED, handler: deleteMailbox },
-  RENAME: { states: AUTHENTICATED, handler: rename },
-  SUBSCRIBE: { states: AUTHENTICATED, handler: subscribe },
-  UNSUBSCRIBE: { states: AUTHENTICATED, handler: unsubscribe },
-  LIST: { states: AUTHENTICATED, handler: list },
-  LSUB: { states: AUTHENTICATED, handler: lsub },
-  STATUS: { states: AUTHENTICATED, handler: status },
-  APPEND: { states: AUTHENTICATED, handler: append },
-  NAMESPACE: { states: AUTHENTICATED, handler: namespace }, // RFC 2342
-  IDLE: { states: AUTHENTICATED, handler: idle }, // RFC 2177
+  ENABLE: spec(AUTHENTICATED, enable), // RFC 5161
+  SELECT: spec(AUTHENTICATED, select),
+  EXAMINE: spec(AUTHENTICATED, examine),
+  CREATE: spec(AUTHENTICATED, create),
+  DELETE: spec(AUTHENTICATED, deleteMailbox),
+  RENAME: spec(AUTHENTICATED, rename),
+  SUBSCRIBE: spec(AUTHENTICATED, subscribe),
+  UNSUBSCRIBE: spec(AUTHENTICATED, unsubscribe),
+  LIST: spec(AUTHENTICATED, list),
+  LSUB: spec(AUTHENTICATED, lsub),
+  STATUS: spec(AUTHENTICATED, status),
+  APPEND: spec(AUTHENTICATED, append),
+  NAMESPACE: spec(AUTHENTICATED, namespace), // RFC 2342
+  IDLE: spec(AUTHENTICATED, idle), // RFC 2177
+  UNAUTHENTICATE: spec(AUTHENTICATED, unauthenticate), // RFC 8437
+  GETQUOTA: spec(AUTHENTICATED, getquota), // RFC 9208 §4.1.1
+  GETQUOTAROOT: spec(AUTHENTICATED, getquotaroot), // RFC 9208 §4.1.2
+  SETQUOTA: spec(AUTHENTICATED, setquota), // RFC 9208 §4.1.3
   // §6.4: selected
-  CHECK: { states: SELECTED, handler: check },
-  CLOSE: { states: SELECTED, handler: close },
-  UNSELECT: { states: SELECTED, handler: unselect }, // RFC 3691
-  EXPUNGE: { states: SELECTED, handler: expunge },
-  SEARCH: { states: SELECTED, handler: search, noExpunge: true },
-  FETCH: { states: SELECTED, handler: fetch, noExpunge: true },
-  STORE: { states: SELECTED, handler: store, noExpunge: true },
-  COPY: { states: SELECTED, handler: copy },
-  MOVE: { states: SELECTED, handler: move }, // RFC 6851
-  "UID SEARCH": { states: SELECTED, handler: search },
-  "UID FETCH": { states: SELECTED, handler: fetch },
-  "UID STORE": { states: SELECTED, handler: store },
-  "UID COPY": { states: SELECTED, handler: copy },
-  "UID MOVE": { states: SELECTED, handler: move },
-  "UID EXPUNGE": { states: SELECTED, handler: expunge }, // RFC 4315
+  CHECK: spec(SELECTED, check),
+  CLOSE: spec(SELECTED, close),
+  UNSELECT: spec(SELECTED, unselect), // RFC 3691
+  EXPUNGE: spec(SELECTED, expunge),
+  SEARCH: spec(SELECTED, search, NO_EXPUNGE_SEQUENCE_NUMBERS),
+  FETCH: spec(SELECTED, fetch, NO_EXPUNGE_SEQUENCE_NUMBERS),
+  STORE: spec(SELECTED, store, NO_EXPUNGE_SEQUENCE_NUMBERS),
+  COPY: spec(SELECTED, copy, SEQUENCE_NUMBERS),
+  MOVE: spec(SELECTED, move, SEQUENCE_NUMBERS), // RFC 6851
+  REPLACE: spec(SELECTED, replace, SEQUENCE_NUMBERS), // RFC 8508
+  "UID SEARCH": spec(SELECTED, search),
+  "UID FETCH": spec(SELECTED, fetch),
+  "UID STORE": spec(SELECTED, store),
+  "UID COPY": spec(SELECTED, copy),
+  "UID MOVE": spec(SELECTED, move),
+  "UID EXPUNGE": spec(SELECTED, expunge), // RFC 4315
+  "UID REPLACE": spec(SELECTED, replace), // RFC 8508 §3.3
 };

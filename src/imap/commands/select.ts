@@ -2,12 +2,22 @@
  * SELECT and EXAMINE (RFC 3501 §6.3.1-2) with the CONDSTORE and QRESYNC parameters (RFC 7162 §3.1.8,
  * §3.2.5). Reads one index-only snapshot of the mailbox: no per-message work, whatever its size.
  */
-import { flagNames, mailboxChangesSince, mailboxSnapshot, parseKeywords } from "../../store/mod.ts";
+import {
+  flagNames,
+  mailboxChangesSince,
+  mailboxList,
+  mailboxSnapshot,
+  parseKeywords,
+} from "../../store/mod.ts";
+import type { ImapContext } from "../context.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
+import { mailboxName, type Piece } from "../protocol/encode.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { type SequenceSet, sequenceFormat, sequenceSelect } from "../protocol/sequence.ts";
 import { SelectedMailbox } from "../selected.ts";
-import type { CommandContext } from "../session.ts";
+import { fetchHead } from "../uid-only.ts";
+import type { AuthenticatedCommand } from "./handler.ts";
+import { listEntries } from "./mailbox/list-select.ts";
 
 export const MAILBOX_FLAGS =
   "\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $MDNSent $Junk $NotJunk $Phishing";
@@ -49,8 +59,8 @@ function selectParams(parser: Parser): { condstore: boolean; qresync: QresyncPar
   return { condstore, qresync };
 }
 
-async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
-  const { session, parser } = ctx;
+async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<string> {
+  const { ctx, state, session, parser } = command;
   parser.sp();
   const name = parser.mailbox();
   const params = selectParams(parser);
@@ -59,23 +69,15 @@ async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
     throw new ImapBad(undefined, "QRESYNC must be enabled first (RFC 7162 §3.2.3)");
   if (params.condstore) session.enabled.add("CONDSTORE");
 
-  const account =
-    session.state.kind === "authenticated" || session.state.kind === "selected"
-      ? session.state.account
-      : undefined;
-  if (!account) throw new ImapBad(undefined, "Not authenticated");
-  // RFC 3501 §6.3.1: a SELECT first deselects; with QRESYNC the client is told so (RFC 7162 §3.2.11).
-  if (session.state.kind === "selected") {
+  const { account } = state;
+  // RFC 3501 §6.3.1: a SELECT first deselects; with QRESYNC the client is told so (RFC 7162 §3.2.11),
+  // and in IMAP4rev2 always (RFC 9051 §6.3.2, Appendix E item 9).
+  if (state.kind === "selected") {
     session.deselect();
-    if (session.qresync) session.untagged(["OK [CLOSED] Previous mailbox closed"]);
+    if (session.qresync || session.rev2) session.untagged(["OK [CLOSED] Previous mailbox closed"]);
   }
 
-  const snapshot = await mailboxSnapshot(
-    session.ctx.store.read,
-    account.id,
-    name,
-    session.ctx.store.uidCache,
-  );
+  const snapshot = await mailboxSnapshot(ctx.store.read, account.id, name, ctx.store.uidCache);
   if (!snapshot) throw new ImapNo("NONEXISTENT", `Mailbox ${name} does not exist`);
   const selected = new SelectedMailbox(
     {
@@ -87,15 +89,19 @@ async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
     },
     [],
   );
-  session.state = { kind: "selected", account, mailbox: selected };
+  session.select(account, selected);
   selected.load(snapshot.uids);
 
   const uids = snapshot.uids;
   session.untagged([`FLAGS (${MAILBOX_FLAGS})`]);
   session.untagged([`OK [PERMANENTFLAGS (${readOnly ? "" : PERMANENT_FLAGS})] Flags permitted`]);
   session.untagged([`${uids.length} EXISTS`]);
-  session.untagged(["0 RECENT"]);
-  if (snapshot.firstUnseenUid !== null) {
+  // RFC 9051 §6.3.2 and Appendix E items 10-12: an IMAP4rev2 session gets the mailbox's LIST
+  // response instead of RECENT and the UNSEEN response code, which IMAP4rev2 removed.
+  if (session.rev2) session.untagged(await selectedListLine(ctx, account.id, snapshot.name));
+  else session.untagged(["0 RECENT"]);
+  // RFC 9586: UNSEEN is a message number, which a UIDONLY session never gets.
+  if (snapshot.firstUnseenUid !== null && !session.rev2 && !session.uidOnly) {
     const seq = selected.seqOf(snapshot.firstUnseenUid);
     if (seq > 0) session.untagged([`OK [UNSEEN ${seq}] First unseen message`]);
   }
@@ -105,7 +111,7 @@ async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
 
   if (params.qresync && params.qresync.uidValidity === snapshot.uidValidity) {
     // RFC 7162 §3.2.5.2: what changed since the client's MODSEQ, limited to the UIDs it knows.
-    const since = await mailboxChangesSince(session.ctx.store.read, snapshot.id, params.qresync.modseq);
+    const since = await mailboxChangesSince(ctx.store.read, snapshot.id, params.qresync.modseq);
     const known = params.qresync.knownUids;
     const vanished = known ? sequenceSelect(known, since.vanished) : since.vanished;
     if (vanished.length > 0) session.untagged([`VANISHED (EARLIER) ${sequenceFormat(vanished)}`]);
@@ -113,13 +119,30 @@ async function open(ctx: CommandContext, readOnly: boolean): Promise<string> {
       const seq = selected.seqOf(m.uid);
       if (seq === 0) continue;
       if (known && !sequenceSelect(known, [m.uid]).length) continue;
+      const flags = `FLAGS (${flagNames(m.flags, parseKeywords(m.keywords)).join(" ")}) MODSEQ (${m.modseq})`;
       session.untagged([
-        `${seq} FETCH (UID ${m.uid} FLAGS (${flagNames(m.flags, parseKeywords(m.keywords)).join(" ")}) MODSEQ (${m.modseq}))`,
+        `${fetchHead(seq, m.uid, session.uidOnly)} (${session.uidOnly ? "" : `UID ${m.uid} `}${flags})`,
       ]);
     }
   }
   return `[${readOnly ? "READ-ONLY" : "READ-WRITE"}] ${readOnly ? "EXAMINE" : "SELECT"} completed`;
 }
 
-export const select = (ctx: CommandContext) => open(ctx, false);
-export const examine = (ctx: CommandContext) => open(ctx, true);
+/** RFC 9051 §6.3.2: "* LIST (attributes) "/" name", the attributes as LIST itself reports them. */
+async function selectedListLine(ctx: ImapContext, accountId: number, name: string): Promise<Piece[]> {
+  const rows = await mailboxList(ctx.store.read, accountId);
+  const [entry] = [
+    ...listEntries(rows, {
+      extended: true,
+      reference: "",
+      patterns: [name],
+      select: { subscribed: false, recursiveMatch: false, specialUse: false },
+      returns: { subscribed: false, children: false, specialUse: false, status: undefined },
+    }),
+  ].filter((e) => e !== undefined);
+  const attributes = entry?.attributes.join(" ") ?? "";
+  return [`LIST (${attributes}) "/" `, mailboxName(name, true)];
+}
+
+export const select = (command: AuthenticatedCommand) => open(command, false);
+export const examine = (command: AuthenticatedCommand) => open(command, true);

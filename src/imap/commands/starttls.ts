@@ -5,9 +5,9 @@
  * LOGINDISABLED, the AUTH= mechanisms appear).
  */
 import { ImapBad } from "../errors.ts";
-import type { CommandContext } from "../session.ts";
+import type { NotAuthenticatedCommand } from "./handler.ts";
 
-export async function starttls({ session, parser }: CommandContext): Promise<string> {
+export async function starttls({ session, parser }: NotAuthenticatedCommand): Promise<string> {
   parser.end();
   // RFC 3501 §6.2.1 offers STARTTLS only on a plain connection; a second one is a client error.
   if (session.secure) throw new ImapBad(undefined, "TLS is already active");

@@ -6,16 +6,18 @@
  */
 import {
   type FlagMode,
+  type FlagsUpdateResult,
   flagNames,
   flagsFromNames,
-  messagesStoreFlags,
-  type StoreFlagsResult,
+  messagesUpdateFlags,
 } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
+import { limitUids, withLimitCode } from "../message-limit.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
-import type { CommandContext, ImapSession } from "../session.ts";
+import { fetchHead } from "../uid-only.ts";
+import type { CommandSession, SelectedCommand } from "./handler.ts";
 
 /** Keywords one command may name, and the longest keyword: a flag list is not a place to store data. */
 const MAX_KEYWORDS_PER_COMMAND = 100;
@@ -78,11 +80,11 @@ function storeArgs(parser: Parser): StoreArgs {
   return { unchangedSince, mode, silent: item[2] !== undefined, names };
 }
 
-async function send(session: ImapSession, line: string): Promise<void> {
+async function send(session: CommandSession, line: string): Promise<void> {
   if (!session.untagged([line])) await session.drain();
 }
 
-export async function store({ session, parser, uid }: CommandContext): Promise<string> {
+export async function store({ ctx, state, session, parser, uid }: SelectedCommand): Promise<string> {
   parser.sp();
   const set = parser.sequenceSet();
   if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
@@ -90,15 +92,14 @@ export async function store({ session, parser, uid }: CommandContext): Promise<s
   const args = storeArgs(parser);
   parser.end();
   const change = { mode: args.mode, ...flagsFromList(args.names) };
-  if (session.state.kind !== "selected") throw new ImapBad(undefined, "No mailbox selected");
-  const { mailbox } = session.state;
+  const { mailbox } = state;
   if (mailbox.info.readOnly) throw new ImapNo("READ-ONLY", "Mailbox is read-only");
   // RFC 7162 §3.1: UNCHANGEDSINCE is a CONDSTORE-enabling command, so this command's FETCHes carry MODSEQ.
   if (args.unchangedSince !== undefined) session.enabled.add("CONDSTORE");
 
   // Which flag changes to this mailbox commit while our write runs (ours included), by UID: a
   // report of ours must not hide one that commits after it, nor, under .SILENT, one by another writer.
-  const { store: db } = session.ctx;
+  const { store: db } = ctx;
   const hadPending = mailbox.hasPending();
   const seen = new Map<number, number[]>();
   const unsubscribe = db.changes.subscribe(mailbox.info.accountId, (c) => {
@@ -107,14 +108,17 @@ export async function store({ session, parser, uid }: CommandContext): Promise<s
     }
   });
   try {
-    const uids = mailbox.resolve(set, uid);
+    // RFC 9738 §3.1: beyond MESSAGELIMIT, the highest UIDs only (reported from the highest down).
+    const limited = limitUids(ctx, mailbox.resolve(set, uid));
+    const uids = limited.code ? [...limited.uids].reverse() : limited.uids;
     const result = await db.write((w) =>
-      messagesStoreFlags(w, mailbox.info.id, uids, change, { unchangedSince: args.unchangedSince }),
+      messagesUpdateFlags(w, mailbox.info.id, uids, change, { unchangedSince: args.unchangedSince }),
     );
     // Still listening while the responses go out: a change that lands while we wait for the socket
     // is newer than what we send, and must not be forgotten.
-    await report(session, mailbox, result.stored, { uid, silent: args.silent, hadPending, seen });
-    return tagged(mailbox, result.modified, uid);
+    const stored = limited.code ? [...result.stored].reverse() : result.stored;
+    await report(session, mailbox, stored, { uid, silent: args.silent, hadPending, seen });
+    return withLimitCode(session, limited.code, tagged(mailbox, result.modified, uid));
   } finally {
     unsubscribe();
   }
@@ -134,9 +138,9 @@ interface ReportOptions {
  * redundant: the session's own change events are queued for it like anyone else's.
  */
 async function report(
-  session: ImapSession,
+  session: CommandSession,
   mailbox: SelectedMailbox,
-  stored: StoreFlagsResult["stored"],
+  stored: FlagsUpdateResult["stored"],
   options: ReportOptions,
 ): Promise<void> {
   const { uid, silent, hadPending, seen } = options;
@@ -148,7 +152,8 @@ async function report(
     if (silent) {
       // RFC 7162 §3.1.3: with CONDSTORE a changed message is reported with its MODSEQ even under .SILENT.
       if (condstore && m.changed) {
-        await send(session, `${seq} FETCH (${uid ? `UID ${m.uid} ` : ""}MODSEQ (${m.modseq}))`);
+        const uidItem = uid && !session.uidOnly ? `UID ${m.uid} ` : "";
+        await send(session, `${fetchHead(seq, m.uid, session.uidOnly)} (${uidItem}MODSEQ (${m.modseq}))`);
       }
       // The client knows its own change, but only its own: if anyone else changed the message (or
       // something was still unreported when the command began), the final flags go out as a FETCH.
@@ -157,18 +162,18 @@ async function report(
       continue;
     }
     const items = [
-      uid ? `UID ${m.uid}` : "",
+      uid && !session.uidOnly ? `UID ${m.uid}` : "",
       `FLAGS (${flagNames(m.flags, m.keywords).join(" ")})`,
       condstore ? `MODSEQ (${m.modseq})` : "",
     ].filter((s) => s !== "");
-    await send(session, `${seq} FETCH (${items.join(" ")})`);
+    await send(session, `${fetchHead(seq, m.uid, session.uidOnly)} (${items.join(" ")})`);
     // What we sent includes every change committed before ours; one committed after it is newer.
     if (changes.every((modseq) => modseq <= m.modseq)) mailbox.forgetFlags(m.uid);
   }
 }
 
 /** RFC 7162 §3.1.3: messages that failed UNCHANGEDSINCE, as UIDs for UID STORE, else sequence numbers. */
-function tagged(mailbox: SelectedMailbox, modified: StoreFlagsResult["modified"], uid: boolean): string {
+function tagged(mailbox: SelectedMailbox, modified: FlagsUpdateResult["modified"], uid: boolean): string {
   const failed = modified
     .map((m) => (uid ? m.uid : mailbox.seqOf(m.uid)))
     .filter((n) => n > 0)

@@ -3,8 +3,12 @@
  * response is a handful of pieces, not hundreds), and many responses go to the socket in one write,
  * waiting for the socket to drain when its buffer is full (RFC 3501 puts no bound on a FETCH reply).
  */
+
+import type { CommandSession } from "../commands/handler.ts";
 import type { Piece } from "../protocol/encode.ts";
-import type { ImapSession } from "../session.ts";
+
+/** Where the responses go: the command's session. */
+type Output = Pick<CommandSession, "write" | "drain">;
 
 export class PieceBuilder {
   readonly pieces: Piece[] = [];
@@ -31,11 +35,11 @@ const CHUNK_BYTES = 64 * 1024;
 
 /** Untagged responses written in chunks with backpressure. */
 export class ResponseWriter {
-  readonly #session: ImapSession;
+  readonly #session: Output;
   #pieces: Piece[] = [];
   #bytes = 0;
 
-  constructor(session: ImapSession) {
+  constructor(session: Output) {
     this.#session = session;
   }
 

@@ -2,7 +2,7 @@
  * DELE (RFC 1939 §5): only marks the message; it is removed in UPDATE, after QUIT. A connection that
  * drops before QUIT removes nothing.
  */
-import { lookupMessage } from "../maildrop.ts";
+import { lookupMessage } from "../message-numbers.ts";
 import type { Command } from "../protocol/parser.ts";
 import { type Reply, reply } from "../protocol/response.ts";
 import type { Session, TransactionState } from "../session.ts";

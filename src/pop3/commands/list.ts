@@ -2,7 +2,9 @@
  * LIST and UIDL (RFC 1939 §§5, 7): one line per listed message, or the one asked for. LIST gives the
  * exact octets RETR will send before dot-stuffing; UIDL the message's permanent unique id.
  */
-import { listed, lookupMessage, type MaildropMessage, uniqueId } from "../maildrop.ts";
+
+import { type MaildropMessage, uniqueId } from "../maildrop.ts";
+import { listed, lookupMessage } from "../message-numbers.ts";
 import type { Command } from "../protocol/parser.ts";
 import { type Reply, reply } from "../protocol/response.ts";
 import type { Session, TransactionState } from "../session.ts";

@@ -4,7 +4,7 @@
  * without making the client wait for that write (see SeenMarker).
  */
 import { contentRaw } from "../../store/mod.ts";
-import { lookupMessage } from "../maildrop.ts";
+import { lookupMessage } from "../message-numbers.ts";
 import type { Command } from "../protocol/parser.ts";
 import { type Reply, reply } from "../protocol/response.ts";
 import type { Session, TransactionState } from "../session.ts";

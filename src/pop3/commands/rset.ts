@@ -1,5 +1,5 @@
 /** RSET (RFC 1939 §5): unmark every message marked by DELE in this session. */
-import { listed } from "../maildrop.ts";
+import { listed } from "../message-numbers.ts";
 import { type Reply, reply } from "../protocol/response.ts";
 import type { Session, TransactionState } from "../session.ts";
 

@@ -1,5 +1,5 @@
 /** STAT (RFC 1939 §5): count and total octets of the messages not marked as deleted. */
-import { listed } from "../maildrop.ts";
+import { listed } from "../message-numbers.ts";
 import { type Reply, reply } from "../protocol/response.ts";
 import type { Session, TransactionState } from "../session.ts";
 

@@ -1,10 +1,11 @@
 /**
  * TOP msg n (RFC 1939 §7): the header, the blank line after it, and the first n lines of the body,
- * dot-stuffed; the whole message if it has fewer. Unlike RETR it does not set \Seen: clients use it to
- * preview, like IMAP's BODY.PEEK.
+ * dot-stuffed; the whole message if it has fewer. Where the header ends comes from the parse at
+ * delivery, so TOP and IMAP's BODY[HEADER] always agree. Unlike RETR it does not set \Seen: clients
+ * use it to preview, like IMAP's BODY.PEEK.
  */
-import { contentRaw } from "../../store/mod.ts";
-import { lookupMessage } from "../maildrop.ts";
+import { contentRawWithHeaderEnd } from "../../store/mod.ts";
+import { lookupMessage } from "../message-numbers.ts";
 import { type Command, lineCount } from "../protocol/parser.ts";
 import { type Reply, reply } from "../protocol/response.ts";
 import type { Session, TransactionState } from "../session.ts";
@@ -15,30 +16,20 @@ export async function top(session: Session, state: TransactionState, command: Co
   if ("error" in found) return found.error;
   const lines = lineCount(command.args[1]);
   if (lines === undefined) return reply.err("invalid line count");
-  const raw = await contentRaw(session.shared.ctx.store.read, found.message.contentId);
-  if (!raw) return reply.err(`message ${found.n} was deleted by another session`);
-  return reply.message("top of message follows", topOf(raw, lines));
+  const content = await contentRawWithHeaderEnd(session.shared.ctx.store.read, found.message.contentId);
+  if (!content) return reply.err(`message ${found.n} was deleted by another session`);
+  return reply.message("top of message follows", topOf(content.raw, content.headerEnd, lines));
 }
 
-/** The header with its blank line, then `lines` body lines. Lines end at LF (CRLF or a bare LF alike). */
-export function topOf(raw: Uint8Array, lines: number): Uint8Array {
-  let end = headerEnd(raw);
+/**
+ * The header with its blank line (the bytes before `bodyStart`), then `lines` body lines. Lines end
+ * at LF (CRLF or a bare LF alike).
+ */
+export function topOf(raw: Uint8Array, bodyStart: number, lines: number): Uint8Array {
+  let end = Math.min(bodyStart, raw.byteLength);
   for (let i = 0; i < lines && end < raw.byteLength; i++) {
     const lf = raw.indexOf(0x0a, end);
     end = lf === -1 ? raw.byteLength : lf + 1;
   }
   return raw.subarray(0, end);
-}
-
-/** Offset just past the empty line that ends the header, or the message length if there is none. */
-function headerEnd(raw: Uint8Array): number {
-  let lineStart = 0;
-  while (lineStart < raw.byteLength) {
-    if (raw[lineStart] === 0x0a) return lineStart + 1;
-    if (raw[lineStart] === 0x0d && raw[lineStart + 1] === 0x0a) return lineStart + 2;
-    const lf = raw.indexOf(0x0a, lineStart);
-    if (lf === -1) return raw.byteLength;
-    lineStart = lf + 1;
-  }
-  return raw.byteLength;
 }

@@ -61,8 +61,11 @@ export interface InboundChecked {
   results: AuthenticationResults;
   /** DMARC quarantine: delivered into Junk with $Junk. */
   junk: boolean;
-  /** Where each account's copy goes: INBOX, or Junk (created when missing). Runs inside the write. */
-  targets(w: Write, accountIds: readonly number[]): Promise<IngestTarget[]>;
+  /**
+   * Where each account's copy goes: INBOX, or Junk (created when missing) when `junk` (by default
+   * this verdict's; the spam check may add its own). Runs inside the write.
+   */
+  targets(w: Write, accountIds: readonly number[], junk?: boolean): Promise<IngestTarget[]>;
   /** Records the results with the stored message (and the DMARC counter, a report received). */
   persist(w: Write, stored: readonly Message[]): Promise<void>;
 }
@@ -218,7 +221,7 @@ export class InboundAuth {
       field,
       results,
       junk,
-      targets: (w, accountIds) => targetsFor(w, accountIds, junk),
+      targets: (w, accountIds, junkToo = junk) => targetsFor(w, accountIds, junkToo),
       async persist(w, stored) {
         if (stored[0]) await contentAuthenticationSet(w, stored[0].contentId, results);
         if (observation) await dmarcResultAdd(w, observation);

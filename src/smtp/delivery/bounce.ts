@@ -11,6 +11,7 @@ import {
   messageIngest,
   type QueueItem,
   queueRemove,
+  type Reader,
   recipientResolve,
   type Write,
 } from "../../store/mod.ts";
@@ -39,6 +40,12 @@ export interface BounceOutcome {
   queued: boolean;
 }
 
+/**
+ * Signs a DSN that leaves for another server (DKIM, src/auth/outgoing.ts), reading keys through the
+ * open write's transaction; the message unchanged when no key applies.
+ */
+export type NoticeSigner = (raw: Uint8Array, reader: Reader) => Promise<Uint8Array>;
+
 /** RFC 3461 §4.1: without NOTIFY the default is to report failures; NEVER (or no FAILURE) silences them. */
 export function wantsFailureNotice(notify: string | null): boolean {
   if (notify === null || notify.trim() === "") return true;
@@ -52,7 +59,7 @@ export function wantsFailureNotice(notify: string | null): boolean {
 export async function bounceFailures(
   w: Write,
   failures: readonly DeliveryFailure[],
-  options: { hostname: string },
+  options: { hostname: string; sign?: NoticeSigner | undefined },
 ): Promise<BounceOutcome> {
   const outcome: BounceOutcome = { removed: [], notices: [], queued: false };
   // One DSN per original message and sender, listing all its failed recipients.
@@ -97,7 +104,7 @@ export async function bounceFailures(
       original,
       recipients,
     });
-    const result = await deliverNotice(w, first.sender, raw);
+    const result = await deliverNotice(w, first.sender, raw, options.sign);
     if (result === "queued") outcome.queued = true;
     outcome.notices.push({ to: first.sender, contentId: first.contentId, result });
   }
@@ -108,8 +115,10 @@ export async function bounceFailures(
 export async function deliverNotice(
   w: Write,
   sender: string,
-  raw: Uint8Array,
+  dsn: Uint8Array,
+  sign: NoticeSigner | undefined,
 ): Promise<"delivered" | "queued" | "undeliverable"> {
+  let raw = dsn;
   const resolution = await recipientResolve(w.tx, sender);
   if (resolution.kind === "local") {
     const accounts = resolution.accounts.filter((a) => !a.disabled);
@@ -124,6 +133,8 @@ export async function deliverNotice(
     return "delivered";
   }
   if (resolution.kind === "remote") {
+    // Issue 11: a DSN we send out is DKIM-signed, once, as it is queued.
+    if (sign) raw = await sign(raw, w.tx);
     await messageIngest(w, {
       raw,
       parsed: parseMessage(raw),

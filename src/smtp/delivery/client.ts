@@ -2,11 +2,12 @@
  * One SMTP transaction with one host (RFC 5321 §3.3), through nodemailer's SMTP client: EHLO,
  * STARTTLS (RFC 3207) when the server offers it, PIPELINING (RFC 2920), BODY=8BITMIME (RFC 6152) and
  * SMTPUTF8 (RFC 6531) when the server offers them. The stored bytes go out as they are (the client
- * only dot-stuffs), less our own leading Return-Path. Several recipients of one message share the
- * transaction; each gets its own result.
+ * only dot-stuffs), less our own leading Return-Path, and converted to 7-bit for a server without
+ * 8BITMIME. Several recipients of one message share the transaction; each gets its own result.
  */
 import type { TLSSocket } from "node:tls";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
+import { toSevenBit } from "../../mime/mod.ts";
 import { MIN_TLS_VERSION } from "../../tls/mod.ts";
 import { CLIENT_TIMEOUTS } from "../queue/limits.ts";
 
@@ -265,7 +266,7 @@ function connectOnce(
       send(message) {
         return new Promise((done) => {
           const go = () => {
-            const raw = withoutReturnPath(message.raw);
+            const raw = sevenBitFor(connection, withoutReturnPath(message.raw));
             const envelope = {
               from: message.sender === "" ? false : message.sender,
               to: message.recipients.map((r) => r.address),
@@ -364,6 +365,17 @@ export function withoutReturnPath(raw: Uint8Array): Uint8Array {
     if (raw[end] !== 0x20 && raw[end] !== 0x09) break;
   }
   return raw.subarray(end);
+}
+
+/**
+ * RFC 6152 §3: a server that does not offer 8BITMIME gets 8-bit bodies converted to 7-bit
+ * (quoted-printable, base64), not sent raw. Mail we signed was converted before signing; this
+ * catches what was queued unsigned.
+ */
+function sevenBitFor(connection: SMTPConnection, raw: Uint8Array): Uint8Array {
+  if (!has8bit(raw)) return raw;
+  const extensions = (connection as { _supportedExtensions?: string[] })._supportedExtensions ?? [];
+  return extensions.includes("8BITMIME") ? raw : toSevenBit(raw);
 }
 
 function lost(): SmtpError {

@@ -5,6 +5,7 @@
  * Pure: facts in, bytes out.
  */
 import { randomBytes } from "node:crypto";
+import { headerEnd } from "../../mime/mod.ts";
 import { rfc5322Date } from "../trace-headers.ts";
 
 export interface DsnRecipient {
@@ -63,16 +64,6 @@ function originalRecipient(orcpt: string): string | undefined {
   const type = orcpt.slice(0, semi).trim();
   const address = oneLine(orcpt.slice(semi + 1).trim());
   return address ? `${type}; ${address}` : undefined;
-}
-
-/** Where the original's header block ends (just past the blank line), or its length. */
-export function headerBlockEnd(raw: Uint8Array): number {
-  for (let i = 0; i < raw.length; i++) {
-    if (raw[i] !== 0x0a) continue;
-    if (raw[i + 1] === 0x0a) return i + 2;
-    if (raw[i + 1] === 0x0d && raw[i + 2] === 0x0a) return i + 3;
-  }
-  return raw.length;
 }
 
 function has8bit(bytes: Uint8Array): boolean {
@@ -152,7 +143,7 @@ export function dsnBuild(input: DsnInput): Uint8Array {
   const messageId =
     input.messageId ?? `<${Date.now().toString(36)}.${randomBytes(8).toString("hex")}@${input.reportingMta}>`;
   const headersOnly = (input.ret ?? "").toUpperCase() === "HDRS";
-  const returned = headersOnly ? input.original.subarray(0, headerBlockEnd(input.original)) : input.original;
+  const returned = headersOnly ? input.original.subarray(0, headerEnd(input.original)) : input.original;
   const text = humanText(input);
 
   const head = [

@@ -6,7 +6,7 @@
  * notice commits with the fact it reports. Never for the null sender (RFC 5321 §6.2).
  */
 import { contentRaw, type Write } from "../../store/mod.ts";
-import { deliverNotice } from "./bounce.ts";
+import { deliverNotice, type NoticeSigner } from "./bounce.ts";
 import { type DsnRecipient, dsnBuild } from "./dsn.ts";
 
 /** RFC 3461 §4.1 keywords in a stored NOTIFY value ("SUCCESS,DELAY"). */
@@ -39,7 +39,7 @@ export interface Notice {
 export async function sendNotices(
   w: Write,
   notices: readonly Notice[],
-  options: { hostname: string; original?: Uint8Array },
+  options: { hostname: string; original?: Uint8Array; sign?: NoticeSigner | undefined },
 ): Promise<{ queued: number; sent: Array<{ to: string; action: string; result: string }> }> {
   const groups = new Map<string, Notice[]>();
   for (const n of notices) {
@@ -63,7 +63,7 @@ export async function sendNotices(
       original,
       recipients: group.map((n) => n.recipient),
     });
-    const result = await deliverNotice(w, first.sender, raw);
+    const result = await deliverNotice(w, first.sender, raw, options.sign);
     if (result === "queued") queued++;
     sent.push({ to: first.sender, action: first.recipient.action, result });
   }

@@ -1,7 +1,5 @@
-/** How due queue items become SMTP transactions, and the loop check made before sending one. */
-import { parseHeaders } from "../../mime/mod.ts";
+/** How due queue items become SMTP transactions. */
 import type { QueueItem } from "../../store/mod.ts";
-import { headerBlockEnd } from "../delivery/dsn.ts";
 import { QUEUE_LIMITS } from "./limits.ts";
 
 /**
@@ -25,12 +23,4 @@ export function groupItems(items: readonly QueueItem[]): QueueItem[][] {
     group.push(item);
   }
   return out;
-}
-
-/** Received: fields in the message's header (RFC 5321 §6.3 loop detection). */
-export function receivedCount(raw: Uint8Array): number {
-  let n = 0;
-  for (const field of parseHeaders(raw, 0, headerBlockEnd(raw)))
-    if (field.name.toLowerCase() === "received") n++;
-  return n;
 }

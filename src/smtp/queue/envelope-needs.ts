@@ -1,13 +1,12 @@
 /** What a queued message asks of the next hop, read from its envelope and header. */
-import { parseHeaders } from "../../mime/mod.ts";
-import { headerBlockEnd } from "../delivery/dsn.ts";
+import { headerEnd, parseHeaders } from "../../mime/mod.ts";
 
 /**
  * RFC 8689 §5.3: `TLS-Required: No` asks that the recipient domain's TLS policy (MTA-STS, DANE) be
  * ignored for this message; it still goes over TLS when TLS can be had.
  */
 export function tlsRequiredNo(raw: Uint8Array): boolean {
-  for (const field of parseHeaders(raw, 0, headerBlockEnd(raw)))
+  for (const field of parseHeaders(raw, 0, headerEnd(raw)))
     if (field.name.toLowerCase() === "tls-required") return field.value.trim().toLowerCase() === "no";
   return false;
 }
@@ -23,5 +22,5 @@ function hasNonAscii(bytes: Uint8Array): boolean {
  */
 export function needsSmtpUtf8(raw: Uint8Array, sender: string, recipients: readonly string[]): boolean {
   if ([sender, ...recipients].some((a) => /[^\x00-\x7f]/.test(a))) return true;
-  return hasNonAscii(raw.subarray(0, headerBlockEnd(raw)));
+  return hasNonAscii(raw.subarray(0, headerEnd(raw)));
 }

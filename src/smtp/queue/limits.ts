@@ -1,7 +1,9 @@
 /**
  * Every limit of outgoing delivery in one place, with what each one protects.
- * (After ImapFlow's limits.js.)
+ * (After ImapFlow's limits.js.) The Received: loop limit is shared with DATA: ../limits.ts.
  */
+import { RFC5321_MIN_RECIPIENTS } from "../limits.ts";
+
 export const QUEUE_LIMITS = {
   /** Delivery connections open at once (each runs one transaction at a time), all destinations together. */
   maxConnections: 20,
@@ -11,8 +13,8 @@ export const QUEUE_LIMITS = {
    * 4 gave ~120 messages/s in bench/relay.ts, 10 gives ~185. (Postfix's default is 20.)
    */
   maxPerDomain: 10,
-  /** Recipients in one transaction. RFC 5321 §4.5.3.1.8: servers must take at least 100. */
-  maxRecipientsPerTransaction: 100,
+  /** Recipients in one transaction: what every server must take (RFC 5321 §4.5.3.1.8), so none refuses part of it. */
+  maxRecipientsPerTransaction: RFC5321_MIN_RECIPIENTS,
   /** Scans (a read of the due items) are at least this far apart however often mail is queued. */
   minScanIntervalMs: 25,
   /** Due items read per scan: a huge backlog is taken in slices, not loaded whole. */
@@ -23,8 +25,6 @@ export const QUEUE_LIMITS = {
   connectionLingerMs: 2_000,
   /** A connection is not reused past this age, so route and DNS changes are seen. */
   connectionMaxAgeMs: 5 * 60_000,
-  /** RFC 5321 §6.3: a message that has passed this many relays is looping (bounced with 5.4.6). */
-  maxReceivedHeaders: 30,
   /**
    * MX hosts of one domain that are looked up and tried (Postfix: smtp_mx_address_limit 5): a domain
    * publishing hundreds of MX records cannot make us resolve and connect to all of them.

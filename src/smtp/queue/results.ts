@@ -12,7 +12,7 @@ import {
   queueRemove,
   type Store,
 } from "../../store/mod.ts";
-import { bounceFailures, type DeliveryFailure } from "../delivery/bounce.ts";
+import { bounceFailures, type DeliveryFailure, type NoticeSigner } from "../delivery/bounce.ts";
 import type { RecipientOutcome } from "../delivery/client.ts";
 import { type Notice, sendNotices, wantsDelayNotice, wantsSuccessNotice } from "../delivery/notices.ts";
 import { DELAY_NOTICE_AFTER_MS } from "./limits.ts";
@@ -49,6 +49,8 @@ export interface ResultContext {
   maxAge: number;
   /** A bounce was queued for remote delivery. */
   onQueued(): void;
+  /** DKIM-signs DSNs that go to remote senders. */
+  signNotice?: NoticeSigner | undefined;
 }
 
 /** Sorts one transaction's per-recipient outcomes into delivered, failed for good, and deferred. */
@@ -138,13 +140,18 @@ export async function commitResults(ctx: ResultContext, results: AttemptResults)
   ];
   const outcome = await ctx.store.write(async (w) => {
     // Notices quote the original, which the removals below may drop with its last row: first.
-    const told = notices.length > 0 ? await sendNotices(w, notices, { hostname: ctx.hostname }) : undefined;
+    const told =
+      notices.length > 0
+        ? await sendNotices(w, notices, { hostname: ctx.hostname, sign: ctx.signNotice })
+        : undefined;
     const delayed = notices.filter((n) => n.recipient.action === "delayed").map((n) => n.itemId);
     if (delayed.length > 0) await queueMarkDelayNotified(w, delayed);
     for (const item of delivered) await queueRemove(w, item.id);
     for (const d of deferred) await queueDefer(w, d.item.id, describeFailure(d.failure), d.at);
     const bounced =
-      bounces.length > 0 ? await bounceFailures(w, bounces, { hostname: ctx.hostname }) : undefined;
+      bounces.length > 0
+        ? await bounceFailures(w, bounces, { hostname: ctx.hostname, sign: ctx.signNotice })
+        : undefined;
     return { bounced, told };
   });
 

@@ -18,7 +18,7 @@ import {
   queueRetryNow,
   type Store,
 } from "../../store/mod.ts";
-import { bounceFailures } from "../delivery/bounce.ts";
+import { bounceFailures, type NoticeSigner } from "../delivery/bounce.ts";
 import { groupItems } from "./batch.ts";
 import { QUEUE_LIMITS } from "./limits.ts";
 import { type DeliveryResolver, runWorker, type WorkerContext } from "./worker.ts";
@@ -41,6 +41,8 @@ export interface QueueRunnerOptions {
   extraCa?: readonly string[];
   /** MTA-STS fetch timeout (TLS_POLICY_LIMITS.fetchTimeoutMs by default; tests shorten it). */
   mtaStsTimeoutMs?: number;
+  /** DKIM-signs DSNs that go to remote senders (main.ts hands the signer over). */
+  signNotice?: NoticeSigner;
   /** Concurrency limits; QUEUE_LIMITS by default. */
   maxConnections?: number;
   maxPerDomain?: number;
@@ -88,6 +90,7 @@ export function createQueueRunner(options: QueueRunnerOptions): QueueRunner {
     ...(options.mxPort ? { mxPort: options.mxPort } : {}),
     ...(options.extraCa ? { extraCa: options.extraCa } : {}),
     ...(options.mtaStsTimeoutMs ? { mtaStsTimeoutMs: options.mtaStsTimeoutMs } : {}),
+    signNotice: options.signNotice,
     onQueued: () => kick(),
     isRunning: () => running,
     async take(domain) {
@@ -284,7 +287,10 @@ export function createQueueRunner(options: QueueRunnerOptions): QueueRunner {
         }
         const detail = "removed from the queue by the administrator";
         const failure = { item, status: "5.0.0", detail, lastAttempt: new Date() };
-        const outcome = await bounceFailures(w, [failure], { hostname: options.hostname });
+        const outcome = await bounceFailures(w, [failure], {
+          hostname: options.hostname,
+          sign: options.signNotice,
+        });
         return { item, queued: outcome.queued };
       });
       if (result) log.info("queue.removed", { id, recipient: result.item.recipient, bounce });

@@ -14,7 +14,8 @@ import { contentRaw, type QueueItem, queueRemove } from "../../store/mod.ts";
 import type { SmtpSession } from "../delivery/client.ts";
 import { routeResolve } from "../delivery/routes.ts";
 import { domainTlsPolicy, verifiedForRequireTls } from "../delivery/tls-policy.ts";
-import { receivedCount } from "./batch.ts";
+import { SMTP_LIMITS } from "../limits.ts";
+import { receivedCount } from "../trace-headers.ts";
 import { type ConnectContext, type Connected, connectFirst, recordTls } from "./connect.ts";
 import { needsSmtpUtf8, tlsRequiredNo } from "./envelope-needs.ts";
 import { QUEUE_LIMITS } from "./limits.ts";
@@ -103,7 +104,7 @@ export async function runWorker(ctx: WorkerContext, domain: string, initial: Que
           continue;
         }
         // RFC 5321 §6.3: a message that went round too often is looping; bounce it without trying.
-        if (receivedCount(raw) > QUEUE_LIMITS.maxReceivedHeaders) {
+        if (receivedCount(raw) > SMTP_LIMITS.maxReceivedHeaders) {
           const detail = "too many Received headers: mail loop detected";
           await commitResults(ctx, { failed: group.map((item) => ({ item, status: "5.4.6", detail })) });
           ctx.release(group);

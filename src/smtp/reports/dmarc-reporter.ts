@@ -17,7 +17,7 @@ import {
   receivedReportsPrune,
   type Store,
 } from "../../store/mod.ts";
-import { deliverNotice } from "../delivery/bounce.ts";
+import { deliverNotice, type NoticeSigner } from "../delivery/bounce.ts";
 import { destinationAllowed, dmarcReportGzip, dmarcReportMail, ruaDestination } from "./dmarc-report.ts";
 import { dmarcReportXml } from "./dmarc-xml.ts";
 import { REPORT_LIMITS } from "./limits.ts";
@@ -31,6 +31,8 @@ export interface DmarcReporterOptions {
   domain: string;
   /** Told when a report was queued for remote delivery. */
   onQueued(): void;
+  /** DKIM-signs the reports mailed to remote rua addresses. */
+  sign?: NoticeSigner;
   now?: () => number;
 }
 
@@ -96,7 +98,7 @@ export function createDmarcReporter(options: DmarcReporterOptions): DmarcReporte
         continue;
       }
       const raw = dmarcReportMail({ ...input, to: target.address, gzip, date: new Date(now()) });
-      const result = await options.store.write((w) => deliverNotice(w, target.address, raw));
+      const result = await options.store.write((w) => deliverNotice(w, target.address, raw, options.sign));
       if (result === "queued") options.onQueued();
       destinations.push({ uri, result });
     }

@@ -16,7 +16,7 @@ import {
   tlsResultsList,
   tlsResultsPrune,
 } from "../../store/mod.ts";
-import { deliverNotice } from "../delivery/bounce.ts";
+import { deliverNotice, type NoticeSigner } from "../delivery/bounce.ts";
 import { httpsRequest } from "../delivery/https-fetch.ts";
 import { TLS_POLICY_LIMITS } from "../queue/limits.ts";
 import { parseTlsRptRecord, reportGzip, reportMail, tlsReportJson } from "./tls-report.ts";
@@ -31,6 +31,8 @@ export interface TlsReporterOptions {
   extraCa?: readonly string[];
   /** Told when a report was queued for remote delivery. */
   onQueued(): void;
+  /** DKIM-signs the reports mailed to remote rua addresses. */
+  sign?: NoticeSigner;
   now?: () => number;
   /** Days of counters kept (for GET /api/v1/reports/tls) before they are pruned. */
   keepDays?: number;
@@ -95,7 +97,7 @@ export function createTlsReporter(options: TlsReporterOptions): TlsReporter {
     if (/^mailto:/i.test(uri)) {
       const to = decodeURIComponent(uri.slice("mailto:".length).split("?")[0]!);
       const raw = reportMail({ ...input, to, gzip, date: new Date(now()) });
-      const result = await options.store.write((w) => deliverNotice(w, to, raw));
+      const result = await options.store.write((w) => deliverNotice(w, to, raw, options.sign));
       if (result === "queued") options.onQueued();
       return result;
     }

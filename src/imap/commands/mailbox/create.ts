@@ -6,8 +6,8 @@
 import { mailboxCreate, mailboxFind, mailboxNameNormalize } from "../../../store/mod.ts";
 import { ImapBad, ImapNo } from "../../errors.ts";
 import type { Parser } from "../../protocol/parser.ts";
-import type { CommandContext } from "../../session.ts";
-import { accountOf, createParents, newMailboxName } from "./names.ts";
+import type { AuthenticatedCommand } from "../handler.ts";
+import { createParents, newMailboxName } from "./names.ts";
 
 /**
  * The special uses a real mailbox can carry. \All and \Flagged describe virtual mailboxes (RFC 6154 §2),
@@ -17,15 +17,15 @@ const SPECIAL_USES = new Map(
   ["\\Archive", "\\Drafts", "\\Junk", "\\Sent", "\\Trash"].map((u) => [u.toLowerCase(), u]),
 );
 
-export async function create({ session, parser }: CommandContext): Promise<string> {
-  const account = accountOf(session);
+export async function create({ ctx, state, parser }: AuthenticatedCommand): Promise<string> {
+  const { account } = state;
   parser.sp();
   const raw = parser.astring();
   const uses = createParams(parser);
   parser.end();
   const name = newMailboxName(raw);
   const specialUse = specialUseOf(uses);
-  await session.ctx.store.write(async (w) => {
+  await ctx.store.write(async (w) => {
     const normalized = mailboxNameNormalize(name);
     if (await mailboxFind(w.tx, account.id, normalized)) {
       throw new ImapNo("ALREADYEXISTS", `Mailbox ${normalized} already exists`);

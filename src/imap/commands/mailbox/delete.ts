@@ -4,15 +4,14 @@
  */
 import { mailboxDelete, mailboxFind, mailboxHasChildren } from "../../../store/mod.ts";
 import { ImapNo } from "../../errors.ts";
-import type { CommandContext } from "../../session.ts";
-import { accountOf } from "./names.ts";
+import type { AuthenticatedCommand } from "../handler.ts";
 
-export async function deleteMailbox({ session, parser }: CommandContext): Promise<string> {
-  const account = accountOf(session);
+export async function deleteMailbox({ ctx, state, session, parser }: AuthenticatedCommand): Promise<string> {
+  const { account } = state;
   parser.sp();
   const name = parser.mailbox();
   parser.end();
-  const deletedId = await session.ctx.store.write(async (w) => {
+  const deletedId = await ctx.store.write(async (w) => {
     const mailbox = await mailboxFind(w.tx, account.id, name);
     if (!mailbox) throw new ImapNo("NONEXISTENT", `Mailbox ${name} does not exist`);
     // RFC 3501 §6.3.4: it is an error to attempt to delete INBOX.
@@ -26,7 +25,7 @@ export async function deleteMailbox({ session, parser }: CommandContext): Promis
   });
   // Deleting the selected mailbox is not forbidden (RFC 3501 §6.3.4), but nothing is left to be
   // selected: leave the selected state and say so with RFC 7162 §3.2.11's CLOSED code.
-  if (session.state.kind === "selected" && session.state.mailbox.info.id === deletedId) {
+  if (state.kind === "selected" && state.mailbox.info.id === deletedId) {
     session.deselect();
     session.untagged(["OK [CLOSED] Mailbox deleted; no mailbox is selected"]);
   }

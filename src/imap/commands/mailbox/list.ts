@@ -8,19 +8,18 @@
 import { mailboxCountsByIds, mailboxList } from "../../../store/mod.ts";
 import { Breather } from "../../breather.ts";
 import { mailboxName, type Piece, str } from "../../protocol/encode.ts";
-import type { CommandContext, ImapSession } from "../../session.ts";
+import type { AuthenticatedCommand, CommandSession } from "../handler.ts";
 import { listArgs, lsubArgs } from "./list-args.ts";
 import { listPatternsCheck } from "./list-pattern.ts";
 import { type ListEntry, listEntries, lsubEntries } from "./list-select.ts";
-import { accountOf } from "./names.ts";
 import { countsWanted, statusResponse } from "./status-items.ts";
 
-async function send(session: ImapSession, pieces: Piece[]): Promise<void> {
+async function send(session: CommandSession, pieces: Piece[]): Promise<void> {
   if (!session.untagged(pieces)) await session.drain();
 }
 
-function listLine(command: "LIST" | "LSUB", entry: ListEntry): Piece[] {
-  const line: Piece[] = [`${command} (${entry.attributes.join(" ")}) "/" `, mailboxName(entry.name)];
+function listLine(command: "LIST" | "LSUB", entry: ListEntry, utf8: boolean): Piece[] {
+  const line: Piece[] = [`${command} (${entry.attributes.join(" ")}) "/" `, mailboxName(entry.name, utf8)];
   // RFC 5258 §3.5: mbox-list-extended with the CHILDINFO item.
   if (entry.childInfo.length > 0)
     line.push(` ("CHILDINFO" (${entry.childInfo.map((c) => `"${c}"`).join(" ")}))`);
@@ -37,9 +36,12 @@ async function collect(selection: Iterable<ListEntry | undefined>, breather: Bre
   return entries;
 }
 
-export async function list({ session, parser }: CommandContext): Promise<string> {
-  const account = accountOf(session);
+export async function list({ ctx, state, session, parser }: AuthenticatedCommand): Promise<string> {
+  const { account } = state;
   const args = listArgs(parser);
+  // RFC 9051 §6.3.9: LIST-EXTENDED is part of IMAP4rev2, so a rev2 session always gets its answers
+  // (\NonExistent for levels of hierarchy that are no mailbox).
+  if (session.rev2) args.extended = true;
   // RFC 3501 §6.3.8: an empty pattern asks for the delimiter and the root; we have one flat root.
   if (args.patterns.length === 1 && args.patterns[0] === "") {
     session.untagged(['LIST (\\Noselect) "/" ', str("")]);
@@ -47,12 +49,12 @@ export async function list({ session, parser }: CommandContext): Promise<string>
   }
   listPatternsCheck(args.reference, args.patterns);
   const breather = new Breather();
-  const rows = await mailboxList(session.ctx.store.read, account.id);
+  const rows = await mailboxList(ctx.store.read, account.id);
   const entries = await collect(listEntries(rows, args), breather);
   const items = args.returns.status;
   if (!items) {
     for (const entry of entries) {
-      await send(session, listLine("LIST", entry));
+      await send(session, listLine("LIST", entry, session.utf8));
       await breather.breathe();
     }
     return "LIST completed";
@@ -60,19 +62,20 @@ export async function list({ session, parser }: CommandContext): Promise<string>
   // RFC 7162 §3.1: asking for HIGHESTMODSEQ enables CONDSTORE, here as in STATUS.
   if (items.includes("HIGHESTMODSEQ")) session.enabled.add("CONDSTORE");
   const ids = entries.flatMap((e) => (e.mailbox ? [e.mailbox.id] : []));
-  const counts = await mailboxCountsByIds(session.ctx.store.read, account.id, ids, countsWanted(items));
+  const counts = await mailboxCountsByIds(ctx.store.read, account.id, ids, countsWanted(items));
   for (const entry of entries) {
-    await send(session, listLine("LIST", entry));
+    await send(session, listLine("LIST", entry, session.utf8));
     // RFC 5819 §2: a STATUS after the LIST line of every selectable mailbox (none for \NonExistent).
     const c = entry.mailbox && counts.get(entry.mailbox.id);
-    if (c) await send(session, statusResponse(c, items));
+    if (c)
+      await send(session, statusResponse(c, items, { utf8: session.utf8, appendLimit: ctx.maxMessageSize }));
     await breather.breathe();
   }
   return "LIST completed";
 }
 
-export async function lsub({ session, parser }: CommandContext): Promise<string> {
-  const account = accountOf(session);
+export async function lsub({ ctx, state, session, parser }: AuthenticatedCommand): Promise<string> {
+  const { account } = state;
   const args = lsubArgs(parser);
   if (args.pattern === "") {
     session.untagged(['LSUB (\\Noselect) "/" ', str("")]);
@@ -80,9 +83,9 @@ export async function lsub({ session, parser }: CommandContext): Promise<string>
   }
   listPatternsCheck(args.reference, [args.pattern]);
   const breather = new Breather();
-  const rows = await mailboxList(session.ctx.store.read, account.id);
+  const rows = await mailboxList(ctx.store.read, account.id);
   for (const entry of lsubEntries(rows, args)) {
-    if (entry) await send(session, listLine("LSUB", entry));
+    if (entry) await send(session, listLine("LSUB", entry, session.utf8));
     await breather.breathe();
   }
   return "LSUB completed";

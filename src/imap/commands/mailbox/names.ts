@@ -1,18 +1,11 @@
 /**
- * What the mailbox commands share: the session's account (every store call is scoped to it, which is
- * what keeps one account from reaching another's mailboxes whatever the name), the reading of a name
- * about to be created, and the creation of missing superior levels.
+ * What the mailbox commands share: the reading of a name about to be created, and the creation of
+ * missing superior levels. Every store call they make is scoped to their state's account, which is
+ * what keeps one account from reaching another's mailboxes whatever the name.
  */
-import { type Account, mailboxCreate, mailboxFind, type Write } from "../../../store/mod.ts";
-import { ImapBad, ImapNo } from "../../errors.ts";
+import { mailboxCreate, mailboxFind, type Write } from "../../../store/mod.ts";
+import { ImapNo } from "../../errors.ts";
 import { utf7Decode, utf7Encode } from "../../protocol/utf7.ts";
-import type { ImapSession } from "../../session.ts";
-
-export function accountOf(session: ImapSession): Account {
-  const state = session.state;
-  if (state.kind === "authenticated" || state.kind === "selected") return state.account;
-  throw new ImapBad(undefined, "Not authenticated");
-}
 
 /**
  * A name to create (CREATE, RENAME's target), from the astring as sent; called after the whole

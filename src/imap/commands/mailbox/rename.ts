@@ -13,18 +13,18 @@ import {
   type Write,
 } from "../../../store/mod.ts";
 import { ImapNo } from "../../errors.ts";
-import type { CommandContext } from "../../session.ts";
-import { accountOf, createParents, newMailboxName } from "./names.ts";
+import type { AuthenticatedCommand } from "../handler.ts";
+import { createParents, newMailboxName } from "./names.ts";
 
-export async function rename({ session, parser }: CommandContext): Promise<string> {
-  const account = accountOf(session);
+export async function rename({ ctx, state, parser }: AuthenticatedCommand): Promise<string> {
+  const { account } = state;
   parser.sp();
   const from = parser.mailbox();
   parser.sp();
   const raw = parser.astring();
   parser.end();
   const to = newMailboxName(raw);
-  await session.ctx.store.write(async (w) => {
+  await ctx.store.write(async (w) => {
     const source = await mailboxFind(w.tx, account.id, from);
     if (!source) throw new ImapNo("NONEXISTENT", `Mailbox ${from} does not exist`);
     const target = mailboxNameNormalize(to);

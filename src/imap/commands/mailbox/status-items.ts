@@ -1,5 +1,6 @@
 /**
- * STATUS data items (RFC 3501 §6.3.10, RFC 7162 §3.1.10 HIGHESTMODSEQ, RFC 8438 SIZE): parsing the
+ * STATUS data items (RFC 3501 §6.3.10, RFC 7162 §3.1.10 HIGHESTMODSEQ, RFC 8438 SIZE, RFC 9051
+ * §6.3.11 DELETED, RFC 9208 §4.1.4 DELETED-STORAGE, RFC 7889 §3.2 APPENDLIMIT): parsing the
  * requested list and writing the untagged STATUS response, shared by STATUS and LIST-STATUS (RFC 5819).
  */
 import type { CountsWanted, MailboxCounts } from "../../../store/mod.ts";
@@ -15,6 +16,9 @@ export const STATUS_ITEMS = [
   "UNSEEN",
   "HIGHESTMODSEQ",
   "SIZE",
+  "DELETED",
+  "DELETED-STORAGE",
+  "APPENDLIMIT",
 ] as const;
 export type StatusItem = (typeof STATUS_ITEMS)[number];
 
@@ -39,16 +43,30 @@ export function countsWanted(items: readonly StatusItem[]): CountsWanted {
     messages: items.includes("MESSAGES"),
     unseen: items.includes("UNSEEN"),
     size: items.includes("SIZE"),
+    deleted: items.includes("DELETED"),
+    deletedSize: items.includes("DELETED-STORAGE"),
   };
 }
 
-/** `STATUS name (item value ...)` in the order the client asked for. */
-export function statusResponse(counts: MailboxCounts, items: readonly StatusItem[]): Piece[] {
-  const values = items.map((item) => `${item} ${statusValue(item, counts)}`);
-  return ["STATUS ", mailboxName(counts.name), ` (${values.join(" ")})`];
+/** What the response needs of the session and server besides the counts. */
+export interface StatusContext {
+  /** Mailbox names in UTF-8 (handler.ts CommandSession.utf8). */
+  utf8: boolean;
+  /** RFC 7889: the largest message APPEND takes. */
+  appendLimit: number;
 }
 
-function statusValue(item: StatusItem, counts: MailboxCounts): number {
+/** `STATUS name (item value ...)` in the order the client asked for. */
+export function statusResponse(
+  counts: MailboxCounts,
+  items: readonly StatusItem[],
+  context: StatusContext,
+): Piece[] {
+  const values = items.map((item) => `${item} ${statusValue(item, counts, context)}`);
+  return ["STATUS ", mailboxName(counts.name, context.utf8), ` (${values.join(" ")})`];
+}
+
+function statusValue(item: StatusItem, counts: MailboxCounts, context: StatusContext): number {
   switch (item) {
     case "MESSAGES":
       return counts.messages;
@@ -65,5 +83,13 @@ function statusValue(item: StatusItem, counts: MailboxCounts): number {
       return counts.highestModseq;
     case "SIZE":
       return counts.size;
+    case "DELETED":
+      return counts.deleted;
+    // RFC 9208 §5.1: STORAGE counts units of 1024 octets, and so does what an EXPUNGE would free.
+    case "DELETED-STORAGE":
+      return Math.ceil(counts.deletedSize / 1024);
+    // RFC 7889 §3.2: every mailbox takes what the server takes.
+    case "APPENDLIMIT":
+      return context.appendLimit;
   }
 }

@@ -4,12 +4,11 @@
  */
 import { mailboxCountsByName } from "../../../store/mod.ts";
 import { ImapNo } from "../../errors.ts";
-import type { CommandContext } from "../../session.ts";
-import { accountOf } from "./names.ts";
+import type { AuthenticatedCommand } from "../handler.ts";
 import { countsWanted, statusItems, statusResponse } from "./status-items.ts";
 
-export async function status({ session, parser }: CommandContext): Promise<string> {
-  const account = accountOf(session);
+export async function status({ ctx, state, session, parser }: AuthenticatedCommand): Promise<string> {
+  const { account } = state;
   parser.sp();
   const name = parser.mailbox();
   parser.sp();
@@ -17,8 +16,8 @@ export async function status({ session, parser }: CommandContext): Promise<strin
   parser.end();
   // RFC 7162 §3.1: STATUS (HIGHESTMODSEQ) is a CONDSTORE-enabling command.
   if (items.includes("HIGHESTMODSEQ")) session.enabled.add("CONDSTORE");
-  const counts = await mailboxCountsByName(session.ctx.store.read, account.id, name, countsWanted(items));
+  const counts = await mailboxCountsByName(ctx.store.read, account.id, name, countsWanted(items));
   if (!counts) throw new ImapNo("NONEXISTENT", `Mailbox ${name} does not exist`);
-  session.untagged(statusResponse(counts, items));
+  session.untagged(statusResponse(counts, items, { utf8: session.utf8, appendLimit: ctx.maxMessageSize }));
   return "STATUS completed";
 }

@@ -3,17 +3,19 @@
  * name that is not a mailbox of this account is NO [NONEXISTENT] (the store's not_found).
  */
 import { mailboxSetSubscribed } from "../../../store/mod.ts";
-import type { CommandContext } from "../../session.ts";
-import { accountOf } from "./names.ts";
+import type { AuthenticatedCommand } from "../handler.ts";
 
-async function setSubscribed({ session, parser }: CommandContext, subscribed: boolean): Promise<string> {
-  const account = accountOf(session);
+async function setSubscribed(
+  { ctx, state, parser }: AuthenticatedCommand,
+  subscribed: boolean,
+): Promise<string> {
+  const { account } = state;
   parser.sp();
   const name = parser.mailbox();
   parser.end();
-  await session.ctx.store.write((w) => mailboxSetSubscribed(w, account.id, name, subscribed));
+  await ctx.store.write((w) => mailboxSetSubscribed(w, account.id, name, subscribed));
   return `${subscribed ? "SUBSCRIBE" : "UNSUBSCRIBE"} completed`;
 }
 
-export const subscribe = (ctx: CommandContext) => setSubscribed(ctx, true);
-export const unsubscribe = (ctx: CommandContext) => setSubscribed(ctx, false);
+export const subscribe = (command: AuthenticatedCommand) => setSubscribed(command, true);
+export const unsubscribe = (command: AuthenticatedCommand) => setSubscribed(command, false);

@@ -1,0 +1,54 @@
+/**
+ * /api/v1/domains/{domain}/dkim and /dns: a local domain's DKIM keys (list, rotate; RFC 6376) and
+ * the DNS records it should publish, each with what DNS serves now (src/auth/). Private keys never
+ * appear here.
+ */
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Deliverability } from "../../auth/mod.ts";
+import type { DkimKeyInfo } from "../../store/mod.ts";
+import type { ApiEnv } from "../deps.ts";
+import { queryParams } from "../params.ts";
+
+const DnsQuery = z.strictObject({
+  format: z.enum(["json", "zone"]).default("json"),
+});
+
+/** A key as the API shows it (epoch milliseconds, like every administrative record). */
+function keyJson(key: DkimKeyInfo) {
+  return {
+    selector: key.selector,
+    algorithm: key.algorithm,
+    state: key.state,
+    createdAt: key.createdAt,
+    retireAt: key.retireAt,
+  };
+}
+
+function deliverability(c: Context<ApiEnv>): Deliverability {
+  const d = c.get("deps").deliverability;
+  // main() always hands it over; only route-listing tests build the app without it.
+  if (!d) throw new Error("DKIM and DNS records are not available to the API");
+  return d;
+}
+
+export const dkimRoutes = new Hono<ApiEnv>()
+  .get("/:domain/dkim", async (c) => {
+    const keys = await deliverability(c).keys(c.req.param("domain"));
+    return c.json({ items: keys.map(keyJson) });
+  })
+  .post("/:domain/dkim/rotate", async (c) => {
+    const keys = await deliverability(c).rotate(c.req.param("domain"));
+    return c.json({ items: keys.map(keyJson) });
+  })
+  .get("/:domain/dns", async (c) => {
+    const { format } = queryParams(c, DnsQuery);
+    const domain = c.req.param("domain");
+    if (format === "zone") {
+      return c.body(await deliverability(c).zone(domain), 200, {
+        "content-type": "text/plain; charset=utf-8",
+      });
+    }
+    return c.json({ items: await deliverability(c).check(domain) });
+  });
