@@ -25,6 +25,8 @@ import { accountKeyFromPem, accountKeyGenerate, accountKeyPem, keyAuthorization 
 import { ACME_LIMITS } from "./limits.ts";
 import { certificateNames, sameNames } from "./names.ts";
 
+type Timings = Record<"retryFirstMs" | "retryMaxMs" | "domainSettleMs" | "recheckMs", number>;
+
 /** The challenge types we can answer, each on its public listener. */
 export type AnswerableChallenge = "tls-alpn-01" | "http-01";
 
@@ -45,7 +47,7 @@ export interface CertificateManagerOptions {
   /** The clock renewals are decided by (tests move it). */
   now?: () => number;
   /** Overrides of ACME_LIMITS' timings (tests shorten the backoff). */
-  timings?: Partial<Pick<typeof ACME_LIMITS, "retryFirstMs" | "retryMaxMs" | "domainSettleMs" | "recheckMs">>;
+  timings?: Partial<Timings>;
 }
 
 /** The certificate in use, as the manager sees it. */
@@ -71,7 +73,7 @@ export class CertificateManager {
   readonly #o: CertificateManagerOptions;
   readonly #log: Logger;
   readonly #now: () => number;
-  readonly #timings: Pick<typeof ACME_LIMITS, "retryFirstMs" | "retryMaxMs" | "domainSettleMs" | "recheckMs">;
+  readonly #timings: Timings;
   #current: ManagedCertificate | undefined;
   #client: AcmeClient | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;

@@ -63,6 +63,7 @@ export async function startTestServer(
   });
   const server = await startServer(bunRuntime, { ...base, ...overrides }, options.log ?? silentLogger, {
     authFailures: options.authFailures,
+    acmeTimings: options.acmeTimings,
   });
   const baseUrl = `http://127.0.0.1:${server.ports.http}`;
   return {
