@@ -307,10 +307,7 @@ export async function startServer(
           extraCa: config.acmeCaFile ? loadPemFile(config.acmeCaFile, "acmeCaFile") : undefined,
           resolver: dns,
           hostname: config.hostname,
-          challengeTypes: [
-            ...(config.publicHttpsPort !== null ? (["tls-alpn-01"] as const) : []),
-            ...(config.publicHttpPort !== null ? (["http-01"] as const) : []),
-          ] satisfies AnswerableChallenge[],
+          challengeTypes: challengeTypesOf(runtime, config, log),
           ...(parts.acmeTimings ? { timings: parts.acmeTimings } : {}),
         })
       : undefined;
@@ -457,6 +454,25 @@ function serveImap(deps: ListenerDeps, options: ListenOptions): Promise<Listener
     },
     options,
   );
+}
+
+/**
+ * The ACME challenges this server can answer, preferred first: TLS-ALPN-01 on the public HTTPS
+ * listener (where the runtime's TLS can present its certificate), HTTP-01 on the public HTTP one.
+ */
+function challengeTypesOf(runtime: Runtime, config: Config, log: Logger): AnswerableChallenge[] {
+  const types: AnswerableChallenge[] = [];
+  if (config.publicHttpsPort !== null && runtime.tlsAlpnChallenge !== false) types.push("tls-alpn-01");
+  if (config.publicHttpPort !== null) types.push("http-01");
+  if (types.length === 0) {
+    const why =
+      config.publicHttpsPort !== null
+        ? `TLS-ALPN-01 does not work under ${runtime.name}; set ${settingSource("publicHttpPort")} for HTTP-01`
+        : `set ${settingSource("publicHttpsPort")} or ${settingSource("publicHttpPort")}`;
+    log.error("acme.no_challenge", { detail: `no ACME challenge can be answered: ${why}` });
+    process.stderr.write(`warning: automatic certificates cannot be validated: ${why}\n`);
+  }
+  return types;
 }
 
 /** The mail listeners' ports as bound, for the DNS records and the client-configuration documents. */

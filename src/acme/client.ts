@@ -79,13 +79,20 @@ interface Reply {
   body: Buffer;
 }
 
+/** Nonces kept at most: one per request in flight is plenty; old ones may have expired at the CA. */
+const MAX_POOLED_NONCES = 8;
+
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class AcmeClient {
   readonly key: AccountKey;
   readonly #options: AcmeClientOptions;
   #directory: Directory | undefined;
-  #nonce: string | undefined;
+  /**
+   * Nonces from the CA's responses, unused yet (§6.5: each response carries one). Several requests
+   * run at once (authorizations in parallel), so each takes its own from here, never a shared slot.
+   */
+  readonly #nonces: string[] = [];
   #accountUrl: string | undefined;
 
   constructor(options: AcmeClientOptions) {
@@ -215,15 +222,13 @@ export class AcmeClient {
   }
 
   async #takeNonce(): Promise<string> {
-    const nonce = this.#nonce;
-    this.#nonce = undefined;
-    if (nonce) return nonce;
+    const pooled = this.#nonces.pop();
+    if (pooled) return pooled;
     const { newNonce } = await this.directory();
-    // §7.2: HEAD newNonce; the nonce is in Replay-Nonce.
-    await this.#request("HEAD", newNonce);
-    const fresh = this.#nonce as string | undefined;
-    this.#nonce = undefined;
-    if (!fresh) throw new AcmeError("the CA gave no Replay-Nonce", "malformed", 0);
+    // §7.2: HEAD newNonce; the nonce is in Replay-Nonce, and this request keeps it for itself.
+    const reply = await this.#request("HEAD", newNonce, undefined, undefined, false);
+    const fresh = header(reply, "replay-nonce");
+    if (!fresh) throw new AcmeError("the CA gave no Replay-Nonce", "malformed", reply.status);
     return fresh;
   }
 
@@ -232,6 +237,7 @@ export class AcmeClient {
     url: string,
     body?: string,
     accept?: string,
+    poolNonce = true,
   ): Promise<Reply> {
     const target = new URL(url);
     if (target.protocol !== "https:")
@@ -257,9 +263,12 @@ export class AcmeClient {
     if (result.kind === "failed")
       throw new AcmeError(`cannot reach the ACME server ${target.host}: ${result.detail}`, "transport", 0);
     const reply: Reply = { status: result.status, headers: result.headers, body: result.body };
-    // §6.5: every response carries a fresh nonce; keep the latest for the next request.
+    // §6.5: every response carries a fresh nonce; keep a few for the next requests.
     const nonce = header(reply, "replay-nonce");
-    if (nonce) this.#nonce = nonce;
+    if (nonce && poolNonce) {
+      this.#nonces.push(nonce);
+      if (this.#nonces.length > MAX_POOLED_NONCES) this.#nonces.shift();
+    }
     return reply;
   }
 }

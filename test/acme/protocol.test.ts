@@ -29,7 +29,12 @@ describe("jwsSign()", () => {
       const key = accountKeyGenerate(algorithm);
       const jws = JSON.parse(jwsSign(key, { nonce: "n1", url: "https://ca.example/new-acct" }, { a: 1 }));
       const header = JSON.parse(fromB64(jws.protected).toString());
-      expect(header).toEqual({ alg: algorithm, jwk: key.jwk, nonce: "n1", url: "https://ca.example/new-acct" });
+      expect(header).toEqual({
+        alg: algorithm,
+        jwk: key.jwk,
+        nonce: "n1",
+        url: "https://ca.example/new-acct",
+      });
       expect(JSON.parse(fromB64(jws.payload).toString())).toEqual({ a: 1 });
       const publicKey = createPublicKey({ key: key.jwk, format: "jwk" });
       const input = Buffer.from(`${jws.protected}.${jws.payload}`);
@@ -46,7 +51,9 @@ describe("jwsSign()", () => {
 
   test("with a kid the JWK is left out, and POST-as-GET has an empty payload (RFC 8555 §6.2, §6.3)", () => {
     const key = accountKeyGenerate();
-    const jws = JSON.parse(jwsSign(key, { nonce: "n", url: "https://ca.example/o/1", kid: "https://ca.example/acct/7" }, ""));
+    const jws = JSON.parse(
+      jwsSign(key, { nonce: "n", url: "https://ca.example/o/1", kid: "https://ca.example/acct/7" }, ""),
+    );
     expect(JSON.parse(fromB64(jws.protected).toString())).toEqual({
       alg: "ES256",
       kid: "https://ca.example/acct/7",
@@ -74,10 +81,21 @@ describe("certificateRequest()", () => {
     try {
       const csr = certificateRequest(["mx.example.com", "mta-sts.example.com", "autoconfig.example.com"]);
       writeFileSync(join(dir, "req.der"), csr.der);
-      const result = await run("openssl", ["req", "-inform", "der", "-in", join(dir, "req.der"), "-noout", "-text", "-verify"]);
+      const result = await run("openssl", [
+        "req",
+        "-inform",
+        "der",
+        "-in",
+        join(dir, "req.der"),
+        "-noout",
+        "-text",
+        "-verify",
+      ]);
       expect(result.stdout + result.stderr).toContain("verify OK");
       expect(result.stdout).toContain("Subject: CN = mx.example.com");
-      expect(result.stdout).toContain("DNS:mx.example.com, DNS:mta-sts.example.com, DNS:autoconfig.example.com");
+      expect(result.stdout).toContain(
+        "DNS:mx.example.com, DNS:mta-sts.example.com, DNS:autoconfig.example.com",
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -98,7 +116,9 @@ test("acmeChallengeCertificate() has one dNSName and the critical acmeIdentifier
   const digest = createHash("sha256").update("token.thumb").digest();
   // RFC 8737 §3: extnID 1.3.6.1.5.5.7.1.31, critical TRUE, extnValue OCTET STRING { OCTET STRING (32) }.
   const extension = Buffer.concat([
-    Buffer.from([0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x1f, 0x01, 0x01, 0xff, 0x04, 0x22, 0x04, 0x20]),
+    Buffer.from([
+      0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x1f, 0x01, 0x01, 0xff, 0x04, 0x22, 0x04, 0x20,
+    ]),
     digest,
   ]);
   expect(Buffer.from(x509.raw).includes(extension)).toBe(true);
@@ -132,7 +152,10 @@ describe("parseClientHello()", () => {
       hello: { servername: "mx.example.com", alpn: ["acme-tls/1"] },
     });
     const plain = await helloOf({ ALPNProtocols: ["h2", "http/1.1"] });
-    expect(parseClientHello(plain)).toEqual({ kind: "hello", hello: { servername: undefined, alpn: ["h2", "http/1.1"] } });
+    expect(parseClientHello(plain)).toEqual({
+      kind: "hello",
+      hello: { servername: undefined, alpn: ["h2", "http/1.1"] },
+    });
   });
 
   test("says partial until the record is complete, and invalid for what is not a hello", async () => {
@@ -172,8 +195,30 @@ describe("AcmeClient against pebble", () => {
     expect(await again.account([])).toBe(url);
   });
 
+  test("requests made at once each get their own nonce (RFC 8555 §6.5)", async () => {
+    const extraCa = [readFileSync(setup.pebble.caFile, "utf8")];
+    const client = new AcmeClient({
+      directoryUrl: setup.pebble.directory,
+      key: accountKeyGenerate(),
+      resolver,
+      extraCa,
+    });
+    await client.account([]);
+    const names = Array.from({ length: 8 }, (_, i) => `n${i}.example.com`);
+    const order = await client.newOrder(names);
+    // Eight POST-as-GETs in parallel, twice: with one shared nonce slot some found it taken.
+    for (let round = 0; round < 2; round++) {
+      const authorizations = await Promise.all(order.authorizations.map((url) => client.authorization(url)));
+      expect(authorizations.map((a) => a.identifier.value).sort()).toEqual(names);
+    }
+  });
+
   test("a CA whose certificate is not trusted is a transport error naming the server", async () => {
-    const client = new AcmeClient({ directoryUrl: setup.pebble.directory, key: accountKeyGenerate(), resolver });
+    const client = new AcmeClient({
+      directoryUrl: setup.pebble.directory,
+      key: accountKeyGenerate(),
+      resolver,
+    });
     await expect(client.directory()).rejects.toThrow(/cannot reach the ACME server acme\.test\.example/);
   });
 });

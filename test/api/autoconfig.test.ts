@@ -50,7 +50,11 @@ function publicFetch(
       method: init.method ?? "GET",
       headers: { host: init.host, "content-type": "text/xml" },
       ...(init.body !== undefined ? { body: init.body } : {}),
-    }).then(async (res) => ({ status: res.status, type: res.headers.get("content-type") ?? "", body: await res.text() }));
+    }).then(async (res) => ({
+      status: res.status,
+      type: res.headers.get("content-type") ?? "",
+      body: await res.text(),
+    }));
   }
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -78,7 +82,10 @@ function publicFetch(
   });
 }
 
-const autodiscoverRequest = (address: string, schema = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a") =>
+const autodiscoverRequest = (
+  address: string,
+  schema = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a",
+) =>
   `<?xml version="1.0" encoding="utf-8"?>
 <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">
   <Request>
@@ -144,9 +151,14 @@ describe("Thunderbird autoconfig", () => {
   });
 
   test("a domain that is not ours is a 404", async () => {
-    const res = await publicFetch(server, false, "/mail/config-v1.1.xml?emailaddress=bob%40elsewhere.example", {
-      host: "autoconfig.elsewhere.example",
-    });
+    const res = await publicFetch(
+      server,
+      false,
+      "/mail/config-v1.1.xml?emailaddress=bob%40elsewhere.example",
+      {
+        host: "autoconfig.elsewhere.example",
+      },
+    );
     expect(res.status).toBe(404);
     expect(res.type).toBe("application/problem+json");
   });
@@ -161,9 +173,13 @@ describe("Autodiscover (POX)", () => {
     });
     expect(res.status).toBe(200);
     const doc = await parseXml(res.body);
-    expect(doc.tag).toBe("{http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006}Autodiscover");
+    expect(doc.tag).toBe(
+      "{http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006}Autodiscover",
+    );
     const response = kid(doc, "Response");
-    expect(response.tag).toBe("{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}Response");
+    expect(response.tag).toBe(
+      "{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}Response",
+    );
     const account = kid(response, "Account");
     expect(textOf(account, "AccountType")).toBe("email");
     expect(textOf(account, "Action")).toBe("settings");
@@ -210,13 +226,22 @@ describe("Autodiscover (POX)", () => {
         await publicFetch(server, true, "/autodiscover/autodiscover.xml", {
           host: "example.com",
           method: "POST",
-          body: autodiscoverRequest("alice@example.com", "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006"),
+          body: autodiscoverRequest(
+            "alice@example.com",
+            "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006",
+          ),
         })
       ).body,
     );
     expect(textOf(kid(kid(mobile, "Response"), "Error"), "ErrorCode")).toBe("601");
     const garbage = await parseXml(
-      (await publicFetch(server, true, "/autodiscover/autodiscover.xml", { host: "example.com", method: "POST", body: "hello" })).body,
+      (
+        await publicFetch(server, true, "/autodiscover/autodiscover.xml", {
+          host: "example.com",
+          method: "POST",
+          body: "hello",
+        })
+      ).body,
     );
     expect(textOf(kid(kid(garbage, "Response"), "Error"), "ErrorCode")).toBe("600");
   });
@@ -236,7 +261,9 @@ describe("Apple configuration profile", () => {
     const res = await server.api("/api/v1/accounts/alice@example.com/mobileconfig");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/x-apple-aspen-config");
-    expect(res.headers.get("content-disposition")).toBe('attachment; filename="alice@example.com.mobileconfig"');
+    expect(res.headers.get("content-disposition")).toBe(
+      'attachment; filename="alice@example.com.mobileconfig"',
+    );
     const text = await res.text();
     const profile = await parsePlist(text);
     expect(profile.PayloadType).toBe("Configuration");
@@ -284,9 +311,13 @@ describe("the public listeners", () => {
         expect({ secure, path, status: res.status }).toEqual({ secure, path, status: 404 });
       }
     }
-    const policy = await publicFetch(server, false, "/.well-known/mta-sts.txt", { host: "mta-sts.example.com" });
+    const policy = await publicFetch(server, false, "/.well-known/mta-sts.txt", {
+      host: "mta-sts.example.com",
+    });
     expect(policy.status).toBe(404);
-    const overTls = await publicFetch(server, true, "/.well-known/mta-sts.txt", { host: "mta-sts.example.com" });
+    const overTls = await publicFetch(server, true, "/.well-known/mta-sts.txt", {
+      host: "mta-sts.example.com",
+    });
     expect(overTls.status).toBe(200);
     expect(overTls.body).toContain("version: STSv1");
   });
