@@ -31,4 +31,6 @@ export const ACME_LIMITS = {
   recheckMs: 6 * 3_600_000,
   /** After a domain is added or removed, wait this long for more changes before ordering. */
   domainSettleMs: 5_000,
+  /** A shutdown waits this long for an order in progress, then leaves it. */
+  stopWaitMs: 3_000,
 } as const;

@@ -119,11 +119,22 @@ export class CertificateManager {
     this.#schedule(0);
   }
 
+  /**
+   * Stops the timer and waits for an order in progress, but not for long: a CA that is slow to
+   * validate must not hold up a shutdown (the order is abandoned; the next start orders again).
+   */
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#checking;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#checking,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ACME_LIMITS.stopWaitMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** A local domain was added or removed: check again once the changes have settled. */

@@ -173,7 +173,7 @@ export const metrics = {
   commitFailed(): void {
     commitFailed.inc();
   },
-  /** A request to the admin API (Bun.serve and Deno.serve do not show their connections). */
+  /** A request to the admin API (the runtimes' HTTP servers do not show their connections). */
   httpRequest(_listener: "http"): void {
     adminRequests.inc();
   },

@@ -5,7 +5,7 @@
  * answering them. On the HTTPS listener the ClientHello is read before the handshake, so that a
  * TLS-ALPN-01 validation (RFC 8737 §3, ALPN "acme-tls/1") can be answered with its challenge
  * certificate; every other handshake gets the provider's certificate as of that moment (reloads and
- * ACME renewals apply to new connections, open ones keep theirs). Bun.serve and Deno.serve cannot
+ * ACME renewals apply to new connections, open ones keep theirs). The runtimes' own HTTP servers cannot
  * choose a certificate by ALPN, and node:http over sockets we hand it works the same on both.
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -68,7 +68,9 @@ export function listenHttp(options: ListenOptions, http: HttpListenerOptions): P
     protocol: scheme,
     log,
     slots: { perAddress: HTTP_LIMITS.perAddress, total: HTTP_LIMITS.total },
-    refusal: () => "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    // Over TLS nothing can be said before a handshake we will not spend CPU on: just close.
+    refusal: () =>
+      secure ? "" : "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
     accept(connection: Accepted) {
       if (!http.tls) {
         serve(connection.socket);
