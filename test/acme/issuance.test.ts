@@ -7,11 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TLSSocket } from "node:tls";
 import { eventually } from "../harness/eventually.ts";
 import { ImapClient } from "../harness/imap-client.ts";
 import { run } from "../harness/run.ts";
@@ -70,11 +69,11 @@ describe("TLS-ALPN-01 (RFC 8737) on the public HTTPS listener", () => {
   });
 
   test("the first certificate is issued for the host name, mta-sts. and autoconfig. of each domain", async () => {
-    // A session secured before the certificate arrives (with the self-signed one).
+    // A session secured before the certificate arrives (with the self-signed one, as a rule).
     const { client: before } = await ImapClient.connect(server.ports.imaps!, "127.0.0.1", {
       tls: { rejectUnauthorized: false, servername: HOSTNAME },
     });
-    const selfSigned = (before.socket as TLSSocket).getPeerCertificate().fingerprint256;
+    const selfSigned = new X509Certificate(readFileSync(join(dataDir, "tls", "cert.pem"))).fingerprint256;
 
     await firstCertificate(server);
     const status = server.certificates!.status();
@@ -204,14 +203,14 @@ describe("TLS-ALPN-01 (RFC 8737) on the public HTTPS listener", () => {
       ],
     });
     const issued = await eventually(
-      async () => {
-        const next = await nextAttempt(server);
-        return next.kind === "issued" ? next : undefined;
+      () => {
+        const current = server.certificates!.status().certificate;
+        return current?.names.includes("mta-sts.broken.example") ? current : undefined;
       },
       "a successful retry",
-      { timeoutMs: 60_000 },
+      { timeoutMs: 60_000, intervalMs: 100 },
     );
-    expect(issued.certificate.names).toContain("mta-sts.broken.example");
+    expect(issued.names).toContain("autoconfig.broken.example");
     expect(server.tls.certificate.fingerprint256).not.toBe(before);
     expect(
       (await presented(server.ports["public-https"]!, "autoconfig.broken.example", root)).authorized,
