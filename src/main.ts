@@ -14,7 +14,6 @@ import {
   type CertificateManagerOptions,
 } from "./acme/mod.ts";
 import { createApp } from "./api/app.ts";
-import type { ObservabilityControl } from "./api/deps.ts";
 import { createPublicApp } from "./api/public-app.ts";
 import { type DkimKeeper, type MailAuth, startMailAuth } from "./auth/mod.ts";
 import type { ClientSettings } from "./autoconfig/mod.ts";
@@ -25,9 +24,9 @@ import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
 import { startImap } from "./imap/server.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { startLoopMonitor } from "./metrics/event-loop.ts";
-import { renderMetrics } from "./metrics/scrape.ts";
 import { listenHttp } from "./net/http.ts";
 import type { Listener, ListenOptions } from "./net/listener.ts";
+import { observabilityOf } from "./observability.ts";
 import { AccountSessions } from "./pop3/context.ts";
 import { DEFAULT_LIMITS as POP3_LIMITS } from "./pop3/limits.ts";
 import { startPop3 } from "./pop3/server.ts";
@@ -41,15 +40,7 @@ import { SMTP_LIMITS } from "./smtp/limits.ts";
 import { createQueueRunner, type QueueRunner } from "./smtp/queue/runner.ts";
 import { createTlsReporter, type TlsReporter } from "./smtp/reports/tls-reporter.ts";
 import { startSmtp } from "./smtp/server.ts";
-import {
-  databaseFileSizes,
-  domainCreate,
-  queueStats,
-  readinessMark,
-  recipientResolve,
-  SpoolDir,
-  Store,
-} from "./store/mod.ts";
+import { domainCreate, recipientResolve, SpoolDir, Store } from "./store/mod.ts";
 import { TlsProvider, TlsSetupError } from "./tls/mod.ts";
 
 export const VERSION: string = pkg.version;
@@ -532,62 +523,6 @@ function servePublic(deps: ListenerDeps, options: ListenOptions, secure: boolean
   });
 }
 
-/** /metrics and /readyz, answered from the running server's parts. */
-function observabilityOf(deps: ListenerDeps): ObservabilityControl {
-  const { store, config } = deps;
-  return {
-    metricsPublic: config.metricsPublic,
-    metrics: () =>
-      renderMetrics({
-        version: VERSION,
-        runtime: `${deps.runtime.name} ${deps.runtime.version}`,
-        startedAt: deps.startedAt,
-        queue: () => queueStats(store.read),
-        databaseFiles: () => databaseFileSizes(config.databaseUrl),
-        lockouts() {
-          const locked = deps.authFailures.entries().filter((e) => e.lockedUntil !== null);
-          return {
-            address: locked.filter((e) => e.kind === "address").length,
-            account: locked.filter((e) => e.kind === "account").length,
-          };
-        },
-        certificate: () => ({ notAfter: Date.parse(deps.tls.certificate.validTo), origin: deps.tls.origin }),
-        ...(deps.certificates ? { acmeFailures: () => deps.certificates!.status().failures } : {}),
-      }),
-    async readiness() {
-      const database = await withTimeout(
-        store.write((w) => readinessMark(w, Date.now())),
-        READINESS_TIMEOUT_MS,
-      ).then(
-        () => ({ check: "database", ok: true }),
-        (error: Error) => ({
-          check: "database",
-          ok: false,
-          detail: `a write did not commit: ${error.message}`,
-        }),
-      );
-      const listeners = deps.listenersBound()
-        ? { check: "listeners", ok: true }
-        : { check: "listeners", ok: false, detail: "a configured listener is not bound" };
-      const queue = deps.queue.alive()
-        ? { check: "queue", ok: true }
-        : { check: "queue", ok: false, detail: "the queue runner has not scanned the queue lately" };
-      return [database, listeners, queue];
-    },
-  };
-}
-
-/** /readyz answers within this even when the database hangs (a load balancer's probe times out too). */
-const READINESS_TIMEOUT_MS = 5_000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
-
 /** The admin REST API (src/api/) on the runtime's HTTP server. */
 async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
   const { config } = deps;
@@ -603,7 +538,7 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
     deliverability: deliverabilityOf(deps),
     clientSettings: () => clientSettingsOf(deps),
     ...(deps.certificates ? { certificates: deps.certificates } : {}),
-    observability: observabilityOf(deps),
+    observability: observabilityOf({ ...deps, version: VERSION }),
   });
   const http = await deps.runtime.serveHttp({
     hostname: options.host,
