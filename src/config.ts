@@ -26,6 +26,12 @@ const byteSize = z.coerce
   .min(1024)
   .max(2 ** 31);
 
+/** The ACME directories MAILROOM_ACME_DIRECTORY may name instead of giving a URL. */
+export const ACME_DIRECTORIES: Readonly<Record<string, string>> = {
+  letsencrypt: "https://acme-v02.api.letsencrypt.org/directory",
+  "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+};
+
 /** Text read by `parse`, which throws with a readable message (that message is the one reported). */
 function parsedBy<T>(parse: (text: string) => T) {
   return z.string().transform((text, ctx) => {
@@ -314,6 +320,52 @@ const SETTINGS = {
     help: "admin API port, or off",
     default: "8080",
   },
+  /**
+   * The public web listeners (ACME challenges, MTA-STS policy, client autoconfiguration), bound on
+   * --bind like the mail listeners; they never serve the admin API.
+   */
+  publicHttpPort: {
+    env: "MAILROOM_PUBLIC_HTTP_PORT",
+    flag: "--public-http-port",
+    schema: port,
+    help: "public HTTP port (ACME HTTP-01, autoconfig, autodiscover; never the admin API), or off",
+    default: "80",
+  },
+  publicHttpsPort: {
+    env: "MAILROOM_PUBLIC_HTTPS_PORT",
+    flag: "--public-https-port",
+    schema: port,
+    help: "public HTTPS port (ACME TLS-ALPN-01, MTA-STS policy, autoconfig, autodiscover), or off",
+    default: "443",
+  },
+  /** An RFC 8555 directory URL; undefined: no automatic certificates. */
+  acmeDirectory: {
+    env: "MAILROOM_ACME_DIRECTORY",
+    flag: "--acme-directory",
+    schema: z
+      .string()
+      .transform((v) => ACME_DIRECTORIES[v.toLowerCase()] ?? v)
+      .pipe(
+        z.url({ protocol: /^https$/, error: "must be an https:// URL, letsencrypt or letsencrypt-staging" }),
+      ),
+    help: "ACME directory (an https:// URL, letsencrypt or letsencrypt-staging) for automatic certificates",
+    defaultHelp: "none (no automatic certificates)",
+  },
+  acmeEmail: {
+    env: "MAILROOM_ACME_EMAIL",
+    flag: "--acme-email",
+    schema: z.string().regex(/^[^\s@<>,]+@[^\s@<>,]+$/, "must be an e-mail address"),
+    help: "contact address given to the ACME certificate authority (expiry notices)",
+    defaultHelp: "none",
+  },
+  /** Extra trusted CAs (PEM) for the ACME server's own HTTPS certificate (a private ACME server). */
+  acmeCaFile: {
+    env: "MAILROOM_ACME_CA_FILE",
+    flag: "--acme-ca-file",
+    schema: z.string().min(1),
+    help: "PEM file of CAs trusted for the ACME server's HTTPS (a private ACME server)",
+    defaultHelp: "none (the system's CAs)",
+  },
   /** Undefined until main() reads or generates the token file. */
   adminToken: {
     env: "MAILROOM_ADMIN_TOKEN",
@@ -321,6 +373,14 @@ const SETTINGS = {
     schema: z.string().min(16, "must be at least 16 characters"),
     help: "bearer token for /api/v1",
     defaultHelp: "generated into <data-dir>/admin-token",
+  },
+  /** /metrics without the admin token (for a scraper on a trusted network). */
+  metricsPublic: {
+    env: "MAILROOM_METRICS_PUBLIC",
+    flag: "--metrics-public",
+    schema: flag,
+    help: "serve /metrics on the admin listener without the admin token",
+    default: "false",
   },
   maxMessageSize: {
     env: "MAILROOM_MAX_MESSAGE_SIZE",

@@ -7,15 +7,26 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
+import {
+  AcmeChallenges,
+  type AnswerableChallenge,
+  CertificateManager,
+  type CertificateManagerOptions,
+} from "./acme/mod.ts";
 import { createApp } from "./api/app.ts";
+import { createPublicApp } from "./api/public-app.ts";
 import { type DkimKeeper, type MailAuth, startMailAuth } from "./auth/mod.ts";
+import type { ClientSettings } from "./autoconfig/mod.ts";
 import { dnsCommand } from "./cli/dns.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
 import { prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
 import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
 import { startImap } from "./imap/server.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { startLoopMonitor } from "./metrics/event-loop.ts";
+import { listenHttp } from "./net/http.ts";
 import type { Listener, ListenOptions } from "./net/listener.ts";
+import { observabilityOf } from "./observability.ts";
 import { AccountSessions } from "./pop3/context.ts";
 import { DEFAULT_LIMITS as POP3_LIMITS } from "./pop3/limits.ts";
 import { startPop3 } from "./pop3/server.ts";
@@ -108,6 +119,8 @@ export interface RunningServer {
   dns: DnsResolver;
   /** DKIM keys of the local domains: rotation, retirement (tests call retireDue with a later clock). */
   dkim: DkimKeeper;
+  /** The ACME certificate manager; undefined unless MAILROOM_ACME_DIRECTORY is set. */
+  certificates: CertificateManager | undefined;
   stop(): Promise<void>;
 }
 
@@ -115,6 +128,8 @@ export interface RunningServer {
 export interface ServerParts {
   /** The failed-login limiter every protocol shares (tests use small delays and thresholds). */
   authFailures?: AuthFailures;
+  /** Shorter ACME backoff and settling times (tests). */
+  acmeTimings?: CertificateManagerOptions["timings"];
 }
 
 /** What a listener's protocol is built from: made once in startServer, shared by every listener. */
@@ -145,6 +160,12 @@ interface ListenerDeps {
   /** The ports bound so far, by listener name. */
   ports: RunningServer["ports"];
   adminToken: string;
+  /** The answers to ACME challenges in progress (the public listeners serve them). */
+  acmeChallenges: AcmeChallenges;
+  certificates: CertificateManager | undefined;
+  /** For /readyz: every configured listener has bound. */
+  listenersBound(): boolean;
+  startedAt: number;
 }
 
 /** Config keys that hold a listener's port (a number, or null for off). */
@@ -184,6 +205,9 @@ const LISTENERS = [
   { name: "pop3s", port: "pop3sPort", host: "bind", implicitTls: true, start: servePop3 },
   { name: "imap", port: "imapPort", host: "bind", start: serveImap },
   { name: "imaps", port: "imapsPort", host: "bind", implicitTls: true, start: serveImap },
+  // Public web: ACME challenges, MTA-STS, client autoconfiguration; never the admin API.
+  { name: "public-http", port: "publicHttpPort", host: "bind", scheme: "http", start: servePublicHttp },
+  { name: "public-https", port: "publicHttpsPort", host: "bind", scheme: "https", start: servePublicHttps },
   {
     name: "http",
     port: "httpPort",
@@ -204,6 +228,7 @@ export async function startServer(
   parts: ServerParts = {},
 ): Promise<RunningServer> {
   prepareDataDir(config);
+  const startedAt = Date.now();
   const adminToken = config.adminToken ?? loadOrCreateAdminToken(config, log);
   const tls = loadTls(config, log);
   // Messages in transit go to <data-dir>/spool, not memory; what a crash left there is removed now.
@@ -225,6 +250,8 @@ export async function startServer(
     log: log.child({ proto: "dns" }),
   });
   const stops: Array<() => Promise<void>> = [async () => dns.close()];
+  const stopLoopMonitor = startLoopMonitor();
+  stops.push(async () => stopLoopMonitor());
   try {
     // After opening, so the -wal and -shm files exist; before the listeners, so it is said first.
     warnAboutLoosePermissions(config, log);
@@ -291,6 +318,29 @@ export async function startServer(
     dmarcReports.start();
     stops.push(async () => dmarcReports.stop());
 
+    // Automatic certificates: the stored one is served from the first handshake on; orders start
+    // once the public listeners (which answer the challenges) are bound.
+    const acmeChallenges = new AcmeChallenges();
+    const certificates = config.acmeDirectory
+      ? new CertificateManager({
+          store,
+          log: log.child({ proto: "acme" }),
+          tls,
+          challenges: acmeChallenges,
+          directory: config.acmeDirectory,
+          email: config.acmeEmail,
+          extraCa: config.acmeCaFile ? loadPemFile(config.acmeCaFile, "acmeCaFile") : undefined,
+          resolver: dns,
+          hostname: config.hostname,
+          challengeTypes: challengeTypesOf(runtime, config, log),
+          ...(parts.acmeTimings ? { timings: parts.acmeTimings } : {}),
+        })
+      : undefined;
+    if (certificates) {
+      await certificates.loadStored();
+      stops.push(() => certificates.stop());
+    }
+
     const rows: readonly (ListenerRow & { name: ListenerName })[] = LISTENERS;
     // Filled as each listener binds; the admin API (started last) reads it for the DNS records.
     const ports = Object.fromEntries(rows.map((row) => [row.name, null])) as RunningServer["ports"];
@@ -312,6 +362,10 @@ export async function startServer(
       ports,
       pop3Sessions: new AccountSessions(POP3_LIMITS.maxSessionsPerAccount),
       adminToken,
+      acmeChallenges,
+      certificates,
+      listenersBound: () => rows.every((row) => config[row.port] === null || ports[row.name] !== null),
+      startedAt,
     };
     for (const row of rows) {
       const port = config[row.port];
@@ -335,6 +389,7 @@ export async function startServer(
       log.info("listening", { proto: row.name, address });
       process.stderr.write(`${row.label ?? row.name} listening on ${address}\n`);
     }
+    certificates?.start();
 
     return {
       config,
@@ -344,6 +399,7 @@ export async function startServer(
       tls,
       dns,
       dkim: mailAuth.keeper,
+      certificates,
       async stop() {
         log.info("stopping");
         // Listeners first (they finish their in-flight transactions), then the store flushes and closes.
@@ -464,6 +520,82 @@ function serveImap(deps: ListenerDeps, options: ListenOptions): Promise<Listener
   );
 }
 
+/**
+ * The ACME challenges this server can answer, preferred first: TLS-ALPN-01 on the public HTTPS
+ * listener (where the runtime's TLS can present its certificate), HTTP-01 on the public HTTP one.
+ */
+function challengeTypesOf(runtime: Runtime, config: Config, log: Logger): AnswerableChallenge[] {
+  const types: AnswerableChallenge[] = [];
+  if (config.publicHttpsPort !== null && runtime.tlsAlpnChallenge !== false) types.push("tls-alpn-01");
+  if (config.publicHttpPort !== null) types.push("http-01");
+  if (types.length === 0) {
+    const why =
+      config.publicHttpsPort !== null
+        ? `TLS-ALPN-01 does not work under ${runtime.name}; set ${settingSource("publicHttpPort")} for HTTP-01`
+        : `set ${settingSource("publicHttpsPort")} or ${settingSource("publicHttpPort")}`;
+    log.error("acme.no_challenge", { detail: `no ACME challenge can be answered: ${why}` });
+    process.stderr.write(`warning: automatic certificates cannot be validated: ${why}\n`);
+  }
+  return types;
+}
+
+/** The mail listeners' ports as bound, for the DNS records and the client-configuration documents. */
+function clientSettingsOf(deps: ListenerDeps): ClientSettings {
+  const { ports } = deps;
+  return {
+    hostname: deps.config.hostname,
+    ports: {
+      imap: ports.imap,
+      imaps: ports.imaps,
+      pop3: ports.pop3,
+      pop3s: ports.pop3s,
+      submission: ports.submission,
+      submissions: ports.smtps,
+    },
+  };
+}
+
+function deliverabilityOf(deps: ListenerDeps) {
+  const { ports } = clientSettingsOf(deps);
+  const bound = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, v ?? undefined]));
+  return deps.mailAuth.deliverability({ ...bound, https: deps.ports["public-https"] ?? undefined });
+}
+
+/**
+ * The public web listeners (src/net/http.ts, src/api/public-app.ts): HTTP-01 challenges and
+ * autoconfig on 80; TLS-ALPN-01, the MTA-STS policy and autoconfig on 443. No admin API on either.
+ */
+function servePublicHttp(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
+  return servePublic(deps, options, false);
+}
+
+function servePublicHttps(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
+  return servePublic(deps, options, true);
+}
+
+function servePublic(deps: ListenerDeps, options: ListenOptions, secure: boolean): Promise<Listener> {
+  const app = createPublicApp(
+    {
+      store: deps.store,
+      log: deps.log,
+      // Never checked here (no route takes a token); the admin token stays on the admin listener.
+      adminToken: "",
+      config: deps.config,
+      openapi: "",
+      deliverability: deliverabilityOf(deps),
+      clientSettings: () => clientSettingsOf(deps),
+      acmeChallenges: deps.acmeChallenges,
+    },
+    { secure },
+  );
+  const challenges = deps.acmeChallenges;
+  return listenHttp(options, {
+    log: deps.log,
+    fetch: app.fetch,
+    ...(secure ? { tls: deps.tls, alpn: (hello) => challenges.alpn(hello) } : {}),
+  });
+}
+
 /** The admin REST API (src/api/) on the runtime's HTTP server. */
 async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
   const { config } = deps;
@@ -477,14 +609,10 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
     lockouts: deps.authFailures,
     tlsReports: deps.tlsReports,
     dmarcReports: deps.dmarcReports,
-    deliverability: deps.mailAuth.deliverability({
-      submission: deps.ports.submission ?? undefined,
-      submissions: deps.ports.smtps ?? undefined,
-      imap: deps.ports.imap ?? undefined,
-      imaps: deps.ports.imaps ?? undefined,
-      pop3: deps.ports.pop3 ?? undefined,
-      pop3s: deps.ports.pop3s ?? undefined,
-    }),
+    deliverability: deliverabilityOf(deps),
+    clientSettings: () => clientSettingsOf(deps),
+    ...(deps.certificates ? { certificates: deps.certificates } : {}),
+    observability: observabilityOf({ ...deps, version: VERSION }),
   });
   const http = await deps.runtime.serveHttp({
     hostname: options.host,
@@ -548,18 +676,19 @@ function loadOrCreateAdminToken(config: Config, log: Logger): string {
 
 /** MAILROOM_TLS_CA_FILE: the PEM certificates in it, or a clear start-up error. */
 function loadExtraCa(config: Config): string[] | undefined {
-  if (!config.tlsCaFile) return undefined;
+  return config.tlsCaFile ? loadPemFile(config.tlsCaFile, "tlsCaFile") : undefined;
+}
+
+/** The PEM certificates of a CA file setting, or a clear start-up error naming the setting. */
+function loadPemFile(path: string, setting: "tlsCaFile" | "acmeCaFile"): string[] {
   let text: string;
   try {
-    text = readFileSync(config.tlsCaFile, "utf8");
+    text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new StartupError(
-      `cannot read ${settingSource("tlsCaFile")} ${config.tlsCaFile}: ${(error as Error).message}`,
-    );
+    throw new StartupError(`cannot read ${settingSource(setting)} ${path}: ${(error as Error).message}`);
   }
   const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (pems.length === 0)
-    throw new StartupError(`${settingSource("tlsCaFile")} ${config.tlsCaFile} holds no PEM certificate`);
+  if (pems.length === 0) throw new StartupError(`${settingSource(setting)} ${path} holds no PEM certificate`);
   return pems.map((p) => `${p}\n`);
 }
 
@@ -582,7 +711,11 @@ function reloadOnHangup(tls: TlsProvider, log: Logger): () => void {
     log.info("signal", { signal: "SIGHUP" });
     try {
       tls.reload();
-      process.stderr.write(`reloaded the TLS certificate from ${tls.source.certPath}\n`);
+      process.stderr.write(
+        tls.origin === "files"
+          ? `reloaded the TLS certificate from ${tls.source.certPath}\n`
+          : `checked ${tls.source.certPath}; the ${tls.origin} certificate stays in use\n`,
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log.error("tls.reload_failed", { error: message });

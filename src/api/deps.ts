@@ -1,5 +1,6 @@
 /** What the API handlers get from the composition root, and the Hono environment carrying it. */
 import type { Deliverability } from "../auth/mod.ts";
+import type { ClientSettings } from "../autoconfig/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { QueueItem, Store } from "../store/mod.ts";
@@ -21,6 +22,24 @@ export interface ApiDeps {
   dmarcReports?: TlsReportControl;
   /** DKIM keys and the DNS records to publish (src/auth/); absent only in route-listing tests. */
   deliverability?: Deliverability;
+  /** Host and bound ports for the client-configuration documents (read per request: ports bind in turn). */
+  clientSettings?: () => ClientSettings;
+  /** HTTP-01 answers of ACME orders in progress (src/acme/); served by the public HTTP listener only. */
+  acmeChallenges?: { http01(token: string): string | undefined };
+  /** The ACME certificate manager, told when local domains change (they are names on the certificate). */
+  certificates?: { domainsChanged(): void };
+  /** /metrics and /readyz (src/metrics/); absent in route-listing tests. */
+  observability?: ObservabilityControl;
+}
+
+/** What /metrics and /readyz ask of the composition root. */
+export interface ObservabilityControl {
+  /** MAILROOM_METRICS_PUBLIC: /metrics without the admin token. */
+  metricsPublic: boolean;
+  /** The Prometheus text exposition (version 0.0.4) of every metric. */
+  metrics(): Promise<string>;
+  /** Each readiness check with whether it passed and, when not, why. */
+  readiness(): Promise<Array<{ check: string; ok: boolean; detail?: string }>>;
 }
 
 /** One limiter key as GET /api/v1/lockouts lists it; times in epoch milliseconds. */
@@ -61,3 +80,13 @@ export interface QueueControl {
 }
 
 export type ApiEnv = { Variables: { deps: ApiDeps } };
+
+/** The client settings to document, or the host name alone (no port known) where none were given. */
+export function clientSettingsOf(deps: ApiDeps): ClientSettings {
+  return (
+    deps.clientSettings?.() ?? {
+      hostname: deps.config.hostname,
+      ports: { imap: null, imaps: null, pop3: null, pop3s: null, submission: null, submissions: null },
+    }
+  );
+}

@@ -15,6 +15,7 @@ import type { ImapContext } from "./context.ts";
 import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
 import { literalPolicy, MESSAGE_COMMANDS } from "./literal-policy.ts";
 import { DEFAULT_MESSAGE_LIMIT, messageLimitCapability } from "./message-limit.ts";
+import { imapCommandDone } from "./metrics.ts";
 import { type Piece, toBuffer } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
 import { CommandReader, type RawCommand, ReadError } from "./protocol/reader.ts";
@@ -348,7 +349,9 @@ export class ImapSession implements DispatchSession {
   }
 
   async #execute(command: RawCommand): Promise<void> {
+    const started = performance.now();
     const outcome = await dispatch(this, command);
+    imapCommandDone(command.name, started);
     if (outcome === "bad") this.#badInARow++;
     else this.#badInARow = 0;
     if (outcome !== "ok") return;

@@ -12,6 +12,7 @@ import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.
 import { upgradeToTls } from "../tls/mod.ts";
 import { dispatch } from "./commands/registry.ts";
 import type { Pop3Shared } from "./context.ts";
+import { pop3CommandDone } from "./metrics.ts";
 import { LineReader } from "./protocol/parser.ts";
 import { encodeReply, type Reply, reply } from "./protocol/response.ts";
 import { authorization, type Session, type SessionState } from "./session.ts";
@@ -208,12 +209,14 @@ export class Connection implements Session {
           return;
         }
         let answer: Reply;
+        const started = performance.now();
         try {
           answer = await dispatch(this, next.bytes);
         } catch (error) {
           ctx.log.error("pop3.command_failed", { session: this.id, client: this.client, error });
           answer = reply.err("internal error, try again later", "SYS/TEMP");
         }
+        pop3CommandDone(next.bytes, started);
         if (this.#closed) return;
         if (this.#tlsRequested) {
           this.#tlsRequested = false;

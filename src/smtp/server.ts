@@ -25,6 +25,7 @@ import { onData } from "./data.ts";
 import { defenceConnect } from "./defence/connect.ts";
 import { watchEarlyTalkers } from "./defence/pregreet.ts";
 import { onMailFrom } from "./mail-from.ts";
+import { smtpListenerMetrics } from "./metrics.ts";
 import { installSmtpPatches } from "./patches.ts";
 import { onRcptTo } from "./rcpt-to.ts";
 import { reply } from "./replies.ts";
@@ -43,12 +44,12 @@ const PER_ADDRESS_DEFAULT = 50;
  */
 export async function startSmtp(ctx: SmtpContext, options: ListenOptions): Promise<Listener> {
   const name = options.name ?? (options.implicitTls ? "smtps" : "smtp");
-  const server = createSmtpServer(ctx, options);
+  const server = createSmtpServer(ctx, options, name);
   const port = await listenSmtp(server, options, ctx.log);
   return { name, port, close: () => new Promise<void>((done) => server.close(() => done())) };
 }
 
-function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer {
+function createSmtpServer(ctx: SmtpContext, options: ListenOptions, name: string): SMTPServer {
   // Checked against the installed smtp-server first: a mismatch stops the start (patches.ts).
   installSmtpPatches();
   const implicitTls = options.implicitTls === true;
@@ -66,6 +67,9 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
   const slots = new ConnectionLimits(slotSettings);
   /** Sessions that hold a slot, so a refused connection's close does not release someone else's. */
   const holding = new Map<string, string>();
+  let counts: ReturnType<typeof smtpListenerMetrics> | undefined;
+  /** Sessions counted as open (onClose may come for a connection onConnect never saw). */
+  const counted = new Set<string>();
   const server = new SMTPServer({
     // Our certificate, TLS 1.2 at least; implicit TLS on the SMTPS listener.
     ...(ctx.tls ? smtpTlsOptions(ctx.tls, implicitTls) : {}),
@@ -101,6 +105,8 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
     onRcptTo: onRcptTo(ctx),
     onData: onData(ctx),
     onConnect(session, callback) {
+      counted.add(session.id);
+      counts?.opened();
       const client = clientAddressKey(session.remoteAddress);
       if (slots.tryAcquire(client)) {
         ctx.log.warn("smtp.connection_refused", { session: session.id, client: session.remoteAddress });
@@ -133,6 +139,7 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
       callback();
     },
     onClose(session) {
+      if (counted.delete(session.id)) counts?.closed();
       const client = holding.get(session.id);
       if (client !== undefined) {
         holding.delete(session.id);
@@ -141,6 +148,7 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
       ctx.log.info("smtp.close", { session: session.id, client: session.remoteAddress });
     },
   });
+  counts = smtpListenerMetrics(server, name);
   // Deadlines, the minimum data rate, junk commands, stress mode, and the buffer budget for DATA.
   guardSessions(server, {
     limits,

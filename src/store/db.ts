@@ -17,6 +17,7 @@ import {
 import type { ExtractTablesWithRelations } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
+import { metrics } from "../metrics/mod.ts";
 import type { Change } from "./changes.ts";
 import { databaseFileCreate } from "./files.ts";
 import * as schema from "./schema.ts";
@@ -190,6 +191,8 @@ export class Writer {
   async #commitGroup(group: Job[]): Promise<void> {
     const outcomes: Array<{ ok: true; value: unknown; changes: Change[] } | { ok: false; error: unknown }> =
       [];
+    /** When the last job finished and COMMIT (with its fsync) began. */
+    let commitStarted = 0;
     try {
       await this.#db.transaction(async (tx) => {
         const raw = libsqlTransactionOf(tx);
@@ -220,12 +223,15 @@ export class Writer {
             outcomes.push({ ok: false, error });
           }
         }
+        commitStarted = performance.now();
       });
     } catch (error) {
       // BEGIN or COMMIT failed (disk full, I/O error), or the single job failed: nothing is durable.
+      metrics.commitFailed();
       for (const job of group) job.reject(error);
       return;
     }
+    metrics.committed(group.length, commitStarted);
     group.forEach((job, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) {

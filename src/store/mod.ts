@@ -19,6 +19,7 @@ import { type EmbeddedMigrations, migrate } from "./migrate.ts";
 import { UidCache } from "./uid-cache.ts";
 
 export * from "./accounts.ts";
+export * from "./acme.ts";
 export { addressNormalize, domainNormalize } from "./addresses.ts";
 export * from "./aliases.ts";
 export * from "./authentication.ts";
@@ -147,4 +148,5 @@ export * from "./queue.ts";
 export * from "./search.ts";
 export * from "./selection.ts";
 export * from "./senders.ts";
+export * from "./stats.ts";
 export * from "./tls-reports.ts";

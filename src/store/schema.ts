@@ -376,6 +376,40 @@ export const spamLearns = sqliteTable(
 );
 
 /**
+ * ACME accounts (RFC 8555 §7.3), one per directory URL: the account key signs every request to that
+ * certificate authority, and the account URL is the `kid` of those requests. The key never leaves
+ * the store except to the ACME client.
+ */
+export const acmeAccounts = sqliteTable("acme_accounts", {
+  directory: text("directory").primaryKey(),
+  /** PKCS#8 PEM of the account key (ECDSA P-256 for ES256, or RSA for RS256). */
+  privateKey: text("private_key").notNull(),
+  /** The account URL the server gave (Location of newAccount). */
+  url: text("url").notNull(),
+  contact: text("contact"),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+/**
+ * Certificates issued over ACME: the chain and its key, the names it covers, its validity. The
+ * newest row is the one served; an older one is kept only until a newer one is stored.
+ */
+export const acmeCertificates = sqliteTable("acme_certificates", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  directory: text("directory").notNull(),
+  /** The DNS names of the certificate, sorted, comma-separated. */
+  names: text("names").notNull(),
+  /** PEM chain as the CA sent it: the leaf first. */
+  chain: text("chain").notNull(),
+  /** PKCS#8 PEM of the certificate's key. */
+  privateKey: text("private_key").notNull(),
+  /** Epoch ms. */
+  notBefore: integer("not_before").notNull(),
+  notAfter: integer("not_after").notNull(),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+/**
  * DMARC results of received mail for the aggregate reports (RFC 7489 §7.2): one row per UTC day,
  * policy domain and distinct outcome, counting messages. Only domains whose record asks for
  * reports (rua=) are counted.
