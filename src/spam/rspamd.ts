@@ -2,8 +2,9 @@
  * rspamd over its HTTP protocol (rspamd.com/doc/architecture/protocol.html), against the controller
  * worker, which serves both /checkv2 and the learn endpoints. The message goes to /checkv2 straight
  * from the spool file with its length, or as the pieces the caller already holds (our
- * Authentication-Results field and the received bytes): never a second copy in memory. The envelope goes as rspamd's
- * request headers; the reply is read up to a bound; one deadline covers connect, upload and reply.
+ * Authentication-Results field and the received bytes): never a second copy in memory. The
+ * envelope goes as rspamd's request headers; the reply is read up to a bound; one deadline covers
+ * connect, upload and reply.
  * Every failure (refused, timed out, garbage, too large, HTTP error) is an `RspamdUnavailable`, which
  * the caller turns into fail-open or fail-closed.
  */
