@@ -284,6 +284,16 @@ const SETTINGS = {
     help: "accept passwords without TLS from clients outside --trusted-networks",
     default: "false",
   },
+  /** SPF fail without a DMARC record: refuse (550 5.7.23) instead of delivering with the result recorded. */
+  spfReject: {
+    env: "MAILROOM_SPF_REJECT",
+    flag: "--spf-reject",
+    // RFC 7208 §8.4: a receiver may reject on SPF "fail"; by default it is recorded and delivered
+    // (DMARC decides where the author domain has a record).
+    schema: flag,
+    help: "refuse mail whose SPF fails (-all) when its From domain has no DMARC record (550 5.7.23)",
+    default: "false",
+  },
   /**
    * Networks (CIDR) whose connections may send passwords without TLS: by default the loopback
    * addresses themselves, where nobody can listen in. Not all of 127.0.0.0/8: a local proxy or port

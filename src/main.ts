@@ -35,9 +35,11 @@ import { AuthFailures } from "./security/auth-failures.ts";
 import { MEMORY_LIMITS } from "./security/limits.ts";
 import { createMemoryBudgets, type MemoryBudgets } from "./security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
+import { InboundAuth } from "./smtp/authentication/mod.ts";
 import type { SmtpContext } from "./smtp/context.ts";
 import { SMTP_LIMITS } from "./smtp/limits.ts";
 import { createQueueRunner, type QueueRunner } from "./smtp/queue/runner.ts";
+import { createDmarcReporter, type DmarcReporter } from "./smtp/reports/dmarc-reporter.ts";
 import { createTlsReporter, type TlsReporter } from "./smtp/reports/tls-reporter.ts";
 import { startSmtp } from "./smtp/server.ts";
 import { SpamDefence } from "./spam/mod.ts";
@@ -149,9 +151,12 @@ interface ListenerDeps {
   pop3Sessions: AccountSessions;
   /** DKIM signing and the DNS records (src/auth/). */
   mailAuth: MailAuth;
+  /** Port 25's SPF, DKIM, DMARC and ARC checks (src/smtp/authentication/). */
+  inboundAuth: InboundAuth;
   /** Port 25's inbound defence (src/spam/). */
   defence: SpamDefence;
   tlsReports: TlsReporter;
+  dmarcReports: DmarcReporter;
   /** The ports bound so far, by listener name. */
   ports: RunningServer["ports"];
   adminToken: string;
@@ -292,6 +297,26 @@ export async function startServer(
     });
     tlsReports.start();
     stops.push(async () => tlsReports.stop());
+    // Issue 11: SPF, DKIM, DMARC and ARC of what port 25 receives from clients without AUTH.
+    const inboundAuth = new InboundAuth({
+      dns,
+      store,
+      log: log.child({ proto: "smtp" }),
+      hostname: config.hostname,
+      spfReject: config.spfReject,
+    });
+    // RFC 7489 §7.2: the daily DMARC aggregate reports of what port 25 received.
+    const dmarcReports = createDmarcReporter({
+      store,
+      resolver: dns,
+      log: log.child({ proto: "dmarc" }),
+      hostname: config.hostname,
+      domain: config.domain,
+      onQueued: () => queue.kick(),
+      sign: mailAuth.signNotice,
+    });
+    dmarcReports.start();
+    stops.push(async () => dmarcReports.stop());
 
     // Automatic certificates: the stored one is served from the first handshake on; orders start
     // once the public listeners (which answer the challenges) are bound.
@@ -330,8 +355,10 @@ export async function startServer(
       spool,
       memory,
       mailAuth,
+      inboundAuth,
       defence,
       tlsReports,
+      dmarcReports,
       ports,
       pop3Sessions: new AccountSessions(POP3_LIMITS.maxSessionsPerAccount),
       adminToken,
@@ -418,8 +445,8 @@ function smtpContext(deps: ListenerDeps, mode: SmtpContext["mode"]): SmtpContext
     memory: deps.memory,
     signOutgoing: deps.mailAuth.signOutgoing,
     signNotice: deps.mailAuth.signNotice,
-    // Submission is our own users' mail: the defence is for port 25.
-    ...(mode === "inbound" ? { defence: deps.defence } : {}),
+    // Submission is our own users' mail: the checks and the defence are for port 25.
+    ...(mode === "inbound" ? { authentication: deps.inboundAuth, defence: deps.defence } : {}),
   };
 }
 
@@ -581,6 +608,7 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
     queue: deps.queue,
     lockouts: deps.authFailures,
     tlsReports: deps.tlsReports,
+    dmarcReports: deps.dmarcReports,
     deliverability: deliverabilityOf(deps),
     clientSettings: () => clientSettingsOf(deps),
     ...(deps.certificates ? { certificates: deps.certificates } : {}),

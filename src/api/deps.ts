@@ -18,6 +18,8 @@ export interface ApiDeps {
   lockouts?: LockoutControl;
   /** The TLS-RPT reporter (src/smtp/reports/tls-reporter.ts); absent where none runs. */
   tlsReports?: TlsReportControl;
+  /** The DMARC aggregate reporter (src/smtp/reports/dmarc-reporter.ts); absent where none runs. */
+  dmarcReports?: TlsReportControl;
   /** DKIM keys and the DNS records to publish (src/auth/); absent only in route-listing tests. */
   deliverability?: Deliverability;
   /** Host and bound ports for the client-configuration documents (read per request: ports bind in turn). */
@@ -60,7 +62,7 @@ export interface LockoutControl {
   clear(key: string): boolean;
 }
 
-/** What POST /api/v1/reports/tls/send asks of the reporter. */
+/** What POST /api/v1/reports/tls/send (and .../dmarc/send) asks of the reporter. */
 export interface TlsReportControl {
   send(options: {
     day?: string;

@@ -10,6 +10,7 @@ import dkimKeys from "../../migrations/0003_dkim_keys.sql" with { type: "text" }
 import saveDateQuotaMessages from "../../migrations/0004_save_date_quota_messages.sql" with { type: "text" };
 import spamDefence from "../../migrations/0005_spam_defence.sql" with { type: "text" };
 import acme from "../../migrations/0006_acme.sql" with { type: "text" };
+import inboundAuth from "../../migrations/0007_inbound_auth.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 import type { EmbeddedMigrations } from "../store/mod.ts";
@@ -23,6 +24,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0004_save_date_quota_messages": saveDateQuotaMessages,
   "0005_spam_defence": spamDefence,
   "0006_acme": acme,
+  "0007_inbound_auth": inboundAuth,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

@@ -9,6 +9,7 @@ import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
 import type { SpamDefence } from "../spam/mod.ts";
 import type { RecipientAccount, SpoolDir, Store } from "../store/mod.ts";
 import type { TlsProvider } from "../tls/mod.ts";
+import type { InboundAuth } from "./authentication/mod.ts";
 import type { NoticeSigner } from "./delivery/bounce.ts";
 import type { QueueRunner } from "./queue/runner.ts";
 
@@ -39,6 +40,8 @@ export interface SmtpContext {
   memory?: MemoryBudgets;
   /** Session limits (SMTP_SESSION_LIMITS for anything not given; tests make them small). */
   limits?: Partial<SmtpSessionLimits>;
+  /** SPF, DKIM, DMARC and ARC for mail from clients without AUTH (port 25); unchecked when absent. */
+  authentication?: InboundAuth;
   /** Converts to 7-bit and DKIM-signs mail leaving for remote recipients (src/auth/outgoing.ts). */
   signOutgoing?: (raw: Uint8Array) => Promise<Uint8Array>;
   /** DKIM-signs the DSNs this transaction causes (success notices) when they go to remote senders. */

@@ -1,14 +1,16 @@
 /**
- * DATA (RFC 5321 §4.1.1.4): spool the message within the size limit, check it, prepend trace headers,
- * parse it once, and in one durable transaction store it into every local recipient's INBOX and queue
- * it for every remote one (a single stored content shared by both). The 250 goes out only after that
- * transaction committed: a crash after the 250 cannot lose the message.
+ * DATA (RFC 5321 §4.1.1.4): spool the message within the size limit, check it (from clients without
+ * AUTH on port 25: authenticate it, authentication/, then the spam defence, defence/, which sees the
+ * authentication results), prepend trace headers, parse it once, and in one durable transaction store
+ * it into every local recipient's INBOX (or Junk) and queue it for every remote one (a single stored
+ * content shared by both). The 250 goes out only after that transaction committed: a crash after the
+ * 250 cannot lose the message.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { LineEndings, parseMessage } from "../mime/mod.ts";
-import { messageIngest, type QueueInput, SpoolDir, StoreError } from "../store/mod.ts";
+import { messageIngest, type QueueInput, type Spool, SpoolDir, StoreError } from "../store/mod.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
-import { type ContentScan, defenceDecide, defenceScan, defenceTargets } from "./defence/content.ts";
+import { defenceDecide, defenceScan, defenceTargets, spamAuth } from "./defence/content.ts";
 import { deliveredNotices, sendNotices } from "./delivery/notices.ts";
 import { SMTP_LIMITS } from "./limits.ts";
 import { reply, SmtpReply } from "./replies.ts";
@@ -51,22 +53,19 @@ export function onData(ctx: SmtpContext) {
         ctx.log.warn("smtp.bare_newline", { session: session.id, client: session.remoteAddress });
         return callback(reply.bareNewline());
       }
-      // Issue 14: rspamd scans the spool file before it is read into memory (defence/content.ts).
-      defenceScan(ctx, session, spool)
-        .then((scan) => readSpooled(ctx, session, spool, (body) => deliver(ctx, session, body, scan)))
-        .then(
-          ({ text, queued }) => {
-            callback(null, text);
-            // Committed and acknowledged: the runner may start on it now rather than at its next timer.
-            if (queued) ctx.queue.kick();
-          },
-          (error: unknown) => {
-            void spool.discard();
-            if (error instanceof SmtpReply) return callback(error);
-            ctx.log.error("smtp.data_failed", { session: session.id, error });
-            callback(reply.localError());
-          },
-        );
+      readSpooled(ctx, session, spool, (body) => deliver(ctx, session, body, spool)).then(
+        ({ text, queued }) => {
+          callback(null, text);
+          // Committed and acknowledged: the runner may start on it now rather than at its next timer.
+          if (queued) ctx.queue.kick();
+        },
+        (error: unknown) => {
+          void spool.discard();
+          if (error instanceof SmtpReply) return callback(error);
+          ctx.log.error("smtp.data_failed", { session: session.id, error });
+          callback(reply.localError());
+        },
+      );
     });
   };
 }
@@ -74,17 +73,29 @@ export function onData(ctx: SmtpContext) {
 async function deliver(
   ctx: SmtpContext,
   session: SMTPServerSession,
-  body: Buffer,
-  scan: ContentScan | undefined,
+  received: Buffer,
+  spool: Spool,
 ): Promise<{ text: string; queued: boolean }> {
-  if (receivedCount(body) > SMTP_LIMITS.maxReceivedHeaders) throw reply.loopDetected();
+  if (receivedCount(received) > SMTP_LIMITS.maxReceivedHeaders) throw reply.loopDetected();
 
   const user = sessionUser(session);
-  if (user) await checkFromHeader(ctx, session, user, body);
+  if (user) await checkFromHeader(ctx, session, user, received);
+  // Issue 11, port 25 without AUTH: SPF, DKIM, DMARC, ARC (authentication/). They may refuse the
+  // message (the SmtpReply is thrown); forged Authentication-Results are gone from `body`, which is
+  // what the spam check sees and what is stored.
+  const checked = user ? undefined : await ctx.authentication?.check(session, received);
+  const body = checked?.body ?? received;
 
-  // Issue 14: the spam verdict and its X-Spam-* fields; issue 11's inbound results go in `auth`.
-  const spam = await defenceDecide(ctx, session, scan, { message: body, auth: undefined });
+  // Issue 14, after the authentication: rspamd gets the message with our Authentication-Results on
+  // top, the built-in score and greylisting get the results; then the verdict and its X-Spam-* fields.
+  const scan = await defenceScan(ctx, session, {
+    spool,
+    ...(checked ? { message: [Buffer.from(checked.field, "utf8"), body] } : {}),
+  });
+  const spam = await defenceDecide(ctx, session, scan, { message: body, auth: spamAuth(checked?.results) });
   const message = spam?.message ?? [body];
+  // A DMARC quarantine (RFC 7489 §6.3 p=quarantine) or a junk verdict: Junk, with $Junk.
+  const junk = checked?.junk === true || spam?.junk === true;
 
   const state = transaction(session.envelope);
   const local = state.local;
@@ -105,6 +116,7 @@ async function deliver(
     recipients: [...local.keys(), ...remote.map((r) => r.address)],
     date: now,
     utf8: session.envelope.smtpUtf8 === true,
+    ...(checked ? { authenticationResults: checked.field } : {}),
   });
   // RFC 6409 §8.2, §8.3: the MSA completes what the client left out, below our trace fields.
   const completed =
@@ -116,7 +128,8 @@ async function deliver(
 
   // One message per account, however many of its addresses (aliases, +tags) were named.
   const accountIds = [...new Set([...local.values()].flat().map((a) => a.id))];
-  const targets = await defenceTargets(ctx, accountIds, spam);
+  // Checked mail finds (or creates) each account's Junk inside the write; other mail as the defence says.
+  const targets = checked ? undefined : await defenceTargets(ctx, accountIds, spam);
   const dsn = session.envelope.dsn;
   const queue: QueueInput | undefined =
     remote.length > 0
@@ -147,7 +160,9 @@ async function deliver(
     // (452: the client retries them all later); delivering to the others would lose it for this one.
     let noticeQueued = false;
     const added = await ctx.store.write(async (w) => {
-      const stored = await messageIngest(w, { raw, parsed, targets, queue, enforceQuota: true });
+      const into = targets ?? (await checked!.targets(w, accountIds, junk));
+      const stored = await messageIngest(w, { raw, parsed, targets: into, queue, enforceQuota: true });
+      if (checked) await checked.persist(w, stored);
       if (notices.length > 0)
         noticeQueued =
           (await sendNotices(w, notices, { hostname: ctx.hostname, original: raw, sign: ctx.signNotice }))

@@ -35,6 +35,8 @@ export function onMailFrom(ctx: SmtpContext) {
     }
     const user = sessionUser(session);
     if (!user) {
+      // RFC 7208 §2.4: SPF starts now and runs while the client sends RCPT and DATA.
+      ctx.authentication?.startSpf(session, address.address);
       callback();
       return;
     }

@@ -19,6 +19,9 @@ export class SmtpReply extends Error {
   }
 }
 
+/** A name from the message in a reply line: printable ASCII, and short. */
+const shown = (name: string) => name.replace(/[^\x21-\x7e]/g, "").slice(0, 100);
+
 export const reply = {
   /** RFC 5321 §4.2.5 / RFC 3463 X.1.1: no such local mailbox. */
   noSuchUser: () => new SmtpReply(550, "5.1.1", "Recipient address rejected: no such user here"),
@@ -70,6 +73,23 @@ export const reply = {
   /** X.7.0: too many NOOP/RSET/VRFY/HELP without a message (Postfix's smtpd_junk_command_limit). */
   tooManyJunkCommands: () =>
     new SmtpReply(421, "4.7.0", "Too many commands without a message, closing connection"),
+  /** RFC 7489 §6.6.4 / X.7.1: DMARC failed and the author domain's policy is reject. */
+  dmarcReject: (domain: string) =>
+    new SmtpReply(
+      550,
+      "5.7.1",
+      `Message rejected: DMARC policy of ${shown(domain) || "the From domain"} (reject)`,
+    ),
+  /** RFC 7208 §8.4, RFC 7372 §3.2 X.7.23: SPF fail, refused (MAILROOM_SPF_REJECT). */
+  spfReject: (domain: string) =>
+    new SmtpReply(
+      550,
+      "5.7.23",
+      `Message rejected: SPF of ${shown(domain) || "the sender"} does not permit this host`,
+    ),
+  /** X.7.0: a DNS lookup the verdict depends on failed for now (RFC 7489 §6.6.3); try again later. */
+  authTemporary: () =>
+    new SmtpReply(451, "4.7.0", "Temporary failure checking the sender's authentication, try again later"),
   /**
    * Issue 14, RFC 5782 / RFC 3463 X.7.1: the client address is on a block list (Postfix's wording,
    * which operators and senders recognise).

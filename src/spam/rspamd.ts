@@ -1,8 +1,10 @@
 /**
  * rspamd over its HTTP protocol (rspamd.com/doc/architecture/protocol.html), against the controller
  * worker, which serves both /checkv2 and the learn endpoints. The message goes to /checkv2 straight
- * from the spool file with its length (never a second copy in memory), the envelope as rspamd's
- * request headers; the reply is read up to a bound; one deadline covers connect, upload and reply.
+ * from the spool file with its length, or as the pieces the caller already holds (our
+ * Authentication-Results field and the received bytes): never a second copy in memory. The
+ * envelope goes as rspamd's request headers; the reply is read up to a bound; one deadline covers
+ * connect, upload and reply.
  * Every failure (refused, timed out, garbage, too large, HTTP error) is an `RspamdUnavailable`, which
  * the caller turns into fail-open or fail-closed.
  */
@@ -17,6 +19,9 @@ import type { SpamVerdict } from "./verdict.ts";
 export class RspamdUnavailable extends Error {
   override name = "RspamdUnavailable";
 }
+
+/** What a scan sends: the file at `path` (`size` bytes), or `parts` one after the other. */
+export type ScanSource = { path: string; size: number } | { parts: readonly Uint8Array[] };
 
 /** The envelope of a scan, as rspamd's request headers name it. */
 export interface ScanEnvelope {
@@ -62,8 +67,9 @@ export class RspamdClient {
     this.#timeoutMs = options.timeoutMs;
   }
 
-  /** Scans the file at `path` (`size` bytes). Throws RspamdUnavailable for any failure. */
-  async check(path: string, size: number, envelope: ScanEnvelope): Promise<SpamVerdict> {
+  /** Scans a message. Throws RspamdUnavailable for any failure. */
+  async check(source: ScanSource, envelope: ScanEnvelope): Promise<SpamVerdict> {
+    const size = "parts" in source ? source.parts.reduce((n, p) => n + p.byteLength, 0) : source.size;
     const headers: OutgoingHttpHeaders = {
       "content-type": "message/rfc822",
       "content-length": String(size),
@@ -76,7 +82,8 @@ export class RspamdClient {
     if (envelope.rcpt.length > 0) headers.Rcpt = [...envelope.rcpt];
     if (envelope.hostname) headers.Hostname = envelope.hostname;
     if (envelope.user) headers.User = envelope.user;
-    const reply = await this.#post("/checkv2", headers, () => createReadStream(path), this.#timeoutMs);
+    const body = "parts" in source ? () => source.parts : () => createReadStream(source.path);
+    const reply = await this.#post("/checkv2", headers, body, this.#timeoutMs);
     if (reply.status !== 200)
       throw new RspamdUnavailable(`HTTP ${reply.status}: ${reply.body.slice(0, 200)}`);
     try {
@@ -122,7 +129,7 @@ export class RspamdClient {
   #post(
     path: string,
     extra: OutgoingHttpHeaders,
-    body: () => Readable | Uint8Array,
+    body: () => Readable | Uint8Array | readonly Uint8Array[],
     timeoutMs: number,
   ): Promise<HttpReply> {
     const url = this.#url;
@@ -172,6 +179,11 @@ export class RspamdClient {
       const data = body();
       if (data instanceof Uint8Array) {
         req.end(data);
+        return;
+      }
+      if (!("pipe" in data)) {
+        for (const part of data) req.write(part);
+        req.end();
         return;
       }
       source = data;

@@ -22,6 +22,7 @@ export * from "./accounts.ts";
 export * from "./acme.ts";
 export { addressNormalize, domainNormalize } from "./addresses.ts";
 export * from "./aliases.ts";
+export * from "./authentication.ts";
 export type { Change, ChangeListener } from "./changes.ts";
 export {
   type ContentMeta,
@@ -40,6 +41,7 @@ export {
   type Write,
 } from "./db.ts";
 export * from "./dkim-keys.ts";
+export * from "./dmarc-reports.ts";
 export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
 export { databaseFileModes } from "./files.ts";
@@ -63,6 +65,7 @@ export {
 export type { EmbeddedMigrations } from "./migrate.ts";
 export * from "./mta-sts.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
+export * from "./received-reports.ts";
 export * from "./recipients.ts";
 export * from "./spam-learns.ts";
 export { Spool, SpoolDir } from "./spool.ts";

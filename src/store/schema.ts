@@ -114,6 +114,11 @@ export const contents = sqliteTable("contents", {
   searchHeaders: text("search_headers").notNull().default(""),
   searchText: text("search_text").notNull().default(""),
   hasAttachments: integer("has_attachments", { mode: "boolean" }).notNull().default(false),
+  /**
+   * What the inbound checks found (SPF, DKIM, DMARC, ARC) as JSON, for mail received on port 25
+   * without AUTH; null for everything else (submission, APPEND, imports, bounces).
+   */
+  authentication: text("authentication"),
   createdAt: integer("created_at").notNull().default(now),
 });
 
@@ -403,3 +408,91 @@ export const acmeCertificates = sqliteTable("acme_certificates", {
   notAfter: integer("not_after").notNull(),
   createdAt: integer("created_at").notNull().default(now),
 });
+
+/**
+ * DMARC results of received mail for the aggregate reports (RFC 7489 §7.2): one row per UTC day,
+ * policy domain and distinct outcome, counting messages. Only domains whose record asks for
+ * reports (rua=) are counted.
+ */
+export const dmarcResults = sqliteTable(
+  "dmarc_results",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** UTC day, "YYYY-MM-DD" (the report's date_range). */
+    day: text("day").notNull(),
+    /** The domain whose DMARC record applied (RFC 9989 §3.2.5). */
+    policyDomain: text("policy_domain").notNull(),
+    sourceIp: text("source_ip").notNull(),
+    headerFrom: text("header_from").notNull(),
+    envelopeFrom: text("envelope_from").notNull().default(""),
+    /** none, quarantine or reject: what was done with the messages. */
+    disposition: text("disposition").notNull(),
+    /** The DMARC-aligned verdicts, "pass" or "fail" (policy_evaluated). */
+    dkimAligned: text("dkim_aligned").notNull(),
+    spfAligned: text("spf_aligned").notNull(),
+    /** PolicyOverrideType when the disposition differs from the policy (e.g. sampled_out), or "". */
+    reason: text("reason").notNull().default(""),
+    /** auth_results as JSON: {dkim: [{domain, selector, result}], spf: {domain, scope, result}}. */
+    authResults: text("auth_results").notNull(),
+    /** policy_published of the latest message counted, as JSON. */
+    published: text("published").notNull(),
+    /** The record's rua= URIs as a JSON array (latest message counted). */
+    rua: text("rua").notNull().default("[]"),
+    count: integer("count").notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex("dmarc_results_key").on(
+      t.day,
+      t.policyDomain,
+      t.sourceIp,
+      t.headerFrom,
+      t.envelopeFrom,
+      t.disposition,
+      t.dkimAligned,
+      t.spfAligned,
+      t.reason,
+      t.authResults,
+    ),
+  ],
+);
+
+/** Which daily DMARC aggregate reports went out, so a restart does not send one twice. */
+export const dmarcReportsSent = sqliteTable(
+  "dmarc_reports_sent",
+  {
+    day: text("day").notNull(),
+    policyDomain: text("policy_domain").notNull(),
+    sentAt: integer("sent_at").notNull(),
+    /** Where it went: JSON array of rua URIs with what became of each. */
+    destinations: text("destinations").notNull().default("[]"),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.policyDomain] })],
+);
+
+/**
+ * Aggregate reports other servers sent about our domains: DMARC (RFC 7489 §7.2, XML) and TLS-RPT
+ * (RFC 8460, JSON), parsed when they arrived. A report delivered twice (to two rua addresses, or
+ * resent) is kept once.
+ */
+export const receivedReports = sqliteTable(
+  "received_reports",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** "dmarc" or "tlsrpt". */
+    kind: text("kind").notNull(),
+    orgName: text("org_name").notNull(),
+    reportId: text("report_id").notNull(),
+    /** Our domain the report is about. */
+    policyDomain: text("policy_domain").notNull(),
+    /** The report's date range, epoch ms. */
+    beginAt: integer("begin_at").notNull(),
+    endAt: integer("end_at").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    /** The parsed report as JSON (normalised: see src/smtp/reports/received.ts). */
+    report: text("report").notNull(),
+  },
+  (t) => [
+    uniqueIndex("received_reports_key").on(t.kind, t.orgName, t.reportId),
+    index("received_reports_domain").on(t.policyDomain, t.beginAt),
+  ],
+);

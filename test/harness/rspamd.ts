@@ -77,6 +77,16 @@ rspamd_config.MAILROOM_TEST_SPAM = {
   score = 7.0,
   description = "Mailroom test pattern",
 }
+-- What the topmost Authentication-Results says (Mailroom's own, put on top before the scan).
+rspamd_config.MAILROOM_TEST_AUTH_RESULTS = {
+  callback = function(task)
+    local field = task:get_header("Authentication-Results")
+    if not field then return false end
+    return true, 1.0, field
+  end,
+  score = 0.0,
+  description = "Mailroom test: the Authentication-Results rspamd was given",
+}
 `;
 
 function config(dir: string, normal: number, controller: number): string {

@@ -30,6 +30,7 @@ export class SmtpClient {
     socket.on("error", () => {});
   }
 
+  /** `localAddress`: the client's own address (127.0.0.x), for tests where the sender's IP matters (SPF). */
   static async connect(
     port: number,
     host = "127.0.0.1",

@@ -94,6 +94,25 @@ describe("rspamd verdicts at the end of DATA", () => {
     expect(view.spam.symbols).toContainEqual({ name: "MAILROOM_TEST_SPAM", score: 7 });
   });
 
+  test("rspamd is given Mailroom's Authentication-Results on top of the message, not the forged one it replaced", async () => {
+    const reply = await deliver(server.ports.smtp!, {
+      to: [ALICE],
+      message: testMessage("authenticated?", "Is this really from me?", [
+        "Authentication-Results: mx.test.example; dmarc=pass header.from=remote.example",
+      ]),
+    });
+    expect(reply.code).toBe(250);
+    const [item] = (await listed("INBOX")).filter((m) => m.subject === "authenticated?");
+    const view = (await (await api(`/messages/${item!.id}`)).json()) as {
+      spam: { symbols: Array<{ name: string; detail?: string }> };
+    };
+    const seen = view.spam.symbols.find((s) => s.name === "MAILROOM_TEST_AUTH_RESULTS");
+    // The test server's resolver never answers: SPF is a temperror, and no forged dmarc=pass is left.
+    expect(seen?.detail).toStartWith("mx.test.example;");
+    expect(seen?.detail).toContain("spf=temperror");
+    expect(seen?.detail).not.toContain("dmarc=pass");
+  });
+
   test("'rewrite subject' goes to Junk with the subject rspamd wrote", async () => {
     const reply = await deliver(server.ports.smtp!, {
       to: [ALICE],

@@ -13,6 +13,7 @@ import {
 } from "../../mime/mod.ts";
 import { spamViewOf } from "../../spam/mod.ts";
 import {
+  contentAuthentication,
   contentRaw,
   contentView,
   flagNames,
@@ -201,9 +202,10 @@ export const messageRoutes = new Hono<ApiEnv>()
     if (!message) throw messageNotFound(id);
     // Parse once (STYLE.md): the structure stored at delivery says which bytes the view needs (the
     // header, the text and HTML bodies, base64 attachments to size), and only those are read.
-    const [view, mailbox] = await Promise.all([
+    const [view, mailbox, authentication] = await Promise.all([
       contentView(store.read, message.contentId, messageJsonParts),
       mailboxById(store.read, message.mailboxId),
+      contentAuthentication(store.read, message.contentId),
     ]);
     if (!view || !mailbox) throw messageNotFound(id);
     const body = (part: MimePart): Uint8Array => {
@@ -219,6 +221,8 @@ export const messageRoutes = new Hono<ApiEnv>()
       size: message.size,
       internalDate: iso(message.internalDate),
       ...messageJson(view, { header: view.header, body }),
+      // SPF/DKIM/DMARC/ARC as checked on arrival (port 25 without AUTH); null for anything else.
+      authentication,
       // Issue 14: the spam check's verdict, from the X-Spam-* fields written at delivery.
       spam: spamViewOf(view.header),
     });

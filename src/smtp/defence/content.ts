@@ -1,11 +1,12 @@
 /**
- * The inbound defence at the end of DATA (port 25). Two steps, so that the slow one holds no memory:
- * 1. `defenceScan`, before the spooled message is read into memory: rspamd scans it straight from
- *    the spool file. Its reject is 550 5.7.1, its soft reject / greylist 451 4.7.1; an outage is
+ * The inbound defence at the end of DATA (port 25), after the authentication checks (issue 11):
+ * 1. `defenceScan`: rspamd scans the message, with our Authentication-Results field on top when
+ *    the checks ran (the bytes already in memory, sent without a copy), or else straight from the
+ *    spool file. Its reject is 550 5.7.1, its soft reject / greylist 451 4.7.1; an outage is
  *    logged and either falls back to the built-in score (MAILROOM_RSPAMD_FAIL=open) or is 451.
- * 2. `defenceDecide`, in the delivery, with the authentication results (issue 11) at hand: the
- *    verdict (rspamd's, or the built-in score), greylisting, and the message with its X-Spam-*
- *    fields (and rspamd's header changes); "junk" verdicts go to the Junk mailbox with $Junk.
+ * 2. `defenceDecide`, with the authentication results at hand: the verdict (rspamd's, or the
+ *    built-in score with SPF/DKIM/DMARC symbols), greylisting (DMARC pass skips it), and the message
+ *    with its X-Spam-* fields (and rspamd's header changes); "junk" verdicts go to Junk with $Junk.
  * Nothing is stored for a refused message; the caller answers with the SmtpReply thrown.
  */
 import type { SMTPServerSession } from "smtp-server";
@@ -24,6 +25,7 @@ import {
   verdictParts,
 } from "../../spam/mod.ts";
 import { type IngestTarget, junkMailboxIds, type Spool } from "../../store/mod.ts";
+import type { AuthenticationResults } from "../authentication/mod.ts";
 import { type SmtpContext, sessionUser } from "../context.ts";
 import { reply } from "../replies.ts";
 import { defenceState, findingsWithin } from "./state.ts";
@@ -35,11 +37,14 @@ export interface ContentScan {
   unavailable?: string;
 }
 
-/** Step 1: rspamd, from the spool file. Undefined when the defence does not apply to this session. */
+/**
+ * Step 1: rspamd, given `message` (the pieces to send, in order) or else the spool file. Undefined
+ * when the defence does not apply to this session.
+ */
 export async function defenceScan(
   ctx: SmtpContext,
   session: SMTPServerSession,
-  spool: Spool,
+  input: { spool: Spool; message?: readonly Uint8Array[] },
 ): Promise<ContentScan | undefined> {
   const defence = ctx.defence;
   if (!defence || defenceState(session).exempt) return undefined;
@@ -48,7 +53,10 @@ export async function defenceScan(
   const findings = defenceState(session).findings;
   let verdict: SpamVerdict;
   try {
-    verdict = await defence.rspamd.check(spool.path, spool.size, {
+    const source = input.message
+      ? { parts: input.message }
+      : { path: input.spool.path, size: input.spool.size };
+    verdict = await defence.rspamd.check(source, {
       ip: session.remoteAddress,
       helo: session.hostNameAppearsAs || "",
       ...(findings?.rdns.kind === "confirmed" ? { hostname: findings.rdns.name } : {}),
@@ -106,8 +114,30 @@ export interface SpamDecision {
 }
 
 /**
- * Step 2: the verdict for a scanned message, given the authentication results (undefined until
- * issue 11's inbound checks are wired in). Throws SmtpReply to refuse (550) or defer (451).
+ * The inbound checks' results (authentication/) as the verdict takes them: SPF of MAIL FROM, every
+ * DKIM signature, DMARC with the policy that applied. Undefined when the checks did not run.
+ */
+export function spamAuth(results: AuthenticationResults | undefined): AuthResults | undefined {
+  if (!results) return undefined;
+  const named = (domain: string | null) => (domain ? { domain } : {});
+  return {
+    spf: { result: results.spf.result, ...named(results.spf.domain) },
+    dkim: results.dkim.map((d) => ({ result: d.result, ...named(d.domain) })),
+    ...(results.dmarc
+      ? {
+          dmarc: {
+            result: results.dmarc.result,
+            ...named(results.dmarc.domain),
+            ...(results.dmarc.policy ? { policy: results.dmarc.policy } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Step 2: the verdict for a scanned message, given the authentication results (undefined when the
+ * inbound checks did not run). Throws SmtpReply to refuse (550) or defer (451).
  * Undefined when there is nothing to decide (the defence is off, or an authenticated client
  * without rspamd: the built-in score is for strangers).
  */
