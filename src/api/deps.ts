@@ -1,4 +1,5 @@
 /** What the API handlers get from the composition root, and the Hono environment carrying it. */
+import type { Context } from "hono";
 import type { Deliverability } from "../auth/mod.ts";
 import type { ClientSettings } from "../autoconfig/mod.ts";
 import type { Config } from "../config.ts";
@@ -87,4 +88,21 @@ export function clientSettingsOf(deps: ApiDeps): ClientSettings {
       ports: { imap: null, imaps: null, pop3: null, pop3s: null, submission: null, submissions: null },
     }
   );
+}
+
+/** The parts of ApiDeps that only route-listing tests leave out. */
+type HandedOver = "queue" | "lockouts" | "tlsReports" | "deliverability";
+
+/**
+ * A control main() always hands over: the route that needs it fails (500, logged) where a test built
+ * the app without it, instead of every route checking for undefined itself.
+ */
+export function handedOver<K extends HandedOver>(
+  c: Context<ApiEnv>,
+  key: K,
+  what: string,
+): NonNullable<ApiDeps[K]> {
+  const control = c.get("deps")[key];
+  if (!control) throw new Error(`not available to the API: ${what}`);
+  return control as NonNullable<ApiDeps[K]>;
 }

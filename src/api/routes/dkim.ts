@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { Deliverability } from "../../auth/mod.ts";
 import type { DkimKeyInfo } from "../../store/mod.ts";
-import type { ApiEnv } from "../deps.ts";
+import { type ApiEnv, handedOver } from "../deps.ts";
 import { queryParams } from "../params.ts";
 
 const DnsQuery = z.strictObject({
@@ -27,10 +27,7 @@ function keyJson(key: DkimKeyInfo) {
 }
 
 function deliverability(c: Context<ApiEnv>): Deliverability {
-  const d = c.get("deps").deliverability;
-  // main() always hands it over; only route-listing tests build the app without it.
-  if (!d) throw new Error("DKIM and DNS records are not available to the API");
-  return d;
+  return handedOver(c, "deliverability", "DKIM keys and DNS records");
 }
 
 export const dkimRoutes = new Hono<ApiEnv>()

@@ -7,7 +7,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { ApiEnv, LockoutControl } from "../deps.ts";
+import { type ApiEnv, handedOver, type LockoutControl } from "../deps.ts";
 import { queryParams } from "../params.ts";
 import { ApiError } from "../problem.ts";
 
@@ -20,10 +20,7 @@ const LockoutListQuery = z.strictObject({
 });
 
 function limiter(c: Context<ApiEnv>): LockoutControl {
-  const lockouts = c.get("deps").lockouts;
-  // main() always hands the limiter over; only route-listing tests build the app without one.
-  if (!lockouts) throw new Error("the login limiter is not available to the API");
-  return lockouts;
+  return handedOver(c, "lockouts", "the login limiter");
 }
 
 export const lockoutRoutes = new Hono<ApiEnv>()

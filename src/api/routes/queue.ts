@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
 import { contentMeta, type QueueItem, queueGet, queueList } from "../../store/mod.ts";
-import type { ApiEnv, QueueControl } from "../deps.ts";
+import { type ApiEnv, handedOver, type QueueControl } from "../deps.ts";
 import { afterIdCursor, queryParams } from "../params.ts";
 import { ApiError } from "../problem.ts";
 
@@ -53,10 +53,7 @@ function queueIdParam(c: Context): number {
 const notFound = (id: string | number) => new ApiError(404, "Not Found", `queue item ${id} not found`);
 
 function runner(c: Context<ApiEnv>): QueueControl {
-  const queue = c.get("deps").queue;
-  // main() always hands the runner over; only route-listing tests build the app without one.
-  if (!queue) throw new Error("the queue runner is not available to the API");
-  return queue;
+  return handedOver(c, "queue", "the queue runner");
 }
 
 export const queueRoutes = new Hono<ApiEnv>()

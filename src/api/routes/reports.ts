@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { tlsReportsSentList, tlsResultsList } from "../../store/mod.ts";
 import { jsonBody } from "../body.ts";
-import type { ApiEnv, TlsReportControl } from "../deps.ts";
+import { type ApiEnv, handedOver, type TlsReportControl } from "../deps.ts";
 import { queryParams } from "../params.ts";
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a UTC day, YYYY-MM-DD");
@@ -21,10 +21,7 @@ const TlsReportQuery = z.strictObject({
 const TlsReportSend = z.strictObject({ day: Day.optional() });
 
 function reporter(c: Context<ApiEnv>): TlsReportControl {
-  const reports = c.get("deps").tlsReports;
-  // main() always hands the reporter over; only route-listing tests build the app without one.
-  if (!reports) throw new Error("the TLS reporter is not available to the API");
-  return reports;
+  return handedOver(c, "tlsReports", "the TLS reporter");
 }
 
 export const reportRoutes = new Hono<ApiEnv>()
