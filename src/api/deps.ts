@@ -90,19 +90,23 @@ export function clientSettingsOf(deps: ApiDeps): ClientSettings {
   );
 }
 
-/** The parts of ApiDeps that only route-listing tests leave out. */
-type HandedOver = "queue" | "lockouts" | "tlsReports" | "deliverability";
+/** The controls main() always hands over (only route-listing tests leave them out), as logs name them. */
+const HANDED_OVER = {
+  queue: "the queue runner",
+  lockouts: "the login limiter",
+  tlsReports: "the TLS reporter",
+  deliverability: "DKIM keys and DNS records",
+} as const;
 
 /**
  * A control main() always hands over: the route that needs it fails (500, logged) where a test built
  * the app without it, instead of every route checking for undefined itself.
  */
-export function handedOver<K extends HandedOver>(
+export function handedOver<K extends keyof typeof HANDED_OVER>(
   c: Context<ApiEnv>,
   key: K,
-  what: string,
 ): NonNullable<ApiDeps[K]> {
   const control = c.get("deps")[key];
-  if (!control) throw new Error(`not available to the API: ${what}`);
+  if (!control) throw new Error(`not available to the API: ${HANDED_OVER[key]}`);
   return control as NonNullable<ApiDeps[K]>;
 }

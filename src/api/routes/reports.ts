@@ -3,12 +3,11 @@
  * reports already sent; POST .../send sends the due reports now (the daily timer's work, on demand).
  * The counters are the store's; sending belongs to the reporter (src/smtp/reports/), handed over.
  */
-import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
 import { tlsReportsSentList, tlsResultsList } from "../../store/mod.ts";
 import { jsonBody } from "../body.ts";
-import { type ApiEnv, handedOver, type TlsReportControl } from "../deps.ts";
+import { type ApiEnv, handedOver } from "../deps.ts";
 import { queryParams } from "../params.ts";
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a UTC day, YYYY-MM-DD");
@@ -19,10 +18,6 @@ const TlsReportQuery = z.strictObject({
 });
 
 const TlsReportSend = z.strictObject({ day: Day.optional() });
-
-function reporter(c: Context<ApiEnv>): TlsReportControl {
-  return handedOver(c, "tlsReports", "the TLS reporter");
-}
 
 export const reportRoutes = new Hono<ApiEnv>()
   .get("/tls", async (c) => {
@@ -67,6 +62,6 @@ export const reportRoutes = new Hono<ApiEnv>()
   .post("/tls/send", async (c) => {
     const hasBody = (c.req.header("content-length") ?? "0") !== "0";
     const body = hasBody ? await jsonBody(c, TlsReportSend) : {};
-    const reports = await reporter(c).send(body.day ? { day: body.day } : {});
+    const reports = await handedOver(c, "tlsReports").send(body.day ? { day: body.day } : {});
     return c.json({ reports });
   });
