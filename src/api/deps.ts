@@ -4,6 +4,7 @@ import type { Deliverability } from "../auth/mod.ts";
 import type { ClientSettings } from "../autoconfig/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import type { AuthFailureEntry } from "../security/auth-failures.ts";
 import type { QueueItem, Store } from "../store/mod.ts";
 
 export interface ApiDeps {
@@ -41,22 +42,10 @@ export interface ObservabilityControl {
   readiness(): Promise<Array<{ check: string; ok: boolean; detail?: string }>>;
 }
 
-/** One limiter key as GET /api/v1/lockouts lists it; times in epoch milliseconds. */
-export interface LockoutEntry {
-  key: string;
-  kind: "address" | "account";
-  failures: number;
-  inFlight: number;
-  lockedUntil: number | null;
-  expiresAt: number;
-  lastAttemptAt: number;
-  lastLogin: string;
-}
-
 /** What the lockout routes ask of the limiter. */
 export interface LockoutControl {
-  /** Every key held now, least recently active first. */
-  entries(): LockoutEntry[];
+  /** Every key held now, least recently active first: GET /api/v1/lockouts lists them as they are. */
+  entries(): AuthFailureEntry[];
   /** Lifts a key's lockout and forgets its failures; false when the key is not held. */
   clear(key: string): boolean;
 }
