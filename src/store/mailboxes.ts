@@ -62,6 +62,15 @@ export function mailboxNameNormalize(name: string): string {
   return parts.join(HIERARCHY_SEPARATOR);
 }
 
+/** The name to look up, or undefined when `name` cannot name any mailbox (so none is found). */
+export function mailboxNameLookup(name: string): string | undefined {
+  try {
+    return mailboxNameNormalize(name);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function mailboxList(r: Reader, accountId: number): Promise<Mailbox[]> {
   return r
     .select(columns)
@@ -98,12 +107,8 @@ export async function mailboxListWithStatus(r: Reader, accountId: number): Promi
 }
 
 export async function mailboxFind(r: Reader, accountId: number, name: string): Promise<Mailbox | undefined> {
-  let normalized: string;
-  try {
-    normalized = mailboxNameNormalize(name);
-  } catch {
-    return undefined;
-  }
+  const normalized = mailboxNameLookup(name);
+  if (normalized === undefined) return undefined;
   const [row] = await r
     .select(columns)
     .from(mailboxes)

@@ -5,7 +5,7 @@
  */
 
 import { type Reader, rawOf } from "./db.ts";
-import { mailboxNameNormalize } from "./mailboxes.ts";
+import { mailboxNameLookup } from "./mailboxes.ts";
 import { parseUidList, type UidCache } from "./uid-cache.ts";
 
 export interface MailboxSnapshot {
@@ -26,12 +26,8 @@ export async function mailboxSnapshot(
   name: string,
   cache?: UidCache,
 ): Promise<MailboxSnapshot | undefined> {
-  let normalized: string;
-  try {
-    normalized = mailboxNameNormalize(name);
-  } catch {
-    return undefined;
-  }
+  const normalized = mailboxNameLookup(name);
+  if (normalized === undefined) return undefined;
   const raw = rawOf(r);
   const { rows } = await raw.execute({
     sql: `SELECT m.id, m.name, m.special_use, m.uid_validity, m.uid_next, m.highest_modseq,
