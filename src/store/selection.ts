@@ -6,16 +6,11 @@
 
 import { type Reader, rawOf } from "./db.ts";
 import { mailboxNameLookup } from "./mailboxes.ts";
+import type { Mailbox } from "./rows.ts";
 import { parseUidList, type UidCache } from "./uid-cache.ts";
 
-export interface MailboxSnapshot {
-  id: number;
-  accountId: number;
-  name: string;
-  specialUse: string | null;
-  uidValidity: number;
-  uidNext: number;
-  highestModseq: number;
+/** The mailbox row (SELECT does not say whether it is subscribed) with what SELECT answers from. */
+export interface MailboxSnapshot extends Omit<Mailbox, "subscribed"> {
   uids: number[];
   firstUnseenUid: number | null;
 }
