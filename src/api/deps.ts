@@ -1,8 +1,10 @@
 /** What the API handlers get from the composition root, and the Hono environment carrying it. */
+import type { Context } from "hono";
 import type { Deliverability } from "../auth/mod.ts";
 import type { ClientSettings } from "../autoconfig/mod.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import type { AuthFailureEntry } from "../security/auth-failures.ts";
 import type { QueueItem, Store } from "../store/mod.ts";
 
 export interface ApiDeps {
@@ -42,22 +44,10 @@ export interface ObservabilityControl {
   readiness(): Promise<Array<{ check: string; ok: boolean; detail?: string }>>;
 }
 
-/** One limiter key as GET /api/v1/lockouts lists it; times in epoch milliseconds. */
-export interface LockoutEntry {
-  key: string;
-  kind: "address" | "account";
-  failures: number;
-  inFlight: number;
-  lockedUntil: number | null;
-  expiresAt: number;
-  lastAttemptAt: number;
-  lastLogin: string;
-}
-
 /** What the lockout routes ask of the limiter. */
 export interface LockoutControl {
-  /** Every key held now, least recently active first. */
-  entries(): LockoutEntry[];
+  /** Every key held now, least recently active first: GET /api/v1/lockouts lists them as they are. */
+  entries(): AuthFailureEntry[];
   /** Lifts a key's lockout and forgets its failures; false when the key is not held. */
   clear(key: string): boolean;
 }
@@ -89,4 +79,26 @@ export function clientSettingsOf(deps: ApiDeps): ClientSettings {
       ports: { imap: null, imaps: null, pop3: null, pop3s: null, submission: null, submissions: null },
     }
   );
+}
+
+/** The controls main() always hands over (only route-listing tests leave them out), as logs name them. */
+const HANDED_OVER = {
+  queue: "the queue runner",
+  lockouts: "the login limiter",
+  tlsReports: "the TLS reporter",
+  dmarcReports: "the DMARC reporter",
+  deliverability: "DKIM keys and DNS records",
+} as const;
+
+/**
+ * A control main() always hands over: the route that needs it fails (500, logged) where a test built
+ * the app without it, instead of every route checking for undefined itself.
+ */
+export function handedOver<K extends keyof typeof HANDED_OVER>(
+  c: Context<ApiEnv>,
+  key: K,
+): NonNullable<ApiDeps[K]> {
+  const control = c.get("deps")[key];
+  if (!control) throw new Error(`not available to the API: ${HANDED_OVER[key]}`);
+  return control as NonNullable<ApiDeps[K]>;
 }

@@ -34,29 +34,22 @@ export function appleMailProfile(address: string, settings: ClientSettings): str
   const s = (key: string, value: string) => [`<key>${key}</key>`, `<string>${xmlEscape(value)}</string>`];
   const n = (key: string, value: number) => [`<key>${key}</key>`, `<integer>${value}</integer>`];
   const b = (key: string, value: boolean) => [`<key>${key}</key>`, value ? "<true/>" : "<false/>"];
+  // The same five keys describe the incoming and the outgoing server, each under its prefix.
+  const server = (prefix: "Incoming" | "Outgoing", port: number) => [
+    ...s(`${prefix}MailServerAuthentication`, "EmailAuthPassword"),
+    ...s(`${prefix}MailServerHostName`, host),
+    ...n(`${prefix}MailServerPortNumber`, port),
+    // UseSSL on a STARTTLS port makes Mail upgrade the connection; it never sends a password in the clear.
+    ...b(`${prefix}MailServerUseSSL`, true),
+    ...s(`${prefix}MailServerUsername`, address),
+  ];
   const payload = [
     ...s("EmailAccountDescription", address),
     ...s("EmailAccountType", incoming?.protocol === "pop3" ? "EmailTypePOP" : "EmailTypeIMAP"),
     ...s("EmailAddress", address),
-    ...(incoming
-      ? [
-          ...s("IncomingMailServerAuthentication", "EmailAuthPassword"),
-          ...s("IncomingMailServerHostName", host),
-          ...n("IncomingMailServerPortNumber", incoming.port),
-          // UseSSL on a STARTTLS port makes Mail upgrade the connection; it never sends a password in the clear.
-          ...b("IncomingMailServerUseSSL", true),
-          ...s("IncomingMailServerUsername", address),
-        ]
-      : []),
+    ...(incoming ? server("Incoming", incoming.port) : []),
     ...(outgoing
-      ? [
-          ...s("OutgoingMailServerAuthentication", "EmailAuthPassword"),
-          ...s("OutgoingMailServerHostName", host),
-          ...n("OutgoingMailServerPortNumber", outgoing.port),
-          ...b("OutgoingMailServerUseSSL", true),
-          ...s("OutgoingMailServerUsername", address),
-          ...b("OutgoingPasswordSameAsIncomingPassword", true),
-        ]
+      ? [...server("Outgoing", outgoing.port), ...b("OutgoingPasswordSameAsIncomingPassword", true)]
       : []),
     ...s("PayloadDescription", `Mail account ${address}`),
     ...s("PayloadDisplayName", address),

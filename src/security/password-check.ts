@@ -8,14 +8,19 @@
 import { type Account, accountAuthenticate, type Reader } from "../store/mod.ts";
 import { type AuthFailures, accountKey } from "./auth-failures.ts";
 
-export interface PasswordCheckInput {
-  read: Reader;
-  limiter: AuthFailures;
+/** What the check needs of the server: every protocol's context carries these under these names. */
+export interface LoginServices {
+  store: { read: Reader };
+  /** The limiter all protocols share. */
+  authFailures: AuthFailures;
+  primaryDomain: string;
+}
+
+export interface LoginAttempt {
   /** The client's key from clientAddressKey() (IPv6 per /64), as the connection limits use it. */
   client: string;
   login: string;
   password: string;
-  primaryDomain: string;
 }
 
 export type PasswordCheck =
@@ -24,20 +29,19 @@ export type PasswordCheck =
   | { ok: false; delayMs: number; failures: number | undefined; lockedOut: boolean };
 
 /** Throws only when the store cannot be read (callers answer "try again later"). */
-export async function passwordCheck(input: PasswordCheckInput): Promise<PasswordCheck> {
+export async function passwordCheck(services: LoginServices, input: LoginAttempt): Promise<PasswordCheck> {
+  const { primaryDomain } = services;
   // Per client and per account, so neither one host guessing many accounts nor many hosts guessing
   // one account get far. Counted from the start, so guesses sent in parallel count too.
-  const start = input.limiter.begin({
+  const start = services.authFailures.begin({
     client: input.client,
-    account: accountKey(input.login, input.primaryDomain),
+    account: accountKey(input.login, primaryDomain),
     login: input.login,
   });
   if (!start.allowed) return { ok: false, delayMs: start.delayMs, failures: undefined, lockedOut: true };
   let account: Account | undefined;
   try {
-    account = await accountAuthenticate(input.read, input.login, input.password, {
-      primaryDomain: input.primaryDomain,
-    });
+    account = await accountAuthenticate(services.store.read, input.login, input.password, { primaryDomain });
   } catch (error) {
     start.attempt.abandoned();
     throw error;
@@ -49,4 +53,16 @@ export async function passwordCheck(input: PasswordCheckInput): Promise<Password
   }
   const { delayMs, failures } = start.attempt.failed();
   return { ok: false, delayMs, failures, lockedOut: false };
+}
+
+/**
+ * What every protocol logs about a refused login, after its session, client and login (never the
+ * password): the counts that tell guessing from a typo, and whether the key was locked out.
+ */
+export function refusalFields(check: Omit<Extract<PasswordCheck, { ok: false }>, "ok">) {
+  return {
+    failures: check.failures,
+    delayMs: check.delayMs,
+    ...(check.lockedOut ? { lockedOut: true } : {}),
+  };
 }

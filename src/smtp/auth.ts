@@ -11,7 +11,7 @@ import type {
   SMTPServerSession,
 } from "smtp-server";
 import { clientAddressKey } from "../security/connection-limits.ts";
-import { passwordCheck } from "../security/password-check.ts";
+import { passwordCheck, refusalFields } from "../security/password-check.ts";
 import type { SmtpContext, SmtpUser } from "./context.ts";
 import { reply } from "./replies.ts";
 import { passwordsNeedTls } from "./tls.ts";
@@ -55,14 +55,7 @@ async function authenticate(
   }
   let check: Awaited<ReturnType<typeof passwordCheck>>;
   try {
-    check = await passwordCheck({
-      read: ctx.store.read,
-      limiter: ctx.authFailures,
-      client: clientAddressKey(session.remoteAddress),
-      login,
-      password,
-      primaryDomain: ctx.primaryDomain,
-    });
+    check = await passwordCheck(ctx, { client: clientAddressKey(session.remoteAddress), login, password });
   } catch (error) {
     ctx.log.error("smtp.auth_error", { session: session.id, client: session.remoteAddress, error });
     throw reply.authUnavailable();
@@ -74,9 +67,7 @@ async function authenticate(
       client: session.remoteAddress,
       method: auth.method,
       login,
-      failures: check.failures,
-      delayMs: check.delayMs,
-      ...(check.lockedOut ? { lockedOut: true } : {}),
+      ...refusalFields(check),
     });
     if (check.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, check.delayMs));
     throw reply.authFailed();

@@ -71,38 +71,32 @@ export class SpamLearner {
     const raw = await contentRaw(this.#store.read, job.contentId);
     if (!raw) {
       this.#log.info("spam.learn_dropped", { id: job.id, account: job.address, reason: "message gone" });
-      await this.#store.write((w) => spamLearnsDelete(w, [job.id]));
+      await this.#forget(job);
       return;
     }
     const outcome = await this.#rspamd.learn(job.kind, raw, job.address);
     if (outcome.kind === "done") {
-      this.#log.info("spam.learned", {
-        id: job.id,
-        account: job.address,
-        kind: job.kind,
-        detail: outcome.detail,
-      });
-      await this.#store.write((w) => spamLearnsDelete(w, [job.id]));
+      this.#log.info("spam.learned", { ...jobFields(job), detail: outcome.detail });
+      await this.#forget(job);
       return;
     }
     if (outcome.kind === "drop" || job.attempts + 1 >= SPAM_LIMITS.learnMaxAttempts) {
-      this.#log.warn("spam.learn_dropped", {
-        id: job.id,
-        account: job.address,
-        kind: job.kind,
-        reason: outcome.detail,
-      });
-      await this.#store.write((w) => spamLearnsDelete(w, [job.id]));
+      this.#log.warn("spam.learn_dropped", { ...jobFields(job), reason: outcome.detail });
+      await this.#forget(job);
       return;
     }
     const wait = Math.min(SPAM_LIMITS.learnRetryMaxMs, SPAM_LIMITS.learnRetryBaseMs * 2 ** job.attempts);
-    this.#log.info("spam.learn_retry", {
-      id: job.id,
-      account: job.address,
-      kind: job.kind,
-      reason: outcome.detail,
-      waitMs: wait,
-    });
+    this.#log.info("spam.learn_retry", { ...jobFields(job), reason: outcome.detail, waitMs: wait });
     await this.#store.write((w) => spamLearnRetry(w, job.id, Date.now() + wait, outcome.detail));
   }
+
+  /** The job is done with (learned, or given up on): it leaves the queue. */
+  async #forget(job: SpamLearnJob): Promise<void> {
+    await this.#store.write((w) => spamLearnsDelete(w, [job.id]));
+  }
+}
+
+/** What every log line about a learning job names it by. */
+function jobFields(job: SpamLearnJob) {
+  return { id: job.id, account: job.address, kind: job.kind };
 }

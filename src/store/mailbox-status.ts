@@ -7,7 +7,7 @@
 import { inChunks, placeholders } from "./chunks.ts";
 import { type Reader, rawOf } from "./db.ts";
 import { DELETED, SEEN } from "./flags.ts";
-import { mailboxNameNormalize } from "./mailboxes.ts";
+import { mailboxNameLookup } from "./mailboxes.ts";
 
 export interface MailboxCounts {
   id: number;
@@ -79,12 +79,8 @@ export async function mailboxCountsByName(
   name: string,
   wanted: CountsWanted,
 ): Promise<MailboxCounts | undefined> {
-  let normalized: string;
-  try {
-    normalized = mailboxNameNormalize(name);
-  } catch {
-    return undefined;
-  }
+  const normalized = mailboxNameLookup(name);
+  if (normalized === undefined) return undefined;
   const { rows } = await rawOf(r).execute({
     sql: selectSql(wanted, "m.account_id = ? AND m.name = ?"),
     args: [accountId, normalized],

@@ -7,8 +7,7 @@
  * POST .../send sends the due reports now (the daily timer's work, on demand). The counters are the
  * store's; sending belongs to the reporters (src/smtp/reports/), handed over.
  */
-import type { Context } from "hono";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import {
   dmarcReportsSentList,
@@ -19,7 +18,7 @@ import {
   tlsResultsList,
 } from "../../store/mod.ts";
 import { jsonBody } from "../body.ts";
-import type { ApiEnv, TlsReportControl } from "../deps.ts";
+import { type ApiEnv, handedOver } from "../deps.ts";
 import { queryParams } from "../params.ts";
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a UTC day, YYYY-MM-DD");
@@ -41,14 +40,6 @@ const DmarcReportQuery = z.strictObject({
   domain: z.string().min(1).max(253).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
-
-function reporter(c: Context<ApiEnv>, kind: "tlsReports" | "dmarcReports"): TlsReportControl {
-  const reports = c.get("deps")[kind];
-  // main() always hands the reporters over; only route-listing tests build the app without them.
-  if (!reports)
-    throw new Error(`the ${kind === "tlsReports" ? "TLS" : "DMARC"} reporter is not available to the API`);
-  return reports;
-}
 
 /** A received report as listed: times in epoch ms, the parsed report as stored. */
 function receivedJson(r: ReceivedReport) {
@@ -111,7 +102,7 @@ export const reportRoutes = new Hono<ApiEnv>()
     });
   })
   .post("/tls/send", async (c) => {
-    const reports = await reporter(c, "tlsReports").send(await sendBody(c));
+    const reports = await handedOver(c, "tlsReports").send(await sendBody(c));
     return c.json({ reports });
   })
   .get("/tls/received", async (c) => {
@@ -153,6 +144,6 @@ export const reportRoutes = new Hono<ApiEnv>()
     });
   })
   .post("/dmarc/send", async (c) => {
-    const reports = await reporter(c, "dmarcReports").send(await sendBody(c));
+    const reports = await handedOver(c, "dmarcReports").send(await sendBody(c));
     return c.json({ reports });
   });

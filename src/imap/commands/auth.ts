@@ -8,7 +8,7 @@
  * PRIVACYREQUIRED, RFC 5530 §3).
  */
 import { clientAddressKey } from "../../security/connection-limits.ts";
-import { passwordCheck } from "../../security/password-check.ts";
+import { passwordCheck, refusalFields } from "../../security/password-check.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import type { AuthenticatedCommand, CommandSession, NotAuthenticatedCommand } from "./handler.ts";
 
@@ -17,22 +17,17 @@ async function authenticateOrFail(
   login: string,
   password: string,
 ): Promise<string> {
-  const check = await passwordCheck({
-    read: ctx.store.read,
-    limiter: ctx.authFailures,
+  const check = await passwordCheck(ctx, {
     client: clientAddressKey(session.remoteAddress),
     login,
     password,
-    primaryDomain: ctx.primaryDomain,
   });
   if (!check.ok) {
     ctx.log.warn("imap.auth_failed", {
       session: session.id,
       client: session.remoteAddress,
       login,
-      failures: check.failures,
-      delayMs: check.delayMs,
-      ...(check.lockedOut ? { lockedOut: true } : {}),
+      ...refusalFields(check),
     });
     if (check.delayMs > 0) await new Promise((r) => setTimeout(r, check.delayMs));
     throw new ImapNo("AUTHENTICATIONFAILED", "Invalid credentials");

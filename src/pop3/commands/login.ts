@@ -4,7 +4,7 @@
  * session slot, and open the maildrop snapshot. A failure says only "[AUTH]" (RFC 3206): never
  * whether the account exists or is disabled.
  */
-import { passwordCheck } from "../../security/password-check.ts";
+import { passwordCheck, refusalFields } from "../../security/password-check.ts";
 import { maildropOpen } from "../maildrop.ts";
 import { type Reply, reply } from "../protocol/response.ts";
 import { SeenMarker } from "../seen.ts";
@@ -27,14 +27,10 @@ export async function logIn(session: Session, login: string, password: string): 
   const { ctx, authFailures, accountSessions } = session.shared;
   let check: Awaited<ReturnType<typeof passwordCheck>>;
   try {
-    check = await passwordCheck({
-      read: ctx.store.read,
-      limiter: authFailures,
-      client: session.client,
-      login,
-      password,
-      primaryDomain: ctx.primaryDomain,
-    });
+    check = await passwordCheck(
+      { store: ctx.store, authFailures, primaryDomain: ctx.primaryDomain },
+      { client: session.client, login, password },
+    );
   } catch (error) {
     ctx.log.error("pop3.auth_error", { session: session.id, client: session.client, error });
     return reply.err("cannot check credentials now, try again later", "SYS/TEMP");
@@ -91,9 +87,7 @@ async function loginFailed(
     session: session.id,
     client: session.client,
     login,
-    failures: check.failures,
-    delayMs: check.delayMs,
-    ...(check.lockedOut ? { lockedOut: true } : {}),
+    ...refusalFields(check),
   });
   await sleep(check.delayMs, session.signal);
   const answer = reply.err("invalid login or password", "AUTH");

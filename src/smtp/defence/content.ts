@@ -77,13 +77,7 @@ export async function defenceScan(
     if (failClosed) throw reply.spamDeferred("Spam filter unavailable, try again later");
     return { unavailable: error.message };
   }
-  const disposition = dispositionOf(verdict.action);
-  if (disposition === "reject" || disposition === "defer") {
-    logVerdict(ctx, session, verdict, disposition);
-    throw disposition === "reject"
-      ? reply.spamRejected(verdict.message)
-      : reply.spamDeferred(verdict.message);
-  }
+  refuseIfSpam(ctx, session, verdict);
   return { rspamd: verdict };
 }
 
@@ -158,13 +152,7 @@ export async function defenceDecide(
       symbols.push({ name: "RSPAMD_UNAVAILABLE", score: 0, detail: scan.unavailable.slice(0, 100) });
     verdict = builtinVerdict(symbols, defence.settings.thresholds);
   }
-  const disposition = dispositionOf(verdict.action);
-  if (disposition === "reject" || disposition === "defer") {
-    logVerdict(ctx, session, verdict, disposition);
-    throw disposition === "reject"
-      ? reply.spamRejected(verdict.message)
-      : reply.spamDeferred(verdict.message);
-  }
+  const disposition = refuseIfSpam(ctx, session, verdict);
   if (defence.greylister && !user) {
     const envelope = session.envelope;
     const decision = await defence.greylister.check({
@@ -203,6 +191,21 @@ export async function defenceTargets(
       ? { accountId, mailboxName: "INBOX", keywords: ["$Junk"] }
       : { accountId, mailboxId, keywords: ["$Junk"] };
   });
+}
+
+/**
+ * A verdict of reject or defer, from rspamd or the built-in score alike, is logged and answered
+ * (550 / 451, throwing SmtpReply); any other comes back as its disposition.
+ */
+function refuseIfSpam(ctx: SmtpContext, session: SMTPServerSession, verdict: SpamVerdict) {
+  const disposition = dispositionOf(verdict.action);
+  if (disposition === "reject" || disposition === "defer") {
+    logVerdict(ctx, session, verdict, disposition);
+    throw disposition === "reject"
+      ? reply.spamRejected(verdict.message)
+      : reply.spamDeferred(verdict.message);
+  }
+  return disposition;
 }
 
 function logVerdict(

@@ -7,21 +7,16 @@
  * sends nothing more. No hook sees a command before the greeting, so `_onCommand` is wrapped
  * (one of the patches of patches.ts).
  */
-import type { SMTPServer, SMTPServerSession } from "smtp-server";
+import type { SMTPServer } from "smtp-server";
 import type { Logger } from "../../log.ts";
-import type { ConnectionPatch } from "../connection-patch.ts";
+import type { ConnectionBase, ConnectionPatch } from "../connection-patch.ts";
 import { reply } from "../replies.ts";
 import { defenceState } from "./state.ts";
 
-interface Connection {
+interface Connection extends ConnectionBase {
   _server: SMTPServer;
   _ready: boolean;
-  _upgrading: boolean;
-  _closing: boolean;
-  session: SMTPServerSession;
-  send(code: number, data?: string | string[], context?: string | false): void;
   close(): void;
-  _onCommand(command: Buffer, callback?: () => void): void;
 }
 
 const watched = new WeakMap<object, Logger>();

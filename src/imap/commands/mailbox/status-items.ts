@@ -8,22 +8,28 @@ import { ImapBad } from "../../errors.ts";
 import { mailboxName, type Piece } from "../../protocol/encode.ts";
 import type { Parser } from "../../protocol/parser.ts";
 
-export const STATUS_ITEMS = [
-  "MESSAGES",
-  "RECENT",
-  "UIDNEXT",
-  "UIDVALIDITY",
-  "UNSEEN",
-  "HIGHESTMODSEQ",
-  "SIZE",
-  "DELETED",
-  "DELETED-STORAGE",
-  "APPENDLIMIT",
-] as const;
-export type StatusItem = (typeof STATUS_ITEMS)[number];
+/** Every STATUS item we answer, with where its value comes from: adding an item is one row. */
+const STATUS_VALUES = {
+  MESSAGES: (counts) => counts.messages,
+  // We never set \Recent (IMAP4rev2 dropped it), so no message is ever recent.
+  RECENT: () => 0,
+  UIDNEXT: (counts) => counts.uidNext,
+  UIDVALIDITY: (counts) => counts.uidValidity,
+  UNSEEN: (counts) => counts.unseen,
+  HIGHESTMODSEQ: (counts) => counts.highestModseq,
+  SIZE: (counts) => counts.size,
+  DELETED: (counts) => counts.deleted,
+  // RFC 9208 §5.1: STORAGE counts units of 1024 octets, and so does what an EXPUNGE would free.
+  "DELETED-STORAGE": (counts) => Math.ceil(counts.deletedSize / 1024),
+  // RFC 7889 §3.2: every mailbox takes what the server takes.
+  APPENDLIMIT: (_counts, context) => context.appendLimit,
+} satisfies Record<string, (counts: MailboxCounts, context: StatusContext) => number>;
+
+export type StatusItem = keyof typeof STATUS_VALUES;
+export const STATUS_ITEMS = Object.keys(STATUS_VALUES) as readonly StatusItem[];
 
 function isStatusItem(name: string): name is StatusItem {
-  return (STATUS_ITEMS as readonly string[]).includes(name);
+  return Object.hasOwn(STATUS_VALUES, name);
 }
 
 /** "(" status-att *(SP status-att) ")": at least one item; an unknown one is BAD (RFC 3501 §9). */
@@ -62,34 +68,6 @@ export function statusResponse(
   items: readonly StatusItem[],
   context: StatusContext,
 ): Piece[] {
-  const values = items.map((item) => `${item} ${statusValue(item, counts, context)}`);
+  const values = items.map((item) => `${item} ${STATUS_VALUES[item](counts, context)}`);
   return ["STATUS ", mailboxName(counts.name, context.utf8), ` (${values.join(" ")})`];
-}
-
-function statusValue(item: StatusItem, counts: MailboxCounts, context: StatusContext): number {
-  switch (item) {
-    case "MESSAGES":
-      return counts.messages;
-    // We never set \Recent (IMAP4rev2 dropped it), so no message is ever recent.
-    case "RECENT":
-      return 0;
-    case "UIDNEXT":
-      return counts.uidNext;
-    case "UIDVALIDITY":
-      return counts.uidValidity;
-    case "UNSEEN":
-      return counts.unseen;
-    case "HIGHESTMODSEQ":
-      return counts.highestModseq;
-    case "SIZE":
-      return counts.size;
-    case "DELETED":
-      return counts.deleted;
-    // RFC 9208 §5.1: STORAGE counts units of 1024 octets, and so does what an EXPUNGE would free.
-    case "DELETED-STORAGE":
-      return Math.ceil(counts.deletedSize / 1024);
-    // RFC 7889 §3.2: every mailbox takes what the server takes.
-    case "APPENDLIMIT":
-      return context.appendLimit;
-  }
 }
