@@ -8,15 +8,7 @@
  */
 import { type DnsResolver, mailauthResolver } from "../../dns/mod.ts";
 import type { Logger } from "../../log.ts";
-import {
-  dmarcReportDaysPending,
-  dmarcReportMarkSent,
-  dmarcReportsPending,
-  dmarcResultsList,
-  dmarcResultsPrune,
-  receivedReportsPrune,
-  type Store,
-} from "../../store/mod.ts";
+import { dmarcReportRows, receivedReportsPrune, type Store } from "../../store/mod.ts";
 import { deliverNotice, type NoticeSigner } from "../delivery/bounce.ts";
 import { destinationAllowed, dmarcReportGzip, dmarcReportMail, ruaDestination } from "./dmarc-report.ts";
 import { dmarcReportXml } from "./dmarc-xml.ts";
@@ -59,7 +51,7 @@ export function createDmarcReporter(options: DmarcReporterOptions): DmarcReporte
   let running: Promise<SentDmarcReport[]> | undefined;
 
   async function sendDomain(day: string, policyDomain: string): Promise<SentDmarcReport | undefined> {
-    const rows = await dmarcResultsList(options.store.read, {
+    const rows = await dmarcReportRows.list(options.store.read, {
       day,
       policyDomain,
       limit: REPORT_LIMITS.maxSentRecords,
@@ -103,7 +95,7 @@ export function createDmarcReporter(options: DmarcReporterOptions): DmarcReporte
       destinations.push({ uri, result });
     }
     await options.store.write((w) =>
-      dmarcReportMarkSent(w, { day, policyDomain, sentAt: now(), destinations }),
+      dmarcReportRows.markSent(w, { day, policyDomain, sentAt: now(), destinations }),
     );
     options.log.info("dmarc.report_sent", { day, domain: policyDomain, destinations });
     return { day, policyDomain, destinations };
@@ -111,16 +103,16 @@ export function createDmarcReporter(options: DmarcReporterOptions): DmarcReporte
 
   async function sendDue(day?: string): Promise<SentDmarcReport[]> {
     const today = new Date(now()).toISOString().slice(0, 10);
-    const days = day ? [day] : await dmarcReportDaysPending(options.store.read, today);
+    const days = day ? [day] : await dmarcReportRows.daysPending(options.store.read, today);
     const sent: SentDmarcReport[] = [];
     for (const d of days)
-      for (const policyDomain of await dmarcReportsPending(options.store.read, d)) {
+      for (const policyDomain of await dmarcReportRows.pending(options.store.read, d)) {
         const report = await sendDomain(d, policyDomain);
         if (report) sent.push(report);
       }
     const oldest = new Date(now() - REPORT_LIMITS.keepResultsDays * DAY).toISOString().slice(0, 10);
     await options.store.write(async (w) => {
-      await dmarcResultsPrune(w, oldest);
+      await dmarcReportRows.prune(w, oldest);
       await receivedReportsPrune(w, now() - REPORT_LIMITS.keepReceivedDays * DAY);
     });
     return sent;

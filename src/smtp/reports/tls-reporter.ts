@@ -8,14 +8,7 @@
  */
 import type { DnsResolver } from "../../dns/mod.ts";
 import type { Logger } from "../../log.ts";
-import {
-  type Store,
-  tlsReportDaysPending,
-  tlsReportMarkSent,
-  tlsReportsPending,
-  tlsResultsList,
-  tlsResultsPrune,
-} from "../../store/mod.ts";
+import { type Store, tlsReportRows } from "../../store/mod.ts";
 import { deliverNotice, type NoticeSigner } from "../delivery/bounce.ts";
 import { httpsRequest } from "../delivery/https-fetch.ts";
 import { TLS_POLICY_LIMITS } from "../queue/limits.ts";
@@ -60,9 +53,9 @@ export function createTlsReporter(options: TlsReporterOptions): TlsReporter {
 
   async function sendDay(day: string): Promise<SentReport[]> {
     const sent: SentReport[] = [];
-    const pending = await tlsReportsPending(options.store.read, day);
+    const pending = await tlsReportRows.pending(options.store.read, day);
     if (pending.length === 0) return sent;
-    const rows = await tlsResultsList(options.store.read, { day, limit: 100_000 });
+    const rows = await tlsReportRows.list(options.store.read, { day, limit: 100_000 });
     for (const policyDomain of pending) {
       const mine = rows.filter((r) => r.policyDomain === policyDomain);
       const txt = await options.resolver.txt(`_smtp._tls.${policyDomain}`);
@@ -81,7 +74,7 @@ export function createTlsReporter(options: TlsReporterOptions): TlsReporter {
       for (const uri of rua.slice(0, TLS_POLICY_LIMITS.maxReportDestinations))
         destinations.push({ uri, result: await deliver(uri, input, gzip) });
       await options.store.write((w) =>
-        tlsReportMarkSent(w, { day, policyDomain, sentAt: now(), destinations }),
+        tlsReportRows.markSent(w, { day, policyDomain, sentAt: now(), destinations }),
       );
       options.log.info("tlsrpt.sent", { day, domain: policyDomain, destinations });
       sent.push({ day, policyDomain, destinations });
@@ -128,12 +121,12 @@ export function createTlsReporter(options: TlsReporterOptions): TlsReporter {
 
   async function sendDue(day?: string): Promise<SentReport[]> {
     const today = new Date(now()).toISOString().slice(0, 10);
-    const days = day ? [day] : await tlsReportDaysPending(options.store.read, today);
+    const days = day ? [day] : await tlsReportRows.daysPending(options.store.read, today);
     const sent: SentReport[] = [];
     for (const d of days) sent.push(...(await sendDay(d)));
     const keep = options.keepDays ?? 30;
     const oldest = new Date(now() - keep * 86_400_000).toISOString().slice(0, 10);
-    await options.store.write((w) => tlsResultsPrune(w, oldest));
+    await options.store.write((w) => tlsReportRows.prune(w, oldest));
     return sent;
   }
 
