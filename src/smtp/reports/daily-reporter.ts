@@ -36,14 +36,22 @@ export interface DailyReporter {
   send(options?: { day?: string }): Promise<SentReport[]>;
 }
 
+/** What every report names: its day and policy domain, us as the submitter, our postmaster as contact. */
+export interface ReportHead {
+  day: string;
+  policyDomain: string;
+  submitter: string;
+  contact: string;
+}
+
 export interface DailyReportKind {
   rows: DailyReportRows<unknown>;
   /** Log events: a report sent, a timer run that failed. */
   events: { sent: string; failed: string };
   /** Days of counters kept before they are pruned. */
   keepDays: number;
-  /** Builds and sends one domain's report of `day`: where it went; undefined to try again at the next run. */
-  report(day: string, policyDomain: string): Promise<SentReport["destinations"] | undefined>;
+  /** Builds and sends one domain's report of one day: where it went; undefined to try again at the next run. */
+  report(head: ReportHead): Promise<SentReport["destinations"] | undefined>;
   /** Prunes more in the same write as the counters. */
   prune?(w: Write): Promise<void>;
 }
@@ -68,7 +76,12 @@ export function createDailyReporter(options: DailyReporterOptions, kind: DailyRe
   let running: Promise<SentReport[]> | undefined;
 
   async function sendDomain(day: string, policyDomain: string): Promise<SentReport | undefined> {
-    const destinations = await kind.report(day, policyDomain);
+    const destinations = await kind.report({
+      day,
+      policyDomain,
+      submitter: options.hostname,
+      contact: `postmaster@${options.domain}`,
+    });
     if (!destinations) return undefined;
     await options.store.write((w) =>
       kind.rows.markSent(w, { day, policyDomain, sentAt: now(), destinations }),

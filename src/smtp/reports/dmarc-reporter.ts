@@ -7,13 +7,8 @@
  */
 import { type DnsResolver, mailauthResolver } from "../../dns/mod.ts";
 import { dmarcReportRows, receivedReportsPrune } from "../../store/mod.ts";
-import {
-  createDailyReporter,
-  type DailyReporter,
-  type DailyReporterOptions,
-  queueReport,
-  type SentReport,
-} from "./daily-reporter.ts";
+import type { DailyReporter, DailyReporterOptions, ReportHead, SentReport } from "./daily-reporter.ts";
+import { createDailyReporter, queueReport } from "./daily-reporter.ts";
 import { destinationAllowed, dmarcReportGzip, dmarcReportMail, ruaDestination } from "./dmarc-report.ts";
 import { dmarcReportXml } from "./dmarc-xml.ts";
 import { REPORT_LIMITS } from "./limits.ts";
@@ -31,20 +26,15 @@ export function createDmarcReporter(options: DmarcReporterOptions): DmarcReporte
   const now = options.now ?? Date.now;
   const lookup = mailauthResolver(options.resolver);
 
-  async function report(day: string, policyDomain: string): Promise<SentReport["destinations"] | undefined> {
+  async function report(head: ReportHead): Promise<SentReport["destinations"] | undefined> {
+    const { day, policyDomain } = head;
     const rows = await dmarcReportRows.list(options.store.read, {
       day,
       policyDomain,
       limit: REPORT_LIMITS.maxSentRecords,
     });
     if (rows.length === 0) return undefined;
-    const input = {
-      day,
-      policyDomain,
-      submitter: options.hostname,
-      contact: `postmaster@${options.domain}`,
-      rows,
-    };
+    const input = { ...head, rows };
     const gzip = dmarcReportGzip(dmarcReportXml(input));
     // The rua= the record had when these messages were counted (each row keeps the last one seen).
     const uris = [...new Set(rows[0]!.rua)].slice(0, REPORT_LIMITS.maxDestinations);

@@ -9,16 +9,9 @@ import type { DnsResolver } from "../../dns/mod.ts";
 import { tlsReportRows } from "../../store/mod.ts";
 import { httpsRequest } from "../delivery/https-fetch.ts";
 import { TLS_POLICY_LIMITS } from "../queue/limits.ts";
-import {
-  createDailyReporter,
-  type DailyReporter,
-  type DailyReporterOptions,
-  queueReport,
-  type SentReport,
-} from "./daily-reporter.ts";
+import type { DailyReporter, DailyReporterOptions, ReportHead, SentReport } from "./daily-reporter.ts";
+import { createDailyReporter, queueReport } from "./daily-reporter.ts";
 import { parseTlsRptRecord, reportGzip, reportMail, tlsReportJson } from "./tls-report.ts";
-
-export type { SentReport } from "./daily-reporter.ts";
 
 export interface TlsReporterOptions extends DailyReporterOptions {
   resolver: Pick<DnsResolver, "txt" | "a" | "aaaa">;
@@ -32,19 +25,14 @@ export type TlsReporter = DailyReporter;
 export function createTlsReporter(options: TlsReporterOptions): TlsReporter {
   const now = options.now ?? Date.now;
 
-  async function report(day: string, policyDomain: string): Promise<SentReport["destinations"] | undefined> {
+  async function report(head: ReportHead): Promise<SentReport["destinations"] | undefined> {
+    const { day, policyDomain } = head;
     const txt = await options.resolver.txt(`_smtp._tls.${policyDomain}`);
     // A lookup that failed may work tomorrow; the hourly timer comes back to it.
     if (txt.kind === "temperror") return undefined;
     const rua = txt.kind === "ok" ? (parseTlsRptRecord(txt.records) ?? []) : [];
     const rows = await tlsReportRows.list(options.store.read, { day, policyDomain, limit: 100_000 });
-    const input = {
-      day,
-      policyDomain,
-      submitter: options.hostname,
-      contact: `postmaster@${options.domain}`,
-      rows,
-    };
+    const input = { ...head, rows };
     const gzip = reportGzip(tlsReportJson(input));
     const destinations: SentReport["destinations"] = [];
     for (const uri of rua.slice(0, TLS_POLICY_LIMITS.maxReportDestinations))
