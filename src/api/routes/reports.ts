@@ -28,11 +28,8 @@ const ReceivedQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-const DmarcReportQuery = z.strictObject({
-  day: Day.optional(),
-  domain: z.string().min(1).max(253).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+/** The received reports' filter and limit (the same list), and our counters' day. */
+const DmarcReportQuery = ReceivedQuery.extend({ day: Day.optional() });
 
 /** A received report as listed: times in epoch ms, the parsed report as stored. */
 function receivedJson(r: ReceivedReport) {
