@@ -284,16 +284,21 @@ export async function startServer(
     });
     queue.start();
     stops.push(() => queue.stop());
-    // RFC 8460: the daily TLS reports of what the queue recorded.
-    const tlsReports = createTlsReporter({
+    // What both daily aggregate reporters (src/smtp/reports/daily-reporter.ts) are given alike:
+    // reports come from this host, name our postmaster, and go out through the queue, signed.
+    const reporting = {
       store,
       resolver: dns,
-      log: log.child({ proto: "tlsrpt" }),
       hostname: config.hostname,
       domain: config.domain,
-      ...(extraCa ? { extraCa } : {}),
       onQueued: () => queue.kick(),
       sign: mailAuth.signNotice,
+    };
+    // RFC 8460: the daily TLS reports of what the queue recorded.
+    const tlsReports = createTlsReporter({
+      ...reporting,
+      log: log.child({ proto: "tlsrpt" }),
+      ...(extraCa ? { extraCa } : {}),
     });
     tlsReports.start();
     stops.push(async () => tlsReports.stop());
@@ -306,15 +311,7 @@ export async function startServer(
       spfReject: config.spfReject,
     });
     // RFC 7489 §7.2: the daily DMARC aggregate reports of what port 25 received.
-    const dmarcReports = createDmarcReporter({
-      store,
-      resolver: dns,
-      log: log.child({ proto: "dmarc" }),
-      hostname: config.hostname,
-      domain: config.domain,
-      onQueued: () => queue.kick(),
-      sign: mailAuth.signNotice,
-    });
+    const dmarcReports = createDmarcReporter({ ...reporting, log: log.child({ proto: "dmarc" }) });
     dmarcReports.start();
     stops.push(async () => dmarcReports.stop());
 

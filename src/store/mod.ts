@@ -33,6 +33,7 @@ export {
   contentSlices,
   contentView,
 } from "./contents.ts";
+export type { DailyReportRows, SentReportRow } from "./daily-reports.ts";
 export {
   DEFAULT_STORE_LIMITS,
   type Reader,
