@@ -107,6 +107,8 @@ export async function openDatabase(url: string): Promise<Database> {
 
 interface Job {
   fn: (w: Write) => Promise<unknown>;
+  /** Runs alone, with no transaction open (checkpoints, VACUUM, backups): see Writer.exclusive(). */
+  outside?: () => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -135,15 +137,35 @@ export class Writer {
   run<T>(fn: (w: Write) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("store is closed"));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.#draining) {
-        this.#draining = true;
-        this.#idle = new Promise((r) => {
-          this.#idleResolve = r;
-        });
-        void this.#drain();
-      }
+      this.#enqueue({ fn, resolve: resolve as (v: unknown) => void, reject });
     });
+  }
+
+  /**
+   * Runs `fn` between two groups, when no write transaction of this process is open. libSQL's local
+   * driver is synchronous, so a checkpoint or VACUUM waiting (busy timeout) on a transaction this
+   * same thread holds open would wait for nothing; queued here, it never meets one.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.#enqueue({
+        fn: async () => undefined,
+        outside: fn,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+    });
+  }
+
+  #enqueue(job: Job): void {
+    this.#queue.push(job);
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#idle = new Promise((r) => {
+      this.#idleResolve = r;
+    });
+    void this.#drain();
   }
 
   /** Stops accepting writes and waits for those already queued to commit. */
@@ -159,7 +181,14 @@ export class Writer {
         // event loop. Waiting one turn before each group lets every socket event already pending
         // (other deliveries) queue its write first, so they share one transaction and one fsync.
         await new Promise<void>((r) => setImmediate(r));
-        const group = this.#queue.splice(0, MAX_GROUP);
+        const first = this.#queue[0]!;
+        if (first.outside) {
+          this.#queue.shift();
+          await first.outside().then(first.resolve, first.reject);
+          continue;
+        }
+        const until = this.#queue.findIndex((job) => job.outside !== undefined);
+        const group = this.#queue.splice(0, Math.min(MAX_GROUP, until === -1 ? MAX_GROUP : until));
         await this.#commitGroup(group);
       }
     } finally {

@@ -13,6 +13,16 @@ import {
   type Write,
   Writer,
 } from "./db.ts";
+import {
+  databaseCopy,
+  databaseOptimize,
+  databaseTune,
+  expungedOverLimit,
+  expungedPrune,
+  MAINTENANCE_LIMITS,
+  vacuumIncremental,
+  walCheckpoint,
+} from "./maintenance.ts";
 import { type EmbeddedMigrations, migrate } from "./migrate.ts";
 import { UidCache } from "./uid-cache.ts";
 
@@ -34,7 +44,7 @@ export { DEFAULT_STORE_LIMITS, type Reader, type StoreLimits, type Write } from 
 export * from "./dkim-keys.ts";
 export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
-export { databaseFileModes } from "./files.ts";
+export { databaseFileModes, databaseFilePath } from "./files.ts";
 export * from "./flags.ts";
 export * from "./mailboxes.ts";
 export { messageMoveKeepId, messagesCopy, messagesMove } from "./message-copy-move.ts";
@@ -56,6 +66,17 @@ export * from "./mta-sts.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
 export * from "./recipients.ts";
 export { Spool, SpoolDir } from "./spool.ts";
+
+export interface HousekeepingReport {
+  /** Expunged-UID rows forgotten (QRESYNC history beyond its bound). */
+  expungedPruned: number;
+  /** Pages given back to the file system (incremental vacuum). */
+  pagesFreed: number;
+  /** Pages that were in the WAL when it was checkpointed and truncated. */
+  walPages: number;
+}
+
+export { MAINTENANCE_LIMITS } from "./maintenance.ts";
 
 export class Store {
   readonly changes = new ChangeHub();
@@ -84,6 +105,7 @@ export class Store {
   ): Promise<Store> {
     const database = await openDatabase(url);
     try {
+      if (database.isLocalFile) await databaseTune(database.client);
       await migrate(database.db, migrations);
     } catch (error) {
       database.close();
@@ -118,8 +140,47 @@ export class Store {
     return result.rows as unknown as Array<Record<string, unknown>>;
   }
 
+  /**
+   * Periodic care (the server runs it every few minutes): forgets QRESYNC history beyond its bound,
+   * gives free pages back after large deletions, refreshes planner statistics and truncates the WAL.
+   */
+  async housekeep(
+    keepExpunged: number = MAINTENANCE_LIMITS.expungedKeepPerMailbox,
+  ): Promise<HousekeepingReport> {
+    const client = this.#database.client;
+    let expungedPruned = 0;
+    for (const mailboxId of await expungedOverLimit(client, keepExpunged)) {
+      expungedPruned += await this.write((w) => expungedPrune(w, mailboxId, keepExpunged));
+    }
+    if (!this.#database.isLocalFile) return { expungedPruned, pagesFreed: 0, walPages: 0 };
+    return this.#writer.exclusive(async () => {
+      const pagesFreed = await vacuumIncremental(client);
+      await databaseOptimize(client);
+      const { walPages } = await walCheckpoint(client);
+      return { expungedPruned, pagesFreed, walPages };
+    });
+  }
+
+  /** An online, consistent copy of the whole database into a new file (`mailroom backup`, POST /backups). */
+  async backup(path: string): Promise<void> {
+    await databaseCopy(this.#database.client, path);
+  }
+
+  /**
+   * Commits what is queued, then leaves the file self-contained: statistics refreshed (PRAGMA
+   * optimize) and the WAL checkpointed into the main file and truncated, so `mailroom.db` alone is a
+   * complete database after a clean stop.
+   */
   async close(): Promise<void> {
     await this.#writer.close();
+    if (this.#database.isLocalFile) {
+      try {
+        await databaseOptimize(this.#database.client);
+        await walCheckpoint(this.#database.client);
+      } catch {
+        // A full disk or another process's reader: the WAL stays and is replayed on the next open.
+      }
+    }
     this.#database.close();
   }
 }

@@ -66,7 +66,11 @@ export async function mailboxSnapshot(
   };
 }
 
-/** Changes since a MODSEQ, for QRESYNC (RFC 7162 §3.2.5): flag changes and removals. */
+/**
+ * Changes since a MODSEQ, for QRESYNC (RFC 7162 §3.2.5): flag changes and removals. `historyLost`:
+ * removals that old have been forgotten (store/maintenance.ts), so `vanished` is incomplete and the
+ * caller reports every UID missing from the mailbox instead (RFC 7162 §3.2.5.2).
+ */
 export async function mailboxChangesSince(
   r: Reader,
   mailboxId: number,
@@ -74,8 +78,10 @@ export async function mailboxChangesSince(
 ): Promise<{
   changed: Array<{ uid: number; flags: number; keywords: string; modseq: number }>;
   vanished: number[];
+  historyLost: boolean;
 }> {
   const raw = rawOf(r);
+  const historyLost = (await expungedHistoryLost(r, mailboxId, modseq)) !== undefined;
   const changed = await raw.execute({
     sql: "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
     args: [mailboxId, modseq],
@@ -91,6 +97,24 @@ export async function mailboxChangesSince(
       keywords: String(row.keywords),
       modseq: Number(row.modseq),
     })),
-    vanished: vanished.rows.map((row) => Number(row.uid)),
+    vanished: historyLost ? [] : vanished.rows.map((row) => Number(row.uid)),
+    historyLost,
   };
+}
+
+/**
+ * Whether removals after `modseq` may have been forgotten (the mailbox's pruned floor is above it):
+ * then the mailbox's UIDNEXT, which bounds the UIDs that can have vanished; else undefined.
+ */
+export async function expungedHistoryLost(
+  r: Reader,
+  mailboxId: number,
+  modseq: number,
+): Promise<{ uidNext: number } | undefined> {
+  const { rows } = await rawOf(r).execute({
+    sql: "SELECT expunged_floor, uid_next FROM mailboxes WHERE id = ?",
+    args: [mailboxId],
+  });
+  const row = rows[0];
+  return row && Number(row.expunged_floor) > modseq ? { uidNext: Number(row.uid_next) } : undefined;
 }

@@ -18,7 +18,7 @@ import { ImapBad } from "../errors.ts";
 import { type FetchPlan, parseFetchPlan } from "../fetch/items.ts";
 import { ResponseWriter } from "../fetch/pieces.ts";
 import { fetchNeeds, renderFetch, responseItems } from "../fetch/render.ts";
-import { type SequenceSet, sequenceContains, sequenceFormat } from "../protocol/sequence.ts";
+import { type SequenceSet, sequenceContains, sequenceFormat, sequenceGaps } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
 import type { CommandSession, SelectedCommand } from "./handler.ts";
 
@@ -57,7 +57,16 @@ async function reportVanished(
   since: number,
   writer: ResponseWriter,
 ): Promise<void> {
-  const gone = await fetchExpungedSince(ctx.store.read, mailbox.info.id, since);
+  const { uids: gone, historyLost } = await fetchExpungedSince(ctx.store.read, mailbox.info.id, since);
+  if (historyLost) {
+    // RFC 7162 §3.2.5.2: removals that old are forgotten; report every UID of the set below UIDNEXT
+    // that is not in the mailbox (a superset: the client ignores UIDs it never knew).
+    const last = historyLost.uidNext - 1;
+    const star = Math.max(mailbox.uids[mailbox.uids.length - 1] ?? 0, last);
+    const text = sequenceGaps(mailbox.uids, last, { set, star });
+    if (text !== "") await writer.untagged([`VANISHED (EARLIER) ${text}`]);
+    return;
+  }
   if (gone.length === 0) return;
   // "*" is the largest UID in use; expunged UIDs above the last message still count as "in use" here.
   const max = Math.max(mailbox.uids[mailbox.uids.length - 1] ?? 0, gone[gone.length - 1]!);
