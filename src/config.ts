@@ -406,6 +406,40 @@ const SETTINGS = {
     help: "mailboxes one account may have (IMAP CREATE beyond: NO [LIMIT])",
     default: "1000",
   },
+  /** Where scheduled backups go; undefined: no schedule (POST /api/v1/backups then uses <data-dir>/backups). */
+  backupDir: {
+    env: "MAILROOM_BACKUP_DIR",
+    flag: "--backup-dir",
+    schema: z.string().min(1),
+    help: "directory for scheduled backups (and POST /api/v1/backups); setting it turns the schedule on",
+    defaultHelp: "no schedule; POST /api/v1/backups writes to <data-dir>/backups",
+  },
+  /** How many backups the schedule keeps in the backup directory (older ones are removed). */
+  backupKeep: {
+    env: "MAILROOM_BACKUP_KEEP",
+    flag: "--backup-keep",
+    schema: z.coerce.number().int().min(1).max(10_000),
+    help: "backups kept in the backup directory; older ones are removed after each backup",
+    default: "7",
+  },
+  /** Milliseconds between scheduled backups. */
+  backupInterval: {
+    env: "MAILROOM_BACKUP_INTERVAL",
+    flag: "--backup-interval",
+    schema: z.string().transform((text, ctx) => {
+      const ms = parseDuration(text.trim());
+      if (ms === undefined || ms < 60_000) {
+        ctx.addIssue({
+          code: "custom",
+          message: "must be a duration of at least 1m, like 1d (units s, m, h, d)",
+        });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+    help: "time between scheduled backups",
+    default: "1d",
+  },
   logLevel: {
     env: "MAILROOM_LOG_LEVEL",
     flag: "--log-level",
@@ -549,11 +583,25 @@ export interface ParsedArgs {
   options: Map<string, string>;
 }
 
-const COMMANDS = ["serve", "migrate", "dns", "version", "help"] as const;
+const COMMANDS = [
+  "serve",
+  "migrate",
+  "dns",
+  "backup",
+  "restore",
+  "import",
+  "export",
+  "version",
+  "help",
+] as const;
 
 /** Per command: its own options, and how many plain arguments it takes. */
 const COMMAND_SYNTAX: Record<string, { options: readonly string[]; args: number }> = {
   dns: { options: ["--format"], args: 1 },
+  backup: { options: [], args: 1 },
+  restore: { options: [], args: 1 },
+  import: { options: ["--account", "--mailbox"], args: 1 },
+  export: { options: ["--account", "--format"], args: 1 },
 };
 
 /**
@@ -675,6 +723,13 @@ export function helpText(version: string): string {
     "  migrate    apply database migrations and exit",
     "  dns DOMAIN print the DNS records DOMAIN needs and whether DNS serves them",
     "             (--format table|zone|json; table by default)",
+    "  backup FILE   write a verified, consistent copy of the database to FILE (the server may run)",
+    "  restore FILE  replace a stopped server's database with the backup FILE (the old one is kept)",
+    "  import --account ADDRESS SOURCE",
+    "             import a Maildir, an mbox file or imap://user:pass@host:port (all folders);",
+    "             re-running skips what is there (--mailbox NAME: the target for an mbox file)",
+    "  export --account ADDRESS --format maildir|mbox DEST",
+    "             write every mailbox of the account as a Maildir tree or mbox files under DEST",
     "  version    print the version",
     "  help       print this text (also --help)",
     "",

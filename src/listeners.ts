@@ -7,6 +7,7 @@ import { createApp } from "./api/app.ts";
 import { createPublicApp } from "./api/public-app.ts";
 import type { MailAuth } from "./auth/mod.ts";
 import type { ClientSettings } from "./autoconfig/mod.ts";
+import { backupControlOf } from "./backup/control.ts";
 import { type Config, settingSource } from "./config.ts";
 import { startImap } from "./imap/server.ts";
 import type { Logger } from "./log.ts";
@@ -278,6 +279,7 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
     clientSettings: () => clientSettingsOf(deps),
     ...(deps.certificates ? { certificates: deps.certificates } : {}),
     observability: observabilityOf({ ...deps, version: VERSION }),
+    backups: backupControlOf(deps.store, config),
   });
   const http = await deps.runtime.serveHttp({
     hostname: options.host,

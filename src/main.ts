@@ -6,9 +6,12 @@
 import { join } from "node:path";
 import { AcmeChallenges, CertificateManager, type CertificateManagerOptions } from "./acme/mod.ts";
 import { type DkimKeeper, startMailAuth } from "./auth/mod.ts";
+import { startBackupSchedule } from "./backup/mod.ts";
+import { backupCommand, restoreCommand } from "./cli/backup.ts";
 import { dnsCommand } from "./cli/dns.ts";
+import type { ToolCommand } from "./cli/mod.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs } from "./config.ts";
-import { prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
+import { pidFileWrite, prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
 import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import {
@@ -46,6 +49,12 @@ import { VERSION } from "./version.ts";
 
 export type { ListenerName };
 export { VERSION };
+
+/** The subcommands that run a tool on the data directory instead of the server. */
+const TOOLS: Record<string, ToolCommand> = {
+  backup: backupCommand,
+  restore: restoreCommand,
+};
 
 export async function main(runtime: Runtime, argv: readonly string[]): Promise<number> {
   let config: Config;
@@ -85,6 +94,18 @@ export async function main(runtime: Runtime, argv: readonly string[]): Promise<n
     if (command === "dns") {
       const input = { config, migrations: runtime.migrations, domain: args.args[0] };
       return await dnsCommand({ ...input, format: args.options.get("--format") });
+    }
+    const tool = TOOLS[command];
+    if (tool) {
+      return await tool({
+        config,
+        migrations: runtime.migrations,
+        args: args.args,
+        options: args.options,
+        out: (text) => process.stdout.write(text),
+        err: (text) => process.stderr.write(text),
+        interactive: Boolean(process.stderr.isTTY),
+      });
     }
     const server = await startServer(runtime, config, log);
     const stopReloading = reloadOnHangup(server.tls, log);
@@ -150,6 +171,8 @@ export async function startServer(
   const store = await Store.open(config.databaseUrl, runtime.migrations, {
     limits: { maxMailboxesPerAccount: config.maxMailboxes },
   });
+  // `mailroom restore` refuses to replace the database while this file names a live process.
+  const removePidFile = pidFileWrite(config);
   // One resolver for the whole server, so that every feature shares its cache and its limits.
   const dns = new DnsResolver({
     servers: config.dnsServers.length > 0 ? config.dnsServers : systemDnsServers(),
@@ -159,6 +182,10 @@ export async function startServer(
   const stopLoopMonitor = startLoopMonitor();
   stops.push(async () => stopLoopMonitor());
   stops.push(startHousekeeping(store, log.child({ proto: "db" })));
+  if (config.backupDir !== undefined) {
+    const schedule = { dir: config.backupDir, keep: config.backupKeep, everyMs: config.backupInterval };
+    stops.push(startBackupSchedule(store, { ...schedule, log: log.child({ proto: "backup" }) }));
+  }
   try {
     // After opening, so the -wal and -shm files exist; before the listeners, so it is said first.
     warnAboutLoosePermissions(config, log);
@@ -285,12 +312,14 @@ export async function startServer(
         // Listeners first (they finish their in-flight transactions), then the store flushes and closes.
         await Promise.allSettled(stops.reverse().map((stop) => stop()));
         await store.close();
+        removePidFile();
         log.info("stopped");
       },
     };
   } catch (error) {
     await Promise.allSettled(stops.map((stop) => stop()));
     await store.close();
+    removePidFile();
     throw error;
   }
 }

@@ -4,7 +4,7 @@
  * vacuum after large deletions, `PRAGMA optimize`, the bounded QRESYNC history, and online backups.
  * Everything that needs the write lock runs through Writer.exclusive() (see there why).
  */
-import type { Client } from "@libsql/client";
+import { type Client, createClient } from "@libsql/client";
 import type { Write } from "./db.ts";
 
 export const MAINTENANCE_LIMITS = {
@@ -114,4 +114,38 @@ export async function expungedPrune(w: Write, mailboxId: number, keep: number): 
  */
 export async function databaseCopy(client: Client, path: string): Promise<void> {
   await client.execute({ sql: "VACUUM INTO ?", args: [path] });
+}
+
+/** What a backup file holds, as read back by opening it. */
+export interface DatabaseFileSummary {
+  accounts: number;
+  messages: number;
+  migrations: number;
+}
+
+/**
+ * Opens a database file on its own and checks it: PRAGMA integrity_check must say "ok" and the
+ * Mailroom tables must be there. Throws with the reason otherwise. Never writes to the file.
+ */
+export async function databaseFileVerify(path: string): Promise<DatabaseFileSummary> {
+  const client = createClient({ url: `file:${path}` });
+  try {
+    const check = await client.execute("PRAGMA integrity_check");
+    const verdict = String(Object.values(check.rows[0] ?? {})[0] ?? "");
+    if (verdict !== "ok") throw new Error(`integrity check failed: ${verdict}`);
+    const count = async (table: string) => {
+      const { rows } = await client.execute(`SELECT count(*) AS n FROM ${table}`);
+      return Number(rows[0]!.n);
+    };
+    return {
+      accounts: await count("accounts"),
+      messages: await count("messages"),
+      migrations: await count("__drizzle_migrations"),
+    };
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new Error(/no such table/.test(message) ? `not a Mailroom database (${message})` : message);
+  } finally {
+    client.close();
+  }
 }

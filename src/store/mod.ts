@@ -76,7 +76,7 @@ export interface HousekeepingReport {
   walPages: number;
 }
 
-export { MAINTENANCE_LIMITS } from "./maintenance.ts";
+export { type DatabaseFileSummary, databaseFileVerify, MAINTENANCE_LIMITS } from "./maintenance.ts";
 
 export class Store {
   readonly changes = new ChangeHub();
@@ -169,11 +169,12 @@ export class Store {
   /**
    * Commits what is queued, then leaves the file self-contained: statistics refreshed (PRAGMA
    * optimize) and the WAL checkpointed into the main file and truncated, so `mailroom.db` alone is a
-   * complete database after a clean stop.
+   * complete database after a clean stop. A tool beside a running server passes `checkpoint: false`:
+   * the server's own checkpoints keep the WAL, and a tool should not wait on the server's readers.
    */
-  async close(): Promise<void> {
+  async close(options: { checkpoint?: boolean } = {}): Promise<void> {
     await this.#writer.close();
-    if (this.#database.isLocalFile) {
+    if (this.#database.isLocalFile && options.checkpoint !== false) {
       try {
         await databaseOptimize(this.#database.client);
         await walCheckpoint(this.#database.client);
