@@ -10,6 +10,7 @@ import { startBackupSchedule } from "./backup/mod.ts";
 import { backupCommand, restoreCommand } from "./cli/backup.ts";
 import { dnsCommand } from "./cli/dns.ts";
 import type { ToolCommand } from "./cli/mod.ts";
+import { exportCommand, importCommand } from "./cli/transfer.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs } from "./config.ts";
 import { pidFileWrite, prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
 import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
@@ -54,6 +55,8 @@ export { VERSION };
 const TOOLS: Record<string, ToolCommand> = {
   backup: backupCommand,
   restore: restoreCommand,
+  import: importCommand,
+  export: exportCommand,
 };
 
 export async function main(runtime: Runtime, argv: readonly string[]): Promise<number> {

@@ -186,6 +186,7 @@ export class Store {
   }
 }
 export * from "./fetch-rows.ts";
+export * from "./imported.ts";
 export * from "./mailbox-status.ts";
 export * from "./queue.ts";
 export * from "./search.ts";

@@ -42,7 +42,8 @@ export async function mailboxSnapshot(
   const row = rows[0];
   if (!row) return undefined;
   const id = Number(row.id);
-  let uids = cache?.get(id);
+  const highestModseq = Number(row.highest_modseq);
+  let uids = cache?.get(id, highestModseq);
   if (!uids) {
     const version = cache?.version(id) ?? 0;
     const list = await raw.execute({
@@ -51,7 +52,7 @@ export async function mailboxSnapshot(
     });
     const text = list.rows[0]?.uids;
     uids = text == null ? [] : parseUidList(String(text));
-    cache?.set(id, uids, version);
+    cache?.set(id, uids, version, highestModseq);
   }
   return {
     id,

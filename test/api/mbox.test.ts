@@ -1,6 +1,12 @@
 /** Mailbox export and import as mboxrd files, over real HTTP, plus the format functions themselves. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { asctime, mboxEntryChunks, mboxrdQuote, mboxSplit, parseAsctime } from "../../src/api/mbox.ts";
+import {
+  asctime,
+  mboxEntryChunks,
+  mboxrdQuote,
+  mboxSplit,
+  parseAsctime,
+} from "../../src/transfer/mbox-format.ts";
 import { createAccounts, startTestServer, type TestServer } from "../harness/server.ts";
 import { sendMail } from "../harness/smtp-client.ts";
 import { enc, expectProblem, importMessage, makeMessage } from "./helpers.ts";

@@ -31,9 +31,9 @@ import {
   type Store,
   StoreError,
 } from "../../store/mod.ts";
+import { type MboxEntry, MboxFormatError, mboxSplit, mboxStream } from "../../transfer/mbox-format.ts";
 import { jsonBody, rawBody } from "../body.ts";
 import type { ApiEnv } from "../deps.ts";
-import { type MboxEntry, MboxFormatError, mboxSplit, mboxStream } from "../mbox.ts";
 import {
   accountParam,
   beforeUidCursor,
