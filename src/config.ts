@@ -406,6 +406,19 @@ const SETTINGS = {
     help: "mailboxes one account may have (IMAP CREATE beyond: NO [LIMIT])",
     default: "1000",
   },
+  /** Bytes of the disk reserve (0: none): given back when the disk fills, so deletions still work. */
+  diskReserve: {
+    env: "MAILROOM_DISK_RESERVE",
+    flag: "--disk-reserve",
+    schema: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 40),
+    help: "bytes kept free in <database>.reserve and given back when the disk fills, so deletions still work (0: none; at most 5% of the file system)",
+    default: String(32 * 1024 * 1024),
+    defaultHelp: "33554432 (32 MiB)",
+  },
   /** Where scheduled backups go; undefined: no schedule (POST /api/v1/backups then uses <data-dir>/backups). */
   backupDir: {
     env: "MAILROOM_BACKUP_DIR",

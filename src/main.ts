@@ -173,7 +173,12 @@ export async function startServer(
   const memory = createMemoryBudgets({ collectGarbage: runtime.collectGarbage });
   const store = await Store.open(config.databaseUrl, runtime.migrations, {
     limits: { maxMailboxesPerAccount: config.maxMailboxes },
+    reserveBytes: config.diskReserve,
   });
+  if (config.diskReserve > 0 && store.reserve?.held === 0)
+    log.warn("disk_reserve.unavailable", {
+      detail: "no room for the disk reserve: on a full disk, deletions may fail too",
+    });
   // `mailroom restore` refuses to replace the database while this file names a live process.
   const removePidFile = pidFileWrite(config);
   // One resolver for the whole server, so that every feature shares its cache and its limits.

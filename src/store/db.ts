@@ -19,8 +19,10 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
 import { metrics } from "../metrics/mod.ts";
 import type { Change } from "./changes.ts";
+import { isStorageFull } from "./errors.ts";
 import { databaseFileCreate } from "./files.ts";
 import * as schema from "./schema.ts";
+import type { DiskReserve } from "./space.ts";
 
 export type Schema = typeof schema;
 export type Db = LibSQLDatabase<Schema>;
@@ -39,6 +41,8 @@ export interface Write {
   changed(change: Change): void;
   /** The per-account limits the store enforces in this write. */
   limits: StoreLimits;
+  /** The disk reserve was given back (store/space.ts): new mail is refused, deletions go on. */
+  lowSpace: boolean;
 }
 
 /** Limits the store enforces on every write, whichever protocol asked (IMAP, REST, delivery). */
@@ -126,11 +130,18 @@ export class Writer {
   #idleResolve: (() => void) | undefined;
 
   readonly #limits: StoreLimits;
+  readonly #reserve: DiskReserve | undefined;
 
-  constructor(db: Db, publish: (change: Change) => void, limits: StoreLimits = DEFAULT_STORE_LIMITS) {
+  constructor(
+    db: Db,
+    publish: (change: Change) => void,
+    limits: StoreLimits = DEFAULT_STORE_LIMITS,
+    reserve?: DiskReserve,
+  ) {
     this.#db = db;
     this.#publish = publish;
     this.#limits = limits;
+    this.#reserve = reserve;
   }
 
   /** Runs `fn` inside a durable transaction (possibly shared with other writes) and returns its result after commit. */
@@ -189,7 +200,8 @@ export class Writer {
         }
         const until = this.#queue.findIndex((job) => job.outside !== undefined);
         const group = this.#queue.splice(0, Math.min(MAX_GROUP, until === -1 ? MAX_GROUP : until));
-        await this.#commitGroup(group);
+        this.#reserve?.recheck();
+        await this.#commitGroup(group, true);
       }
     } finally {
       this.#draining = false;
@@ -197,7 +209,11 @@ export class Writer {
     }
   }
 
-  async #commitGroup(group: Job[]): Promise<void> {
+  /**
+   * Commits a group. A disk-full failure gives the reserve back (store/space.ts) and, when that freed
+   * space, runs the writes that failed once more: deletions then succeed, new mail is refused.
+   */
+  async #commitGroup(group: Job[], mayRetry: boolean): Promise<void> {
     const outcomes: Array<{ ok: true; value: unknown; changes: Change[] } | { ok: false; error: unknown }> =
       [];
     /** When the last job finished and COMMIT (with its fsync) began. */
@@ -208,7 +224,13 @@ export class Writer {
         const exec = (statement: InStatement) => raw.execute(statement);
         for (const job of group) {
           const changes: Change[] = [];
-          const write: Write = { tx, exec, changed: (c) => changes.push(c), limits: this.#limits };
+          const write: Write = {
+            tx,
+            exec,
+            changed: (c) => changes.push(c),
+            limits: this.#limits,
+            lowSpace: this.#reserve?.low ?? false,
+          };
           if (group.length === 1) {
             // Alone in its transaction: a failure rolls the whole transaction back, no savepoint needed.
             outcomes.push({ ok: true, value: await job.fn(write), changes });
@@ -230,10 +252,32 @@ export class Writer {
       });
     } catch (error) {
       // BEGIN or COMMIT failed (disk full, I/O error), or the single job failed: nothing is durable.
+      if (mayRetry && isStorageFull(error) && this.#reserve?.onFull()) return this.#commitGroup(group, false);
       metrics.commitFailed();
       for (const job of group) job.reject(error);
       return;
     }
+    // Some writes of the group met a full disk (their savepoints rolled back): once more, with room.
+    const full = group.filter((_, i) => {
+      const outcome = outcomes[i]!;
+      return !outcome.ok && isStorageFull(outcome.error);
+    });
+    if (mayRetry && full.length > 0 && this.#reserve?.onFull()) {
+      const retried = new Set(full);
+      const rest = group.filter((job) => !retried.has(job));
+      const restOutcomes = outcomes.filter((_, i) => !retried.has(group[i]!));
+      this.#settle(rest, restOutcomes, commitStarted);
+      await this.#commitGroup(full, false);
+      return;
+    }
+    this.#settle(group, outcomes, commitStarted);
+  }
+
+  #settle(
+    group: Job[],
+    outcomes: Array<{ ok: true; value: unknown; changes: Change[] } | { ok: false; error: unknown }>,
+    commitStarted: number,
+  ): void {
     metrics.committed(group.length, commitStarted);
     group.forEach((job, i) => {
       const outcome = outcomes[i]!;

@@ -13,6 +13,7 @@ import {
   type Write,
   Writer,
 } from "./db.ts";
+import { databaseFilePath } from "./files.ts";
 import {
   databaseCopy,
   databaseOptimize,
@@ -24,6 +25,7 @@ import {
   walCheckpoint,
 } from "./maintenance.ts";
 import { type EmbeddedMigrations, migrate } from "./migrate.ts";
+import { DiskReserve } from "./space.ts";
 import { UidCache } from "./uid-cache.ts";
 
 export * from "./accounts.ts";
@@ -85,8 +87,12 @@ export class Store {
   readonly #database: Database;
   readonly #writer: Writer;
 
-  private constructor(database: Database, limits: StoreLimits) {
+  /** The disk reserve (store/space.ts); undefined for remote databases or MAILROOM_DISK_RESERVE=0. */
+  readonly reserve: DiskReserve | undefined;
+
+  private constructor(database: Database, limits: StoreLimits, reserve: DiskReserve | undefined) {
     this.#database = database;
+    this.reserve = reserve;
     this.#writer = new Writer(
       database.db,
       (change) => {
@@ -94,6 +100,7 @@ export class Store {
         this.changes.publish(change);
       },
       limits,
+      reserve,
     );
   }
 
@@ -101,7 +108,7 @@ export class Store {
   static async open(
     url: string,
     migrations: EmbeddedMigrations,
-    options: { limits?: Partial<StoreLimits> } = {},
+    options: { limits?: Partial<StoreLimits>; reserveBytes?: number } = {},
   ): Promise<Store> {
     const database = await openDatabase(url);
     try {
@@ -111,7 +118,14 @@ export class Store {
       database.close();
       throw error;
     }
-    return new Store(database, { ...DEFAULT_STORE_LIMITS, ...options.limits });
+    // Only the server keeps a reserve (tools beside it pass nothing): `<database>.reserve`.
+    const path = databaseFilePath(url);
+    const reserve =
+      path !== undefined && (options.reserveBytes ?? 0) > 0
+        ? new DiskReserve(`${path}.reserve`, options.reserveBytes!)
+        : undefined;
+    reserve?.hold();
+    return new Store(database, { ...DEFAULT_STORE_LIMITS, ...options.limits }, reserve);
   }
 
   /** For `mailroom migrate`: applies migrations and reports which ran. */

@@ -9,6 +9,7 @@ import {
   fetchContentBytes,
   fetchExpungedSince,
   fetchRows,
+  isStorageFull,
   messagesUpdateFlags,
   SEEN,
 } from "../../store/mod.ts";
@@ -80,9 +81,18 @@ async function reportVanished(
  * whose flags changed, which are told so in their own response instead of an unsolicited FETCH later.
  */
 async function markSeen(ctx: ImapContext, mailbox: SelectedMailbox, uids: number[]): Promise<Set<number>> {
-  const { changed } = await ctx.store.write((w) =>
-    messagesUpdateFlags(w, mailbox.info.id, uids, { mode: "add", flags: SEEN, keywords: [] }),
-  );
+  let changed: Awaited<ReturnType<typeof messagesUpdateFlags>>["changed"];
+  try {
+    ({ changed } = await ctx.store.write((w) =>
+      messagesUpdateFlags(w, mailbox.info.id, uids, { mode: "add", flags: SEEN, keywords: [] }),
+    ));
+  } catch (error) {
+    // A full disk must not keep a user from reading mail: the body is served, \Seen stays unset
+    // (the FLAGS in the response say so), and the client sets it later with STORE.
+    if (!isStorageFull(error)) throw error;
+    ctx.log.warn("imap.seen_not_written", { mailbox: mailbox.info.id, detail: "disk full" });
+    return new Set();
+  }
   const out = new Set<number>();
   for (const m of changed) {
     out.add(m.uid);
