@@ -13,6 +13,26 @@ import type { BareNewlinePolicy } from "./mime/line-endings.ts";
 /** A listener port: a number (0 = any free port, for tests) or "off" to disable the listener. */
 const port = z.union([z.literal("off").transform(() => null), z.coerce.number().int().min(0).max(65535)]);
 
+/**
+ * Whether the default ports are the standard ones (25, 587, 110, ...): only root may bind them. Any
+ * other user gets the unprivileged defaults (2525, 2587, 1110, ...), so a first start just works.
+ */
+export function privilegedPorts(): boolean {
+  return typeof process.getuid !== "function" || process.getuid() === 0;
+}
+
+/** The port settings that took their unprivileged default (for the one-line note at start). */
+export function unprivilegedDefaults(
+  flags: Map<string, string>,
+  env: Record<string, string | undefined>,
+): string[] {
+  if (privilegedPorts()) return [];
+  return Object.values(SETTINGS)
+    .filter((s) => "defaultHelp" in s && s.defaultHelp?.includes("when not root"))
+    .filter((s) => !flags.has(s.flag) && (env[s.env] ?? "") === "")
+    .map((s) => s.env);
+}
+
 /** A yes/no setting: true/false, yes/no, on/off or 1/0. */
 const flag = z
   .string()
@@ -138,14 +158,16 @@ const SETTINGS = {
     flag: "--smtp-port",
     schema: port,
     help: "SMTP port, or off",
-    default: "25",
+    default: () => (privilegedPorts() ? "25" : "2525"),
+    defaultHelp: "25 (2525 when not root)",
   },
   submissionPort: {
     env: "MAILROOM_SUBMISSION_PORT",
     flag: "--submission-port",
     schema: port,
     help: "message submission port (RFC 6409, AUTH required), or off",
-    default: "587",
+    default: () => (privilegedPorts() ? "587" : "2587"),
+    defaultHelp: "587 (2587 when not root)",
   },
   /** Static routes by recipient domain ("*" for everything else); empty means DNS MX lookups. */
   routes: {
@@ -230,14 +252,16 @@ const SETTINGS = {
     flag: "--pop3-port",
     schema: port,
     help: "POP3 port, or off",
-    default: "110",
+    default: () => (privilegedPorts() ? "110" : "1110"),
+    defaultHelp: "110 (1110 when not root)",
   },
   imapPort: {
     env: "MAILROOM_IMAP_PORT",
     flag: "--imap-port",
     schema: port,
     help: "IMAP port, or off",
-    default: "143",
+    default: () => (privilegedPorts() ? "143" : "1143"),
+    defaultHelp: "143 (1143 when not root)",
   },
   /** Implicit TLS listeners (RFC 8314 §3.3). */
   pop3sPort: {
@@ -245,21 +269,24 @@ const SETTINGS = {
     flag: "--pop3s-port",
     schema: port,
     help: "POP3 over implicit TLS port (RFC 8314), or off",
-    default: "995",
+    default: () => (privilegedPorts() ? "995" : "1995"),
+    defaultHelp: "995 (1995 when not root)",
   },
   imapsPort: {
     env: "MAILROOM_IMAPS_PORT",
     flag: "--imaps-port",
     schema: port,
     help: "IMAP over implicit TLS port (RFC 8314), or off",
-    default: "993",
+    default: () => (privilegedPorts() ? "993" : "1993"),
+    defaultHelp: "993 (1993 when not root)",
   },
   smtpsPort: {
     env: "MAILROOM_SMTPS_PORT",
     flag: "--smtps-port",
     schema: port,
     help: "message submission over implicit TLS port (RFC 8314), or off",
-    default: "465",
+    default: () => (privilegedPorts() ? "465" : "2465"),
+    defaultHelp: "465 (2465 when not root)",
   },
   /** PEM files; both or neither. Neither: a self-signed pair in <data-dir>/tls/. */
   tlsCert: {
@@ -319,14 +346,16 @@ const SETTINGS = {
     flag: "--public-http-port",
     schema: port,
     help: "public HTTP port (ACME HTTP-01, autoconfig, autodiscover; never the admin API), or off",
-    default: "80",
+    default: () => (privilegedPorts() ? "80" : "8081"),
+    defaultHelp: "80 (8081 when not root)",
   },
   publicHttpsPort: {
     env: "MAILROOM_PUBLIC_HTTPS_PORT",
     flag: "--public-https-port",
     schema: port,
     help: "public HTTPS port (ACME TLS-ALPN-01, MTA-STS policy, autoconfig, autodiscover), or off",
-    default: "443",
+    default: () => (privilegedPorts() ? "443" : "8443"),
+    defaultHelp: "443 (8443 when not root)",
   },
   /** An RFC 8555 directory URL; undefined: no automatic certificates. */
   acmeDirectory: {

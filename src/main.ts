@@ -11,7 +11,7 @@ import { backupCommand, restoreCommand } from "./cli/backup.ts";
 import { dnsCommand } from "./cli/dns.ts";
 import type { ToolCommand } from "./cli/mod.ts";
 import { exportCommand, importCommand } from "./cli/transfer.ts";
-import { type Config, ConfigError, helpText, loadConfig, parseArgs } from "./config.ts";
+import { type Config, ConfigError, helpText, loadConfig, parseArgs, unprivilegedDefaults } from "./config.ts";
 import { pidFileWrite, prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
 import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
 import { startHousekeeping } from "./housekeeping.ts";
@@ -37,6 +37,7 @@ import { createQueueRunner } from "./smtp/queue/runner.ts";
 import { createTlsReporter } from "./smtp/reports/tls-reporter.ts";
 import {
   checkPostmaster,
+  listenersTable,
   loadExtraCa,
   loadOrCreateAdminToken,
   loadPemFile,
@@ -110,6 +111,11 @@ export async function main(runtime: Runtime, argv: readonly string[]): Promise<n
         interactive: Boolean(process.stderr.isTTY),
       });
     }
+    const moved = unprivilegedDefaults(args.flags, process.env);
+    if (moved.length > 0)
+      process.stderr.write(
+        "note: not running as root, so the default ports are unprivileged ones (2525, 2587, 2465, 1110, 1995, 1143, 1993; public web 8081, 8443); set the MAILROOM_*_PORT variables to choose\n",
+      );
     const server = await startServer(runtime, config, log);
     const stopReloading = reloadOnHangup(server.tls, log);
     await waitForSignal(log);
@@ -282,6 +288,7 @@ export async function startServer(
       listenersBound: () => rows.every((row) => config[row.port] === null || ports[row.name] !== null),
       startedAt,
     };
+    const table: Array<[string, string]> = [];
     for (const row of rows) {
       const port = config[row.port];
       if (port === null) continue;
@@ -302,8 +309,12 @@ export async function startServer(
       ports[row.name] = listener.port;
       const address = `${row.scheme ? `${row.scheme}://` : ""}${host}:${listener.port}`;
       log.info("listening", { proto: row.name, address });
-      process.stderr.write(`${row.label ?? row.name} listening on ${address}\n`);
+      table.push([row.label ?? row.name, address]);
     }
+    // One table once everything is bound (test/harness/child-server.ts reads the ports from it).
+    process.stderr.write(
+      listenersTable(table, config.adminToken ? undefined : join(config.dataDir, "admin-token")),
+    );
     certificates?.start();
 
     return {

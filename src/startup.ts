@@ -101,3 +101,17 @@ export function waitForSignal(log: Logger): Promise<void> {
     process.on("SIGTERM", onSignal);
   });
 }
+
+/**
+ * The start-up table: every listener and its address, then where the admin token is, printed once
+ * after everything is bound. `tokenPath` undefined: the token came from MAILROOM_ADMIN_TOKEN.
+ */
+export function listenersTable(rows: ReadonlyArray<[string, string]>, tokenPath: string | undefined): string {
+  const width = Math.max(...rows.map(([name]) => name.length), "listener".length) + 2;
+  const lines = [
+    `  ${"listener".padEnd(width)}address`,
+    ...rows.map(([name, address]) => `  ${name.padEnd(width)}${address}`),
+  ];
+  lines.push(`admin token: ${tokenPath ?? "from MAILROOM_ADMIN_TOKEN / --admin-token"}`);
+  return `${lines.join("\n")}\n`;
+}
