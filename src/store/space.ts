@@ -6,7 +6,8 @@
  * refused at once as storage-full (SMTP 452 4.3.1, IMAP NO [OVERQUOTA], HTTP 507) while everything
  * else may use the room. When the file system has room for the reserve twice over, it is taken again.
  */
-import { closeSync, fsyncSync, openSync, rmSync, statfsSync, writeSync } from "node:fs";
+import * as fs from "node:fs";
+import { closeSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
 /** At most this share of the file system goes into the reserve (an 8 MB tmpfs gets 400 KB, not 32 MB). */
@@ -78,8 +79,8 @@ export class DiskReserve {
 
   #free(): number {
     try {
-      const fs = statfsSync(dirname(this.#path));
-      return fs.bavail * fs.bsize;
+      const st = statfs(dirname(this.#path));
+      return st ? st.bavail * st.bsize : 0;
     } catch {
       return 0;
     }
@@ -87,12 +88,19 @@ export class DiskReserve {
 
   #size(): number {
     try {
-      const fs = statfsSync(dirname(this.#path));
-      return Math.min(this.#wanted, Math.floor(fs.blocks * fs.bsize * MAX_SHARE));
+      const st = statfs(dirname(this.#path));
+      return st ? Math.min(this.#wanted, Math.floor(st.blocks * st.bsize * MAX_SHARE)) : 0;
     } catch {
       return 0;
     }
   }
+}
+
+/** statfs(2), where the runtime has it (looked up, not imported: a runtime without it gets no reserve). */
+function statfs(path: string): { bavail: number; bsize: number; blocks: number } | undefined {
+  const call = (fs as { statfsSync?: (p: string) => { bavail: number; bsize: number; blocks: number } })
+    .statfsSync;
+  return call?.(path);
 }
 
 /** The error a low store answers new mail with: the same code as SQLite's own, so every protocol maps it alike. */
