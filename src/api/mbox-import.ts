@@ -6,6 +6,7 @@
  * before the error is answered.
  */
 import type { Context } from "hono";
+import type { Logger } from "../log.ts";
 import { parseMessage } from "../mime/mod.ts";
 import { type Mailbox, messageIngest, messagesExpunge, type Store } from "../store/mod.ts";
 import { MboxFormatError, mboxMessageOf } from "../transfer/mbox-format.ts";
@@ -14,13 +15,18 @@ import { ApiError } from "./problem.ts";
 
 /** Messages per write: bounds the memory of a batch (each at most the message size limit). */
 const BATCH = 100;
+/** A long upload logs its progress (messages, bytes, rate) at most this often. */
+const PROGRESS_EVERY_MS = 1000;
 
 export async function mboxImport(
   c: Context,
   store: Store,
   mailbox: Pick<Mailbox, "id" | "accountId">,
   maxMessageSize: number,
+  log?: Logger,
 ): Promise<{ imported: number; ids: number[] }> {
+  const started = performance.now();
+  let reported = started;
   const limit = maxMessageSize * 4;
   const tooLarge = () =>
     new ApiError(413, "Content Too Large", `an mbox upload is limited to ${limit} bytes`);
@@ -57,6 +63,18 @@ export async function mboxImport(
       return out;
     });
     added.push(...stored);
+    const now = performance.now();
+    if (log && now - reported >= PROGRESS_EVERY_MS) {
+      reported = now;
+      const seconds = (now - started) / 1000;
+      log.info("mbox_import.progress", {
+        mailbox: mailbox.id,
+        messages: added.length,
+        bytes: total,
+        totalBytes: Number(c.req.header("content-length") ?? 0) || null,
+        rate: Math.round(added.length / seconds),
+      });
+    }
   };
   let index = 0;
   try {
@@ -93,5 +111,11 @@ export async function mboxImport(
     if (error instanceof MboxFormatError) throw new ApiError(400, "Bad Request", error.message);
     throw error;
   }
+  log?.info("mbox_import.done", {
+    mailbox: mailbox.id,
+    messages: added.length,
+    bytes: total,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  });
   return { imported: added.length, ids: added.map((a) => a.id) };
 }

@@ -154,9 +154,9 @@ export const messageRoutes = new Hono<ApiEnv>()
     });
   })
   .post("/:address/mailboxes/:mailbox/mbox", async (c) => {
-    const { store, config } = c.get("deps");
+    const { store, config, log } = c.get("deps");
     const { mailbox } = await mailboxParam(c, store.read);
-    return c.json(await mboxImport(c, store, mailbox, config.maxMessageSize), 201);
+    return c.json(await mboxImport(c, store, mailbox, config.maxMessageSize, log), 201);
   })
   .get("/:address/messages/:id", async (c) => {
     const { store } = c.get("deps");
