@@ -32,6 +32,25 @@ export interface ApiDeps {
   certificates?: { domainsChanged(): void };
   /** /metrics and /readyz (src/metrics/); absent in route-listing tests. */
   observability?: ObservabilityControl;
+  /** POST/GET /api/v1/backups (src/backup/); absent in route-listing tests. */
+  backups?: BackupControl;
+}
+
+/** A backup file as the API shows it. */
+export interface BackupEntry {
+  name: string;
+  bytes: number;
+  createdAt: string;
+}
+
+/** What the backup routes ask of the composition root. */
+export interface BackupControl {
+  /** Takes a verified online backup into the backup directory (then prunes to MAILROOM_BACKUP_KEEP). */
+  create(): Promise<BackupEntry & { ms: number; accounts: number; messages: number }>;
+  /** The backups in the backup directory, newest first. */
+  list(): BackupEntry[];
+  /** The file of a listed backup, or undefined. */
+  file(name: string): string | undefined;
 }
 
 /** What /metrics and /readyz ask of the composition root. */

@@ -217,6 +217,23 @@ export class ImapSession implements DispatchSession {
     this.socket.setTimeout(ms);
   }
 
+  /** The command being executed (its name), undefined while reading the next one. */
+  #executing: string | undefined;
+  #shuttingDown = false;
+
+  /**
+   * The server is stopping: a session waiting for its next command gets BYE (RFC 3501 §7.1.5) and is
+   * closed at once; one in the middle of a command finishes it (its tagged response included) first.
+   * IDLE is the exception: it lasts until the client says DONE, so it gets BYE at once too.
+   */
+  shutdown(): void {
+    if (this.#closed || this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    if (this.#executing !== undefined && this.#executing !== "IDLE") return;
+    this.untagged(["BYE Server shutting down"]);
+    this.close();
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -289,11 +306,17 @@ export class ImapSession implements DispatchSession {
         }
         continue;
       }
+      this.#executing = command.name.toUpperCase();
       try {
         await this.#execute(command);
       } finally {
+        this.#executing = undefined;
         // Memory leases and spool files of the command's literals.
         command.release?.();
+      }
+      if (this.#shuttingDown) {
+        if (!this.#closed) this.untagged(["BYE Server shutting down"]);
+        break;
       }
       if (this.#badInARow >= IMAP_LIMITS.maxBadCommands) {
         this.untagged(["BYE Too many invalid commands"]);

@@ -19,8 +19,10 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
 import { metrics } from "../metrics/mod.ts";
 import type { Change } from "./changes.ts";
+import { isStorageFull } from "./errors.ts";
 import { databaseFileCreate } from "./files.ts";
 import * as schema from "./schema.ts";
+import type { DiskReserve } from "./space.ts";
 
 export type Schema = typeof schema;
 export type Db = LibSQLDatabase<Schema>;
@@ -41,6 +43,8 @@ export interface Write {
   limits: StoreLimits;
   /** What this store was opened to do besides storing (queueing spam lessons). */
   features: StoreFeatures;
+  /** The disk reserve was given back (store/space.ts): new mail is refused, deletions go on. */
+  lowSpace: boolean;
 }
 
 /** Optional work some writes do as part of their transaction, switched on by the composition root. */
@@ -120,6 +124,8 @@ export async function openDatabase(url: string): Promise<Database> {
 
 interface Job {
   fn: (w: Write) => Promise<unknown>;
+  /** Runs alone, with no transaction open (checkpoints, VACUUM, backups): see Writer.exclusive(). */
+  outside?: () => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -138,32 +144,55 @@ export class Writer {
 
   readonly #limits: StoreLimits;
   readonly #features: StoreFeatures;
+  readonly #reserve: DiskReserve | undefined;
 
   constructor(
     db: Db,
     publish: (change: Change) => void,
     limits: StoreLimits = DEFAULT_STORE_LIMITS,
     features: StoreFeatures = DEFAULT_STORE_FEATURES,
+    reserve?: DiskReserve,
   ) {
     this.#db = db;
     this.#publish = publish;
     this.#limits = limits;
     this.#features = features;
+    this.#reserve = reserve;
   }
 
   /** Runs `fn` inside a durable transaction (possibly shared with other writes) and returns its result after commit. */
   run<T>(fn: (w: Write) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("store is closed"));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.#draining) {
-        this.#draining = true;
-        this.#idle = new Promise((r) => {
-          this.#idleResolve = r;
-        });
-        void this.#drain();
-      }
+      this.#enqueue({ fn, resolve: resolve as (v: unknown) => void, reject });
     });
+  }
+
+  /**
+   * Runs `fn` between two groups, when no write transaction of this process is open. libSQL's local
+   * driver is synchronous, so a checkpoint or VACUUM waiting (busy timeout) on a transaction this
+   * same thread holds open would wait for nothing; queued here, it never meets one.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.#enqueue({
+        fn: async () => undefined,
+        outside: fn,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+    });
+  }
+
+  #enqueue(job: Job): void {
+    this.#queue.push(job);
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#idle = new Promise((r) => {
+      this.#idleResolve = r;
+    });
+    void this.#drain();
   }
 
   /** Stops accepting writes and waits for those already queued to commit. */
@@ -179,8 +208,16 @@ export class Writer {
         // event loop. Waiting one turn before each group lets every socket event already pending
         // (other deliveries) queue its write first, so they share one transaction and one fsync.
         await new Promise<void>((r) => setImmediate(r));
-        const group = this.#queue.splice(0, MAX_GROUP);
-        await this.#commitGroup(group);
+        const first = this.#queue[0]!;
+        if (first.outside) {
+          this.#queue.shift();
+          await first.outside().then(first.resolve, first.reject);
+          continue;
+        }
+        const until = this.#queue.findIndex((job) => job.outside !== undefined);
+        const group = this.#queue.splice(0, Math.min(MAX_GROUP, until === -1 ? MAX_GROUP : until));
+        this.#reserve?.recheck();
+        await this.#commitGroup(group, true);
       }
     } finally {
       this.#draining = false;
@@ -188,7 +225,11 @@ export class Writer {
     }
   }
 
-  async #commitGroup(group: Job[]): Promise<void> {
+  /**
+   * Commits a group. A disk-full failure gives the reserve back (store/space.ts) and, when that freed
+   * space, runs the writes that failed once more: deletions then succeed, new mail is refused.
+   */
+  async #commitGroup(group: Job[], mayRetry: boolean): Promise<void> {
     const outcomes: Array<{ ok: true; value: unknown; changes: Change[] } | { ok: false; error: unknown }> =
       [];
     /** When the last job finished and COMMIT (with its fsync) began. */
@@ -205,6 +246,7 @@ export class Writer {
             changed: (c) => changes.push(c),
             limits: this.#limits,
             features: this.#features,
+            lowSpace: this.#reserve?.low ?? false,
           };
           if (group.length === 1) {
             // Alone in its transaction: a failure rolls the whole transaction back, no savepoint needed.
@@ -227,10 +269,32 @@ export class Writer {
       });
     } catch (error) {
       // BEGIN or COMMIT failed (disk full, I/O error), or the single job failed: nothing is durable.
+      if (mayRetry && isStorageFull(error) && this.#reserve?.onFull()) return this.#commitGroup(group, false);
       metrics.commitFailed();
       for (const job of group) job.reject(error);
       return;
     }
+    // Some writes of the group met a full disk (their savepoints rolled back): once more, with room.
+    const full = group.filter((_, i) => {
+      const outcome = outcomes[i]!;
+      return !outcome.ok && isStorageFull(outcome.error);
+    });
+    if (mayRetry && full.length > 0 && this.#reserve?.onFull()) {
+      const retried = new Set(full);
+      const rest = group.filter((job) => !retried.has(job));
+      const restOutcomes = outcomes.filter((_, i) => !retried.has(group[i]!));
+      this.#settle(rest, restOutcomes, commitStarted);
+      await this.#commitGroup(full, false);
+      return;
+    }
+    this.#settle(group, outcomes, commitStarted);
+  }
+
+  #settle(
+    group: Job[],
+    outcomes: Array<{ ok: true; value: unknown; changes: Change[] } | { ok: false; error: unknown }>,
+    commitStarted: number,
+  ): void {
     metrics.committed(group.length, commitStarted);
     group.forEach((job, i) => {
       const outcome = outcomes[i]!;

@@ -7,6 +7,7 @@
  */
 import { chunksOf, IN_LIST_MAX, placeholders } from "./chunks.ts";
 import { blobBytes, type Reader, rawOf } from "./db.ts";
+import { expungedHistoryLost } from "./selection.ts";
 
 export interface FetchRow {
   uid: number;
@@ -125,11 +126,20 @@ export async function fetchContentBytes(r: Reader, contentId: number): Promise<U
   return row ? blobBytes(row.data) : undefined;
 }
 
-/** UIDs removed from a mailbox after the given MODSEQ, ascending (RFC 7162 §3.2.6 VANISHED (EARLIER)). */
-export async function fetchExpungedSince(r: Reader, mailboxId: number, modseq: number): Promise<number[]> {
+/**
+ * UIDs removed from a mailbox after the given MODSEQ, ascending (RFC 7162 §3.2.6 VANISHED (EARLIER)),
+ * or `historyLost` when removals that old have been forgotten (see mailboxChangesSince()).
+ */
+export async function fetchExpungedSince(
+  r: Reader,
+  mailboxId: number,
+  modseq: number,
+): Promise<{ uids: number[]; historyLost?: { uidNext: number } }> {
+  const historyLost = await expungedHistoryLost(r, mailboxId, modseq);
+  if (historyLost) return { uids: [], historyLost };
   const { rows } = await rawOf(r).execute({
     sql: "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
     args: [mailboxId, modseq],
   });
-  return rows.map((row) => Number(row.uid));
+  return { uids: rows.map((row) => Number(row.uid)) };
 }
