@@ -13,7 +13,8 @@ import { capabilities } from "./capabilities.ts";
 import type { ImapContext } from "./context.ts";
 import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
 import { literalPolicy } from "./literal-policy.ts";
-import { type Piece, toBuffer } from "./protocol/encode.ts";
+import { Output } from "./output.ts";
+import type { Piece } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
 import { CommandReader, type RawCommand, ReadError } from "./protocol/reader.ts";
 import type { SelectedMailbox } from "./selected.ts";
@@ -37,6 +38,8 @@ export class ImapSession implements DispatchSession {
   readonly ctx: ImapContext;
   /** The plain socket, then the TLS socket after STARTTLS. */
   socket: Socket;
+  /** What goes to `socket`: a command's responses in one write (output.ts). */
+  readonly #output: Output;
   /** Whether the connection is encrypted (implicit TLS, or after STARTTLS). */
   secure: boolean;
   #unsubscribe: (() => void) | undefined;
@@ -48,6 +51,7 @@ export class ImapSession implements DispatchSession {
   constructor(ctx: ImapContext, socket: Socket, options: { secure?: boolean } = {}) {
     this.ctx = ctx;
     this.socket = socket;
+    this.#output = new Output(socket);
     this.secure = options.secure ?? false;
     this.remoteAddress = socket.remoteAddress ?? "unknown";
     // Every literal is judged before the "+" (or, for LITERAL+, before a byte of it is read).
@@ -118,7 +122,7 @@ export class ImapSession implements DispatchSession {
   /** Writes one response line (CRLF added). Returns false when the socket's buffer is full: await drain(). */
   write(pieces: Piece[]): boolean {
     if (this.#closed || this.socket.destroyed) return true;
-    return this.socket.write(toBuffer([...pieces, "\r\n"]));
+    return this.#output.line(pieces);
   }
 
   untagged(pieces: Piece[]): boolean {
@@ -127,21 +131,14 @@ export class ImapSession implements DispatchSession {
 
   /** The client's next line (inside AUTHENTICATE and IDLE). */
   readLine(): Promise<string> {
+    // What the client is to answer (a continuation request, IDLE's "+ idling") goes out first.
+    this.#output.flush();
     return this.reader.readLine();
   }
 
   /** Waits until the socket can take more (backpressure for big FETCH responses). */
   drain(): Promise<void> {
-    if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.socket.off("drain", done);
-        this.socket.off("close", done);
-        resolve();
-      };
-      this.socket.once("drain", done);
-      this.socket.once("close", done);
-    });
+    return this.#output.drain();
   }
 
   /** Enters the authenticated state and starts listening for this account's changes. */
@@ -192,6 +189,7 @@ export class ImapSession implements DispatchSession {
 
   close(): void {
     if (this.#closed) return;
+    this.#output.flush();
     this.#closed = true;
     this.socket.end();
     // A client that never reads would keep the socket half-open forever.
@@ -205,6 +203,7 @@ export class ImapSession implements DispatchSession {
    */
   #hangUp(): void {
     if (this.#closed) return;
+    this.#output.flush();
     this.#closed = true;
     this.reader.detach();
     this.socket.pause();
@@ -214,6 +213,7 @@ export class ImapSession implements DispatchSession {
 
   #cleanup(): void {
     this.#closed = true;
+    this.#output.close();
     clearTimeout(this.#loginDeadline);
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
@@ -275,6 +275,8 @@ export class ImapSession implements DispatchSession {
    */
   async #startTls(): Promise<void> {
     this.#tlsRequested = false;
+    // The tagged OK goes out in the clear, before the handshake.
+    this.#output.flush();
     const plain = this.socket;
     const dropped = this.reader.detach();
     if (dropped > 0)
@@ -289,6 +291,7 @@ export class ImapSession implements DispatchSession {
         handshakeTimeoutMs: this.ctx.timeouts?.tlsHandshakeMs,
       });
       this.socket = secure;
+      this.#output.socket = secure;
       this.secure = true;
       this.#listen(secure);
       this.reader.attach(secure);
@@ -324,6 +327,8 @@ export class ImapSession implements DispatchSession {
 
   async #execute(command: RawCommand): Promise<void> {
     const outcome = await dispatch(this, command);
+    // The command's responses, tagged one included, in one write.
+    this.#output.flush();
     if (outcome === "bad") this.#badInARow++;
     else this.#badInARow = 0;
     if (outcome !== "ok") return;
