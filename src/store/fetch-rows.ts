@@ -25,6 +25,8 @@ export interface FetchRow {
   structure?: string;
   /** The top-level header's bytes [0, headerEnd). */
   head?: Uint8Array;
+  /** The whole message's bytes; undefined when its content is gone (expunged meanwhile). */
+  data?: Uint8Array | undefined;
 }
 
 export interface FetchRowsOptions {
@@ -34,6 +36,11 @@ export interface FetchRowsOptions {
   headerEnd?: boolean;
   /** The header's bytes, read with substr() so the body never leaves the database. */
   head?: boolean;
+  /**
+   * The whole message's bytes, in the same statement (one instead of two for the usual one-message
+   * FETCH BODY[]). Every row's bytes are in memory at once: ask for it for small batches only.
+   */
+  data?: boolean;
   /** RFC 7162 §3.1.4.1 CHANGEDSINCE: only rows with a greater MODSEQ. */
   changedSince?: number;
 }
@@ -64,6 +71,7 @@ export async function fetchRows(
     options.head
       ? "(SELECT substr(b.data, 1, c.header_end) FROM blobs b WHERE b.content_id = m.content_id) AS head"
       : undefined,
+    options.data ? "(SELECT b.data FROM blobs b WHERE b.content_id = m.content_id) AS data" : undefined,
   ].filter((c) => c !== undefined);
   const from = joinContents ? "messages m JOIN contents c ON c.id = m.content_id" : "messages m";
   const since = options.changedSince === undefined ? "" : " AND m.modseq > ?";
@@ -105,6 +113,7 @@ export async function fetchRows(
       if (options.envelope) item.envelope = String(row.envelope);
       if (options.structure) item.structure = String(row.structure);
       if (options.head) item.head = blobBytes(row.head);
+      if (options.data) item.data = row.data == null ? undefined : blobBytes(row.data);
       out.push(item);
     }
   }
