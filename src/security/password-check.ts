@@ -5,7 +5,7 @@
  * is settled. Callers only log, wait `delayMs` and answer in their protocol — the same answer whether
  * the password was wrong, the account unknown, or the key locked out.
  */
-import { type Account, accountAuthenticate, type Reader } from "../store/mod.ts";
+import { type Account, accountAuthenticate, type CredentialCache, type Reader } from "../store/mod.ts";
 import { type AuthFailures, accountKey } from "./auth-failures.ts";
 
 export interface PasswordCheckInput {
@@ -16,6 +16,11 @@ export interface PasswordCheckInput {
   login: string;
   password: string;
   primaryDomain: string;
+  /**
+   * Recently verified logins (the store's `credentials`): a correct password seen within its TTL
+   * skips the hash derivation. The attempt is counted and settled exactly as without it.
+   */
+  cache?: CredentialCache;
 }
 
 export type PasswordCheck =
@@ -37,6 +42,7 @@ export async function passwordCheck(input: PasswordCheckInput): Promise<Password
   try {
     account = await accountAuthenticate(input.read, input.login, input.password, {
       primaryDomain: input.primaryDomain,
+      cache: input.cache,
     });
   } catch (error) {
     start.attempt.abandoned();

@@ -57,6 +57,7 @@ async function authenticate(
   try {
     check = await passwordCheck({
       read: ctx.store.read,
+      cache: ctx.store.credentials,
       limiter: ctx.authFailures,
       client: clientAddressKey(session.remoteAddress),
       login,

@@ -4,6 +4,7 @@
  * are published to `changes` after they commit.
  */
 import { ChangeHub } from "./changes.ts";
+import { CredentialCache, type CredentialCacheOptions } from "./credential-cache.ts";
 import {
   type Database,
   DEFAULT_STORE_LIMITS,
@@ -29,6 +30,11 @@ export {
   contentSlices,
   contentView,
 } from "./contents.ts";
+export {
+  CREDENTIAL_CACHE_DEFAULTS,
+  CredentialCache,
+  type CredentialCacheOptions,
+} from "./credential-cache.ts";
 export { DEFAULT_STORE_LIMITS, type Reader, type StoreLimits, type Write } from "./db.ts";
 export * from "./dkim-keys.ts";
 export * from "./domains.ts";
@@ -60,15 +66,19 @@ export class Store {
   readonly changes = new ChangeHub();
   /** UIDs of recently selected mailboxes, kept in step with every commit (IMAP SELECT). */
   readonly uidCache = new UidCache();
+  /** Logins verified recently, dropped when their account changes (credential-cache.ts). */
+  readonly credentials: CredentialCache;
   readonly #database: Database;
   readonly #writer: Writer;
 
-  private constructor(database: Database, limits: StoreLimits) {
+  private constructor(database: Database, limits: StoreLimits, credentials: CredentialCacheOptions) {
     this.#database = database;
+    this.credentials = new CredentialCache(credentials);
     this.#writer = new Writer(
       database.db,
       (change) => {
         this.uidCache.apply(change);
+        this.credentials.apply(change);
         this.changes.publish(change);
       },
       limits,
@@ -79,7 +89,7 @@ export class Store {
   static async open(
     url: string,
     migrations: EmbeddedMigrations,
-    options: { limits?: Partial<StoreLimits> } = {},
+    options: { limits?: Partial<StoreLimits>; credentials?: CredentialCacheOptions } = {},
   ): Promise<Store> {
     const database = await openDatabase(url);
     try {
@@ -88,7 +98,7 @@ export class Store {
       database.close();
       throw error;
     }
-    return new Store(database, { ...DEFAULT_STORE_LIMITS, ...options.limits });
+    return new Store(database, { ...DEFAULT_STORE_LIMITS, ...options.limits }, options.credentials ?? {});
   }
 
   /** For `mailroom migrate`: applies migrations and reports which ran. */

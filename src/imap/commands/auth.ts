@@ -18,6 +18,7 @@ async function authenticateOrFail(
 ): Promise<string> {
   const check = await passwordCheck({
     read: ctx.store.read,
+    cache: ctx.store.credentials,
     limiter: ctx.authFailures,
     client: clientAddressKey(session.remoteAddress),
     login,

@@ -29,6 +29,7 @@ export async function logIn(session: Session, login: string, password: string): 
   try {
     check = await passwordCheck({
       read: ctx.store.read,
+      cache: ctx.store.credentials,
       limiter: authFailures,
       client: session.client,
       login,
