@@ -5,7 +5,10 @@
  *  3. full-body FETCH throughput with N clients, 1 KB and 100 KB messages;
  *  4. many concurrently IDLE-ing connections: server RSS and delivery-to-EXISTS latency.
  *
- *   bun bench/imap.ts [--clients 10] [--idlers 1000] [--skip-100k]
+ *   bun bench/imap.ts [--clients 10] [--idlers 1000] [--skip-100k] [--server-cwd DIR]
+ *
+ * `--server-cwd` runs the server from another checkout (an export of an older commit), to compare
+ * before and after on the same machine in the same run.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     clients: { type: "string", default: "10" },
     idlers: { type: "string", default: "1000" },
     "skip-100k": { type: "boolean", default: false },
+    "server-cwd": { type: "string" },
   },
 });
 const clients = Number(values.clients);
@@ -43,6 +47,7 @@ await populate(dir, [
 ]);
 
 const server = await startChildServer({
+  cwd: values["server-cwd"],
   env: {
     MAILROOM_DATA_DIR: dir,
     MAILROOM_DOMAIN: "example.com",
