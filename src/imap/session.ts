@@ -47,6 +47,9 @@ export class ImapSession implements DispatchSession {
   #closed = false;
   #tlsRequested = false;
   #loginDeadline: ReturnType<typeof setTimeout> | undefined;
+  /** The inactivity timeout last set, and on which socket (#armTimeout). */
+  #timeoutMs = 0;
+  #timeoutSocket: Socket | undefined;
 
   constructor(ctx: ImapContext, socket: Socket, options: { secure?: boolean } = {}) {
     this.ctx = ctx;
@@ -177,13 +180,20 @@ export class ImapSession implements DispatchSession {
     for (const line of lines) this.untagged(line);
   }
 
-  /** Restarts the inactivity timer: short before login, RFC 3501 §5.4's 30 minutes after. */
+  /**
+   * Sets the inactivity timer: short before login, RFC 3501 §5.4's 30 minutes after. The socket
+   * restarts it on every read and write itself, so it is set again only when it changes (or the
+   * socket does, after STARTTLS): per command it cost a timer reschedule for nothing.
+   */
   #armTimeout(): void {
     const t = this.ctx.timeouts;
     const ms =
       this.state.kind === "not-authenticated"
         ? (t?.preAuthMs ?? IMAP_LIMITS.preAuthTimeoutMs)
         : (t?.idleMs ?? IMAP_LIMITS.idleTimeoutMs);
+    if (ms === this.#timeoutMs && this.socket === this.#timeoutSocket) return;
+    this.#timeoutMs = ms;
+    this.#timeoutSocket = this.socket;
     this.socket.setTimeout(ms);
   }
 

@@ -3,7 +3,7 @@ import { asc, eq, inArray, sql } from "drizzle-orm";
 import { addressNormalize } from "./addresses.ts";
 import { contentsDeleteOrphans } from "./contents.ts";
 import type { CredentialCache } from "./credential-cache.ts";
-import { type Reader, rawOf, type Write } from "./db.ts";
+import { type Reader, readFirst, type Write } from "./db.ts";
 import { domainFind } from "./domains.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import { mailboxCreate } from "./mailboxes.ts";
@@ -164,27 +164,26 @@ export async function accountAuthenticate(
   const name = login.trim().toLowerCase();
   const address = name.includes("@") ? name : `${name}@${options.primaryDomain}`;
   // Raw and prepared once (db.ts): every login reads this row, cached or not.
-  const { rows } = await rawOf(r).execute({
+  const row = await readFirst(r, {
     sql: `SELECT id, address, quota, used_bytes, disabled, created_at, updated_at, password_hash
-          FROM accounts WHERE address = ? LIMIT 1`,
+          FROM accounts WHERE address = ?`,
     args: [address],
   });
-  const row = rows[0];
   if (!row) {
     // Spend the same time as a real check so response timing does not reveal which accounts exist.
     await passwordVerify(password, DUMMY_HASH);
     return undefined;
   }
   const account: Account = {
-    id: Number(row.id),
-    address: String(row.address),
-    quota: row.quota == null ? null : Number(row.quota),
-    usedBytes: Number(row.used_bytes),
-    disabled: Boolean(row.disabled),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
+    id: Number(row[0]),
+    address: String(row[1]),
+    quota: row[2] == null ? null : Number(row[2]),
+    usedBytes: Number(row[3]),
+    disabled: Boolean(row[4]),
+    createdAt: Number(row[5]),
+    updatedAt: Number(row[6]),
   };
-  const hash = String(row.password_hash);
+  const hash = String(row[7]);
   if (account.disabled) {
     // Refused whatever the cache holds; the full check keeps the timing of a wrong password.
     await passwordVerify(password, hash);

@@ -86,6 +86,35 @@ export function rawOf(r: Reader): RawReader {
   };
 }
 
+/** A read that names its columns by position: values in SELECT order. */
+export interface PositionalRead {
+  sql: string;
+  args: unknown[];
+}
+
+/**
+ * Every row of a read as an array of values in SELECT order: the cheapest shape, for the reads a
+ * protocol does per command (prepared once on the read connection; on a transaction, or a database
+ * that is not a local file, through the client).
+ */
+export async function readArrays(r: Reader, statement: PositionalRead): Promise<unknown[][]> {
+  const prepared = readStatementsOf.get(r);
+  const rows =
+    prepared && statement.args.every(plainValue) ? prepared.arrays(statement.sql, statement.args) : undefined;
+  if (rows) return rows;
+  const result = await rawOf(r).execute(statement as InStatement);
+  return result.rows.map((row) => Array.from(row as unknown as ArrayLike<unknown>));
+}
+
+/** The first row of a read as an array in SELECT order, or undefined when there is none. */
+export async function readFirst(r: Reader, statement: PositionalRead): Promise<unknown[] | undefined> {
+  const prepared = readStatementsOf.get(r);
+  const row =
+    prepared && statement.args.every(plainValue) ? prepared.first(statement.sql, statement.args) : undefined;
+  if (row !== undefined) return row ?? undefined;
+  return (await readArrays(r, statement))[0];
+}
+
 /** Values the read connection binds as they are; anything else (booleans, dates) goes through the client. */
 function plainValue(value: unknown): boolean {
   const type = typeof value;

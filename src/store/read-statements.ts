@@ -24,6 +24,9 @@ const MAX_STATEMENTS = 256;
 
 type Statement = ReturnType<InstanceType<typeof Database>["prepare"]>;
 
+/** Rows as objects by column name, or as arrays in SELECT order (cheaper: ~2 µs less for 8 columns). */
+type Shape = "objects" | "arrays";
+
 export class ReadStatements {
   readonly #db: InstanceType<typeof Database>;
   readonly #statements = new Map<string, Statement>();
@@ -33,20 +36,22 @@ export class ReadStatements {
   }
 
   /**
-   * The statement for `sql`, prepared on first use; undefined for one that writes (those belong to
-   * the Writer's transaction, never to this connection).
+   * The statement for `sql` in one row shape, prepared on first use; undefined for one that writes
+   * (those belong to the Writer's transaction, never to this connection).
    */
-  #statement(sql: string): Statement | undefined {
-    let statement = this.#statements.get(sql);
+  #statement(sql: string, shape: Shape): Statement | undefined {
+    const key = shape === "arrays" ? `[]${sql}` : sql;
+    let statement = this.#statements.get(key);
     if (statement) {
       // Most recently used last.
-      this.#statements.delete(sql);
-      this.#statements.set(sql, statement);
+      this.#statements.delete(key);
+      this.#statements.set(key, statement);
       return statement;
     }
     statement = this.#db.prepare(sql);
     if (!statement.reader) return undefined;
-    this.#statements.set(sql, statement);
+    if (shape === "arrays") statement.raw(true);
+    this.#statements.set(key, statement);
     if (this.#statements.size > MAX_STATEMENTS) {
       const oldest = this.#statements.keys().next().value;
       if (oldest !== undefined) this.#statements.delete(oldest);
@@ -54,13 +59,27 @@ export class ReadStatements {
     return statement;
   }
 
+  // One array argument: bound by position, even when it holds a single BLOB (a lone object argument
+  // would be taken for named parameters).
+
   /** Every row of a SELECT, or undefined when `sql` is not a read (the caller runs it elsewhere). */
   all(sql: string, args: readonly unknown[]): ReadRow[] | undefined {
-    const statement = this.#statement(sql);
+    return this.#statement(sql, "objects")?.all(args) as ReadRow[] | undefined;
+  }
+
+  /** Every row as an array, or undefined when `sql` is not a read. */
+  arrays(sql: string, args: readonly unknown[]): unknown[][] | undefined {
+    return this.#statement(sql, "arrays")?.all(args) as unknown[][] | undefined;
+  }
+
+  /**
+   * The first row as an array (null when there is none), or undefined when `sql` is not a read.
+   * Cheaper than all() by the iterator it does not make: for lookups by key.
+   */
+  first(sql: string, args: readonly unknown[]): unknown[] | null | undefined {
+    const statement = this.#statement(sql, "arrays");
     if (!statement) return undefined;
-    // One array argument: bound by position, even when it holds a single BLOB (a lone object
-    // argument would be taken for named parameters).
-    return statement.all(args) as ReadRow[];
+    return (statement.get(args) as unknown[] | undefined) ?? null;
   }
 
   close(): void {

@@ -15,6 +15,10 @@ export class ImapParseError extends Error {
 const ATOM_CHAR = /[^(){ \x00-\x1f\x7f%*"\\\]]/;
 const ASTRING_CHAR = /[^(){ \x00-\x1f\x7f%*"\\]/; // atom chars plus "]" (resp-specials)
 const LIST_CHAR = /[^(){ \x00-\x1f\x7f"\\]/; // atom chars plus list-wildcards and "]"
+// Whole tokens, compiled once: the parser runs them several times per command.
+const ATOM = new RegExp(`^${ATOM_CHAR.source}+`);
+const ASTRING_ATOM = new RegExp(`^${ASTRING_CHAR.source}+`);
+const LIST_ATOM = new RegExp(`^${LIST_CHAR.source}+`);
 
 export class Parser {
   readonly #segments: Segment[];
@@ -88,7 +92,7 @@ export class Parser {
   }
 
   tryAtom(): string | undefined {
-    return this.#match(new RegExp(`^${ATOM_CHAR.source}+`));
+    return this.#match(ATOM);
   }
 
   atom(): string {
@@ -173,7 +177,7 @@ export class Parser {
   astring(): string {
     const b = this.tryStringBytes();
     if (b !== undefined) return b.toString("utf8");
-    const a = this.#match(new RegExp(`^${ASTRING_CHAR.source}+`));
+    const a = this.#match(ASTRING_ATOM);
     if (a === undefined) throw new ImapParseError("expected an astring");
     return a;
   }
@@ -195,7 +199,7 @@ export class Parser {
   /** list-mailbox (LIST patterns): like astring but "%" and "*" allowed. */
   listMailbox(): string {
     const b = this.tryStringBytes();
-    const raw = b !== undefined ? b.toString("utf8") : this.#match(new RegExp(`^${LIST_CHAR.source}+`));
+    const raw = b !== undefined ? b.toString("utf8") : this.#match(LIST_ATOM);
     if (raw === undefined) throw new ImapParseError("expected a mailbox pattern");
     return utf7Decode(raw) ?? raw;
   }
