@@ -5,7 +5,7 @@
  * figure is the time from sending LOGIN to its tagged OK. Every account logs in once before the
  * clock starts (that first login is a full scrypt check, timed apart as `firstLoginMs`).
  *
- *   bun bench/login.ts [--clients 10] [--accounts 10] [--seconds 5] [--server-cwd DIR]
+ *   bun bench/login.ts [--clients 10] [--accounts 10] [--seconds 5] [--server-cwd DIR] [--profile DIR]
  *
  * `--server-cwd` runs `bun src/runtime/bun.ts serve` from another checkout (e.g. an export of an
  * older commit, to measure before and after on the same machine in the same run). The server is a
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     accounts: { type: "string", default: "10" },
     seconds: { type: "string", default: "5" },
     "server-cwd": { type: "string" },
+    /** Directory for a CPU profile of the server (markdown, bun --cpu-prof-md). */
+    profile: { type: "string" },
   },
 });
 const clients = Number(values.clients);
@@ -42,6 +44,9 @@ await populate(
 );
 
 const server = await startChildServer({
+  command: values.profile
+    ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${values.profile}`, "src/runtime/bun.ts", "serve"]
+    : undefined,
   cwd: values["server-cwd"],
   env: {
     MAILROOM_DATA_DIR: dir,
