@@ -9,8 +9,11 @@ import type { Reader, Write } from "./db.ts";
 import { conflict, invalid, notFound, StoreError } from "./errors.ts";
 import { DELETED, SEEN } from "./flags.ts";
 import { messagesMoveAll } from "./message-copy-move.ts";
+import type { Mailbox } from "./rows.ts";
 import { expunged, mailboxes, messages, meta } from "./schema.ts";
 import { accountUsageAdjust } from "./usage.ts";
+
+export type { Mailbox };
 
 export const HIERARCHY_SEPARATOR = "/";
 /** Names looked up (older databases may hold names up to this long). */
@@ -22,17 +25,6 @@ const MAX_NAME_LENGTH = 1024;
  */
 export const MAX_NEW_NAME_OCTETS = 255;
 const MAX_DEPTH = 32;
-
-export interface Mailbox {
-  id: number;
-  accountId: number;
-  name: string;
-  specialUse: string | null;
-  uidValidity: number;
-  uidNext: number;
-  highestModseq: number;
-  subscribed: boolean;
-}
 
 export interface MailboxStatus extends Mailbox {
   messages: number;

@@ -9,9 +9,9 @@ import { IN_LIST_MAX, inChunks } from "./chunks.ts";
 import type { Write } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { mailboxBumpModseq, mailboxTakeUids } from "./mailbox-counters.ts";
-import type { Mailbox } from "./mailboxes.ts";
 import { messagesExpunge } from "./message-expunge.ts";
 import { type Message, messageColumns, messageFromRow } from "./message-read.ts";
+import type { Mailbox } from "./rows.ts";
 import { expunged, messages } from "./schema.ts";
 import { accountQuotaCheck, accountUsageAdjust } from "./usage.ts";
 

@@ -9,7 +9,7 @@ import { contentsDeleteOrphans } from "./contents.ts";
 import { type Reader, rawOf, type Write } from "./db.ts";
 import { DELETED } from "./flags.ts";
 import { mailboxBumpModseq } from "./mailbox-counters.ts";
-import type { Mailbox } from "./mailboxes.ts";
+import type { Mailbox } from "./rows.ts";
 import { expunged, messages } from "./schema.ts";
 import { accountUsageAdjust } from "./usage.ts";
 
