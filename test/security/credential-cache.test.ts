@@ -4,9 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AuthFailures } from "../../src/security/auth-failures.ts";
+import { passwordCheck } from "../../src/security/password-check.ts";
 import { accountAuthenticate, accountGet, CredentialCache } from "../../src/store/mod.ts";
 import { freshAccount } from "../harness/accounts.ts";
 import { ImapClient, quote } from "../harness/imap-client.ts";
+import { Pop3Client } from "../harness/pop3-client.ts";
 import { startTestServer, type TestServer } from "../harness/server.ts";
 
 const HASH = "scrypt$16384$8$1$c2FsdA==$aGFzaA==";
@@ -58,6 +60,36 @@ describe("CredentialCache", () => {
     expect(cache.has(1, HASH, "a")).toBe(false);
     expect(cache.has(2, HASH, "b")).toBe(false);
     expect(cache.has(3, HASH, "c")).toBe(true);
+  });
+
+  test("one entry per account: a later correct check replaces it, and only its password matches", () => {
+    const cache = new CredentialCache();
+    cache.add(1, HASH, "first");
+    cache.add(1, HASH, "second");
+    expect(cache.size).toBe(1);
+    expect(cache.has(1, HASH, "first")).toBe(false);
+    expect(cache.has(1, HASH, "second")).toBe(true);
+  });
+
+  test("an expired entry is not revived by a lookup with the right password", () => {
+    let now = 0;
+    const cache = new CredentialCache({ ttlMs: 1000, now: () => now });
+    cache.add(1, HASH, "pw");
+    now = 1000;
+    expect(cache.has(1, HASH, "pw")).toBe(false);
+    now = 0; // even a clock that goes back finds nothing: the entry was dropped
+    expect(cache.has(1, HASH, "pw")).toBe(false);
+  });
+
+  test("the defaults are bounded: at most 10,000 entries, each good for 15 minutes", () => {
+    let now = 0;
+    const cache = new CredentialCache({ now: () => now });
+    for (let id = 1; id <= 10_001; id++) cache.add(id, HASH, "pw");
+    expect(cache.size).toBe(10_000);
+    expect(cache.has(1, HASH, "pw")).toBe(false);
+    expect(cache.has(10_001, HASH, "pw")).toBe(true);
+    now = 15 * 60_000;
+    expect(cache.has(10_001, HASH, "pw")).toBe(false);
   });
 
   test("an entry holds neither the password nor the stored hash", () => {
@@ -138,6 +170,52 @@ describe("logins with the credential cache", () => {
     expect((await patch(user, { password: "second-password" })).status).toBe(200);
     expect(await accountAuthenticate(server.store.read, user, "first-password", options)).toBeUndefined();
     expect(await accountAuthenticate(server.store.read, user, "second-password", options)).toBeDefined();
+  });
+
+  test("a wrong password right after a cached login still takes the full scrypt derivation", async () => {
+    const user = await freshAccount(server, { password: "cached-password" });
+    const options = { primaryDomain: "example.com", cache: server.store.credentials };
+    expect(await accountAuthenticate(server.store.read, user, "cached-password", options)).toBeDefined();
+    const started = performance.now();
+    expect(await accountAuthenticate(server.store.read, user, "cached-passwore", options)).toBeUndefined();
+    // scrypt N=2^14, r=8 takes tens of milliseconds of CPU; a cache lookup, microseconds. Load only
+    // makes the derivation slower, so this lower bound holds on a busy machine too.
+    expect(performance.now() - started).toBeGreaterThan(10);
+  });
+
+  test("a locked-out client is refused with the right, cached password, and the lockout is not reset", async () => {
+    const user = await freshAccount(server, { password: "owner-password" });
+    const strict = new AuthFailures({ baseDelayMs: 0, lockoutAfter: 3, accountLockoutAfter: 0 });
+    const check = (password: string) =>
+      passwordCheck({
+        read: server.store.read,
+        cache: server.store.credentials,
+        limiter: strict,
+        client: "192.0.2.7",
+        login: user,
+        password,
+        primaryDomain: "example.com",
+      });
+    expect((await check("owner-password")).ok).toBe(true); // now cached
+    for (let i = 0; i < 3; i++) expect((await check("a-guess")).ok).toBe(false);
+    const refused = await check("owner-password");
+    expect(refused).toMatchObject({ ok: false, lockedOut: true });
+    expect((await check("owner-password")).ok).toBe(false);
+    expect(strict.entries().find((e) => e.key === "192.0.2.7")?.lockedUntil ?? 0).toBeGreaterThan(0);
+  });
+
+  test("POP3 USER/PASS uses the cache too, and a disabled account is refused there at once", async () => {
+    const user = await freshAccount(server, { password: "pop-password" });
+    const id = await accountId(user);
+    const pop = await Pop3Client.login(server.pop3Port!, user, "pop-password");
+    await pop.quit();
+    const stored = await server.store.execute(`SELECT password_hash FROM accounts WHERE id = ${id}`);
+    expect(server.store.credentials.has(id, String(stored[0]!.password_hash), "pop-password")).toBe(true);
+    expect((await patch(user, { disabled: true })).status).toBe(200);
+    const { client } = await Pop3Client.connect(server.pop3Port!);
+    expect((await client.command(`USER ${user}`)).ok).toBe(true);
+    expect((await client.command("PASS pop-password")).ok).toBe(false);
+    await client.drop();
   });
 
   test("a deleted account is refused, although its login was cached", async () => {
