@@ -21,6 +21,7 @@ import type { Change } from "./changes.ts";
 import { databaseFileCreate, databaseFilePath } from "./files.ts";
 import { type ReadRow, ReadStatements } from "./read-statements.ts";
 import * as schema from "./schema.ts";
+import { installStatementCache } from "./statement-cache.ts";
 
 export type Schema = typeof schema;
 export type Db = LibSQLDatabase<Schema>;
@@ -160,6 +161,8 @@ export async function openDatabase(url: string): Promise<Database> {
   const isLocalFile = url.startsWith("file:");
   // Before libSQL creates it with the umask's mode (0644 under the usual 022): see files.ts.
   if (isLocalFile) databaseFileCreate(url);
+  // Before the client's first connection: its statements are kept prepared (statement-cache.ts).
+  installStatementCache();
   const client = createClient({ url, timeout: BUSY_TIMEOUT_MS } as Parameters<typeof createClient>[0]);
   const path = databaseFilePath(url);
   if (isLocalFile) {
