@@ -5,12 +5,16 @@
  * is settled. Callers only log, wait `delayMs` and answer in their protocol — the same answer whether
  * the password was wrong, the account unknown, or the key locked out.
  */
-import { type Account, accountAuthenticate, type Reader } from "../store/mod.ts";
+import { type Account, accountAuthenticate, type CredentialCache, type Reader } from "../store/mod.ts";
 import { type AuthFailures, accountKey } from "./auth-failures.ts";
 
 /** What the check needs of the server: every protocol's context carries these under these names. */
 export interface LoginServices {
-  store: { read: Reader };
+  /**
+   * `credentials`: recently verified logins; a correct password seen within its TTL skips the hash
+   * derivation. The attempt is counted and settled exactly as without it.
+   */
+  store: { read: Reader; credentials?: CredentialCache };
   /** The limiter all protocols share. */
   authFailures: AuthFailures;
   primaryDomain: string;
@@ -41,7 +45,10 @@ export async function passwordCheck(services: LoginServices, input: LoginAttempt
   if (!start.allowed) return { ok: false, delayMs: start.delayMs, failures: undefined, lockedOut: true };
   let account: Account | undefined;
   try {
-    account = await accountAuthenticate(services.store.read, input.login, input.password, { primaryDomain });
+    account = await accountAuthenticate(services.store.read, input.login, input.password, {
+      primaryDomain,
+      cache: services.store.credentials,
+    });
   } catch (error) {
     start.attempt.abandoned();
     throw error;

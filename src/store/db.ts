@@ -20,9 +20,11 @@ import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
 import { metrics } from "../metrics/mod.ts";
 import type { Change } from "./changes.ts";
 import { isStorageFull } from "./errors.ts";
-import { databaseFileCreate } from "./files.ts";
+import { databaseFileCreate, databaseFilePath } from "./files.ts";
+import { type ReadRow, ReadStatements } from "./read-statements.ts";
 import * as schema from "./schema.ts";
 import type { DiskReserve } from "./space.ts";
+import { installStatementCache } from "./statement-cache.ts";
 
 export type Schema = typeof schema;
 export type Db = LibSQLDatabase<Schema>;
@@ -69,13 +71,79 @@ export interface StoreLimits {
 
 export const DEFAULT_STORE_LIMITS: StoreLimits = { maxMailboxesPerAccount: 1000 };
 
+/** What a raw statement gives back: its rows, each by column name. */
+export interface RawResult {
+  rows: ReadRow[];
+}
+
+/** What rawOf() returns: one statement at a time, on the database or on an open transaction. */
+export interface RawReader {
+  execute(statement: InStatement): Promise<RawResult>;
+}
+
+/** The prepared read statements of each open database (keyed by its drizzle handle). */
+const readStatementsOf = new WeakMap<object, ReadStatements>();
+
 /**
  * Raw statements on whatever a reader is (the database or an open transaction), for the few
- * per-message lookups where drizzle's query building costs more than the query.
+ * per-message lookups where drizzle's query building costs more than the query. On the database of
+ * a local file, reads run as statements prepared once on the read connection (read-statements.ts);
+ * inside a transaction, on the transaction.
  */
-export function rawOf(r: Reader): { execute(statement: InStatement): Promise<ResultSet> } {
+export function rawOf(r: Reader): RawReader {
   const client = (r as unknown as { $client?: Client }).$client;
-  return client ?? libsqlTransactionOf(r as Tx);
+  if (!client) return libsqlTransactionOf(r as Tx) as unknown as RawReader;
+  const prepared = readStatementsOf.get(r);
+  if (!prepared) return client as unknown as RawReader;
+  return {
+    async execute(statement: InStatement): Promise<RawResult> {
+      const sql = typeof statement === "string" ? statement : statement.sql;
+      const args = typeof statement === "string" ? [] : (statement.args ?? []);
+      const rows = Array.isArray(args) && args.every(plainValue) ? prepared.all(sql, args) : undefined;
+      return rows ? { rows } : ((await client.execute(statement)) as unknown as RawResult);
+    },
+  };
+}
+
+/** A read that names its columns by position: values in SELECT order. */
+export interface PositionalRead {
+  sql: string;
+  args: unknown[];
+}
+
+/**
+ * Every row of a read as an array of values in SELECT order: the cheapest shape, for the reads a
+ * protocol does per command (prepared once on the read connection; on a transaction, or a database
+ * that is not a local file, through the client).
+ */
+export async function readArrays(r: Reader, statement: PositionalRead): Promise<unknown[][]> {
+  const prepared = readStatementsOf.get(r);
+  const rows =
+    prepared && statement.args.every(plainValue) ? prepared.arrays(statement.sql, statement.args) : undefined;
+  if (rows) return rows;
+  const result = await rawOf(r).execute(statement as InStatement);
+  return result.rows.map((row) => Array.from(row as unknown as ArrayLike<unknown>));
+}
+
+/** The first row of a read as an array in SELECT order, or undefined when there is none. */
+export async function readFirst(r: Reader, statement: PositionalRead): Promise<unknown[] | undefined> {
+  const prepared = readStatementsOf.get(r);
+  const row =
+    prepared && statement.args.every(plainValue) ? prepared.first(statement.sql, statement.args) : undefined;
+  if (row !== undefined) return row ?? undefined;
+  return (await readArrays(r, statement))[0];
+}
+
+/** Values the read connection binds as they are; anything else (booleans, dates) goes through the client. */
+function plainValue(value: unknown): boolean {
+  const type = typeof value;
+  return (
+    value === null ||
+    (type === "number" && Number.isFinite(value)) ||
+    type === "string" ||
+    type === "bigint" ||
+    value instanceof Uint8Array
+  );
 }
 
 /**
@@ -111,7 +179,10 @@ export async function openDatabase(url: string): Promise<Database> {
   const isLocalFile = url.startsWith("file:");
   // Before libSQL creates it with the umask's mode (0644 under the usual 022): see files.ts.
   if (isLocalFile) databaseFileCreate(url);
+  // Before the client's first connection: its statements are kept prepared (statement-cache.ts).
+  installStatementCache();
   const client = createClient({ url, timeout: BUSY_TIMEOUT_MS } as Parameters<typeof createClient>[0]);
+  const path = databaseFilePath(url);
   if (isLocalFile) {
     // File-only settings, in this one marked spot. WAL persists in the file; synchronous=FULL makes
     // every commit fsync the WAL. Pooled connections opened later start with synchronous=FULL too
@@ -119,7 +190,19 @@ export async function openDatabase(url: string): Promise<Database> {
     await client.execute("PRAGMA journal_mode = WAL");
     await client.execute("PRAGMA synchronous = FULL");
   }
-  return { client, db: drizzle(client, { schema }), isLocalFile, close: () => client.close() };
+  const db = drizzle(client, { schema });
+  // A file on this machine (not ":memory:", which exists only on the connection that opened it).
+  const prepared = path === undefined ? undefined : new ReadStatements(path, { timeoutMs: BUSY_TIMEOUT_MS });
+  if (prepared) readStatementsOf.set(db, prepared);
+  return {
+    client,
+    db,
+    isLocalFile,
+    close: () => {
+      prepared?.close();
+      client.close();
+    },
+  };
 }
 
 interface Job {

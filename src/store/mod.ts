@@ -4,6 +4,7 @@
  * are published to `changes` after they commit.
  */
 import { ChangeHub } from "./changes.ts";
+import { CredentialCache, type CredentialCacheOptions } from "./credential-cache.ts";
 import {
   type Database,
   DEFAULT_STORE_FEATURES,
@@ -45,6 +46,11 @@ export {
   contentSlices,
   contentView,
 } from "./contents.ts";
+export {
+  CREDENTIAL_CACHE_DEFAULTS,
+  CredentialCache,
+  type CredentialCacheOptions,
+} from "./credential-cache.ts";
 export type { DailyReportRows, SentReportRow } from "./daily-reports.ts";
 export {
   DEFAULT_STORE_LIMITS,
@@ -99,6 +105,8 @@ export class Store {
   readonly changes = new ChangeHub();
   /** UIDs of recently selected mailboxes, kept in step with every commit (IMAP SELECT). */
   readonly uidCache = new UidCache();
+  /** Logins verified recently, dropped when their account changes (credential-cache.ts). */
+  readonly credentials: CredentialCache;
   readonly #database: Database;
   readonly #writer: Writer;
 
@@ -110,13 +118,16 @@ export class Store {
     limits: StoreLimits,
     features: StoreFeatures,
     reserve: DiskReserve | undefined,
+    credentials: CredentialCacheOptions,
   ) {
     this.#database = database;
     this.reserve = reserve;
+    this.credentials = new CredentialCache(credentials);
     this.#writer = new Writer(
       database.db,
       (change) => {
         this.uidCache.apply(change);
+        this.credentials.apply(change);
         this.changes.publish(change);
       },
       limits,
@@ -133,6 +144,7 @@ export class Store {
       limits?: Partial<StoreLimits>;
       features?: Partial<StoreFeatures>;
       reserveBytes?: number;
+      credentials?: CredentialCacheOptions;
     } = {},
   ): Promise<Store> {
     const database = await openDatabase(url);
@@ -155,6 +167,7 @@ export class Store {
       { ...DEFAULT_STORE_LIMITS, ...options.limits },
       { ...DEFAULT_STORE_FEATURES, ...options.features },
       reserve,
+      options.credentials ?? {},
     );
   }
 

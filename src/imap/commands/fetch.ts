@@ -153,7 +153,9 @@ export async function fetch({
     envelope: needs.envelope,
     structure: needs.structure,
     head: needs.raw === "head",
-    headerEnd: needs.raw === "full",
+    headerEnd: needs.headerEnd,
+    // One message (what most clients ask, one command at a time): its bytes come with its row.
+    data: needs.raw === "full" && uids.length === 1,
     changedSince,
   };
   const breather = new Breather();
@@ -169,7 +171,7 @@ export async function fetch({
       if (seq === 0 || mailbox.isExpungedPending(row.uid)) continue;
       let raw = row.head;
       if (needs.raw === "full") {
-        raw = await fetchContentBytes(read, row.contentId);
+        raw = rowOptions.data ? row.data : await fetchContentBytes(read, row.contentId);
         // Expunged (and its content deleted) since the row was read: nothing left to send.
         if (!raw) continue;
       }
