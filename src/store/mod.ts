@@ -128,4 +128,5 @@ export * from "./queue.ts";
 export * from "./search.ts";
 export * from "./selection.ts";
 export * from "./senders.ts";
+export * from "./subscriptions.ts";
 export * from "./tls-reports.ts";

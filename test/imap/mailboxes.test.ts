@@ -114,12 +114,15 @@ describe("states", () => {
 });
 
 describe("CREATE", () => {
-  test("CREATE makes a selectable, subscribed mailbox", async () => {
+  test("CREATE makes a selectable mailbox, which the client may then subscribe", async () => {
     const { address, client } = await fresh();
     const r = await client.command('CREATE "Projects"');
     expect(r).toMatchObject({ status: "OK", text: "CREATE completed" });
     expect(await storedNames(address)).toContain("Projects");
     expect((await client.command("SELECT Projects")).status).toBe("OK");
+    // RFC 3501 §6.3.3: CREATE does not subscribe; the client does if it wants to.
+    expect((await client.command('LSUB "" Projects')).untagged).toEqual([]);
+    expect((await client.command("SUBSCRIBE Projects")).status).toBe("OK");
     expect((await client.command('LSUB "" Projects')).untagged).toEqual(['LSUB () "/" Projects']);
     await client.close();
   });
