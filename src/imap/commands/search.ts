@@ -54,7 +54,7 @@ export async function search({ ctx, state, session, tag, parser, uid }: Selected
         afterUid,
         maxUid,
         limit: page,
-        sentAt: needs.sentAt,
+        sentDay: needs.sentDay,
         searchHeaders: needs.searchHeaders,
         searchText: needs.searchText,
       });

@@ -7,8 +7,9 @@
  * - Text keys are case-insensitive substring matches on decoded text (RFC 3501 §6.4.4 leaves the
  *   method to the server): the needle is lower-cased (Unicode) and its whitespace runs collapsed,
  *   exactly as the stored search text was at delivery (src/mime/search-text.ts).
- * - Dates compare whole days in UTC: BEFORE/ON/SINCE use the internal date, SENT* the Date header
- *   (a message without a usable Date header matches no SENT* key).
+ * - Dates compare whole days: BEFORE/ON/SINCE the internal date's UTC day, SENT* the Date header's
+ *   own day in its own zone (RFC 3501 §6.4.4 "disregarding time and timezone", stored at delivery);
+ *   a message without a usable Date header matches no SENT* key.
  */
 import type { MessageSearchRow } from "../../store/mod.ts";
 import { FLAG_BITS, parseKeywords } from "../../store/mod.ts";
@@ -22,7 +23,7 @@ export type SequenceResolver = (set: SequenceSet, byUid: boolean) => readonly nu
 
 /** Which columns a program reads, so the store fetches no more than needed. */
 export interface SearchNeeds {
-  sentAt: boolean;
+  sentDay: boolean;
   searchHeaders: boolean;
   searchText: boolean;
   /** The program has a MODSEQ key: RFC 7162 §3.1.5 MODSEQ response data, and CONDSTORE turns on. */
@@ -32,7 +33,7 @@ export interface SearchNeeds {
 const DAY_MS = 86_400_000;
 
 export function searchNeeds(key: SearchKey): SearchNeeds {
-  const needs: SearchNeeds = { sentAt: false, searchHeaders: false, searchText: false, modseq: false };
+  const needs: SearchNeeds = { sentDay: false, searchHeaders: false, searchText: false, modseq: false };
   const visit = (k: SearchKey): void => {
     switch (k.kind) {
       case "header":
@@ -46,7 +47,7 @@ export function searchNeeds(key: SearchKey): SearchNeeds {
         needs.searchText = true;
         break;
       case "date":
-        if (k.of === "sent") needs.sentAt = true;
+        if (k.of === "sent") needs.sentDay = true;
         break;
       case "modseq":
         needs.modseq = true;
@@ -155,10 +156,8 @@ function cost(key: SearchKey): number {
 }
 
 function dateMatcher(of: "internal" | "sent", op: "before" | "on" | "since", day: number): Matcher {
-  const dayOf = (row: MessageSearchRow): number | null => {
-    const ms = of === "internal" ? row.internalDate : row.sentAt;
-    return ms === null ? null : Math.floor(ms / DAY_MS);
-  };
+  const dayOf = (row: MessageSearchRow): number | null =>
+    of === "internal" ? Math.floor(row.internalDate / DAY_MS) : row.sentDay;
   switch (op) {
     case "before":
       return (row) => {
