@@ -21,6 +21,8 @@ export interface MailboxCounts {
   unseen: number;
   /** Total octets (RFC 8438); 0 unless asked for. */
   size: number;
+  /** Messages above the \Recent watermark (RFC 3501 §6.3.10 RECENT, store/recent.ts); 0 unless asked for. */
+  recent: number;
 }
 
 /** Which counts to compute; each costs a pass over the mailbox's index entries. */
@@ -28,6 +30,12 @@ export interface CountsWanted {
   messages?: boolean;
   unseen?: boolean;
   size?: boolean;
+  /**
+   * Messages no session has taken as \Recent yet. `recentAbove` gives, by mailbox id, watermarks
+   * held in memory ahead of the database (RecentClaims.unwrittenAll()).
+   */
+  recent?: boolean;
+  recentAbove?: ReadonlyMap<number, number>;
 }
 
 /** Ids per statement: each costs three correlated subqueries, so fewer than a plain IN list takes. */
@@ -39,9 +47,21 @@ function selectSql(wanted: CountsWanted, where: string): string {
     ? `(SELECT count(*) FROM messages WHERE mailbox_id = m.id AND (flags & ${SEEN}) = 0)`
     : "0";
   const size = wanted.size ? "(SELECT coalesce(sum(size), 0) FROM messages WHERE mailbox_id = m.id)" : "0";
+  const recent = wanted.recent
+    ? `(SELECT count(*) FROM messages WHERE mailbox_id = m.id AND uid > ${recentWatermark(wanted.recentAbove)})`
+    : "0";
   return `SELECT m.id, m.name, m.uid_validity, m.uid_next, m.highest_modseq,
-            ${messages} AS messages, ${unseen} AS unseen, ${size} AS size
+            ${messages} AS messages, ${unseen} AS unseen, ${size} AS size, ${recent} AS recent
           FROM mailboxes m WHERE ${where}`;
+}
+
+/** m.recent_uid, or the watermark in memory where that is ahead (integers only: they are inlined). */
+function recentWatermark(above: ReadonlyMap<number, number> | undefined): string {
+  const known = [...(above ?? [])].filter(
+    ([id, uid]) => Number.isSafeInteger(id) && Number.isSafeInteger(uid),
+  );
+  if (known.length === 0) return "m.recent_uid";
+  return `max(m.recent_uid, CASE m.id ${known.map(([id, uid]) => `WHEN ${id} THEN ${uid}`).join(" ")} ELSE 0 END)`;
 }
 
 function fromRow(row: Record<string, unknown>): MailboxCounts {
@@ -54,6 +74,7 @@ function fromRow(row: Record<string, unknown>): MailboxCounts {
     messages: Number(row.messages),
     unseen: Number(row.unseen),
     size: Number(row.size),
+    recent: Number(row.recent),
   };
 }
 

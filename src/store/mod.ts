@@ -13,7 +13,9 @@ import {
   type Write,
   Writer,
 } from "./db.ts";
+import { mailboxRecentRaise } from "./mailbox-counters.ts";
 import { type EmbeddedMigrations, migrate } from "./migrate.ts";
+import { RecentClaims } from "./recent.ts";
 import { UidCache } from "./uid-cache.ts";
 
 export * from "./accounts.ts";
@@ -35,6 +37,7 @@ export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
 export { databaseFileModes } from "./files.ts";
 export * from "./flags.ts";
+export * from "./mailbox-keywords.ts";
 export * from "./mailboxes.ts";
 export { messageMoveKeepId, messagesCopy, messagesMove } from "./message-copy-move.ts";
 export * from "./message-expunge.ts";
@@ -53,6 +56,7 @@ export {
 export type { EmbeddedMigrations } from "./migrate.ts";
 export * from "./mta-sts.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
+export type { RecentClaims, RecentView, UidRange } from "./recent.ts";
 export * from "./recipients.ts";
 export { Spool, SpoolDir } from "./spool.ts";
 
@@ -60,6 +64,10 @@ export class Store {
   readonly changes = new ChangeHub();
   /** UIDs of recently selected mailboxes, kept in step with every commit (IMAP SELECT). */
   readonly uidCache = new UidCache();
+  /** Which session takes \Recent for which messages (IMAP, RFC 3501 §2.3.2), written behind to the mailbox rows. */
+  readonly recent = new RecentClaims((mailboxId, uid) =>
+    this.write((w) => mailboxRecentRaise(w, mailboxId, uid)),
+  );
   readonly #database: Database;
   readonly #writer: Writer;
 
@@ -69,6 +77,7 @@ export class Store {
       database.db,
       (change) => {
         this.uidCache.apply(change);
+        this.recent.apply(change);
         this.changes.publish(change);
       },
       limits,

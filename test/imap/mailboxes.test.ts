@@ -501,7 +501,8 @@ describe("STATUS", () => {
       0,
     );
     expect(r.untagged).toEqual([
-      `STATUS Counts (UIDNEXT 4 MESSAGES 3 UNSEEN 2 RECENT 0 UIDVALIDITY ${box.uidValidity} SIZE ${size} HIGHESTMODSEQ ${box.highestModseq})`,
+      // RECENT 3: no session has selected Counts since the messages arrived (RFC 3501 §2.3.2).
+      `STATUS Counts (UIDNEXT 4 MESSAGES 3 UNSEEN 2 RECENT 3 UIDVALIDITY ${box.uidValidity} SIZE ${size} HIGHESTMODSEQ ${box.highestModseq})`,
     ]);
     await client.close();
   });

@@ -124,6 +124,7 @@ export async function fetch({ ctx, state, session, parser, uid }: SelectedComman
     headerEnd: needs.raw === "full",
     changedSince,
   };
+  const showsFlags = items.some((i) => i.kind === "FLAGS");
   const breather = new Breather();
   for (let i = 0; i < uids.length; i += BATCH) {
     const rows = await fetchRows(read, mailboxId, uids.slice(i, i + BATCH), rowOptions);
@@ -137,7 +138,12 @@ export async function fetch({ ctx, state, session, parser, uid }: SelectedComman
         // Expunged (and its content deleted) since the row was read: nothing left to send.
         if (!raw) continue;
       }
-      await writer.untagged(renderFetch(items, { seq, row, raw, addFlags: seenSet.has(row.uid) }));
+      const addFlags = seenSet.has(row.uid);
+      // RFC 3501 §7.2.6: a keyword this session has not heard of goes out in FLAGS first.
+      if (showsFlags || addFlags)
+        for (const line of mailbox.flags.announceStored(row.keywords)) await writer.untagged(line);
+      const recent = mailbox.isRecent(row.uid);
+      await writer.untagged(renderFetch(items, { seq, row, raw, addFlags, recent }));
     }
   }
   await writer.flush();

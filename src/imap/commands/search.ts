@@ -39,7 +39,7 @@ export async function search({ ctx, state, session, tag, parser, uid }: Selected
   const needs = searchNeeds(command.key);
   // RFC 7162 §3.1: a SEARCH with MODSEQ is a CONDSTORE enabling command.
   if (needs.modseq) session.enabled.add("CONDSTORE");
-  const matches = compileSearch(command.key, (set, byUid) => mailbox.resolve(set, byUid));
+  const matches = compileSearch(command.key, mailbox);
 
   const found: Match[] = [];
   const view = mailbox.uids;

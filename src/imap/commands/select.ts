@@ -1,17 +1,16 @@
 /**
  * SELECT and EXAMINE (RFC 3501 §6.3.1-2) with the CONDSTORE and QRESYNC parameters (RFC 7162 §3.1.8,
  * §3.2.5). Reads one index-only snapshot of the mailbox: no per-message work, whatever its size.
+ * The messages no session took as \Recent yet become recent here (SELECT takes them, EXAMINE only
+ * sees them: RFC 3501 §2.3.2, §6.3.2).
  */
-import { flagNames, mailboxChangesSince, mailboxSnapshot, parseKeywords } from "../../store/mod.ts";
+import { type Change, mailboxChangesSince, mailboxSnapshot, parseKeywords } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
+import { flagList } from "../mailbox-flags.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { type SequenceSet, sequenceFormat, sequenceSelect } from "../protocol/sequence.ts";
 import { SelectedMailbox } from "../selected.ts";
 import type { AuthenticatedCommand } from "./handler.ts";
-
-export const MAILBOX_FLAGS =
-  "\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $MDNSent $Junk $NotJunk $Phishing";
-export const PERMANENT_FLAGS = "\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*";
 
 interface QresyncParams {
   uidValidity: number;
@@ -66,7 +65,16 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
     if (session.qresync) session.untagged(["OK [CLOSED] Previous mailbox closed"]);
   }
 
-  const snapshot = await mailboxSnapshot(ctx.store.read, account.id, name, ctx.store.uidCache);
+  // Changes that commit while the snapshot is read are kept, and applied to it once it is in
+  // place: none is lost between the read and the moment the session starts hearing them.
+  const raced: Change[] = [];
+  const stopListening = ctx.store.changes.subscribe(account.id, (c) => raced.push(c));
+  let snapshot: Awaited<ReturnType<typeof mailboxSnapshot>>;
+  try {
+    snapshot = await mailboxSnapshot(ctx.store.read, account.id, name, ctx.store.uidCache);
+  } finally {
+    stopListening();
+  }
   if (!snapshot) throw new ImapNo("NONEXISTENT", `Mailbox ${name} does not exist`);
   const selected = new SelectedMailbox(
     {
@@ -76,16 +84,24 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
       uidValidity: snapshot.uidValidity,
       readOnly,
     },
-    [],
+    {
+      keywords: snapshot.keywords,
+      highestModseq: snapshot.highestModseq,
+      recent: ctx.store.recent.open(snapshot.id, snapshot.recentUid),
+    },
   );
-  session.select(account, selected);
   selected.load(snapshot.uids);
+  for (const change of raced) {
+    // Flags as they were when read need no report (the client fetches them); later ones do.
+    if (change.kind === "flags-changed" && change.modseq <= snapshot.highestModseq) continue;
+    selected.apply(change);
+  }
+  session.select(account, selected);
 
   const uids = snapshot.uids;
-  session.untagged([`FLAGS (${MAILBOX_FLAGS})`]);
-  session.untagged([`OK [PERMANENTFLAGS (${readOnly ? "" : PERMANENT_FLAGS})] Flags permitted`]);
+  for (const line of selected.flags.lines()) session.untagged(line);
   session.untagged([`${uids.length} EXISTS`]);
-  session.untagged(["0 RECENT"]);
+  session.untagged([`${selected.recentCount} RECENT`]);
   if (snapshot.firstUnseenUid !== null) {
     const seq = selected.seqOf(snapshot.firstUnseenUid);
     if (seq > 0) session.untagged([`OK [UNSEEN ${seq}] First unseen message`]);
@@ -93,6 +109,9 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
   session.untagged([`OK [UIDVALIDITY ${snapshot.uidValidity}] UIDs valid`]);
   session.untagged([`OK [UIDNEXT ${snapshot.uidNext}] Predicted next UID`]);
   session.untagged([`OK [HIGHESTMODSEQ ${snapshot.highestModseq}] Highest`]);
+  // RFC 7162 §3.1: with CONDSTORE on, that was the report it asks for; otherwise the first
+  // CONDSTORE-enabling command in this mailbox gets one of its own (SelectedMailbox.flush()).
+  if (session.condstore) selected.modseqReported();
 
   if (params.qresync && params.qresync.uidValidity === snapshot.uidValidity) {
     // RFC 7162 §3.2.5.2: what changed since the client's MODSEQ, limited to the UIDs it knows.
@@ -104,8 +123,10 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
       const seq = selected.seqOf(m.uid);
       if (seq === 0) continue;
       if (known && !sequenceSelect(known, [m.uid]).length) continue;
+      const keywords = parseKeywords(m.keywords);
+      for (const line of selected.flags.announce(keywords)) session.untagged(line);
       session.untagged([
-        `${seq} FETCH (UID ${m.uid} FLAGS (${flagNames(m.flags, parseKeywords(m.keywords)).join(" ")}) MODSEQ (${m.modseq}))`,
+        `${seq} FETCH (UID ${m.uid} FLAGS ${flagList(m.flags, keywords, selected.isRecent(m.uid))} MODSEQ (${m.modseq}))`,
       ]);
     }
   }

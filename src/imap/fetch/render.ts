@@ -6,7 +6,8 @@
  */
 import { Buffer } from "node:buffer";
 import type { Envelope, MimePart } from "../../mime/mod.ts";
-import { type FetchRow, flagNames, parseKeywords } from "../../store/mod.ts";
+import { type FetchRow, parseKeywords } from "../../store/mod.ts";
+import { flagList } from "../mailbox-flags.ts";
 import { dateTime, type Piece } from "../protocol/encode.ts";
 import { encodeBody } from "./bodystructure.ts";
 import { EMPTY_ENVELOPE, encodeEnvelope } from "./envelope.ts";
@@ -81,6 +82,8 @@ export interface MessageData {
   raw: Uint8Array | undefined;
   /** \Seen was just set by this FETCH: FLAGS goes out even if not asked for (§6.4.5). */
   addFlags: boolean;
+  /** The message is \Recent in this session (RFC 3501 §2.3.2): FLAGS says so. */
+  recent?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -122,7 +125,7 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
         out.add(`UID ${row.uid}`);
         break;
       case "FLAGS":
-        out.add(`FLAGS (${flagNames(row.flags, parseKeywords(row.keywords)).join(" ")})`);
+        out.add(`FLAGS ${flagList(row.flags, parseKeywords(row.keywords), message.recent === true)}`);
         break;
       case "INTERNALDATE":
         out.add(`INTERNALDATE ${dateTime(row.internalDate)}`);

@@ -18,8 +18,13 @@ import type { SearchKey } from "./parse.ts";
 
 export type Matcher = (row: MessageSearchRow) => boolean;
 
-/** Turns a sequence set into the UIDs it names in the session's view (sequence numbers or UIDs). */
-export type SequenceResolver = (set: SequenceSet, byUid: boolean) => readonly number[];
+/** What a program asks of the session's view of the mailbox (SelectedMailbox has both). */
+export interface SearchView {
+  /** The UIDs a sequence set names in the session's view (sequence numbers or UIDs, or "$"). */
+  resolve(set: SequenceSet, byUid: boolean): readonly number[];
+  /** Whether the message is \Recent in this session (RFC 3501 §2.3.2). */
+  isRecent(uid: number): boolean;
+}
 
 /** Which columns a program reads, so the store fetches no more than needed. */
 export interface SearchNeeds {
@@ -74,13 +79,13 @@ export function normalizeNeedle(value: string): string {
 }
 
 /** Compiles a search program into one predicate over message rows. */
-export function compileSearch(key: SearchKey, resolve: SequenceResolver): Matcher {
+export function compileSearch(key: SearchKey, view: SearchView): Matcher {
   switch (key.kind) {
     case "all":
       return () => true;
     case "recent":
-      // Nothing is ever \Recent here (RFC 9051 dropped it; SELECT reports 0 RECENT).
-      return () => false;
+      // \Recent is per session (RFC 3501 §2.3.2): the view knows which messages it took.
+      return (row) => view.isRecent(row.uid);
     case "flag": {
       const bit = FLAG_BITS[key.flag];
       return key.set ? (row) => (row.flags & bit) !== 0 : (row) => (row.flags & bit) === 0;
@@ -110,23 +115,23 @@ export function compileSearch(key: SearchKey, resolve: SequenceResolver): Matche
     case "size":
       return key.op === "larger" ? (row) => row.size > key.size : (row) => row.size < key.size;
     case "sequence": {
-      const uids = new Set(resolve(key.set, key.uid));
+      const uids = new Set(view.resolve(key.set, key.uid));
       return (row) => uids.has(row.uid);
     }
     case "modseq":
       return (row) => row.modseq >= key.modseq;
     case "not": {
-      const inner = compileSearch(key.key, resolve);
+      const inner = compileSearch(key.key, view);
       return (row) => !inner(row);
     }
     case "or": {
-      const left = compileSearch(key.left, resolve);
-      const right = compileSearch(key.right, resolve);
+      const left = compileSearch(key.left, view);
+      const right = compileSearch(key.right, view);
       return (row) => left(row) || right(row);
     }
     case "and": {
       // Cheap keys first, so text scans run only on messages that pass the index columns.
-      const parts = [...key.keys].sort((a, b) => cost(a) - cost(b)).map((k) => compileSearch(k, resolve));
+      const parts = [...key.keys].sort((a, b) => cost(a) - cost(b)).map((k) => compileSearch(k, view));
       return (row) => {
         for (const part of parts) if (!part(row)) return false;
         return true;

@@ -11,7 +11,7 @@ export type SystemFlagName = "\\Answered" | "\\Deleted" | "\\Draft" | "\\Flagged
 
 export type SearchKey =
   | { kind: "all" }
-  /** RFC 3501 §6.4.4 RECENT; this server never has recent messages (RFC 9051 dropped \Recent). */
+  /** RFC 3501 §6.4.4 RECENT: \Recent in this session (§2.3.2). */
   | { kind: "recent" }
   | { kind: "flag"; flag: SystemFlagName; set: boolean }
   | { kind: "keyword"; keyword: string; set: boolean }

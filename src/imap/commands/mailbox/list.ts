@@ -61,7 +61,12 @@ export async function list({ ctx, state, session, parser }: AuthenticatedCommand
   // RFC 7162 §3.1: asking for HIGHESTMODSEQ enables CONDSTORE, here as in STATUS.
   if (items.includes("HIGHESTMODSEQ")) session.enabled.add("CONDSTORE");
   const ids = entries.flatMap((e) => (e.mailbox ? [e.mailbox.id] : []));
-  const counts = await mailboxCountsByIds(ctx.store.read, account.id, ids, countsWanted(items));
+  const counts = await mailboxCountsByIds(
+    ctx.store.read,
+    account.id,
+    ids,
+    countsWanted(items, ctx.store.recent.unwrittenAll()),
+  );
   for (const entry of entries) {
     await send(session, listLine("LIST", entry));
     // RFC 5819 §2: a STATUS after the LIST line of every selectable mailbox (none for \NonExistent).
