@@ -5,7 +5,7 @@
  * written here: the store publishes the removal and the session reports it after the handler.
  */
 import { mailboxById, messagesDeletedUids, messagesExpunge } from "../../store/mod.ts";
-import { ImapBad, ImapNo } from "../errors.ts";
+import { ImapNo } from "../errors.ts";
 import { type SequenceSet, sequenceContains } from "../protocol/sequence.ts";
 import type { SelectedCommand } from "./handler.ts";
 
@@ -14,7 +14,6 @@ export async function expunge({ ctx, state, session, parser, uid }: SelectedComm
   if (uid) {
     parser.sp();
     set = parser.sequenceSet();
-    if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
   }
   parser.end();
   const { mailbox } = state;
@@ -22,9 +21,12 @@ export async function expunge({ ctx, state, session, parser, uid }: SelectedComm
   const { id, accountId } = mailbox.info;
   // "*" in a UID set is the highest UID the client knows of (RFC 3501 §6.4.8).
   const maxUid = mailbox.uids[mailbox.uids.length - 1] ?? 0;
+  // RFC 5182: "$" names the saved search result's messages (mailbox.resolve() knows it).
+  const saved = set?.saved ? new Set(mailbox.resolve(set, true)) : undefined;
   const highestModseq = await ctx.store.write(async (w) => {
     let uids = await messagesDeletedUids(w.tx, id);
-    if (set) uids = uids.filter((u) => sequenceContains(set, u, maxUid));
+    if (saved) uids = uids.filter((u) => saved.has(u));
+    else if (set) uids = uids.filter((u) => sequenceContains(set, u, maxUid));
     await messagesExpunge(w, { id, accountId }, uids);
     return (await mailboxById(w.tx, id))?.highestModseq;
   });

@@ -89,7 +89,6 @@ export async function fetch({ ctx, state, session, parser, uid }: SelectedComman
   parser.sp();
   const plan = parseFetchPlan(parser);
   parser.end();
-  if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
   const { mailbox } = state;
   if (!uid) checkSequenceNumbers(set, mailbox.exists);
   checkModifiers(plan, session, uid);

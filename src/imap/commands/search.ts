@@ -1,16 +1,17 @@
 /**
- * SEARCH and UID SEARCH (RFC 3501 §6.4.4, §6.4.8), with ESEARCH result options (RFC 4731) and the
- * CONDSTORE MODSEQ key (RFC 7162 §3.1.5). The mailbox's rows are read page by page in UID order
+ * SEARCH and UID SEARCH (RFC 3501 §6.4.4, §6.4.8), with ESEARCH result options (RFC 4731), SEARCHRES
+ * (RFC 5182: RETURN (SAVE) keeps the result for "$") and the CONDSTORE MODSEQ key (RFC 7162 §3.1.5). The mailbox's rows are read page by page in UID order
  * (index columns always; Date and search text only when a key needs them) and matched in memory,
  * pausing for the event loop as the work goes on (breather.ts): a mailbox can hold many messages.
  */
 import { messagesSearchRows } from "../../store/mod.ts";
 import { Breather } from "../breather.ts";
-import { ImapNo } from "../errors.ts";
+import { ImapBad, ImapNo } from "../errors.ts";
 import { type Piece, str } from "../protocol/encode.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
 import { compileSearch, searchNeeds } from "../search/evaluate.ts";
 import { type ReturnOption, searchCommand } from "../search/parse.ts";
+import type { SelectedMailbox } from "../selected.ts";
 import type { SelectedCommand } from "./handler.ts";
 
 /** RFC 3501 §6.4.4: US-ASCII must be supported; UTF-8 is what our stored text is. */
@@ -26,8 +27,23 @@ interface Match {
   modseq: number;
 }
 
-export async function search({ ctx, state, session, tag, parser, uid }: SelectedCommand): Promise<string> {
-  const command = searchCommand(parser);
+export async function search(command: SelectedCommand): Promise<string> {
+  // A syntax error (BAD) leaves "$" as it was: the command never ran (RFC 5182 §2.1).
+  const parsed = searchCommand(command.parser);
+  const save = parsed.returnOptions?.has("SAVE") ?? false;
+  try {
+    return await run(command, parsed);
+  } catch (error) {
+    // RFC 5182 §2.1: a SEARCH with SAVE that fails with NO sets the saved result to empty.
+    if (save && !(error instanceof ImapBad)) command.state.mailbox.saveResult([]);
+    throw error;
+  }
+}
+
+async function run(
+  { ctx, state, session, tag, uid }: SelectedCommand,
+  command: ReturnType<typeof searchCommand>,
+): Promise<string> {
   // RFC 3501 §6.4.4: an unsupported charset is NO [BADCHARSET (supported list)].
   if (command.charset !== undefined && !CHARSETS.has(command.charset)) {
     throw new ImapNo(
@@ -71,11 +87,33 @@ export async function search({ ctx, state, session, tag, parser, uid }: Selected
   }
 
   const numbers = found.map((m) => (uid ? m.uid : m.seq));
-  const line = command.returnOptions
-    ? esearchResponse(tag, uid, command.returnOptions, found, numbers, needs.modseq)
-    : searchResponse(numbers, found, needs.modseq);
-  if (!session.untagged(line)) await session.drain();
+  const options = command.returnOptions;
+  if (options?.has("SAVE")) save(mailbox, options, found);
+  // RFC 5182 §2.1: with SAVE as the only result option, nothing is answered but the tagged OK.
+  const answers = !options || [...options].some((o) => o !== "SAVE");
+  if (answers) {
+    const line = options
+      ? esearchResponse(tag, uid, options, found, numbers, needs.modseq)
+      : searchResponse(numbers, found, needs.modseq);
+    if (!session.untagged(line)) await session.drain();
+  }
   return `${uid ? "UID SEARCH" : "SEARCH"} completed`;
+}
+
+/**
+ * RFC 5182 §2.1: the result "$" will stand for. With MIN and/or MAX but neither ALL nor COUNT,
+ * just the messages those return; otherwise every match.
+ */
+function save(mailbox: SelectedMailbox, options: Set<ReturnOption>, found: Match[]): void {
+  const onlyEnds = !options.has("ALL") && !options.has("COUNT") && (options.has("MIN") || options.has("MAX"));
+  if (!onlyEnds || found.length === 0) {
+    mailbox.saveResult(found.map((m) => m.uid));
+    return;
+  }
+  const ends = new Set<number>();
+  if (options.has("MIN")) ends.add(found[0]!.uid);
+  if (options.has("MAX")) ends.add(found[found.length - 1]!.uid);
+  mailbox.saveResult([...ends].sort((a, b) => a - b));
 }
 
 /** RFC 3501 §7.2.5 `* SEARCH n...`, plus RFC 7162 §3.1.5 "(MODSEQ m)" when MODSEQ was searched. */

@@ -85,7 +85,6 @@ async function send(session: CommandSession, line: string): Promise<void> {
 export async function store({ ctx, state, session, parser, uid }: SelectedCommand): Promise<string> {
   parser.sp();
   const set = parser.sequenceSet();
-  if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
   parser.sp();
   const args = storeArgs(parser);
   parser.end();

@@ -1,6 +1,7 @@
 /**
  * SEARCH syntax (RFC 3501 §6.4.4 and §9 `search`, RFC 4466 §2.6 `search-return-opts`, RFC 4731
- * result options, RFC 7162 §3.1.5 `search-modsequence`) into a typed tree, in program order.
+ * result options, RFC 5182 SAVE and "$", RFC 7162 §3.1.5 `search-modsequence`) into a typed tree,
+ * in program order.
  * Pure syntax: resolving sequence sets and matching messages happen in evaluate.ts.
  */
 import { ImapBad } from "../errors.ts";
@@ -28,10 +29,14 @@ export type SearchKey =
   | { kind: "or"; left: SearchKey; right: SearchKey }
   | { kind: "and"; keys: SearchKey[] };
 
-export type ReturnOption = "MIN" | "MAX" | "ALL" | "COUNT";
+/** RFC 4731 result options, and RFC 5182 §2.1 SAVE. */
+export type ReturnOption = "MIN" | "MAX" | "ALL" | "COUNT" | "SAVE";
 
 export interface SearchCommand {
-  /** RFC 4731 result options: present means answer with ESEARCH; `RETURN ()` means ALL. */
+  /**
+   * RFC 4731 result options: present means answer with ESEARCH (unless SAVE is the only one, RFC
+   * 5182 §2.1); `RETURN ()` means ALL.
+   */
   returnOptions: Set<ReturnOption> | undefined;
   /** The CHARSET argument as sent (upper-cased), if any. */
   charset: string | undefined;
@@ -50,7 +55,7 @@ export const MAX_SEARCH_DEPTH = 64;
 export const MAX_SEARCH_KEYS = 1000;
 
 const DAY_MS = 86_400_000;
-const RETURN_OPTIONS = new Set<string>(["MIN", "MAX", "ALL", "COUNT"]);
+const RETURN_OPTIONS = new Set<string>(["MIN", "MAX", "ALL", "COUNT", "SAVE"]);
 
 const FLAG_KEYS: Record<string, { flag: SystemFlagName; set: boolean }> = {
   ANSWERED: { flag: "\\Answered", set: true },
@@ -113,8 +118,6 @@ function searchReturnOpts(parser: Parser): Set<ReturnOption> {
   const names = parser.list(() => parser.atom().toUpperCase());
   const options = new Set<ReturnOption>();
   for (const name of names) {
-    // RFC 5182 SAVE needs SEARCHRES, which is not advertised.
-    if (name === "SAVE") throw new ImapBad(undefined, "RETURN (SAVE) is not supported (no SEARCHRES)");
     if (!RETURN_OPTIONS.has(name))
       throw new ImapBad(undefined, `Unknown search return option ${name.slice(0, 20)}`);
     options.add(name as ReturnOption);
@@ -135,8 +138,8 @@ export function searchKey(parser: Parser, depth: number, budget: { keys: number 
     }
     return keys.length === 1 ? keys[0]! : { kind: "and", keys };
   }
-  // A sequence-set key starts with a digit, "*" or "$" (RFC 5182's saved result, refused here).
-  if (/^[0-9*$]/.test(parser.rest())) return { kind: "sequence", set: sequenceSet(parser), uid: false };
+  // A sequence-set key starts with a digit, "*" or "$" (RFC 5182's saved result).
+  if (/^[0-9*$]/.test(parser.rest())) return { kind: "sequence", set: parser.sequenceSet(), uid: false };
 
   const name = parser.atom().toUpperCase();
   const flag = FLAG_KEYS[name];
@@ -175,7 +178,7 @@ export function searchKey(parser: Parser, depth: number, budget: { keys: number 
         size: argument(parser, () => parser.number()),
       };
     case "UID":
-      return { kind: "sequence", set: argument(parser, () => sequenceSet(parser)), uid: true };
+      return { kind: "sequence", set: argument(parser, () => parser.sequenceSet()), uid: true };
     case "MODSEQ":
       return { kind: "modseq", modseq: argument(parser, () => searchModsequence(parser)) };
     case "NOT":
@@ -193,13 +196,6 @@ export function searchKey(parser: Parser, depth: number, budget: { keys: number 
 function argument<T>(parser: Parser, read: () => T): T {
   parser.sp();
   return read();
-}
-
-function sequenceSet(parser: Parser): SequenceSet {
-  const set = parser.sequenceSet();
-  // RFC 5182 "$" refers to a saved result; SEARCHRES is not advertised.
-  if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
-  return set;
 }
 
 /**
