@@ -151,7 +151,7 @@ describe("COPY", () => {
     "COPY 0 Saved",
     "COPY a Saved",
     "COPY 1 Saved x",
-    "COPY $ Saved",
+    "COPY $,1 Saved",
   ]) {
     test(`COPY syntax errors are BAD: ${JSON.stringify(command)}`, async () => {
       const address = await freshAccount(1, ["Saved"]);

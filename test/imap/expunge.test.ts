@@ -137,7 +137,7 @@ describe("UID EXPUNGE", () => {
     "UID EXPUNGE 0",
     "UID EXPUNGE x",
     "UID EXPUNGE 1 2",
-    "UID EXPUNGE $",
+    "UID EXPUNGE 1:$",
   ]) {
     test(`UID EXPUNGE syntax errors are BAD and remove nothing: ${JSON.stringify(command)}`, async () => {
       const address = await freshAccount(server, { messages: 2, deleted: [1, 2] });

@@ -422,7 +422,7 @@ describe("message sets and bad input", () => {
     "FETCH 1 (FLAGS) (BOGUS)",
     "FETCH 1 (FLAGS) (CHANGEDSINCE x)",
     "FETCH 1 (FLAGS) trailing",
-    "FETCH $ FLAGS",
+    "FETCH $1 FLAGS",
     "FETCH 0 FLAGS",
   ];
   for (const command of bad) {

@@ -601,7 +601,7 @@ describe("syntax errors are BAD", () => {
     "SEARCH UID x",
     "SEARCH 0",
     "SEARCH 1:0",
-    "SEARCH $",
+    "SEARCH $,2",
     "SEARCH ALL  SEEN",
     "SEARCH ALL ",
     'SEARCH SUBJECT "unterminated',
