@@ -55,43 +55,80 @@ export class ClientModel {
     for (const line of lines) this.#line(command, line, noExpunge);
   }
 
-  #line(command: string, line: string, noExpunge: boolean): void {
-    let m: RegExpExecArray | null;
-    if ((m = /^(\d+) EXISTS$/.exec(line))) {
-      const n = Number(m[1]);
-      if (n < this.messages.length)
-        this.#fail(command, line, `EXISTS below the ${this.messages.length} known`);
-      while (this.messages.length < n)
-        this.messages.push({ uid: 0, flags: undefined, recent: undefined, modseq: 0 });
-    } else if ((m = /^(\d+) RECENT$/.exec(line))) {
-      if (Number(m[1]) > this.messages.length) this.#fail(command, line, "RECENT above EXISTS");
-    } else if ((m = /^(\d+) EXPUNGE$/.exec(line))) {
-      const n = Number(m[1]);
-      if (noExpunge) this.#fail(command, line, "EXPUNGE during a non-UID FETCH, STORE or SEARCH");
-      if (n < 1 || n > this.messages.length)
-        this.#fail(command, line, `EXPUNGE outside 1..${this.messages.length}`);
-      else this.messages.splice(n - 1, 1);
-    } else if ((m = /^FLAGS \(([^)]*)\)$/.exec(line))) {
-      for (const f of m[1]!.split(" ")) if (f) this.announced.add(f);
-    } else if ((m = /^OK \[PERMANENTFLAGS \(([^)]*)\)\]/.exec(line))) {
-      // "\\*" permits every keyword (RFC 3501 §7.1); otherwise each one announced must be listed.
-      const permanent = new Set(m[1]!.split(" "));
-      if (permanent.size > 1 && !permanent.has("\\*"))
-        for (const k of this.announced)
-          if (!SYSTEM.has(k) && !permanent.has(k)) this.#fail(command, line, `PERMANENTFLAGS lacks ${k}`);
-    } else if ((m = /^OK \[HIGHESTMODSEQ (\d+)\]/.exec(line))) {
-      const n = Number(m[1]);
-      if (n < this.highestModseq)
-        this.#fail(command, line, `HIGHESTMODSEQ went back from ${this.highestModseq}`);
-      this.highestModseq = n;
-    } else if ((m = /^(\d+) FETCH \((.*)\)$/.exec(line))) {
-      this.#fetch(command, line, Number(m[1]), m[2]!);
-    } else if ((m = /^SEARCH((?: \d+)*)/.exec(line))) {
-      if (!command.startsWith("UID "))
+  /** One handler per response this model follows; the first whose pattern matches takes the line. */
+  readonly #handlers: Array<
+    [RegExp, (m: RegExpExecArray, command: string, line: string, noExpunge: boolean) => void]
+  > = [
+    [
+      /^(\d+) EXISTS$/,
+      (m, command, line) => {
+        const n = Number(m[1]);
+        if (n < this.messages.length)
+          this.#fail(command, line, `EXISTS below the ${this.messages.length} known`);
+        while (this.messages.length < n)
+          this.messages.push({ uid: 0, flags: undefined, recent: undefined, modseq: 0 });
+      },
+    ],
+    [
+      /^(\d+) RECENT$/,
+      (m, command, line) => {
+        if (Number(m[1]) > this.messages.length) this.#fail(command, line, "RECENT above EXISTS");
+      },
+    ],
+    [
+      /^(\d+) EXPUNGE$/,
+      (m, command, line, noExpunge) => {
+        const n = Number(m[1]);
+        if (noExpunge) this.#fail(command, line, "EXPUNGE during a non-UID FETCH, STORE or SEARCH");
+        if (n < 1 || n > this.messages.length)
+          this.#fail(command, line, `EXPUNGE outside 1..${this.messages.length}`);
+        else this.messages.splice(n - 1, 1);
+      },
+    ],
+    [
+      /^FLAGS \(([^)]*)\)$/,
+      (m) => {
+        for (const f of m[1]!.split(" ")) if (f) this.announced.add(f);
+      },
+    ],
+    [
+      /^OK \[PERMANENTFLAGS \(([^)]*)\)\]/,
+      (m, command, line) => {
+        // "\\*" permits every keyword (RFC 3501 §7.1); otherwise each one announced must be listed.
+        const permanent = new Set(m[1]!.split(" "));
+        if (permanent.size > 1 && !permanent.has("\\*"))
+          for (const k of this.announced)
+            if (!SYSTEM.has(k) && !permanent.has(k)) this.#fail(command, line, `PERMANENTFLAGS lacks ${k}`);
+      },
+    ],
+    [
+      /^OK \[HIGHESTMODSEQ (\d+)\]/,
+      (m, command, line) => {
+        const n = Number(m[1]);
+        if (n < this.highestModseq)
+          this.#fail(command, line, `HIGHESTMODSEQ went back from ${this.highestModseq}`);
+        this.highestModseq = n;
+      },
+    ],
+    [/^(\d+) FETCH \((.*)\)$/, (m, command, line) => this.#fetch(command, line, Number(m[1]), m[2]!)],
+    [
+      /^SEARCH((?: \d+)*)/,
+      (m, command, line) => {
+        if (command.startsWith("UID ")) return;
         for (const n of m[1]!.trim().split(" ").filter(Boolean).map(Number))
           if (n > this.messages.length) this.#fail(command, line, "SEARCH number above EXISTS");
-    } else if (line.startsWith("BYE") || line.startsWith("BAD")) {
-      this.#fail(command, line, "unexpected");
+      },
+    ],
+    [/^(BYE|BAD)/, (_m, command, line) => this.#fail(command, line, "unexpected")],
+  ];
+
+  #line(command: string, line: string, noExpunge: boolean): void {
+    for (const [pattern, handle] of this.#handlers) {
+      const m = pattern.exec(line);
+      if (m) {
+        handle(m, command, line, noExpunge);
+        return;
+      }
     }
   }
 
