@@ -127,6 +127,8 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    // The \Recent watermarks written behind go out while the writer still takes writes.
+    await this.recent.settle();
     await this.#writer.close();
     this.#database.close();
   }

@@ -34,7 +34,8 @@ interface Entry {
   watermark: number;
   /** What the database holds (or is being told). */
   persisted: number;
-  persisting: boolean;
+  /** The write under way, if any. */
+  persisting: Promise<void> | undefined;
   /** Sessions that have the mailbox open. */
   users: number;
 }
@@ -62,7 +63,7 @@ export class RecentClaims {
   open(mailboxId: number, stored: number): RecentView {
     let entry = this.#entries.get(mailboxId);
     if (!entry) {
-      entry = { watermark: stored, persisted: stored, persisting: false, users: 0 };
+      entry = { watermark: stored, persisted: stored, persisting: undefined, users: 0 };
       this.#entries.set(mailboxId, entry);
       this.#trim();
     } else if (stored > entry.watermark) {
@@ -106,22 +107,35 @@ export class RecentClaims {
     if (change.kind === "mailbox-deleted") this.#entries.delete(change.mailboxId);
   }
 
+  /**
+   * Waits until every watermark is in the database (Store.close() calls it before the writer
+   * stops, so a clean shutdown loses no claim).
+   */
+  async settle(): Promise<void> {
+    for (;;) {
+      const pending = [...this.#entries.values()].flatMap((e) => (e.persisting ? [e.persisting] : []));
+      if (pending.length === 0) return;
+      await Promise.all(pending);
+    }
+  }
+
   /** One write at a time per mailbox; claims made meanwhile go out with the next. */
   #write(mailboxId: number, entry: Entry): void {
     if (entry.persisting) return;
     const target = entry.watermark;
-    entry.persisting = true;
-    this.#persist(mailboxId, target)
+    entry.persisting = this.#persist(mailboxId, target)
       .then(
         () => {
           entry.persisted = Math.max(entry.persisted, target);
+          return true;
         },
-        // The store is closing, or the mailbox is gone: the watermark stays in memory only.
-        () => {},
+        // The store is closing, or the mailbox is gone: the watermark stays in memory only, and
+        // is not retried (the next claim tries again).
+        () => false,
       )
-      .finally(() => {
-        entry.persisting = false;
-        if (entry.watermark > entry.persisted && this.#entries.get(mailboxId) === entry)
+      .then((written) => {
+        entry.persisting = undefined;
+        if (written && entry.watermark > entry.persisted && this.#entries.get(mailboxId) === entry)
           this.#write(mailboxId, entry);
       });
   }
