@@ -10,7 +10,12 @@ import { conflict, invalid, notFound, StoreError } from "./errors.ts";
 import { DELETED, SEEN } from "./flags.ts";
 import { messagesMoveAll } from "./message-copy-move.ts";
 import { expunged, mailboxes, messages, meta, subscriptions } from "./schema.ts";
-import { subscriptionAdd, subscriptionRemove, subscriptionsRename } from "./subscriptions.ts";
+import {
+  subscriptionAdd,
+  subscriptionList,
+  subscriptionRemove,
+  subscriptionsRename,
+} from "./subscriptions.ts";
 import { accountUsageAdjust } from "./usage.ts";
 
 export const HIERARCHY_SEPARATOR = "/";
@@ -83,11 +88,15 @@ export function mailboxNameNormalize(name: string): string {
 }
 
 export async function mailboxList(r: Reader, accountId: number): Promise<Mailbox[]> {
-  return r
-    .select(columns)
+  const rows = await r
+    .select(rowColumns)
     .from(mailboxes)
     .where(eq(mailboxes.accountId, accountId))
     .orderBy(asc(mailboxes.name));
+  // One read of the subscription list rather than a subquery per mailbox: LIST runs this over
+  // every mailbox of the account, on the one thread.
+  const subscribed = new Set(await subscriptionList(r, accountId));
+  return rows.map((row) => ({ ...row, subscribed: subscribed.has(row.name) }));
 }
 
 /** Every mailbox with its counts, from the indexes only (no message bodies are read). */
