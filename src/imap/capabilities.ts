@@ -67,6 +67,7 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "LIST-EXTENDED", when: afterLogin }, // RFC 5258
   { name: "LIST-STATUS", when: afterLogin }, // RFC 5819
   { name: "ESEARCH", when: afterLogin }, // RFC 4731
+  { name: "SEARCHRES", when: afterLogin }, // RFC 5182
   { name: "STATUS=SIZE", when: afterLogin }, // RFC 8438
   { name: "CONDSTORE", when: afterLogin }, // RFC 7162 §3.1
   { name: "QRESYNC", when: afterLogin }, // RFC 7162 §3.2

@@ -6,6 +6,7 @@
 
 export { parseAddressList } from "./address.ts";
 export { decodeCharset } from "./charset.ts";
+export { parseSentDate, type SentDate } from "./date.ts";
 export { decodeMimeWords } from "./encoded-words.ts";
 export { emptyEnvelope } from "./envelope.ts";
 export { headerEnd, parseHeaders } from "./headers.ts";

@@ -11,6 +11,11 @@
  */
 export interface Address {
   name: string | null;
+  /**
+   * The obsolete source route (RFC 5322 §4.4 obs-route, RFC 3501 §7.4.2 at-domain-list), e.g.
+   * "@relay1,@relay2"; absent when there is none (and in envelopes stored before it was kept).
+   */
+  adl?: string;
   mailbox: string | null;
   host: string | null;
 }
@@ -80,6 +85,8 @@ export interface ParsedMessage {
   from: string;
   to: string;
   date: number | null;
+  /** The Date header's own calendar day, as days since 1970-01-01 (date.ts SentDate.day), or null. */
+  sentDay: number | null;
   preview: string;
   searchText: string;
   searchHeaders: string;

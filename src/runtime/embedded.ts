@@ -8,6 +8,9 @@ import queue from "../../migrations/0001_queue.sql" with { type: "text" };
 import outboundTls from "../../migrations/0002_outbound_tls.sql" with { type: "text" };
 import dkimKeys from "../../migrations/0003_dkim_keys.sql" with { type: "text" };
 import saveDateQuotaMessages from "../../migrations/0004_save_date_quota_messages.sql" with { type: "text" };
+import recentKeywordsSubscriptions from "../../migrations/0005_recent_keywords_subscriptions.sql" with {
+  type: "text",
+};
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 import type { EmbeddedMigrations } from "../store/mod.ts";
@@ -19,6 +22,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0002_outbound_tls": outboundTls,
   "0003_dkim_keys": dkimKeys,
   "0004_save_date_quota_messages": saveDateQuotaMessages,
+  "0005_recent_keywords_subscriptions": recentKeywordsSubscriptions,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

@@ -25,8 +25,8 @@ export interface ContentMeta {
 /** Stores bytes and parse results; raw SQL because it runs for every delivered message. */
 export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMessage): Promise<number> {
   const result = await w.exec({
-    sql: `INSERT INTO contents (size, header_end, envelope, structure, subject, from_text, to_text, sent_at, preview,
-            search_headers, search_text, has_attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    sql: `INSERT INTO contents (size, header_end, envelope, structure, subject, from_text, to_text, sent_at, sent_day,
+            preview, search_headers, search_text, has_attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     args: [
       raw.byteLength,
       parsed.headerEnd,
@@ -36,6 +36,7 @@ export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMes
       parsed.from,
       parsed.to,
       parsed.date,
+      parsed.sentDay,
       parsed.preview,
       parsed.searchHeaders,
       parsed.searchText,

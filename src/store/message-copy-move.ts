@@ -8,10 +8,11 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import { IN_LIST_MAX, inChunks } from "./chunks.ts";
 import type { Write } from "./db.ts";
 import { StoreError } from "./errors.ts";
-import { mailboxBumpModseq, mailboxTakeUids } from "./mailbox-counters.ts";
+import { parseKeywords } from "./flags.ts";
+import { type MailboxIds, mailboxBumpModseq, mailboxTakeUids } from "./mailbox-counters.ts";
+import { mailboxKeywordsAdd } from "./mailbox-keywords.ts";
 import { messagesExpunge } from "./message-expunge.ts";
 import { type Message, messageColumns, messageFromRow } from "./message-read.ts";
-import type { Mailbox } from "./rows.ts";
 import { expunged, messages } from "./schema.ts";
 import { accountQuotaCheck, accountUsageAdjust } from "./usage.ts";
 
@@ -23,9 +24,9 @@ import { accountQuotaCheck, accountUsageAdjust } from "./usage.ts";
  */
 export async function messagesCopy(
   w: Write,
-  source: Mailbox,
+  source: MailboxIds,
   uids: readonly number[],
-  target: Mailbox,
+  target: MailboxIds,
   options: { enforceQuota?: boolean } = {},
 ): Promise<Array<[number, number]>> {
   const rows = (
@@ -40,6 +41,11 @@ export async function messagesCopy(
   if (options.enforceQuota) await accountQuotaCheck(w, target.accountId, bytes, rows.length);
   if (rows.length === 0) return [];
   rows.sort((a, b) => a.uid - b.uid);
+  await mailboxKeywordsAdd(
+    w,
+    target.id,
+    rows.flatMap((m) => m.keywords),
+  );
   const { firstUid, modseq } = await mailboxTakeUids(w, target, rows.length);
   // RFC 8514 §3: a copy (and so a move) gets a new save date; the source keeps its own.
   const saveDate = Date.now();
@@ -68,9 +74,9 @@ export async function messagesCopy(
 /** MOVE (RFC 6851): copy then expunge from the source, in the same transaction. */
 export async function messagesMove(
   w: Write,
-  source: Mailbox,
+  source: MailboxIds,
   uids: readonly number[],
-  target: Mailbox,
+  target: MailboxIds,
 ): Promise<Array<[number, number]>> {
   const pairs = await messagesCopy(w, source, uids, target);
   await messagesExpunge(
@@ -85,10 +91,11 @@ export async function messagesMove(
  * Moves one message to another mailbox of its account keeping its id (the REST API's handle on it):
  * a new UID and MODSEQ in the target, the old UID recorded as expunged in the source, as MOVE would.
  */
-export async function messageMoveKeepId(w: Write, message: Message, target: Mailbox): Promise<Message> {
+export async function messageMoveKeepId(w: Write, message: Message, target: MailboxIds): Promise<Message> {
   if (target.accountId !== message.accountId)
     throw new StoreError("invalid", "a message can only move within its account");
   if (target.id === message.mailboxId) return message;
+  await mailboxKeywordsAdd(w, target.id, message.keywords);
   const { firstUid: uid, modseq } = await mailboxTakeUids(w, target, 1);
   const sourceModseq = await mailboxBumpModseq(w, message.mailboxId);
   await w.tx
@@ -114,13 +121,18 @@ export async function messageMoveKeepId(w: Write, message: Message, target: Mail
  * Moves every message of one mailbox into another, giving them new UIDs there (RENAME INBOX,
  * RFC 3501 §6.3.5). Rows move rather than being copied, so contents and ids stay as they are.
  */
-export async function messagesMoveAll(w: Write, source: Mailbox, target: Mailbox): Promise<void> {
+export async function messagesMoveAll(w: Write, source: MailboxIds, target: MailboxIds): Promise<void> {
   const rows = await w.tx
-    .select({ id: messages.id, uid: messages.uid })
+    .select({ id: messages.id, uid: messages.uid, keywords: messages.keywords })
     .from(messages)
     .where(eq(messages.mailboxId, source.id))
     .orderBy(asc(messages.uid));
   if (rows.length === 0) return;
+  await mailboxKeywordsAdd(
+    w,
+    target.id,
+    rows.flatMap((r) => parseKeywords(r.keywords)),
+  );
   const sourceModseq = await mailboxBumpModseq(w, source.id);
   const { firstUid, modseq } = await mailboxTakeUids(w, target, rows.length);
   const saveDate = Date.now();

@@ -6,6 +6,7 @@ import type { ParsedMessage } from "../mime/mod.ts";
 import { contentCreate } from "./contents.ts";
 import type { Write } from "./db.ts";
 import { mailboxTakeUids } from "./mailbox-counters.ts";
+import { mailboxKeywordsAdd } from "./mailbox-keywords.ts";
 import type { Message } from "./message-read.ts";
 import { type QueueInput, queueAdd } from "./queue.ts";
 import { accountQuotaCheck, accountUsageAdjust } from "./usage.ts";
@@ -61,6 +62,7 @@ export async function messageIngest(w: Write, input: IngestInput): Promise<Messa
     );
     const keywords = target.keywords ?? [];
     const flags = target.flags ?? 0;
+    await mailboxKeywordsAdd(w, mailboxId, keywords);
     const inserted = await w.exec({
       // RFC 8514 §3: the save date is now, whatever internal date the message brings.
       sql: `INSERT INTO messages (account_id, mailbox_id, uid, modseq, content_id, flags, keywords, internal_date, size, save_date)

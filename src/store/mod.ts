@@ -13,7 +13,9 @@ import {
   type Write,
   Writer,
 } from "./db.ts";
+import { mailboxRecentRaise } from "./mailbox-counters.ts";
 import { type EmbeddedMigrations, migrate } from "./migrate.ts";
+import { RecentClaims } from "./recent.ts";
 import { UidCache } from "./uid-cache.ts";
 
 export * from "./accounts.ts";
@@ -35,6 +37,7 @@ export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
 export { databaseFileModes } from "./files.ts";
 export * from "./flags.ts";
+export * from "./mailbox-keywords.ts";
 export * from "./mailboxes.ts";
 export { messageMoveKeepId, messagesCopy, messagesMove } from "./message-copy-move.ts";
 export * from "./message-expunge.ts";
@@ -53,6 +56,7 @@ export {
 export type { EmbeddedMigrations } from "./migrate.ts";
 export * from "./mta-sts.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
+export type { RecentClaims, RecentView, UidRange } from "./recent.ts";
 export * from "./recipients.ts";
 export { Spool, SpoolDir } from "./spool.ts";
 export { accountMessageCount } from "./usage.ts";
@@ -61,6 +65,10 @@ export class Store {
   readonly changes = new ChangeHub();
   /** UIDs of recently selected mailboxes, kept in step with every commit (IMAP SELECT). */
   readonly uidCache = new UidCache();
+  /** Which session takes \Recent for which messages (IMAP, RFC 3501 §2.3.2), written behind to the mailbox rows. */
+  readonly recent = new RecentClaims((mailboxId, uid) =>
+    this.write((w) => mailboxRecentRaise(w, mailboxId, uid)),
+  );
   readonly #database: Database;
   readonly #writer: Writer;
 
@@ -70,6 +78,7 @@ export class Store {
       database.db,
       (change) => {
         this.uidCache.apply(change);
+        this.recent.apply(change);
         this.changes.publish(change);
       },
       limits,
@@ -119,6 +128,8 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    // The \Recent watermarks written behind go out while the writer still takes writes.
+    await this.recent.settle();
     await this.#writer.close();
     this.#database.close();
   }
@@ -129,4 +140,5 @@ export * from "./queue.ts";
 export * from "./search.ts";
 export * from "./selection.ts";
 export * from "./senders.ts";
+export * from "./subscriptions.ts";
 export * from "./tls-reports.ts";

@@ -7,6 +7,8 @@
  *   pages through message bodies (SQLite walks a row's overflow pages to reach later columns).
  * - A message row is one copy of a content in one mailbox; recipients of one delivery share a content.
  * - `mailboxes` carries UIDNEXT and HIGHESTMODSEQ so a delivery never runs `max(uid)` (see FACTS.md).
+ * - Subscriptions are names, not mailboxes (RFC 3501 §6.3.6): they live in their own table and
+ *   outlive the mailbox they name.
  */
 import { sql } from "drizzle-orm";
 import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
@@ -88,10 +90,35 @@ export const mailboxes = sqliteTable(
     uidValidity: integer("uid_validity").notNull(),
     uidNext: integer("uid_next").notNull().default(1),
     highestModseq: integer("highest_modseq").notNull().default(1),
-    subscribed: integer("subscribed", { mode: "boolean" }).notNull().default(true),
+    /**
+     * The highest UID some IMAP session has already taken as \Recent (RFC 3501 §2.3.2): messages
+     * above it are recent for the next session to SELECT the mailbox. Kept in step by store/recent.ts.
+     */
+    recentUid: integer("recent_uid").notNull().default(0),
+    /**
+     * Every keyword ever set on a message here, as a JSON array in the order first used: what SELECT
+     * lists in FLAGS and PERMANENTFLAGS (RFC 3501 §7.2.6). Bounded by MAX_KEYWORDS_PER_MAILBOX.
+     */
+    keywords: text("keywords").notNull().default("[]"),
     createdAt: integer("created_at").notNull().default(now),
   },
   (t) => [uniqueIndex("mailboxes_account_name").on(t.accountId, t.name)],
+);
+
+/**
+ * The names an account subscribed to (RFC 3501 §6.3.6): names, not mailboxes, so DELETE leaves them
+ * and LSUB / LIST (SUBSCRIBED) go on showing them (as \NonExistent, RFC 5258 §3) until UNSUBSCRIBE.
+ * Names are stored as mailboxNameNormalize() spells them (INBOX canonical).
+ */
+export const subscriptions = sqliteTable(
+  "subscriptions",
+  {
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.name] })],
 );
 
 /** Parsed, reader-ready metadata of one stored message content (shared by all its recipients). */
@@ -109,6 +136,12 @@ export const contents = sqliteTable("contents", {
   toText: text("to_text").notNull().default(""),
   /** Date header as epoch ms (for SENTBEFORE etc.), null when missing or unparseable. */
   sentAt: integer("sent_at"),
+  /**
+   * The Date header's calendar day in its own time zone, as days since 1970-01-01 (SENTON and
+   * friends, RFC 3501 §6.4.4); null when missing or unparseable, and for contents stored before
+   * this column existed (SEARCH then reads the Date from the envelope).
+   */
+  sentDay: integer("sent_day"),
   preview: text("preview").notNull().default(""),
   /** Lower-cased decoded header lines and body text, for SEARCH and the REST `q` filter. */
   searchHeaders: text("search_headers").notNull().default(""),

@@ -96,7 +96,6 @@ export async function fetch({
   parser.sp();
   const plan = parseFetchPlan(parser);
   parser.end();
-  if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
   const { mailbox } = state;
   if (!uid) checkSequenceNumbers(set, mailbox.exists);
   checkModifiers(plan, session, uid);
@@ -137,6 +136,7 @@ export async function fetch({
     headerEnd: needs.raw === "full",
     changedSince,
   };
+  const showsFlags = items.some((i) => i.kind === "FLAGS");
   const breather = new Breather();
   for (let i = 0; i < uids.length; i += BATCH) {
     const batch = descending
@@ -154,8 +154,13 @@ export async function fetch({
         // Expunged (and its content deleted) since the row was read: nothing left to send.
         if (!raw) continue;
       }
+      const addFlags = seenSet.has(row.uid);
+      // RFC 3501 §7.2.6: a keyword this session has not heard of goes out in FLAGS first.
+      if (showsFlags || addFlags)
+        for (const line of mailbox.flags.announceStored(row.keywords)) await writer.untagged(line);
+      const recent = mailbox.isRecent(row.uid);
       await writer.untagged(
-        renderFetch(items, { seq, row, raw, addFlags: seenSet.has(row.uid), uidOnly: session.uidOnly }),
+        renderFetch(items, { seq, row, raw, addFlags, recent, uidOnly: session.uidOnly }),
       );
     }
   }

@@ -1,6 +1,6 @@
 /**
- * SEARCH and UID SEARCH (RFC 3501 §6.4.4, §6.4.8), with ESEARCH result options (RFC 4731) and the
- * CONDSTORE MODSEQ key (RFC 7162 §3.1.5). The mailbox's rows are read page by page in UID order
+ * SEARCH and UID SEARCH (RFC 3501 §6.4.4, §6.4.8), with ESEARCH result options (RFC 4731), SEARCHRES
+ * (RFC 5182: RETURN (SAVE) keeps the result for "$") and the CONDSTORE MODSEQ key (RFC 7162 §3.1.5). The mailbox's rows are read page by page in UID order
  * (index columns always; Date and search text only when a key needs them) and matched in memory,
  * pausing for the event loop as the work goes on (breather.ts): a mailbox can hold many messages.
  */
@@ -9,9 +9,10 @@ import { Breather } from "../breather.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import { limitUids, withLimitCode } from "../message-limit.ts";
 import { type Piece, str } from "../protocol/encode.ts";
-import { type SequenceSet, sequenceFormat } from "../protocol/sequence.ts";
+import { sequenceFormat } from "../protocol/sequence.ts";
 import { candidateFilter, compileSearch, searchNeeds, usesSequenceNumbers } from "../search/evaluate.ts";
 import { type ReturnOption, searchCommand } from "../search/parse.ts";
+import type { SelectedMailbox } from "../selected.ts";
 import { uidRequired } from "../uid-only.ts";
 import type { SelectedCommand } from "./handler.ts";
 
@@ -28,8 +29,23 @@ interface Match {
   modseq: number;
 }
 
-export async function search({ ctx, state, session, tag, parser, uid }: SelectedCommand): Promise<string> {
-  const command = searchCommand(parser);
+export async function search(command: SelectedCommand): Promise<string> {
+  // A syntax error (BAD) leaves "$" as it was: the command never ran (RFC 5182 §2.1).
+  const parsed = searchCommand(command.parser, { rev2: command.session.rev2 });
+  const save = parsed.returnOptions?.has("SAVE") ?? false;
+  try {
+    return await run(command, parsed);
+  } catch (error) {
+    // RFC 5182 §2.1: a SEARCH with SAVE that fails with NO sets the saved result to empty.
+    if (save && !(error instanceof ImapBad)) command.state.mailbox.saveResult([]);
+    throw error;
+  }
+}
+
+async function run(
+  { ctx, state, session, tag, uid }: SelectedCommand,
+  command: ReturnType<typeof searchCommand>,
+): Promise<string> {
   // RFC 6855 §3: after ENABLE UTF8=ACCEPT a CHARSET conflicts with the UTF-8 the strings already are.
   if (command.charset !== undefined && session.enabled.has("UTF8=ACCEPT"))
     throw new ImapBad(undefined, "No CHARSET after ENABLE UTF8=ACCEPT (RFC 6855 §3)");
@@ -48,10 +64,9 @@ export async function search({ ctx, state, session, tag, parser, uid }: Selected
   const needs = searchNeeds(command.key);
   // RFC 7162 §3.1: a SEARCH with MODSEQ is a CONDSTORE enabling command.
   if (needs.modseq) session.enabled.add("CONDSTORE");
-  const resolve = (set: SequenceSet, byUid: boolean) => mailbox.resolve(set, byUid);
-  const matches = compileSearch(command.key, resolve);
+  const matches = compileSearch(command.key, mailbox);
   // RFC 9738 §3.1: beyond MESSAGELIMIT candidates, only the highest ones are searched.
-  const isCandidate = candidateFilter(command.key, resolve);
+  const isCandidate = candidateFilter(command.key, mailbox);
   const limited = limitUids(
     ctx,
     mailbox.uids.filter((u) => isCandidate(u) && !mailbox.isExpungedPending(u)),
@@ -71,7 +86,7 @@ export async function search({ ctx, state, session, tag, parser, uid }: Selected
         afterUid,
         maxUid,
         limit: page,
-        sentAt: needs.sentAt,
+        sentDay: needs.sentDay,
         searchHeaders: needs.searchHeaders,
         searchText: needs.searchText,
       });
@@ -88,12 +103,33 @@ export async function search({ ctx, state, session, tag, parser, uid }: Selected
   }
 
   const numbers = found.map((m) => (uid ? m.uid : m.seq));
-  // RFC 9738 §3.1: a cut SEARCH lists its results from the highest UID down (ESEARCH's are sets).
-  const line = returnOptions
-    ? esearchResponse(tag, uid, returnOptions, found, numbers, needs.modseq)
-    : searchResponse(limited.code ? [...numbers].reverse() : numbers, found, needs.modseq);
-  if (!session.untagged(line)) await session.drain();
+  if (returnOptions?.has("SAVE")) save(mailbox, returnOptions, found);
+  // RFC 5182 §2.1: with SAVE as the only result option, nothing is answered but the tagged OK.
+  const answers = !returnOptions || [...returnOptions].some((o) => o !== "SAVE");
+  if (answers) {
+    // RFC 9738 §3.1: a cut SEARCH lists its results from the highest UID down (ESEARCH's are sets).
+    const line = returnOptions
+      ? esearchResponse(tag, uid, returnOptions, found, numbers, needs.modseq)
+      : searchResponse(limited.code ? [...numbers].reverse() : numbers, found, needs.modseq);
+    if (!session.untagged(line)) await session.drain();
+  }
   return withLimitCode(session, limited.code, `${uid ? "UID SEARCH" : "SEARCH"} completed`);
+}
+
+/**
+ * RFC 5182 §2.1: the result "$" will stand for. With MIN and/or MAX but neither ALL nor COUNT,
+ * just the messages those return; otherwise every match.
+ */
+function save(mailbox: SelectedMailbox, options: Set<ReturnOption>, found: Match[]): void {
+  const onlyEnds = !options.has("ALL") && !options.has("COUNT") && (options.has("MIN") || options.has("MAX"));
+  if (!onlyEnds || found.length === 0) {
+    mailbox.saveResult(found.map((m) => m.uid));
+    return;
+  }
+  const ends = new Set<number>();
+  if (options.has("MIN")) ends.add(found[0]!.uid);
+  if (options.has("MAX")) ends.add(found[found.length - 1]!.uid);
+  mailbox.saveResult([...ends].sort((a, b) => a - b));
 }
 
 /** RFC 3501 §7.2.5 `* SEARCH n...`, plus RFC 7162 §3.1.5 "(MODSEQ m)" when MODSEQ was searched. */

@@ -6,7 +6,8 @@
  */
 import { Buffer } from "node:buffer";
 import type { Envelope, MimePart } from "../../mime/mod.ts";
-import { type FetchRow, flagNames, parseKeywords } from "../../store/mod.ts";
+import { type FetchRow, parseKeywords } from "../../store/mod.ts";
+import { flagList } from "../mailbox-flags.ts";
 import { dateTime, type Piece } from "../protocol/encode.ts";
 import { fetchHead } from "../uid-only.ts";
 import { renderBinary } from "./binary.ts";
@@ -91,6 +92,8 @@ export interface MessageData {
   addFlags: boolean;
   /** RFC 9586 §3.3: `uid UIDFETCH (...)` instead of `seq FETCH (...)`. */
   uidOnly?: boolean;
+  /** The message is \Recent in this session (RFC 3501 §2.3.2): FLAGS says so. */
+  recent?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -132,7 +135,7 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
         out.add(`UID ${row.uid}`);
         break;
       case "FLAGS":
-        out.add(`FLAGS (${flagNames(row.flags, parseKeywords(row.keywords)).join(" ")})`);
+        out.add(`FLAGS ${flagList(row.flags, parseKeywords(row.keywords), message.recent === true)}`);
         break;
       case "INTERNALDATE":
         out.add(`INTERNALDATE ${dateTime(row.internalDate)}`);

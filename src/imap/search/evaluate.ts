@@ -7,8 +7,9 @@
  * - Text keys are case-insensitive substring matches on decoded text (RFC 3501 §6.4.4 leaves the
  *   method to the server): the needle is lower-cased (Unicode) and its whitespace runs collapsed,
  *   exactly as the stored search text was at delivery (src/mime/search-text.ts).
- * - Dates compare whole days in UTC: BEFORE/ON/SINCE use the internal date, SENT* the Date header
- *   (a message without a usable Date header matches no SENT* key).
+ * - Dates compare whole days: BEFORE/ON/SINCE the internal date's UTC day, SENT* the Date header's
+ *   own day in its own zone (RFC 3501 §6.4.4 "disregarding time and timezone", stored at delivery);
+ *   a message without a usable Date header matches no SENT* key.
  */
 import type { MessageSearchRow } from "../../store/mod.ts";
 import { FLAG_BITS, parseKeywords } from "../../store/mod.ts";
@@ -17,12 +18,17 @@ import type { SearchKey } from "./parse.ts";
 
 export type Matcher = (row: MessageSearchRow) => boolean;
 
-/** Turns a sequence set into the UIDs it names in the session's view (sequence numbers or UIDs). */
-export type SequenceResolver = (set: SequenceSet, byUid: boolean) => readonly number[];
+/** What a program asks of the session's view of the mailbox (SelectedMailbox has both). */
+export interface SearchView {
+  /** The UIDs a sequence set names in the session's view (sequence numbers or UIDs, or "$"). */
+  resolve(set: SequenceSet, byUid: boolean): readonly number[];
+  /** Whether the message is \Recent in this session (RFC 3501 §2.3.2). */
+  isRecent(uid: number): boolean;
+}
 
 /** Which columns a program reads, so the store fetches no more than needed. */
 export interface SearchNeeds {
-  sentAt: boolean;
+  sentDay: boolean;
   searchHeaders: boolean;
   searchText: boolean;
   /** The program has a MODSEQ key: RFC 7162 §3.1.5 MODSEQ response data, and CONDSTORE turns on. */
@@ -32,7 +38,7 @@ export interface SearchNeeds {
 const DAY_MS = 86_400_000;
 
 export function searchNeeds(key: SearchKey): SearchNeeds {
-  const needs: SearchNeeds = { sentAt: false, searchHeaders: false, searchText: false, modseq: false };
+  const needs: SearchNeeds = { sentDay: false, searchHeaders: false, searchText: false, modseq: false };
   const visit = (k: SearchKey): void => {
     switch (k.kind) {
       case "header":
@@ -46,7 +52,7 @@ export function searchNeeds(key: SearchKey): SearchNeeds {
         needs.searchText = true;
         break;
       case "date":
-        if (k.of === "sent") needs.sentAt = true;
+        if (k.of === "sent") needs.sentDay = true;
         break;
       case "modseq":
         needs.modseq = true;
@@ -71,10 +77,10 @@ export function searchNeeds(key: SearchKey): SearchNeeds {
  * RFC 9738 §3.1: which messages a SEARCH looks at, for counting them against MESSAGELIMIT: those its
  * top-level sequence set, UID, UIDAFTER and UIDBEFORE keys allow (a predicate on the UID alone).
  */
-export function candidateFilter(key: SearchKey, resolve: SequenceResolver): (uid: number) => boolean {
+export function candidateFilter(key: SearchKey, view: SearchView): (uid: number) => boolean {
   const narrowing = (k: SearchKey): SearchKey[] =>
     k.kind === "and" ? k.keys.flatMap(narrowing) : k.kind === "sequence" || k.kind === "uid-bound" ? [k] : [];
-  const parts = narrowing(key).map((k) => compileSearch(k, resolve));
+  const parts = narrowing(key).map((k) => compileSearch(k, view));
   // These keys read only the UID of the row.
   return (uid) => parts.every((p) => p({ uid } as MessageSearchRow));
 }
@@ -101,13 +107,13 @@ export function normalizeNeedle(value: string): string {
 }
 
 /** Compiles a search program into one predicate over message rows. */
-export function compileSearch(key: SearchKey, resolve: SequenceResolver): Matcher {
+export function compileSearch(key: SearchKey, view: SearchView): Matcher {
   switch (key.kind) {
     case "all":
       return () => true;
     case "recent":
-      // Nothing is ever \Recent here (RFC 9051 dropped it; SELECT reports 0 RECENT).
-      return () => false;
+      // \Recent is per session (RFC 3501 §2.3.2): the view knows which messages it took.
+      return (row) => view.isRecent(row.uid);
     case "flag": {
       const bit = FLAG_BITS[key.flag];
       return key.set ? (row) => (row.flags & bit) !== 0 : (row) => (row.flags & bit) === 0;
@@ -142,7 +148,7 @@ export function compileSearch(key: SearchKey, resolve: SequenceResolver): Matche
     case "size":
       return key.op === "larger" ? (row) => row.size > key.size : (row) => row.size < key.size;
     case "sequence": {
-      const uids = new Set(resolve(key.set, key.uid));
+      const uids = new Set(view.resolve(key.set, key.uid));
       return (row) => uids.has(row.uid);
     }
     case "modseq":
@@ -150,17 +156,17 @@ export function compileSearch(key: SearchKey, resolve: SequenceResolver): Matche
     case "uid-bound":
       return key.op === "after" ? (row) => row.uid > key.uid : (row) => row.uid < key.uid;
     case "not": {
-      const inner = compileSearch(key.key, resolve);
+      const inner = compileSearch(key.key, view);
       return (row) => !inner(row);
     }
     case "or": {
-      const left = compileSearch(key.left, resolve);
-      const right = compileSearch(key.right, resolve);
+      const left = compileSearch(key.left, view);
+      const right = compileSearch(key.right, view);
       return (row) => left(row) || right(row);
     }
     case "and": {
       // Cheap keys first, so text scans run only on messages that pass the index columns.
-      const parts = [...key.keys].sort((a, b) => cost(a) - cost(b)).map((k) => compileSearch(k, resolve));
+      const parts = [...key.keys].sort((a, b) => cost(a) - cost(b)).map((k) => compileSearch(k, view));
       return (row) => {
         for (const part of parts) if (!part(row)) return false;
         return true;
@@ -191,10 +197,10 @@ function cost(key: SearchKey): number {
 
 function dateMatcher(of: "internal" | "sent" | "saved", op: "before" | "on" | "since", day: number): Matcher {
   const dayOf = (row: MessageSearchRow): number | null => {
+    if (of === "sent") return row.sentDay;
     // RFC 8514 §4.3: without a save date the internal date stands in.
-    const ms =
-      of === "internal" ? row.internalDate : of === "saved" ? (row.saveDate ?? row.internalDate) : row.sentAt;
-    return ms === null ? null : Math.floor(ms / DAY_MS);
+    const ms = of === "internal" ? row.internalDate : (row.saveDate ?? row.internalDate);
+    return Math.floor(ms / DAY_MS);
   };
   switch (op) {
     case "before":

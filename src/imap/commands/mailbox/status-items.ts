@@ -37,14 +37,22 @@ export function statusItems(parser: Parser): StatusItem[] {
   return [...new Set(items)];
 }
 
-/** The counts the items need, so nothing else is computed (SIZE is the only one reading message rows). */
-export function countsWanted(items: readonly StatusItem[]): CountsWanted {
+/**
+ * The counts the items need, so nothing else is computed (SIZE is the only one reading message
+ * rows). `recentAbove`: the \Recent watermarks held in memory ahead of the database.
+ */
+export function countsWanted(
+  items: readonly StatusItem[],
+  recentAbove?: ReadonlyMap<number, number>,
+): CountsWanted {
   return {
     messages: items.includes("MESSAGES"),
     unseen: items.includes("UNSEEN"),
     size: items.includes("SIZE"),
     deleted: items.includes("DELETED"),
     deletedSize: items.includes("DELETED-STORAGE"),
+    recent: items.includes("RECENT"),
+    ...(recentAbove ? { recentAbove } : {}),
   };
 }
 
@@ -70,9 +78,9 @@ function statusValue(item: StatusItem, counts: MailboxCounts, context: StatusCon
   switch (item) {
     case "MESSAGES":
       return counts.messages;
-    // We never set \Recent (IMAP4rev2 dropped it), so no message is ever recent.
+    // RFC 3501 §6.3.10: the messages a SELECT now would find \Recent (none taken by a session yet).
     case "RECENT":
-      return 0;
+      return counts.recent;
     case "UIDNEXT":
       return counts.uidNext;
     case "UIDVALIDITY":

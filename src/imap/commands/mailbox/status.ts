@@ -16,7 +16,12 @@ export async function status({ ctx, state, session, parser }: AuthenticatedComma
   parser.end();
   // RFC 7162 §3.1: STATUS (HIGHESTMODSEQ) is a CONDSTORE-enabling command.
   if (items.includes("HIGHESTMODSEQ")) session.enabled.add("CONDSTORE");
-  const counts = await mailboxCountsByName(ctx.store.read, account.id, name, countsWanted(items));
+  const counts = await mailboxCountsByName(
+    ctx.store.read,
+    account.id,
+    name,
+    countsWanted(items, ctx.store.recent.unwrittenAll()),
+  );
   if (!counts) throw new ImapNo("NONEXISTENT", `Mailbox ${name} does not exist`);
   session.untagged(statusResponse(counts, items, { utf8: session.utf8, appendLimit: ctx.maxMessageSize }));
   return "STATUS completed";
