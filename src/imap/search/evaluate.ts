@@ -88,8 +88,10 @@ export function candidateFilter(key: SearchKey, view: SearchView): (uid: number)
 /** Whether a program has a key naming message sequence numbers (RFC 9586 §3.1 refuses them). */
 export function usesSequenceNumbers(key: SearchKey): boolean {
   switch (key.kind) {
+    // RFC 5182 §2.1: "$" names the saved messages, not numbers; UIDONLY allows it (RFC 9586 §3.1
+    // only forbids message numbers).
     case "sequence":
-      return !key.uid;
+      return !key.uid && key.set.saved !== true;
     case "not":
       return usesSequenceNumbers(key.key);
     case "or":

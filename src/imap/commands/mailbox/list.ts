@@ -38,7 +38,7 @@ async function collect(selection: Iterable<ListEntry | undefined>, breather: Bre
 
 export async function list({ ctx, state, session, parser }: AuthenticatedCommand): Promise<string> {
   const { account } = state;
-  const args = listArgs(parser);
+  const args = listArgs(parser, { rev2: session.rev2 });
   // RFC 9051 §6.3.9: LIST-EXTENDED is part of IMAP4rev2, so a rev2 session always gets its answers
   // (\NonExistent for levels of hierarchy that are no mailbox).
   if (session.rev2) args.extended = true;

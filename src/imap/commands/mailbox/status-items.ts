@@ -26,11 +26,16 @@ function isStatusItem(name: string): name is StatusItem {
   return (STATUS_ITEMS as readonly string[]).includes(name);
 }
 
-/** "(" status-att *(SP status-att) ")": at least one item; an unknown one is BAD (RFC 3501 §9). */
-export function statusItems(parser: Parser): StatusItem[] {
+/**
+ * "(" status-att *(SP status-att) ")": at least one item; an unknown one is BAD (RFC 3501 §9).
+ * `rev2`: the session ENABLEd IMAP4rev2, whose status-att has no RECENT (RFC 9051 §9, Appendix E
+ * item 6: \Recent and the RECENT response are gone), so asking for it is BAD there.
+ */
+export function statusItems(parser: Parser, options: { rev2?: boolean } = {}): StatusItem[] {
   const items = parser.list(() => {
     const name = parser.atom().toUpperCase();
     if (!isStatusItem(name)) throw new ImapBad(undefined, `Unknown STATUS item ${name.slice(0, 40)}`);
+    if (name === "RECENT" && options.rev2) throw new ImapBad(undefined, "RECENT is no IMAP4rev2 STATUS item");
     return name;
   });
   if (items.length === 0) throw new ImapBad(undefined, "STATUS needs at least one item");

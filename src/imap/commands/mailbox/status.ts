@@ -12,7 +12,7 @@ export async function status({ ctx, state, session, parser }: AuthenticatedComma
   parser.sp();
   const name = parser.mailbox();
   parser.sp();
-  const items = statusItems(parser);
+  const items = statusItems(parser, { rev2: session.rev2 });
   parser.end();
   // RFC 7162 §3.1: STATUS (HIGHESTMODSEQ) is a CONDSTORE-enabling command.
   if (items.includes("HIGHESTMODSEQ")) session.enabled.add("CONDSTORE");
