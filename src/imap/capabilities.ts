@@ -79,6 +79,11 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "WITHIN", when: afterLogin }, // RFC 5032
   { name: "REPLACE", when: afterLogin }, // RFC 8508
   { name: "UIDONLY", when: afterLogin }, // RFC 9586
+  { name: "SORT", when: afterLogin }, // RFC 5256 §3
+  { name: "SORT=DISPLAY", when: afterLogin }, // RFC 5957
+  { name: "ESORT", when: afterLogin }, // RFC 5267 §3 (not CONTEXT=SORT)
+  { name: "THREAD=ORDEREDSUBJECT", when: afterLogin }, // RFC 5256 §3
+  { name: "THREAD=REFERENCES", when: afterLogin }, // RFC 5256 §3
   // RFC 9208 §5: the account's byte and message-count quotas; no QUOTASET (the administrator sets them).
   { name: "QUOTA", when: afterLogin },
   { name: "QUOTA=RES-STORAGE", when: afterLogin },

@@ -7,8 +7,10 @@ import { formatAddress } from "./address.ts";
 import { parseSentDate } from "./date.ts";
 import { decodeMimeWords } from "./encoded-words.ts";
 import { buildEnvelope } from "./envelope.ts";
+import { headerValue } from "./headers.ts";
 import { chooseBodies } from "./parts.ts";
 import { previewOf, searchHeadersOf, searchTextOf } from "./search-text.ts";
+import { sortKeysOf } from "./sort-keys.ts";
 import { parseStructure } from "./structure.ts";
 import type { Address, ParsedMessage } from "./types.ts";
 
@@ -40,5 +42,6 @@ export function parseMessage(raw: Uint8Array): ParsedMessage {
     searchText: searchTextOf(raw, root),
     searchHeaders: searchHeadersOf(rootFields, envelope),
     hasAttachments: bodies.attachments.length > 0,
+    sortKeys: sortKeysOf(envelope, headerValue(rootFields, "references")),
   };
 }

@@ -29,14 +29,15 @@ export async function messagesCopy(
   target: MailboxIds,
   options: { enforceQuota?: boolean } = {},
 ): Promise<Array<[number, number]>> {
-  const rows = (
-    await inChunks(uids, IN_LIST_MAX, (chunk) =>
-      w.tx
-        .select(messageColumns)
-        .from(messages)
-        .where(and(eq(messages.mailboxId, source.id), inArray(messages.uid, chunk))),
-    )
-  ).map(messageFromRow);
+  const selected = await inChunks(uids, IN_LIST_MAX, (chunk) =>
+    w.tx
+      .select({ ...messageColumns, threadId: messages.threadId })
+      .from(messages)
+      .where(and(eq(messages.mailboxId, source.id), inArray(messages.uid, chunk))),
+  );
+  // RFC 8474 §5.2: a copy stays in its thread (THREADID), as it keeps its content (EMAILID).
+  const threadIds = new Map(selected.map((row) => [row.uid, row.threadId]));
+  const rows = selected.map(messageFromRow);
   const bytes = rows.reduce((sum, m) => sum + m.size, 0);
   if (options.enforceQuota) await accountQuotaCheck(w, target.accountId, bytes, rows.length);
   if (rows.length === 0) return [];
@@ -63,6 +64,7 @@ export async function messagesCopy(
       internalDate: m.internalDate,
       size: m.size,
       saveDate,
+      threadId: threadIds.get(m.uid) ?? null,
     });
     pairs.push([m.uid, uid]);
     w.changed({ kind: "message-added", accountId: target.accountId, mailboxId: target.id, uid, modseq });

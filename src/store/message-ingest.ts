@@ -9,6 +9,7 @@ import { mailboxTakeUids } from "./mailbox-counters.ts";
 import { mailboxKeywordsAdd } from "./mailbox-keywords.ts";
 import type { Message } from "./message-read.ts";
 import { type QueueInput, queueAdd } from "./queue.ts";
+import { threadIdFor } from "./thread-ids.ts";
 import { accountQuotaCheck, accountUsageAdjust } from "./usage.ts";
 
 export interface IngestTarget {
@@ -63,10 +64,11 @@ export async function messageIngest(w: Write, input: IngestInput): Promise<Messa
     const keywords = target.keywords ?? [];
     const flags = target.flags ?? 0;
     await mailboxKeywordsAdd(w, mailboxId, keywords);
+    const threadId = await threadIdFor(w, target.accountId, input.parsed.sortKeys, contentId);
     const inserted = await w.exec({
       // RFC 8514 §3: the save date is now, whatever internal date the message brings.
-      sql: `INSERT INTO messages (account_id, mailbox_id, uid, modseq, content_id, flags, keywords, internal_date, size, save_date)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      sql: `INSERT INTO messages (account_id, mailbox_id, uid, modseq, content_id, flags, keywords, internal_date, size, save_date, thread_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       args: [
         target.accountId,
         mailboxId,
@@ -78,6 +80,7 @@ export async function messageIngest(w: Write, input: IngestInput): Promise<Messa
         internalDate,
         size,
         now,
+        threadId,
       ],
     });
     await accountUsageAdjust(w, target.accountId, size);

@@ -16,6 +16,7 @@ import {
 import { mailboxRecentRaise } from "./mailbox-counters.ts";
 import { type EmbeddedMigrations, migrate } from "./migrate.ts";
 import { RecentClaims } from "./recent.ts";
+import { sortKeysBackfill } from "./sort-keys-backfill.ts";
 import { UidCache } from "./uid-cache.ts";
 
 export * from "./accounts.ts";
@@ -71,6 +72,9 @@ export class Store {
   );
   readonly #database: Database;
   readonly #writer: Writer;
+  #closing = false;
+  /** The startup backfill of SORT/THREAD keys (sort-keys-backfill.ts); settles with its error, if any. */
+  #sortKeys: Promise<unknown> = Promise.resolve();
 
   private constructor(database: Database, limits: StoreLimits) {
     this.#database = database;
@@ -98,7 +102,26 @@ export class Store {
       database.close();
       throw error;
     }
-    return new Store(database, { ...DEFAULT_STORE_LIMITS, ...options.limits });
+    const store = new Store(database, { ...DEFAULT_STORE_LIMITS, ...options.limits });
+    // Runs beside the first connections; SORT and THREAD wait for it (sortKeysReady()).
+    store.#sortKeys = sortKeysBackfill(
+      store.read,
+      (fn) => store.write(fn),
+      () => store.#closing,
+    ).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    return store;
+  }
+
+  /**
+   * Settles once every stored content has its SORT/THREAD keys (contents stored by an older
+   * release get them at startup); rejects if that backfill failed.
+   */
+  async sortKeysReady(): Promise<void> {
+    const error = await this.#sortKeys;
+    if (error !== undefined) throw error;
   }
 
   /** For `mailroom migrate`: applies migrations and reports which ran. */
@@ -130,6 +153,8 @@ export class Store {
   async close(): Promise<void> {
     // The \Recent watermarks written behind go out while the writer still takes writes.
     await this.recent.settle();
+    this.#closing = true;
+    await this.#sortKeys;
     await this.#writer.close();
     this.#database.close();
   }
@@ -140,5 +165,6 @@ export * from "./queue.ts";
 export * from "./search.ts";
 export * from "./selection.ts";
 export * from "./senders.ts";
+export * from "./sort-rows.ts";
 export * from "./subscriptions.ts";
 export * from "./tls-reports.ts";

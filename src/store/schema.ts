@@ -122,33 +122,53 @@ export const subscriptions = sqliteTable(
 );
 
 /** Parsed, reader-ready metadata of one stored message content (shared by all its recipients). */
-export const contents = sqliteTable("contents", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  size: integer("size").notNull(),
-  /** Byte offset where the body starts (after the header's blank line). */
-  headerEnd: integer("header_end").notNull(),
-  /** IMAP ENVELOPE fields as JSON (src/mime Envelope). */
-  envelope: text("envelope").notNull(),
-  /** MIME tree with byte offsets and line counts as JSON (src/mime MimePart). */
-  structure: text("structure").notNull(),
-  subject: text("subject").notNull().default(""),
-  fromText: text("from_text").notNull().default(""),
-  toText: text("to_text").notNull().default(""),
-  /** Date header as epoch ms (for SENTBEFORE etc.), null when missing or unparseable. */
-  sentAt: integer("sent_at"),
-  /**
-   * The Date header's calendar day in its own time zone, as days since 1970-01-01 (SENTON and
-   * friends, RFC 3501 §6.4.4); null when missing or unparseable, and for contents stored before
-   * this column existed (SEARCH then reads the Date from the envelope).
-   */
-  sentDay: integer("sent_day"),
-  preview: text("preview").notNull().default(""),
-  /** Lower-cased decoded header lines and body text, for SEARCH and the REST `q` filter. */
-  searchHeaders: text("search_headers").notNull().default(""),
-  searchText: text("search_text").notNull().default(""),
-  hasAttachments: integer("has_attachments", { mode: "boolean" }).notNull().default(false),
-  createdAt: integer("created_at").notNull().default(now),
-});
+export const contents = sqliteTable(
+  "contents",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    size: integer("size").notNull(),
+    /** Byte offset where the body starts (after the header's blank line). */
+    headerEnd: integer("header_end").notNull(),
+    /** IMAP ENVELOPE fields as JSON (src/mime Envelope). */
+    envelope: text("envelope").notNull(),
+    /** MIME tree with byte offsets and line counts as JSON (src/mime MimePart). */
+    structure: text("structure").notNull(),
+    subject: text("subject").notNull().default(""),
+    fromText: text("from_text").notNull().default(""),
+    toText: text("to_text").notNull().default(""),
+    /** Date header as epoch ms (for SENTBEFORE etc.), null when missing or unparseable. */
+    sentAt: integer("sent_at"),
+    /**
+     * The Date header's calendar day in its own time zone, as days since 1970-01-01 (SENTON and
+     * friends, RFC 3501 §6.4.4); null when missing or unparseable, and for contents stored before
+     * this column existed (SEARCH then reads the Date from the envelope).
+     */
+    sentDay: integer("sent_day"),
+    preview: text("preview").notNull().default(""),
+    /** Lower-cased decoded header lines and body text, for SEARCH and the REST `q` filter. */
+    searchHeaders: text("search_headers").notNull().default(""),
+    searchText: text("search_text").notNull().default(""),
+    hasAttachments: integer("has_attachments", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull().default(now),
+    /**
+     * What SORT and THREAD compare (RFC 5256, RFC 5957; src/mime sort-keys.ts), casefolded where
+     * compared. `sortVersion` 0 marks a content stored before these existed: the store derives them
+     * at startup (sort-keys-backfill.ts) and SORT/THREAD wait for that.
+     */
+    sortVersion: integer("sort_version").notNull().default(0),
+    baseSubject: text("base_subject").notNull().default(""),
+    isReply: integer("is_reply", { mode: "boolean" }).notNull().default(false),
+    sortFrom: text("sort_from").notNull().default(""),
+    sortTo: text("sort_to").notNull().default(""),
+    sortCc: text("sort_cc").notNull().default(""),
+    displayFrom: text("display_from").notNull().default(""),
+    displayTo: text("display_to").notNull().default(""),
+    /** The Message-ID ("" if none valid) and the references chain, space-separated (RFC 5256 §3). */
+    messageId: text("message_id").notNull().default(""),
+    refs: text("refs").notNull().default(""),
+  },
+  (t) => [index("contents_message_id").on(t.messageId)],
+);
 
 /** The exact stored bytes of a content (received bytes plus the trace headers we prepend). */
 export const blobs = sqliteTable("blobs", {
@@ -184,6 +204,12 @@ export const messages = sqliteTable(
      * copy and move, never copied from a source. Null for messages stored before it was kept.
      */
     saveDate: integer("save_date"),
+    /**
+     * RFC 8474 THREADID: the thread this message joined at delivery, found through its references
+     * within the account (message-ingest.ts); copied by COPY and MOVE. Null for messages stored
+     * before it was kept: THREADID then falls back to the content id (a thread of its own).
+     */
+    threadId: integer("thread_id"),
   },
   (t) => [
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),

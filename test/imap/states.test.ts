@@ -61,6 +61,10 @@ const EXAMPLES: Record<string, string> = {
   "UID EXPUNGE": "UID EXPUNGE 1",
   REPLACE: "REPLACE 1 INBOX {7+}\r\nSubject",
   "UID REPLACE": "UID REPLACE 1 INBOX {7+}\r\nSubject",
+  SORT: "SORT (DATE) UTF-8 ALL",
+  "UID SORT": "UID SORT (REVERSE SUBJECT) UTF-8 ALL",
+  THREAD: "THREAD REFERENCES UTF-8 ALL",
+  "UID THREAD": "UID THREAD ORDEREDSUBJECT UTF-8 ALL",
 };
 
 /**
@@ -70,6 +74,8 @@ const EXAMPLES: Record<string, string> = {
 const FORMS: Record<string, string[]> = {
   // RFC 5182 SEARCHRES: the saving search and "$" wherever a sequence set goes.
   SEARCH: ["SEARCH RETURN (SAVE) ALL", "SEARCH RETURN (SAVE MIN) $"],
+  // RFC 5267 ESORT, with SAVE (RFC 5182 §2.4).
+  SORT: ["SORT RETURN (MIN COUNT SAVE) (DISPLAYFROM) UTF-8 ALL"],
   "UID SEARCH": ["UID SEARCH RETURN (SAVE) UID $"],
   FETCH: ["FETCH $ FLAGS"],
   "UID FETCH": ["UID FETCH $ FLAGS"],

@@ -11,7 +11,7 @@ import { limitUids, withLimitCode } from "../message-limit.ts";
 import { type Piece, str } from "../protocol/encode.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
 import { candidateFilter, compileSearch, searchNeeds, usesSequenceNumbers } from "../search/evaluate.ts";
-import { type ReturnOption, searchCommand } from "../search/parse.ts";
+import { type ReturnOption, type SearchKey, searchCommand } from "../search/parse.ts";
 import type { SelectedMailbox } from "../selected.ts";
 import { uidRequired } from "../uid-only.ts";
 import type { SelectedCommand } from "./handler.ts";
@@ -23,7 +23,7 @@ const TEXT_PAGE = 1000;
 /** Rows per page otherwise (index columns only): one query never holds the thread for long. */
 const INDEX_PAGE = 10_000;
 
-interface Match {
+export interface Match {
   uid: number;
   seq: number;
   modseq: number;
@@ -51,20 +51,13 @@ async function run(
     throw new ImapBad(undefined, "No CHARSET after ENABLE UTF8=ACCEPT (RFC 6855 §3)");
   // RFC 9051 §6.4.4: an IMAP4rev2 session always gets ESEARCH; without RETURN that is RETURN (ALL).
   const returnOptions = command.returnOptions ?? (session.rev2 ? new Set<ReturnOption>(["ALL"]) : undefined);
-  // RFC 3501 §6.4.4: an unsupported charset is NO [BADCHARSET (supported list)].
-  if (command.charset !== undefined && !CHARSETS.has(command.charset)) {
-    throw new ImapNo(
-      "BADCHARSET (UTF-8 US-ASCII)",
-      `Charset ${command.charset.slice(0, 40)} is not supported`,
-    );
-  }
+  if (command.charset !== undefined) charsetCheck(command.charset);
   const { mailbox } = state;
   // RFC 9586 §3.1: after ENABLE UIDONLY a message-number key is refused, in UID SEARCH too.
   if (session.uidOnly && usesSequenceNumbers(command.key)) throw uidRequired();
   const needs = searchNeeds(command.key);
   // RFC 7162 §3.1: a SEARCH with MODSEQ is a CONDSTORE enabling command.
   if (needs.modseq) session.enabled.add("CONDSTORE");
-  const matches = compileSearch(command.key, mailbox);
   // RFC 9738 §3.1: beyond MESSAGELIMIT candidates, only the highest ones are searched.
   const isCandidate = candidateFilter(command.key, mailbox);
   const limited = limitUids(
@@ -73,8 +66,42 @@ async function run(
   );
   const lowestSearched = limited.code ? limited.uids[limited.uids.length - 1]! : 0;
 
+  const found = await searchScan(ctx, mailbox, command.key, lowestSearched);
+
+  const numbers = found.map((m) => (uid ? m.uid : m.seq));
+  if (returnOptions?.has("SAVE")) save(mailbox, returnOptions, found);
+  // RFC 5182 §2.1: with SAVE as the only result option, nothing is answered but the tagged OK.
+  const answers = !returnOptions || [...returnOptions].some((o) => o !== "SAVE");
+  if (answers) {
+    // RFC 9738 §3.1: a cut SEARCH lists its results from the highest UID down (ESEARCH's are sets).
+    const line = returnOptions
+      ? esearchResponse(tag, uid, returnOptions, found, numbers, needs.modseq)
+      : searchResponse(limited.code ? [...numbers].reverse() : numbers, found, needs.modseq);
+    if (!session.untagged(line)) await session.drain();
+  }
+  return withLimitCode(session, limited.code, `${uid ? "UID SEARCH" : "SEARCH"} completed`);
+}
+
+/** RFC 3501 §6.4.4: an unsupported charset is NO [BADCHARSET (supported list)] (SORT, THREAD too). */
+export function charsetCheck(charset: string): void {
+  if (!CHARSETS.has(charset.toUpperCase()))
+    throw new ImapNo("BADCHARSET (UTF-8 US-ASCII)", `Charset ${charset.slice(0, 40)} is not supported`);
+}
+
+/**
+ * The messages this session knows of (from UID `fromUid` on) that match `key`, in UID order: the
+ * mailbox's rows read page by page with the columns the key needs, matched in memory.
+ */
+export async function searchScan(
+  ctx: SelectedCommand["ctx"],
+  mailbox: SelectedMailbox,
+  key: SearchKey,
+  fromUid = 0,
+): Promise<Match[]> {
+  const needs = searchNeeds(key);
+  const matches = compileSearch(key, mailbox);
   const found: Match[] = [];
-  const view = lowestSearched > 0 ? mailbox.uids.filter((u) => u >= lowestSearched) : mailbox.uids;
+  const view = fromUid > 0 ? mailbox.uids.filter((u) => u >= fromUid) : mailbox.uids;
   const breather = new Breather();
   if (view.length > 0) {
     const readsText = needs.searchHeaders || needs.searchText;
@@ -102,18 +129,7 @@ async function run(
     }
   }
 
-  const numbers = found.map((m) => (uid ? m.uid : m.seq));
-  if (returnOptions?.has("SAVE")) save(mailbox, returnOptions, found);
-  // RFC 5182 §2.1: with SAVE as the only result option, nothing is answered but the tagged OK.
-  const answers = !returnOptions || [...returnOptions].some((o) => o !== "SAVE");
-  if (answers) {
-    // RFC 9738 §3.1: a cut SEARCH lists its results from the highest UID down (ESEARCH's are sets).
-    const line = returnOptions
-      ? esearchResponse(tag, uid, returnOptions, found, numbers, needs.modseq)
-      : searchResponse(limited.code ? [...numbers].reverse() : numbers, found, needs.modseq);
-    if (!session.untagged(line)) await session.drain();
-  }
-  return withLimitCode(session, limited.code, `${uid ? "UID SEARCH" : "SEARCH"} completed`);
+  return found;
 }
 
 /**

@@ -120,6 +120,14 @@ export function searchCommand(parser: Parser, syntax: SearchSyntax = {}): Search
     charset = parser.astring().toUpperCase();
     parser.sp();
   }
+  return { returnOptions, charset, key: searchProgram(parser, syntax) };
+}
+
+/**
+ * search-key *(SP search-key) up to the end of the command, as one key (an implicit AND): what
+ * SEARCH, SORT and THREAD (RFC 5256 §4) end with.
+ */
+export function searchProgram(parser: Parser, syntax: SearchSyntax = {}): SearchKey {
   const budget = { keys: 0, rev2: syntax.rev2 === true };
   const keys = [searchKey(parser, 0, budget)];
   while (!parser.atEnd()) {
@@ -127,11 +135,11 @@ export function searchCommand(parser: Parser, syntax: SearchSyntax = {}): Search
     keys.push(searchKey(parser, 0, budget));
   }
   parser.end();
-  return { returnOptions, charset, key: keys.length === 1 ? keys[0]! : { kind: "and", keys } };
+  return keys.length === 1 ? keys[0]! : { kind: "and", keys };
 }
 
-/** RFC 4731 §3.1: "(" [opt *(SP opt)] ")"; an empty list means ALL. */
-function searchReturnOpts(parser: Parser): Set<ReturnOption> {
+/** RFC 4731 §3.1: "(" [opt *(SP opt)] ")"; an empty list means ALL. Also ESORT's (RFC 5267 §3.2). */
+export function searchReturnOpts(parser: Parser): Set<ReturnOption> {
   const names = parser.list(() => parser.atom().toUpperCase());
   const options = new Set<ReturnOption>();
   for (const name of names) {
