@@ -84,6 +84,8 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "ESORT", when: afterLogin }, // RFC 5267 §3 (not CONTEXT=SORT)
   { name: "THREAD=ORDEREDSUBJECT", when: afterLogin }, // RFC 5256 §3
   { name: "THREAD=REFERENCES", when: afterLogin }, // RFC 5256 §3
+  { name: "OBJECTID", when: afterLogin }, // RFC 8474
+  { name: "PREVIEW", when: afterLogin }, // RFC 8970
   // RFC 9208 §5: the account's byte and message-count quotas; no QUOTASET (the administrator sets them).
   { name: "QUOTA", when: afterLogin },
   { name: "QUOTA=RES-STORAGE", when: afterLogin },

@@ -19,6 +19,13 @@ export interface FetchRow {
   contentId: number;
   /** RFC 8514 save date (epoch ms), null for messages stored before it was kept. */
   saveDate: number | null;
+  /**
+   * RFC 8474 THREADID's number: the thread the message joined at delivery, or (stored before
+   * threads were kept) its content id, a thread of its own.
+   */
+  threadId: number;
+  /** RFC 8970 preview text stored at delivery; set when asked for. */
+  preview?: string;
   /** Offset of the body; set when any of the contents columns were asked for. */
   headerEnd?: number;
   /** src/mime Envelope as JSON. */
@@ -38,6 +45,8 @@ export interface FetchRowsOptions {
   head?: boolean;
   /** RFC 7162 §3.1.4.1 CHANGEDSINCE: only rows with a greater MODSEQ. */
   changedSince?: number;
+  /** RFC 8970 PREVIEW: the preview stored at delivery. */
+  preview?: boolean;
 }
 
 /**
@@ -51,7 +60,8 @@ export async function fetchRows(
   options: FetchRowsOptions = {},
 ): Promise<FetchRow[]> {
   if (uids.length === 0) return [];
-  const joinContents = options.envelope || options.structure || options.headerEnd || options.head;
+  const joinContents =
+    options.envelope || options.structure || options.headerEnd || options.head || options.preview;
   const columns = [
     "m.uid",
     "m.modseq",
@@ -61,7 +71,9 @@ export async function fetchRows(
     "m.size",
     "m.content_id",
     "m.save_date",
+    "coalesce(m.thread_id, m.content_id) AS thread_id",
     joinContents ? "c.header_end" : undefined,
+    options.preview ? "c.preview" : undefined,
     options.envelope ? "c.envelope" : undefined,
     options.structure ? "c.structure" : undefined,
     options.head
@@ -104,7 +116,9 @@ export async function fetchRows(
         size: Number(row.size),
         contentId: Number(row.content_id),
         saveDate: row.save_date == null ? null : Number(row.save_date),
+        threadId: Number(row.thread_id),
       };
+      if (options.preview) item.preview = String(row.preview);
       if (joinContents) item.headerEnd = Number(row.header_end);
       if (options.envelope) item.envelope = String(row.envelope);
       if (options.structure) item.structure = String(row.structure);

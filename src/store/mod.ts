@@ -168,3 +168,4 @@ export * from "./senders.ts";
 export * from "./sort-rows.ts";
 export * from "./subscriptions.ts";
 export * from "./tls-reports.ts";
+export * from "./search-index.ts";

@@ -18,6 +18,12 @@ export interface MessageSearchRow {
   /** RFC 8514 save date (epoch ms); null for messages stored before it was kept. */
   saveDate: number | null;
   /**
+   * RFC 8474 EMAILID's content and THREADID's thread (the content id for messages stored before
+   * threads); 0 unless asked for.
+   */
+  contentId: number;
+  threadId: number;
+  /**
    * The Date header's own calendar day (days since 1970-01-01, RFC 3501 §6.4.4); null when missing,
    * unparseable, or not asked for.
    */
@@ -39,6 +45,10 @@ export interface MessageSearchOptions {
   sentDay?: boolean;
   searchHeaders?: boolean;
   searchText?: boolean;
+  /** RFC 8474 EMAILID / THREADID keys: the content and thread ids (0 unless asked for). */
+  objectIds?: boolean;
+  /** Only these UIDs (at most IN_LIST_MAX; search-index.ts pages through longer lists). */
+  uids?: readonly number[];
 }
 
 /** One page of a mailbox's messages in UID order, with the columns SEARCH asked for. */
@@ -56,6 +66,8 @@ export async function messagesSearchRows(
     "m.size",
     "m.modseq",
     "m.save_date",
+    options.objectIds ? "m.content_id" : "0 AS content_id",
+    options.objectIds ? "coalesce(m.thread_id, m.content_id) AS thread_id" : "0 AS thread_id",
     options.sentDay ? "c.sent_day" : "NULL AS sent_day",
     // Contents stored before sent_day existed: their Date header, from the stored envelope, parsed here.
     options.sentDay
@@ -64,10 +76,17 @@ export async function messagesSearchRows(
     options.searchHeaders ? "c.search_headers" : "'' AS search_headers",
     options.searchText ? "c.search_text" : "'' AS search_text",
   ];
+  const only = options.uids ? ` AND m.uid IN (${options.uids.map(() => "?").join(", ")})` : "";
   const { rows } = await rawOf(r).execute({
     sql: `SELECT ${columns.join(", ")} FROM messages m ${join ? "JOIN contents c ON c.id = m.content_id" : ""}
-          WHERE m.mailbox_id = ? AND m.uid > ? AND m.uid <= ? ORDER BY m.uid LIMIT ?`,
-    args: [mailboxId, options.afterUid ?? 0, options.maxUid ?? Number.MAX_SAFE_INTEGER, options.limit ?? -1],
+          WHERE m.mailbox_id = ? AND m.uid > ? AND m.uid <= ?${only} ORDER BY m.uid LIMIT ?`,
+    args: [
+      mailboxId,
+      options.afterUid ?? 0,
+      options.maxUid ?? Number.MAX_SAFE_INTEGER,
+      ...(options.uids ?? []),
+      options.limit ?? -1,
+    ],
   });
   return rows.map((row) => ({
     uid: Number(row.uid),
@@ -77,6 +96,8 @@ export async function messagesSearchRows(
     size: Number(row.size),
     modseq: Number(row.modseq),
     saveDate: row.save_date == null ? null : Number(row.save_date),
+    contentId: Number(row.content_id),
+    threadId: Number(row.thread_id),
     sentDay:
       row.sent_day != null
         ? Number(row.sent_day)

@@ -117,7 +117,9 @@ describe("CREATE", () => {
   test("CREATE makes a selectable mailbox, which the client may then subscribe", async () => {
     const { address, client } = await fresh();
     const r = await client.command('CREATE "Projects"');
-    expect(r).toMatchObject({ status: "OK", text: "CREATE completed" });
+    expect(r.status).toBe("OK");
+    // RFC 8474 §4.1: the tagged OK carries the new MAILBOXID.
+    expect(r.text).toMatch(/^\[MAILBOXID \(F\d+\)\] CREATE completed$/);
     expect(await storedNames(address)).toContain("Projects");
     expect((await client.command("SELECT Projects")).status).toBe("OK");
     // RFC 3501 §6.3.3: CREATE does not subscribe; the client does if it wants to.

@@ -132,6 +132,7 @@ export async function fetch({
   const rowOptions = {
     envelope: needs.envelope,
     structure: needs.structure,
+    preview: needs.preview,
     head: needs.raw === "head",
     headerEnd: needs.raw === "full",
     changedSince,
@@ -160,7 +161,7 @@ export async function fetch({
         for (const line of mailbox.flags.announceStored(row.keywords)) await writer.untagged(line);
       const recent = mailbox.isRecent(row.uid);
       await writer.untagged(
-        renderFetch(items, { seq, row, raw, addFlags, recent, uidOnly: session.uidOnly }),
+        renderFetch(items, { seq, row, raw, addFlags, recent, uidOnly: session.uidOnly, utf8: session.utf8 }),
       );
     }
   }

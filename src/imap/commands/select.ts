@@ -21,6 +21,7 @@ import { SelectedMailbox } from "../selected.ts";
 import { fetchHead } from "../uid-only.ts";
 import type { AuthenticatedCommand } from "./handler.ts";
 import { listEntries } from "./mailbox/list-select.ts";
+import { mailboxId } from "../object-id.ts";
 
 interface QresyncParams {
   uidValidity: number;
@@ -125,6 +126,8 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
   session.untagged([`OK [UIDVALIDITY ${snapshot.uidValidity}] UIDs valid`]);
   session.untagged([`OK [UIDNEXT ${snapshot.uidNext}] Predicted next UID`]);
   session.untagged([`OK [HIGHESTMODSEQ ${snapshot.highestModseq}] Highest`]);
+  // RFC 8474 §4.2
+  session.untagged([`OK [MAILBOXID (${mailboxId(snapshot.id)})] Ok`]);
   // RFC 7162 §3.1: with CONDSTORE on, that was the report it asks for; otherwise the first
   // CONDSTORE-enabling command in this mailbox gets one of its own (SelectedMailbox.flush()).
   if (session.condstore) selected.modseqReported();

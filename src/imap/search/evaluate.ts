@@ -11,7 +11,7 @@
  *   own day in its own zone (RFC 3501 §6.4.4 "disregarding time and timezone", stored at delivery);
  *   a message without a usable Date header matches no SENT* key.
  */
-import type { MessageSearchRow } from "../../store/mod.ts";
+import type { IndexTerm, MessageSearchRow } from "../../store/mod.ts";
 import { FLAG_BITS, parseKeywords } from "../../store/mod.ts";
 import type { SequenceSet } from "../protocol/sequence.ts";
 import type { SearchKey } from "./parse.ts";
@@ -33,12 +33,20 @@ export interface SearchNeeds {
   searchText: boolean;
   /** The program has a MODSEQ key: RFC 7162 §3.1.5 MODSEQ response data, and CONDSTORE turns on. */
   modseq: boolean;
+  /** An EMAILID or THREADID key (RFC 8474 §6). */
+  objectIds: boolean;
 }
 
 const DAY_MS = 86_400_000;
 
 export function searchNeeds(key: SearchKey): SearchNeeds {
-  const needs: SearchNeeds = { sentDay: false, searchHeaders: false, searchText: false, modseq: false };
+  const needs: SearchNeeds = {
+    sentDay: false,
+    searchHeaders: false,
+    searchText: false,
+    modseq: false,
+    objectIds: false,
+  };
   const visit = (k: SearchKey): void => {
     switch (k.kind) {
       case "header":
@@ -56,6 +64,9 @@ export function searchNeeds(key: SearchKey): SearchNeeds {
         break;
       case "modseq":
         needs.modseq = true;
+        break;
+      case "object-id":
+        needs.objectIds = true;
         break;
       case "not":
         visit(k.key);
@@ -101,6 +112,24 @@ export function usesSequenceNumbers(key: SearchKey): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * The text keys the trigram index can prefilter by (store/search-index.ts): those every match must
+ * satisfy (the key itself, or members of a top-level AND; not under NOT or OR), with a needle of at
+ * least three characters. HEADER's needle is in the header text too (headerContains), so the
+ * headers column stands for SUBJECT, FROM, TO, CC, BCC and HEADER alike.
+ */
+export function indexTerms(key: SearchKey, minChars: number): IndexTerm[] {
+  const members = key.kind === "and" ? key.keys.flatMap((k) => (k.kind === "and" ? k.keys : [k])) : [key];
+  const terms: IndexTerm[] = [];
+  for (const k of members) {
+    if (k.kind !== "header" && k.kind !== "body" && k.kind !== "text") continue;
+    const needle = normalizeNeedle(k.value);
+    if ([...needle].length < minChars) continue;
+    terms.push({ column: k.kind === "header" ? "headers" : k.kind === "body" ? "body" : "any", needle });
+  }
+  return terms;
 }
 
 /** The needle as the stored search text spells it: lower-cased, whitespace runs collapsed. */
@@ -155,6 +184,11 @@ export function compileSearch(key: SearchKey, view: SearchView): Matcher {
     }
     case "modseq":
       return (row) => row.modseq >= key.modseq;
+    case "object-id": {
+      const { id } = key;
+      if (id === undefined) return () => false;
+      return key.of === "email" ? (row) => row.contentId === id : (row) => row.threadId === id;
+    }
     case "uid-bound":
       return key.op === "after" ? (row) => row.uid > key.uid : (row) => row.uid < key.uid;
     case "not": {

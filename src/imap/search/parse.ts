@@ -4,6 +4,7 @@
  * in program order.
  * Pure syntax: resolving sequence sets and matching messages happen in evaluate.ts.
  */
+import { isObjectId, objectIdNumber } from "../object-id.ts";
 import { ImapBad } from "../errors.ts";
 import { ImapParseError, type Parser } from "../protocol/parser.ts";
 import type { SequenceSet } from "../protocol/sequence.ts";
@@ -29,6 +30,8 @@ export type SearchKey =
   /** RFC 9738 §3.2 UIDAFTER / UIDBEFORE: UIDs above / below one, whether or not it exists. */
   | { kind: "uid-bound"; op: "after" | "before"; uid: number }
   | { kind: "modseq"; modseq: number }
+  /** RFC 8474 §6 EMAILID / THREADID: the content or thread the id names (undefined: none of ours). */
+  | { kind: "object-id"; of: "email" | "thread"; id: number | undefined }
   | { kind: "not"; key: SearchKey }
   | { kind: "or"; left: SearchKey; right: SearchKey }
   | { kind: "and"; keys: SearchKey[] };
@@ -230,6 +233,14 @@ export function searchKey(
       };
     case "MODSEQ":
       return { kind: "modseq", modseq: argument(parser, () => searchModsequence(parser)) };
+    // RFC 8474 §6: EMAILID objectid / THREADID objectid; a malformed id is BAD, an unknown one matches nothing.
+    case "EMAILID":
+    case "THREADID": {
+      const value = argument(parser, () => parser.astring());
+      if (!isObjectId(value)) throw new ImapParseError(`bad ${name} ${value.slice(0, 20)}`);
+      const email = name === "EMAILID";
+      return { kind: "object-id", of: email ? "email" : "thread", id: objectIdNumber(value, email ? "M" : "T") };
+    }
     case "NOT":
       return { kind: "not", key: argument(parser, () => searchKey(parser, depth + 1, budget)) };
     case "OR": {

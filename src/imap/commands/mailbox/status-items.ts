@@ -5,6 +5,7 @@
  */
 import type { CountsWanted, MailboxCounts } from "../../../store/mod.ts";
 import { ImapBad } from "../../errors.ts";
+import { mailboxId } from "../../object-id.ts";
 import { mailboxName, type Piece } from "../../protocol/encode.ts";
 import type { Parser } from "../../protocol/parser.ts";
 
@@ -19,6 +20,7 @@ export const STATUS_ITEMS = [
   "DELETED",
   "DELETED-STORAGE",
   "APPENDLIMIT",
+  "MAILBOXID",
 ] as const;
 export type StatusItem = (typeof STATUS_ITEMS)[number];
 
@@ -75,7 +77,10 @@ export function statusResponse(
   items: readonly StatusItem[],
   context: StatusContext,
 ): Piece[] {
-  const values = items.map((item) => `${item} ${statusValue(item, counts, context)}`);
+  const values = items.map((item) =>
+    // RFC 8474 §4.3: MAILBOXID (objectid), a list not a number.
+    item === "MAILBOXID" ? `MAILBOXID (${mailboxId(counts.id)})` : `${item} ${statusValue(item, counts, context)}`,
+  );
   return ["STATUS ", mailboxName(counts.name, context.utf8), ` (${values.join(" ")})`];
 }
 
@@ -104,5 +109,7 @@ function statusValue(item: StatusItem, counts: MailboxCounts, context: StatusCon
     // RFC 7889 §3.2: every mailbox takes what the server takes.
     case "APPENDLIMIT":
       return context.appendLimit;
+    case "MAILBOXID":
+      return counts.id;
   }
 }
