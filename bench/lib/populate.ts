@@ -55,6 +55,8 @@ export interface MailboxSpec {
   unique?: number;
   /** The message maker (default benchMessage). */
   make?: (n: number, size: number) => Buffer;
+  /** Fill this mailbox with copies of that one's messages (same account, filled before), over and over. */
+  copyFrom?: string;
 }
 
 export async function populate(dataDir: string, specs: MailboxSpec[], password = "secret"): Promise<void> {
@@ -74,6 +76,18 @@ export async function populate(dataDir: string, specs: MailboxSpec[], password =
       let box = await mailboxGet(store.read, accountId, spec.mailbox).catch(() => undefined);
       box ??= await store.write((w) => mailboxCreate(w, accountId, spec.mailbox));
       const mailboxId = box.id;
+      if (spec.copyFrom) {
+        const from = await mailboxGet(store.read, accountId, spec.copyFrom);
+        const available = from.uidNext - 1;
+        for (let made = 0; made < spec.count; ) {
+          const take = Math.min(available, spec.count - made, 5000);
+          const first = (made % available) + 1;
+          const uids = Array.from({ length: take }, (_, i) => ((first - 1 + i) % available) + 1);
+          await store.write((w) => messagesCopy(w, from, uids, box));
+          made += take;
+        }
+        continue;
+      }
       const unique = Math.min(spec.unique ?? spec.count, spec.count);
       for (let start = 0; start < unique; start += 500) {
         const batch = Array.from({ length: Math.min(500, unique - start) }, (_, i) => {

@@ -12,6 +12,7 @@ import recentKeywordsSubscriptions from "../../migrations/0005_recent_keywords_s
   type: "text",
 };
 import sortThreadKeys from "../../migrations/0006_sort_thread_keys.sql" with { type: "text" };
+import searchFts from "../../migrations/0007_search_fts.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 import type { EmbeddedMigrations } from "../store/mod.ts";
@@ -25,6 +26,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0004_save_date_quota_messages": saveDateQuotaMessages,
   "0005_recent_keywords_subscriptions": recentKeywordsSubscriptions,
   "0006_sort_thread_keys": sortThreadKeys,
+  "0007_search_fts": searchFts,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

@@ -73,6 +73,11 @@ export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMes
   });
   const id = Number(result.rows[0]!.id);
   await w.exec({ sql: "INSERT INTO blobs (content_id, data) VALUES (?, ?)", args: [id, raw] });
+  // SEARCH's trigram prefilter (search-index.ts), in the same transaction as the row it indexes.
+  await w.exec({
+    sql: "INSERT INTO contents_fts (rowid, headers, body) VALUES (?, ?, ?)",
+    args: [id, parsed.searchHeaders, parsed.searchText],
+  });
   return id;
 }
 
@@ -235,6 +240,11 @@ export async function contentsDeleteOrphans(w: Write, ids: readonly number[]): P
     if (gone.length === 0) return;
     const goneIds = gone.map((g) => g.id);
     await w.tx.delete(blobs).where(inArray(blobs.contentId, goneIds));
+    // The prefilter forgets them too (contentless_delete, migration 0007).
+    await w.exec({
+      sql: `DELETE FROM contents_fts WHERE rowid IN (${goneIds.map(() => "?").join(", ")})`,
+      args: goneIds,
+    });
     await w.tx.delete(contents).where(inArray(contents.id, goneIds));
   });
 }

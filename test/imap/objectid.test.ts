@@ -40,9 +40,13 @@ describe("MAILBOXID (RFC 8474 §4)", () => {
     expect((await ok(client, "CAPABILITY")).untagged[0]).toContain(" OBJECTID");
     const created = idIn((await ok(client, "CREATE Projects")).text, "MAILBOXID")!;
     expect(created).toMatch(/^F\d+$/);
-    const selectId = (await ok(client, "SELECT Projects")).untagged.map((l) => idIn(l, "MAILBOXID")).find(Boolean);
+    const selectId = (await ok(client, "SELECT Projects")).untagged
+      .map((l) => idIn(l, "MAILBOXID"))
+      .find(Boolean);
     expect(selectId).toBe(created);
-    const examineId = (await ok(client, "EXAMINE Projects")).untagged.map((l) => idIn(l, "MAILBOXID")).find(Boolean);
+    const examineId = (await ok(client, "EXAMINE Projects")).untagged
+      .map((l) => idIn(l, "MAILBOXID"))
+      .find(Boolean);
     expect(examineId).toBe(created);
     expect((await ok(client, "STATUS Projects (MAILBOXID MESSAGES)")).untagged).toEqual([
       `STATUS Projects (MAILBOXID (${created}) MESSAGES 0)`,
@@ -102,13 +106,15 @@ describe("EMAILID and THREADID (RFC 8474 §5)", () => {
     await client.close();
   });
 
-  test.each([['SEARCH EMAILID "bad id"'], ["SEARCH THREADID"], ['SEARCH EMAILID "a/b"'], ["FETCH 1 (EMAILID[])"]])(
-    "%s is BAD",
-    async (line) => {
-      const client = await ImapClient.login(port, await freshAccount(server, { messages: 1 }));
-      await ok(client, "SELECT INBOX");
-      expect((await client.command(line)).status).toBe("BAD");
-      await client.close();
-    },
-  );
+  test.each([
+    ['SEARCH EMAILID "bad id"'],
+    ["SEARCH THREADID"],
+    ['SEARCH EMAILID "a/b"'],
+    ["FETCH 1 (EMAILID[])"],
+  ])("%s is BAD", async (line) => {
+    const client = await ImapClient.login(port, await freshAccount(server, { messages: 1 }));
+    await ok(client, "SELECT INBOX");
+    expect((await client.command(line)).status).toBe("BAD");
+    await client.close();
+  });
 });

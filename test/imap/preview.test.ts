@@ -55,7 +55,7 @@ describe("FETCH PREVIEW (RFC 8970 §3)", () => {
   test("a long text is cut to at most 256 characters; no text at all is an empty string", async () => {
     const client = await withMessages([
       `Subject: long\n\n${"word ".repeat(400)}\n`,
-      'Subject: attachment only\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nAAAA\n',
+      "Subject: attachment only\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nAAAA\n",
     ]);
     const [long, none] = (await client.command("FETCH 1:2 (PREVIEW)")).untagged;
     const text = /PREVIEW "(.*)"\)$/.exec(long!)![1]!;

@@ -4,13 +4,25 @@
  * (index columns always; Date and search text only when a key needs them) and matched in memory,
  * pausing for the event loop as the work goes on (breather.ts): a mailbox can hold many messages.
  */
-import { messagesSearchRows } from "../../store/mod.ts";
+import {
+  type MessageSearchRow,
+  messagesSearchRows,
+  messagesSearchRowsOf,
+  messagesTextCandidates,
+  TRIGRAM_MIN_CHARS,
+} from "../../store/mod.ts";
 import { Breather } from "../breather.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import { limitUids, withLimitCode } from "../message-limit.ts";
 import { type Piece, str } from "../protocol/encode.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
-import { candidateFilter, compileSearch, searchNeeds, usesSequenceNumbers } from "../search/evaluate.ts";
+import {
+  candidateFilter,
+  compileSearch,
+  indexTerms,
+  searchNeeds,
+  usesSequenceNumbers,
+} from "../search/evaluate.ts";
 import { type ReturnOption, type SearchKey, searchCommand } from "../search/parse.ts";
 import type { SelectedMailbox } from "../selected.ts";
 import { uidRequired } from "../uid-only.ts";
@@ -102,33 +114,58 @@ export async function searchScan(
   const matches = compileSearch(key, mailbox);
   const found: Match[] = [];
   const view = fromUid > 0 ? mailbox.uids.filter((u) => u >= fromUid) : mailbox.uids;
+  if (view.length === 0) return found;
   const breather = new Breather();
-  if (view.length > 0) {
-    const readsText = needs.searchHeaders || needs.searchText;
-    const page = readsText ? TEXT_PAGE : INDEX_PAGE;
-    let afterUid = view[0]! - 1;
-    const maxUid = view[view.length - 1]!;
-    for (;;) {
-      const rows = await messagesSearchRows(ctx.store.read, mailbox.info.id, {
-        afterUid,
-        maxUid,
-        limit: page,
-        sentDay: needs.sentDay,
-        searchHeaders: needs.searchHeaders,
-        searchText: needs.searchText,
-      });
-      for (const row of rows) {
-        // Only messages this session knows of (RFC 3501 §7.4.1: numbers stay stable until EXPUNGE is sent).
-        const seq = mailbox.seqOf(row.uid);
-        if (seq === 0 || mailbox.isExpungedPending(row.uid)) continue;
-        if (matches(row)) found.push({ uid: row.uid, seq, modseq: row.modseq });
-        await breather.breathe();
-      }
-      if (rows.length < page) break;
-      afterUid = rows[rows.length - 1]!.uid;
+  const columns = {
+    sentDay: needs.sentDay,
+    searchHeaders: needs.searchHeaders,
+    searchText: needs.searchText,
+    objectIds: needs.objectIds,
+  };
+  const check = async (rows: MessageSearchRow[]) => {
+    for (const row of rows) {
+      // Only messages this session knows of (RFC 3501 §7.4.1: numbers stay stable until EXPUNGE is sent).
+      const seq = mailbox.seqOf(row.uid);
+      if (seq === 0 || mailbox.isExpungedPending(row.uid)) continue;
+      if (matches(row)) found.push({ uid: row.uid, seq, modseq: row.modseq });
+      await breather.breathe();
     }
+  };
+  const maxUid = view[view.length - 1]!;
+  // Text keys of three characters or more: the trigram index names the candidates, which are then
+  // checked exactly like any row (the index only narrows; store/search-index.ts).
+  const terms = indexTerms(key, TRIGRAM_MIN_CHARS);
+  if (terms.length > 0) {
+    const lowest = view[0]!;
+    const candidates = (await messagesTextCandidates(ctx.store.read, mailbox.info.id, terms, maxUid)).filter(
+      (u) => u >= lowest,
+    );
+    for (let i = 0; i < candidates.length; i += TEXT_PAGE) {
+      await check(
+        await messagesSearchRowsOf(
+          ctx.store.read,
+          mailbox.info.id,
+          candidates.slice(i, i + TEXT_PAGE),
+          columns,
+        ),
+      );
+    }
+    return found;
   }
-
+  const readsText = needs.searchHeaders || needs.searchText;
+  const page = readsText ? TEXT_PAGE : INDEX_PAGE;
+  let afterUid = view[0]! - 1;
+  for (;;) {
+    const rows = await messagesSearchRows(ctx.store.read, mailbox.info.id, {
+      afterUid,
+      maxUid,
+      limit: page,
+      ...columns,
+    });
+    await check(rows);
+    if (rows.length < page) break;
+    afterUid = rows[rows.length - 1]!.uid;
+  }
   return found;
 }
 

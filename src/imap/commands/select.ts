@@ -14,6 +14,7 @@ import {
 import type { ImapContext } from "../context.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import { flagList } from "../mailbox-flags.ts";
+import { mailboxId } from "../object-id.ts";
 import { mailboxName, type Piece } from "../protocol/encode.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { type SequenceSet, sequenceFormat, sequenceSelect } from "../protocol/sequence.ts";
@@ -21,7 +22,6 @@ import { SelectedMailbox } from "../selected.ts";
 import { fetchHead } from "../uid-only.ts";
 import type { AuthenticatedCommand } from "./handler.ts";
 import { listEntries } from "./mailbox/list-select.ts";
-import { mailboxId } from "../object-id.ts";
 
 interface QresyncParams {
   uidValidity: number;

@@ -30,7 +30,13 @@ export interface FetchNeeds {
 }
 
 export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
-  const needs: FetchNeeds = { envelope: false, structure: false, preview: false, raw: "none", setsSeen: false };
+  const needs: FetchNeeds = {
+    envelope: false,
+    structure: false,
+    preview: false,
+    raw: "none",
+    setsSeen: false,
+  };
   const want = (raw: "head" | "full") => {
     if (needs.raw !== "full") needs.raw = raw;
   };

@@ -4,8 +4,9 @@
  * in program order.
  * Pure syntax: resolving sequence sets and matching messages happen in evaluate.ts.
  */
-import { isObjectId, objectIdNumber } from "../object-id.ts";
+
 import { ImapBad } from "../errors.ts";
+import { isObjectId, objectIdNumber } from "../object-id.ts";
 import { ImapParseError, type Parser } from "../protocol/parser.ts";
 import type { SequenceSet } from "../protocol/sequence.ts";
 
@@ -239,7 +240,11 @@ export function searchKey(
       const value = argument(parser, () => parser.astring());
       if (!isObjectId(value)) throw new ImapParseError(`bad ${name} ${value.slice(0, 20)}`);
       const email = name === "EMAILID";
-      return { kind: "object-id", of: email ? "email" : "thread", id: objectIdNumber(value, email ? "M" : "T") };
+      return {
+        kind: "object-id",
+        of: email ? "email" : "thread",
+        id: objectIdNumber(value, email ? "M" : "T"),
+      };
     }
     case "NOT":
       return { kind: "not", key: argument(parser, () => searchKey(parser, depth + 1, budget)) };

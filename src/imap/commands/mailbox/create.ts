@@ -5,10 +5,10 @@
  */
 import { mailboxCreate, mailboxFind, mailboxNameNormalize } from "../../../store/mod.ts";
 import { ImapBad, ImapNo } from "../../errors.ts";
+import { mailboxId } from "../../object-id.ts";
 import type { Parser } from "../../protocol/parser.ts";
 import type { AuthenticatedCommand } from "../handler.ts";
 import { createParents, newMailboxName } from "./names.ts";
-import { mailboxId } from "../../object-id.ts";
 
 /**
  * The special uses a real mailbox can carry. \All and \Flagged describe virtual mailboxes (RFC 6154 §2),

@@ -79,7 +79,9 @@ export function statusResponse(
 ): Piece[] {
   const values = items.map((item) =>
     // RFC 8474 §4.3: MAILBOXID (objectid), a list not a number.
-    item === "MAILBOXID" ? `MAILBOXID (${mailboxId(counts.id)})` : `${item} ${statusValue(item, counts, context)}`,
+    item === "MAILBOXID"
+      ? `MAILBOXID (${mailboxId(counts.id)})`
+      : `${item} ${statusValue(item, counts, context)}`,
   );
   return ["STATUS ", mailboxName(counts.name, context.utf8), ` (${values.join(" ")})`];
 }
