@@ -31,12 +31,13 @@ export async function messagesCopy(
 ): Promise<Array<[number, number]>> {
   const selected = await inChunks(uids, IN_LIST_MAX, (chunk) =>
     w.tx
-      .select({ ...messageColumns, threadId: messages.threadId })
+      .select({ ...messageColumns, threadId: messages.threadId, sortDate: messages.sortDate })
       .from(messages)
       .where(and(eq(messages.mailboxId, source.id), inArray(messages.uid, chunk))),
   );
   // RFC 8474 §5.2: a copy stays in its thread (THREADID), as it keeps its content (EMAILID).
   const threadIds = new Map(selected.map((row) => [row.uid, row.threadId]));
+  const sortDates = new Map(selected.map((row) => [row.uid, row.sortDate]));
   const rows = selected.map(messageFromRow);
   const bytes = rows.reduce((sum, m) => sum + m.size, 0);
   if (options.enforceQuota) await accountQuotaCheck(w, target.accountId, bytes, rows.length);
@@ -65,6 +66,7 @@ export async function messagesCopy(
       size: m.size,
       saveDate,
       threadId: threadIds.get(m.uid) ?? null,
+      sortDate: sortDates.get(m.uid) ?? m.internalDate,
     });
     pairs.push([m.uid, uid]);
     w.changed({ kind: "message-added", accountId: target.accountId, mailboxId: target.id, uid, modseq });

@@ -67,8 +67,8 @@ export async function messageIngest(w: Write, input: IngestInput): Promise<Messa
     const threadId = await threadIdFor(w, target.accountId, input.parsed.sortKeys, contentId);
     const inserted = await w.exec({
       // RFC 8514 §3: the save date is now, whatever internal date the message brings.
-      sql: `INSERT INTO messages (account_id, mailbox_id, uid, modseq, content_id, flags, keywords, internal_date, size, save_date, thread_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      sql: `INSERT INTO messages (account_id, mailbox_id, uid, modseq, content_id, flags, keywords, internal_date, size, save_date, thread_id, sort_date)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       args: [
         target.accountId,
         mailboxId,
@@ -81,6 +81,8 @@ export async function messageIngest(w: Write, input: IngestInput): Promise<Messa
         size,
         now,
         threadId,
+        // RFC 5256 §2.2: the sent date, else the internal date.
+        input.parsed.date ?? internalDate,
       ],
     });
     await accountUsageAdjust(w, target.accountId, size);

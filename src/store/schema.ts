@@ -210,6 +210,12 @@ export const messages = sqliteTable(
      * before it was kept: THREADID then falls back to the content id (a thread of its own).
      */
     threadId: integer("thread_id"),
+    /**
+     * RFC 5256 §2.2 SORT DATE: the content's sent date (contents.sent_at), or the internal date
+     * without one, copied here at ingest so that SORT (DATE) orders a mailbox without joining its
+     * contents (100k random content lookups cost ~0.4 s; the message rows alone ~0.06 s).
+     */
+    sortDate: integer("sort_date").notNull().default(0),
   },
   (t) => [
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
@@ -217,6 +223,8 @@ export const messages = sqliteTable(
     index("messages_mailbox_flags").on(t.mailboxId, t.flags),
     index("messages_content").on(t.contentId),
     index("messages_account").on(t.accountId),
+    // SORT (DATE): the mailbox's messages in sort order straight from the index, no sort step.
+    index("messages_mailbox_sort_date").on(t.mailboxId, t.sortDate, t.uid),
   ],
 );
 
