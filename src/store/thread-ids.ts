@@ -17,10 +17,12 @@ export async function threadIdFor(
 ): Promise<number> {
   const ids = keys.messageId === "" ? keys.references : [...keys.references, keys.messageId];
   if (ids.length === 0) return contentId;
-  // contents_message_id finds the candidates; messages_content narrows them to this account.
+  // contents_message_id finds the candidates, messages_content narrows them to this account. CROSS
+  // JOIN keeps that order: left to itself SQLite walks every message of the account (messages_account),
+  // which made each delivery cost as much as the account's size; "+" keeps it off messages_account.
   const { rows } = await w.exec({
-    sql: `SELECT coalesce(m.thread_id, m.content_id) AS thread FROM contents c JOIN messages m ON m.content_id = c.id
-          WHERE c.message_id IN (${ids.map(() => "?").join(", ")}) AND m.account_id = ? LIMIT 1`,
+    sql: `SELECT coalesce(m.thread_id, m.content_id) AS thread FROM contents c CROSS JOIN messages m ON m.content_id = c.id
+          WHERE c.message_id IN (${ids.map(() => "?").join(", ")}) AND +m.account_id = ? LIMIT 1`,
     args: [...ids, accountId],
   });
   return rows.length > 0 ? Number(rows[0]!.thread) : contentId;
