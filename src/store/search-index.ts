@@ -37,9 +37,11 @@ export async function messagesTextCandidates(
   terms: readonly IndexTerm[],
   maxUid = Number.MAX_SAFE_INTEGER,
 ): Promise<number[]> {
+  // CROSS JOIN and the unary "+" keep SQLite on messages_content for each indexed content: left to
+  // itself it walks the whole mailbox (messages_mailbox_uid) once per content, ~0.2 s per 100k.
   const { rows } = await rawOf(r).execute({
     sql: `SELECT m.uid FROM contents_fts CROSS JOIN messages m ON m.content_id = contents_fts.rowid
-          WHERE contents_fts MATCH ? AND m.mailbox_id = ? AND m.uid <= ? ORDER BY m.uid`,
+          WHERE contents_fts MATCH ? AND +m.mailbox_id = ? AND +m.uid <= ? ORDER BY m.uid`,
     args: [matchExpression(terms), mailboxId, maxUid],
   });
   return rows.map((row) => Number(row.uid));

@@ -5,6 +5,7 @@
  * pausing for the event loop as the work goes on (breather.ts): a mailbox can hold many messages.
  */
 import {
+  type IndexTerm,
   type MessageSearchRow,
   messagesSearchRows,
   messagesSearchRowsOf,
@@ -135,11 +136,10 @@ export async function searchScan(
   // Text keys of three characters or more: the trigram index names the candidates, which are then
   // checked exactly like any row (the index only narrows; store/search-index.ts).
   const terms = indexTerms(key, TRIGRAM_MIN_CHARS);
-  if (terms.length > 0) {
+  const indexed = terms.length > 0 ? await candidatesOrScan(ctx, mailbox.info.id, terms, maxUid) : undefined;
+  if (indexed) {
     const lowest = view[0]!;
-    const candidates = (await messagesTextCandidates(ctx.store.read, mailbox.info.id, terms, maxUid)).filter(
-      (u) => u >= lowest,
-    );
+    const candidates = indexed.filter((u) => u >= lowest);
     for (let i = 0; i < candidates.length; i += TEXT_PAGE) {
       await check(
         await messagesSearchRowsOf(
@@ -167,6 +167,23 @@ export async function searchScan(
     afterUid = rows[rows.length - 1]!.uid;
   }
   return found;
+}
+
+/**
+ * The index's candidates, or undefined (scan instead) if it cannot answer: the prefilter must never
+ * turn a search that the scan can answer into an error.
+ */
+async function candidatesOrScan(
+  ctx: SelectedCommand["ctx"],
+  mailboxId: number,
+  terms: IndexTerm[],
+  maxUid: number,
+): Promise<number[] | undefined> {
+  try {
+    return await messagesTextCandidates(ctx.store.read, mailboxId, terms, maxUid);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

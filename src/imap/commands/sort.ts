@@ -19,14 +19,14 @@ export async function sort(command: SelectedCommand): Promise<string> {
   const parsed = sortCommand(parser, { rev2: session.rev2 });
   const save = parsed.returnOptions?.has("SAVE") ?? false;
   try {
-    return await run(command, parsed);
+    return await run(parsed);
   } catch (error) {
     // RFC 5182 §2.4 (as §2.1 for SEARCH): a SORT with SAVE answered NO empties "$".
     if (save && !(error instanceof ImapBad)) state.mailbox.saveResult([]);
     throw error;
   }
 
-  async function run(_: SelectedCommand, c: ReturnType<typeof sortCommand>): Promise<string> {
+  async function run(c: ReturnType<typeof sortCommand>): Promise<string> {
     if (session.enabled.has("UTF8=ACCEPT") && c.charset.toUpperCase() !== "UTF-8")
       throw new ImapBad(undefined, "Only UTF-8 after ENABLE UTF8=ACCEPT (RFC 6855 §3)");
     charsetCheck(c.charset);
