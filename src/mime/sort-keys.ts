@@ -37,7 +37,7 @@ export function messageIds(value: string | null): string[] {
 
 const SUBJ_BLOB = String.raw`\[[^\[\]]*\] *`;
 /** RFC 5256 §5: subj-leader = (*subj-blob subj-refwd) / WSP; subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":". */
-const LEADER = new RegExp(String.raw`^(?:(?:${SUBJ_BLOB})*(?:re|fwd?) *(?:${SUBJ_BLOB})?:|[ ]+)`, "i");
+const LEADER = new RegExp(`^(?:(?:${SUBJ_BLOB})*(?:re|fwd?) *(?:${SUBJ_BLOB})?:|[ ]+)`, "i");
 const BLOB = new RegExp(`^${SUBJ_BLOB}`);
 const TRAILER = /(?:\(fwd\)| )+$/i;
 
