@@ -14,6 +14,7 @@ import recentKeywordsSubscriptions from "../../migrations/0005_recent_keywords_s
 import sortThreadKeys from "../../migrations/0006_sort_thread_keys.sql" with { type: "text" };
 import searchFts from "../../migrations/0007_search_fts.sql" with { type: "text" };
 import messageSortDate from "../../migrations/0008_message_sort_date.sql" with { type: "text" };
+import contentsSortKeys from "../../migrations/0009_contents_sort_keys.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 import type { EmbeddedMigrations } from "../store/mod.ts";
@@ -29,6 +30,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0006_sort_thread_keys": sortThreadKeys,
   "0007_search_fts": searchFts,
   "0008_message_sort_date": messageSortDate,
+  "0009_contents_sort_keys": contentsSortKeys,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

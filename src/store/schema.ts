@@ -167,7 +167,20 @@ export const contents = sqliteTable(
     messageId: text("message_id").notNull().default(""),
     refs: text("refs").notNull().default(""),
   },
-  (t) => [index("contents_message_id").on(t.messageId)],
+  (t) => [
+    index("contents_message_id").on(t.messageId),
+    // SORT by a string key: the join reads these narrow entries instead of the wide content rows
+    // (sort-rows.ts names it with INDEXED BY): ~0.1 s instead of ~0.4-1.4 s per 100k messages.
+    index("contents_sort_keys").on(
+      t.id,
+      t.baseSubject,
+      t.sortFrom,
+      t.sortTo,
+      t.sortCc,
+      t.displayFrom,
+      t.displayTo,
+    ),
+  ],
 );
 
 /** The exact stored bytes of a content (received bytes plus the trace headers we prepend). */

@@ -58,7 +58,7 @@ export async function messagesSorted(
   // the tests of SORT's order would catch a change). Not group_concat(... ORDER BY): that always
   // sorts again, where (DATE) can be read in order from messages_mailbox_sort_date.
   const { rows } = await rawOf(r).execute({
-    sql: `SELECT group_concat(uid, ' ') AS uids FROM (SELECT m.uid FROM messages m ${join ? "JOIN contents c ON c.id = m.content_id" : ""}
+    sql: `SELECT group_concat(uid, ' ') AS uids FROM (SELECT m.uid FROM messages m ${join ? "JOIN contents c INDEXED BY contents_sort_keys ON c.id = m.content_id" : ""}
           WHERE m.mailbox_id = ? AND m.uid <= ? ORDER BY ${[...order, "m.uid"].join(", ")})`,
     args: [mailboxId, maxUid],
   });

@@ -1,0 +1,1 @@
+CREATE INDEX `contents_sort_keys` ON `contents` (`id`,`base_subject`,`sort_from`,`sort_to`,`sort_cc`,`display_from`,`display_to`);
