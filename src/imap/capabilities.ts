@@ -67,6 +67,7 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "LIST-EXTENDED", when: afterLogin }, // RFC 5258
   { name: "LIST-STATUS", when: afterLogin }, // RFC 5819
   { name: "ESEARCH", when: afterLogin }, // RFC 4731
+  { name: "SEARCHRES", when: afterLogin }, // RFC 5182
   { name: "STATUS=SIZE", when: afterLogin }, // RFC 8438
   { name: "CONDSTORE", when: afterLogin }, // RFC 7162 §3.1
   { name: "QRESYNC", when: afterLogin }, // RFC 7162 §3.2
@@ -78,6 +79,13 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "WITHIN", when: afterLogin }, // RFC 5032
   { name: "REPLACE", when: afterLogin }, // RFC 8508
   { name: "UIDONLY", when: afterLogin }, // RFC 9586
+  { name: "SORT", when: afterLogin }, // RFC 5256 §3
+  { name: "SORT=DISPLAY", when: afterLogin }, // RFC 5957
+  { name: "ESORT", when: afterLogin }, // RFC 5267 §3 (not CONTEXT=SORT)
+  { name: "THREAD=ORDEREDSUBJECT", when: afterLogin }, // RFC 5256 §3
+  { name: "THREAD=REFERENCES", when: afterLogin }, // RFC 5256 §3
+  { name: "OBJECTID", when: afterLogin }, // RFC 8474
+  { name: "PREVIEW", when: afterLogin }, // RFC 8970
   // RFC 9208 §5: the account's byte and message-count quotas; no QUOTASET (the administrator sets them).
   { name: "QUOTA", when: afterLogin },
   { name: "QUOTA=RES-STORAGE", when: afterLogin },

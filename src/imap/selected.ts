@@ -1,13 +1,17 @@
 /**
- * The selected mailbox as one session sees it: the sequence-number -> UID map and the changes other
- * writers made that this session has not been told about yet. Changes arrive from the store's hub at
- * any time; they are reported only at the points RFC 3501 §7 allows (`flush()`), so sequence numbers
- * stay consistent for the client: an expunged message keeps its number until EXPUNGE is sent.
+ * The selected mailbox as one session sees it: the sequence-number -> UID map, the changes other
+ * writers made that this session has not been told about yet, and the per-session state RFC 3501
+ * puts on a selection: which messages are \Recent here (§2.3.2), which keywords the client has
+ * heard of (§7.2.6), the saved search result (RFC 5182) and whether HIGHESTMODSEQ was reported since
+ * CONDSTORE came on (RFC 7162 §3.1). Changes arrive from the store's hub at any time; they are
+ * reported only at the points RFC 3501 §7 allows (`flush()`), so sequence numbers stay consistent
+ * for the client: an expunged message keeps its number until EXPUNGE is sent.
  */
-import type { Change } from "../store/mod.ts";
-import { flagNames } from "../store/mod.ts";
+import type { Change, RecentView } from "../store/mod.ts";
+import { flagList, MailboxFlags } from "./mailbox-flags.ts";
 import type { Piece } from "./protocol/encode.ts";
 import { lowerBound, type SequenceSet, sequenceFormat, sequenceSelect } from "./protocol/sequence.ts";
+import { RecentSet } from "./recent-set.ts";
 
 export interface SelectedInfo {
   id: number;
@@ -15,6 +19,21 @@ export interface SelectedInfo {
   name: string;
   uidValidity: number;
   readOnly: boolean;
+  /**
+   * The session ENABLEd IMAP4rev2, which has no \Recent (RFC 9051 §9 obsolete-flag-recent,
+   * obsolete-recent-response; Appendix E): it neither takes \Recent nor reports it, so the
+   * messages stay recent for the next IMAP4rev1 session. ENABLE IMAP4rev2 is refused while a
+   * mailbox is selected (enable.ts), so this holds for the whole selection.
+   */
+  rev2: boolean;
+}
+
+/** What SELECT read besides the UIDs: the mailbox's keyword set and HIGHESTMODSEQ. */
+export interface SelectedStart {
+  keywords: readonly string[];
+  highestModseq: number;
+  /** The session's hold on the mailbox's \Recent watermark (store/recent.ts). */
+  recent: RecentView;
 }
 
 export interface FlushOptions {
@@ -32,29 +51,62 @@ export class SelectedMailbox {
   readonly info: SelectedInfo;
   /** UIDs in ascending order; index i holds the message with sequence number i + 1. */
   uids: number[];
+  /** The keywords the client has heard of in FLAGS (RFC 3501 §7.2.6). */
+  readonly flags: MailboxFlags;
   #pendingAdds: number[] = [];
-  readonly #pendingExpunges = new Set<number>();
+  /** Expunged elsewhere and not yet reported: UID -> the MODSEQ of the removal. */
+  readonly #pendingExpunges = new Map<number, number>();
   readonly #pendingFlags = new Map<number, { flags: number; keywords: string[]; modseq: number }>();
   /** Flag changes this session made itself with .SILENT, by UID and MODSEQ: not echoed back. */
   readonly #silent = new Map<number, number>();
+  readonly #recentView: RecentView;
+  readonly #recent = new RecentSet();
+  /** The highest MODSEQ of the changes applied so far (SELECT's HIGHESTMODSEQ, then each change). */
+  #modseq: number;
+  /** RFC 7162 §3.1: HIGHESTMODSEQ was reported to this session with CONDSTORE on. */
+  #modseqReported = false;
+  /** RFC 5182: the last SEARCH ... RETURN (SAVE) result, as UIDs ("$"). */
+  #saved: number[] = [];
   /** Called when a change arrives (IDLE uses it to report at once). */
   onPending: (() => void) | undefined;
 
-  constructor(info: SelectedInfo, uids: number[]) {
+  constructor(info: SelectedInfo, start: SelectedStart) {
     this.info = info;
-    this.uids = uids;
+    this.uids = [];
+    this.flags = new MailboxFlags(start.keywords, info.readOnly);
+    this.#modseq = start.highestModseq;
+    this.#recentView = start.recent;
   }
 
-  /** Sets the view read at SELECT; changes that arrived meanwhile and are already in it are dropped. */
+  /**
+   * Sets the view read at SELECT; changes that arrived meanwhile and are already in it are dropped.
+   * The messages above the \Recent watermark become recent here: taken for this session by SELECT,
+   * only seen by EXAMINE (RFC 3501 §6.3.2: EXAMINE does not take \Recent away).
+   */
   load(uids: number[]): void {
     this.uids = uids;
     // Only changes that raced with the read need checking; usually there are none.
     this.#pendingAdds = this.#pendingAdds.filter((u) => this.seqOf(u) === 0);
-    for (const u of this.#pendingExpunges) if (this.seqOf(u) === 0) this.#pendingExpunges.delete(u);
+    for (const u of this.#pendingExpunges.keys()) if (this.seqOf(u) === 0) this.#pendingExpunges.delete(u);
+    this.#takeRecent(uids[uids.length - 1] ?? 0);
+  }
+
+  /** The session leaves the mailbox (CLOSE, UNSELECT, another SELECT, DELETE, logout, a dropped connection). */
+  close(): void {
+    this.#recentView.close();
   }
 
   get exists(): number {
     return this.uids.length;
+  }
+
+  /** RFC 3501 §7.3.2: how many of the messages in this session's view are \Recent here. */
+  get recentCount(): number {
+    return this.#recent.count(this.uids);
+  }
+
+  isRecent(uid: number): boolean {
+    return this.#recent.has(uid);
   }
 
   /** Sequence number of a UID, or 0 when it is not (or no longer) in this session's view. */
@@ -67,8 +119,12 @@ export class SelectedMailbox {
     return this.uids[seq - 1];
   }
 
-  /** The UIDs a set names: UIDs directly, or sequence numbers mapped to UIDs. */
+  /**
+   * The UIDs a set names: UIDs directly, or sequence numbers mapped to UIDs; "$" is the saved
+   * search result (RFC 5182 §2.1), less what has been expunged since, in either form.
+   */
   resolve(set: SequenceSet, byUid: boolean): number[] {
+    if (set.saved) return this.#saved.filter((u) => this.seqOf(u) !== 0);
     if (byUid) return sequenceSelect(set, this.uids);
     const n = this.uids.length;
     const picked = new Set<number>();
@@ -78,6 +134,11 @@ export class SelectedMailbox {
       for (let seq = Math.max(1, Math.min(a, b)); seq <= Math.min(n, Math.max(a, b)); seq++) picked.add(seq);
     }
     return [...picked].sort((x, y) => x - y).map((seq) => this.uids[seq - 1]!);
+  }
+
+  /** RFC 5182: SEARCH ... RETURN (SAVE) keeps its result (UIDs, ascending) for "$". */
+  saveResult(uids: readonly number[]): void {
+    this.#saved = [...uids];
   }
 
   /** Whether the message has been expunged by someone else and not yet reported. */
@@ -96,6 +157,7 @@ export class SelectedMailbox {
   /** Takes in a change from the store (only those for this mailbox matter). */
   apply(change: Change): void {
     if (!("mailboxId" in change) || change.mailboxId !== this.info.id) return;
+    if ("modseq" in change && change.modseq > this.#modseq) this.#modseq = change.modseq;
     switch (change.kind) {
       case "message-added":
         if (this.seqOf(change.uid) === 0 && !this.#pendingAdds.includes(change.uid))
@@ -105,7 +167,7 @@ export class SelectedMailbox {
         for (const uid of change.uids) {
           const pendingAdd = this.#pendingAdds.indexOf(uid);
           if (pendingAdd !== -1) this.#pendingAdds.splice(pendingAdd, 1);
-          else if (this.seqOf(uid) !== 0) this.#pendingExpunges.add(uid);
+          else if (this.seqOf(uid) !== 0) this.#pendingExpunges.set(uid, change.modseq);
           this.#pendingFlags.delete(uid);
         }
         break;
@@ -121,7 +183,7 @@ export class SelectedMailbox {
         });
         break;
       case "mailbox-deleted":
-        for (const uid of this.uids) this.#pendingExpunges.add(uid);
+        for (const uid of this.uids) this.#pendingExpunges.set(uid, this.#modseq);
         this.#pendingAdds = [];
         break;
       default:
@@ -139,7 +201,7 @@ export class SelectedMailbox {
   flush(options: FlushOptions): Piece[][] {
     const out: Piece[][] = [];
     if (options.allowExpunge && this.#pendingExpunges.size > 0) {
-      const gone = [...this.#pendingExpunges].sort((a, b) => a - b);
+      const gone = [...this.#pendingExpunges.keys()].sort((a, b) => a - b);
       this.#pendingExpunges.clear();
       if (options.qresync || options.uidOnly) {
         out.push([`VANISHED ${sequenceFormat(gone)}`]);
@@ -158,16 +220,53 @@ export class SelectedMailbox {
     if (this.#pendingAdds.length > 0) {
       this.uids = [...this.uids, ...this.#pendingAdds].sort((a, b) => a - b);
       this.#pendingAdds = [];
+      // The first session to report new messages takes their \Recent (RFC 3501 §2.3.2).
+      this.#takeRecent(this.uids[this.uids.length - 1]!);
       out.push([`${this.uids.length} EXISTS`]);
+      // RFC 3501 §7.3.2: RECENT comes with a change in the mailbox's size; IMAP4rev2 has none.
+      if (!this.info.rev2) out.push([`${this.recentCount} RECENT`]);
     }
     for (const [uid, f] of this.#pendingFlags) {
       const seq = this.seqOf(uid);
       if (seq === 0 || this.#pendingExpunges.has(uid)) continue;
+      // RFC 3501 §7.2.6: a keyword is announced in FLAGS before a FETCH shows it.
+      out.push(...this.flags.announce(f.keywords));
       const modseq = options.condstore ? ` MODSEQ (${f.modseq})` : "";
-      const flags = `FLAGS (${flagNames(f.flags, f.keywords).join(" ")})${modseq}`;
+      const flags = `FLAGS ${flagList(f.flags, f.keywords, this.isRecent(uid))}${modseq}`;
       out.push([options.uidOnly ? `${uid} UIDFETCH (${flags})` : `${seq} FETCH (UID ${uid} ${flags})`]);
     }
     this.#pendingFlags.clear();
+    // RFC 7162 §3.1: the first CONDSTORE-enabling command while a mailbox is selected is answered
+    // with the mailbox's HIGHESTMODSEQ before its tagged OK (SELECT with CONDSTORE on sends its own).
+    if (options.condstore && !this.#modseqReported) {
+      this.#modseqReported = true;
+      out.push([`OK [HIGHESTMODSEQ ${this.reportedModseq()}] Highest`]);
+    }
     return out;
+  }
+
+  /** SELECT sent HIGHESTMODSEQ with CONDSTORE already on: nothing more to report (RFC 7162 §3.1). */
+  modseqReported(): void {
+    this.#modseqReported = true;
+  }
+
+  /**
+   * The HIGHESTMODSEQ the client may rely on: that of every change applied, except that removals
+   * not reported yet (held back during a FETCH, §7.4.1) keep it below theirs, so a client that
+   * resynchronises from it still hears of them.
+   */
+  reportedModseq(): number {
+    let highest = this.#modseq;
+    for (const modseq of this.#pendingExpunges.values()) highest = Math.min(highest, modseq - 1);
+    return highest;
+  }
+
+  /**
+   * Takes (read-write) or notes (read-only) \Recent for the messages up to `upTo` no session took;
+   * an IMAP4rev2 session does neither (SelectedInfo.rev2).
+   */
+  #takeRecent(upTo: number): void {
+    if (this.info.rev2) return;
+    this.#recent.add(this.info.readOnly ? this.#recentView.peek(upTo) : this.#recentView.claim(upTo));
   }
 }

@@ -172,11 +172,13 @@ export class ImapSession implements DispatchSession {
 
   /** Enters the selected state (SELECT, EXAMINE); the account's changes reach `mailbox` from now on. */
   select(account: Account, mailbox: SelectedMailbox): void {
+    this.#leaveMailbox();
     this.state = { kind: "selected", account, mailbox };
   }
 
   /** Leaves the selected state (CLOSE, UNSELECT, a failed SELECT). */
   deselect(): void {
+    this.#leaveMailbox();
     if (this.state.kind === "selected") this.state = { kind: "authenticated", account: this.state.account };
   }
 
@@ -192,7 +194,13 @@ export class ImapSession implements DispatchSession {
 
   /** LOGOUT (RFC 3501 §3.4): the read loop ends after the tagged OK. */
   logout(): void {
+    this.#leaveMailbox();
     this.state = { kind: "logout" };
+  }
+
+  /** Gives up what the selected mailbox holds for this session (its hold on \Recent, store/recent.ts). */
+  #leaveMailbox(): void {
+    if (this.state.kind === "selected") this.state.mailbox.close();
   }
 
   /** Reports pending changes of the selected mailbox (RFC 3501 §7: at the end of a command, NOOP, IDLE). */
@@ -271,6 +279,7 @@ export class ImapSession implements DispatchSession {
     this.#loginDeadline?.cancel();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    this.#leaveMailbox();
     this.state = { kind: "logout" };
   }
 

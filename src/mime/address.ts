@@ -116,6 +116,14 @@ function addrSpec(tokens: readonly Token[]): { mailbox: string; host: string } {
   return { mailbox: join(tokens.slice(0, at)), host: join(tokens.slice(at + 1)) };
 }
 
+/** obs-route's domain list, "@a,@b", with the white space and comments §4.4 allows dropped. */
+function route(tokens: readonly Token[]): string {
+  return tokens
+    .filter((t) => t.kind !== "comment")
+    .map((t) => t.text)
+    .join("");
+}
+
 /**
  * Parses one mailbox starting at tokens[i]; returns the address (or null for
  * an empty entry) and the index of the "," / ";" that ended it.
@@ -137,13 +145,15 @@ function mailbox(tokens: readonly Token[], i: number): [Address | null, number] 
     // Text after "<...>" is junk; it is dropped.
   }
   if (angle !== null) {
-    // §4.4 obs-route: "<@relay1,@relay2:user@host>" — only the part after the last ":" is the address.
+    // §4.4 obs-route: "<@relay1,@relay2:user@host>" — the part after the last ":" is the address,
+    // the part before it the route, which IMAP reports as the adl field (RFC 3501 §7.4.2).
     let colon = -1;
     for (let k = 0; k < angle.length; k++) if (isSpecial(angle[k], ":")) colon = k;
     const spec = addrSpec(angle.slice(colon + 1));
     const name = phrase(words);
     if (spec.mailbox === "" && spec.host === "" && name === null) return [null, i];
-    return [{ name, mailbox: spec.mailbox, host: spec.host }, i];
+    const adl = colon > 0 ? route(angle.slice(0, colon)) : "";
+    return [{ name, ...(adl === "" ? {} : { adl }), mailbox: spec.mailbox, host: spec.host }, i];
   }
   if (words.length === 0) return [null, i];
   const spec = addrSpec(words);

@@ -48,8 +48,27 @@ function zoneOffset(zone: string | undefined): number {
   return ZONES[zone] ?? 0;
 }
 
+/** What a Date header says: its instant, and its calendar day as written (in its own zone). */
+export interface SentDate {
+  /** Epoch milliseconds. */
+  ms: number;
+  /**
+   * The date part as the header writes it, in its own time zone, as whole days since 1970-01-01:
+   * what SEARCH SENTBEFORE / SENTON / SENTSINCE compare (RFC 3501 §6.4.4 "disregarding time and
+   * timezone"), so "Sun, 25 Mar 2007 00:00:00 +0200" is the 25th though it is the 24th in UTC.
+   */
+  day: number;
+}
+
+const DAY_MS = 86_400_000;
+
 /** Epoch ms of a Date header value, or null when missing or unparseable. */
 export function parseDate(value: string | null): number | null {
+  return parseSentDate(value)?.ms ?? null;
+}
+
+/** A Date header value's instant and own calendar day, or null when missing or unparseable. */
+export function parseSentDate(value: string | null): SentDate | null {
   if (value === null) return null;
   // A real date is short; bounding the input keeps hostile headers cheap.
   const text = value
@@ -69,10 +88,18 @@ export function parseDate(value: string | null): number | null {
     const minute = Number(mm);
     const second = ss === undefined ? 0 : Number(ss);
     if (month !== undefined && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60) {
-      const ms = Date.UTC(year, month, day, hour, minute, second) - zoneOffset(zone) * 60_000;
-      if (Number.isFinite(ms)) return ms;
+      const local = Date.UTC(year, month, day, hour, minute, second);
+      const ms = local - zoneOffset(zone) * 60_000;
+      if (Number.isFinite(ms)) return { ms, day: Math.floor(Date.UTC(year, month, day) / DAY_MS) };
     }
   }
-  const fallback = Date.parse(value.slice(0, 256));
-  return Number.isFinite(fallback) ? fallback : null;
+  const head = value.slice(0, 256);
+  const fallback = Date.parse(head);
+  if (!Number.isFinite(fallback)) return null;
+  // ISO 8601 and the like: the date as written when it leads, else the UTC date.
+  const iso = /^\s*(\d{4})-(\d{2})-(\d{2})/.exec(head);
+  const day = iso
+    ? Math.floor(Date.UTC(Number(iso[1]), Number(iso[2]) - 1, Number(iso[3])) / DAY_MS)
+    : Math.floor(fallback / DAY_MS);
+  return { ms: fallback, day };
 }

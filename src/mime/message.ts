@@ -4,11 +4,13 @@
  */
 
 import { formatAddress } from "./address.ts";
-import { parseDate } from "./date.ts";
+import { parseSentDate } from "./date.ts";
 import { decodeMimeWords } from "./encoded-words.ts";
 import { buildEnvelope } from "./envelope.ts";
+import { headerValue } from "./headers.ts";
 import { chooseBodies } from "./parts.ts";
 import { previewOf, searchHeadersOf, searchTextOf } from "./search-text.ts";
+import { sortKeysOf } from "./sort-keys.ts";
 import { parseStructure } from "./structure.ts";
 import type { Address, ParsedMessage } from "./types.ts";
 
@@ -26,6 +28,7 @@ export function parseMessage(raw: Uint8Array): ParsedMessage {
   const envelope = buildEnvelope(rootFields);
   const bodies = chooseBodies(root);
   const firstFrom = envelope.from?.find((a) => a.host !== null) ?? null;
+  const sent = parseSentDate(envelope.date);
   return {
     headerEnd: root.bodyStart,
     envelope,
@@ -33,10 +36,12 @@ export function parseMessage(raw: Uint8Array): ParsedMessage {
     subject: envelope.subject === null ? "" : decodeMimeWords(envelope.subject),
     from: firstFrom ? formatAddress(firstFrom) : "",
     to: display(envelope.to),
-    date: parseDate(envelope.date),
+    date: sent?.ms ?? null,
+    sentDay: sent?.day ?? null,
     preview: previewOf(raw, bodies.text ?? bodies.html),
     searchText: searchTextOf(raw, root),
-    searchHeaders: searchHeadersOf(rootFields),
+    searchHeaders: searchHeadersOf(rootFields, envelope),
     hasAttachments: bodies.attachments.length > 0,
+    sortKeys: sortKeysOf(envelope, headerValue(rootFields, "references")),
   };
 }

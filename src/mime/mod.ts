@@ -7,9 +7,10 @@
 export { parseAddressList } from "./address.ts";
 export { concatBytes } from "./bytes.ts";
 export { decodeCharset } from "./charset.ts";
+export { parseSentDate, type SentDate } from "./date.ts";
 export { decodeMimeWords } from "./encoded-words.ts";
 export { emptyEnvelope } from "./envelope.ts";
-export { headerEnd, parseHeaders } from "./headers.ts";
+export { headerEnd, headerValue, parseHeaders } from "./headers.ts";
 export {
   type MessageBytes,
   type MessageParse,
@@ -26,5 +27,6 @@ export {
 export { parseMessage } from "./message.ts";
 export { findPart, partBody } from "./parts.ts";
 export { has8bit, toSevenBit } from "./seven-bit.ts";
+export { SORT_KEYS_VERSION, sortKeysOf } from "./sort-keys.ts";
 export { decodeTransfer } from "./transfer.ts";
-export type { Address, Envelope, MessageJson, MimePart, ParsedMessage } from "./types.ts";
+export type { Address, Envelope, MessageJson, MimePart, ParsedMessage, SortKeys } from "./types.ts";

@@ -5,10 +5,11 @@
  */
 
 import { decodeHTML } from "entities/decode";
+import { formatAddress } from "./address.ts";
 import { decodeMimeWords } from "./encoded-words.ts";
 import type { HeaderField } from "./headers.ts";
 import { bodyText, forEachLeaf } from "./parts.ts";
-import type { MimePart } from "./types.ts";
+import type { Address, Envelope, MimePart } from "./types.ts";
 
 export const SEARCH_TEXT_CAP = 256 * 1024;
 export const SEARCH_HEADERS_CAP = 64 * 1024;
@@ -165,16 +166,38 @@ export function searchTextOf(raw: Uint8Array, structure: MimePart): string {
   return capUtf8(pieces.join(" "), SEARCH_TEXT_CAP);
 }
 
-/** "name: value" per header field, RFC 2047-decoded, lower-cased, one per line, capped. */
-export function searchHeadersOf(fields: readonly HeaderField[]): string {
+/** The envelope fields SEARCH FROM, TO, CC and BCC look at (RFC 3501 §6.4.4), by header name. */
+const ADDRESS_FIELDS = [
+  ["from", "from"],
+  ["to", "to"],
+  ["cc", "cc"],
+  ["bcc", "bcc"],
+] as const satisfies ReadonlyArray<readonly [string, keyof Envelope]>;
+
+/**
+ * "name: value" per header field, RFC 2047-decoded, lower-cased, one per line, capped. With the
+ * envelope, each address field also gets a line with its addresses as parsed ("name <addr-spec>",
+ * comments and folding gone, RFC 5322 §3.4), when that reads differently from the header itself:
+ * `From: <user-from (comment)@ (comment) domain.org>` is found by SEARCH FROM user-from@domain.org.
+ */
+export function searchHeadersOf(fields: readonly HeaderField[], envelope?: Envelope): string {
   const lines: string[] = [];
   let used = 0;
+  const add = (line: string): void => {
+    lines.push(line);
+    used += line.length + 1;
+  };
   for (const f of fields) {
     if (used >= SEARCH_HEADERS_CAP) break;
     const value = collapse(decodeMimeWords(f.value.slice(0, SEARCH_HEADERS_CAP)));
-    const line = `${f.name}: ${value}`.toLowerCase();
-    lines.push(line);
-    used += line.length + 1;
+    add(`${f.name}: ${value}`.toLowerCase());
+  }
+  for (const [name, key] of envelope ? ADDRESS_FIELDS : []) {
+    if (used >= SEARCH_HEADERS_CAP) break;
+    const list = (envelope![key] as Address[] | null)?.filter((a) => a.host !== null) ?? [];
+    if (list.length === 0) continue;
+    const line = `${name}: ${collapse(list.map(formatAddress).join(", "))}`.toLowerCase();
+    if (!lines.some((l) => l.startsWith(`${name}:`) && l.includes(line.slice(name.length + 2)))) add(line);
   }
   return capUtf8(lines.join("\n"), SEARCH_HEADERS_CAP);
 }

@@ -11,6 +11,11 @@
  */
 export interface Address {
   name: string | null;
+  /**
+   * The obsolete source route (RFC 5322 §4.4 obs-route, RFC 3501 §7.4.2 at-domain-list), e.g.
+   * "@relay1,@relay2"; absent when there is none (and in envelopes stored before it was kept).
+   */
+  adl?: string;
   mailbox: string | null;
   host: string | null;
 }
@@ -80,10 +85,14 @@ export interface ParsedMessage {
   from: string;
   to: string;
   date: number | null;
+  /** The Date header's own calendar day, as days since 1970-01-01 (date.ts SentDate.day), or null. */
+  sentDay: number | null;
   preview: string;
   searchText: string;
   searchHeaders: string;
   hasAttachments: boolean;
+  /** What SORT and THREAD compare (sort-keys.ts), derived here so they never re-read the message. */
+  sortKeys: SortKeys;
 }
 
 export interface MessageJson {
@@ -104,4 +113,26 @@ export interface MessageJson {
     disposition: string | null;
     contentId: string | null;
   }>;
+}
+
+/** What SORT and THREAD (RFC 5256, RFC 5957) compare, derived at delivery (sort-keys.ts). */
+export interface SortKeys {
+  /** RFC 5256 §2.1 base subject, casefolded. */
+  baseSubject: string;
+  /** The subject was a reply or forward (§2.1 steps 2, 3 and 6 removed something): REFERENCES §5. */
+  isReply: boolean;
+  /** RFC 5256 §3: addr-mailbox of the first From / To / Cc address, casefolded; "" if none. */
+  sortFrom: string;
+  sortTo: string;
+  sortCc: string;
+  /** RFC 5957 §3: the display name of the first From / To address, else its addr-spec; casefolded. */
+  displayFrom: string;
+  displayTo: string;
+  /** The first Message-ID, brackets included; "" when none is valid (RFC 5256 §3 step 1). */
+  messageId: string;
+  /**
+   * RFC 5256 §3 step 1: the References' message IDs, or failing those the first of In-Reply-To, in
+   * order (oldest ancestor first), at most MAX_REFERENCES (sort-keys.ts; the last ones).
+   */
+  references: string[];
 }

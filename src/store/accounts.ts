@@ -8,7 +8,7 @@ import { domainFind } from "./domains.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import { mailboxCreate } from "./mailboxes.ts";
 import { passwordHash, passwordVerify } from "./passwords.ts";
-import { accounts, aliasTargets, expunged, mailboxes, messages } from "./schema.ts";
+import { accounts, aliasTargets, expunged, mailboxes, messages, subscriptions } from "./schema.ts";
 
 export interface Account {
   id: number;
@@ -116,8 +116,10 @@ export async function accountCreate(
       quotaMessages: prepared.quotaMessages,
     })
     .returning(columns);
+  // The one place mailboxes start subscribed: a new account's folders (RFC 3501 §6.3.6 leaves the
+  // rest to clients).
   for (const mailbox of DEFAULT_MAILBOXES)
-    await mailboxCreate(w, row!.id, mailbox.name, { specialUse: mailbox.specialUse });
+    await mailboxCreate(w, row!.id, mailbox.name, { specialUse: mailbox.specialUse, subscribed: true });
   return row!;
 }
 
@@ -157,6 +159,7 @@ export async function accountDelete(w: Write, address: string): Promise<void> {
       ),
     );
   await w.tx.delete(mailboxes).where(eq(mailboxes.accountId, account.id));
+  await w.tx.delete(subscriptions).where(eq(subscriptions.accountId, account.id));
   await w.tx.delete(aliasTargets).where(eq(aliasTargets.accountId, account.id));
   await w.tx.delete(accounts).where(eq(accounts.id, account.id));
   await contentsDeleteOrphans(

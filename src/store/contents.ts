@@ -3,7 +3,13 @@
  * (table contents). One content may back many messages (recipients of one delivery, COPY).
  */
 import { eq, inArray, sql } from "drizzle-orm";
-import type { Envelope, MimePart, ParsedMessage } from "../mime/mod.ts";
+import {
+  type Envelope,
+  type MimePart,
+  type ParsedMessage,
+  SORT_KEYS_VERSION,
+  type SortKeys,
+} from "../mime/mod.ts";
 import { IN_LIST_MAX, inChunks } from "./chunks.ts";
 import { blobBytes, type Reader, rawOf, readFirst, type Write } from "./db.ts";
 import { blobs, contents, messages, queue } from "./schema.ts";
@@ -22,11 +28,32 @@ export interface ContentMeta {
   hasAttachments: boolean;
 }
 
+/** The columns sortKeyValues() fills, in its order. */
+export const SORT_KEY_COLUMNS =
+  "sort_version, base_subject, is_reply, sort_from, sort_to, sort_cc, display_from, display_to, message_id, refs";
+
+/** The values of SORT_KEY_COLUMNS for a content's sort keys (src/mime sort-keys.ts). */
+export function sortKeyValues(k: SortKeys): Array<string | number> {
+  return [
+    SORT_KEYS_VERSION,
+    k.baseSubject,
+    k.isReply ? 1 : 0,
+    k.sortFrom,
+    k.sortTo,
+    k.sortCc,
+    k.displayFrom,
+    k.displayTo,
+    k.messageId,
+    k.references.join(" "),
+  ];
+}
+
 /** Stores bytes and parse results; raw SQL because it runs for every delivered message. */
 export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMessage): Promise<number> {
   const result = await w.exec({
-    sql: `INSERT INTO contents (size, header_end, envelope, structure, subject, from_text, to_text, sent_at, preview,
-            search_headers, search_text, has_attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    sql: `INSERT INTO contents (size, header_end, envelope, structure, subject, from_text, to_text, sent_at, sent_day,
+            preview, search_headers, search_text, has_attachments, ${SORT_KEY_COLUMNS})
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SORT_KEY_COLUMNS.split(",").fill("?").join(", ")}) RETURNING id`,
     args: [
       raw.byteLength,
       parsed.headerEnd,
@@ -36,14 +63,21 @@ export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMes
       parsed.from,
       parsed.to,
       parsed.date,
+      parsed.sentDay,
       parsed.preview,
       parsed.searchHeaders,
       parsed.searchText,
       parsed.hasAttachments ? 1 : 0,
+      ...sortKeyValues(parsed.sortKeys),
     ],
   });
   const id = Number(result.rows[0]!.id);
   await w.exec({ sql: "INSERT INTO blobs (content_id, data) VALUES (?, ?)", args: [id, raw] });
+  // SEARCH's trigram prefilter (search-index.ts), in the same transaction as the row it indexes.
+  await w.exec({
+    sql: "INSERT INTO contents_fts (rowid, headers, body) VALUES (?, ?, ?)",
+    args: [id, parsed.searchHeaders, parsed.searchText],
+  });
   return id;
 }
 
@@ -203,6 +237,11 @@ export async function contentsDeleteOrphans(w: Write, ids: readonly number[]): P
     if (gone.length === 0) return;
     const goneIds = gone.map((g) => g.id);
     await w.tx.delete(blobs).where(inArray(blobs.contentId, goneIds));
+    // The prefilter forgets them too (contentless_delete, migration 0007).
+    await w.exec({
+      sql: `DELETE FROM contents_fts WHERE rowid IN (${goneIds.map(() => "?").join(", ")})`,
+      args: goneIds,
+    });
     await w.tx.delete(contents).where(inArray(contents.id, goneIds));
   });
 }

@@ -20,6 +20,13 @@ export interface FetchRow {
   contentId: number;
   /** RFC 8514 save date (epoch ms), null for messages stored before it was kept. */
   saveDate: number | null;
+  /**
+   * RFC 8474 THREADID's number: the thread the message joined at delivery, or (stored before
+   * threads were kept) its content id, a thread of its own.
+   */
+  threadId: number;
+  /** RFC 8970 preview text stored at delivery; set when asked for. */
+  preview?: string;
   /** Offset of the body; set when any of the contents columns were asked for. */
   headerEnd?: number;
   /** src/mime Envelope as JSON. */
@@ -46,6 +53,8 @@ export interface FetchRowsOptions {
   data?: boolean;
   /** RFC 7162 §3.1.4.1 CHANGEDSINCE: only rows with a greater MODSEQ. */
   changedSince?: number;
+  /** RFC 8970 PREVIEW: the preview stored at delivery. */
+  preview?: boolean;
 }
 
 /**
@@ -59,8 +68,9 @@ export async function fetchRows(
   options: FetchRowsOptions = {},
 ): Promise<FetchRow[]> {
   if (uids.length === 0) return [];
-  const joinContents = options.envelope || options.structure || options.headerEnd || options.head;
-  // Rows come back as arrays (db.ts readArrays): the optional columns follow the fixed eight, in
+  const joinContents =
+    options.envelope || options.structure || options.headerEnd || options.head || options.preview;
+  // Rows come back as arrays (db.ts readArrays): the optional columns follow the fixed nine, in
   // this order, each where the running count puts it.
   const columns = [
     "m.uid",
@@ -71,9 +81,11 @@ export async function fetchRows(
     "m.size",
     "m.content_id",
     "m.save_date",
+    "coalesce(m.thread_id, m.content_id) AS thread_id",
   ];
   const at = (column: string | undefined): number => (column ? columns.push(column) - 1 : -1);
   const headerEndAt = at(joinContents ? "c.header_end" : undefined);
+  const previewAt = at(options.preview ? "c.preview" : undefined);
   const envelopeAt = at(options.envelope ? "c.envelope" : undefined);
   const structureAt = at(options.structure ? "c.structure" : undefined);
   const headAt = at(
@@ -123,7 +135,9 @@ export async function fetchRows(
         size: Number(row[5]),
         contentId: Number(row[6]),
         saveDate: row[7] == null ? null : Number(row[7]),
+        threadId: Number(row[8]),
       };
+      if (previewAt >= 0) item.preview = String(row[previewAt]);
       if (headerEndAt >= 0) item.headerEnd = Number(row[headerEndAt]);
       if (envelopeAt >= 0) item.envelope = String(row[envelopeAt]);
       if (structureAt >= 0) item.structure = String(row[structureAt]);

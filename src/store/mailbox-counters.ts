@@ -8,6 +8,15 @@ import type { Write } from "./db.ts";
 import { StoreError } from "./errors.ts";
 
 /**
+ * A mailbox as the message writers need it: its id within its account (a Mailbox will do). Named
+ * here rather than imported from mailboxes.ts, which imports those writers (no import cycles).
+ */
+export interface MailboxIds {
+  accountId: number;
+  id: number;
+}
+
+/**
  * A mailbox by id (a Mailbox will do), or (for deliveries, saving a lookup) by name; either way
  * within its account.
  */
@@ -47,4 +56,15 @@ export async function mailboxBumpModseq(w: Write, mailboxId: number): Promise<nu
   const row = rows[0];
   if (!row) throw new StoreError("not_found", `mailbox ${mailboxId} not found`);
   return Number(row.highest_modseq);
+}
+
+/**
+ * Raises a mailbox's \Recent watermark (recent.ts) to at least `uid`; never lowers it, so writes
+ * that arrive out of order do no harm.
+ */
+export async function mailboxRecentRaise(w: Write, mailboxId: number, uid: number): Promise<void> {
+  await w.exec({
+    sql: "UPDATE mailboxes SET recent_uid = max(recent_uid, ?) WHERE id = ?",
+    args: [uid, mailboxId],
+  });
 }

@@ -25,6 +25,8 @@ export interface MailboxCounts {
   deleted: number;
   /** Octets an EXPUNGE would free: the sizes of the \Deleted messages (RFC 9208 §4.1.4); 0 unless asked for. */
   deletedSize: number;
+  /** Messages above the \Recent watermark (RFC 3501 §6.3.10 RECENT, store/recent.ts); 0 unless asked for. */
+  recent: number;
 }
 
 /** Which counts to compute; each costs a pass over the mailbox's index entries. */
@@ -34,6 +36,12 @@ export interface CountsWanted {
   size?: boolean;
   deleted?: boolean;
   deletedSize?: boolean;
+  /**
+   * Messages no session has taken as \Recent yet. `recentAbove` gives, by mailbox id, watermarks
+   * held in memory ahead of the database (RecentClaims.unwrittenAll()).
+   */
+  recent?: boolean;
+  recentAbove?: ReadonlyMap<number, number>;
 }
 
 /** Ids per statement: each costs three correlated subqueries, so fewer than a plain IN list takes. */
@@ -51,10 +59,22 @@ function selectSql(wanted: CountsWanted, where: string): string {
   const deletedSize = wanted.deletedSize
     ? `(SELECT coalesce(sum(size), 0) FROM messages WHERE mailbox_id = m.id AND (flags & ${DELETED}) != 0)`
     : "0";
+  const recent = wanted.recent
+    ? `(SELECT count(*) FROM messages WHERE mailbox_id = m.id AND uid > ${recentWatermark(wanted.recentAbove)})`
+    : "0";
   return `SELECT m.id, m.name, m.uid_validity, m.uid_next, m.highest_modseq,
             ${messages} AS messages, ${unseen} AS unseen, ${size} AS size,
-            ${deleted} AS deleted, ${deletedSize} AS deleted_size
+            ${deleted} AS deleted, ${deletedSize} AS deleted_size, ${recent} AS recent
           FROM mailboxes m WHERE ${where}`;
+}
+
+/** m.recent_uid, or the watermark in memory where that is ahead (integers only: they are inlined). */
+function recentWatermark(above: ReadonlyMap<number, number> | undefined): string {
+  const known = [...(above ?? [])].filter(
+    ([id, uid]) => Number.isSafeInteger(id) && Number.isSafeInteger(uid),
+  );
+  if (known.length === 0) return "m.recent_uid";
+  return `max(m.recent_uid, CASE m.id ${known.map(([id, uid]) => `WHEN ${id} THEN ${uid}`).join(" ")} ELSE 0 END)`;
 }
 
 function fromRow(row: Record<string, unknown>): MailboxCounts {
@@ -69,6 +89,7 @@ function fromRow(row: Record<string, unknown>): MailboxCounts {
     size: Number(row.size),
     deleted: Number(row.deleted),
     deletedSize: Number(row.deleted_size),
+    recent: Number(row.recent),
   };
 }
 

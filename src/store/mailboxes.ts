@@ -10,7 +10,13 @@ import { conflict, invalid, notFound, StoreError } from "./errors.ts";
 import { DELETED, SEEN } from "./flags.ts";
 import { messagesMoveAll } from "./message-copy-move.ts";
 import type { Mailbox } from "./rows.ts";
-import { expunged, mailboxes, messages, meta } from "./schema.ts";
+import { expunged, mailboxes, messages, meta, subscriptions } from "./schema.ts";
+import {
+  subscriptionAdd,
+  subscriptionList,
+  subscriptionRemove,
+  subscriptionsRename,
+} from "./subscriptions.ts";
 import { accountUsageAdjust } from "./usage.ts";
 
 export type { Mailbox };
@@ -33,7 +39,8 @@ export interface MailboxStatus extends Mailbox {
   size: number;
 }
 
-const columns = {
+/** The mailbox row itself (what INSERT ... RETURNING can name). */
+const rowColumns = {
   id: mailboxes.id,
   accountId: mailboxes.accountId,
   name: mailboxes.name,
@@ -41,7 +48,16 @@ const columns = {
   uidValidity: mailboxes.uidValidity,
   uidNext: mailboxes.uidNext,
   highestModseq: mailboxes.highestModseq,
-  subscribed: mailboxes.subscribed,
+};
+
+const columns = {
+  ...rowColumns,
+  // Spelled out: drizzle leaves columns unqualified in a one-table select, and inside the subquery
+  // a bare "name" would be the subscription's own.
+  subscribed:
+    sql<boolean>`EXISTS (SELECT 1 FROM "subscriptions" s WHERE s."account_id" = "mailboxes"."account_id" AND s."name" = "mailboxes"."name")`.mapWith(
+      Boolean,
+    ),
 };
 
 /** Validates a mailbox name and spells INBOX canonically. Throws StoreError("invalid"). */
@@ -72,11 +88,15 @@ export function mailboxNameLookup(name: string): string | undefined {
 }
 
 export async function mailboxList(r: Reader, accountId: number): Promise<Mailbox[]> {
-  return r
-    .select(columns)
+  const rows = await r
+    .select(rowColumns)
     .from(mailboxes)
     .where(eq(mailboxes.accountId, accountId))
     .orderBy(asc(mailboxes.name));
+  // One read of the subscription list rather than a subquery per mailbox: LIST runs this over
+  // every mailbox of the account, on the one thread.
+  const subscribed = new Set(await subscriptionList(r, accountId));
+  return rows.map((row) => ({ ...row, subscribed: subscribed.has(row.name) }));
 }
 
 /** The counts of a MailboxStatus over the message rows selected (0, not NULL, over none). */
@@ -174,6 +194,10 @@ async function mailboxCountCheck(w: Write, accountId: number): Promise<void> {
     throw new StoreError("limit", `the account has ${max} mailboxes, the most allowed; delete some first`);
 }
 
+/**
+ * Creates a mailbox. It is not subscribed unless `subscribed` says so (RFC 3501 §6.3.3 leaves that
+ * to the client): the folders of a new account and those the REST API creates are.
+ */
 export async function mailboxCreate(
   w: Write,
   accountId: number,
@@ -194,11 +218,21 @@ export async function mailboxCreate(
       name: normalized,
       specialUse: options.specialUse ?? null,
       uidValidity: await uidValidityNext(w),
-      subscribed: options.subscribed ?? true,
     })
-    .returning(columns);
+    .returning(rowColumns);
+  // A name subscribed before (a mailbox deleted and created again) stays subscribed (§6.3.6).
+  if (options.subscribed) await subscriptionAdd(w, accountId, normalized);
+  const subscribed =
+    options.subscribed === true ||
+    (
+      await w.tx
+        .select({ name: subscriptions.name })
+        .from(subscriptions)
+        .where(and(eq(subscriptions.accountId, accountId), eq(subscriptions.name, normalized)))
+        .limit(1)
+    ).length > 0;
   w.changed({ kind: "mailbox-created", accountId, mailboxId: row!.id, name: normalized });
-  return row!;
+  return { ...row!, subscribed };
 }
 
 /**
@@ -221,7 +255,10 @@ export async function mailboxHasChildren(r: Reader, accountId: number, name: str
   return row !== undefined;
 }
 
-/** Deletes a mailbox and its messages. INBOX cannot be deleted (RFC 3501 §6.3.4); parents of others neither. */
+/**
+ * Deletes a mailbox and its messages. INBOX cannot be deleted (RFC 3501 §6.3.4); parents of others
+ * neither. Its name stays in the subscription list (§6.3.6).
+ */
 export async function mailboxDelete(w: Write, accountId: number, name: string): Promise<void> {
   const mailbox = await mailboxGet(w.tx, accountId, name);
   if (mailbox.name === "INBOX") throw new StoreError("forbidden", "INBOX cannot be deleted");
@@ -256,9 +293,10 @@ export async function mailboxRename(w: Write, accountId: number, from: string, t
     return (await mailboxById(w.tx, created.id))!;
   }
   const children = await w.tx
-    .select(columns)
+    .select(rowColumns)
     .from(mailboxes)
     .where(or(eq(mailboxes.id, source.id), childrenOf(accountId, source.name)));
+  await subscriptionsRename(w, accountId, source.name, target);
   // Checked for all before any is renamed, though the write would roll back anyway.
   for (const child of children) newNameCheck(target + child.name.slice(source.name.length));
   for (const child of children) {
@@ -275,6 +313,7 @@ export async function mailboxRename(w: Write, accountId: number, from: string, t
   return (await mailboxById(w.tx, source.id))!;
 }
 
+/** Subscribes or unsubscribes an existing mailbox's name (the REST API). Throws StoreError("not_found"). */
 export async function mailboxSetSubscribed(
   w: Write,
   accountId: number,
@@ -282,7 +321,8 @@ export async function mailboxSetSubscribed(
   subscribed: boolean,
 ): Promise<void> {
   const mailbox = await mailboxGet(w.tx, accountId, name);
-  await w.tx.update(mailboxes).set({ subscribed }).where(eq(mailboxes.id, mailbox.id));
+  if (subscribed) await subscriptionAdd(w, accountId, mailbox.name);
+  else await subscriptionRemove(w, accountId, mailbox.name);
 }
 
 export async function mailboxSetSpecialUse(

@@ -8,13 +8,17 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import { IN_LIST_MAX, inChunks } from "./chunks.ts";
 import type { Write } from "./db.ts";
 import { StoreError } from "./errors.ts";
-import { mailboxBumpModseq, mailboxTakeUids } from "./mailbox-counters.ts";
+import { parseKeywords } from "./flags.ts";
+import { type MailboxIds as MailboxIdsOnly, mailboxBumpModseq, mailboxTakeUids } from "./mailbox-counters.ts";
+import { mailboxKeywordsAdd } from "./mailbox-keywords.ts";
 import { messagesExpunge } from "./message-expunge.ts";
 import { type Message, messageColumns, messageFromRow } from "./message-read.ts";
-import type { Mailbox } from "./rows.ts";
 import { expunged, messages } from "./schema.ts";
-import { lessonOfMove, spamLearnAfterMove, spamLearnQueue } from "./spam-learns.ts";
+import { lessonOfMove, type MailboxKind, spamLearnAfterMove, spamLearnQueue } from "./spam-learns.ts";
 import { accountQuotaCheck, accountUsageAdjust } from "./usage.ts";
+
+/** A mailbox as copy and move need it: its ids, and its name and role for the spam lessons. */
+type MailboxIds = MailboxIdsOnly & MailboxKind;
 
 /**
  * Copies messages into another mailbox of the same account, sharing their contents; returns pairs of
@@ -24,23 +28,30 @@ import { accountQuotaCheck, accountUsageAdjust } from "./usage.ts";
  */
 export async function messagesCopy(
   w: Write,
-  source: Mailbox,
+  source: MailboxIds,
   uids: readonly number[],
-  target: Mailbox,
+  target: MailboxIds,
   options: { enforceQuota?: boolean } = {},
 ): Promise<Array<[number, number]>> {
-  const rows = (
-    await inChunks(uids, IN_LIST_MAX, (chunk) =>
-      w.tx
-        .select(messageColumns)
-        .from(messages)
-        .where(and(eq(messages.mailboxId, source.id), inArray(messages.uid, chunk))),
-    )
-  ).map(messageFromRow);
+  const selected = await inChunks(uids, IN_LIST_MAX, (chunk) =>
+    w.tx
+      .select({ ...messageColumns, threadId: messages.threadId, sortDate: messages.sortDate })
+      .from(messages)
+      .where(and(eq(messages.mailboxId, source.id), inArray(messages.uid, chunk))),
+  );
+  // RFC 8474 §5.2: a copy stays in its thread (THREADID), as it keeps its content (EMAILID).
+  const threadIds = new Map(selected.map((row) => [row.uid, row.threadId]));
+  const sortDates = new Map(selected.map((row) => [row.uid, row.sortDate]));
+  const rows = selected.map(messageFromRow);
   const bytes = rows.reduce((sum, m) => sum + m.size, 0);
   if (options.enforceQuota) await accountQuotaCheck(w, target.accountId, bytes, rows.length);
   if (rows.length === 0) return [];
   rows.sort((a, b) => a.uid - b.uid);
+  await mailboxKeywordsAdd(
+    w,
+    target.id,
+    rows.flatMap((m) => m.keywords),
+  );
   const { firstUid, modseq } = await mailboxTakeUids(w, target, rows.length);
   // RFC 8514 §3: a copy (and so a move) gets a new save date; the source keeps its own.
   const saveDate = Date.now();
@@ -58,6 +69,8 @@ export async function messagesCopy(
       internalDate: m.internalDate,
       size: m.size,
       saveDate,
+      threadId: threadIds.get(m.uid) ?? null,
+      sortDate: sortDates.get(m.uid) ?? m.internalDate,
     });
     pairs.push([m.uid, uid]);
     w.changed({ kind: "message-added", accountId: target.accountId, mailboxId: target.id, uid, modseq });
@@ -78,9 +91,9 @@ export async function messagesCopy(
 /** MOVE (RFC 6851): copy then expunge from the source, in the same transaction. */
 export async function messagesMove(
   w: Write,
-  source: Mailbox,
+  source: MailboxIds,
   uids: readonly number[],
-  target: Mailbox,
+  target: MailboxIds,
 ): Promise<Array<[number, number]>> {
   const pairs = await messagesCopy(w, source, uids, target);
   await messagesExpunge(
@@ -95,10 +108,11 @@ export async function messagesMove(
  * Moves one message to another mailbox of its account keeping its id (the REST API's handle on it):
  * a new UID and MODSEQ in the target, the old UID recorded as expunged in the source, as MOVE would.
  */
-export async function messageMoveKeepId(w: Write, message: Message, target: Mailbox): Promise<Message> {
+export async function messageMoveKeepId(w: Write, message: Message, target: MailboxIds): Promise<Message> {
   if (target.accountId !== message.accountId)
     throw new StoreError("invalid", "a message can only move within its account");
   if (target.id === message.mailboxId) return message;
+  await mailboxKeywordsAdd(w, target.id, message.keywords);
   const { firstUid: uid, modseq } = await mailboxTakeUids(w, target, 1);
   const sourceModseq = await mailboxBumpModseq(w, message.mailboxId);
   await w.tx
@@ -125,13 +139,18 @@ export async function messageMoveKeepId(w: Write, message: Message, target: Mail
  * Moves every message of one mailbox into another, giving them new UIDs there (RENAME INBOX,
  * RFC 3501 §6.3.5). Rows move rather than being copied, so contents and ids stay as they are.
  */
-export async function messagesMoveAll(w: Write, source: Mailbox, target: Mailbox): Promise<void> {
+export async function messagesMoveAll(w: Write, source: MailboxIds, target: MailboxIds): Promise<void> {
   const rows = await w.tx
-    .select({ id: messages.id, uid: messages.uid })
+    .select({ id: messages.id, uid: messages.uid, keywords: messages.keywords })
     .from(messages)
     .where(eq(messages.mailboxId, source.id))
     .orderBy(asc(messages.uid));
   if (rows.length === 0) return;
+  await mailboxKeywordsAdd(
+    w,
+    target.id,
+    rows.flatMap((r) => parseKeywords(r.keywords)),
+  );
   const sourceModseq = await mailboxBumpModseq(w, source.id);
   const { firstUid, modseq } = await mailboxTakeUids(w, target, rows.length);
   const saveDate = Date.now();

@@ -8,8 +8,7 @@ import { IN_LIST_MAX, inChunks } from "./chunks.ts";
 import { contentsDeleteOrphans } from "./contents.ts";
 import { type Reader, rawOf, type Write } from "./db.ts";
 import { DELETED } from "./flags.ts";
-import { mailboxBumpModseq } from "./mailbox-counters.ts";
-import type { Mailbox } from "./rows.ts";
+import { type MailboxIds, mailboxBumpModseq } from "./mailbox-counters.ts";
 import { expunged, messages } from "./schema.ts";
 import { accountUsageAdjust } from "./usage.ts";
 
@@ -19,7 +18,7 @@ const EXPUNGED_ROWS_PER_INSERT = 300;
 /** Removes messages from a mailbox for good, recording their UIDs for QRESYNC; returns the UIDs removed. */
 export async function messagesExpunge(
   w: Write,
-  mailbox: Pick<Mailbox, "id" | "accountId">,
+  mailbox: MailboxIds,
   uids: readonly number[],
 ): Promise<number[]> {
   const gone = await inChunks(uids, IN_LIST_MAX, (chunk) =>

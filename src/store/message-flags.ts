@@ -9,6 +9,7 @@ import type { Write } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { parseKeywords } from "./flags.ts";
 import { mailboxBumpModseq } from "./mailbox-counters.ts";
+import { mailboxKeywordsAdd } from "./mailbox-keywords.ts";
 import { lessonOfKeywords, type SpamLesson, spamLearnQueue } from "./spam-learns.ts";
 
 /**
@@ -93,6 +94,8 @@ export async function messagesUpdateFlags(
       throw new StoreError("invalid", `a message may carry at most ${MAX_KEYWORDS_PER_MESSAGE} keywords`);
     }
   }
+  // RFC 3501 §7.2.6: a keyword new to the mailbox joins its keyword set in the same transaction.
+  if (change.mode !== "remove" && passing.length > 0) await mailboxKeywordsAdd(w, mailboxId, change.keywords);
   const stored: FlagsUpdateResult["stored"] = [];
   const changed: FlagState[] = [];
   let modseq: number | undefined;

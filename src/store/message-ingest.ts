@@ -6,9 +6,11 @@ import type { ParsedMessage } from "../mime/mod.ts";
 import { contentCreate } from "./contents.ts";
 import type { Write } from "./db.ts";
 import { mailboxTakeUids } from "./mailbox-counters.ts";
+import { mailboxKeywordsAdd } from "./mailbox-keywords.ts";
 import type { Message } from "./message-read.ts";
 import { type QueueInput, queueAdd } from "./queue.ts";
 import { storageFullError } from "./space.ts";
+import { threadIdFor } from "./thread-ids.ts";
 import { accountQuotaCheck, accountUsageAdjust } from "./usage.ts";
 
 export interface IngestTarget {
@@ -64,10 +66,12 @@ export async function messageIngest(w: Write, input: IngestInput): Promise<Messa
     );
     const keywords = target.keywords ?? [];
     const flags = target.flags ?? 0;
+    await mailboxKeywordsAdd(w, mailboxId, keywords);
+    const threadId = await threadIdFor(w, target.accountId, input.parsed.sortKeys, contentId);
     const inserted = await w.exec({
       // RFC 8514 §3: the save date is now, whatever internal date the message brings.
-      sql: `INSERT INTO messages (account_id, mailbox_id, uid, modseq, content_id, flags, keywords, internal_date, size, save_date)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      sql: `INSERT INTO messages (account_id, mailbox_id, uid, modseq, content_id, flags, keywords, internal_date, size, save_date, thread_id, sort_date)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       args: [
         target.accountId,
         mailboxId,
@@ -79,6 +83,9 @@ export async function messageIngest(w: Write, input: IngestInput): Promise<Messa
         internalDate,
         size,
         now,
+        threadId,
+        // RFC 5256 §2.2: the sent date, else the internal date.
+        input.parsed.date ?? internalDate,
       ],
     });
     await accountUsageAdjust(w, target.accountId, size);

@@ -17,6 +17,7 @@ import {
   Writer,
 } from "./db.ts";
 import { databaseFilePath } from "./files.ts";
+import { mailboxRecentRaise } from "./mailbox-counters.ts";
 import {
   databaseCopy,
   databaseOptimize,
@@ -28,6 +29,8 @@ import {
   walCheckpoint,
 } from "./maintenance.ts";
 import { type EmbeddedMigrations, migrate } from "./migrate.ts";
+import { RecentClaims } from "./recent.ts";
+import { sortKeysBackfill } from "./sort-keys-backfill.ts";
 import { DiskReserve } from "./space.ts";
 import { UidCache } from "./uid-cache.ts";
 
@@ -66,6 +69,7 @@ export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
 export { databaseFileModes, databaseFilePath } from "./files.ts";
 export * from "./flags.ts";
 export * from "./greylist.ts";
+export * from "./mailbox-keywords.ts";
 export * from "./mailboxes.ts";
 export { messageMoveKeepId, messagesCopy, messagesMove } from "./message-copy-move.ts";
 export * from "./message-expunge.ts";
@@ -85,6 +89,7 @@ export type { EmbeddedMigrations } from "./migrate.ts";
 export * from "./mta-sts.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
 export * from "./received-reports.ts";
+export type { RecentClaims, RecentView, UidRange } from "./recent.ts";
 export * from "./recipients.ts";
 export * from "./spam-learns.ts";
 export { Spool, SpoolDir } from "./spool.ts";
@@ -107,8 +112,15 @@ export class Store {
   readonly uidCache = new UidCache();
   /** Logins verified recently, dropped when their account changes (credential-cache.ts). */
   readonly credentials: CredentialCache;
+  /** Which session takes \Recent for which messages (IMAP, RFC 3501 §2.3.2), written behind to the mailbox rows. */
+  readonly recent = new RecentClaims((mailboxId, uid) =>
+    this.write((w) => mailboxRecentRaise(w, mailboxId, uid)),
+  );
   readonly #database: Database;
   readonly #writer: Writer;
+  #closing = false;
+  /** The startup backfill of SORT/THREAD keys (sort-keys-backfill.ts); settles with its error, if any. */
+  #sortKeys: Promise<unknown> = Promise.resolve();
 
   /** The disk reserve (store/space.ts); undefined for remote databases or MAILROOM_DISK_RESERVE=0. */
   readonly reserve: DiskReserve | undefined;
@@ -128,6 +140,7 @@ export class Store {
       (change) => {
         this.uidCache.apply(change);
         this.credentials.apply(change);
+        this.recent.apply(change);
         this.changes.publish(change);
       },
       limits,
@@ -162,13 +175,32 @@ export class Store {
         ? new DiskReserve(`${path}.reserve`, options.reserveBytes!)
         : undefined;
     reserve?.hold();
-    return new Store(
+    const store = new Store(
       database,
       { ...DEFAULT_STORE_LIMITS, ...options.limits },
       { ...DEFAULT_STORE_FEATURES, ...options.features },
       reserve,
       options.credentials ?? {},
     );
+    // Runs beside the first connections; SORT and THREAD wait for it (sortKeysReady()).
+    store.#sortKeys = sortKeysBackfill(
+      store.read,
+      (fn) => store.write(fn),
+      () => store.#closing,
+    ).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    return store;
+  }
+
+  /**
+   * Settles once every stored content has its SORT/THREAD keys (contents stored by an older
+   * release get them at startup); rejects if that backfill failed.
+   */
+  async sortKeysReady(): Promise<void> {
+    const error = await this.#sortKeys;
+    if (error !== undefined) throw error;
   }
 
   /** For `mailroom migrate`: applies migrations and reports which ran. */
@@ -230,6 +262,10 @@ export class Store {
    * the server's own checkpoints keep the WAL, and a tool should not wait on the server's readers.
    */
   async close(options: { checkpoint?: boolean } = {}): Promise<void> {
+    // The \Recent watermarks written behind go out while the writer still takes writes.
+    await this.recent.settle();
+    this.#closing = true;
+    await this.#sortKeys;
     await this.#writer.close();
     if (this.#database.isLocalFile && options.checkpoint !== false) {
       try {
@@ -247,7 +283,10 @@ export * from "./imported.ts";
 export * from "./mailbox-status.ts";
 export * from "./queue.ts";
 export * from "./search.ts";
+export * from "./search-index.ts";
 export * from "./selection.ts";
 export * from "./senders.ts";
+export * from "./sort-rows.ts";
 export * from "./stats.ts";
+export * from "./subscriptions.ts";
 export * from "./tls-reports.ts";

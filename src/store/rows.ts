@@ -13,5 +13,6 @@ export interface Mailbox {
   uidValidity: number;
   uidNext: number;
   highestModseq: number;
+  /** Whether the account's subscription list has this name (subscriptions.ts). */
   subscribed: boolean;
 }

@@ -3,6 +3,7 @@
  * Date and decoded search text only when the search needs them (joining `contents` walks past its
  * big JSON columns, and the text columns can be large). Raw SQL: this runs over whole mailboxes.
  */
+import { parseSentDate } from "../mime/mod.ts";
 import { type Reader, rawOf } from "./db.ts";
 
 export interface MessageSearchRow {
@@ -16,8 +17,17 @@ export interface MessageSearchRow {
   modseq: number;
   /** RFC 8514 save date (epoch ms); null for messages stored before it was kept. */
   saveDate: number | null;
-  /** The Date header as epoch ms; null when missing, unparseable, or not asked for. */
-  sentAt: number | null;
+  /**
+   * RFC 8474 EMAILID's content and THREADID's thread (the content id for messages stored before
+   * threads); 0 unless asked for.
+   */
+  contentId: number;
+  threadId: number;
+  /**
+   * The Date header's own calendar day (days since 1970-01-01, RFC 3501 §6.4.4); null when missing,
+   * unparseable, or not asked for.
+   */
+  sentDay: number | null;
   /** Lower-cased decoded "name: value" lines; "" unless asked for. */
   searchHeaders: string;
   /** Lower-cased decoded body text; "" unless asked for. */
@@ -31,9 +41,14 @@ export interface MessageSearchOptions {
   maxUid?: number;
   /** Most rows returned (paging bounds memory when the text columns are read). */
   limit?: number;
-  sentAt?: boolean;
+  /** The sent day (SENTBEFORE, SENTON, SENTSINCE). */
+  sentDay?: boolean;
   searchHeaders?: boolean;
   searchText?: boolean;
+  /** RFC 8474 EMAILID / THREADID keys: the content and thread ids (0 unless asked for). */
+  objectIds?: boolean;
+  /** Only these UIDs (at most IN_LIST_MAX; search-index.ts pages through longer lists). */
+  uids?: readonly number[];
 }
 
 /** One page of a mailbox's messages in UID order, with the columns SEARCH asked for. */
@@ -42,7 +57,7 @@ export async function messagesSearchRows(
   mailboxId: number,
   options: MessageSearchOptions = {},
 ): Promise<MessageSearchRow[]> {
-  const join = options.sentAt || options.searchHeaders || options.searchText;
+  const join = options.sentDay || options.searchHeaders || options.searchText;
   const columns = [
     "m.uid",
     "m.flags",
@@ -51,14 +66,27 @@ export async function messagesSearchRows(
     "m.size",
     "m.modseq",
     "m.save_date",
-    options.sentAt ? "c.sent_at" : "NULL AS sent_at",
+    options.objectIds ? "m.content_id" : "0 AS content_id",
+    options.objectIds ? "coalesce(m.thread_id, m.content_id) AS thread_id" : "0 AS thread_id",
+    options.sentDay ? "c.sent_day" : "NULL AS sent_day",
+    // Contents stored before sent_day existed: their Date header, from the stored envelope, parsed here.
+    options.sentDay
+      ? "CASE WHEN c.sent_day IS NULL AND c.sent_at IS NOT NULL THEN json_extract(c.envelope, '$.date') END AS sent_date"
+      : "NULL AS sent_date",
     options.searchHeaders ? "c.search_headers" : "'' AS search_headers",
     options.searchText ? "c.search_text" : "'' AS search_text",
   ];
+  const only = options.uids ? ` AND m.uid IN (${options.uids.map(() => "?").join(", ")})` : "";
   const { rows } = await rawOf(r).execute({
     sql: `SELECT ${columns.join(", ")} FROM messages m ${join ? "JOIN contents c ON c.id = m.content_id" : ""}
-          WHERE m.mailbox_id = ? AND m.uid > ? AND m.uid <= ? ORDER BY m.uid LIMIT ?`,
-    args: [mailboxId, options.afterUid ?? 0, options.maxUid ?? Number.MAX_SAFE_INTEGER, options.limit ?? -1],
+          WHERE m.mailbox_id = ? AND m.uid > ? AND m.uid <= ?${only} ORDER BY m.uid LIMIT ?`,
+    args: [
+      mailboxId,
+      options.afterUid ?? 0,
+      options.maxUid ?? Number.MAX_SAFE_INTEGER,
+      ...(options.uids ?? []),
+      options.limit ?? -1,
+    ],
   });
   return rows.map((row) => ({
     uid: Number(row.uid),
@@ -68,7 +96,14 @@ export async function messagesSearchRows(
     size: Number(row.size),
     modseq: Number(row.modseq),
     saveDate: row.save_date == null ? null : Number(row.save_date),
-    sentAt: row.sent_at == null ? null : Number(row.sent_at),
+    contentId: Number(row.content_id),
+    threadId: Number(row.thread_id),
+    sentDay:
+      row.sent_day != null
+        ? Number(row.sent_day)
+        : row.sent_date != null
+          ? (parseSentDate(String(row.sent_date))?.day ?? null)
+          : null,
     searchHeaders: String(row.search_headers ?? ""),
     searchText: String(row.search_text ?? ""),
   }));

@@ -1,16 +1,27 @@
 /**
- * What an IMAP SELECT needs, from indexes only: the mailbox row, the first unseen UID, and its UIDs
+ * What an IMAP SELECT needs, from indexes only: the mailbox row (with its keyword set and \Recent
+ * watermark), the first unseen UID, and its UIDs
  * (from the UidCache, or as one group_concat string: 100k UIDs cost one row, not 100k row objects).
  * No message body or per-message row object is read.
  */
 
 import { type Reader, rawOf } from "./db.ts";
+import { parseKeywords } from "./flags.ts";
 import { mailboxNameLookup } from "./mailboxes.ts";
-import type { Mailbox } from "./rows.ts";
 import { parseUidList, type UidCache } from "./uid-cache.ts";
 
-/** The mailbox row (SELECT does not say whether it is subscribed) with what SELECT answers from. */
-export interface MailboxSnapshot extends Omit<Mailbox, "subscribed"> {
+export interface MailboxSnapshot {
+  id: number;
+  accountId: number;
+  name: string;
+  specialUse: string | null;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  /** The highest UID already taken as \Recent by some session (mailboxes.recent_uid, store/recent.ts). */
+  recentUid: number;
+  /** Every keyword the mailbox knows (mailbox-keywords.ts), for FLAGS and PERMANENTFLAGS. */
+  keywords: string[];
   uids: number[];
   firstUnseenUid: number | null;
 }
@@ -25,7 +36,7 @@ export async function mailboxSnapshot(
   if (normalized === undefined) return undefined;
   const raw = rawOf(r);
   const { rows } = await raw.execute({
-    sql: `SELECT m.id, m.name, m.special_use, m.uid_validity, m.uid_next, m.highest_modseq,
+    sql: `SELECT m.id, m.name, m.special_use, m.uid_validity, m.uid_next, m.highest_modseq, m.recent_uid, m.keywords,
             (SELECT min(uid) FROM messages WHERE mailbox_id = m.id AND (flags & 1) = 0) AS first_unseen
           FROM mailboxes m WHERE m.account_id = ? AND m.name = ?`,
     args: [accountId, normalized],
@@ -53,6 +64,8 @@ export async function mailboxSnapshot(
     uidValidity: Number(row.uid_validity),
     uidNext: Number(row.uid_next),
     highestModseq: Number(row.highest_modseq),
+    recentUid: Number(row.recent_uid),
+    keywords: parseKeywords(String(row.keywords)),
     uids,
     firstUnseenUid: row.first_unseen == null ? null : Number(row.first_unseen),
   };

@@ -25,7 +25,7 @@ export interface SpamLearnJob {
 }
 
 /** A mailbox as far as training goes: RFC 6154's \Junk, or one simply called Junk. */
-interface MailboxKind {
+export interface MailboxKind {
   name: string;
   specialUse: string | null;
 }

@@ -19,6 +19,11 @@ export interface FreshAccountOptions {
   deleted?: number[];
   /** Keywords by message number, e.g. { 1: ["Work"] }. */
   keywords?: Record<number, string[]>;
+  /**
+   * The messages are no longer \Recent, as if another session had selected the mailboxes already
+   * (RFC 3501 §2.3.2): for tests about other flags, whose FETCH FLAGS then show just those.
+   */
+  recentTaken?: boolean;
 }
 
 let counter = 0;
@@ -46,5 +51,9 @@ export async function freshAccount(server: TestServer, options: FreshAccountOpti
       }),
     );
   }
+  if (options.recentTaken)
+    await server.store.execute(
+      `UPDATE mailboxes SET recent_uid = uid_next - 1 WHERE account_id = ${account.id}`,
+    );
   return address;
 }

@@ -193,7 +193,8 @@ describe("APPEND", () => {
     const client = await ImapClient.login(port, address);
     await client.command("SELECT INBOX");
     const r = await client.append("INBOX", MESSAGE);
-    expect(r.untagged).toEqual(["1 EXISTS"]);
+    // RFC 3501 §7.3.2: RECENT comes with EXISTS; the session reporting the new message takes \Recent.
+    expect(r.untagged).toEqual(["1 EXISTS", "1 RECENT"]);
     expect((await client.command("NOOP")).untagged).toEqual([]);
     await client.close();
   });

@@ -115,9 +115,9 @@ describe("FETCH BINARY", () => {
   test("BINARY (not PEEK) sets \\Seen and says so; BINARY.PEEK and BINARY.SIZE do not", async () => {
     const client = await selected();
     await client.command("FETCH 1 (BINARY.PEEK[3] BINARY.SIZE[3])");
-    expect((await client.command("FETCH 1 FLAGS")).untagged).toEqual(["1 FETCH (FLAGS ())"]);
+    expect((await client.command("FETCH 1 FLAGS")).untagged).toEqual(["1 FETCH (FLAGS (\\Recent))"]);
     const r = await client.command("FETCH 1 (BINARY[3])");
-    expect(r.untagged).toEqual(["1 FETCH (BINARY[3] {10}\r\nplain 7bit FLAGS (\\Seen))"]);
+    expect(r.untagged).toEqual(["1 FETCH (BINARY[3] {10}\r\nplain 7bit FLAGS (\\Seen \\Recent))"]);
     await client.close();
   });
 

@@ -95,7 +95,8 @@ describe("COPY", () => {
     const client = await selectedClient(address);
     const r = await client.command("COPY 1:2 INBOX");
     expect(r.text).toStartWith("[COPYUID ");
-    expect(r.untagged).toEqual(["4 EXISTS"]);
+    // The two originals (taken by SELECT) and the two copies are \Recent in this session.
+    expect(r.untagged).toEqual(["4 EXISTS", "4 RECENT"]);
     await client.close();
   });
 
@@ -150,7 +151,7 @@ describe("COPY", () => {
     "COPY 0 Saved",
     "COPY a Saved",
     "COPY 1 Saved x",
-    "COPY $ Saved",
+    "COPY $,1 Saved",
   ]) {
     test(`COPY syntax errors are BAD: ${JSON.stringify(command)}`, async () => {
       const address = await freshAccount(1, ["Saved"]);
@@ -179,7 +180,9 @@ describe("MOVE", () => {
     expect((await mailboxContents(server, address, "Saved")).map((m) => m.uid)).toEqual([1, 2]);
     // The expunges were reported once: nothing more at NOOP, and sequence numbers follow.
     expect((await client.command("NOOP")).untagged).toEqual([]);
-    expect((await client.command("STORE 2 +FLAGS (\\Seen)")).untagged).toEqual(["2 FETCH (FLAGS (\\Seen))"]);
+    expect((await client.command("STORE 2 +FLAGS (\\Seen)")).untagged).toEqual([
+      "2 FETCH (FLAGS (\\Seen \\Recent))",
+    ]);
     await client.close();
   });
 

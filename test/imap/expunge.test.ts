@@ -35,7 +35,9 @@ describe("EXPUNGE", () => {
     expect(r.untagged).toEqual(["5 EXPUNGE", "4 EXPUNGE", "2 EXPUNGE"]);
     expect(await storedUids(address)).toEqual([1, 3]);
     // Sequence numbers now follow the new view: message 2 is UID 3.
-    expect((await client.command("STORE 2 +FLAGS (\\Seen)")).untagged).toEqual(["2 FETCH (FLAGS (\\Seen))"]);
+    expect((await client.command("STORE 2 +FLAGS (\\Seen)")).untagged).toEqual([
+      "2 FETCH (FLAGS (\\Seen \\Recent))",
+    ]);
     expect((await mailboxContents(server, address)).find((m) => m.uid === 3)?.flags).toBe(1);
     await client.close();
   });
@@ -135,7 +137,7 @@ describe("UID EXPUNGE", () => {
     "UID EXPUNGE 0",
     "UID EXPUNGE x",
     "UID EXPUNGE 1 2",
-    "UID EXPUNGE $",
+    "UID EXPUNGE 1:$",
   ]) {
     test(`UID EXPUNGE syntax errors are BAD and remove nothing: ${JSON.stringify(command)}`, async () => {
       const address = await freshAccount(server, { messages: 2, deleted: [1, 2] });

@@ -33,7 +33,10 @@ const FORWARD = fixture("forward.eml");
 let server: TestServer;
 let port: number;
 
-/** Stores raw messages in an account's INBOX, in one write. */
+/**
+ * Stores raw messages in an account's INBOX, in one write. They are not \Recent for the sessions
+ * here (as if another session had selected INBOX first): FLAGS then show the stored flags alone.
+ */
 async function ingest(address: string, raws: Buffer[], flags = 0): Promise<void> {
   const account = await accountGet(server.store.read, address);
   await server.store.write(async (w) => {
@@ -46,6 +49,9 @@ async function ingest(address: string, raws: Buffer[], flags = 0): Promise<void>
       });
     }
   });
+  await server.store.execute(
+    `UPDATE mailboxes SET recent_uid = uid_next - 1 WHERE account_id = ${account.id}`,
+  );
 }
 
 async function inbox(address: string) {
@@ -318,7 +324,11 @@ describe("CONDSTORE and QRESYNC", () => {
     await client.command("NOOP");
     const r = await client.command(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${since})`);
     expect(r.status).toBe("OK");
-    expect(r.untagged).toEqual([`2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (${changed!.modseq}))`]);
+    // RFC 7162 §3.1: the first CONDSTORE-enabling command in the mailbox reports HIGHESTMODSEQ.
+    expect(r.untagged).toEqual([
+      `2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (${changed!.modseq}))`,
+      `OK [HIGHESTMODSEQ ${changed!.modseq}] Highest`,
+    ]);
     // CHANGEDSINCE turned CONDSTORE on: every later FETCH carries MODSEQ.
     expect((await client.command("FETCH 1 FLAGS")).untagged[0]).toMatch(
       /^1 FETCH \(FLAGS \(\) MODSEQ \(\d+\)\)$/,
@@ -412,7 +422,7 @@ describe("message sets and bad input", () => {
     "FETCH 1 (FLAGS) (BOGUS)",
     "FETCH 1 (FLAGS) (CHANGEDSINCE x)",
     "FETCH 1 (FLAGS) trailing",
-    "FETCH $ FLAGS",
+    "FETCH $1 FLAGS",
     "FETCH 0 FLAGS",
   ];
   for (const command of bad) {

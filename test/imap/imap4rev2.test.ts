@@ -65,7 +65,8 @@ describe("a session without ENABLE IMAP4rev2 keeps IMAP4rev1's answers", () => {
     const address = await freshAccount(server, { messages: 2 });
     const client = await ImapClient.login(port, address);
     const selected = await client.command("SELECT INBOX");
-    expect(selected.untagged).toContain("0 RECENT");
+    // RFC 3501 §2.3.2: the first session to select the mailbox takes \Recent for both messages.
+    expect(selected.untagged).toContain("2 RECENT");
     expect(selected.untagged).toContain("OK [UNSEEN 1] First unseen message");
     expect(selected.untagged.some((l) => l.startsWith("LIST "))).toBe(false);
     expect((await client.command("SEARCH ALL")).untagged).toEqual(["SEARCH 1 2"]);

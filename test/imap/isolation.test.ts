@@ -42,6 +42,7 @@ beforeAll(async () => {
   bob = await ImapClient.login(port, BOB);
   for (const name of ["Secret", "Secret/Deeper"])
     expect((await bob.command(`CREATE "${name}"`)).status).toBe("OK");
+  expect((await bob.command("SUBSCRIBE Secret")).status).toBe("OK");
   await deliver(BOB, "Secret", 3);
   await deliver(BOB, "INBOX", 2);
   alice = await ImapClient.login(port, ALICE);

@@ -19,7 +19,8 @@ let client: ImapClient;
  * lister's mailboxes: the defaults (INBOX, Sent, Drafts, Trash, Junk, Archive), a three-level
  * hierarchy, Unicode names, and "orphan/child" made through the store without its parent "orphan"
  * (as the REST API may), so "orphan" is a level of hierarchy that is no mailbox.
- * Unsubscribed: Junk, work, work/projects.
+ * Subscribed: the defaults but Junk, and the leaves created here (CREATE subscribes nothing, RFC
+ * 3501 §6.3.3); so unsubscribed: Junk, work, work/projects, orphan.
  */
 beforeAll(async () => {
   server = await startTestServer();
@@ -34,8 +35,11 @@ beforeAll(async () => {
     'CREATE "&ZeVnLIqe-"',
     'CREATE "A&-B"',
     "UNSUBSCRIBE Junk",
-    "UNSUBSCRIBE work",
-    'UNSUBSCRIBE "work/projects"',
+    'SUBSCRIBE "work/projects/2024"',
+    'SUBSCRIBE "Entw&APw-rfe"',
+    'SUBSCRIBE "&ZeVnLIqe-"',
+    'SUBSCRIBE "A&-B"',
+    'SUBSCRIBE "orphan/child"',
   ]) {
     expect((await client.command(command)).status).toBe("OK");
   }

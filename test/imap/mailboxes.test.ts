@@ -114,12 +114,17 @@ describe("states", () => {
 });
 
 describe("CREATE", () => {
-  test("CREATE makes a selectable, subscribed mailbox", async () => {
+  test("CREATE makes a selectable mailbox, which the client may then subscribe", async () => {
     const { address, client } = await fresh();
     const r = await client.command('CREATE "Projects"');
-    expect(r).toMatchObject({ status: "OK", text: "CREATE completed" });
+    expect(r.status).toBe("OK");
+    // RFC 8474 §4.1: the tagged OK carries the new MAILBOXID.
+    expect(r.text).toMatch(/^\[MAILBOXID \(F\d+\)\] CREATE completed$/);
     expect(await storedNames(address)).toContain("Projects");
     expect((await client.command("SELECT Projects")).status).toBe("OK");
+    // RFC 3501 §6.3.3: CREATE does not subscribe; the client does if it wants to.
+    expect((await client.command('LSUB "" Projects')).untagged).toEqual([]);
+    expect((await client.command("SUBSCRIBE Projects")).status).toBe("OK");
     expect((await client.command('LSUB "" Projects')).untagged).toEqual(['LSUB () "/" Projects']);
     await client.close();
   });
@@ -498,7 +503,8 @@ describe("STATUS", () => {
       0,
     );
     expect(r.untagged).toEqual([
-      `STATUS Counts (UIDNEXT 4 MESSAGES 3 UNSEEN 2 RECENT 0 UIDVALIDITY ${box.uidValidity} SIZE ${size} HIGHESTMODSEQ ${box.highestModseq})`,
+      // RECENT 3: no session has selected Counts since the messages arrived (RFC 3501 §2.3.2).
+      `STATUS Counts (UIDNEXT 4 MESSAGES 3 UNSEEN 2 RECENT 3 UIDVALIDITY ${box.uidValidity} SIZE ${size} HIGHESTMODSEQ ${box.highestModseq})`,
     ]);
     await client.close();
   });

@@ -61,7 +61,7 @@ describe("MESSAGELIMIT", () => {
     const r = await client.command("UID STORE 1:4 +FLAGS (\\Flagged)");
     expect(r.text).toBe("[MESSAGELIMIT 3 2] STORE completed".replace("STORE", "UID STORE"));
     expect(r.untagged.map((l) => l.split(" ")[0])).toEqual(["4", "3", "2"]);
-    expect((await client.command("FETCH 1 (FLAGS)")).untagged).toEqual(["1 FETCH (FLAGS ())"]);
+    expect((await client.command("FETCH 1 (FLAGS)")).untagged).toEqual(["1 FETCH (FLAGS (\\Recent))"]);
     await client.command("ENABLE CONDSTORE");
     const conditional = await client.command("UID STORE 1:4 (UNCHANGEDSINCE 1) +FLAGS (\\Seen)");
     expect(conditional.text).toStartWith("[MODIFIED ");

@@ -64,7 +64,12 @@ describe("changes reach the other session at its next command", () => {
     const address = await freshAccount(server, { messages: 2 });
     const [a, b] = await twoSessions(address);
     expect((await a.command("STORE 2 +FLAGS (\\Seen $Work)")).status).toBe("OK");
-    expect((await b.command("NOOP")).untagged).toEqual(["2 FETCH (UID 2 FLAGS (\\Seen $Work))"]);
+    // $Work is new to the mailbox: B hears of it in FLAGS first (RFC 3501 §7.2.6).
+    expect((await b.command("NOOP")).untagged).toEqual([
+      "FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $MDNSent $Junk $NotJunk $Phishing $Work)",
+      "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $MDNSent $Junk $NotJunk $Phishing $Work \\*)] Flags permitted",
+      "2 FETCH (UID 2 FLAGS (\\Seen $Work))",
+    ]);
     expect((await b.command("NOOP")).untagged).toEqual([]);
     await Promise.all([a.close(), b.close()]);
   });
@@ -144,9 +149,10 @@ describe("changes reach the other session at its next command", () => {
     const address = await freshAccount(server, { messages: 1 });
     const [a, b] = await twoSessions(address);
     await a.append("INBOX", "Subject: new\r\n\r\nhi\r\n");
-    expect((await b.command("NOOP")).untagged).toEqual(["2 EXISTS"]);
+    // A reported the new message first and took its \Recent (RFC 3501 §2.3.2).
+    expect((await b.command("NOOP")).untagged).toEqual(["2 EXISTS", "0 RECENT"]);
     await a.command("COPY 1 INBOX");
-    expect((await b.command("NOOP")).untagged).toEqual(["3 EXISTS"]);
+    expect((await b.command("NOOP")).untagged).toEqual(["3 EXISTS", "0 RECENT"]);
     await Promise.all([a.close(), b.close()]);
   });
 
@@ -160,7 +166,7 @@ describe("changes reach the other session at its next command", () => {
       "Subject: ping\r\n\r\nhi\r\n",
     );
     expect(reply.code).toBe(250);
-    expect((await a.command("NOOP")).untagged).toEqual(["2 EXISTS"]);
+    expect((await a.command("NOOP")).untagged).toEqual(["2 EXISTS", "2 RECENT"]);
     await a.close();
   });
 
@@ -182,7 +188,7 @@ describe("changes reach the other session at its next command", () => {
       json: { addFlags: ["\\Answered"] },
     });
     expect(res.status).toBe(200);
-    expect((await a.command("NOOP")).untagged).toEqual(["2 FETCH (UID 2 FLAGS (\\Answered))"]);
+    expect((await a.command("NOOP")).untagged).toEqual(["2 FETCH (UID 2 FLAGS (\\Answered \\Recent))"]);
     await a.close();
   });
 
@@ -211,6 +217,8 @@ describe("IDLE", () => {
 
     await a.append("INBOX", "Subject: new\r\n\r\nhi\r\n");
     expect(await b.readResponseLine()).toBe("* 3 EXISTS");
+    // B reported it first (as it committed, before A's APPEND answered), so B took its \Recent.
+    expect(await b.readResponseLine()).toBe("* 1 RECENT");
 
     await a.command("STORE 2 +FLAGS.SILENT (\\Deleted)");
     expect(await b.readResponseLine()).toBe("* 2 FETCH (UID 2 FLAGS (\\Deleted))");
@@ -222,7 +230,10 @@ describe("IDLE", () => {
     expect(done).toEqual(["i1 OK IDLE terminated"]);
     // Everything was reported during IDLE; B's view matches A's.
     expect((await b.command("NOOP")).untagged).toEqual([]);
-    expect((await b.command("STORE 2 +FLAGS (\\Flagged)")).untagged).toEqual(["2 FETCH (FLAGS (\\Flagged))"]);
+    // Message 2 is now UID 3, the one B took \Recent for.
+    expect((await b.command("STORE 2 +FLAGS (\\Flagged)")).untagged).toEqual([
+      "2 FETCH (FLAGS (\\Flagged \\Recent))",
+    ]);
     expect((await storedFlags(address)).get(3)).toEqual(["\\Flagged"]);
     await Promise.all([a.close(), b.close()]);
   });
@@ -241,7 +252,8 @@ describe("concurrent STOREs", () => {
     let flags = store.includes(".SILENT") ? apply(before, store) : before;
     for (const line of lines) {
       const m = /^1 FETCH \(.*FLAGS \(([^)]*)\)/.exec(line);
-      if (m) flags = m[1]!.split(" ").filter(Boolean);
+      // \Recent is the session's, not the message's (RFC 3501 §2.3.2).
+      if (m) flags = m[1]!.split(" ").filter((f) => f !== "" && f !== "\\Recent");
     }
     return flags.sort();
   }

@@ -41,12 +41,13 @@ describe("REPLACE", () => {
     expect(r.status).toBe("OK");
     expect(r.text).toBe("REPLACE completed");
     expect(r.untagged[0]).toBe(`OK [APPENDUID ${validity} 4] Replacement message ready`);
-    expect(r.untagged.slice(1)).toEqual(["2 EXPUNGE", "3 EXISTS"]);
+    // RFC 3501 §7.3.2: the replacement arrived while this session had the mailbox selected: \Recent here.
+    expect(r.untagged.slice(1)).toEqual(["2 EXPUNGE", "3 EXISTS", "3 RECENT"]);
     const fetched = await client.command("FETCH 1:* (UID FLAGS)");
     expect(fetched.untagged).toEqual([
-      "1 FETCH (UID 1 FLAGS ())",
-      "2 FETCH (UID 3 FLAGS ())",
-      "3 FETCH (UID 4 FLAGS (\\Draft))",
+      "1 FETCH (UID 1 FLAGS (\\Recent))",
+      "2 FETCH (UID 3 FLAGS (\\Recent))",
+      "3 FETCH (UID 4 FLAGS (\\Draft \\Recent))",
     ]);
     const stored = await mailboxContents(server, address);
     expect(stored.map((s) => s.uid)).toEqual([1, 3, 4]);

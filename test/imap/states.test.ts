@@ -61,6 +61,33 @@ const EXAMPLES: Record<string, string> = {
   "UID EXPUNGE": "UID EXPUNGE 1",
   REPLACE: "REPLACE 1 INBOX {7+}\r\nSubject",
   "UID REPLACE": "UID REPLACE 1 INBOX {7+}\r\nSubject",
+  SORT: "SORT (DATE) UTF-8 ALL",
+  "UID SORT": "UID SORT (REVERSE SUBJECT) UTF-8 ALL",
+  THREAD: "THREAD REFERENCES UTF-8 ALL",
+  "UID THREAD": "UID THREAD ORDEREDSUBJECT UTF-8 ALL",
+};
+
+/**
+ * Extension forms of registered commands (name -> examples): tried in every state like the
+ * commands themselves, so a form's handling cannot skip the registry's state check.
+ */
+const FORMS: Record<string, string[]> = {
+  // RFC 5182 SEARCHRES: the saving search and "$" wherever a sequence set goes.
+  SEARCH: ["SEARCH RETURN (SAVE) ALL", "SEARCH RETURN (SAVE MIN) $"],
+  // RFC 5267 ESORT, with SAVE (RFC 5182 §2.4).
+  SORT: ["SORT RETURN (MIN COUNT SAVE) (DISPLAYFROM) UTF-8 ALL"],
+  "UID SEARCH": ["UID SEARCH RETURN (SAVE) UID $"],
+  FETCH: ["FETCH $ FLAGS"],
+  "UID FETCH": ["UID FETCH $ FLAGS"],
+  STORE: ["STORE $ +FLAGS (\\Seen)"],
+  "UID STORE": ["UID STORE $ +FLAGS (\\Seen)"],
+  COPY: ["COPY $ Archive"],
+  "UID COPY": ["UID COPY $ Archive"],
+  MOVE: ["MOVE $ Archive"],
+  "UID MOVE": ["UID MOVE $ Archive"],
+  "UID EXPUNGE": ["UID EXPUNGE $"],
+  // RFC 7162 §3.1: CONDSTORE-enabling forms.
+  STATUS: ["STATUS INBOX (HIGHESTMODSEQ RECENT)"],
 };
 
 async function clientIn(state: StateKind): Promise<ImapClient> {
@@ -109,6 +136,43 @@ describe("commands inside their states", () => {
     try {
       const r = await client.command(EXAMPLES[name]!);
       // OK or NO (e.g. nothing to copy) are both answers to the command itself.
+      expect(r.status === "BAD" ? r.text : "answered").toBe("answered");
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe("extension forms in every state", () => {
+  const outside: Array<[string, StateKind]> = [];
+  const inside: Array<[string, StateKind]> = [];
+  for (const [name, examples] of Object.entries(FORMS)) {
+    const spec = COMMANDS[name]!;
+    for (const example of examples)
+      for (const state of ["not-authenticated", "authenticated", "selected"] as const)
+        (spec.states.includes(state) ? inside : outside).push([example, state]);
+  }
+
+  test("every form belongs to a registered command", () => {
+    expect(Object.keys(FORMS).filter((name) => !(name in COMMANDS))).toEqual([]);
+  });
+
+  test.each(outside)("%s in the %s state is BAD and the session continues", async (example, state) => {
+    const client = await clientIn(state);
+    try {
+      const r = await client.command(example);
+      expect(r.status).toBe("BAD");
+      expect(r.text).toContain("not allowed");
+      expect((await client.command("NOOP")).status).toBe("OK");
+    } finally {
+      await client.close();
+    }
+  });
+
+  test.each(inside)("%s in the %s state is not refused", async (example, state) => {
+    const client = await clientIn(state);
+    try {
+      const r = await client.command(example);
       expect(r.status === "BAD" ? r.text : "answered").toBe("answered");
     } finally {
       await client.close();

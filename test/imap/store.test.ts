@@ -93,7 +93,13 @@ describe("STORE forms", () => {
       {
         name: "keywords are stored next to system flags",
         command: "STORE 2:3 +FLAGS ($Forwarded Work)",
-        untagged: ["2 FETCH (FLAGS (\\Seen $Forwarded Work))", "3 FETCH (FLAGS ($Forwarded Work))"],
+        // RFC 3501 §7.2.6: Work is new to the mailbox, so FLAGS and PERMANENTFLAGS announce it first.
+        untagged: [
+          "FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $MDNSent $Junk $NotJunk $Phishing Work)",
+          "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $MDNSent $Junk $NotJunk $Phishing Work \\*)] Flags permitted",
+          "2 FETCH (FLAGS (\\Seen $Forwarded Work))",
+          "3 FETCH (FLAGS ($Forwarded Work))",
+        ],
         after: { 1: ["\\Seen"], 2: ["\\Seen", "$Forwarded", "Work"], 3: ["$Forwarded", "Work"] },
       },
       {
@@ -112,7 +118,7 @@ describe("STORE forms", () => {
 
   for (const c of cases) {
     test(`STORE: ${c.name}`, async () => {
-      const address = await freshAccount(server, { messages: 3 });
+      const address = await freshAccount(server, { messages: 3, recentTaken: true });
       const client = await selectedClient(address);
       expect((await client.command("STORE 1:2 +FLAGS.SILENT (\\Seen)")).status).toBe("OK");
       const r = await client.command(c.command);
@@ -129,7 +135,7 @@ describe("STORE forms", () => {
   }
 
   test("UID STORE names messages by UID and reports UID in each FETCH", async () => {
-    const address = await freshAccount(server, { messages: 4 });
+    const address = await freshAccount(server, { messages: 4, recentTaken: true });
     const account = await accountGet(server.store.read, address);
     const box = await mailboxGet(server.store.read, account.id, "INBOX");
     await server.store.write((w) => messagesExpunge(w, box, [1, 2]));
@@ -142,7 +148,7 @@ describe("STORE forms", () => {
   });
 
   test("UID STORE of UIDs that do not exist changes nothing and says OK", async () => {
-    const address = await freshAccount(server, { messages: 2 });
+    const address = await freshAccount(server, { messages: 2, recentTaken: true });
     const client = await selectedClient(address);
     const r = await client.command("UID STORE 50:60 +FLAGS (\\Seen)");
     expect(r.status).toBe("OK");
@@ -151,7 +157,7 @@ describe("STORE forms", () => {
   });
 
   test("STORE of flags a message already has still reports its flags and keeps its MODSEQ", async () => {
-    const address = await freshAccount(server, { messages: 1 });
+    const address = await freshAccount(server, { messages: 1, recentTaken: true });
     const client = await selectedClient(address, "SELECT INBOX (CONDSTORE)");
     const first = await client.command("STORE 1 +FLAGS (\\Seen)");
     const again = await client.command("STORE 1 +FLAGS (\\Seen)");
@@ -180,7 +186,7 @@ describe("STORE refusals", () => {
   ];
   for (const command of bad) {
     test(`STORE is BAD and changes nothing: ${command.slice(0, 60)}`, async () => {
-      const address = await freshAccount(server, { messages: 1 });
+      const address = await freshAccount(server, { messages: 1, recentTaken: true });
       const client = await selectedClient(address);
       expect((await client.command(command)).status).toBe("BAD");
       expect((await storedFlags(address)).get(1)).toEqual([]);
@@ -190,7 +196,7 @@ describe("STORE refusals", () => {
   }
 
   test("STORE in a mailbox opened with EXAMINE is NO [READ-ONLY]", async () => {
-    const address = await freshAccount(server, { messages: 1 });
+    const address = await freshAccount(server, { messages: 1, recentTaken: true });
     const client = await selectedClient(address, "EXAMINE INBOX");
     const r = await client.command("STORE 1 +FLAGS (\\Seen)");
     expect(r.status).toBe("NO");
@@ -200,14 +206,14 @@ describe("STORE refusals", () => {
   });
 
   test("STORE outside the selected state is BAD", async () => {
-    const address = await freshAccount(server, { messages: 1 });
+    const address = await freshAccount(server, { messages: 1, recentTaken: true });
     const client = await ImapClient.login(port, address);
     expect((await client.command("STORE 1 +FLAGS (\\Seen)")).status).toBe("BAD");
     await client.close();
   });
 
   test("a message can carry at most 100 keywords, added over several commands", async () => {
-    const address = await freshAccount(server, { messages: 1 });
+    const address = await freshAccount(server, { messages: 1, recentTaken: true });
     const client = await selectedClient(address);
     const batch = (from: number) => Array.from({ length: 60 }, (_, i) => `k${from + i}`).join(" ");
     expect((await client.command(`STORE 1 +FLAGS.SILENT (${batch(0)})`)).status).toBe("OK");
@@ -220,7 +226,7 @@ describe("STORE refusals", () => {
 
 describe("CONDSTORE", () => {
   test("with CONDSTORE enabled each FETCH of STORE carries the new MODSEQ, as the store has it", async () => {
-    const address = await freshAccount(server, { messages: 2 });
+    const address = await freshAccount(server, { messages: 2, recentTaken: true });
     const client = await selectedClient(address, "SELECT INBOX (CONDSTORE)");
     const r = await client.command("STORE 1:2 +FLAGS (\\Seen)");
     expect(r.untagged).toHaveLength(2);
@@ -234,7 +240,7 @@ describe("CONDSTORE", () => {
   });
 
   test("STORE .SILENT with CONDSTORE still sends the MODSEQ of each changed message", async () => {
-    const address = await freshAccount(server, { messages: 2 });
+    const address = await freshAccount(server, { messages: 2, recentTaken: true });
     const client = await selectedClient(address, "SELECT INBOX (CONDSTORE)");
     const r = await client.command("UID STORE 1:2 +FLAGS.SILENT (\\Seen)");
     expect(r.untagged).toHaveLength(2);
@@ -244,7 +250,7 @@ describe("CONDSTORE", () => {
   });
 
   test("UNCHANGEDSINCE leaves newer messages alone and lists their numbers in [MODIFIED]", async () => {
-    const address = await freshAccount(server, { messages: 3 });
+    const address = await freshAccount(server, { messages: 3, recentTaken: true });
     const client = await selectedClient(address, "SELECT INBOX (CONDSTORE)");
     const first = await client.command("STORE 1:3 +FLAGS (\\Seen)");
     const since = modseqOf(first.untagged[0]!);
@@ -263,7 +269,7 @@ describe("CONDSTORE", () => {
   });
 
   test("UID STORE UNCHANGEDSINCE reports UIDs in [MODIFIED], STORE reports sequence numbers", async () => {
-    const address = await freshAccount(server, { messages: 4 });
+    const address = await freshAccount(server, { messages: 4, recentTaken: true });
     const account = await accountGet(server.store.read, address);
     const box = await mailboxGet(server.store.read, account.id, "INBOX");
     await server.store.write((w) => messagesExpunge(w, box, [1]));
@@ -280,7 +286,7 @@ describe("CONDSTORE", () => {
   });
 
   test("UNCHANGEDSINCE 0 fails for every message", async () => {
-    const address = await freshAccount(server, { messages: 2 });
+    const address = await freshAccount(server, { messages: 2, recentTaken: true });
     const client = await selectedClient(address);
     const r = await client.command("STORE 1:2 (UNCHANGEDSINCE 0) +FLAGS (\\Seen)");
     expect(r.status).toBe("OK");
@@ -290,7 +296,7 @@ describe("CONDSTORE", () => {
   });
 
   test("UNCHANGEDSINCE enables CONDSTORE: its FETCH and later ones carry MODSEQ", async () => {
-    const address = await freshAccount(server, { messages: 2 });
+    const address = await freshAccount(server, { messages: 2, recentTaken: true });
     const client = await selectedClient(address);
     expect((await client.command("STORE 1 +FLAGS (\\Seen)")).untagged).toEqual(["1 FETCH (FLAGS (\\Seen))"]);
     const r = await client.command("STORE 1 (UNCHANGEDSINCE 1000000) +FLAGS (\\Flagged)");

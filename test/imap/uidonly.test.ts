@@ -61,8 +61,8 @@ describe("UIDONLY", () => {
     expect(selected.untagged.some((l) => l.includes("UNSEEN"))).toBe(false);
     const r = await client.command("UID FETCH 2:3 (FLAGS RFC822.SIZE)");
     expect(r.untagged).toEqual([
-      "2 UIDFETCH (FLAGS () RFC822.SIZE 23)",
-      "3 UIDFETCH (FLAGS () RFC822.SIZE 23)",
+      "2 UIDFETCH (FLAGS (\\Recent) RFC822.SIZE 23)",
+      "3 UIDFETCH (FLAGS (\\Recent) RFC822.SIZE 23)",
     ]);
     await client.close();
   });
@@ -72,7 +72,7 @@ describe("UIDONLY", () => {
     const client = await uidOnly(address);
     await client.command("SELECT INBOX");
     expect((await client.command("UID STORE 1 +FLAGS (\\Deleted)")).untagged).toEqual([
-      "1 UIDFETCH (FLAGS (\\Deleted))",
+      "1 UIDFETCH (FLAGS (\\Deleted \\Recent))",
     ]);
     expect((await client.command("UID EXPUNGE 1")).untagged).toEqual(["VANISHED 1"]);
     const moved = await client.command("UID MOVE 3 Archive");
@@ -91,7 +91,7 @@ describe("UIDONLY", () => {
     await other.command("EXPUNGE");
     await other.close();
     const r = await client.command("NOOP");
-    expect(r.untagged).toEqual(["VANISHED 1", "2 UIDFETCH (FLAGS (\\Flagged))"]);
+    expect(r.untagged).toEqual(["VANISHED 1", "2 UIDFETCH (FLAGS (\\Flagged \\Recent))"]);
     await client.close();
   });
 

@@ -47,7 +47,16 @@ const cases: Array<[string, string, Address[]]> = [
   ],
   ["empty group", "undisclosed-recipients:;", [groupStart("undisclosed-recipients"), groupEnd]],
   ["unterminated group", "G: a@x", [groupStart("G"), a(null, "a", "x"), groupEnd]],
-  ["obsolete route", "<@relay1,@relay2:user@host>", [a(null, "user", "host")]],
+  [
+    "obsolete route: the at-domain-list goes to adl (RFC 3501 §7.4.2)",
+    "<@relay1,@relay2:user@host>",
+    [{ ...a(null, "user", "host"), adl: "@relay1,@relay2" }],
+  ],
+  [
+    "obsolete route with a name, and white space and comments in the route",
+    "Joe <@ relay1 (c) , @relay2 :joe@host>",
+    [{ ...a("Joe", "joe", "host"), adl: "@relay1,@relay2" }],
+  ],
   ["obsolete phrase with dots", "John Q. Public <jqp@x>", [a("John Q. Public", "jqp", "x")]],
   [
     "obsolete local part with spaces around dots",

@@ -118,6 +118,38 @@ describe("parseMessage() derived fields", () => {
     expect(parseMessage(crlf(`Date: ${value}`, "", "")).date).toBe(expected);
   });
 
+  // RFC 3501 §6.4.4: SENT* keys take the date as the Date header writes it, in its own zone.
+  const days: Array<[string, string | null]> = [
+    ["Sun, 25 Mar 2007 00:00:00 +0200", "2007-03-25"],
+    ["Sat, 24 Mar 2007 23:30:00 -0500", "2007-03-24"],
+    ["Mon, 01 Jan 24 01:00:00 +0100", "2024-01-01"],
+    ["Fri, 31 Dec 99 19:00:00 EST", "1999-12-31"],
+    ["2007-03-25T00:30:00+02:00", "2007-03-25"],
+    ["not a date", null],
+  ];
+  test.each(days)("parseMessage() takes the sent day of %s in its own zone", (value, expected) => {
+    const day = parseMessage(crlf(`Date: ${value}`, "", "")).sentDay;
+    expect(day === null ? null : new Date(day * 86_400_000).toISOString().slice(0, 10)).toBe(expected);
+  });
+
+  test("parseMessage() adds the parsed addresses to the search headers (RFC 5322 §3.4)", () => {
+    const p = parseMessage(
+      crlf(
+        "From: <user-from (comment)@ (comment) domain.org>",
+        "To: Joe\r\n (the boss) <joe@example.org>",
+        "",
+        "",
+      ),
+    );
+    expect(p.searchHeaders.split("\n")).toContain("from: user-from@domain.org");
+    expect(p.searchHeaders.split("\n")).toContain("to: joe <joe@example.org>");
+  });
+
+  test("parseMessage() adds no address line the header already spells the same way", () => {
+    const p = parseMessage(crlf("From: Alice <alice@example.org>", "", ""));
+    expect(p.searchHeaders).toBe("from: alice <alice@example.org>");
+  });
+
   test("parseMessage() builds preview and search text from decoded text and HTML parts", () => {
     const p = parseMessage(withAttachment);
     expect(p.from).toBe("Jörg <j@x.de>");

@@ -48,8 +48,10 @@ export const mailboxRoutes = new Hono<ApiEnv>()
     const { store } = c.get("deps");
     const body = await jsonBody(c, MailboxCreate);
     const account = await accountParam(c, store.read);
+    // Made by the operator for the user, so it shows in the user's client: subscribed, unlike an
+    // IMAP CREATE (RFC 3501 §6.3.3 leaves subscribing to the client that creates).
     const mailbox = await store.write((w) =>
-      mailboxCreate(w, account.id, body.name, { specialUse: body.specialUse ?? null }),
+      mailboxCreate(w, account.id, body.name, { specialUse: body.specialUse ?? null, subscribed: true }),
     );
     const status = await mailboxStatus(store.read, mailbox);
     return c.json(mailboxJson(status), 201, { location: location(account.address, mailbox.name) });

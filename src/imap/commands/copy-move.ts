@@ -13,7 +13,7 @@ import {
   messagesMove,
   type Write,
 } from "../../store/mod.ts";
-import { ImapBad, ImapNo } from "../errors.ts";
+import { ImapNo } from "../errors.ts";
 import { checkSaveLimit, limitUids, withLimitCode } from "../message-limit.ts";
 import { type SequenceSet, sequenceFormat } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
@@ -28,7 +28,6 @@ interface Request {
 function request({ state, parser }: SelectedCommand): Request {
   parser.sp();
   const set = parser.sequenceSet();
-  if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
   parser.sp();
   const target = parser.mailbox();
   parser.end();

@@ -5,7 +5,7 @@
  * written here: the store publishes the removal and the session reports it after the handler.
  */
 import { mailboxById, messagesDeletedUids, messagesExpunge } from "../../store/mod.ts";
-import { ImapBad, ImapNo } from "../errors.ts";
+import { ImapNo } from "../errors.ts";
 import { limitUids, withLimitCode } from "../message-limit.ts";
 import { type SequenceSet, sequenceContains } from "../protocol/sequence.ts";
 import type { SelectedCommand } from "./handler.ts";
@@ -15,7 +15,6 @@ export async function expunge({ ctx, state, session, parser, uid }: SelectedComm
   if (uid) {
     parser.sp();
     set = parser.sequenceSet();
-    if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
   }
   parser.end();
   const { mailbox } = state;
@@ -24,14 +23,16 @@ export async function expunge({ ctx, state, session, parser, uid }: SelectedComm
   // "*" in a UID set is the highest UID the client knows of (RFC 3501 §6.4.8).
   const maxUid = mailbox.uids[mailbox.uids.length - 1] ?? 0;
   let limitCode: string | undefined;
+  // RFC 5182: "$" names the saved search result's messages (mailbox.resolve() knows it).
+  const saved = set?.saved ? new Set(mailbox.resolve(set, true)) : undefined;
   const highestModseq = await ctx.store.write(async (w) => {
     let uids = await messagesDeletedUids(w.tx, id);
     if (set) {
       // RFC 9738 §3.1: UID EXPUNGE counts the \Deleted messages of its set; plain EXPUNGE is never limited.
-      const limited = limitUids(
-        ctx,
-        uids.filter((u) => sequenceContains(set, u, maxUid)),
-      );
+      const inSet = saved
+        ? uids.filter((u) => saved.has(u))
+        : uids.filter((u) => sequenceContains(set, u, maxUid));
+      const limited = limitUids(ctx, inSet);
       uids = limited.uids;
       limitCode = limited.code;
     }

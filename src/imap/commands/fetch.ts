@@ -115,7 +115,6 @@ export async function fetch({
   parser.sp();
   const plan = parseFetchPlan(parser);
   parser.end();
-  if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
   const { mailbox } = state;
   if (!uid) checkSequenceNumbers(set, mailbox.exists);
   checkModifiers(plan, session, uid);
@@ -152,12 +151,14 @@ export async function fetch({
   const rowOptions = {
     envelope: needs.envelope,
     structure: needs.structure,
+    preview: needs.preview,
     head: needs.raw === "head",
     headerEnd: needs.headerEnd,
     // One message (what most clients ask, one command at a time): its bytes come with its row.
     data: needs.raw === "full" && uids.length === 1,
     changedSince,
   };
+  const showsFlags = items.some((i) => i.kind === "FLAGS");
   const breather = new Breather();
   for (let i = 0; i < uids.length; i += BATCH) {
     const batch = descending
@@ -175,8 +176,13 @@ export async function fetch({
         // Expunged (and its content deleted) since the row was read: nothing left to send.
         if (!raw) continue;
       }
+      const addFlags = seenSet.has(row.uid);
+      // RFC 3501 §7.2.6: a keyword this session has not heard of goes out in FLAGS first.
+      if (showsFlags || addFlags)
+        for (const line of mailbox.flags.announceStored(row.keywords)) await writer.untagged(line);
+      const recent = mailbox.isRecent(row.uid);
       await writer.untagged(
-        renderFetch(items, { seq, row, raw, addFlags: seenSet.has(row.uid), uidOnly: session.uidOnly }),
+        renderFetch(items, { seq, row, raw, addFlags, recent, uidOnly: session.uidOnly, utf8: session.utf8 }),
       );
     }
   }

@@ -34,8 +34,10 @@ import { getquota, getquotaroot, setquota } from "./quota.ts";
 import { replace } from "./replace.ts";
 import { search } from "./search.ts";
 import { examine, select } from "./select.ts";
+import { sort } from "./sort.ts";
 import { starttls } from "./starttls.ts";
 import { store } from "./store.ts";
+import { thread } from "./thread.ts";
 
 export interface CommandSpec {
   states: readonly StateKind[];
@@ -104,6 +106,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
   COPY: spec(SELECTED, copy, SEQUENCE_NUMBERS),
   MOVE: spec(SELECTED, move, SEQUENCE_NUMBERS), // RFC 6851
   REPLACE: spec(SELECTED, replace, SEQUENCE_NUMBERS), // RFC 8508
+  SORT: spec(SELECTED, sort, NO_EXPUNGE_SEQUENCE_NUMBERS), // RFC 5256 §3
+  THREAD: spec(SELECTED, thread, NO_EXPUNGE_SEQUENCE_NUMBERS), // RFC 5256 §4
   "UID SEARCH": spec(SELECTED, search),
   "UID FETCH": spec(SELECTED, fetch),
   "UID STORE": spec(SELECTED, store),
@@ -111,4 +115,6 @@ export const COMMANDS: Record<string, CommandSpec> = {
   "UID MOVE": spec(SELECTED, move),
   "UID EXPUNGE": spec(SELECTED, expunge), // RFC 4315
   "UID REPLACE": spec(SELECTED, replace), // RFC 8508 §3.3
+  "UID SORT": spec(SELECTED, sort), // RFC 5256 §3
+  "UID THREAD": spec(SELECTED, thread), // RFC 5256 §4
 };

@@ -1,17 +1,31 @@
 /**
- * SEARCH and UID SEARCH (RFC 3501 §6.4.4, §6.4.8), with ESEARCH result options (RFC 4731) and the
- * CONDSTORE MODSEQ key (RFC 7162 §3.1.5). The mailbox's rows are read page by page in UID order
+ * SEARCH and UID SEARCH (RFC 3501 §6.4.4, §6.4.8), with ESEARCH result options (RFC 4731), SEARCHRES
+ * (RFC 5182: RETURN (SAVE) keeps the result for "$") and the CONDSTORE MODSEQ key (RFC 7162 §3.1.5). The mailbox's rows are read page by page in UID order
  * (index columns always; Date and search text only when a key needs them) and matched in memory,
  * pausing for the event loop as the work goes on (breather.ts): a mailbox can hold many messages.
  */
-import { messagesSearchRows } from "../../store/mod.ts";
+import {
+  type IndexTerm,
+  type MessageSearchRow,
+  messagesSearchRows,
+  messagesSearchRowsOf,
+  messagesTextCandidates,
+  TRIGRAM_MIN_CHARS,
+} from "../../store/mod.ts";
 import { Breather } from "../breather.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import { limitUids, withLimitCode } from "../message-limit.ts";
 import { type Piece, str } from "../protocol/encode.ts";
-import { type SequenceSet, sequenceFormat } from "../protocol/sequence.ts";
-import { candidateFilter, compileSearch, searchNeeds, usesSequenceNumbers } from "../search/evaluate.ts";
-import { type ReturnOption, searchCommand } from "../search/parse.ts";
+import { sequenceFormat } from "../protocol/sequence.ts";
+import {
+  candidateFilter,
+  compileSearch,
+  indexTerms,
+  searchNeeds,
+  usesSequenceNumbers,
+} from "../search/evaluate.ts";
+import { type ReturnOption, type SearchKey, searchCommand } from "../search/parse.ts";
+import type { SelectedMailbox } from "../selected.ts";
 import { uidRequired } from "../uid-only.ts";
 import type { SelectedCommand } from "./handler.ts";
 
@@ -22,78 +36,170 @@ const TEXT_PAGE = 1000;
 /** Rows per page otherwise (index columns only): one query never holds the thread for long. */
 const INDEX_PAGE = 10_000;
 
-interface Match {
+export interface Match {
   uid: number;
   seq: number;
   modseq: number;
 }
 
-export async function search({ ctx, state, session, tag, parser, uid }: SelectedCommand): Promise<string> {
-  const command = searchCommand(parser);
+export async function search(command: SelectedCommand): Promise<string> {
+  // A syntax error (BAD) leaves "$" as it was: the command never ran (RFC 5182 §2.1).
+  const parsed = searchCommand(command.parser, { rev2: command.session.rev2 });
+  const save = parsed.returnOptions?.has("SAVE") ?? false;
+  try {
+    return await run(command, parsed);
+  } catch (error) {
+    // RFC 5182 §2.1: a SEARCH with SAVE that fails with NO sets the saved result to empty.
+    if (save && !(error instanceof ImapBad)) command.state.mailbox.saveResult([]);
+    throw error;
+  }
+}
+
+async function run(
+  { ctx, state, session, tag, uid }: SelectedCommand,
+  command: ReturnType<typeof searchCommand>,
+): Promise<string> {
   // RFC 6855 §3: after ENABLE UTF8=ACCEPT a CHARSET conflicts with the UTF-8 the strings already are.
   if (command.charset !== undefined && session.enabled.has("UTF8=ACCEPT"))
     throw new ImapBad(undefined, "No CHARSET after ENABLE UTF8=ACCEPT (RFC 6855 §3)");
   // RFC 9051 §6.4.4: an IMAP4rev2 session always gets ESEARCH; without RETURN that is RETURN (ALL).
   const returnOptions = command.returnOptions ?? (session.rev2 ? new Set<ReturnOption>(["ALL"]) : undefined);
-  // RFC 3501 §6.4.4: an unsupported charset is NO [BADCHARSET (supported list)].
-  if (command.charset !== undefined && !CHARSETS.has(command.charset)) {
-    throw new ImapNo(
-      "BADCHARSET (UTF-8 US-ASCII)",
-      `Charset ${command.charset.slice(0, 40)} is not supported`,
-    );
-  }
+  if (command.charset !== undefined) charsetCheck(command.charset);
   const { mailbox } = state;
   // RFC 9586 §3.1: after ENABLE UIDONLY a message-number key is refused, in UID SEARCH too.
   if (session.uidOnly && usesSequenceNumbers(command.key)) throw uidRequired();
   const needs = searchNeeds(command.key);
   // RFC 7162 §3.1: a SEARCH with MODSEQ is a CONDSTORE enabling command.
   if (needs.modseq) session.enabled.add("CONDSTORE");
-  const resolve = (set: SequenceSet, byUid: boolean) => mailbox.resolve(set, byUid);
-  const matches = compileSearch(command.key, resolve);
   // RFC 9738 §3.1: beyond MESSAGELIMIT candidates, only the highest ones are searched.
-  const isCandidate = candidateFilter(command.key, resolve);
+  const isCandidate = candidateFilter(command.key, mailbox);
   const limited = limitUids(
     ctx,
     mailbox.uids.filter((u) => isCandidate(u) && !mailbox.isExpungedPending(u)),
   );
   const lowestSearched = limited.code ? limited.uids[limited.uids.length - 1]! : 0;
 
-  const found: Match[] = [];
-  const view = lowestSearched > 0 ? mailbox.uids.filter((u) => u >= lowestSearched) : mailbox.uids;
-  const breather = new Breather();
-  if (view.length > 0) {
-    const readsText = needs.searchHeaders || needs.searchText;
-    const page = readsText ? TEXT_PAGE : INDEX_PAGE;
-    let afterUid = view[0]! - 1;
-    const maxUid = view[view.length - 1]!;
-    for (;;) {
-      const rows = await messagesSearchRows(ctx.store.read, mailbox.info.id, {
-        afterUid,
-        maxUid,
-        limit: page,
-        sentAt: needs.sentAt,
-        searchHeaders: needs.searchHeaders,
-        searchText: needs.searchText,
-      });
-      for (const row of rows) {
-        // Only messages this session knows of (RFC 3501 §7.4.1: numbers stay stable until EXPUNGE is sent).
-        const seq = mailbox.seqOf(row.uid);
-        if (seq === 0 || mailbox.isExpungedPending(row.uid)) continue;
-        if (matches(row)) found.push({ uid: row.uid, seq, modseq: row.modseq });
-        await breather.breathe();
-      }
-      if (rows.length < page) break;
-      afterUid = rows[rows.length - 1]!.uid;
-    }
-  }
+  const found = await searchScan(ctx, mailbox, command.key, lowestSearched);
 
   const numbers = found.map((m) => (uid ? m.uid : m.seq));
-  // RFC 9738 §3.1: a cut SEARCH lists its results from the highest UID down (ESEARCH's are sets).
-  const line = returnOptions
-    ? esearchResponse(tag, uid, returnOptions, found, numbers, needs.modseq)
-    : searchResponse(limited.code ? [...numbers].reverse() : numbers, found, needs.modseq);
-  if (!session.untagged(line)) await session.drain();
+  if (returnOptions?.has("SAVE")) save(mailbox, returnOptions, found);
+  // RFC 5182 §2.1: with SAVE as the only result option, nothing is answered but the tagged OK.
+  const answers = !returnOptions || [...returnOptions].some((o) => o !== "SAVE");
+  if (answers) {
+    // RFC 9738 §3.1: a cut SEARCH lists its results from the highest UID down (ESEARCH's are sets).
+    const line = returnOptions
+      ? esearchResponse(tag, uid, returnOptions, found, numbers, needs.modseq)
+      : searchResponse(limited.code ? [...numbers].reverse() : numbers, found, needs.modseq);
+    if (!session.untagged(line)) await session.drain();
+  }
   return withLimitCode(session, limited.code, `${uid ? "UID SEARCH" : "SEARCH"} completed`);
+}
+
+/** RFC 3501 §6.4.4: an unsupported charset is NO [BADCHARSET (supported list)] (SORT, THREAD too). */
+export function charsetCheck(charset: string): void {
+  if (!CHARSETS.has(charset.toUpperCase()))
+    throw new ImapNo("BADCHARSET (UTF-8 US-ASCII)", `Charset ${charset.slice(0, 40)} is not supported`);
+}
+
+/**
+ * The messages this session knows of (from UID `fromUid` on) that match `key`, in UID order: the
+ * mailbox's rows read page by page with the columns the key needs, matched in memory.
+ */
+export async function searchScan(
+  ctx: SelectedCommand["ctx"],
+  mailbox: SelectedMailbox,
+  key: SearchKey,
+  fromUid = 0,
+): Promise<Match[]> {
+  const needs = searchNeeds(key);
+  const matches = compileSearch(key, mailbox);
+  const found: Match[] = [];
+  const view = fromUid > 0 ? mailbox.uids.filter((u) => u >= fromUid) : mailbox.uids;
+  if (view.length === 0) return found;
+  const breather = new Breather();
+  const columns = {
+    sentDay: needs.sentDay,
+    searchHeaders: needs.searchHeaders,
+    searchText: needs.searchText,
+    objectIds: needs.objectIds,
+  };
+  const check = async (rows: MessageSearchRow[]) => {
+    for (const row of rows) {
+      // Only messages this session knows of (RFC 3501 §7.4.1: numbers stay stable until EXPUNGE is sent).
+      const seq = mailbox.seqOf(row.uid);
+      if (seq === 0 || mailbox.isExpungedPending(row.uid)) continue;
+      if (matches(row)) found.push({ uid: row.uid, seq, modseq: row.modseq });
+      await breather.breathe();
+    }
+  };
+  const maxUid = view[view.length - 1]!;
+  // Text keys of three characters or more: the trigram index names the candidates, which are then
+  // checked exactly like any row (the index only narrows; store/search-index.ts).
+  const terms = indexTerms(key, TRIGRAM_MIN_CHARS);
+  const indexed = terms.length > 0 ? await candidatesOrScan(ctx, mailbox.info.id, terms, maxUid) : undefined;
+  if (indexed) {
+    const lowest = view[0]!;
+    const candidates = indexed.filter((u) => u >= lowest);
+    for (let i = 0; i < candidates.length; i += TEXT_PAGE) {
+      await check(
+        await messagesSearchRowsOf(
+          ctx.store.read,
+          mailbox.info.id,
+          candidates.slice(i, i + TEXT_PAGE),
+          columns,
+        ),
+      );
+    }
+    return found;
+  }
+  const readsText = needs.searchHeaders || needs.searchText;
+  const page = readsText ? TEXT_PAGE : INDEX_PAGE;
+  let afterUid = view[0]! - 1;
+  for (;;) {
+    const rows = await messagesSearchRows(ctx.store.read, mailbox.info.id, {
+      afterUid,
+      maxUid,
+      limit: page,
+      ...columns,
+    });
+    await check(rows);
+    if (rows.length < page) break;
+    afterUid = rows[rows.length - 1]!.uid;
+  }
+  return found;
+}
+
+/**
+ * The index's candidates, or undefined (scan instead) if it cannot answer: the prefilter must never
+ * turn a search that the scan can answer into an error.
+ */
+async function candidatesOrScan(
+  ctx: SelectedCommand["ctx"],
+  mailboxId: number,
+  terms: IndexTerm[],
+  maxUid: number,
+): Promise<number[] | undefined> {
+  try {
+    return await messagesTextCandidates(ctx.store.read, mailboxId, terms, maxUid);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * RFC 5182 §2.1: the result "$" will stand for. With MIN and/or MAX but neither ALL nor COUNT,
+ * just the messages those return; otherwise every match.
+ */
+function save(mailbox: SelectedMailbox, options: Set<ReturnOption>, found: Match[]): void {
+  const onlyEnds = !options.has("ALL") && !options.has("COUNT") && (options.has("MIN") || options.has("MAX"));
+  if (!onlyEnds || found.length === 0) {
+    mailbox.saveResult(found.map((m) => m.uid));
+    return;
+  }
+  const ends = new Set<number>();
+  if (options.has("MIN")) ends.add(found[0]!.uid);
+  if (options.has("MAX")) ends.add(found[found.length - 1]!.uid);
+  mailbox.saveResult([...ends].sort((a, b) => a - b));
 }
 
 /** RFC 3501 §7.2.5 `* SEARCH n...`, plus RFC 7162 §3.1.5 "(MODSEQ m)" when MODSEQ was searched. */

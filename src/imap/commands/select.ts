@@ -1,9 +1,11 @@
 /**
  * SELECT and EXAMINE (RFC 3501 §6.3.1-2) with the CONDSTORE and QRESYNC parameters (RFC 7162 §3.1.8,
  * §3.2.5). Reads one index-only snapshot of the mailbox: no per-message work, whatever its size.
+ * The messages no session took as \Recent yet become recent here (SELECT takes them, EXAMINE only
+ * sees them: RFC 3501 §2.3.2, §6.3.2); an IMAP4rev2 session does neither (selected.ts).
  */
 import {
-  flagNames,
+  type Change,
   mailboxChangesSince,
   mailboxList,
   mailboxSnapshot,
@@ -11,6 +13,8 @@ import {
 } from "../../store/mod.ts";
 import type { ImapContext } from "../context.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
+import { flagList } from "../mailbox-flags.ts";
+import { mailboxId } from "../object-id.ts";
 import { mailboxName, type Piece } from "../protocol/encode.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { type SequenceSet, sequenceFormat, sequenceGaps, sequenceSelect } from "../protocol/sequence.ts";
@@ -18,10 +22,6 @@ import { SelectedMailbox } from "../selected.ts";
 import { fetchHead } from "../uid-only.ts";
 import type { AuthenticatedCommand } from "./handler.ts";
 import { listEntries } from "./mailbox/list-select.ts";
-
-export const MAILBOX_FLAGS =
-  "\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $MDNSent $Junk $NotJunk $Phishing";
-export const PERMANENT_FLAGS = "\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*";
 
 interface QresyncParams {
   uidValidity: number;
@@ -77,7 +77,16 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
     if (session.qresync || session.rev2) session.untagged(["OK [CLOSED] Previous mailbox closed"]);
   }
 
-  const snapshot = await mailboxSnapshot(ctx.store.read, account.id, name, ctx.store.uidCache);
+  // Changes that commit while the snapshot is read are kept, and applied to it once it is in
+  // place: none is lost between the read and the moment the session starts hearing them.
+  const raced: Change[] = [];
+  const stopListening = ctx.store.changes.subscribe(account.id, (c) => raced.push(c));
+  let snapshot: Awaited<ReturnType<typeof mailboxSnapshot>>;
+  try {
+    snapshot = await mailboxSnapshot(ctx.store.read, account.id, name, ctx.store.uidCache);
+  } finally {
+    stopListening();
+  }
   if (!snapshot) throw new ImapNo("NONEXISTENT", `Mailbox ${name} does not exist`);
   const selected = new SelectedMailbox(
     {
@@ -86,20 +95,29 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
       name: snapshot.name,
       uidValidity: snapshot.uidValidity,
       readOnly,
+      rev2: session.rev2,
     },
-    [],
+    {
+      keywords: snapshot.keywords,
+      highestModseq: snapshot.highestModseq,
+      recent: ctx.store.recent.open(snapshot.id, snapshot.recentUid),
+    },
   );
-  session.select(account, selected);
   selected.load(snapshot.uids);
+  for (const change of raced) {
+    // Flags as they were when read need no report (the client fetches them); later ones do.
+    if (change.kind === "flags-changed" && change.modseq <= snapshot.highestModseq) continue;
+    selected.apply(change);
+  }
+  session.select(account, selected);
 
   const uids = snapshot.uids;
-  session.untagged([`FLAGS (${MAILBOX_FLAGS})`]);
-  session.untagged([`OK [PERMANENTFLAGS (${readOnly ? "" : PERMANENT_FLAGS})] Flags permitted`]);
+  for (const line of selected.flags.lines()) session.untagged(line);
   session.untagged([`${uids.length} EXISTS`]);
   // RFC 9051 §6.3.2 and Appendix E items 10-12: an IMAP4rev2 session gets the mailbox's LIST
   // response instead of RECENT and the UNSEEN response code, which IMAP4rev2 removed.
   if (session.rev2) session.untagged(await selectedListLine(ctx, account.id, snapshot.name));
-  else session.untagged(["0 RECENT"]);
+  else session.untagged([`${selected.recentCount} RECENT`]);
   // RFC 9586: UNSEEN is a message number, which a UIDONLY session never gets.
   if (snapshot.firstUnseenUid !== null && !session.rev2 && !session.uidOnly) {
     const seq = selected.seqOf(snapshot.firstUnseenUid);
@@ -108,6 +126,11 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
   session.untagged([`OK [UIDVALIDITY ${snapshot.uidValidity}] UIDs valid`]);
   session.untagged([`OK [UIDNEXT ${snapshot.uidNext}] Predicted next UID`]);
   session.untagged([`OK [HIGHESTMODSEQ ${snapshot.highestModseq}] Highest`]);
+  // RFC 8474 §4.2
+  session.untagged([`OK [MAILBOXID (${mailboxId(snapshot.id)})] Ok`]);
+  // RFC 7162 §3.1: with CONDSTORE on, that was the report it asks for; otherwise the first
+  // CONDSTORE-enabling command in this mailbox gets one of its own (SelectedMailbox.flush()).
+  if (session.condstore) selected.modseqReported();
 
   if (params.qresync && params.qresync.uidValidity === snapshot.uidValidity) {
     // RFC 7162 §3.2.5.2: what changed since the client's MODSEQ, limited to the UIDs it knows.
@@ -127,7 +150,9 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
       const seq = selected.seqOf(m.uid);
       if (seq === 0) continue;
       if (known && !sequenceSelect(known, [m.uid]).length) continue;
-      const flags = `FLAGS (${flagNames(m.flags, parseKeywords(m.keywords)).join(" ")}) MODSEQ (${m.modseq})`;
+      const keywords = parseKeywords(m.keywords);
+      for (const line of selected.flags.announce(keywords)) session.untagged(line);
+      const flags = `FLAGS ${flagList(m.flags, keywords, selected.isRecent(m.uid))} MODSEQ (${m.modseq})`;
       session.untagged([
         `${fetchHead(seq, m.uid, session.uidOnly)} (${session.uidOnly ? "" : `UID ${m.uid} `}${flags})`,
       ]);
@@ -140,7 +165,7 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
 async function selectedListLine(ctx: ImapContext, accountId: number, name: string): Promise<Piece[]> {
   const rows = await mailboxList(ctx.store.read, accountId);
   const [entry] = [
-    ...listEntries(rows, {
+    ...listEntries(rows, new Set(), {
       extended: true,
       reference: "",
       patterns: [name],

@@ -7,11 +7,11 @@
 import {
   type FlagMode,
   type FlagsUpdateResult,
-  flagNames,
   flagsFromNames,
   messagesUpdateFlags,
 } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
+import { flagList } from "../mailbox-flags.ts";
 import { limitUids, withLimitCode } from "../message-limit.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
@@ -87,7 +87,6 @@ async function send(session: CommandSession, line: string): Promise<void> {
 export async function store({ ctx, state, session, parser, uid }: SelectedCommand): Promise<string> {
   parser.sp();
   const set = parser.sequenceSet();
-  if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
   parser.sp();
   const args = storeArgs(parser);
   parser.end();
@@ -114,6 +113,11 @@ export async function store({ ctx, state, session, parser, uid }: SelectedComman
     const result = await db.write((w) =>
       messagesUpdateFlags(w, mailbox.info.id, uids, change, { unchangedSince: args.unchangedSince }),
     );
+    // RFC 3501 §7.2.6: keywords this STORE brought into the mailbox are announced (with .SILENT too:
+    // the mailbox's flags changed), before any FETCH.
+    if (change.mode !== "remove" && result.stored.length > 0)
+      for (const line of mailbox.flags.announce(change.keywords))
+        if (!session.untagged(line)) await session.drain();
     // Still listening while the responses go out: a change that lands while we wait for the socket
     // is newer than what we send, and must not be forgotten.
     const stored = limited.code ? [...result.stored].reverse() : result.stored;
@@ -163,9 +167,11 @@ async function report(
     }
     const items = [
       uid && !session.uidOnly ? `UID ${m.uid}` : "",
-      `FLAGS (${flagNames(m.flags, m.keywords).join(" ")})`,
+      `FLAGS ${flagList(m.flags, m.keywords, mailbox.isRecent(m.uid))}`,
       condstore ? `MODSEQ (${m.modseq})` : "",
     ].filter((s) => s !== "");
+    // RFC 3501 §7.2.6: a keyword new to the client is announced in FLAGS before the FETCH showing it.
+    for (const line of mailbox.flags.announce(m.keywords)) if (!session.untagged(line)) await session.drain();
     await send(session, `${fetchHead(seq, m.uid, session.uidOnly)} (${items.join(" ")})`);
     // What we sent includes every change committed before ours; one committed after it is newer.
     if (changes.every((modseq) => modseq <= m.modseq)) mailbox.forgetFlags(m.uid);

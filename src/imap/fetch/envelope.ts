@@ -13,6 +13,8 @@ export const EMPTY_ENVELOPE: Envelope = emptyEnvelope();
 /**
  * address = "(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")". Group syntax needs no special
  * case: the stored start marker is (NIL NIL "group" NIL) and the end marker all NIL, as §7.4.2 wants.
+ * addr-adl is the source route ("@relay1,@relay2") when the address had one; envelopes stored before
+ * routes were kept have none, and say NIL.
  */
 function addresses(out: PieceBuilder, list: readonly Address[] | null): void {
   if (!list || list.length === 0) {
@@ -21,7 +23,16 @@ function addresses(out: PieceBuilder, list: readonly Address[] | null): void {
   }
   out.add("(");
   for (const a of list) {
-    out.add("(").add(nstr(a.name)).add(" NIL ").add(nstr(a.mailbox)).add(" ").add(nstr(a.host)).add(")");
+    out
+      .add("(")
+      .add(nstr(a.name))
+      .add(" ")
+      .add(nstr(a.adl))
+      .add(" ")
+      .add(nstr(a.mailbox))
+      .add(" ")
+      .add(nstr(a.host))
+      .add(")");
   }
   out.add(")");
 }

@@ -38,7 +38,10 @@ export type SimpleItemKind =
   | "RFC822.HEADER"
   | "RFC822.TEXT"
   | "MODSEQ"
-  | "SAVEDATE";
+  | "SAVEDATE"
+  | "PREVIEW"
+  | "EMAILID"
+  | "THREADID";
 
 export type FetchItem = { kind: SimpleItemKind } | BodySectionItem | BinaryItem;
 
@@ -63,6 +66,9 @@ const SIMPLE = new Set<string>([
   "RFC822.TEXT",
   "MODSEQ",
   "SAVEDATE", // RFC 8514 §4.2
+  "PREVIEW", // RFC 8970 §3.1
+  "EMAILID", // RFC 8474 §5.1
+  "THREADID", // RFC 8474 §5.2
 ]);
 
 /** RFC 3501 §6.4.5 macros; only valid alone, never inside a list. */
@@ -105,7 +111,20 @@ function simpleItem(word: string): FetchItem {
 /** RFC 3501 §9 fetch-att (plus RFC 7162 MODSEQ). */
 function fetchAtt(parser: Parser, word = parser.atom()): FetchItem {
   const bracket = word.indexOf("[");
-  if (bracket < 0) return simpleItem(word);
+  if (bracket < 0) {
+    const item = simpleItem(word);
+    // RFC 8970 §3.1: "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"], preview-mod = "LAZY".
+    // Our previews are computed at delivery, so LAZY changes nothing.
+    if (item.kind === "PREVIEW" && /^ \(LAZY[ )]/i.test(parser.rest())) {
+      parser.sp();
+      parser.list(() => {
+        const mod = parser.atom().toUpperCase();
+        if (mod !== "LAZY") throw new ImapParseError(`unknown PREVIEW modifier "${mod.slice(0, 40)}"`);
+        return mod;
+      });
+    }
+    return item;
+  }
   const name = word.slice(0, bracket).toUpperCase();
   // RFC 3516 / RFC 9051 §6.4.5 BINARY items: binary.ts.
   if (isBinaryWord(name)) return binaryItem(parser, word);

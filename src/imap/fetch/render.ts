@@ -6,8 +6,10 @@
  */
 import { Buffer } from "node:buffer";
 import type { Envelope, MimePart } from "../../mime/mod.ts";
-import { type FetchRow, flagNames, parseKeywords } from "../../store/mod.ts";
-import { dateTime, type Piece } from "../protocol/encode.ts";
+import { type FetchRow, parseKeywords } from "../../store/mod.ts";
+import { flagList } from "../mailbox-flags.ts";
+import { emailId, threadId } from "../object-id.ts";
+import { dateTime, type Piece, str } from "../protocol/encode.ts";
 import { fetchHead } from "../uid-only.ts";
 import { renderBinary } from "./binary.ts";
 import { encodeBody } from "./bodystructure.ts";
@@ -19,6 +21,8 @@ import { needsOnlyHeader, partialBytes, sectionBytes } from "./sections.ts";
 export interface FetchNeeds {
   envelope: boolean;
   structure: boolean;
+  /** RFC 8970 PREVIEW: the stored preview. */
+  preview: boolean;
   /** The message bytes: none, the top-level header only, or all of them. */
   raw: "none" | "head" | "full";
   /** Where the top-level header ends (RFC822.HEADER and .TEXT, HEADER and TEXT of the message). */
@@ -31,6 +35,7 @@ export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
   const needs: FetchNeeds = {
     envelope: false,
     structure: false,
+    preview: false,
     raw: "none",
     headerEnd: false,
     setsSeen: false,
@@ -42,6 +47,9 @@ export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
     switch (item.kind) {
       case "ENVELOPE":
         needs.envelope = true;
+        break;
+      case "PREVIEW":
+        needs.preview = true;
         break;
       case "BODY":
       case "BODYSTRUCTURE":
@@ -106,6 +114,10 @@ export interface MessageData {
   addFlags: boolean;
   /** RFC 9586 §3.3: `uid UIDFETCH (...)` instead of `seq FETCH (...)`. */
   uidOnly?: boolean;
+  /** The message is \Recent in this session (RFC 3501 §2.3.2): FLAGS says so. */
+  recent?: boolean;
+  /** The session takes UTF-8 strings (UTF8=ACCEPT / IMAP4rev2): PREVIEW may go quoted. */
+  utf8?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -147,7 +159,7 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
         out.add(`UID ${row.uid}`);
         break;
       case "FLAGS":
-        out.add(`FLAGS (${flagNames(row.flags, parseKeywords(row.keywords)).join(" ")})`);
+        out.add(`FLAGS ${flagList(row.flags, parseKeywords(row.keywords), message.recent === true)}`);
         break;
       case "INTERNALDATE":
         out.add(`INTERNALDATE ${dateTime(row.internalDate)}`);
@@ -161,6 +173,19 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
       // RFC 8514 §4.2: NIL where no save date was kept (messages stored before this server kept one).
       case "SAVEDATE":
         out.add(`SAVEDATE ${row.saveDate === null ? "NIL" : dateTime(row.saveDate)}`);
+        break;
+      // RFC 8970 §3.1: the text stored at delivery (at most 200 characters, whitespace collapsed;
+      // "" when the message has no text to show). UTF-8, so a literal unless it is plain ASCII.
+      case "PREVIEW":
+        out.add("PREVIEW ").add(str(row.preview ?? "", message.utf8 === true));
+        break;
+      // RFC 8474 §5.1: one id per stored content, which COPY and MOVE share: stable across both.
+      case "EMAILID":
+        out.add(`EMAILID (${emailId(row.contentId)})`);
+        break;
+      // RFC 8474 §5.2
+      case "THREADID":
+        out.add(`THREADID (${threadId(row.threadId)})`);
         break;
       case "ENVELOPE":
         out.add("ENVELOPE ");

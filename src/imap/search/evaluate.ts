@@ -7,32 +7,46 @@
  * - Text keys are case-insensitive substring matches on decoded text (RFC 3501 §6.4.4 leaves the
  *   method to the server): the needle is lower-cased (Unicode) and its whitespace runs collapsed,
  *   exactly as the stored search text was at delivery (src/mime/search-text.ts).
- * - Dates compare whole days in UTC: BEFORE/ON/SINCE use the internal date, SENT* the Date header
- *   (a message without a usable Date header matches no SENT* key).
+ * - Dates compare whole days: BEFORE/ON/SINCE the internal date's UTC day, SENT* the Date header's
+ *   own day in its own zone (RFC 3501 §6.4.4 "disregarding time and timezone", stored at delivery);
+ *   a message without a usable Date header matches no SENT* key.
  */
-import type { MessageSearchRow } from "../../store/mod.ts";
+import type { IndexTerm, MessageSearchRow } from "../../store/mod.ts";
 import { FLAG_BITS, parseKeywords } from "../../store/mod.ts";
 import type { SequenceSet } from "../protocol/sequence.ts";
 import type { SearchKey } from "./parse.ts";
 
 export type Matcher = (row: MessageSearchRow) => boolean;
 
-/** Turns a sequence set into the UIDs it names in the session's view (sequence numbers or UIDs). */
-export type SequenceResolver = (set: SequenceSet, byUid: boolean) => readonly number[];
+/** What a program asks of the session's view of the mailbox (SelectedMailbox has both). */
+export interface SearchView {
+  /** The UIDs a sequence set names in the session's view (sequence numbers or UIDs, or "$"). */
+  resolve(set: SequenceSet, byUid: boolean): readonly number[];
+  /** Whether the message is \Recent in this session (RFC 3501 §2.3.2). */
+  isRecent(uid: number): boolean;
+}
 
 /** Which columns a program reads, so the store fetches no more than needed. */
 export interface SearchNeeds {
-  sentAt: boolean;
+  sentDay: boolean;
   searchHeaders: boolean;
   searchText: boolean;
   /** The program has a MODSEQ key: RFC 7162 §3.1.5 MODSEQ response data, and CONDSTORE turns on. */
   modseq: boolean;
+  /** An EMAILID or THREADID key (RFC 8474 §6). */
+  objectIds: boolean;
 }
 
 const DAY_MS = 86_400_000;
 
 export function searchNeeds(key: SearchKey): SearchNeeds {
-  const needs: SearchNeeds = { sentAt: false, searchHeaders: false, searchText: false, modseq: false };
+  const needs: SearchNeeds = {
+    sentDay: false,
+    searchHeaders: false,
+    searchText: false,
+    modseq: false,
+    objectIds: false,
+  };
   const visit = (k: SearchKey): void => {
     switch (k.kind) {
       case "header":
@@ -46,10 +60,13 @@ export function searchNeeds(key: SearchKey): SearchNeeds {
         needs.searchText = true;
         break;
       case "date":
-        if (k.of === "sent") needs.sentAt = true;
+        if (k.of === "sent") needs.sentDay = true;
         break;
       case "modseq":
         needs.modseq = true;
+        break;
+      case "object-id":
+        needs.objectIds = true;
         break;
       case "not":
         visit(k.key);
@@ -71,10 +88,10 @@ export function searchNeeds(key: SearchKey): SearchNeeds {
  * RFC 9738 §3.1: which messages a SEARCH looks at, for counting them against MESSAGELIMIT: those its
  * top-level sequence set, UID, UIDAFTER and UIDBEFORE keys allow (a predicate on the UID alone).
  */
-export function candidateFilter(key: SearchKey, resolve: SequenceResolver): (uid: number) => boolean {
+export function candidateFilter(key: SearchKey, view: SearchView): (uid: number) => boolean {
   const narrowing = (k: SearchKey): SearchKey[] =>
     k.kind === "and" ? k.keys.flatMap(narrowing) : k.kind === "sequence" || k.kind === "uid-bound" ? [k] : [];
-  const parts = narrowing(key).map((k) => compileSearch(k, resolve));
+  const parts = narrowing(key).map((k) => compileSearch(k, view));
   // These keys read only the UID of the row.
   return (uid) => parts.every((p) => p({ uid } as MessageSearchRow));
 }
@@ -82,8 +99,10 @@ export function candidateFilter(key: SearchKey, resolve: SequenceResolver): (uid
 /** Whether a program has a key naming message sequence numbers (RFC 9586 §3.1 refuses them). */
 export function usesSequenceNumbers(key: SearchKey): boolean {
   switch (key.kind) {
+    // RFC 5182 §2.1: "$" names the saved messages, not numbers; UIDONLY allows it (RFC 9586 §3.1
+    // only forbids message numbers).
     case "sequence":
-      return !key.uid;
+      return !key.uid && key.set.saved !== true;
     case "not":
       return usesSequenceNumbers(key.key);
     case "or":
@@ -95,19 +114,37 @@ export function usesSequenceNumbers(key: SearchKey): boolean {
   }
 }
 
+/**
+ * The text keys the trigram index can prefilter by (store/search-index.ts): those every match must
+ * satisfy (the key itself, or members of a top-level AND; not under NOT or OR), with a needle of at
+ * least three characters. HEADER's needle is in the header text too (headerContains), so the
+ * headers column stands for SUBJECT, FROM, TO, CC, BCC and HEADER alike.
+ */
+export function indexTerms(key: SearchKey, minChars: number): IndexTerm[] {
+  const members = key.kind === "and" ? key.keys.flatMap((k) => (k.kind === "and" ? k.keys : [k])) : [key];
+  const terms: IndexTerm[] = [];
+  for (const k of members) {
+    if (k.kind !== "header" && k.kind !== "body" && k.kind !== "text") continue;
+    const needle = normalizeNeedle(k.value);
+    if ([...needle].length < minChars) continue;
+    terms.push({ column: k.kind === "header" ? "headers" : k.kind === "body" ? "body" : "any", needle });
+  }
+  return terms;
+}
+
 /** The needle as the stored search text spells it: lower-cased, whitespace runs collapsed. */
 export function normalizeNeedle(value: string): string {
   return value.toLowerCase().replace(/[\s\x00-\x1f\x7f]+/g, " ");
 }
 
 /** Compiles a search program into one predicate over message rows. */
-export function compileSearch(key: SearchKey, resolve: SequenceResolver): Matcher {
+export function compileSearch(key: SearchKey, view: SearchView): Matcher {
   switch (key.kind) {
     case "all":
       return () => true;
     case "recent":
-      // Nothing is ever \Recent here (RFC 9051 dropped it; SELECT reports 0 RECENT).
-      return () => false;
+      // \Recent is per session (RFC 3501 §2.3.2): the view knows which messages it took.
+      return (row) => view.isRecent(row.uid);
     case "flag": {
       const bit = FLAG_BITS[key.flag];
       return key.set ? (row) => (row.flags & bit) !== 0 : (row) => (row.flags & bit) === 0;
@@ -142,25 +179,30 @@ export function compileSearch(key: SearchKey, resolve: SequenceResolver): Matche
     case "size":
       return key.op === "larger" ? (row) => row.size > key.size : (row) => row.size < key.size;
     case "sequence": {
-      const uids = new Set(resolve(key.set, key.uid));
+      const uids = new Set(view.resolve(key.set, key.uid));
       return (row) => uids.has(row.uid);
     }
     case "modseq":
       return (row) => row.modseq >= key.modseq;
+    case "object-id": {
+      const { id } = key;
+      if (id === undefined) return () => false;
+      return key.of === "email" ? (row) => row.contentId === id : (row) => row.threadId === id;
+    }
     case "uid-bound":
       return key.op === "after" ? (row) => row.uid > key.uid : (row) => row.uid < key.uid;
     case "not": {
-      const inner = compileSearch(key.key, resolve);
+      const inner = compileSearch(key.key, view);
       return (row) => !inner(row);
     }
     case "or": {
-      const left = compileSearch(key.left, resolve);
-      const right = compileSearch(key.right, resolve);
+      const left = compileSearch(key.left, view);
+      const right = compileSearch(key.right, view);
       return (row) => left(row) || right(row);
     }
     case "and": {
       // Cheap keys first, so text scans run only on messages that pass the index columns.
-      const parts = [...key.keys].sort((a, b) => cost(a) - cost(b)).map((k) => compileSearch(k, resolve));
+      const parts = [...key.keys].sort((a, b) => cost(a) - cost(b)).map((k) => compileSearch(k, view));
       return (row) => {
         for (const part of parts) if (!part(row)) return false;
         return true;
@@ -191,10 +233,10 @@ function cost(key: SearchKey): number {
 
 function dateMatcher(of: "internal" | "sent" | "saved", op: "before" | "on" | "since", day: number): Matcher {
   const dayOf = (row: MessageSearchRow): number | null => {
+    if (of === "sent") return row.sentDay;
     // RFC 8514 §4.3: without a save date the internal date stands in.
-    const ms =
-      of === "internal" ? row.internalDate : of === "saved" ? (row.saveDate ?? row.internalDate) : row.sentAt;
-    return ms === null ? null : Math.floor(ms / DAY_MS);
+    const ms = of === "internal" ? row.internalDate : (row.saveDate ?? row.internalDate);
+    return Math.floor(ms / DAY_MS);
   };
   switch (op) {
     case "before":

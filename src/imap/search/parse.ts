@@ -1,9 +1,12 @@
 /**
  * SEARCH syntax (RFC 3501 §6.4.4 and §9 `search`, RFC 4466 §2.6 `search-return-opts`, RFC 4731
- * result options, RFC 7162 §3.1.5 `search-modsequence`) into a typed tree, in program order.
+ * result options, RFC 5182 SAVE and "$", RFC 7162 §3.1.5 `search-modsequence`) into a typed tree,
+ * in program order.
  * Pure syntax: resolving sequence sets and matching messages happen in evaluate.ts.
  */
+
 import { ImapBad } from "../errors.ts";
+import { isObjectId, objectIdNumber } from "../object-id.ts";
 import { ImapParseError, type Parser } from "../protocol/parser.ts";
 import type { SequenceSet } from "../protocol/sequence.ts";
 
@@ -11,7 +14,7 @@ export type SystemFlagName = "\\Answered" | "\\Deleted" | "\\Draft" | "\\Flagged
 
 export type SearchKey =
   | { kind: "all" }
-  /** RFC 3501 §6.4.4 RECENT; this server never has recent messages (RFC 9051 dropped \Recent). */
+  /** RFC 3501 §6.4.4 RECENT: \Recent in this session (§2.3.2). */
   | { kind: "recent" }
   | { kind: "flag"; flag: SystemFlagName; set: boolean }
   | { kind: "keyword"; keyword: string; set: boolean }
@@ -28,14 +31,20 @@ export type SearchKey =
   /** RFC 9738 §3.2 UIDAFTER / UIDBEFORE: UIDs above / below one, whether or not it exists. */
   | { kind: "uid-bound"; op: "after" | "before"; uid: number }
   | { kind: "modseq"; modseq: number }
+  /** RFC 8474 §6 EMAILID / THREADID: the content or thread the id names (undefined: none of ours). */
+  | { kind: "object-id"; of: "email" | "thread"; id: number | undefined }
   | { kind: "not"; key: SearchKey }
   | { kind: "or"; left: SearchKey; right: SearchKey }
   | { kind: "and"; keys: SearchKey[] };
 
-export type ReturnOption = "MIN" | "MAX" | "ALL" | "COUNT";
+/** RFC 4731 result options, and RFC 5182 §2.1 SAVE. */
+export type ReturnOption = "MIN" | "MAX" | "ALL" | "COUNT" | "SAVE";
 
 export interface SearchCommand {
-  /** RFC 4731 result options: present means answer with ESEARCH; `RETURN ()` means ALL. */
+  /**
+   * RFC 4731 result options: present means answer with ESEARCH (unless SAVE is the only one, RFC
+   * 5182 §2.1); `RETURN ()` means ALL.
+   */
   returnOptions: Set<ReturnOption> | undefined;
   /** The CHARSET argument as sent (upper-cased), if any. */
   charset: string | undefined;
@@ -54,7 +63,7 @@ export const MAX_SEARCH_DEPTH = 64;
 export const MAX_SEARCH_KEYS = 1000;
 
 const DAY_MS = 86_400_000;
-const RETURN_OPTIONS = new Set<string>(["MIN", "MAX", "ALL", "COUNT"]);
+const RETURN_OPTIONS = new Set<string>(["MIN", "MAX", "ALL", "COUNT", "SAVE"]);
 
 const FLAG_KEYS: Record<string, { flag: SystemFlagName; set: boolean }> = {
   ANSWERED: { flag: "\\Answered", set: true },
@@ -90,11 +99,20 @@ const DATE_KEYS: Record<string, { of: "internal" | "sent" | "saved"; op: "before
   SAVEDSINCE: { of: "saved", op: "since" },
 };
 
+/** What the session's protocol revision changes in the syntax. */
+export interface SearchSyntax {
+  /**
+   * The session ENABLEd IMAP4rev2: RECENT, NEW and OLD are no search keys of RFC 9051 (§6.4.4, §9
+   * search-key; \Recent is gone, Appendix E), so they are BAD like any unknown key.
+   */
+  rev2?: boolean;
+}
+
 /**
  * The arguments of SEARCH / UID SEARCH after the command name:
  * `[SP "RETURN" SP "(" opts ")"] [SP "CHARSET" SP astring] 1*(SP search-key)` (RFC 4466 §2.6).
  */
-export function searchCommand(parser: Parser): SearchCommand {
+export function searchCommand(parser: Parser, syntax: SearchSyntax = {}): SearchCommand {
   parser.sp();
   let returnOptions: Set<ReturnOption> | undefined;
   if (parser.take("RETURN ")) {
@@ -106,23 +124,29 @@ export function searchCommand(parser: Parser): SearchCommand {
     charset = parser.astring().toUpperCase();
     parser.sp();
   }
-  const budget = { keys: 0 };
+  return { returnOptions, charset, key: searchProgram(parser, syntax) };
+}
+
+/**
+ * search-key *(SP search-key) up to the end of the command, as one key (an implicit AND): what
+ * SEARCH, SORT and THREAD (RFC 5256 §4) end with.
+ */
+export function searchProgram(parser: Parser, syntax: SearchSyntax = {}): SearchKey {
+  const budget = { keys: 0, rev2: syntax.rev2 === true };
   const keys = [searchKey(parser, 0, budget)];
   while (!parser.atEnd()) {
     parser.sp();
     keys.push(searchKey(parser, 0, budget));
   }
   parser.end();
-  return { returnOptions, charset, key: keys.length === 1 ? keys[0]! : { kind: "and", keys } };
+  return keys.length === 1 ? keys[0]! : { kind: "and", keys };
 }
 
-/** RFC 4731 §3.1: "(" [opt *(SP opt)] ")"; an empty list means ALL. */
-function searchReturnOpts(parser: Parser): Set<ReturnOption> {
+/** RFC 4731 §3.1: "(" [opt *(SP opt)] ")"; an empty list means ALL. Also ESORT's (RFC 5267 §3.2). */
+export function searchReturnOpts(parser: Parser): Set<ReturnOption> {
   const names = parser.list(() => parser.atom().toUpperCase());
   const options = new Set<ReturnOption>();
   for (const name of names) {
-    // RFC 5182 SAVE needs SEARCHRES, which is not advertised.
-    if (name === "SAVE") throw new ImapBad(undefined, "RETURN (SAVE) is not supported (no SEARCHRES)");
     if (!RETURN_OPTIONS.has(name))
       throw new ImapBad(undefined, `Unknown search return option ${name.slice(0, 20)}`);
     options.add(name as ReturnOption);
@@ -132,7 +156,11 @@ function searchReturnOpts(parser: Parser): Set<ReturnOption> {
 }
 
 /** One search-key (RFC 3501 §9), recursing into parentheses, NOT and OR. */
-export function searchKey(parser: Parser, depth: number, budget: { keys: number }): SearchKey {
+export function searchKey(
+  parser: Parser,
+  depth: number,
+  budget: { keys: number; rev2?: boolean },
+): SearchKey {
   if (depth > MAX_SEARCH_DEPTH) throw new ImapParseError("search keys nested too deeply");
   if (++budget.keys > MAX_SEARCH_KEYS) throw new ImapParseError("too many search keys");
   if (parser.take("(")) {
@@ -143,10 +171,12 @@ export function searchKey(parser: Parser, depth: number, budget: { keys: number 
     }
     return keys.length === 1 ? keys[0]! : { kind: "and", keys };
   }
-  // A sequence-set key starts with a digit, "*" or "$" (RFC 5182's saved result, refused here).
-  if (/^[0-9*$]/.test(parser.rest())) return { kind: "sequence", set: sequenceSet(parser), uid: false };
+  // A sequence-set key starts with a digit, "*" or "$" (RFC 5182's saved result).
+  if (/^[0-9*$]/.test(parser.rest())) return { kind: "sequence", set: parser.sequenceSet(), uid: false };
 
   const name = parser.atom().toUpperCase();
+  if (budget.rev2 && (name === "RECENT" || name === "NEW" || name === "OLD"))
+    throw new ImapBad(undefined, `${name} is no IMAP4rev2 search key (RFC 9051 removed \\Recent)`);
   const flag = FLAG_KEYS[name];
   if (flag) return { kind: "flag", ...flag };
   const header = HEADER_KEYS[name];
@@ -194,7 +224,7 @@ export function searchKey(parser: Parser, depth: number, budget: { keys: number 
         size: argument(parser, () => parser.number()),
       };
     case "UID":
-      return { kind: "sequence", set: argument(parser, () => sequenceSet(parser)), uid: true };
+      return { kind: "sequence", set: argument(parser, () => parser.sequenceSet()), uid: true };
     case "UIDAFTER":
     case "UIDBEFORE":
       return {
@@ -204,6 +234,18 @@ export function searchKey(parser: Parser, depth: number, budget: { keys: number 
       };
     case "MODSEQ":
       return { kind: "modseq", modseq: argument(parser, () => searchModsequence(parser)) };
+    // RFC 8474 §6: EMAILID objectid / THREADID objectid; a malformed id is BAD, an unknown one matches nothing.
+    case "EMAILID":
+    case "THREADID": {
+      const value = argument(parser, () => parser.astring());
+      if (!isObjectId(value)) throw new ImapParseError(`bad ${name} ${value.slice(0, 20)}`);
+      const email = name === "EMAILID";
+      return {
+        kind: "object-id",
+        of: email ? "email" : "thread",
+        id: objectIdNumber(value, email ? "M" : "T"),
+      };
+    }
     case "NOT":
       return { kind: "not", key: argument(parser, () => searchKey(parser, depth + 1, budget)) };
     case "OR": {
@@ -219,13 +261,6 @@ export function searchKey(parser: Parser, depth: number, budget: { keys: number 
 function argument<T>(parser: Parser, read: () => T): T {
   parser.sp();
   return read();
-}
-
-function sequenceSet(parser: Parser): SequenceSet {
-  const set = parser.sequenceSet();
-  // RFC 5182 "$" refers to a saved result; SEARCHRES is not advertised.
-  if (set.saved) throw new ImapBad(undefined, "$ (SEARCHRES) is not supported");
-  return set;
 }
 
 /**

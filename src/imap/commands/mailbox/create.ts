@@ -5,6 +5,7 @@
  */
 import { mailboxCreate, mailboxFind, mailboxNameNormalize } from "../../../store/mod.ts";
 import { ImapBad, ImapNo } from "../../errors.ts";
+import { mailboxId } from "../../object-id.ts";
 import type { Parser } from "../../protocol/parser.ts";
 import type { AuthenticatedCommand } from "../handler.ts";
 import { createParents, newMailboxName } from "./names.ts";
@@ -25,15 +26,16 @@ export async function create({ ctx, state, parser }: AuthenticatedCommand): Prom
   parser.end();
   const name = newMailboxName(raw);
   const specialUse = specialUseOf(uses);
-  await ctx.store.write(async (w) => {
+  const created = await ctx.store.write(async (w) => {
     const normalized = mailboxNameNormalize(name);
     if (await mailboxFind(w.tx, account.id, normalized)) {
       throw new ImapNo("ALREADYEXISTS", `Mailbox ${normalized} already exists`);
     }
     await createParents(w, account.id, normalized);
-    await mailboxCreate(w, account.id, normalized, { specialUse });
+    return mailboxCreate(w, account.id, normalized, { specialUse });
   });
-  return "CREATE completed";
+  // RFC 8474 §4.1: the new mailbox's MAILBOXID in the tagged OK.
+  return `[MAILBOXID (${mailboxId(created.id)})] CREATE completed`;
 }
 
 /** create-params (RFC 4466 §2.2): only USE (RFC 6154 §3) is known; anything else is BAD. */

@@ -19,7 +19,7 @@ export interface ListArgs {
  * list = "LIST" [SP list-select-opts] SP mailbox SP mbox-or-pat [SP list-return-opts]
  * (RFC 5258 §6); the parser stands right after "LIST".
  */
-export function listArgs(parser: Parser): ListArgs {
+export function listArgs(parser: Parser, options: { rev2?: boolean } = {}): ListArgs {
   const args: ListArgs = {
     extended: false,
     reference: "",
@@ -51,7 +51,7 @@ export function listArgs(parser: Parser): ListArgs {
     parser.expect("RETURN");
     parser.sp();
     args.extended = true;
-    parser.list(() => returnOption(parser, args));
+    parser.list(() => returnOption(parser, args, options));
   }
   parser.end();
   // RFC 5258 §3.1: the SUBSCRIBED selection option implies the SUBSCRIBED return option, and
@@ -86,7 +86,7 @@ function selectOption(parser: Parser, args: ListArgs): void {
   if (flag) args.select[flag] = true;
 }
 
-function returnOption(parser: Parser, args: ListArgs): void {
+function returnOption(parser: Parser, args: ListArgs, options: { rev2?: boolean }): void {
   const name = parser.atom().toUpperCase();
   const flag = RETURN_FLAGS.get(name);
   if (flag) {
@@ -94,7 +94,7 @@ function returnOption(parser: Parser, args: ListArgs): void {
   } else if (name === "STATUS") {
     // RFC 5819 §2: STATUS (status-att ...).
     parser.sp();
-    args.returns.status = statusItems(parser);
+    args.returns.status = statusItems(parser, options);
   } else {
     throw new ImapBad(undefined, `Unknown LIST return option ${name.slice(0, 40)}`);
   }

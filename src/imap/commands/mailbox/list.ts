@@ -1,11 +1,11 @@
 /**
  * LIST (RFC 3501 §6.3.8; LIST-EXTENDED RFC 5258, CHILDREN RFC 3348, SPECIAL-USE RFC 6154, LIST-STATUS
- * RFC 5819) and LSUB (RFC 3501 §6.3.9). Reads the account's mailbox rows once, decides in
+ * RFC 5819) and LSUB (RFC 3501 §6.3.9). Reads the account's mailbox rows and subscriptions once, decides in
  * list-select.ts, writes with backpressure. The delimiter is always "/" and names go out in modified
  * UTF-7. Patterns are bounded (list-pattern.ts) and the work pauses for the event loop every few
  * milliseconds (breather.ts): an account's mailboxes are many items.
  */
-import { mailboxCountsByIds, mailboxList } from "../../../store/mod.ts";
+import { mailboxCountsByIds, mailboxList, subscriptionList } from "../../../store/mod.ts";
 import { Breather } from "../../breather.ts";
 import { mailboxName, type Piece, str } from "../../protocol/encode.ts";
 import type { AuthenticatedCommand, CommandSession } from "../handler.ts";
@@ -38,7 +38,7 @@ async function collect(selection: Iterable<ListEntry | undefined>, breather: Bre
 
 export async function list({ ctx, state, session, parser }: AuthenticatedCommand): Promise<string> {
   const { account } = state;
-  const args = listArgs(parser);
+  const args = listArgs(parser, { rev2: session.rev2 });
   // RFC 9051 §6.3.9: LIST-EXTENDED is part of IMAP4rev2, so a rev2 session always gets its answers
   // (\NonExistent for levels of hierarchy that are no mailbox).
   if (session.rev2) args.extended = true;
@@ -50,7 +50,9 @@ export async function list({ ctx, state, session, parser }: AuthenticatedCommand
   listPatternsCheck(args.reference, args.patterns);
   const breather = new Breather();
   const rows = await mailboxList(ctx.store.read, account.id);
-  const entries = await collect(listEntries(rows, args), breather);
+  const wantsSubscriptions = args.select.subscribed || args.returns.subscribed;
+  const subscribed = new Set(wantsSubscriptions ? await subscriptionList(ctx.store.read, account.id) : []);
+  const entries = await collect(listEntries(rows, subscribed, args), breather);
   const items = args.returns.status;
   if (!items) {
     for (const entry of entries) {
@@ -62,7 +64,12 @@ export async function list({ ctx, state, session, parser }: AuthenticatedCommand
   // RFC 7162 §3.1: asking for HIGHESTMODSEQ enables CONDSTORE, here as in STATUS.
   if (items.includes("HIGHESTMODSEQ")) session.enabled.add("CONDSTORE");
   const ids = entries.flatMap((e) => (e.mailbox ? [e.mailbox.id] : []));
-  const counts = await mailboxCountsByIds(ctx.store.read, account.id, ids, countsWanted(items));
+  const counts = await mailboxCountsByIds(
+    ctx.store.read,
+    account.id,
+    ids,
+    countsWanted(items, ctx.store.recent.unwrittenAll()),
+  );
   for (const entry of entries) {
     await send(session, listLine("LIST", entry, session.utf8));
     // RFC 5819 §2: a STATUS after the LIST line of every selectable mailbox (none for \NonExistent).
@@ -84,7 +91,8 @@ export async function lsub({ ctx, state, session, parser }: AuthenticatedCommand
   listPatternsCheck(args.reference, [args.pattern]);
   const breather = new Breather();
   const rows = await mailboxList(ctx.store.read, account.id);
-  for (const entry of lsubEntries(rows, args)) {
+  const subscribed = new Set(await subscriptionList(ctx.store.read, account.id));
+  for (const entry of lsubEntries(rows, subscribed, args)) {
     if (entry) await send(session, listLine("LSUB", entry, session.utf8));
     await breather.breathe();
   }

@@ -12,11 +12,16 @@ export async function status({ ctx, state, session, parser }: AuthenticatedComma
   parser.sp();
   const name = parser.mailbox();
   parser.sp();
-  const items = statusItems(parser);
+  const items = statusItems(parser, { rev2: session.rev2 });
   parser.end();
   // RFC 7162 §3.1: STATUS (HIGHESTMODSEQ) is a CONDSTORE-enabling command.
   if (items.includes("HIGHESTMODSEQ")) session.enabled.add("CONDSTORE");
-  const counts = await mailboxCountsByName(ctx.store.read, account.id, name, countsWanted(items));
+  const counts = await mailboxCountsByName(
+    ctx.store.read,
+    account.id,
+    name,
+    countsWanted(items, ctx.store.recent.unwrittenAll()),
+  );
   if (!counts) throw new ImapNo("NONEXISTENT", `Mailbox ${name} does not exist`);
   session.untagged(statusResponse(counts, items, { utf8: session.utf8, appendLimit: ctx.maxMessageSize }));
   return "STATUS completed";

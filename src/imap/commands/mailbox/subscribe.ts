@@ -1,21 +1,43 @@
 /**
- * SUBSCRIBE and UNSUBSCRIBE (RFC 3501 §6.3.6-7). Subscription is a mark on an existing mailbox, so a
- * name that is not a mailbox of this account is NO [NONEXISTENT] (the store's not_found).
+ * SUBSCRIBE and UNSUBSCRIBE (RFC 3501 §6.3.6-7) on the account's subscription list, which holds names
+ * rather than mailboxes (store/subscriptions.ts). SUBSCRIBE checks that the mailbox exists, as
+ * §6.3.6 allows (NO [NONEXISTENT] otherwise); UNSUBSCRIBE takes any subscribed name, so that the
+ * name of a deleted mailbox can still be removed, and says NO only to a name that is neither
+ * subscribed nor a mailbox.
  */
-import { mailboxSetSubscribed } from "../../../store/mod.ts";
+import {
+  mailboxFind,
+  mailboxNameNormalize,
+  subscriptionAdd,
+  subscriptionRemove,
+} from "../../../store/mod.ts";
+import { ImapNo } from "../../errors.ts";
 import type { AuthenticatedCommand } from "../handler.ts";
 
-async function setSubscribed(
-  { ctx, state, parser }: AuthenticatedCommand,
-  subscribed: boolean,
-): Promise<string> {
+export async function subscribe({ ctx, state, parser }: AuthenticatedCommand): Promise<string> {
   const { account } = state;
   parser.sp();
   const name = parser.mailbox();
   parser.end();
-  await ctx.store.write((w) => mailboxSetSubscribed(w, account.id, name, subscribed));
-  return `${subscribed ? "SUBSCRIBE" : "UNSUBSCRIBE"} completed`;
+  await ctx.store.write(async (w) => {
+    const mailbox = await mailboxFind(w.tx, account.id, name);
+    if (!mailbox) throw new ImapNo("NONEXISTENT", `Mailbox ${name} does not exist`);
+    await subscriptionAdd(w, account.id, mailbox.name);
+  });
+  return "SUBSCRIBE completed";
 }
 
-export const subscribe = (command: AuthenticatedCommand) => setSubscribed(command, true);
-export const unsubscribe = (command: AuthenticatedCommand) => setSubscribed(command, false);
+export async function unsubscribe({ ctx, state, parser }: AuthenticatedCommand): Promise<string> {
+  const { account } = state;
+  parser.sp();
+  const name = parser.mailbox();
+  parser.end();
+  // An invalid name is NO [CANNOT] (the store's "invalid"): it can be neither subscribed nor a mailbox.
+  const normalized = mailboxNameNormalize(name);
+  await ctx.store.write(async (w) => {
+    const removed = await subscriptionRemove(w, account.id, normalized);
+    if (!removed && !(await mailboxFind(w.tx, account.id, normalized)))
+      throw new ImapNo("NONEXISTENT", `${name} is not subscribed`);
+  });
+  return "UNSUBSCRIBE completed";
+}

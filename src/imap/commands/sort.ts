@@ -1,0 +1,117 @@
+/**
+ * SORT and UID SORT (RFC 5256 §3, with RFC 5957's DISPLAYFROM/DISPLAYTO) and ESORT's RETURN options
+ * (RFC 5267 §3.2, with RFC 5182 SAVE). The order comes from the store, which sorts by the keys
+ * stored at delivery (store/sort-rows.ts) without reading a message; the search keys narrow it
+ * with the same scan as SEARCH (search.ts), skipped when the program is ALL.
+ */
+import { messagesSorted } from "../../store/mod.ts";
+import { ImapBad } from "../errors.ts";
+import { type Piece, str } from "../protocol/encode.ts";
+import { searchNeeds, usesSequenceNumbers } from "../search/evaluate.ts";
+import type { ReturnOption } from "../search/parse.ts";
+import { sortCommand } from "../search/sort-parse.ts";
+import { uidRequired } from "../uid-only.ts";
+import type { SelectedCommand } from "./handler.ts";
+import { charsetCheck, searchScan } from "./search.ts";
+
+export async function sort(command: SelectedCommand): Promise<string> {
+  const { ctx, state, session, tag, uid, parser } = command;
+  const parsed = sortCommand(parser, { rev2: session.rev2 });
+  const save = parsed.returnOptions?.has("SAVE") ?? false;
+  try {
+    return await run(parsed);
+  } catch (error) {
+    // RFC 5182 §2.4 (as §2.1 for SEARCH): a SORT with SAVE answered NO empties "$".
+    if (save && !(error instanceof ImapBad)) state.mailbox.saveResult([]);
+    throw error;
+  }
+
+  async function run(c: ReturnType<typeof sortCommand>): Promise<string> {
+    if (session.enabled.has("UTF8=ACCEPT") && c.charset.toUpperCase() !== "UTF-8")
+      throw new ImapBad(undefined, "Only UTF-8 after ENABLE UTF8=ACCEPT (RFC 6855 §3)");
+    charsetCheck(c.charset);
+    const { mailbox } = state;
+    if (session.uidOnly && usesSequenceNumbers(c.key)) throw uidRequired();
+    // RFC 7162 §3.1: a MODSEQ search key enables CONDSTORE here as in SEARCH.
+    if (searchNeeds(c.key).modseq) session.enabled.add("CONDSTORE");
+    // Contents from an older release get their keys at startup; the answer waits for them.
+    await ctx.store.sortKeysReady();
+    const known = mailbox.uids;
+    if (known.length === 0) return respond(c.returnOptions, []);
+    const maxUid = known[known.length - 1]!;
+    const [ordered, matched] = await Promise.all([
+      messagesSorted(ctx.store.read, mailbox.info.id, c.criteria, maxUid),
+      c.key.kind === "all"
+        ? undefined
+        : searchScan(ctx, mailbox, c.key).then((f) => new Set(f.map((m) => m.uid))),
+    ]);
+    // Only what this session knows of (RFC 3501 §7.4.1), in sort order.
+    const found: Array<{ uid: number; seq: number }> = [];
+    for (const u of ordered) {
+      if (matched && !matched.has(u)) continue;
+      const seq = mailbox.seqOf(u);
+      if (seq !== 0 && !mailbox.isExpungedPending(u)) found.push({ uid: u, seq });
+    }
+    return respond(c.returnOptions, found);
+  }
+
+  function respond(
+    options: Set<ReturnOption> | undefined,
+    found: Array<{ uid: number; seq: number }>,
+  ): string {
+    const numbers = found.map((m) => (uid ? m.uid : m.seq));
+    const name = uid ? "UID SORT" : "SORT";
+    if (!options) {
+      // RFC 5256 §4: `* SORT n...` in sort order.
+      session.untagged([numbers.length > 0 ? `SORT ${numbers.join(" ")}` : "SORT"]);
+      return `${name} completed`;
+    }
+    if (options.has("SAVE")) saveSorted(options, found);
+    if ([...options].some((o) => o !== "SAVE")) session.untagged(esortResponse(tag, uid, options, numbers));
+    return `${name} completed`;
+  }
+
+  /** RFC 5182 §2.4: the saved result is a set; with MIN and/or MAX alone, just those messages. */
+  function saveSorted(options: Set<ReturnOption>, found: Array<{ uid: number }>): void {
+    const onlyEnds =
+      !options.has("ALL") && !options.has("COUNT") && (options.has("MIN") || options.has("MAX"));
+    const kept =
+      onlyEnds && found.length > 0
+        ? [
+            ...(options.has("MIN") ? [found[0]!] : []),
+            ...(options.has("MAX") ? [found[found.length - 1]!] : []),
+          ]
+        : found;
+    state.mailbox.saveResult([...new Set(kept.map((m) => m.uid))].sort((a, b) => a - b));
+  }
+}
+
+/**
+ * RFC 5267 §3.2: `* ESEARCH (TAG "t") [UID] MIN n MAX n COUNT n ALL set`, where MIN and MAX are the
+ * first and last message in sort order and ALL lists the matches in sort order (runs only where
+ * numbers ascend one by one, so the set's order is the sort order).
+ */
+function esortResponse(tag: string, byUid: boolean, options: Set<ReturnOption>, numbers: number[]): Piece[] {
+  const pieces: Piece[] = ["ESEARCH (TAG ", str(tag), ")"];
+  if (byUid) pieces.push(" UID");
+  if (numbers.length > 0) {
+    if (options.has("MIN")) pieces.push(` MIN ${numbers[0]}`);
+    if (options.has("MAX")) pieces.push(` MAX ${numbers[numbers.length - 1]}`);
+  }
+  if (options.has("COUNT")) pieces.push(` COUNT ${numbers.length}`);
+  if (numbers.length > 0 && options.has("ALL")) pieces.push(` ALL ${orderedSet(numbers)}`);
+  return pieces;
+}
+
+/** A sequence-set that keeps the given order: ascending runs of consecutive numbers become a:b. */
+export function orderedSet(numbers: readonly number[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < numbers.length) {
+    let j = i;
+    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j]! + 1) j++;
+    parts.push(j > i ? `${numbers[i]}:${numbers[j]}` : String(numbers[i]));
+    i = j + 1;
+  }
+  return parts.join(",");
+}
