@@ -87,6 +87,7 @@ const CAPABILITIES: readonly Capability[] = [
   { name: (c) => `APPENDLIMIT=${c.settings.appendLimit}`, when: afterLogin },
   // RFC 9738 §3: one of MESSAGELIMIT=n and SAVELIMIT=n.
   { name: (c) => c.settings.messageLimit, when: afterLogin },
+  { name: "COMPRESS=DEFLATE", when: afterLogin }, // RFC 4978
   { name: "UNAUTHENTICATE", when: (c) => afterLogin(c) && c.settings.unauthenticate }, // RFC 8437
 ];
 

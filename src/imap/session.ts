@@ -2,10 +2,13 @@
  * One IMAP connection: its state (state.ts), the socket and its timers, reading commands and handing
  * each to the dispatcher (dispatch.ts), which checks the state and runs the command's handler.
  * STARTTLS swaps the socket under the reader (RFC 3501 §6.2.1); whether a password may be sent
- * depends on TLS and the client's network (RFC 2595 §3.2, LOGINDISABLED).
+ * depends on TLS and the client's network (RFC 2595 §3.2, LOGINDISABLED). COMPRESS puts a deflate
+ * layer (net/deflate.ts) between the socket and both the reader and the writes (RFC 4978 §3).
  */
 import { randomBytes } from "node:crypto";
+import type { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
+import { DeflateChannel } from "../net/deflate.ts";
 import { LoginDeadline } from "../net/login-deadline.ts";
 import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.ts";
 import type { Account, Change } from "../store/mod.ts";
@@ -39,6 +42,9 @@ export class ImapSession implements DispatchSession {
   #badInARow = 0;
   #closed = false;
   #tlsRequested = false;
+  #compressionRequested = false;
+  /** After COMPRESS DEFLATE: every byte both ways goes through it. */
+  #deflate: DeflateChannel | undefined;
   /** Started with the greeting (run()): net/login-deadline.ts. */
   #loginDeadline: LoginDeadline | undefined;
 
@@ -90,7 +96,8 @@ export class ImapSession implements DispatchSession {
 
   /** STARTTLS is offered until the connection is encrypted, when there is a certificate. */
   get canStartTls(): boolean {
-    return !this.secure && this.ctx.tls !== undefined;
+    // RFC 4978 §3: TLS goes under compression, never over it (after UNAUTHENTICATE, say).
+    return !this.secure && this.ctx.tls !== undefined && this.#deflate === undefined;
   }
 
   /** Passwords only over TLS or from a trusted (loopback) network, unless the operator allows it. */
@@ -104,6 +111,15 @@ export class ImapSession implements DispatchSession {
   /** STARTTLS: the handshake starts right after the tagged OK is written. */
   requestTls(): void {
     this.#tlsRequested = true;
+  }
+
+  /** COMPRESS: the deflate layer starts right after the tagged OK is written (RFC 4978 §3). */
+  requestCompression(): void {
+    this.#compressionRequested = true;
+  }
+
+  get compressed(): boolean {
+    return this.#deflate !== undefined || this.#compressionRequested;
   }
 
   get condstore(): boolean {
@@ -133,7 +149,7 @@ export class ImapSession implements DispatchSession {
   /** Writes one response line (CRLF added). Returns false when the socket's buffer is full: await drain(). */
   write(pieces: Piece[]): boolean {
     if (this.#closed || this.socket.destroyed) return true;
-    return this.socket.write(toBuffer([...pieces, "\r\n"]));
+    return (this.#deflate ?? this.socket).write(toBuffer([...pieces, "\r\n"]));
   }
 
   untagged(pieces: Piece[]): boolean {
@@ -147,15 +163,17 @@ export class ImapSession implements DispatchSession {
 
   /** Waits until the socket can take more (backpressure for big FETCH responses). */
   drain(): Promise<void> {
-    if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
+    const out: EventEmitter & { writableNeedDrain: boolean; destroyed: boolean } =
+      this.#deflate ?? this.socket;
+    if (!out.writableNeedDrain || out.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
-        this.socket.off("drain", done);
-        this.socket.off("close", done);
+        out.off("drain", done);
+        out.off("close", done);
         resolve();
       };
-      this.socket.once("drain", done);
-      this.socket.once("close", done);
+      out.once("drain", done);
+      out.once("close", done);
     });
   }
 
@@ -227,7 +245,8 @@ export class ImapSession implements DispatchSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.socket.end();
+    if (this.#deflate) this.#deflate.end();
+    else this.socket.end();
     // A client that never reads would keep the socket half-open forever.
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
@@ -242,7 +261,8 @@ export class ImapSession implements DispatchSession {
     this.#closed = true;
     this.reader.detach();
     this.socket.pause();
-    this.socket.end(() => this.socket.destroy());
+    if (this.#deflate) this.#deflate.end(() => this.socket.destroy());
+    else this.socket.end(() => this.socket.destroy());
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
 
@@ -340,6 +360,18 @@ export class ImapSession implements DispatchSession {
     this.reader.attach(secure);
   }
 
+  /**
+   * RFC 4978 §3: compression starts right after the CRLF of the tagged OK, both ways. Whatever the
+   * reader holds beyond the COMPRESS line is already compressed and goes through the inflater.
+   */
+  #startCompression(): void {
+    this.#compressionRequested = false;
+    const buffered = this.reader.handOver();
+    this.#deflate = new DeflateChannel(this.socket, buffered);
+    this.reader.attach(this.#deflate);
+    this.log.debug("imap.compress", { session: this.id, algorithm: "DEFLATE" });
+  }
+
   #answerReadError(error: ReadError): void {
     if (error.kind === "line-too-long") {
       this.untagged(["BYE [TOOBIG] Command line too long"]);
@@ -362,6 +394,7 @@ export class ImapSession implements DispatchSession {
     else this.#badInARow = 0;
     if (outcome !== "ok") return;
     if (this.#tlsRequested) await this.#startTls();
+    if (this.#compressionRequested) this.#startCompression();
     this.#armTimeout();
   }
 }

@@ -51,6 +51,10 @@ export interface CommandSession {
   flushUpdates(allowExpunge: boolean): void;
   /** STARTTLS: the handshake starts right after the tagged OK is written. */
   requestTls(): void;
+  /** COMPRESS is on, or starts after this command's tagged OK (RFC 4978). */
+  readonly compressed: boolean;
+  /** COMPRESS DEFLATE: compression starts right after the tagged OK is written. */
+  requestCompression(): void;
 
   // The state transitions (RFC 3501 §3, figure 1).
   /** LOGIN, AUTHENTICATE: enter the authenticated state and start hearing the account's changes. */

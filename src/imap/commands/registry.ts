@@ -22,6 +22,7 @@ import { capability, id, logout, noop } from "./any-state.ts";
 import { append } from "./append.ts";
 import { authenticate, login, unauthenticate } from "./auth.ts";
 import { check, close, unselect } from "./close.ts";
+import { compress } from "./compress.ts";
 import { copy, move } from "./copy-move.ts";
 import { enable } from "./enable.ts";
 import { expunge } from "./expunge.ts";
@@ -93,6 +94,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   GETQUOTA: spec(AUTHENTICATED, getquota), // RFC 9208 §4.1.1
   GETQUOTAROOT: spec(AUTHENTICATED, getquotaroot), // RFC 9208 §4.1.2
   SETQUOTA: spec(AUTHENTICATED, setquota), // RFC 9208 §4.1.3
+  COMPRESS: spec(AUTHENTICATED, compress), // RFC 4978 §3
   // §6.4: selected
   CHECK: spec(SELECTED, check),
   CLOSE: spec(SELECTED, close),
