@@ -11,6 +11,7 @@ import saveDateQuotaMessages from "../../migrations/0004_save_date_quota_message
 import recentKeywordsSubscriptions from "../../migrations/0005_recent_keywords_subscriptions.sql" with {
   type: "text",
 };
+import imapMetadata from "../../migrations/0006_imap_metadata.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 import type { EmbeddedMigrations } from "../store/mod.ts";
@@ -23,6 +24,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0003_dkim_keys": dkimKeys,
   "0004_save_date_quota_messages": saveDateQuotaMessages,
   "0005_recent_keywords_subscriptions": recentKeywordsSubscriptions,
+  "0006_imap_metadata": imapMetadata,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

@@ -19,7 +19,9 @@ export type Change =
   | { kind: "mailbox-created"; accountId: number; mailboxId: number; name: string }
   | { kind: "mailbox-renamed"; accountId: number; mailboxId: number; name: string; oldName: string }
   | { kind: "mailbox-deleted"; accountId: number; mailboxId: number; name: string }
-  | { kind: "account-deleted"; accountId: number };
+  | { kind: "account-deleted"; accountId: number }
+  /** METADATA annotations set or removed (RFC 5464); `mailboxId` null for server annotations. */
+  | { kind: "metadata-changed"; accountId: number; mailboxId: number | null; names: string[] };
 
 export type ChangeListener = (change: Change) => void;
 

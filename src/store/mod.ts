@@ -136,6 +136,7 @@ export class Store {
 }
 export * from "./fetch-rows.ts";
 export * from "./mailbox-status.ts";
+export * from "./metadata.ts";
 export * from "./queue.ts";
 export * from "./search.ts";
 export * from "./selection.ts";

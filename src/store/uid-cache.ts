@@ -46,13 +46,13 @@ export class UidCache {
       if (change.kind === "account-deleted") this.#lists.clear();
       return;
     }
-    const id = change.mailboxId;
     if (
       change.kind !== "message-added" &&
       change.kind !== "messages-expunged" &&
       change.kind !== "mailbox-deleted"
     )
       return;
+    const id = change.mailboxId;
     this.#versions.set(id, this.version(id) + 1);
     const list = this.#lists.get(id);
     if (!list) return;

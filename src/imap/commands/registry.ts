@@ -30,6 +30,7 @@ import { fetch } from "./fetch.ts";
 import type { Handler } from "./handler.ts";
 import { idle } from "./idle.ts";
 import { create, deleteMailbox, list, lsub, rename, status, subscribe, unsubscribe } from "./mailboxes.ts";
+import { getmetadata, setmetadata } from "./metadata.ts";
 import { namespace } from "./namespace.ts";
 import { getquota, getquotaroot, setquota } from "./quota.ts";
 import { replace } from "./replace.ts";
@@ -95,6 +96,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
   GETQUOTAROOT: spec(AUTHENTICATED, getquotaroot), // RFC 9208 §4.1.2
   SETQUOTA: spec(AUTHENTICATED, setquota), // RFC 9208 §4.1.3
   COMPRESS: spec(AUTHENTICATED, compress), // RFC 4978 §3
+  GETMETADATA: spec(AUTHENTICATED, getmetadata), // RFC 5464 §4.2
+  SETMETADATA: spec(AUTHENTICATED, setmetadata), // RFC 5464 §4.3
   // §6.4: selected
   CHECK: spec(SELECTED, check),
   CLOSE: spec(SELECTED, close),

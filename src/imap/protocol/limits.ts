@@ -35,6 +35,8 @@ export const IMAP_LIMITS = {
   maxListPatterns: 16,
   maxListPatternBytes: 1024,
   maxListWildcards: 16,
+  /** METADATA entry names (RFC 5464 §3.2): names are keys, not storage; values are bounded in store/metadata.ts. */
+  maxMetadataEntryNameBytes: 256,
   /** RFC 3501 §5.4: at least 30 minutes for an authenticated idle client. */
   idleTimeoutMs: 30 * 60_000,
   /** Before login there is no reason to sit idle for long: limits slots held by silent connections. */
