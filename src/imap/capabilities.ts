@@ -91,6 +91,7 @@ const CAPABILITIES: readonly Capability[] = [
   // RFC 5464 §1: annotations on mailboxes (METADATA) and on the server (METADATA-SERVER).
   { name: "METADATA", when: afterLogin },
   { name: "METADATA-SERVER", when: afterLogin },
+  { name: "NOTIFY", when: afterLogin }, // RFC 5465
   { name: "UNAUTHENTICATE", when: (c) => afterLogin(c) && c.settings.unauthenticate }, // RFC 8437
 ];
 

@@ -18,8 +18,10 @@ import type { ImapContext } from "./context.ts";
 import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
 import { literalPolicy, MESSAGE_COMMANDS } from "./literal-policy.ts";
 import { DEFAULT_MESSAGE_LIMIT, messageLimitCapability } from "./message-limit.ts";
+import { Notifier } from "./notifier.ts";
 import { type Piece, toBuffer } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
+import type { NotifySpec } from "./protocol/notify-args.ts";
 import { CommandReader, type RawCommand, ReadError } from "./protocol/reader.ts";
 import type { SelectedMailbox } from "./selected.ts";
 import type { SessionState } from "./state.ts";
@@ -45,6 +47,11 @@ export class ImapSession implements DispatchSession {
   #compressionRequested = false;
   /** After COMPRESS DEFLATE: every byte both ways goes through it. */
   #deflate: DeflateChannel | undefined;
+  /** After NOTIFY SET (RFC 5465); gone after NOTIFY NONE, UNAUTHENTICATE or LOGOUT. */
+  #notifier: Notifier | undefined;
+  /** A command is running (dispatch), and whether it is an IDLE waiting for DONE. */
+  #executing = false;
+  #idleWaiting = false;
   /** Started with the greeting (run()): net/login-deadline.ts. */
   #loginDeadline: LoginDeadline | undefined;
 
@@ -183,6 +190,7 @@ export class ImapSession implements DispatchSession {
     this.state = { kind: "authenticated", account };
     this.#unsubscribe = this.ctx.store.changes.subscribe(account.id, (change: Change) => {
       if (this.state.kind === "selected") this.state.mailbox.apply(change);
+      this.#notifier?.take(change);
     });
     this.#armTimeout();
   }
@@ -201,6 +209,7 @@ export class ImapSession implements DispatchSession {
 
   /** UNAUTHENTICATE (RFC 8437 §2): the account's changes are no longer heard; ENABLEd extensions go. */
   unauthenticate(): void {
+    this.#notifier = undefined;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.enabled.clear();
@@ -211,6 +220,7 @@ export class ImapSession implements DispatchSession {
 
   /** LOGOUT (RFC 3501 §3.4): the read loop ends after the tagged OK. */
   logout(): void {
+    this.#notifier = undefined;
     this.#leaveMailbox();
     this.state = { kind: "logout" };
   }
@@ -218,6 +228,29 @@ export class ImapSession implements DispatchSession {
   /** Gives up what the selected mailbox holds for this session (its hold on \Recent, store/recent.ts). */
   #leaveMailbox(): void {
     if (this.state.kind === "selected") this.state.mailbox.close();
+  }
+
+  /** NOTIFY SET / NONE (RFC 5465 §3): the new notifier replaces the old one whole. */
+  async notify(spec: NotifySpec | undefined): Promise<void> {
+    this.#notifier = undefined;
+    if (!spec || this.state.kind === "not-authenticated" || this.state.kind === "logout") return;
+    const notifier = await Notifier.start(
+      { ctx: this.ctx, session: this, state: () => this.state, busy: () => this.#busy() },
+      spec,
+      this.state.account.id,
+    );
+    if (spec.status) await notifier.sendStatusAll();
+    this.#notifier = notifier;
+  }
+
+  idling(waiting: boolean): void {
+    this.#idleWaiting = waiting;
+    if (waiting) this.#notifier?.schedule();
+  }
+
+  /** Nothing unasked may be sent now: a command is being read or run, and it is not IDLE waiting. */
+  #busy(): boolean {
+    return (this.#executing && !this.#idleWaiting) || this.reader.midCommand || this.#closed;
   }
 
   /** Reports pending changes of the selected mailbox (RFC 3501 §7: at the end of a command, NOOP, IDLE). */
@@ -268,6 +301,7 @@ export class ImapSession implements DispatchSession {
 
   #cleanup(): void {
     this.#closed = true;
+    this.#notifier = undefined;
     this.#loginDeadline?.cancel();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
@@ -306,6 +340,7 @@ export class ImapSession implements DispatchSession {
       } catch (error) {
         if (!(error instanceof ReadError) || error.kind === "closed") break;
         this.#answerReadError(error);
+        this.#notifier?.schedule();
         if (!error.recoverable) {
           this.#hangUp();
           break;
@@ -389,7 +424,16 @@ export class ImapSession implements DispatchSession {
   }
 
   async #execute(command: RawCommand): Promise<void> {
-    const outcome = await dispatch(this, command);
+    this.#executing = true;
+    let outcome: Awaited<ReturnType<typeof dispatch>>;
+    try {
+      outcome = await dispatch(this, command);
+    } finally {
+      this.#executing = false;
+      this.#idleWaiting = false;
+    }
+    // RFC 5465 §5: between commands is when notifications go out.
+    this.#notifier?.schedule();
     if (outcome === "bad") this.#badInARow++;
     else this.#badInARow = 0;
     if (outcome !== "ok") return;

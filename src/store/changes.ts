@@ -20,6 +20,8 @@ export type Change =
   | { kind: "mailbox-renamed"; accountId: number; mailboxId: number; name: string; oldName: string }
   | { kind: "mailbox-deleted"; accountId: number; mailboxId: number; name: string }
   | { kind: "account-deleted"; accountId: number }
+  /** A name subscribed or unsubscribed (NOTIFY SubscriptionChange, RFC 5465 §5.5). */
+  | { kind: "subscription-changed"; accountId: number; name: string; subscribed: boolean }
   /** METADATA annotations set or removed (RFC 5464); `mailboxId` null for server annotations. */
   | { kind: "metadata-changed"; accountId: number; mailboxId: number | null; names: string[] };
 

@@ -47,6 +47,7 @@ const EXAMPLES: Record<string, string> = {
   COMPRESS: "COMPRESS DEFLATE",
   GETMETADATA: 'GETMETADATA "" /shared/comment',
   SETMETADATA: 'SETMETADATA "" (/private/comment "x")',
+  NOTIFY: "NOTIFY NONE",
   CHECK: "CHECK",
   CLOSE: "CLOSE",
   UNSELECT: "UNSELECT",

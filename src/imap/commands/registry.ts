@@ -32,6 +32,7 @@ import { idle } from "./idle.ts";
 import { create, deleteMailbox, list, lsub, rename, status, subscribe, unsubscribe } from "./mailboxes.ts";
 import { getmetadata, setmetadata } from "./metadata.ts";
 import { namespace } from "./namespace.ts";
+import { notify } from "./notify.ts";
 import { getquota, getquotaroot, setquota } from "./quota.ts";
 import { replace } from "./replace.ts";
 import { search } from "./search.ts";
@@ -98,6 +99,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   COMPRESS: spec(AUTHENTICATED, compress), // RFC 4978 §3
   GETMETADATA: spec(AUTHENTICATED, getmetadata), // RFC 5464 §4.2
   SETMETADATA: spec(AUTHENTICATED, setmetadata), // RFC 5464 §4.3
+  NOTIFY: spec(AUTHENTICATED, notify), // RFC 5465 §3
   // §6.4: selected
   CHECK: spec(SELECTED, check),
   CLOSE: spec(SELECTED, close),

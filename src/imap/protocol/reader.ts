@@ -117,6 +117,8 @@ export class CommandReader {
   /** While a literal streams to a sink: read ahead of the sink only this far. */
   #streaming = false;
   #waiter: (() => void) | undefined;
+  /** Between the first line of a command and its end (a client sending literals): not the time to talk. */
+  #inCommand = false;
 
   constructor(socket: ByteSource, options: ReaderOptions) {
     this.#socket = socket;
@@ -294,6 +296,7 @@ export class CommandReader {
     try {
       for (;;) {
         const line = await this.readLine(tag === undefined ? undefined : { tag, name: name ?? "" });
+        this.#inCommand = true;
         total += line.length;
         if (tag === undefined) {
           const head = /^(\S*)(?: +(\S+)(?: +(\S+))?)?/.exec(line)!;
@@ -346,7 +349,14 @@ export class CommandReader {
     } catch (error) {
       release();
       throw error;
+    } finally {
+      this.#inCommand = false;
     }
+  }
+
+  /** A command's first line is in and the rest (its literals) is still coming. */
+  get midCommand(): boolean {
+    return this.#inCommand;
   }
 
   /**
