@@ -245,6 +245,8 @@ export class Notifier {
       }
       const [id] = this.#status;
       this.#status.delete(id!);
+      // Selected since the event: it reports as the selected mailbox does, never by STATUS (§5.2).
+      if (id === this.#selected()?.info.id) continue;
       const status = await this.#statusLine(id!);
       if (status && !session.untagged(status)) await session.drain();
     }

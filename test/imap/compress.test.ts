@@ -160,6 +160,16 @@ describe("COMPRESS", () => {
     expect(client.closed).toBe(true);
   });
 
+  test("pipelined commands in one deflate flush are each answered, in order", async () => {
+    const client = await ImapClient.login(server.ports.imap!, await freshAccount(server, { messages: 2 }));
+    await client.compress();
+    client.writeDeflated(Buffer.from("P1 SELECT INBOX\r\nP2 FETCH 1:2 (UID)\r\nP3 NOOP\r\n"));
+    expect((await client.readUntilTagged("P1")).status).toBe("OK");
+    expect((await client.readUntilTagged("P2")).untagged).toEqual(["1 FETCH (UID 1)", "2 FETCH (UID 2)"]);
+    expect((await client.readUntilTagged("P3")).status).toBe("OK");
+    await client.close();
+  });
+
   test("a command split across many tiny deflate flushes is read whole", async () => {
     const client = await ImapClient.login(server.ports.imap!, await freshAccount(server));
     await client.compress();
