@@ -174,6 +174,17 @@ describe("NOTIFY", () => {
     await close();
   });
 
+  test("through COMPRESS each notification is flushed on its own: it arrives while the client waits", async () => {
+    const { watcher, actor, close } = await pair({ mailboxes: ["Box"] });
+    expect((await watcher.compress()).status).toBe("OK");
+    await ok(watcher, "NOTIFY SET (personal (MessageNew MessageExpunge MailboxName))");
+    await ok(actor, "CREATE Compressed");
+    expect(await watcher.readResponseLine()).toBe('* LIST () "/" Compressed');
+    await ok(actor, `APPEND Box {${MESSAGE.length}+}\r\n${MESSAGE}`);
+    expect(await watcher.readResponseLine()).toMatch(/^\* STATUS Box \(MESSAGES 1 UIDNEXT 2 /);
+    await close();
+  });
+
   test("NOTIFY SET STATUS sends a STATUS for every mailbox concerned before its OK", async () => {
     const { watcher, close } = await pair({ mailboxes: ["Lists", "Lists/a"], messages: 2 });
     await ok(watcher, "SELECT Lists");
