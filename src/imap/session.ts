@@ -49,6 +49,8 @@ export class ImapSession implements DispatchSession {
   #deflate: DeflateChannel | undefined;
   /** After NOTIFY SET (RFC 5465); gone after NOTIFY NONE, UNAUTHENTICATE or LOGOUT. */
   #notifier: Notifier | undefined;
+  /** Changes that came while a new notifier read its starting point (NOTIFY SET), replayed into it. */
+  #notifyBacklog: Change[] | undefined;
   /** A command is running (dispatch), and whether it is an IDLE waiting for DONE. */
   #executing = false;
   #idleWaiting = false;
@@ -191,6 +193,7 @@ export class ImapSession implements DispatchSession {
     this.#unsubscribe = this.ctx.store.changes.subscribe(account.id, (change: Change) => {
       if (this.state.kind === "selected") this.state.mailbox.apply(change);
       this.#notifier?.take(change);
+      this.#notifyBacklog?.push(change);
     });
     this.#armTimeout();
   }
@@ -234,13 +237,22 @@ export class ImapSession implements DispatchSession {
   async notify(spec: NotifySpec | undefined): Promise<void> {
     this.#notifier = undefined;
     if (!spec || this.state.kind === "not-authenticated" || this.state.kind === "logout") return;
-    const notifier = await Notifier.start(
-      { ctx: this.ctx, session: this, state: () => this.state, busy: () => this.#busy() },
-      spec,
-      this.state.account.id,
-    );
-    if (spec.status) await notifier.sendStatusAll();
-    this.#notifier = notifier;
+    const backlog: Change[] = [];
+    this.#notifyBacklog = backlog;
+    try {
+      const notifier = await Notifier.start(
+        { ctx: this.ctx, session: this, state: () => this.state, busy: () => this.#busy() },
+        spec,
+        this.state.account.id,
+      );
+      // What committed while the mailbox list was read: the notifier's names must include it.
+      for (const change of backlog) notifier.take(change);
+      this.#notifier = notifier;
+    } finally {
+      this.#notifyBacklog = undefined;
+    }
+    // Changes from here on are queued (the command is running) and go out after its OK.
+    if (spec.status) await this.#notifier.sendStatusAll();
   }
 
   idling(waiting: boolean): void {

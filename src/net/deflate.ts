@@ -10,6 +10,10 @@
  * memory: the inflater gets the client's bytes in small slices, one at a time, and none while the
  * reader is paused, so at most INFLATE_SLICE_BYTES x 1032 inflated bytes arrive beyond the reader's
  * own bound. The socket is paused while compressed input waits.
+ *
+ * Cost: zlib's state is about 300 KB per compressed connection at the default settings (deflate
+ * 256 KB, inflate 44 KB; the inflater needs the full 32 KB window a client may use), only after
+ * login and bounded by the connection slots (IMAP_LIMITS.maxConnections).
  */
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
