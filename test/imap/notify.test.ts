@@ -215,6 +215,19 @@ describe("NOTIFY", () => {
     await close();
   });
 
+  test("NOTIFY naming more than 100 mailboxes is NO [LIMIT]", async () => {
+    const { watcher, close } = await pair();
+    const names = Array.from({ length: 101 }, (_, i) => `box${i}`).join(" ");
+    const r = await watcher.command(`NOTIFY SET (mailboxes (${names}) (MessageNew MessageExpunge))`);
+    expect(r.status).toBe("NO");
+    expect(r.text).toStartWith("[LIMIT]");
+    await ok(
+      watcher,
+      `NOTIFY SET (mailboxes (${names.split(" ").slice(0, 100).join(" ")}) (MessageNew MessageExpunge))`,
+    );
+    await close();
+  });
+
   test.each([
     ["NOTIFY SET (personal (AnnotationChange))", "NO", "[BADEVENT ("],
     ["NOTIFY SET (personal (MessageNew MessageExpunge Weather))", "NO", "[BADEVENT ("],

@@ -8,6 +8,7 @@
 import { ImapBad, ImapNo } from "../errors.ts";
 import { parseFetchPlan } from "../fetch/items.ts";
 import { fetchNeeds } from "../fetch/render.ts";
+import { IMAP_LIMITS } from "../protocol/limits.ts";
 import { NOTIFY_EVENTS, notifyArgs } from "../protocol/notify-args.ts";
 import { Parser } from "../protocol/parser.ts";
 import type { AuthenticatedCommand } from "./handler.ts";
@@ -16,6 +17,9 @@ export async function notify({ session, parser }: AuthenticatedCommand): Promise
   const spec = notifyArgs(parser);
   if (spec && spec.unsupported.length > 0)
     throw new ImapNo(`BADEVENT (${NOTIFY_EVENTS.join(" ")})`, `Unsupported event ${spec.unsupported[0]}`);
+  const names = spec?.groups.reduce((n, g) => n + ("names" in g.filter ? g.filter.names.length : 0), 0) ?? 0;
+  if (names > IMAP_LIMITS.maxNotifyMailboxNames)
+    throw new ImapNo("LIMIT", `NOTIFY names at most ${IMAP_LIMITS.maxNotifyMailboxNames} mailboxes`);
   const fetch = spec?.selected?.fetch;
   if (fetch) {
     const attributes = new Parser([fetch]);
