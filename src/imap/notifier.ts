@@ -300,3 +300,42 @@ export class Notifier {
     }
   }
 }
+
+/** The session's NOTIFY: none, or one notifier, replaced whole by each NOTIFY SET (§3). */
+export class NotifySlot {
+  #notifier: Notifier | undefined;
+  /** Changes that came while a new notifier read its starting point, replayed into it. */
+  #backlog: Change[] | undefined;
+
+  take(change: Change): void {
+    this.#notifier?.take(change);
+    this.#backlog?.push(change);
+  }
+
+  schedule(): void {
+    this.#notifier?.schedule();
+  }
+
+  /** NOTIFY NONE, UNAUTHENTICATE, LOGOUT, a closed connection. */
+  clear(): void {
+    this.#notifier = undefined;
+  }
+
+  /** NOTIFY SET: a new notifier; with spec.status, the STATUS of every mailbox concerned first. */
+  async set(host: NotifyHost, spec: NotifySpec, accountId: number): Promise<void> {
+    this.#notifier = undefined;
+    const backlog: Change[] = [];
+    this.#backlog = backlog;
+    let notifier: Notifier;
+    try {
+      notifier = await Notifier.start(host, spec, accountId);
+      // What committed while the mailbox list was read: the notifier's names must include it.
+      for (const change of backlog) notifier.take(change);
+    } finally {
+      this.#backlog = undefined;
+    }
+    this.#notifier = notifier;
+    // Changes from here on are queued (the command is running) and go out after its OK.
+    if (spec.status) await notifier.sendStatusAll();
+  }
+}

@@ -18,7 +18,7 @@ import type { ImapContext } from "./context.ts";
 import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
 import { literalPolicy, MESSAGE_COMMANDS } from "./literal-policy.ts";
 import { DEFAULT_MESSAGE_LIMIT, messageLimitCapability } from "./message-limit.ts";
-import { Notifier } from "./notifier.ts";
+import { NotifySlot } from "./notifier.ts";
 import { type Piece, toBuffer } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
 import type { NotifySpec } from "./protocol/notify-args.ts";
@@ -48,9 +48,7 @@ export class ImapSession implements DispatchSession {
   /** After COMPRESS DEFLATE: every byte both ways goes through it. */
   #deflate: DeflateChannel | undefined;
   /** After NOTIFY SET (RFC 5465); gone after NOTIFY NONE, UNAUTHENTICATE or LOGOUT. */
-  #notifier: Notifier | undefined;
-  /** Changes that came while a new notifier read its starting point (NOTIFY SET), replayed into it. */
-  #notifyBacklog: Change[] | undefined;
+  readonly #notifier = new NotifySlot();
   /** A command is running (dispatch), and whether it is an IDLE waiting for DONE. */
   #executing = false;
   #idleWaiting = false;
@@ -192,8 +190,7 @@ export class ImapSession implements DispatchSession {
     this.state = { kind: "authenticated", account };
     this.#unsubscribe = this.ctx.store.changes.subscribe(account.id, (change: Change) => {
       if (this.state.kind === "selected") this.state.mailbox.apply(change);
-      this.#notifier?.take(change);
-      this.#notifyBacklog?.push(change);
+      this.#notifier.take(change);
     });
     this.#armTimeout();
   }
@@ -212,7 +209,7 @@ export class ImapSession implements DispatchSession {
 
   /** UNAUTHENTICATE (RFC 8437 §2): the account's changes are no longer heard; ENABLEd extensions go. */
   unauthenticate(): void {
-    this.#notifier = undefined;
+    this.#notifier.clear();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.enabled.clear();
@@ -223,7 +220,7 @@ export class ImapSession implements DispatchSession {
 
   /** LOGOUT (RFC 3501 §3.4): the read loop ends after the tagged OK. */
   logout(): void {
-    this.#notifier = undefined;
+    this.#notifier.clear();
     this.#leaveMailbox();
     this.state = { kind: "logout" };
   }
@@ -235,29 +232,15 @@ export class ImapSession implements DispatchSession {
 
   /** NOTIFY SET / NONE (RFC 5465 §3): the new notifier replaces the old one whole. */
   async notify(spec: NotifySpec | undefined): Promise<void> {
-    this.#notifier = undefined;
+    this.#notifier.clear();
     if (!spec || this.state.kind === "not-authenticated" || this.state.kind === "logout") return;
-    const backlog: Change[] = [];
-    this.#notifyBacklog = backlog;
-    try {
-      const notifier = await Notifier.start(
-        { ctx: this.ctx, session: this, state: () => this.state, busy: () => this.#busy() },
-        spec,
-        this.state.account.id,
-      );
-      // What committed while the mailbox list was read: the notifier's names must include it.
-      for (const change of backlog) notifier.take(change);
-      this.#notifier = notifier;
-    } finally {
-      this.#notifyBacklog = undefined;
-    }
-    // Changes from here on are queued (the command is running) and go out after its OK.
-    if (spec.status) await this.#notifier.sendStatusAll();
+    const host = { ctx: this.ctx, session: this, state: () => this.state, busy: () => this.#busy() };
+    await this.#notifier.set(host, spec, this.state.account.id);
   }
 
   idling(waiting: boolean): void {
     this.#idleWaiting = waiting;
-    if (waiting) this.#notifier?.schedule();
+    if (waiting) this.#notifier.schedule();
   }
 
   /** Nothing unasked may be sent now: a command is being read or run, and it is not IDLE waiting. */
@@ -313,7 +296,7 @@ export class ImapSession implements DispatchSession {
 
   #cleanup(): void {
     this.#closed = true;
-    this.#notifier = undefined;
+    this.#notifier.clear();
     this.#loginDeadline?.cancel();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
@@ -352,7 +335,7 @@ export class ImapSession implements DispatchSession {
       } catch (error) {
         if (!(error instanceof ReadError) || error.kind === "closed") break;
         this.#answerReadError(error);
-        this.#notifier?.schedule();
+        this.#notifier.schedule();
         if (!error.recoverable) {
           this.#hangUp();
           break;
@@ -445,7 +428,7 @@ export class ImapSession implements DispatchSession {
       this.#idleWaiting = false;
     }
     // RFC 5465 §5: between commands is when notifications go out.
-    this.#notifier?.schedule();
+    this.#notifier.schedule();
     if (outcome === "bad") this.#badInARow++;
     else this.#badInARow = 0;
     if (outcome !== "ok") return;
