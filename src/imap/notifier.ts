@@ -13,6 +13,7 @@ import type { CommandSession } from "./commands/handler.ts";
 import type { ImapContext } from "./context.ts";
 import { mailboxName, type Piece } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
+import { entryName } from "./protocol/metadata-args.ts";
 import type { MailboxFilter, NotifyEvent, NotifySpec } from "./protocol/notify-args.ts";
 import { Parser } from "./protocol/parser.ts";
 import { sequenceFormat } from "./protocol/sequence.ts";
@@ -166,6 +167,11 @@ export class Notifier {
     }
   }
 
+  /** RFC 5464 §4.4.2 entry-list: " name name ...". */
+  #entries(names: string[]): Piece[] {
+    return names.flatMap((n) => [" ", entryName(n)]);
+  }
+
   #mailboxEvent(change: Change): void {
     switch (change.kind) {
       // §5.4 MailboxName: LIST for a new name, \NonExistent for a gone one, OLDNAME for a rename.
@@ -190,7 +196,7 @@ export class Notifier {
       case "metadata-changed": {
         if (change.mailboxId === null) {
           if (this.#spec.groups.some((g) => g.events.has("ServerMetadataChange")))
-            this.#enqueue([`METADATA "" ${change.names.join(" ")}`]);
+            this.#enqueue(['METADATA ""', ...this.#entries(change.names)]);
           break;
         }
         const name = this.#names.get(change.mailboxId);
@@ -198,7 +204,7 @@ export class Notifier {
           this.#enqueue([
             "METADATA ",
             mailboxName(name, this.#host.session.utf8),
-            ` ${change.names.join(" ")}`,
+            ...this.#entries(change.names),
           ]);
         break;
       }

@@ -16,7 +16,7 @@ import {
 } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import { literal, mailboxName, type Piece, str } from "../protocol/encode.ts";
-import { getMetadataArgs, setMetadataArgs } from "../protocol/metadata-args.ts";
+import { entryName, getMetadataArgs, setMetadataArgs } from "../protocol/metadata-args.ts";
 import type { AuthenticatedCommand, CommandSession } from "./handler.ts";
 
 /** One METADATA response carries at most this much: a DEPTH infinity answer goes out in parts. */
@@ -36,11 +36,6 @@ export function metadataValue(value: Buffer, utf8: boolean): Piece {
   const text = value.toString("utf8");
   if (Buffer.byteLength(text) !== value.length || text.includes("\uFFFD")) return literal(value);
   return str(text, utf8);
-}
-
-/** An entry name as an atom when it is one (they usually are: "/private/comment"), else quoted. */
-function entryName(name: string): Piece {
-  return /^[^(){ \x00-\x1f\x7f%*"\\\]\x80-\uffff]+$/.test(name) ? name : str(name);
 }
 
 /** `METADATA mailbox (entry value ...)`, in parts of at most RESPONSE_CHUNK_BYTES. */

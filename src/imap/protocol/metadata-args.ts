@@ -3,6 +3,7 @@
  * GETMETADATA's options, SETMETADATA's entry-value list. Entry names are case-insensitive (§3.2) and
  * come back lower-case.
  */
+import { type Piece, str } from "./encode.ts";
 import { IMAP_LIMITS } from "./limits.ts";
 import { ImapParseError, type Parser } from "./parser.ts";
 
@@ -34,6 +35,11 @@ export function metadataEntryName(raw: string): string {
   if (/[*%\x00-\x19\x7f]/.test(name))
     throw new ImapParseError("entry names have no *, % or control characters");
   return name;
+}
+
+/** An entry name for the wire: an atom when it is one (they usually are: "/private/comment"), else quoted. */
+export function entryName(name: string): Piece {
+  return /^[^(){ \x00-\x1f\x7f%*"\\\]\x80-\uffff]+$/.test(name) ? name : str(name);
 }
 
 function entry(parser: Parser): string {
