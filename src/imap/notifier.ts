@@ -67,6 +67,8 @@ export class Notifier {
   /** For MessageNew's fetch attributes: the selection seen last and the highest UID reported. */
   #mailbox: SelectedMailbox | undefined;
   #lastUid = 0;
+  /** An event the client asked for happened in the selected mailbox: report its changes now. */
+  #selectedDue = false;
 
   private constructor(host: NotifyHost, spec: NotifySpec, names: Map<number, string>, subscribed: string[]) {
     this.#host = host;
@@ -138,8 +140,13 @@ export class Notifier {
     if (event && "mailboxId" in change && change.mailboxId !== null) {
       const selected = this.#selected();
       if (selected && selected.info.id === change.mailboxId) {
-        // §6: the selected mailbox reports as IMAP does, but as soon as the session may speak.
-        if (this.#selectedEvents) this.schedule();
+        // §6: the selected mailbox reports as IMAP does, but as soon as the session may speak; a
+        // flag change the client did not ask for waits for the end of its next command.
+        const events = this.#selectedEvents;
+        if (events && (event !== "FlagChange" || events.has("FlagChange"))) {
+          this.#selectedDue = true;
+          this.schedule();
+        }
         return;
       }
       const name = this.#names.get(change.mailboxId);
@@ -280,7 +287,8 @@ export class Notifier {
     if (!mailbox || !selected || !this.#selectedEvents) return;
     const { session, ctx } = this.#host;
     // §6 selected-delayed: EXPUNGE waits for a command that may carry it.
-    session.flushUpdates(!selected.delayed);
+    if (this.#selectedDue) session.flushUpdates(!selected.delayed);
+    this.#selectedDue = false;
     if (!selected.fetch) return;
     const fresh: number[] = [];
     for (let i = mailbox.uids.length - 1; i >= 0 && mailbox.uids[i]! > this.#lastUid; i--)

@@ -83,6 +83,18 @@ describe("NOTIFY", () => {
     await close();
   });
 
+  test("selected without FlagChange: another session's flag change waits for the next command", async () => {
+    const { watcher, actor, close } = await pair({ messages: 1 });
+    await ok(watcher, "SELECT INBOX");
+    await ok(watcher, "NOTIFY SET (selected (MessageNew MessageExpunge)) (personal (MailboxName))");
+    await ok(actor, "SELECT INBOX");
+    await ok(actor, "STORE 1 +FLAGS.SILENT (\\Flagged)");
+    await ok(actor, "CREATE Marker");
+    expect(await watcher.readResponseLine()).toBe('* LIST () "/" Marker');
+    expect((await ok(watcher, "NOOP")).untagged).toEqual(["1 FETCH (UID 1 FLAGS (\\Flagged))"]);
+    await close();
+  });
+
   test("selected-delayed: EXPUNGE waits for the next command that may carry it", async () => {
     const { watcher, actor, close } = await pair({ messages: 2, deleted: [2] });
     await ok(watcher, "SELECT INBOX");
