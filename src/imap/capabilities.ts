@@ -94,6 +94,11 @@ const CAPABILITIES: readonly Capability[] = [
   { name: (c) => `APPENDLIMIT=${c.settings.appendLimit}`, when: afterLogin },
   // RFC 9738 §3: one of MESSAGELIMIT=n and SAVELIMIT=n.
   { name: (c) => c.settings.messageLimit, when: afterLogin },
+  { name: "COMPRESS=DEFLATE", when: afterLogin }, // RFC 4978
+  // RFC 5464 §1: annotations on mailboxes (METADATA) and on the server (METADATA-SERVER).
+  { name: "METADATA", when: afterLogin },
+  { name: "METADATA-SERVER", when: afterLogin },
+  { name: "NOTIFY", when: afterLogin }, // RFC 5465
   { name: "UNAUTHENTICATE", when: (c) => afterLogin(c) && c.settings.unauthenticate }, // RFC 8437
 ];
 

@@ -35,6 +35,8 @@ export interface ImapContext {
   unauthenticate?: boolean;
   /** RFC 9738: messages per command (MAILROOM_IMAP_MESSAGE_LIMIT); message-limit.ts's default when absent. */
   messageLimit?: MessageLimitSetting;
+  /** NOTIFY's bound on waiting notifications (tests lower it); IMAP_LIMITS.maxNotifyQueue when absent. */
+  notifyQueueLimit?: number;
   /** Memory shared with every other listener (main.ts); the process-wide budgets when absent. */
   memory?: MemoryBudgets;
   /** Overrides for tests (short timeouts). */

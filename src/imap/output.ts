@@ -11,7 +11,7 @@
  * are, uncopied; small pieces are copied once into the buffer of their write.
  */
 import { Buffer } from "node:buffer";
-import type { Socket } from "node:net";
+import type { EventEmitter } from "node:events";
 import type { Piece } from "./protocol/encode.ts";
 
 /** Bytes gathered before writing without waiting for the end of the command (as the FETCH writer's chunk). */
@@ -19,9 +19,16 @@ const CHUNK_BYTES = 64 * 1024;
 /** A piece at least this large is written on its own rather than copied into a bigger write. */
 const LARGE_PIECE_BYTES = 16 * 1024;
 
+/** Where the bytes go: a socket, or the deflate layer in front of it after COMPRESS (net/deflate.ts). */
+export type OutputSink = EventEmitter & {
+  write(bytes: Uint8Array): boolean;
+  readonly writableNeedDrain: boolean;
+  readonly destroyed: boolean;
+};
+
 export class Output {
-  /** The plain socket, then the TLS socket after STARTTLS. */
-  socket: Socket;
+  /** The plain socket, then the TLS socket after STARTTLS, then the deflater after COMPRESS. */
+  socket: OutputSink;
   #parts: Buffer[] = [];
   /** Text written since the last Buffer piece, joined before it becomes a part. */
   #text = "";
@@ -29,7 +36,7 @@ export class Output {
   #scheduled = false;
   #closed = false;
 
-  constructor(socket: Socket) {
+  constructor(socket: OutputSink) {
     this.socket = socket;
   }
 

@@ -2,10 +2,13 @@
  * One IMAP connection: its state (state.ts), the socket and its timers, reading commands and handing
  * each to the dispatcher (dispatch.ts), which checks the state and runs the command's handler.
  * STARTTLS swaps the socket under the reader (RFC 3501 §6.2.1); whether a password may be sent
- * depends on TLS and the client's network (RFC 2595 §3.2, LOGINDISABLED).
+ * depends on TLS and the client's network (RFC 2595 §3.2, LOGINDISABLED). COMPRESS puts a deflate
+ * layer (net/deflate.ts) between the socket and both the reader and the writes (RFC 4978 §3).
  */
 import { randomBytes } from "node:crypto";
+import type { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
+import { DeflateChannel } from "../net/deflate.ts";
 import { LoginDeadline } from "../net/login-deadline.ts";
 import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.ts";
 import type { Account, Change } from "../store/mod.ts";
@@ -16,9 +19,11 @@ import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
 import { literalPolicy, MESSAGE_COMMANDS } from "./literal-policy.ts";
 import { DEFAULT_MESSAGE_LIMIT, messageLimitCapability } from "./message-limit.ts";
 import { imapCommandDone } from "./metrics.ts";
+import { NotifySlot } from "./notifier.ts";
 import { Output } from "./output.ts";
 import type { Piece } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
+import type { NotifySpec } from "./protocol/notify-args.ts";
 import { CommandReader, type RawCommand, ReadError } from "./protocol/reader.ts";
 import type { SelectedMailbox } from "./selected.ts";
 import type { SessionState } from "./state.ts";
@@ -43,6 +48,14 @@ export class ImapSession implements DispatchSession {
   #badInARow = 0;
   #closed = false;
   #tlsRequested = false;
+  #compressionRequested = false;
+  /** After COMPRESS DEFLATE: every byte both ways goes through it. */
+  #deflate: DeflateChannel | undefined;
+  /** After NOTIFY SET (RFC 5465); gone after NOTIFY NONE, UNAUTHENTICATE or LOGOUT. */
+  readonly #notifier = new NotifySlot();
+  /** A command is running (dispatch), and whether it is an IDLE waiting for DONE. */
+  #inCommand = false;
+  #idleWaiting = false;
   /** Started with the greeting (run()): net/login-deadline.ts. */
   #loginDeadline: LoginDeadline | undefined;
   /** The inactivity timeout last set, and on which socket (#armTimeout). */
@@ -98,7 +111,8 @@ export class ImapSession implements DispatchSession {
 
   /** STARTTLS is offered until the connection is encrypted, when there is a certificate. */
   get canStartTls(): boolean {
-    return !this.secure && this.ctx.tls !== undefined;
+    // RFC 4978 §3: TLS goes under compression, never over it (after UNAUTHENTICATE, say).
+    return !this.secure && this.ctx.tls !== undefined && this.#deflate === undefined;
   }
 
   /** Passwords only over TLS or from a trusted (loopback) network, unless the operator allows it. */
@@ -112,6 +126,15 @@ export class ImapSession implements DispatchSession {
   /** STARTTLS: the handshake starts right after the tagged OK is written. */
   requestTls(): void {
     this.#tlsRequested = true;
+  }
+
+  /** COMPRESS: the deflate layer starts right after the tagged OK is written (RFC 4978 §3). */
+  requestCompression(): void {
+    this.#compressionRequested = true;
+  }
+
+  get compressed(): boolean {
+    return this.#deflate !== undefined || this.#compressionRequested;
   }
 
   get condstore(): boolean {
@@ -166,6 +189,7 @@ export class ImapSession implements DispatchSession {
     this.state = { kind: "authenticated", account };
     this.#unsubscribe = this.ctx.store.changes.subscribe(account.id, (change: Change) => {
       if (this.state.kind === "selected") this.state.mailbox.apply(change);
+      this.#notifier.take(change);
     });
     this.#armTimeout();
   }
@@ -184,6 +208,7 @@ export class ImapSession implements DispatchSession {
 
   /** UNAUTHENTICATE (RFC 8437 §2): the account's changes are no longer heard; ENABLEd extensions go. */
   unauthenticate(): void {
+    this.#notifier.clear();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.enabled.clear();
@@ -194,6 +219,7 @@ export class ImapSession implements DispatchSession {
 
   /** LOGOUT (RFC 3501 §3.4): the read loop ends after the tagged OK. */
   logout(): void {
+    this.#notifier.clear();
     this.#leaveMailbox();
     this.state = { kind: "logout" };
   }
@@ -201,6 +227,24 @@ export class ImapSession implements DispatchSession {
   /** Gives up what the selected mailbox holds for this session (its hold on \Recent, store/recent.ts). */
   #leaveMailbox(): void {
     if (this.state.kind === "selected") this.state.mailbox.close();
+  }
+
+  /** NOTIFY SET / NONE (RFC 5465 §3): the new notifier replaces the old one whole. */
+  async notify(spec: NotifySpec | undefined): Promise<void> {
+    this.#notifier.clear();
+    if (!spec || this.state.kind === "not-authenticated" || this.state.kind === "logout") return;
+    const host = { ctx: this.ctx, session: this, state: () => this.state, busy: () => this.#busy() };
+    await this.#notifier.set(host, spec, this.state.account.id);
+  }
+
+  idling(waiting: boolean): void {
+    this.#idleWaiting = waiting;
+    if (waiting) this.#notifier.schedule();
+  }
+
+  /** Nothing unasked may be sent now: a command is being read or run, and it is not IDLE waiting. */
+  #busy(): boolean {
+    return (this.#inCommand && !this.#idleWaiting) || this.reader.midCommand || this.#closed;
   }
 
   /** Reports pending changes of the selected mailbox (RFC 3501 §7: at the end of a command, NOOP, IDLE). */
@@ -253,7 +297,8 @@ export class ImapSession implements DispatchSession {
     if (this.#closed) return;
     this.#output.flush();
     this.#closed = true;
-    this.socket.end();
+    if (this.#deflate) this.#deflate.end();
+    else this.socket.end();
     // A client that never reads would keep the socket half-open forever.
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
@@ -269,13 +314,15 @@ export class ImapSession implements DispatchSession {
     this.#closed = true;
     this.reader.detach();
     this.socket.pause();
-    this.socket.end(() => this.socket.destroy());
+    if (this.#deflate) this.#deflate.end(() => this.socket.destroy());
+    else this.socket.end(() => this.socket.destroy());
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
 
   #cleanup(): void {
     this.#closed = true;
     this.#output.close();
+    this.#notifier.clear();
     this.#loginDeadline?.cancel();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
@@ -314,6 +361,7 @@ export class ImapSession implements DispatchSession {
       } catch (error) {
         if (!(error instanceof ReadError) || error.kind === "closed") break;
         this.#answerReadError(error);
+        this.#notifier.schedule();
         if (!error.recoverable) {
           this.#hangUp();
           break;
@@ -377,6 +425,20 @@ export class ImapSession implements DispatchSession {
     this.reader.attach(secure);
   }
 
+  /**
+   * RFC 4978 §3: compression starts right after the CRLF of the tagged OK, both ways. Whatever the
+   * reader holds beyond the COMPRESS line is already compressed and goes through the inflater.
+   */
+  #startCompression(): void {
+    this.#compressionRequested = false;
+    const buffered = this.reader.handOver();
+    this.#deflate = new DeflateChannel(this.socket, buffered);
+    // From here on every response goes through the deflater (the tagged OK went out in the clear).
+    this.#output.socket = this.#deflate;
+    this.reader.attach(this.#deflate);
+    this.log.debug("imap.compress", { session: this.id, algorithm: "DEFLATE" });
+  }
+
   #answerReadError(error: ReadError): void {
     if (error.kind === "line-too-long") {
       this.untagged(["BYE [TOOBIG] Command line too long"]);
@@ -395,14 +457,24 @@ export class ImapSession implements DispatchSession {
 
   async #execute(command: RawCommand): Promise<void> {
     const started = performance.now();
-    const outcome = await dispatch(this, command);
-    // The command's responses, tagged one included, in one write.
+    this.#inCommand = true;
+    let outcome: Awaited<ReturnType<typeof dispatch>>;
+    try {
+      outcome = await dispatch(this, command);
+    } finally {
+      this.#inCommand = false;
+      this.#idleWaiting = false;
+    }
+    // The command's responses, tagged one included, in one write (output.ts).
     this.#output.flush();
     imapCommandDone(command.name, started);
+    // RFC 5465 §5: between commands is when notifications go out.
+    this.#notifier.schedule();
     if (outcome === "bad") this.#badInARow++;
     else this.#badInARow = 0;
     if (outcome !== "ok") return;
     if (this.#tlsRequested) await this.#startTls();
+    if (this.#compressionRequested) this.#startCompression();
     this.#armTimeout();
   }
 }

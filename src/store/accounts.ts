@@ -7,6 +7,7 @@ import { type Reader, readFirst, type Write } from "./db.ts";
 import { domainFind } from "./domains.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import { mailboxCreate } from "./mailboxes.ts";
+import { metadataDeleteAccount } from "./metadata.ts";
 import { passwordHash, passwordVerify } from "./passwords.ts";
 import { accounts, aliasTargets, expunged, mailboxes, messages, subscriptions } from "./schema.ts";
 
@@ -160,6 +161,7 @@ export async function accountDelete(w: Write, address: string): Promise<void> {
     );
   await w.tx.delete(mailboxes).where(eq(mailboxes.accountId, account.id));
   await w.tx.delete(subscriptions).where(eq(subscriptions.accountId, account.id));
+  await metadataDeleteAccount(w, account.id);
   await w.tx.delete(aliasTargets).where(eq(aliasTargets.accountId, account.id));
   await w.tx.delete(accounts).where(eq(accounts.id, account.id));
   await contentsDeleteOrphans(

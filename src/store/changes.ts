@@ -21,7 +21,11 @@ export type Change =
   | { kind: "mailbox-deleted"; accountId: number; mailboxId: number; name: string }
   /** The account's row changed (password, quota, disabled): what was derived from it must be checked again. */
   | { kind: "account-updated"; accountId: number }
-  | { kind: "account-deleted"; accountId: number };
+  | { kind: "account-deleted"; accountId: number }
+  /** A name subscribed or unsubscribed (NOTIFY SubscriptionChange, RFC 5465 §5.5). */
+  | { kind: "subscription-changed"; accountId: number; name: string; subscribed: boolean }
+  /** METADATA annotations set or removed (RFC 5464); `mailboxId` null for server annotations. */
+  | { kind: "metadata-changed"; accountId: number; mailboxId: number | null; names: string[] };
 
 export type ChangeListener = (change: Change) => void;
 

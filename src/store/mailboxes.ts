@@ -9,6 +9,7 @@ import type { Reader, Write } from "./db.ts";
 import { conflict, invalid, notFound, StoreError } from "./errors.ts";
 import { DELETED, SEEN } from "./flags.ts";
 import { messagesMoveAll } from "./message-copy-move.ts";
+import { metadataDeleteMailbox } from "./metadata.ts";
 import type { Mailbox } from "./rows.ts";
 import { expunged, mailboxes, messages, meta, subscriptions } from "./schema.ts";
 import {
@@ -257,7 +258,7 @@ export async function mailboxHasChildren(r: Reader, accountId: number, name: str
 
 /**
  * Deletes a mailbox and its messages. INBOX cannot be deleted (RFC 3501 §6.3.4); parents of others
- * neither. Its name stays in the subscription list (§6.3.6).
+ * neither. Its name stays in the subscription list (§6.3.6); its METADATA annotations go.
  */
 export async function mailboxDelete(w: Write, accountId: number, name: string): Promise<void> {
   const mailbox = await mailboxGet(w.tx, accountId, name);
@@ -272,6 +273,7 @@ export async function mailboxDelete(w: Write, accountId: number, name: string): 
   await accountUsageAdjust(w, accountId, -gone.reduce((sum, m) => sum + m.size, 0));
   await w.tx.delete(expunged).where(eq(expunged.mailboxId, mailbox.id));
   await w.tx.delete(mailboxes).where(eq(mailboxes.id, mailbox.id));
+  await metadataDeleteMailbox(w, accountId, mailbox.id);
   await contentsDeleteOrphans(w, [...new Set(gone.map((m) => m.contentId))]);
   w.changed({ kind: "mailbox-deleted", accountId, mailboxId: mailbox.id, name: mailbox.name });
 }

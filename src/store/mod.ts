@@ -281,6 +281,7 @@ export class Store {
 export * from "./fetch-rows.ts";
 export * from "./imported.ts";
 export * from "./mailbox-status.ts";
+export * from "./metadata.ts";
 export * from "./queue.ts";
 export * from "./search.ts";
 export * from "./search-index.ts";

@@ -126,6 +126,27 @@ export const subscriptions = sqliteTable(
   (t) => [primaryKey({ columns: [t.accountId, t.name] })],
 );
 
+/**
+ * IMAP METADATA annotations (RFC 5464): entries on the server as a whole for one account
+ * (`mailboxId` 0) or on one of its mailboxes. Keyed by the mailbox's id, so RENAME keeps them and
+ * DELETE (store/metadata.ts metadataDeleteMailbox) removes them; a new mailbox of the same name
+ * starts with none. Names are stored lower-case (entry names are case-insensitive, §3.2).
+ */
+export const metadata = sqliteTable(
+  "metadata",
+  {
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    /** 0 for a server annotation (mailbox ""), else the mailbox's id. */
+    mailboxId: integer("mailbox_id").notNull(),
+    /** "/private/..." or "/shared/...", lower-case. */
+    name: text("name").notNull(),
+    value: blob("value", { mode: "buffer" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.mailboxId, t.name] })],
+);
+
 /** Parsed, reader-ready metadata of one stored message content (shared by all its recipients). */
 export const contents = sqliteTable(
   "contents",

@@ -49,7 +49,13 @@ export async function subscriptionAdd(w: Write, accountId: number, normalized: s
       `the account has ${max} subscriptions, the most allowed; unsubscribe some first`,
     );
   }
-  await w.tx.insert(subscriptions).values({ accountId, name: normalized }).onConflictDoNothing();
+  const added = await w.tx
+    .insert(subscriptions)
+    .values({ accountId, name: normalized })
+    .onConflictDoNothing()
+    .returning({ name: subscriptions.name });
+  if (added.length > 0)
+    w.changed({ kind: "subscription-changed", accountId, name: normalized, subscribed: true });
 }
 
 /** Unsubscribes a (normalized) name, whether or not a mailbox has it; returns whether it was subscribed. */
@@ -58,6 +64,8 @@ export async function subscriptionRemove(w: Write, accountId: number, normalized
     .delete(subscriptions)
     .where(and(eq(subscriptions.accountId, accountId), eq(subscriptions.name, normalized)))
     .returning({ name: subscriptions.name });
+  if (gone.length > 0)
+    w.changed({ kind: "subscription-changed", accountId, name: normalized, subscribed: false });
   return gone.length > 0;
 }
 

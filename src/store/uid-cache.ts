@@ -56,15 +56,15 @@ export class UidCache {
       if (change.kind === "account-deleted") this.#lists.clear();
       return;
     }
-    const id = change.mailboxId;
-    if ("modseq" in change && this.#lists.has(id))
-      this.#modseqs.set(id, Math.max(this.#modseqs.get(id) ?? 0, change.modseq));
+    if ("modseq" in change && change.mailboxId !== null && this.#lists.has(change.mailboxId))
+      this.#modseqs.set(change.mailboxId, Math.max(this.#modseqs.get(change.mailboxId) ?? 0, change.modseq));
     if (
       change.kind !== "message-added" &&
       change.kind !== "messages-expunged" &&
       change.kind !== "mailbox-deleted"
     )
       return;
+    const id = change.mailboxId;
     this.#versions.set(id, this.version(id) + 1);
     const list = this.#lists.get(id);
     if (!list) return;

@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from "node:net";
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
+import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw } from "node:zlib";
 
 export interface ConnectOptions {
   /** Source address (e.g. 127.0.0.2, which tests treat as a remote client). */
@@ -28,6 +29,8 @@ export class ImapClient {
   #waiters: Array<() => void> = [];
   #closed = false;
   #tag = 0;
+  /** After compress(): what write() goes through. */
+  #deflate: DeflateRaw | undefined;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -77,6 +80,34 @@ export class ImapClient {
     return secure;
   }
 
+  /**
+   * Sends COMPRESS DEFLATE and, on OK, deflates everything written from now on (a sync flush per
+   * write) and inflates everything read (RFC 4978 §3), as a compressing client would.
+   */
+  async compress(): Promise<ImapResponse> {
+    const r = await this.command("COMPRESS DEFLATE");
+    if (r.status !== "OK") return r;
+    const socket = this.#socket;
+    socket.off("data", this.#onData);
+    const inflate = createInflateRaw();
+    inflate.on("data", this.#onData);
+    inflate.on("error", () => socket.destroy());
+    socket.on("data", (chunk: Buffer) => inflate.write(chunk));
+    // Anything that came after the OK in the same read is compressed already.
+    const rest = this.#buffer;
+    this.#buffer = Buffer.alloc(0);
+    if (rest.length > 0) inflate.write(rest);
+    this.#deflate = createDeflateRaw();
+    this.#deflate.on("data", (chunk: Buffer) => socket.write(chunk));
+    return r;
+  }
+
+  /** Writes raw bytes into the compressed stream without a flush (to test the server's inflater). */
+  writeDeflated(data: Buffer, flush = true): void {
+    this.#deflate!.write(data);
+    if (flush) this.#deflate!.flush(constants.Z_SYNC_FLUSH);
+  }
+
   /** The socket in use (a TLSSocket after startTls() or with implicit TLS). */
   get socket(): Socket {
     return this.#socket;
@@ -123,7 +154,8 @@ export class ImapClient {
   }
 
   write(data: string | Buffer): void {
-    this.#socket.write(data);
+    if (this.#deflate) this.writeDeflated(typeof data === "string" ? Buffer.from(data) : data);
+    else this.#socket.write(data);
   }
 
   nextTag(): string {
@@ -173,7 +205,8 @@ export class ImapClient {
 
   async close(): Promise<void> {
     if (!this.#closed) {
-      this.#socket.end();
+      if (this.#deflate) this.#deflate.end(() => this.#socket.end());
+      else this.#socket.end();
       await new Promise<void>((resolve) =>
         this.#closed ? resolve() : this.#socket.once("close", () => resolve()),
       );

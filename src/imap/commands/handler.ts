@@ -8,6 +8,7 @@
 import type { Account } from "../../store/mod.ts";
 import type { ImapContext } from "../context.ts";
 import type { Piece } from "../protocol/encode.ts";
+import type { NotifySpec } from "../protocol/notify-args.ts";
 import type { Parser } from "../protocol/parser.ts";
 import type { SelectedMailbox } from "../selected.ts";
 import type { StateKind, StateOf } from "../state.ts";
@@ -51,6 +52,17 @@ export interface CommandSession {
   flushUpdates(allowExpunge: boolean): void;
   /** STARTTLS: the handshake starts right after the tagged OK is written. */
   requestTls(): void;
+  /**
+   * NOTIFY SET (RFC 5465): from now on the session reports these events when it may speak;
+   * with spec.status, a STATUS for each mailbox concerned first. NOTIFY NONE passes undefined.
+   */
+  notify(spec: NotifySpec | undefined): Promise<void>;
+  /** IDLE waits for DONE (true) or got it (false): notifications may flow meanwhile (RFC 5465 §5). */
+  idling(waiting: boolean): void;
+  /** COMPRESS is on, or starts after this command's tagged OK (RFC 4978). */
+  readonly compressed: boolean;
+  /** COMPRESS DEFLATE: compression starts right after the tagged OK is written. */
+  requestCompression(): void;
 
   // The state transitions (RFC 3501 §3, figure 1).
   /** LOGIN, AUTHENTICATE: enter the authenticated state and start hearing the account's changes. */

@@ -23,10 +23,12 @@ export async function idle({ ctx, state, session, parser }: AuthenticatedCommand
     () => session.untagged(["OK Still here"]),
     ctx.timeouts?.keepAliveMs ?? IMAP_LIMITS.idleKeepAliveMs,
   );
+  session.idling(true);
   try {
     const line = await session.readLine();
     if (line.toUpperCase() !== "DONE") throw new ImapBad(undefined, "Expected DONE");
   } finally {
+    session.idling(false);
     clearInterval(keepAlive);
     if (mailbox) mailbox.onPending = undefined;
   }

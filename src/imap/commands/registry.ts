@@ -22,6 +22,7 @@ import { capability, id, logout, noop } from "./any-state.ts";
 import { append } from "./append.ts";
 import { authenticate, login, unauthenticate } from "./auth.ts";
 import { check, close, unselect } from "./close.ts";
+import { compress } from "./compress.ts";
 import { copy, move } from "./copy-move.ts";
 import { enable } from "./enable.ts";
 import { expunge } from "./expunge.ts";
@@ -29,7 +30,9 @@ import { fetch } from "./fetch.ts";
 import type { Handler } from "./handler.ts";
 import { idle } from "./idle.ts";
 import { create, deleteMailbox, list, lsub, rename, status, subscribe, unsubscribe } from "./mailboxes.ts";
+import { getmetadata, setmetadata } from "./metadata.ts";
 import { namespace } from "./namespace.ts";
+import { notify } from "./notify.ts";
 import { getquota, getquotaroot, setquota } from "./quota.ts";
 import { replace } from "./replace.ts";
 import { search } from "./search.ts";
@@ -95,6 +98,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
   GETQUOTA: spec(AUTHENTICATED, getquota), // RFC 9208 §4.1.1
   GETQUOTAROOT: spec(AUTHENTICATED, getquotaroot), // RFC 9208 §4.1.2
   SETQUOTA: spec(AUTHENTICATED, setquota), // RFC 9208 §4.1.3
+  COMPRESS: spec(AUTHENTICATED, compress), // RFC 4978 §3
+  GETMETADATA: spec(AUTHENTICATED, getmetadata), // RFC 5464 §4.2
+  SETMETADATA: spec(AUTHENTICATED, setmetadata), // RFC 5464 §4.3
+  NOTIFY: spec(AUTHENTICATED, notify), // RFC 5465 §3
   // §6.4: selected
   CHECK: spec(SELECTED, check),
   CLOSE: spec(SELECTED, close),

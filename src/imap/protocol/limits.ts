@@ -35,6 +35,20 @@ export const IMAP_LIMITS = {
   maxListPatterns: 16,
   maxListPatternBytes: 1024,
   maxListWildcards: 16,
+  /**
+   * NOTIFY (RFC 5465 §5.8): notifications one session may have waiting (a slow client, or one in
+   * the middle of a command); past it the session gets NOTIFICATIONOVERFLOW and no more, so a
+   * client that never reads cannot make the server hold every change of its account.
+   */
+  maxNotifyQueue: 1000,
+  /**
+   * NOTIFY's mailbox names (subtree and mailboxes filters, all groups together): every change of the
+   * account is matched against them, so a NOTIFY naming 100,000 mailboxes would make each change cost
+   * that much. Beyond it: NO [LIMIT] (Dovecot stops at 100 too).
+   */
+  maxNotifyMailboxNames: 100,
+  /** METADATA entry names (RFC 5464 §3.2): names are keys, not storage; values are bounded in store/metadata.ts. */
+  maxMetadataEntryNameBytes: 256,
   /** RFC 3501 §5.4: at least 30 minutes for an authenticated idle client. */
   idleTimeoutMs: 30 * 60_000,
   /**

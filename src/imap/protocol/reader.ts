@@ -9,7 +9,6 @@
  * socket is paused. For STARTTLS the reader moves to the TLS socket and drops what it had buffered
  * (`detach()`, `attach()`).
  */
-import type { Socket } from "node:net";
 import { IMAP_LIMITS } from "./limits.ts";
 
 /** Where a literal's bytes go instead of memory (APPEND message data); store/spool.ts's Spool is one. */
@@ -92,10 +91,24 @@ export interface ReaderOptions {
   maxPendingBytes?(): number;
 }
 
+/**
+ * What the reader reads from: a socket, or a layer over one (net/deflate.ts after COMPRESS) that
+ * emits the same "data" and "close" events and can be paused.
+ */
+export interface ByteSource {
+  on(event: "data", listener: (chunk: Buffer) => void): unknown;
+  on(event: "close", listener: () => void): unknown;
+  off(event: "data", listener: (chunk: Buffer) => void): unknown;
+  off(event: "close", listener: () => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  readonly destroyed: boolean;
+}
+
 const LITERAL_AT_END = /\{(\d{1,20})(\+?)\}$/;
 
 export class CommandReader {
-  #socket: Socket;
+  #socket: ByteSource;
   readonly #options: ReaderOptions;
   #chunks: Buffer[] = [];
   #length = 0;
@@ -104,8 +117,10 @@ export class CommandReader {
   /** While a literal streams to a sink: read ahead of the sink only this far. */
   #streaming = false;
   #waiter: (() => void) | undefined;
+  /** Between the first line of a command and its end (a client sending literals): not the time to talk. */
+  #inCommand = false;
 
-  constructor(socket: Socket, options: ReaderOptions) {
+  constructor(socket: ByteSource, options: ReaderOptions) {
     this.#socket = socket;
     this.#options = options;
     this.#listen(socket);
@@ -131,7 +146,7 @@ export class CommandReader {
     this.#wake();
   };
 
-  #listen(socket: Socket): void {
+  #listen(socket: ByteSource): void {
     socket.on("data", this.#onData);
     socket.on("close", this.#onClose);
   }
@@ -151,8 +166,18 @@ export class CommandReader {
     return dropped;
   }
 
-  /** Reads from `socket` (the TLS socket after STARTTLS) from now on. */
-  attach(socket: Socket): void {
+  /**
+   * Stops reading the source and returns what it buffered beyond the last command, to be read
+   * through the next source: after COMPRESS (RFC 4978 §3) those bytes are already compressed.
+   */
+  handOver(): Buffer {
+    const rest = Buffer.concat(this.#chunks, this.#length);
+    this.detach();
+    return rest;
+  }
+
+  /** Reads from `socket` (the TLS socket after STARTTLS, the inflating layer after COMPRESS) from now on. */
+  attach(socket: ByteSource): void {
     this.#socket = socket;
     if (socket.destroyed) this.#closed = true;
     this.#listen(socket);
@@ -271,6 +296,7 @@ export class CommandReader {
     try {
       for (;;) {
         const line = await this.readLine(tag === undefined ? undefined : { tag, name: name ?? "" });
+        this.#inCommand = true;
         total += line.length;
         if (tag === undefined) {
           const head = /^(\S*)(?: +(\S+)(?: +(\S+))?)?/.exec(line)!;
@@ -323,7 +349,14 @@ export class CommandReader {
     } catch (error) {
       release();
       throw error;
+    } finally {
+      this.#inCommand = false;
     }
+  }
+
+  /** A command's first line is in and the rest (its literals) is still coming. */
+  get midCommand(): boolean {
+    return this.#inCommand;
   }
 
   /**
