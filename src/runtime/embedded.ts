@@ -7,6 +7,7 @@ import init from "../../migrations/0000_init.sql" with { type: "text" };
 import queue from "../../migrations/0001_queue.sql" with { type: "text" };
 import outboundTls from "../../migrations/0002_outbound_tls.sql" with { type: "text" };
 import dkimKeys from "../../migrations/0003_dkim_keys.sql" with { type: "text" };
+import namespaces from "../../migrations/0004_namespaces.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 import type { EmbeddedMigrations } from "../store/mod.ts";
@@ -17,6 +18,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0001_queue": queue,
   "0002_outbound_tls": outboundTls,
   "0003_dkim_keys": dkimKeys,
+  "0004_namespaces": namespaces,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

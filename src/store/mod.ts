@@ -19,6 +19,7 @@ import { UidCache } from "./uid-cache.ts";
 export * from "./accounts.ts";
 export { addressNormalize, domainNormalize } from "./addresses.ts";
 export * from "./aliases.ts";
+export { accountCatchEnsure, NO_PASSWORD, sentMailboxEnsure } from "./catch-accounts.ts";
 export type { Change, ChangeListener } from "./changes.ts";
 export {
   type ContentMeta,
@@ -38,6 +39,7 @@ export * from "./flags.ts";
 export * from "./mailboxes.ts";
 export { messageMoveKeepId, messagesCopy, messagesMove } from "./message-copy-move.ts";
 export * from "./message-expunge.ts";
+export * from "./message-find.ts";
 export * from "./message-flags.ts";
 export * from "./message-ingest.ts";
 export {
@@ -52,6 +54,7 @@ export {
 } from "./message-read.ts";
 export type { EmbeddedMigrations } from "./migrate.ts";
 export * from "./mta-sts.ts";
+export * from "./namespaces.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
 export * from "./recipients.ts";
 export { Spool, SpoolDir } from "./spool.ts";

@@ -23,6 +23,14 @@ export const domains = sqliteTable("domains", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   name: text("name").notNull().unique(),
   createdAt: integer("created_at").notNull().default(now),
+  /**
+   * How the domain came to be: "admin" (the API, the primary domain), "catch" (created by the first
+   * message to it in catch mode) or "namespace" (a throwaway namespace: any recipient is accepted
+   * and the domain goes, with all its mail, at `expires_at`). Only "admin" domains get DKIM keys.
+   */
+  origin: text("origin").notNull().default("admin"),
+  /** Epoch ms when a namespace expires; null for every other domain. */
+  expiresAt: integer("expires_at"),
 });
 
 export const accounts = sqliteTable(
