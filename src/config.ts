@@ -48,6 +48,8 @@ type Setting = {
   /** Reads the text of the flag, the variable or the default into the value Config holds. */
   schema: z.ZodType;
   help: string;
+  /** A yes/no setting whose flag may stand alone (`--catch`), meaning true; `--catch=false` also works. */
+  switch?: true;
 } & (
   | {
       /** The text used when neither flag nor variable is given; it goes through `schema` like theirs. */
@@ -346,6 +348,19 @@ const SETTINGS = {
     help: "mailboxes one account may have (IMAP CREATE beyond: NO [LIMIT])",
     default: "1000",
   },
+  /**
+   * Issue 16, catch mode (for testing): SMTP takes mail for every address at every domain, the first
+   * message to an address creating its account; nothing is relayed; any SMTP AUTH credentials and,
+   * for existing addresses, any IMAP/POP3 password are accepted. Never on a server facing real mail.
+   */
+  catch: {
+    env: "MAILROOM_CATCH",
+    flag: "--catch",
+    switch: true,
+    schema: flag,
+    help: "catch mode for testing: keep all mail for any address, relay nothing, accept any password",
+    default: "false",
+  },
   logLevel: {
     env: "MAILROOM_LOG_LEVEL",
     flag: "--log-level",
@@ -371,6 +386,10 @@ interface TestOnlySettings {
   mtaStsTimeoutMs?: number;
   /** Port of MX hosts (25): tests cannot listen on 25. */
   mxPort?: number;
+  /** Longest wait-for-message in ms (WAIT_LIMITS.maxTimeoutMs; tests shorten it to see the cap). */
+  waitMaxTimeoutMs?: number;
+  /** Concurrent waits-for-message (WAIT_LIMITS.maxWaits; tests make it small). */
+  maxWaits?: number;
 }
 
 export interface Route {
@@ -503,7 +522,12 @@ const COMMAND_SYNTAX: Record<string, { options: readonly string[]; args: number 
 const ARGV_OPTIONS: Record<string, { type: "string" | "boolean"; short?: string }> = {
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
-  ...Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag.slice(2), { type: "string" as const }])),
+  ...Object.fromEntries(
+    Object.values(SETTINGS).map((s: Setting) => [
+      s.flag.slice(2),
+      { type: s.switch ? ("boolean" as const) : ("string" as const) },
+    ]),
+  ),
   ...Object.fromEntries(
     Object.values(COMMAND_SYNTAX).flatMap((c) =>
       c.options.map((o) => [o.slice(2), { type: "string" as const }]),
@@ -546,6 +570,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     const option = Object.hasOwn(ARGV_OPTIONS, token.name) ? ARGV_OPTIONS[token.name] : undefined;
     if (!option) throw new ConfigError(`unknown flag ${token.rawName}`);
+    if (option.type === "boolean" && SETTING_FLAGS.has(token.rawName)) {
+      // A switch setting: alone it means true, `--catch=false` says so explicitly.
+      flags.set(token.rawName, token.value ?? "true");
+      continue;
+    }
     if (option.type === "boolean") {
       if (token.value !== undefined) throw new ConfigError(`${token.rawName} takes no value`);
       command = token.name;

@@ -5,6 +5,7 @@
  * is settled. Callers only log, wait `delayMs` and answer in their protocol — the same answer whether
  * the password was wrong, the account unknown, or the key locked out.
  */
+import type { CatchPolicy } from "../catch/policy.ts";
 import { type Account, accountAuthenticate, type Reader } from "../store/mod.ts";
 import { type AuthFailures, accountKey } from "./auth-failures.ts";
 
@@ -16,6 +17,8 @@ export interface PasswordCheckInput {
   login: string;
   password: string;
   primaryDomain: string;
+  /** Issue 16: logins it names (catch mode, a namespace's addresses) need no password. */
+  catching?: CatchPolicy | undefined;
 }
 
 export type PasswordCheck =
@@ -35,9 +38,11 @@ export async function passwordCheck(input: PasswordCheckInput): Promise<Password
   if (!start.allowed) return { ok: false, delayMs: start.delayMs, failures: undefined, lockedOut: true };
   let account: Account | undefined;
   try {
-    account = await accountAuthenticate(input.read, input.login, input.password, {
-      primaryDomain: input.primaryDomain,
-    });
+    account =
+      (await input.catching?.loginAccount(input.read, input.login, input.primaryDomain)) ??
+      (await accountAuthenticate(input.read, input.login, input.password, {
+        primaryDomain: input.primaryDomain,
+      }));
   } catch (error) {
     start.attempt.abandoned();
     throw error;

@@ -7,6 +7,7 @@
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { LineEndings, parseMessage } from "../mime/mod.ts";
 import { messageIngest, type QueueInput, SpoolDir, StoreError } from "../store/mod.ts";
+import { catchTargets } from "./catch.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
 import { deliveredNotices, sendNotices } from "./delivery/notices.ts";
 import { SMTP_LIMITS } from "./limits.ts";
@@ -121,15 +122,18 @@ async function deliver(
           smtpUtf8: session.envelope.smtpUtf8 === true,
         }
       : undefined;
-  // RFC 3461 NOTIFY=SUCCESS on a local recipient: a "delivered" notice, committed with the message.
-  const notices = deliveredNotices({
-    rcptTo: session.envelope.rcptTo,
-    local: new Set(local.keys()),
-    sender: mailFrom,
-    envid: dsn?.envid ?? null,
-    arrivalDate: now,
-    hostname: ctx.hostname,
-  });
+  // RFC 3461 NOTIFY=SUCCESS on a local recipient: a "delivered" notice, committed with the message
+  // (none in catch mode, where nothing leaves the server).
+  const notices = ctx.catching?.all
+    ? []
+    : deliveredNotices({
+        rcptTo: session.envelope.rcptTo,
+        local: new Set(local.keys()),
+        sender: mailFrom,
+        envid: dsn?.envid ?? null,
+        arrivalDate: now,
+        hostname: ctx.hostname,
+      });
   try {
     // RFC 5321 §4.5.3.1.10 / RFC 3463 X.2.2: the RCPT check knew only the declared SIZE (or none),
     // so the quota is checked again on the real size inside the ingest transaction, where parallel
@@ -137,7 +141,10 @@ async function deliver(
     // (452: the client retries them all later); delivering to the others would lose it for this one.
     let noticeQueued = false;
     const added = await ctx.store.write(async (w) => {
-      const stored = await messageIngest(w, { raw, parsed, targets, queue, enforceQuota: true });
+      // Issue 16: accounts this message creates (catch mode, namespaces), in this same transaction.
+      const caught = await catchTargets(w, ctx, session, accountIds);
+      const all = [...targets, ...caught];
+      const stored = await messageIngest(w, { raw, parsed, targets: all, queue, enforceQuota: true });
       if (notices.length > 0)
         noticeQueued =
           (await sendNotices(w, notices, { hostname: ctx.hostname, original: raw, sign: ctx.signNotice }))

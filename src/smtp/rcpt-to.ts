@@ -5,7 +5,7 @@
  * unauthenticated relaying is refused everywhere (this server is never an open relay).
  */
 import type { SMTPServerAddress, SMTPServerSession } from "smtp-server";
-import { recipientResolve } from "../store/mod.ts";
+import { recipientResolveOrCatch, recipientsToCreate } from "./catch.ts";
 import { type SmtpContext, sessionUser, transaction } from "./context.ts";
 import { reply } from "./replies.ts";
 import { envelopeUtf8Refusal } from "./smtputf8.ts";
@@ -51,13 +51,15 @@ export function onRcptTo(ctx: SmtpContext) {
       callback(reply.tooManyRecipients(ctx.maxRecipients));
       return;
     }
-    // RFC 5321 §4.5.1: postmaster, bare or at any local domain, is always accepted.
-    recipientResolve(ctx.store.read, address.address, {
-      primaryDomain: ctx.primaryDomain,
-      postmaster: ctx.postmaster,
-    }).then(
+    recipientResolveOrCatch(ctx, address.address).then(
       (resolution) => {
         switch (resolution.kind) {
+          case "create":
+            // Issue 16 (catch mode, a namespace): DATA creates the account; it counts as local.
+            local.set(key, []);
+            recipientsToCreate(session.envelope).add(resolution.address);
+            callback();
+            return;
           case "invalid":
             callback(reply.badRecipient());
             return;

@@ -68,9 +68,12 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
     // Our certificate, TLS 1.2 at least; implicit TLS on the SMTPS listener.
     ...(ctx.tls ? smtpTlsOptions(ctx.tls, implicitTls) : {}),
     name: ctx.hostname,
-    banner: "Mailroom ESMTP",
+    banner: ctx.catching?.all
+      ? "Mailroom ESMTP (catch mode: mail is kept here, never relayed)"
+      : "Mailroom ESMTP",
     size: ctx.maxMessageSize,
-    authOptional: !submission,
+    // Issue 16: in catch mode AUTH is optional on the submission ports too.
+    authOptional: !submission || ctx.catching?.all === true,
     authMethods: ["PLAIN", "LOGIN"],
     authRequiredMessage: reply.authRequired().message,
     // Whether a password may come without TLS is decided per session (tls.ts: the policy IMAP and

@@ -23,6 +23,7 @@ async function authenticateOrFail(
     login,
     password,
     primaryDomain: ctx.primaryDomain,
+    catching: ctx.catching,
   });
   if (!check.ok) {
     ctx.log.warn("imap.auth_failed", {

@@ -34,6 +34,7 @@ export async function logIn(session: Session, login: string, password: string): 
       login,
       password,
       primaryDomain: ctx.primaryDomain,
+      catching: ctx.catching,
     });
   } catch (error) {
     ctx.log.error("pop3.auth_error", { session: session.id, client: session.client, error });
