@@ -8,7 +8,10 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./api/app.ts";
+import { WaitHub } from "./api/wait-hub.ts";
 import { type DkimKeeper, type MailAuth, startMailAuth } from "./auth/mod.ts";
+import { NamespaceKeeper } from "./catch/namespaces.ts";
+import { CatchPolicy } from "./catch/policy.ts";
 import { dnsCommand } from "./cli/dns.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
 import { prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
@@ -25,6 +28,7 @@ import { MEMORY_LIMITS } from "./security/limits.ts";
 import { createMemoryBudgets, type MemoryBudgets } from "./security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
 import type { SmtpContext } from "./smtp/context.ts";
+import { releaseMessage } from "./smtp/delivery/release.ts";
 import { SMTP_LIMITS } from "./smtp/limits.ts";
 import { createQueueRunner, type QueueRunner } from "./smtp/queue/runner.ts";
 import { createTlsReporter, type TlsReporter } from "./smtp/reports/tls-reporter.ts";
@@ -137,6 +141,10 @@ interface ListenerDeps {
   /** The ports bound so far, by listener name. */
   ports: RunningServer["ports"];
   adminToken: string;
+  /** Issue 16: catch mode and the namespaces' any-recipient, any-password rules. */
+  catching: CatchPolicy;
+  /** Issue 16: throwaway namespaces and their expiry. */
+  namespaces: NamespaceKeeper;
 }
 
 /** Config keys that hold a listener's port (a number, or null for off). */
@@ -226,6 +234,22 @@ export async function startServer(
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = parts.authFailures ?? new AuthFailures({ log: log.child({ proto: "auth" }) });
 
+    // Issue 16: catch mode and throwaway namespaces. The banner says so before any listener opens.
+    const catching = new CatchPolicy({ all: config.catch });
+    if (config.catch) {
+      log.warn("catch_mode", { detail: "every address accepted, nothing relayed, any password accepted" });
+      process.stderr.write(
+        "catch mode is on: mail for every address is kept here (accounts made on first message), nothing is relayed, any password is accepted\n",
+      );
+    }
+    const namespaces = new NamespaceKeeper({
+      store,
+      log: log.child({ proto: "namespaces" }),
+      hostname: config.hostname,
+    });
+    namespaces.start();
+    stops.push(() => namespaces.stop());
+
     const extraCa = loadExtraCa(config);
     const queue = createQueueRunner({
       store,
@@ -241,7 +265,8 @@ export async function startServer(
       ...(config.mxPort ? { mxPort: config.mxPort } : {}),
       signNotice: mailAuth.signNotice,
     });
-    queue.start();
+    // In catch mode nothing leaves: not even what an earlier run left in the queue.
+    if (!config.catch) queue.start();
     stops.push(() => queue.stop());
     // RFC 8460: the daily TLS reports of what the queue recorded.
     const tlsReports = createTlsReporter({
@@ -254,7 +279,7 @@ export async function startServer(
       onQueued: () => queue.kick(),
       sign: mailAuth.signNotice,
     });
-    tlsReports.start();
+    if (!config.catch) tlsReports.start();
     stops.push(async () => tlsReports.stop());
 
     const rows: readonly (ListenerRow & { name: ListenerName })[] = LISTENERS;
@@ -275,6 +300,8 @@ export async function startServer(
       ports,
       pop3Sessions: new AccountSessions(POP3_LIMITS.maxSessionsPerAccount),
       adminToken,
+      catching,
+      namespaces,
     };
     for (const row of rows) {
       const port = config[row.port];
@@ -352,6 +379,7 @@ function smtpContext(deps: ListenerDeps, mode: SmtpContext["mode"]): SmtpContext
     memory: deps.memory,
     signOutgoing: deps.mailAuth.signOutgoing,
     signNotice: deps.mailAuth.signNotice,
+    catching: deps.catching,
   };
 }
 
@@ -366,6 +394,7 @@ function servePop3(deps: ListenerDeps, options: ListenOptions): Promise<Listener
       tls: deps.tls,
       plaintextAuth: deps.plaintextAuth,
       accountSessions: deps.pop3Sessions,
+      catching: deps.catching,
     },
     options,
   );
@@ -386,6 +415,7 @@ function serveImap(deps: ListenerDeps, options: ListenOptions): Promise<Listener
       plaintextAuth: deps.plaintextAuth,
       spool: deps.spool,
       memory: deps.memory,
+      catching: deps.catching,
     },
     options,
   );
@@ -403,6 +433,16 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
     queue: deps.queue,
     lockouts: deps.authFailures,
     tlsReports: deps.tlsReports,
+    namespaces: deps.namespaces,
+    waits: new WaitHub({
+      store: deps.store,
+      log: deps.log,
+      limits: {
+        ...(config.maxWaits ? { maxWaits: config.maxWaits } : {}),
+        ...(config.waitMaxTimeoutMs ? { maxTimeoutMs: config.waitMaxTimeoutMs } : {}),
+      },
+    }),
+    release: { release: (input) => releaseMessage({ ...input, helo: config.hostname }) },
     deliverability: deps.mailAuth.deliverability({
       submission: deps.ports.submission ?? undefined,
       submissions: deps.ports.smtps ?? undefined,
@@ -415,7 +455,7 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
   const http = await deps.runtime.serveHttp({
     hostname: options.host,
     port: options.port,
-    fetch: app.fetch,
+    fetch: (request, control) => app.fetch(request, control),
     maxRequestBodySize: config.maxMessageSize * 4,
   });
   return { name: options.name ?? "http", port: http.port, close: () => http.stop() };

@@ -12,12 +12,22 @@ import { dkimRoutes } from "./routes/dkim.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { lockoutRoutes } from "./routes/lockouts.ts";
 import { mailboxRoutes } from "./routes/mailboxes.ts";
+import { messageContentRoutes } from "./routes/message-content.ts";
+import { messageGlobalRoutes } from "./routes/message-global.ts";
+import { accountWaitRoutes, messageSearchRoutes } from "./routes/message-search.ts";
 import { messageRoutes } from "./routes/messages.ts";
+import { namespaceRoutes } from "./routes/namespaces.ts";
 import { queueRoutes } from "./routes/queue.ts";
 import { reportRoutes } from "./routes/reports.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
+import { WaitHub } from "./wait-hub.ts";
 
-export function createApp(deps: ApiDeps): Hono<ApiEnv> {
+export function createApp(given: ApiDeps): Hono<ApiEnv> {
+  // One wait hub per app: every wait-for-message shares its one subscription to the change feed.
+  const deps: ApiDeps = {
+    ...given,
+    waits: given.waits ?? new WaitHub({ store: given.store, log: given.log }),
+  };
   const app = new Hono<ApiEnv>();
   app.use(async (c, next) => {
     c.set("deps", deps);
@@ -37,7 +47,15 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   v1.route("/accounts", accountRoutes);
   v1.route("/aliases", aliasRoutes);
   v1.route("/accounts", mailboxRoutes);
+  // Issue 16: ".../messages/wait" before ".../messages/{id}" of messageRoutes, which would take it.
+  v1.route("/accounts", accountWaitRoutes);
   v1.route("/accounts", messageRoutes);
+  v1.route("/accounts/:address/messages/:id", messageContentRoutes);
+  // Issue 16: messages across accounts; "/messages/wait" before "/messages/{id}".
+  v1.route("/messages", messageSearchRoutes);
+  v1.route("/messages", messageGlobalRoutes);
+  v1.route("/messages/:id", messageContentRoutes);
+  v1.route("/namespaces", namespaceRoutes);
   v1.route("/queue", queueRoutes);
   v1.route("/lockouts", lockoutRoutes);
   v1.route("/reports", reportRoutes);

@@ -1,8 +1,10 @@
 /** What the API handlers get from the composition root, and the Hono environment carrying it. */
 import type { Deliverability } from "../auth/mod.ts";
-import type { Config } from "../config.ts";
+import type { Config, Route } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { QueueItem, Store } from "../store/mod.ts";
+import type { HttpRequestControl } from "../runtime/types.ts";
+import type { Namespace, QueueItem, Store } from "../store/mod.ts";
+import type { WaitHub } from "./wait-hub.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -19,6 +21,37 @@ export interface ApiDeps {
   tlsReports?: TlsReportControl;
   /** DKIM keys and the DNS records to publish (src/auth/); absent only in route-listing tests. */
   deliverability?: Deliverability;
+  /** Issue 16: throwaway namespaces (src/catch/namespaces.ts); absent where none are kept. */
+  namespaces?: NamespaceControl;
+  /** Issue 16: wait-for-message; createApp makes one on `store` when absent. */
+  waits?: WaitHub;
+  /** Issue 16: sends a stored message on to another server (src/smtp/delivery/release.ts). */
+  release?: ReleaseControl;
+}
+
+/** What the namespace routes ask of the keeper (creation, expiry timer). */
+export interface NamespaceControl {
+  create(ttlMs: number): Promise<Namespace>;
+  remove(domain: string): Promise<void>;
+  list(): Promise<Namespace[]>;
+}
+
+/** One recipient's answer from the server a message was released to. */
+export interface ReleaseRecipient {
+  address: string;
+  accepted: boolean;
+  /** The reply code; null when no reply came. */
+  code: number | null;
+  reply: string;
+}
+
+/** What POST /api/v1/messages/{id}/release asks of the SMTP client: one transaction, then QUIT. */
+export interface ReleaseControl {
+  release(input: { raw: Uint8Array; sender: string; recipients: string[]; route: Route }): Promise<
+    | { kind: "done"; recipients: ReleaseRecipient[] }
+    /** No transaction took place (refused connection, bad greeting, failed TLS or AUTH). */
+    | { kind: "unreachable"; code: number | null; reply: string }
+  >;
 }
 
 /** One limiter key as GET /api/v1/lockouts lists it; times in epoch milliseconds. */
@@ -58,4 +91,8 @@ export interface QueueControl {
   remove(id: number, options: { bounce: boolean }): Promise<QueueItem | undefined>;
 }
 
-export type ApiEnv = { Variables: { deps: ApiDeps } };
+/**
+ * The runtime's per-request controls arrive as Hono's `c.env` (main.ts passes them to app.fetch);
+ * absent under app.request() in tests.
+ */
+export type ApiEnv = { Variables: { deps: ApiDeps }; Bindings: Partial<HttpRequestControl> | undefined };

@@ -88,3 +88,19 @@ export const MessageUpdate = z
     message: "flags replaces the whole set and cannot be combined with addFlags or removeFlags",
     path: ["flags"],
   });
+
+/** Issue 16: POST /api/v1/namespaces; `ttl` like "30m" (units s, m, h, d), one hour when absent. */
+export const NamespaceCreate = z.strictObject({
+  ttl: z.string().min(2).max(20).optional(),
+});
+
+/**
+ * Issue 16: POST /api/v1/messages/{id}/release. `route` is `smtp://host:port`, `smtps://host:port`
+ * or `host:port` (with `user:pass@` for AUTH over TLS, as MAILROOM_ROUTES reads it); `from` is the
+ * envelope sender, the message's Return-Path by default.
+ */
+export const MessageRelease = z.strictObject({
+  to: z.array(EmailAddress).min(1).max(100),
+  route: z.string().min(1).max(1024),
+  from: EmailAddress.optional(),
+});

@@ -10,6 +10,7 @@ export { decodeMimeWords } from "./encoded-words.ts";
 export { emptyEnvelope } from "./envelope.ts";
 export { headerEnd, parseHeaders } from "./headers.ts";
 export {
+  headerFieldsJson,
   type MessageBytes,
   type MessageParse,
   messageJson,
@@ -23,7 +24,8 @@ export {
   normalizeNewlines,
 } from "./line-endings.ts";
 export { parseMessage } from "./message.ts";
-export { findPart, partBody } from "./parts.ts";
+export { chooseBodies, decodeBody, filenameOf, findPart, partBody } from "./parts.ts";
+export { htmlToText } from "./search-text.ts";
 export { has8bit, toSevenBit } from "./seven-bit.ts";
 export { decodeTransfer } from "./transfer.ts";
 export type { Address, Envelope, MessageJson, MimePart, ParsedMessage } from "./types.ts";

@@ -4,16 +4,9 @@
  * account's message id is a 404, exactly like an id that never existed.
  */
 import { Hono } from "hono";
-import {
-  type MimePart,
-  messageJson,
-  messageJsonParts,
-  normalizeNewlines,
-  parseMessage,
-} from "../../mime/mod.ts";
+import { normalizeNewlines, parseMessage } from "../../mime/mod.ts";
 import {
   contentRaw,
-  contentView,
   flagNames,
   flagsFromNames,
   type IngestTarget,
@@ -34,6 +27,7 @@ import {
 import { jsonBody, rawBody } from "../body.ts";
 import type { ApiEnv } from "../deps.ts";
 import { type MboxEntry, MboxFormatError, mboxSplit, mboxStream } from "../mbox.ts";
+import { messageView } from "../message-view.ts";
 import {
   accountParam,
   beforeUidCursor,
@@ -194,35 +188,16 @@ export const messageRoutes = new Hono<ApiEnv>()
   })
   .get("/:address/messages/:id", async (c) => {
     const { store } = c.get("deps");
-    const id = messageIdParam(c);
+    const id = await messageIdParam(c, store.read);
     const account = await accountParam(c, store.read);
     const message = await messageGet(store.read, account.id, id);
-    if (!message) throw messageNotFound(id);
-    // Parse once (STYLE.md): the structure stored at delivery says which bytes the view needs (the
-    // header, the text and HTML bodies, base64 attachments to size), and only those are read.
-    const [view, mailbox] = await Promise.all([
-      contentView(store.read, message.contentId, messageJsonParts),
-      mailboxById(store.read, message.mailboxId),
-    ]);
-    if (!view || !mailbox) throw messageNotFound(id);
-    const body = (part: MimePart): Uint8Array => {
-      const bytes = view.bodies.get(part);
-      if (!bytes) throw new Error(`part ${part.partId} was not read`);
-      return bytes;
-    };
-    return c.json({
-      id: message.id,
-      uid: message.uid,
-      mailbox: mailbox.name,
-      flags: flagNames(message.flags, message.keywords),
-      size: message.size,
-      internalDate: iso(message.internalDate),
-      ...messageJson(view, { header: view.header, body }),
-    });
+    const view = message && (await messageView(store.read, message));
+    if (!view) throw messageNotFound(id);
+    return c.json(view);
   })
   .get("/:address/messages/:id/raw", async (c) => {
     const { store } = c.get("deps");
-    const id = messageIdParam(c);
+    const id = await messageIdParam(c, store.read);
     const account = await accountParam(c, store.read);
     const message = await messageGet(store.read, account.id, id);
     const raw = message && (await contentRaw(store.read, message.contentId));
@@ -233,7 +208,7 @@ export const messageRoutes = new Hono<ApiEnv>()
   .patch("/:address/messages/:id", async (c) => {
     const { store } = c.get("deps");
     const body = await jsonBody(c, MessageUpdate);
-    const id = messageIdParam(c);
+    const id = await messageIdParam(c, store.read);
     const account = await accountParam(c, store.read);
     // Looked up inside the write so that the flags change and the move see the same message.
     await store.write(async (w) => {
@@ -254,7 +229,7 @@ export const messageRoutes = new Hono<ApiEnv>()
   })
   .delete("/:address/messages/:id", async (c) => {
     const { store } = c.get("deps");
-    const id = messageIdParam(c);
+    const id = await messageIdParam(c, store.read);
     const account = await accountParam(c, store.read);
     await store.write(async (w) => {
       const message = await messageGet(w.tx, account.id, id);
