@@ -28,6 +28,8 @@ import { WAIT_LIMITS } from "./limits.ts";
 export interface WaitLimits {
   maxWaits: number;
   maxTimeoutMs: number;
+  /** WAIT_LIMITS.maxPendingAdds (tests make it tiny to see the overflow path). */
+  maxPendingAdds: number;
 }
 
 /** Thrown when `maxWaits` waits are in progress (answered 503). */
@@ -68,6 +70,7 @@ export class WaitHub {
     this.limits = {
       maxWaits: options.limits?.maxWaits ?? WAIT_LIMITS.maxWaits,
       maxTimeoutMs: options.limits?.maxTimeoutMs ?? WAIT_LIMITS.maxTimeoutMs,
+      maxPendingAdds: options.limits?.maxPendingAdds ?? WAIT_LIMITS.maxPendingAdds,
     };
   }
 
@@ -134,7 +137,7 @@ export class WaitHub {
 
   #onChange(change: Change): void {
     if (change.kind !== "message-added" || this.#waiters.size === 0) return;
-    if (this.#pending.length >= WAIT_LIMITS.maxPendingAdds) {
+    if (this.#pending.length >= this.limits.maxPendingAdds) {
       this.#dropPending();
     } else {
       this.#pending.push({ mailboxId: change.mailboxId, uid: change.uid });

@@ -63,14 +63,15 @@ export class NamespaceKeeper {
 
   /** A new namespace living `ttlMs`; StoreError "limit" when NAMESPACE_LIMITS.maxNamespaces are alive. */
   async create(ttlMs: number): Promise<Namespace> {
-    const expiresAt = this.#now() + ttlMs;
+    const createdAt = this.#now();
+    const expiresAt = createdAt + ttlMs;
     const created = await this.#store.write(async (w) => {
       if ((await namespaceCount(w.tx)) >= NAMESPACE_LIMITS.maxNamespaces)
         throw new StoreError(
           "limit",
           `${NAMESPACE_LIMITS.maxNamespaces} namespaces exist, the most allowed; delete some first`,
         );
-      return namespaceCreate(w, `${randomLabel()}.${this.#hostname}`, expiresAt);
+      return namespaceCreate(w, `${randomLabel()}.${this.#hostname}`, expiresAt, createdAt);
     });
     this.#log.info("namespace.created", { domain: created.domain, expiresAt });
     this.#arm(expiresAt);

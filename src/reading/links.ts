@@ -1,8 +1,8 @@
 /**
  * Every URL in a message's text and HTML bodies (issue 16, `GET .../messages/{id}/links`): what a
  * test follows to confirm a sign-up or reset a password. In HTML, the URL-valued attributes (href,
- * src, action, background, poster, cite) and URLs written in the text; in plain text, URLs with a
- * scheme. HTML is read with htmlparser2 (entities decoded as a browser would, no DOM); text with one
+ * src, action, background, poster, cite) and URLs written in the text (not inside script or style,
+ * which are code); in plain text, URLs with a scheme. HTML is read with htmlparser2 (entities decoded as a browser would, no DOM); text with one
  * linear pattern, no backtracking.
  */
 import { Parser } from "htmlparser2";
@@ -79,9 +79,12 @@ export function htmlLinks(html: string): Array<{ url: string; text: string | nul
   const out: Array<{ url: string; text: string | null }> = [];
   /** The open `<a>`'s entry, collecting its text. */
   let anchor: { url: string; text: string | null } | null = null;
+  /** Inside <script> or <style>: code, not text. */
+  let code = 0;
   const parser = new Parser(
     {
       onopentag(name, attributes) {
+        if (name === "script" || name === "style") code++;
         for (const [attribute, tags] of Object.entries(URL_ATTRIBUTES)) {
           const value = attributes[attribute];
           if (value === undefined || !tags.includes(name)) continue;
@@ -93,12 +96,14 @@ export function htmlLinks(html: string): Array<{ url: string; text: string | nul
         }
       },
       ontext(text) {
+        if (code > 0) return;
         if (anchor && (anchor.text?.length ?? 0) < READING_LIMITS.maxLinkText) anchor.text += text;
         for (const url of textUrls(text))
           if (out.length < READING_LIMITS.maxLinks) out.push({ url, text: null });
       },
       onclosetag(name) {
         if (name === "a") anchor = null;
+        if ((name === "script" || name === "style") && code > 0) code--;
       },
     },
     { decodeEntities: true },

@@ -25,13 +25,18 @@ function namespaceOf(row: { domain: string; createdAt: number; expiresAt: number
   return { domain: row.domain, createdAt: row.createdAt, expiresAt: row.expiresAt ?? 0 };
 }
 
-export async function namespaceCreate(w: Write, name: string, expiresAt: number): Promise<Namespace> {
+export async function namespaceCreate(
+  w: Write,
+  name: string,
+  expiresAt: number,
+  createdAt = Date.now(),
+): Promise<Namespace> {
   const domain = domainNormalize(name);
   const [existing] = await w.tx.select({ id: domains.id }).from(domains).where(eq(domains.name, domain));
   if (existing) throw conflict(`domain ${domain}`);
   const [row] = await w.tx
     .insert(domains)
-    .values({ name: domain, origin: "namespace", expiresAt })
+    .values({ name: domain, origin: "namespace", expiresAt, createdAt })
     .returning(columns);
   return namespaceOf(row!);
 }
