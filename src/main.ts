@@ -437,6 +437,7 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
     waits: new WaitHub({
       store: deps.store,
       log: deps.log,
+      ...(deps.runtime.collectGarbage ? { collectGarbage: deps.runtime.collectGarbage } : {}),
       limits: {
         ...(config.maxWaits ? { maxWaits: config.maxWaits } : {}),
         ...(config.waitMaxTimeoutMs ? { maxTimeoutMs: config.waitMaxTimeoutMs } : {}),

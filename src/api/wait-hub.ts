@@ -63,10 +63,20 @@ export class WaitHub {
   /** The pending queue overflowed: every waiter runs its query again. */
   #rescan = false;
   #matching = false;
+  readonly #collectGarbage: (() => void) | undefined;
+  /** Waits begun since the last collection (WAIT_LIMITS.collectEveryWaits). */
+  #sinceCollection = 0;
 
-  constructor(options: { store: Store; log: Logger; limits?: Partial<WaitLimits> }) {
+  constructor(options: {
+    store: Store;
+    log: Logger;
+    limits?: Partial<WaitLimits>;
+    /** Runtime.collectGarbage: frees the native memory of finished queries (see WAIT_LIMITS). */
+    collectGarbage?: () => void;
+  }) {
     this.#store = options.store;
     this.#log = options.log;
+    this.#collectGarbage = options.collectGarbage;
     this.limits = {
       maxWaits: options.limits?.maxWaits ?? WAIT_LIMITS.maxWaits,
       maxTimeoutMs: options.limits?.maxTimeoutMs ?? WAIT_LIMITS.maxTimeoutMs,
@@ -97,6 +107,10 @@ export class WaitHub {
       settle = resolve;
     });
     const waiter: Waiter = { criteria, querying: true, aside: undefined, recheck: false, settle };
+    if (this.#collectGarbage && ++this.#sinceCollection >= WAIT_LIMITS.collectEveryWaits) {
+      this.#sinceCollection = 0;
+      this.#collectGarbage();
+    }
     const onAbort = () => settle(undefined);
     let timer: ReturnType<typeof setTimeout> | undefined;
     // Joined before the query: see the module comment.
