@@ -188,6 +188,9 @@ export class WaitHub {
   }
 
   #offer(waiter: Waiter, message: AddedMessage): void {
+    // Read without its body text (no waiter wanted it then): one that joined since cannot judge it
+    // here, and needs not: its own query, begun after this message's commit, sees it.
+    if (waiter.criteria.text && message.searchText === undefined) return;
     if (!messageMatches(waiter.criteria, message)) return;
     if (waiter.querying) waiter.aside = older(waiter.aside, message);
     else waiter.settle(message);

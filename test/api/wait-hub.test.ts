@@ -122,3 +122,30 @@ test("a wait whose timeout is 0 still answers from what is stored", async () => 
   const hub = new WaitHub({ store, log: silentLogger });
   expect((await hub.wait({ subject: "zero timeout" }, { timeoutMs: 0 }))?.subject).toBe("zero timeout");
 });
+
+test("a wait on body text that joins while added messages are read without their text does not take them", async () => {
+  let joined: Promise<unknown> | undefined;
+  const db = store.read as unknown as { $client: { execute(s: InStatement): Promise<unknown> } };
+  const client = db.$client;
+  let hub: WaitHub | undefined;
+  const hooked = {
+    async execute(statement: InStatement) {
+      const sql = typeof statement === "string" ? statement : statement.sql;
+      // While the hub reads the added message (for a waiter on the subject alone, so without its
+      // text), a second waiter on the same subject and other body text joins.
+      if (!joined && /IN \(VALUES/.test(sql))
+        joined = hub!.wait({ subject: "text join", text: "not in the body" }, { timeoutMs: 300 });
+      return client.execute(statement);
+    },
+  };
+  const read = new Proxy(db, {
+    get: (target, key) => (key === "$client" ? hooked : Reflect.get(target, key)),
+  });
+  hub = new WaitHub({ store: { read, changes: store.changes } as unknown as Store, log: silentLogger });
+  const first = hub.wait({ subject: "text join" }, { timeoutMs: 3_000 });
+  await new Promise((r) => setImmediate(r));
+  await deliver("text join");
+  expect((await first)?.subject).toBe("text join");
+  expect(joined).toBeDefined();
+  expect(await joined).toBeUndefined();
+});
