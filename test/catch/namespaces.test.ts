@@ -71,6 +71,14 @@ describe("POST and GET /api/v1/namespaces", () => {
     expect(await dkimDomainsWithoutKeys(server.store.read)).not.toContain(ns.domain);
   });
 
+  test("POST without a body takes the default lifetime; a body that is not JSON is a 400", async () => {
+    const res = await server.api("/api/v1/namespaces", { method: "POST" });
+    expect(res.status).toBe(201);
+    const ns = (await res.json()) as Namespace;
+    expect(ns.expiresAt - ns.createdAt).toBe(3_600_000);
+    await expectProblem(await server.api("/api/v1/namespaces", { method: "POST", body: "{ttl" }), 400);
+  });
+
   test("a ttl that is no duration, too short or too long, or an unknown field is a 422", async () => {
     for (const body of [{ ttl: "banana" }, { ttl: "0s" }, { ttl: "8d" }, { ttl: "30m", extra: 1 }]) {
       await expectProblem(await server.api("/api/v1/namespaces", { method: "POST", json: body }), 422);

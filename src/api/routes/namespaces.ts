@@ -3,10 +3,10 @@
  * any address (the first message creates the account) and is deleted, with all its mail, when its
  * `ttl` runs out or on DELETE. Times are epoch milliseconds, as elsewhere in the API.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { NAMESPACE_LIMITS } from "../../catch/limits.ts";
 import { parseDuration } from "../../config.ts";
-import { jsonBody } from "../body.ts";
+import { MAX_JSON_BODY, rawBody } from "../body.ts";
 import type { ApiEnv, NamespaceControl } from "../deps.ts";
 import { ApiError } from "../problem.ts";
 import { NamespaceCreate } from "../schemas.ts";
@@ -29,11 +29,22 @@ function ttlOf(text: string | undefined): number {
   return ms;
 }
 
+/** The JSON body, or {} when there is none (`curl -X POST .../namespaces` takes the defaults). */
+async function optionalJson(c: Context<ApiEnv>): Promise<unknown> {
+  const bytes = await rawBody(c, MAX_JSON_BODY, "a JSON body");
+  if (bytes.length === 0) return {};
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new ApiError(400, "Bad Request", "the request body is not valid JSON");
+  }
+}
+
 export const namespaceRoutes = new Hono<ApiEnv>()
   .get("/", async (c) => c.json({ items: await keeper(c.get("deps").namespaces).list() }))
   .post("/", async (c) => {
     const namespaces = keeper(c.get("deps").namespaces);
-    const body = await jsonBody(c, NamespaceCreate);
+    const body = NamespaceCreate.parse(await optionalJson(c));
     const created = await namespaces.create(ttlOf(body.ttl));
     return c.json(created, 201, { location: `/api/v1/namespaces/${encodeURIComponent(created.domain)}` });
   })
