@@ -4,6 +4,7 @@ import type { Config, Route } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { HttpRequestControl } from "../runtime/types.ts";
 import type { Namespace, QueueItem, Store } from "../store/mod.ts";
+import type { SseClients } from "./sse-clients.ts";
 import type { WaitHub } from "./wait-hub.ts";
 
 export interface ApiDeps {
@@ -25,6 +26,8 @@ export interface ApiDeps {
   namespaces?: NamespaceControl;
   /** Issue 16: wait-for-message; createApp makes one on `store` when absent. */
   waits?: WaitHub;
+  /** Issue 16: the live event streams (GET /api/v1/events) on the server's event bus; createApp makes one when absent. */
+  sse?: SseClients;
   /** Issue 16: sends a stored message on to another server (src/smtp/delivery/release.ts). */
   release?: ReleaseControl;
 }
