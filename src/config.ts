@@ -373,6 +373,18 @@ const SETTINGS = {
     help: "let webhooks go to private and loopback addresses (tests, a receiver on this host)",
     default: "false",
   },
+  /**
+   * Issue 16: fault injection (PUT /api/v1/chaos) for testing clients' retry logic. Off by default,
+   * and the API refuses rules with 403: a server facing real mail must not be made to fail on purpose.
+   */
+  chaos: {
+    env: "MAILROOM_CHAOS",
+    flag: "--chaos",
+    switch: true,
+    schema: flag,
+    help: "allow fault injection rules (PUT /api/v1/chaos) in SMTP, IMAP, POP3 and delivery",
+    default: "false",
+  },
   logLevel: {
     env: "MAILROOM_LOG_LEVEL",
     flag: "--log-level",
