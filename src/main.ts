@@ -83,6 +83,9 @@ export async function main(runtime: Runtime, argv: readonly string[]): Promise<n
       return await dnsCommand({ ...input, format: args.options.get("--format") });
     }
     const server = await startServer(runtime, config, log);
+    // Issue 16: one machine-readable line with the bound ports (MAILROOM_PORTS=auto picks them),
+    // for test harnesses in any language: the first stdout line whose "event" is "ready".
+    process.stdout.write(`${JSON.stringify({ event: "ready", pid: process.pid, ports: server.ports })}\n`);
     const stopReloading = reloadOnHangup(server.tls, log);
     await waitForSignal(log);
     stopReloading();
