@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { freshAccount } from "../harness/accounts.ts";
 import { startTestServer, TEST_TOKEN, type TestServer } from "../harness/server.ts";
-import { sendMail } from "../harness/smtp-client.ts";
+import { SmtpClient, sendMail } from "../harness/smtp-client.ts";
 import { dataOf, openSse, type SseEvent } from "../harness/sse-client.ts";
 import { submit } from "../smtp/outbound-helpers.ts";
 import { type Peer, smtpError, startPeer } from "../smtp/peer.ts";
@@ -309,4 +309,57 @@ describe("resuming", () => {
     expect(sse.events).toEqual([]);
     sse.close();
   });
+});
+
+describe("no loss across reconnects", () => {
+  test("1,000 SMTP deliveries while the client reconnects with Last-Event-ID every 25 events: each seen once, in order", async () => {
+    const address = await freshAccount(server);
+    const TOTAL = 1_000;
+    const LANES = 4;
+    const url = `${base}?account=${enc(address)}&type=message.received`;
+    const seen: string[] = [];
+    const ids: number[] = [];
+    let reconnects = 1;
+    let lastId: string | undefined;
+    // The first stream is open before the first delivery; after that, Last-Event-ID covers the gaps.
+    let sse = await openSse(url, auth);
+    const reading = (async () => {
+      for (;;) {
+        try {
+          for (let n = 0; n < 25 && seen.length < TOTAL; n++) {
+            const e = await sse.next(undefined, 30_000);
+            seen.push(String(dataOf(e).data.subject));
+            ids.push(Number(e.id));
+            lastId = e.id;
+          }
+        } finally {
+          sse.close();
+        }
+        if (seen.length >= TOTAL) return;
+        sse = await openSse(url, { ...auth, "last-event-id": lastId! });
+        reconnects++;
+      }
+    })();
+    await Promise.all(
+      Array.from({ length: LANES }, async (_, lane) => {
+        const { client } = await SmtpClient.connect(server.ports.smtp!);
+        try {
+          await client.command("EHLO race.test");
+          for (let i = 0; i < TOTAL / LANES; i++) {
+            await client.command("MAIL FROM:<s@remote.example>");
+            await client.command(`RCPT TO:<${address}>`);
+            const r = await client.data(makeMessage({ subject: `m${lane}.${i}`, to: address }));
+            if (r.code !== 250) throw new Error(r.text);
+          }
+        } finally {
+          await client.close();
+        }
+      }),
+    );
+    await reading;
+    expect(new Set(seen).size).toBe(TOTAL);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(reconnects).toBeGreaterThanOrEqual(TOTAL / 25);
+    console.log(`${TOTAL} events over ${reconnects} connections, none lost or repeated`);
+  }, 120_000);
 });
