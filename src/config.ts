@@ -26,6 +26,12 @@ const byteSize = z.coerce
   .min(1024)
   .max(2 ** 31);
 
+/** The ACME directories MAILROOM_ACME_DIRECTORY may name instead of giving a URL. */
+export const ACME_DIRECTORIES: Readonly<Record<string, string>> = {
+  letsencrypt: "https://acme-v02.api.letsencrypt.org/directory",
+  "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+};
+
 /** Text read by `parse`, which throws with a readable message (that message is the one reported). */
 function parsedBy<T>(parse: (text: string) => T) {
   return z.string().transform((text, ctx) => {
@@ -280,6 +286,16 @@ const SETTINGS = {
     help: "accept passwords without TLS from clients outside --trusted-networks",
     default: "false",
   },
+  /** SPF fail without a DMARC record: refuse (550 5.7.23) instead of delivering with the result recorded. */
+  spfReject: {
+    env: "MAILROOM_SPF_REJECT",
+    flag: "--spf-reject",
+    // RFC 7208 §8.4: a receiver may reject on SPF "fail"; by default it is recorded and delivered
+    // (DMARC decides where the author domain has a record).
+    schema: flag,
+    help: "refuse mail whose SPF fails (-all) when its From domain has no DMARC record (550 5.7.23)",
+    default: "false",
+  },
   /**
    * Networks (CIDR) whose connections may send passwords without TLS: by default the loopback
    * addresses themselves, where nobody can listen in. Not all of 127.0.0.0/8: a local proxy or port
@@ -318,6 +334,52 @@ const SETTINGS = {
     help: "auto: every listener on a free port, printed in the ready line on stdout; fixed: the port settings",
     default: "fixed",
   },
+  /**
+   * The public web listeners (ACME challenges, MTA-STS policy, client autoconfiguration), bound on
+   * --bind like the mail listeners; they never serve the admin API.
+   */
+  publicHttpPort: {
+    env: "MAILROOM_PUBLIC_HTTP_PORT",
+    flag: "--public-http-port",
+    schema: port,
+    help: "public HTTP port (ACME HTTP-01, autoconfig, autodiscover; never the admin API), or off",
+    default: "80",
+  },
+  publicHttpsPort: {
+    env: "MAILROOM_PUBLIC_HTTPS_PORT",
+    flag: "--public-https-port",
+    schema: port,
+    help: "public HTTPS port (ACME TLS-ALPN-01, MTA-STS policy, autoconfig, autodiscover), or off",
+    default: "443",
+  },
+  /** An RFC 8555 directory URL; undefined: no automatic certificates. */
+  acmeDirectory: {
+    env: "MAILROOM_ACME_DIRECTORY",
+    flag: "--acme-directory",
+    schema: z
+      .string()
+      .transform((v) => ACME_DIRECTORIES[v.toLowerCase()] ?? v)
+      .pipe(
+        z.url({ protocol: /^https$/, error: "must be an https:// URL, letsencrypt or letsencrypt-staging" }),
+      ),
+    help: "ACME directory (an https:// URL, letsencrypt or letsencrypt-staging) for automatic certificates",
+    defaultHelp: "none (no automatic certificates)",
+  },
+  acmeEmail: {
+    env: "MAILROOM_ACME_EMAIL",
+    flag: "--acme-email",
+    schema: z.string().regex(/^[^\s@<>,]+@[^\s@<>,]+$/, "must be an e-mail address"),
+    help: "contact address given to the ACME certificate authority (expiry notices)",
+    defaultHelp: "none",
+  },
+  /** Extra trusted CAs (PEM) for the ACME server's own HTTPS certificate (a private ACME server). */
+  acmeCaFile: {
+    env: "MAILROOM_ACME_CA_FILE",
+    flag: "--acme-ca-file",
+    schema: z.string().min(1),
+    help: "PEM file of CAs trusted for the ACME server's HTTPS (a private ACME server)",
+    defaultHelp: "none (the system's CAs)",
+  },
   /** Undefined until main() reads or generates the token file. */
   adminToken: {
     env: "MAILROOM_ADMIN_TOKEN",
@@ -325,6 +387,14 @@ const SETTINGS = {
     schema: z.string().min(16, "must be at least 16 characters"),
     help: "bearer token for /api/v1",
     defaultHelp: "generated into <data-dir>/admin-token",
+  },
+  /** /metrics without the admin token (for a scraper on a trusted network). */
+  metricsPublic: {
+    env: "MAILROOM_METRICS_PUBLIC",
+    flag: "--metrics-public",
+    schema: flag,
+    help: "serve /metrics on the admin listener without the admin token",
+    default: "false",
   },
   maxMessageSize: {
     env: "MAILROOM_MAX_MESSAGE_SIZE",
@@ -342,6 +412,132 @@ const SETTINGS = {
     schema: z.enum(["reject", "normalize"]) satisfies z.ZodType<BareNewlinePolicy>,
     help: "a bare CR or LF in SMTP DATA or IMAP APPEND: reject (554 5.6.0 / NO) or normalize to CRLF",
     default: "reject",
+  },
+  /** The rspamd controller (its /checkv2 and learn endpoints, issue 14); no filter when absent. */
+  rspamdUrl: {
+    env: "MAILROOM_RSPAMD_URL",
+    flag: "--rspamd-url",
+    schema: z
+      .string()
+      .url("must be a URL like http://127.0.0.1:11334")
+      .refine((v) => /^https?:\/\//i.test(v), "must be an http:// or https:// URL")
+      .transform((v) => v.replace(/\/+$/, "")),
+    help: "rspamd controller URL (e.g. http://127.0.0.1:11334): spam scoring at the end of DATA, learning from Junk",
+    defaultHelp: "off",
+  },
+  /** The controller's password (its `password`/`enable_password`); sent as rspamd's Password header. */
+  rspamdPassword: {
+    env: "MAILROOM_RSPAMD_PASSWORD",
+    flag: "--rspamd-password",
+    schema: z.string().min(1),
+    help: "password of the rspamd controller",
+    defaultHelp: "none",
+  },
+  /** Milliseconds a scan may take before the message is treated as an rspamd outage. */
+  rspamdTimeout: {
+    env: "MAILROOM_RSPAMD_TIMEOUT",
+    flag: "--rspamd-timeout",
+    schema: z.string().transform((text, ctx) => {
+      const ms = parseDuration(text.trim());
+      if (ms === undefined || ms <= 0 || ms > 120_000) {
+        ctx.addIssue({ code: "custom", message: "must be a duration like 5s, at most 2m" });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+    help: "how long a scan may take before rspamd counts as unavailable",
+    default: "5s",
+  },
+  /** rspamd unreachable, slow or answering nonsense: deliver on the built-in score ("open") or 451 ("closed"). */
+  rspamdFail: {
+    env: "MAILROOM_RSPAMD_FAIL",
+    flag: "--rspamd-fail",
+    schema: z.enum(["open", "closed"]),
+    help: "when rspamd is unavailable: open (deliver with the built-in score, and log) or closed (451 4.7.1)",
+    default: "open",
+  },
+  /** DNS block and allow lists of client addresses; a negative weight makes a zone an allow list (DNSWL). */
+  dnsbl: {
+    env: "MAILROOM_DNSBL",
+    flag: "--dnsbl",
+    schema: parsedBy(parseListZones),
+    help: "DNSBL/DNSWL zones for the client address: zone[:weight],... (negative weight: allow list)",
+    default: "",
+    defaultHelp: "none",
+  },
+  /** Domain block lists asked for the HELO name and the MAIL FROM domain (RHSBL). */
+  rhsbl: {
+    env: "MAILROOM_RHSBL",
+    flag: "--rhsbl",
+    schema: parsedBy(parseListZones),
+    help: "RHSBL zones for the HELO and MAIL FROM domains: zone[:weight],...",
+    default: "",
+    defaultHelp: "none",
+  },
+  /** What a block list listing does: refuse the client (554 5.7.1) or add its weight to the score. */
+  dnsblAction: {
+    env: "MAILROOM_DNSBL_ACTION",
+    flag: "--dnsbl-action",
+    schema: z.enum(["reject", "score"]),
+    help: "a DNSBL/RHSBL listing: reject (554 5.7.1 at connect or RCPT) or score (adds the zone's weight)",
+    default: "reject",
+  },
+  /** Milliseconds to hold the greeting back, watching for clients that talk first (0: off). */
+  greetDelay: {
+    env: "MAILROOM_GREET_DELAY",
+    flag: "--greet-delay",
+    schema: z.string().transform((text, ctx) => {
+      const t = text.trim().toLowerCase();
+      if (t === "off" || t === "0") return 0;
+      const ms = parseDuration(t);
+      if (ms === undefined || ms > 60_000) {
+        ctx.addIssue({ code: "custom", message: "must be off or a duration like 2s, at most 60s" });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+    help: "delay before the SMTP greeting on port 25, during which a client that talks is refused (554)",
+    default: "off",
+  },
+  /** RFC 6647 greylisting of unknown (client network, sender, recipient) triplets on port 25. */
+  greylist: {
+    env: "MAILROOM_GREYLIST",
+    flag: "--greylist",
+    schema: flag,
+    help: "greylist new senders on port 25 (451 4.7.1 for 5 minutes; remembered 36 days)",
+    default: "false",
+  },
+  /** Built-in score (without rspamd) at which a message goes to Junk. */
+  spamJunkScore: {
+    env: "MAILROOM_SPAM_JUNK_SCORE",
+    flag: "--spam-junk-score",
+    schema: z.coerce.number().min(-1000).max(1000),
+    help: "built-in spam score from which mail is delivered to Junk",
+    default: "5",
+  },
+  /** Built-in score (without rspamd) at which a message is refused. */
+  spamRejectScore: {
+    env: "MAILROOM_SPAM_REJECT_SCORE",
+    flag: "--spam-reject-score",
+    schema: z.coerce.number().min(-1000).max(1000),
+    help: "built-in spam score from which mail is refused (550 5.7.1)",
+    default: "10",
+  },
+  /** New connections one client address may open per minute on port 25 (0: no limit). */
+  rateConnections: {
+    env: "MAILROOM_RATE_CONNECTIONS",
+    flag: "--rate-connections",
+    schema: z.coerce.number().int().min(0).max(1_000_000),
+    help: "SMTP connections per minute from one client address on port 25, 0 for no limit (421 4.7.0 past it)",
+    default: "600",
+  },
+  /** Messages one client address may send per minute on port 25 (0: no limit). */
+  rateMessages: {
+    env: "MAILROOM_RATE_MESSAGES",
+    flag: "--rate-messages",
+    schema: z.coerce.number().int().min(0).max(1_000_000),
+    help: "messages per minute from one client address on port 25, 0 for no limit (421 4.7.0 past it)",
+    default: "3000",
   },
   /** Per mail listener (SMTP, POP3, IMAP): one host cannot take every slot. */
   maxConnectionsPerIp: {
@@ -397,6 +593,39 @@ const SETTINGS = {
     help: "allow fault injection rules (PUT /api/v1/chaos) in SMTP, IMAP, POP3 and delivery",
     default: "false",
   },
+  /** RFC 7888 §5: a server advertises LITERAL+ or LITERAL-, never both. */
+  imapLiteral: {
+    env: "MAILROOM_IMAP_LITERAL",
+    flag: "--imap-literal",
+    schema: z.enum(["plus", "minus"]),
+    help: "non-synchronizing literals: plus (LITERAL+, any size) or minus (LITERAL-, at most 4096 octets)",
+    default: "plus",
+  },
+  /** RFC 8437 §8: behind a proxy that checks only the first login, UNAUTHENTICATE would bypass it. */
+  imapUnauthenticate: {
+    env: "MAILROOM_IMAP_UNAUTHENTICATE",
+    flag: "--imap-unauthenticate",
+    schema: flag,
+    help: "offer IMAP UNAUTHENTICATE (RFC 8437), which lets one connection log in again as another user",
+    default: "true",
+  },
+  /** RFC 9738: one command works on at most this many messages (a command over a huge mailbox holds the server). */
+  imapMessageLimit: {
+    env: "MAILROOM_IMAP_MESSAGE_LIMIT",
+    flag: "--imap-message-limit",
+    // RFC 9738 §3: "SHOULD NOT be lower than 1000".
+    schema: z.coerce.number().int().min(1000).max(0xffffffff),
+    help: "messages one IMAP command may work on (MESSAGELIMIT, RFC 9738)",
+    default: "1000000",
+  },
+  /** RFC 9738 §3: MESSAGELIMIT (every command) or SAVELIMIT (only COPY and APPEND), never both. */
+  imapMessageLimitScope: {
+    env: "MAILROOM_IMAP_MESSAGE_LIMIT_SCOPE",
+    flag: "--imap-message-limit-scope",
+    schema: z.enum(["all", "save"]),
+    help: "all: MESSAGELIMIT covers FETCH, STORE, SEARCH, MOVE, UID EXPUNGE, COPY, APPEND; save: SAVELIMIT, only COPY and APPEND",
+    default: "all",
+  },
   logLevel: {
     env: "MAILROOM_LOG_LEVEL",
     flag: "--log-level",
@@ -428,6 +657,28 @@ interface TestOnlySettings {
   maxWaits?: number;
   /** Webhook retry delays in ms (WEBHOOK_LIMITS.retryMs; tests shorten them). */
   webhookRetryMs?: number[];
+  /** The inbound defence's clock (greylisting, rate windows): tests move it instead of waiting. */
+  spamClock?: () => number;
+}
+
+/** A DNS list zone and the weight a listing adds to the built-in score (negative: an allow list). */
+export interface ListZone {
+  zone: string;
+  weight: number;
+}
+
+/** Weight of a zone written without one: enough on its own to send a message to Junk. */
+const DEFAULT_ZONE_WEIGHT = 5;
+
+/** "zen.spamhaus.org, list.dnswl.org:-5" -> zones with weights; throws naming the bad entry. */
+export function parseListZones(text: string): ListZone[] {
+  if (text.trim() === "") return [];
+  return text.split(",").map((entry) => {
+    const m = /^\s*([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+)\.?\s*(?::\s*(-?\d+(?:\.\d+)?))?\s*$/.exec(entry);
+    if (!m)
+      throw new Error(`bad zone "${entry.trim()}" (expected zone or zone:weight, e.g. zen.spamhaus.org:5)`);
+    return { zone: m[1]!.toLowerCase(), weight: m[2] === undefined ? DEFAULT_ZONE_WEIGHT : Number(m[2]) };
+  });
 }
 
 export interface Route {
@@ -671,6 +922,8 @@ const LISTENER_PORTS = [
   "pop3sPort",
   "imapPort",
   "imapsPort",
+  "publicHttpPort",
+  "publicHttpsPort",
   "httpPort",
 ] as const satisfies readonly SettingName[];
 

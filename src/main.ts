@@ -7,10 +7,18 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
+import {
+  AcmeChallenges,
+  type AnswerableChallenge,
+  CertificateManager,
+  type CertificateManagerOptions,
+} from "./acme/mod.ts";
 import { createApp } from "./api/app.ts";
+import { createPublicApp } from "./api/public-app.ts";
 import { SseClients } from "./api/sse-clients.ts";
 import { WaitHub } from "./api/wait-hub.ts";
 import { type DkimKeeper, type MailAuth, startMailAuth } from "./auth/mod.ts";
+import type { ClientSettings } from "./autoconfig/mod.ts";
 import { NamespaceKeeper } from "./catch/namespaces.ts";
 import { CatchPolicy } from "./catch/policy.ts";
 import { ChaosRules } from "./chaos/rules.ts";
@@ -22,7 +30,10 @@ import { EventBus } from "./events/bus.ts";
 import { feedStoreEvents } from "./events/store-feed.ts";
 import { startImap } from "./imap/server.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { startLoopMonitor } from "./metrics/event-loop.ts";
+import { listenHttp } from "./net/http.ts";
 import type { Listener, ListenOptions } from "./net/listener.ts";
+import { observabilityOf } from "./observability.ts";
 import { AccountSessions } from "./pop3/context.ts";
 import { DEFAULT_LIMITS as POP3_LIMITS } from "./pop3/limits.ts";
 import { startPop3 } from "./pop3/server.ts";
@@ -31,12 +42,15 @@ import { AuthFailures } from "./security/auth-failures.ts";
 import { MEMORY_LIMITS } from "./security/limits.ts";
 import { createMemoryBudgets, type MemoryBudgets } from "./security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
+import { InboundAuth } from "./smtp/authentication/mod.ts";
 import type { SmtpContext } from "./smtp/context.ts";
 import { releaseMessage } from "./smtp/delivery/release.ts";
 import { SMTP_LIMITS } from "./smtp/limits.ts";
 import { createQueueRunner, type QueueRunner } from "./smtp/queue/runner.ts";
+import { createDmarcReporter, type DmarcReporter } from "./smtp/reports/dmarc-reporter.ts";
 import { createTlsReporter, type TlsReporter } from "./smtp/reports/tls-reporter.ts";
 import { startSmtp } from "./smtp/server.ts";
+import { SpamDefence } from "./spam/mod.ts";
 import { domainCreate, recipientResolve, SpoolDir, Store } from "./store/mod.ts";
 import { TlsProvider, TlsSetupError } from "./tls/mod.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
@@ -119,6 +133,8 @@ export interface RunningServer {
   dkim: DkimKeeper;
   /** Issue 16: the live events every SSE stream and webhook reads. */
   events: EventBus;
+  /** The ACME certificate manager; undefined unless MAILROOM_ACME_DIRECTORY is set. */
+  certificates: CertificateManager | undefined;
   stop(): Promise<void>;
 }
 
@@ -126,6 +142,8 @@ export interface RunningServer {
 export interface ServerParts {
   /** The failed-login limiter every protocol shares (tests use small delays and thresholds). */
   authFailures?: AuthFailures;
+  /** Shorter ACME backoff and settling times (tests). */
+  acmeTimings?: CertificateManagerOptions["timings"];
 }
 
 /** What a listener's protocol is built from: made once in startServer, shared by every listener. */
@@ -147,7 +165,12 @@ interface ListenerDeps {
   pop3Sessions: AccountSessions;
   /** DKIM signing and the DNS records (src/auth/). */
   mailAuth: MailAuth;
+  /** Port 25's SPF, DKIM, DMARC and ARC checks (src/smtp/authentication/). */
+  inboundAuth: InboundAuth;
+  /** Port 25's inbound defence (src/spam/). */
+  defence: SpamDefence;
   tlsReports: TlsReporter;
+  dmarcReports: DmarcReporter;
   /** The ports bound so far, by listener name. */
   ports: RunningServer["ports"];
   adminToken: string;
@@ -160,6 +183,12 @@ interface ListenerDeps {
   webhooks: WebhookDispatcher;
   /** Issue 16: fault injection (off unless MAILROOM_CHAOS). */
   chaos: ChaosRules;
+  /** The answers to ACME challenges in progress (the public listeners serve them). */
+  acmeChallenges: AcmeChallenges;
+  certificates: CertificateManager | undefined;
+  /** For /readyz: every configured listener has bound. */
+  listenersBound(): boolean;
+  startedAt: number;
 }
 
 /** Config keys that hold a listener's port (a number, or null for off). */
@@ -199,6 +228,9 @@ const LISTENERS = [
   { name: "pop3s", port: "pop3sPort", host: "bind", implicitTls: true, start: servePop3 },
   { name: "imap", port: "imapPort", host: "bind", start: serveImap },
   { name: "imaps", port: "imapsPort", host: "bind", implicitTls: true, start: serveImap },
+  // Public web: ACME challenges, MTA-STS, client autoconfiguration; never the admin API.
+  { name: "public-http", port: "publicHttpPort", host: "bind", scheme: "http", start: servePublicHttp },
+  { name: "public-https", port: "publicHttpsPort", host: "bind", scheme: "https", start: servePublicHttps },
   {
     name: "http",
     port: "httpPort",
@@ -219,6 +251,7 @@ export async function startServer(
   parts: ServerParts = {},
 ): Promise<RunningServer> {
   prepareDataDir(config);
+  const startedAt = Date.now();
   const adminToken = config.adminToken ?? loadOrCreateAdminToken(config, log);
   const tls = loadTls(config, log);
   // Messages in transit go to <data-dir>/spool, not memory; what a crash left there is removed now.
@@ -231,6 +264,8 @@ export async function startServer(
   const memory = createMemoryBudgets({ collectGarbage: runtime.collectGarbage });
   const store = await Store.open(config.databaseUrl, runtime.migrations, {
     limits: { maxMailboxesPerAccount: config.maxMailboxes },
+    // Issue 14: moves into and out of Junk queue lessons for rspamd, when there is one.
+    features: { spamLearning: config.rspamdUrl !== undefined },
   });
   // One resolver for the whole server, so that every feature shares its cache and its limits.
   const dns = new DnsResolver({
@@ -238,6 +273,8 @@ export async function startServer(
     log: log.child({ proto: "dns" }),
   });
   const stops: Array<() => Promise<void>> = [async () => dns.close()];
+  const stopLoopMonitor = startLoopMonitor();
+  stops.push(async () => stopLoopMonitor());
   try {
     // After opening, so the -wal and -shm files exist; before the listeners, so it is said first.
     warnAboutLoosePermissions(config, log);
@@ -246,6 +283,10 @@ export async function startServer(
     // Issue 11: DKIM keys for every local domain; outgoing mail and DSNs are signed when queued.
     const mailAuth = startMailAuth({ store, log: log.child({ proto: "dkim" }), config, resolver: dns });
     stops.push(() => mailAuth.stop());
+    // Issue 14: port 25's defence (block lists, greylisting, rspamd and its learning).
+    const defence = spamDefence(config, dns, store, log);
+    defence.start();
+    stops.push(() => defence.stop());
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = parts.authFailures ?? new AuthFailures({ log: log.child({ proto: "auth" }) });
 
@@ -328,6 +369,49 @@ export async function startServer(
     });
     if (!config.catch) tlsReports.start();
     stops.push(async () => tlsReports.stop());
+    // Issue 11: SPF, DKIM, DMARC and ARC of what port 25 receives from clients without AUTH.
+    const inboundAuth = new InboundAuth({
+      dns,
+      store,
+      log: log.child({ proto: "smtp" }),
+      hostname: config.hostname,
+      spfReject: config.spfReject,
+    });
+    // RFC 7489 §7.2: the daily DMARC aggregate reports of what port 25 received.
+    const dmarcReports = createDmarcReporter({
+      store,
+      resolver: dns,
+      log: log.child({ proto: "dmarc" }),
+      hostname: config.hostname,
+      domain: config.domain,
+      onQueued: () => queue.kick(),
+      sign: mailAuth.signNotice,
+    });
+    if (!config.catch) dmarcReports.start();
+    stops.push(async () => dmarcReports.stop());
+
+    // Automatic certificates: the stored one is served from the first handshake on; orders start
+    // once the public listeners (which answer the challenges) are bound.
+    const acmeChallenges = new AcmeChallenges();
+    const certificates = config.acmeDirectory
+      ? new CertificateManager({
+          store,
+          log: log.child({ proto: "acme" }),
+          tls,
+          challenges: acmeChallenges,
+          directory: config.acmeDirectory,
+          email: config.acmeEmail,
+          extraCa: config.acmeCaFile ? loadPemFile(config.acmeCaFile, "acmeCaFile") : undefined,
+          resolver: dns,
+          hostname: config.hostname,
+          challengeTypes: challengeTypesOf(runtime, config, log),
+          ...(parts.acmeTimings ? { timings: parts.acmeTimings } : {}),
+        })
+      : undefined;
+    if (certificates) {
+      await certificates.loadStored();
+      stops.push(() => certificates.stop());
+    }
 
     const rows: readonly (ListenerRow & { name: ListenerName })[] = LISTENERS;
     // Filled as each listener binds; the admin API (started last) reads it for the DNS records.
@@ -343,7 +427,10 @@ export async function startServer(
       spool,
       memory,
       mailAuth,
+      inboundAuth,
+      defence,
       tlsReports,
+      dmarcReports,
       ports,
       pop3Sessions: new AccountSessions(POP3_LIMITS.maxSessionsPerAccount),
       adminToken,
@@ -352,6 +439,10 @@ export async function startServer(
       events,
       webhooks,
       chaos,
+      acmeChallenges,
+      certificates,
+      listenersBound: () => rows.every((row) => config[row.port] === null || ports[row.name] !== null),
+      startedAt,
     };
     for (const row of rows) {
       const port = config[row.port];
@@ -375,6 +466,7 @@ export async function startServer(
       log.info("listening", { proto: row.name, address });
       process.stderr.write(`${row.label ?? row.name} listening on ${address}\n`);
     }
+    certificates?.start();
 
     return {
       config,
@@ -385,6 +477,7 @@ export async function startServer(
       dns,
       dkim: mailAuth.keeper,
       events,
+      certificates,
       async stop() {
         log.info("stopping");
         // Listeners first (they finish their in-flight transactions), then the store flushes and closes.
@@ -432,7 +525,45 @@ function smtpContext(deps: ListenerDeps, mode: SmtpContext["mode"]): SmtpContext
     signNotice: deps.mailAuth.signNotice,
     catching: deps.catching,
     chaos: deps.chaos,
+    // Submission is our own users' mail: the checks and the defence are for port 25. Issue 16: in
+    // catch mode port 25 has no strangers to defend against, and its greeting delay, rate limits,
+    // block lists, greylisting and spam verdicts would only delay or lose test mail; the checks run
+    // and are recorded, not enforced (data.ts, InboundAuth.check's `enforce`).
+    ...(mode === "inbound"
+      ? { authentication: deps.inboundAuth, ...(deps.catching.all ? {} : { defence: deps.defence }) }
+      : {}),
   };
+}
+
+/** The inbound defence as the settings describe it (issue 14). */
+function spamDefence(config: Config, dns: DnsResolver, store: Store, log: Logger): SpamDefence {
+  return new SpamDefence({
+    settings: {
+      ...(config.rspamdUrl
+        ? {
+            rspamd: {
+              url: config.rspamdUrl,
+              password: config.rspamdPassword,
+              timeoutMs: config.rspamdTimeout,
+              failClosed: config.rspamdFail === "closed",
+            },
+          }
+        : {}),
+      dnsbl: config.dnsbl,
+      rhsbl: config.rhsbl,
+      listAction: config.dnsblAction,
+      greetDelayMs: config.greetDelay,
+      greylist: config.greylist,
+      thresholds: { junk: config.spamJunkScore, reject: config.spamRejectScore },
+      rateConnections: config.rateConnections,
+      rateMessages: config.rateMessages,
+      trustedNetworks: config.trustedNetworks,
+    },
+    resolver: dns,
+    store,
+    log: log.child({ proto: "spam" }),
+    now: config.spamClock,
+  });
 }
 
 function servePop3(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
@@ -463,6 +594,9 @@ function serveImap(deps: ListenerDeps, options: ListenOptions): Promise<Listener
       primaryDomain: config.domain,
       maxMessageSize: config.maxMessageSize,
       bareNewline: config.bareNewline,
+      literal: config.imapLiteral,
+      unauthenticate: config.imapUnauthenticate,
+      messageLimit: { limit: config.imapMessageLimit, scope: config.imapMessageLimitScope },
       authFailures: deps.authFailures,
       tls: deps.tls,
       plaintextAuth: deps.plaintextAuth,
@@ -473,6 +607,82 @@ function serveImap(deps: ListenerDeps, options: ListenOptions): Promise<Listener
     },
     options,
   );
+}
+
+/**
+ * The ACME challenges this server can answer, preferred first: TLS-ALPN-01 on the public HTTPS
+ * listener (where the runtime's TLS can present its certificate), HTTP-01 on the public HTTP one.
+ */
+function challengeTypesOf(runtime: Runtime, config: Config, log: Logger): AnswerableChallenge[] {
+  const types: AnswerableChallenge[] = [];
+  if (config.publicHttpsPort !== null && runtime.tlsAlpnChallenge !== false) types.push("tls-alpn-01");
+  if (config.publicHttpPort !== null) types.push("http-01");
+  if (types.length === 0) {
+    const why =
+      config.publicHttpsPort !== null
+        ? `TLS-ALPN-01 does not work under ${runtime.name}; set ${settingSource("publicHttpPort")} for HTTP-01`
+        : `set ${settingSource("publicHttpsPort")} or ${settingSource("publicHttpPort")}`;
+    log.error("acme.no_challenge", { detail: `no ACME challenge can be answered: ${why}` });
+    process.stderr.write(`warning: automatic certificates cannot be validated: ${why}\n`);
+  }
+  return types;
+}
+
+/** The mail listeners' ports as bound, for the DNS records and the client-configuration documents. */
+function clientSettingsOf(deps: ListenerDeps): ClientSettings {
+  const { ports } = deps;
+  return {
+    hostname: deps.config.hostname,
+    ports: {
+      imap: ports.imap,
+      imaps: ports.imaps,
+      pop3: ports.pop3,
+      pop3s: ports.pop3s,
+      submission: ports.submission,
+      submissions: ports.smtps,
+    },
+  };
+}
+
+function deliverabilityOf(deps: ListenerDeps) {
+  const { ports } = clientSettingsOf(deps);
+  const bound = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, v ?? undefined]));
+  return deps.mailAuth.deliverability({ ...bound, https: deps.ports["public-https"] ?? undefined });
+}
+
+/**
+ * The public web listeners (src/net/http.ts, src/api/public-app.ts): HTTP-01 challenges and
+ * autoconfig on 80; TLS-ALPN-01, the MTA-STS policy and autoconfig on 443. No admin API on either.
+ */
+function servePublicHttp(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
+  return servePublic(deps, options, false);
+}
+
+function servePublicHttps(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
+  return servePublic(deps, options, true);
+}
+
+function servePublic(deps: ListenerDeps, options: ListenOptions, secure: boolean): Promise<Listener> {
+  const app = createPublicApp(
+    {
+      store: deps.store,
+      log: deps.log,
+      // Never checked here (no route takes a token); the admin token stays on the admin listener.
+      adminToken: "",
+      config: deps.config,
+      openapi: "",
+      deliverability: deliverabilityOf(deps),
+      clientSettings: () => clientSettingsOf(deps),
+      acmeChallenges: deps.acmeChallenges,
+    },
+    { secure },
+  );
+  const challenges = deps.acmeChallenges;
+  return listenHttp(options, {
+    log: deps.log,
+    fetch: app.fetch,
+    ...(secure ? { tls: deps.tls, alpn: (hello) => challenges.alpn(hello) } : {}),
+  });
 }
 
 /** The admin REST API (src/api/) on the runtime's HTTP server. */
@@ -501,14 +711,11 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
     webhooks: deps.webhooks,
     chaos: deps.chaos,
     release: { release: (input) => releaseMessage({ ...input, helo: config.hostname }) },
-    deliverability: deps.mailAuth.deliverability({
-      submission: deps.ports.submission ?? undefined,
-      submissions: deps.ports.smtps ?? undefined,
-      imap: deps.ports.imap ?? undefined,
-      imaps: deps.ports.imaps ?? undefined,
-      pop3: deps.ports.pop3 ?? undefined,
-      pop3s: deps.ports.pop3s ?? undefined,
-    }),
+    dmarcReports: deps.dmarcReports,
+    deliverability: deliverabilityOf(deps),
+    clientSettings: () => clientSettingsOf(deps),
+    ...(deps.certificates ? { certificates: deps.certificates } : {}),
+    observability: observabilityOf({ ...deps, version: VERSION }),
   });
   const http = await deps.runtime.serveHttp({
     hostname: options.host,
@@ -572,18 +779,19 @@ function loadOrCreateAdminToken(config: Config, log: Logger): string {
 
 /** MAILROOM_TLS_CA_FILE: the PEM certificates in it, or a clear start-up error. */
 function loadExtraCa(config: Config): string[] | undefined {
-  if (!config.tlsCaFile) return undefined;
+  return config.tlsCaFile ? loadPemFile(config.tlsCaFile, "tlsCaFile") : undefined;
+}
+
+/** The PEM certificates of a CA file setting, or a clear start-up error naming the setting. */
+function loadPemFile(path: string, setting: "tlsCaFile" | "acmeCaFile"): string[] {
   let text: string;
   try {
-    text = readFileSync(config.tlsCaFile, "utf8");
+    text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new StartupError(
-      `cannot read ${settingSource("tlsCaFile")} ${config.tlsCaFile}: ${(error as Error).message}`,
-    );
+    throw new StartupError(`cannot read ${settingSource(setting)} ${path}: ${(error as Error).message}`);
   }
   const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (pems.length === 0)
-    throw new StartupError(`${settingSource("tlsCaFile")} ${config.tlsCaFile} holds no PEM certificate`);
+  if (pems.length === 0) throw new StartupError(`${settingSource(setting)} ${path} holds no PEM certificate`);
   return pems.map((p) => `${p}\n`);
 }
 
@@ -606,7 +814,11 @@ function reloadOnHangup(tls: TlsProvider, log: Logger): () => void {
     log.info("signal", { signal: "SIGHUP" });
     try {
       tls.reload();
-      process.stderr.write(`reloaded the TLS certificate from ${tls.source.certPath}\n`);
+      process.stderr.write(
+        tls.origin === "files"
+          ? `reloaded the TLS certificate from ${tls.source.certPath}\n`
+          : `checked ${tls.source.certPath}; the ${tls.origin} certificate stays in use\n`,
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log.error("tls.reload_failed", { error: message });

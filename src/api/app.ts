@@ -3,11 +3,13 @@
  * Everything under /api/v1 needs `Authorization: Bearer <admin token>`; errors are problem+json.
  */
 import { Hono } from "hono";
+import { metrics } from "../metrics/mod.ts";
 import { bearerAuth } from "./auth.ts";
 import type { ApiDeps, ApiEnv } from "./deps.ts";
 import { errorToProblem, problem } from "./problem.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
+import { autoconfigRoutes } from "./routes/autoconfig.ts";
 import { chaosRoutes } from "./routes/chaos.ts";
 import { dkimRoutes } from "./routes/dkim.ts";
 import { domainRoutes } from "./routes/domains.ts";
@@ -18,7 +20,9 @@ import { messageContentRoutes } from "./routes/message-content.ts";
 import { messageGlobalRoutes } from "./routes/message-global.ts";
 import { accountWaitRoutes, messageSearchRoutes } from "./routes/message-search.ts";
 import { messageRoutes } from "./routes/messages.ts";
+import { mobileconfigRoutes } from "./routes/mobileconfig.ts";
 import { namespaceRoutes } from "./routes/namespaces.ts";
+import { observabilityRoutes } from "./routes/observability.ts";
 import { queueRoutes } from "./routes/queue.ts";
 import { reportRoutes } from "./routes/reports.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
@@ -36,6 +40,7 @@ export function createApp(given: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.use(async (c, next) => {
     c.set("deps", deps);
+    metrics.httpRequest("http");
     await next();
   });
 
@@ -44,6 +49,9 @@ export function createApp(given: ApiDeps): Hono<ApiEnv> {
     c.body(deps.openapi, 200, { "content-type": "application/yaml; charset=utf-8" }),
   );
   app.route("/.well-known", wellKnownRoutes);
+  app.route("/", observabilityRoutes(deps.adminToken, deps.observability?.metricsPublic ?? false));
+  // Client autoconfiguration answers here too (an admin testing it; a proxy in front of this port).
+  app.route("/", autoconfigRoutes);
 
   const v1 = new Hono<ApiEnv>();
   v1.use(bearerAuth(deps.adminToken));
@@ -64,6 +72,7 @@ export function createApp(given: ApiDeps): Hono<ApiEnv> {
   v1.route("/events", eventRoutes);
   v1.route("/webhooks", webhookRoutes);
   v1.route("/chaos", chaosRoutes);
+  v1.route("/accounts", mobileconfigRoutes);
   v1.route("/queue", queueRoutes);
   v1.route("/lockouts", lockoutRoutes);
   v1.route("/reports", reportRoutes);

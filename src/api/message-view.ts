@@ -4,8 +4,10 @@
  * GET, the wait-for-message) builds it here, so an addition to the view reaches them all.
  */
 import { type MimePart, messageJson, messageJsonParts } from "../mime/mod.ts";
+import { spamViewOf } from "../spam/mod.ts";
 import {
   accountsById,
+  contentAuthentication,
   contentView,
   flagNames,
   type Message,
@@ -19,9 +21,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export async function messageView(r: Reader, message: Message) {
   // Parse once (STYLE.md): the structure stored at delivery says which bytes the view needs (the
   // header, the text and HTML bodies, base64 attachments to size), and only those are read.
-  const [view, mailbox] = await Promise.all([
+  const [view, mailbox, authentication] = await Promise.all([
     contentView(r, message.contentId, messageJsonParts),
     mailboxById(r, message.mailboxId),
+    contentAuthentication(r, message.contentId),
   ]);
   if (!view || !mailbox) return undefined;
   const body = (part: MimePart): Uint8Array => {
@@ -37,6 +40,10 @@ export async function messageView(r: Reader, message: Message) {
     size: message.size,
     internalDate: iso(message.internalDate),
     ...messageJson(view, { header: view.header, body }),
+    // SPF/DKIM/DMARC/ARC as checked on arrival (port 25 without AUTH); null for anything else.
+    authentication,
+    // Issue 14: the spam check's verdict, from the X-Spam-* fields written at delivery.
+    spam: spamViewOf(view.header),
   };
 }
 

@@ -13,6 +13,8 @@ export const DomainCreate = z.strictObject({
 
 /** Bytes; null means unlimited. */
 const Quota = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable();
+/** Messages in all the account's mailboxes; null means unlimited. */
+const QuotaMessages = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable();
 /** Long enough for any passphrase, short enough that scrypt input stays bounded. */
 const Password = z.string().min(1).max(1024);
 /** RFC 5321 §4.5.3.1.3 caps a path at 256 octets; the store checks the syntax. */
@@ -22,15 +24,17 @@ export const AccountCreate = z.strictObject({
   address: EmailAddress,
   password: Password,
   quota: Quota.optional(),
+  quotaMessages: QuotaMessages.optional(),
 });
 
 export const AccountUpdate = z
   .strictObject({
     password: Password.optional(),
     quota: Quota.optional(),
+    quotaMessages: QuotaMessages.optional(),
     disabled: z.boolean().optional(),
   })
-  .refine((b) => Object.keys(b).length > 0, "give at least one of password, quota, disabled");
+  .refine((b) => Object.keys(b).length > 0, "give at least one of password, quota, quotaMessages, disabled");
 
 export const AliasCreate = z.strictObject({
   address: EmailAddress,

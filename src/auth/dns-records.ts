@@ -12,7 +12,7 @@ import type { DkimKeyInfo } from "../store/mod.ts";
 import { mtaStsPolicy, mtaStsPolicyId } from "./mta-sts-policy.ts";
 
 /** What the records are made from: the host name and the ports actually listening (null: off). */
-export interface PublishSettings extends Pick<Config, "hostname" | "bind" | "tlsCert"> {
+export interface PublishSettings extends Pick<Config, "hostname" | "bind" | "tlsCert" | "acmeDirectory"> {
   ports: {
     submission: number | null;
     submissions: number | null;
@@ -20,6 +20,8 @@ export interface PublishSettings extends Pick<Config, "hostname" | "bind" | "tls
     imaps: number | null;
     pop3: number | null;
     pop3s: number | null;
+    /** The public HTTPS listener (Autodiscover). */
+    https: number | null;
   };
 }
 
@@ -44,12 +46,14 @@ export function publishSettingsOf(
     | "hostname"
     | "bind"
     | "tlsCert"
+    | "acmeDirectory"
     | "submissionPort"
     | "smtpsPort"
     | "imapPort"
     | "imapsPort"
     | "pop3Port"
     | "pop3sPort"
+    | "publicHttpsPort"
   >,
   bound: Partial<PublishSettings["ports"]> = {},
 ): PublishSettings {
@@ -57,6 +61,7 @@ export function publishSettingsOf(
     hostname: config.hostname,
     bind: config.bind,
     tlsCert: config.tlsCert,
+    acmeDirectory: config.acmeDirectory,
     ports: {
       submission: bound.submission ?? config.submissionPort,
       submissions: bound.submissions ?? config.smtpsPort,
@@ -64,6 +69,7 @@ export function publishSettingsOf(
       imaps: bound.imaps ?? config.imapsPort,
       pop3: bound.pop3 ?? config.pop3Port,
       pop3s: bound.pop3s ?? config.pop3sPort,
+      https: bound.https ?? config.publicHttpsPort,
     },
   };
 }
@@ -175,6 +181,20 @@ export function dnsRecordsExpected(
     name: `_smtp._tls.${domain}`,
     value: `v=TLSRPTv1; rua=mailto:tls-reports@${domain}`,
     purpose: "TLS-RPT (RFC 8460): where senders report TLS failures reaching us (create tls-reports@).",
+  });
+  add({
+    type: "CNAME",
+    name: `autoconfig.${domain}`,
+    value: host,
+    purpose:
+      "Thunderbird's autoconfig host (https://autoconfig.<domain>/mail/config-v1.1.xml, served by the public listeners).",
+  });
+  const https = settings.ports.https;
+  add({
+    type: "SRV",
+    name: `_autodiscover._tcp.${domain}`,
+    value: https === null ? "0 0 0 ." : `0 1 ${https} ${host}`,
+    purpose: `Outlook and other Autodiscover clients find the server that answers POST /autodiscover/autodiscover.xml${https === null ? ": not offered (the public HTTPS listener is off)" : " (the public HTTPS listener)"}.`,
   });
   const services: Array<[string, number | null, string]> = [
     ["_submission._tcp", settings.ports.submission, "mail submission with STARTTLS (RFC 6186 §3.1)"],

@@ -9,16 +9,17 @@ import type { Config } from "../config.ts";
 /** RFC 8461 §3.2 max_age: one week, long enough to protect, short enough to change course. */
 const MAX_AGE_SECONDS = 604_800;
 
-export type MtaStsSettings = Pick<Config, "hostname" | "tlsCert">;
+export type MtaStsSettings = Pick<Config, "hostname" | "tlsCert" | "acmeDirectory">;
 
 /**
  * The policy text for a domain whose MX is our host name. `enforce` needs a certificate that
- * senders can verify (§4.2: PKIX-valid for the MX name); with the self-signed one Mailroom makes
- * when none is configured, enforcing would make every policy-honouring sender refuse us, so the
- * policy says `testing` (senders report failures over TLS-RPT but still deliver).
+ * senders can verify (§4.2: PKIX-valid for the MX name): a configured one, or one issued over ACME
+ * (MAILROOM_ACME_DIRECTORY). With the self-signed one Mailroom makes otherwise, enforcing would make
+ * every policy-honouring sender refuse us, so the policy says `testing` (senders report failures
+ * over TLS-RPT but still deliver).
  */
 export function mtaStsPolicy(config: MtaStsSettings, _domain: string): string {
-  const mode = config.tlsCert ? "enforce" : "testing";
+  const mode = config.tlsCert || config.acmeDirectory ? "enforce" : "testing";
   return `version: STSv1\r\nmode: ${mode}\r\nmx: ${config.hostname}\r\nmax_age: ${MAX_AGE_SECONDS}\r\n`;
 }
 

@@ -56,4 +56,19 @@ export class CatchPolicy {
     const domain = address.slice(address.lastIndexOf("@") + 1);
     return (await domainCatchesAll(r, domain, Date.now())) ? account : undefined;
   }
+
+  /**
+   * Whether mail to these recipients is test mail: catch mode, or every one of them at a live
+   * namespace. Such mail gets the inbound authentication checks recorded but not enforced, and no
+   * spam verdict or greylisting (src/smtp/data.ts): a test must see each message it sent, at once.
+   * None (mail only for remote recipients) is not.
+   */
+  async testMail(r: Reader, recipients: readonly string[]): Promise<boolean> {
+    if (this.all) return true;
+    if (recipients.length === 0) return false;
+    const domains = new Set(recipients.map((a) => a.slice(a.lastIndexOf("@") + 1).toLowerCase()));
+    const now = Date.now();
+    for (const domain of domains) if (!(await domainCatchesAll(r, domain, now))) return false;
+    return true;
+  }
 }

@@ -8,14 +8,5 @@ export { mailauthResolver } from "./mailauth-resolver.ts";
 export { reverseName } from "./names.ts";
 export { DnsResolver, type ResolverOptions } from "./resolver.ts";
 export { parseDnsServer, parseDnsServers, parseResolvConf, systemDnsServers } from "./servers.ts";
-export type {
-  DnsResult,
-  DnsServer,
-  LookupOptions,
-  MxRecord,
-  RecordData,
-  RecordType,
-  SrvRecord,
-  TempCause,
-  TlsaRecord,
-} from "./types.ts";
+// The result types (types.ts) are all public: the callers name what the resolver hands them.
+export type * from "./types.ts";

@@ -48,12 +48,7 @@ export function udpExchange(server: DnsServer, query: Buffer, options: ExchangeO
       resolve({ kind: "network", detail: describe(error) });
       return;
     }
-    let done = false;
-    const finish = (result: Exchange) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      options.signal.removeEventListener("abort", onAbort);
+    const { finish, isDone } = settleOnce(options, resolve, () => {
       socket.removeAllListeners("message");
       // A socket that errors while closing is of no further interest.
       socket.on("error", () => {});
@@ -62,12 +57,8 @@ export function udpExchange(server: DnsServer, query: Buffer, options: ExchangeO
       } catch {
         // already closed
       }
-      resolve(result);
-    };
-    const onAbort = () => finish({ kind: "network", detail: "resolver closed" });
-    const timer = setTimeout(() => finish({ kind: "timeout" }), options.timeoutMs);
-    options.signal.addEventListener("abort", onAbort);
-    if (options.signal.aborted) return onAbort();
+    });
+    if (isDone()) return;
 
     // ICMP port unreachable reaches a connected socket as ECONNREFUSED (Node, Bun): fail over at once.
     socket.on("error", (error) => finish({ kind: "network", detail: describe(error) }));
@@ -79,7 +70,7 @@ export function udpExchange(server: DnsServer, query: Buffer, options: ExchangeO
     // connect() binds a fresh ephemeral port and lets the kernel drop datagrams from other peers
     // (where the runtime connects for real; the address check above holds everywhere).
     socket.connect(server.port, server.host, () => {
-      if (done) return;
+      if (isDone()) return;
       socket.send(query, (error) => {
         if (error) finish({ kind: "network", detail: describe(error) });
       });
@@ -90,23 +81,14 @@ export function udpExchange(server: DnsServer, query: Buffer, options: ExchangeO
 export function tcpExchange(server: DnsServer, query: Buffer, options: ExchangeOptions): Promise<Exchange> {
   return new Promise((resolve) => {
     const socket = tcpConnect({ host: server.host, port: server.port });
-    let done = false;
     let buffered = Buffer.alloc(0);
     let received = 0;
-    const finish = (result: Exchange) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      options.signal.removeEventListener("abort", onAbort);
+    const { finish, isDone } = settleOnce(options, resolve, () => {
       socket.removeAllListeners("data");
       socket.on("error", () => {});
       socket.destroy();
-      resolve(result);
-    };
-    const onAbort = () => finish({ kind: "network", detail: "resolver closed" });
-    const timer = setTimeout(() => finish({ kind: "timeout" }), options.timeoutMs);
-    options.signal.addEventListener("abort", onAbort);
-    if (options.signal.aborted) return onAbort();
+    });
+    if (isDone()) return;
 
     socket.on("error", (error) => finish({ kind: "network", detail: describe(error) }));
     socket.on("close", () => finish({ kind: "network", detail: "connection closed before the answer" }));
@@ -141,6 +123,32 @@ export function tcpExchange(server: DnsServer, query: Buffer, options: ExchangeO
       }
     });
   });
+}
+
+/**
+ * The end of one exchange, whichever comes first (the answer, an error, the timeout, the resolver
+ * closing): settles it once, stops the timer and the abort listener, and lets the socket go.
+ * Already done on return when the signal had fired; the caller then starts nothing.
+ */
+function settleOnce(
+  options: ExchangeOptions,
+  resolve: (result: Exchange) => void,
+  release: () => void,
+): { finish: (result: Exchange) => void; isDone: () => boolean } {
+  let done = false;
+  const finish = (result: Exchange) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    options.signal.removeEventListener("abort", onAbort);
+    release();
+    resolve(result);
+  };
+  const onAbort = () => finish({ kind: "network", detail: "resolver closed" });
+  const timer = setTimeout(() => finish({ kind: "timeout" }), options.timeoutMs);
+  options.signal.addEventListener("abort", onAbort);
+  if (options.signal.aborted) onAbort();
+  return { finish, isDone: () => done };
 }
 
 function describe(error: unknown): string {

@@ -15,10 +15,25 @@ export interface CapabilityConditions {
   canStartTls: boolean;
   /** A password may be sent on this connection (RFC 2595 §3.2). */
   plaintextAuthAllowed: boolean;
+  /** The server's settings that show in the list (context.ts ImapContext.extensions). */
+  settings: CapabilitySettings;
+}
+
+/** Settings of the server that decide some capabilities. */
+export interface CapabilitySettings {
+  /** RFC 7889 APPENDLIMIT: the largest message APPEND takes (MAILROOM_MAX_MESSAGE_SIZE). */
+  appendLimit: number;
+  /** RFC 7888 §5: LITERAL+ or LITERAL- (never both); "minus" limits non-synchronizing literals to 4096 octets. */
+  literal: "plus" | "minus";
+  /** RFC 8437 §8: the operator must be able to turn UNAUTHENTICATE off. */
+  unauthenticate: boolean;
+  /** RFC 9738: `MESSAGELIMIT=n` or `SAVELIMIT=n`, as message-limit.ts spells it. */
+  messageLimit: string;
 }
 
 interface Capability {
-  name: string;
+  /** The name, or how to spell it from the settings (APPENDLIMIT=n). */
+  name: string | ((c: CapabilityConditions) => string);
   /** Offered only when this holds; always when absent. */
   when?: (c: CapabilityConditions) => boolean;
 }
@@ -28,7 +43,10 @@ const afterLogin = (c: CapabilityConditions) => c.state !== "not-authenticated";
 
 const CAPABILITIES: readonly Capability[] = [
   { name: "IMAP4rev1" }, // RFC 3501
-  { name: "LITERAL+" }, // RFC 7888
+  // RFC 9051 Appendix A: both revisions; a client that wants rev2 says ENABLE IMAP4rev2.
+  { name: "IMAP4rev2" },
+  { name: "LITERAL+", when: (c) => c.settings.literal === "plus" }, // RFC 7888 §3
+  { name: "LITERAL-", when: (c) => c.settings.literal === "minus" }, // RFC 7888 §5
   { name: "SASL-IR" }, // RFC 4959
   { name: "ID" }, // RFC 2971
   { name: "ENABLE" }, // RFC 5161
@@ -52,9 +70,28 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "STATUS=SIZE", when: afterLogin }, // RFC 8438
   { name: "CONDSTORE", when: afterLogin }, // RFC 7162 §3.1
   { name: "QRESYNC", when: afterLogin }, // RFC 7162 §3.2
+  { name: "BINARY", when: afterLogin }, // RFC 3516
+  { name: "MULTIAPPEND", when: afterLogin }, // RFC 3502
+  { name: "CATENATE", when: afterLogin }, // RFC 4469
+  { name: "UTF8=ACCEPT", when: afterLogin }, // RFC 6855
+  { name: "SAVEDATE", when: afterLogin }, // RFC 8514
+  { name: "WITHIN", when: afterLogin }, // RFC 5032
+  { name: "REPLACE", when: afterLogin }, // RFC 8508
+  { name: "UIDONLY", when: afterLogin }, // RFC 9586
+  // RFC 9208 §5: the account's byte and message-count quotas; no QUOTASET (the administrator sets them).
+  { name: "QUOTA", when: afterLogin },
+  { name: "QUOTA=RES-STORAGE", when: afterLogin },
+  { name: "QUOTA=RES-MESSAGE", when: afterLogin },
+  // RFC 7889 §3.1: one limit for every mailbox, the message size limit (APPEND beyond: NO [TOOBIG]).
+  { name: (c) => `APPENDLIMIT=${c.settings.appendLimit}`, when: afterLogin },
+  // RFC 9738 §3: one of MESSAGELIMIT=n and SAVELIMIT=n.
+  { name: (c) => c.settings.messageLimit, when: afterLogin },
+  { name: "UNAUTHENTICATE", when: (c) => afterLogin(c) && c.settings.unauthenticate }, // RFC 8437
 ];
 
 /** The capabilities offered on a connection in these conditions, in the table's order. */
 export function capabilities(conditions: CapabilityConditions): string[] {
-  return CAPABILITIES.filter((c) => c.when?.(conditions) ?? true).map((c) => c.name);
+  return CAPABILITIES.filter((c) => c.when?.(conditions) ?? true).map((c) =>
+    typeof c.name === "string" ? c.name : c.name(conditions),
+  );
 }

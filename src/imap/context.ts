@@ -9,6 +9,12 @@ import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
 import type { SpoolDir, Store } from "../store/mod.ts";
 import type { TlsProvider } from "../tls/mod.ts";
 
+/** RFC 9738: the limit, and whether it covers every command (MESSAGELIMIT) or only the saving ones (SAVELIMIT). */
+export interface MessageLimitSetting {
+  limit: number;
+  scope: "all" | "save";
+}
+
 export interface ImapContext {
   store: Store;
   log: Logger;
@@ -29,6 +35,12 @@ export interface ImapContext {
   plaintextAuth?: PlaintextAuthPolicy;
   /** Where large APPEND literals go as they arrive (<data-dir>/spool); a temporary directory when absent. */
   spool?: SpoolDir;
+  /** RFC 7888 §5: advertise LITERAL+ (the default) or LITERAL- (MAILROOM_IMAP_LITERAL). */
+  literal?: "plus" | "minus";
+  /** RFC 8437 §8: UNAUTHENTICATE may be turned off (MAILROOM_IMAP_UNAUTHENTICATE); on when absent. */
+  unauthenticate?: boolean;
+  /** RFC 9738: messages per command (MAILROOM_IMAP_MESSAGE_LIMIT); message-limit.ts's default when absent. */
+  messageLimit?: MessageLimitSetting;
   /** Memory shared with every other listener (main.ts); the process-wide budgets when absent. */
   memory?: MemoryBudgets;
   /** Overrides for tests (short timeouts). */

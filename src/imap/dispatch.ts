@@ -12,6 +12,7 @@ import { fromStoreError, ImapBad, ImapNo } from "./errors.ts";
 import { ImapParseError, Parser } from "./protocol/parser.ts";
 import type { RawCommand } from "./protocol/reader.ts";
 import type { SessionState, StateKind } from "./state.ts";
+import { uidRequired } from "./uid-only.ts";
 
 // RFC 3501 §9: tag = 1*<any ASTRING-CHAR except "+">
 export const TAG = /^[^(){ \x00-\x1f\x7f%*"\\+]+$/;
@@ -50,7 +51,7 @@ export async function dispatch(session: DispatchSession, command: RawCommand): P
     session.write([`${tag} ${refusal}`]);
     return "bad";
   }
-  const parser = new Parser(command);
+  const parser = new Parser(command, { utf8: session.utf8 });
   const allowExpunge = uid || !spec.noExpunge;
   const { ctx } = session;
   ctx.log.debug("imap.command", { session: session.id, command: command.name });
@@ -64,6 +65,8 @@ export async function dispatch(session: DispatchSession, command: RawCommand): P
       parser.sp();
     }
     parser.atom();
+    // RFC 9586 §3.1: once UIDONLY is on, a command that takes message numbers is refused whole.
+    if (spec.sequenceNumbers && !uid && session.uidOnly) throw uidRequired();
     // The state is one of spec.states (commandRefusal above): the registry's spec() typed the handler so.
     const text = await spec.handler({ ctx, state: session.state, tag, parser, uid, session });
     if (session.state.kind !== "logout") session.flushUpdates(allowExpunge);

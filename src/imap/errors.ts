@@ -26,25 +26,22 @@ export class ImapBad extends Error {
 }
 
 /** RFC 5530 response codes for store errors. */
+const STORE_CODES: Record<StoreError["code"], string> = {
+  not_found: "NONEXISTENT",
+  conflict: "ALREADYEXISTS",
+  invalid: "CANNOT",
+  over_quota: "OVERQUOTA",
+  // RFC 5530 §3: "an implementation limit of some kind".
+  limit: "LIMIT",
+  forbidden: "CANNOT",
+};
+
+/** The NO a store error is answered with (RFC 5530 code, the store's text); undefined for other errors. */
 export function fromStoreError(error: unknown): ImapNo | undefined {
   // A full disk: nothing was written, and the command works again once space returns. OVERQUOTA is
   // what Dovecot answers to ENOSPC too ("Not enough disk space"): clients show it as "no space".
   if (isStorageFull(error))
     return new ImapNo("OVERQUOTA", "Not enough disk space on the server, try again later");
   if (!(error instanceof StoreError)) return undefined;
-  switch (error.code) {
-    case "not_found":
-      return new ImapNo("NONEXISTENT", error.message);
-    case "conflict":
-      return new ImapNo("ALREADYEXISTS", error.message);
-    case "invalid":
-      return new ImapNo("CANNOT", error.message);
-    case "over_quota":
-      return new ImapNo("OVERQUOTA", error.message);
-    // RFC 5530 §3: "an implementation limit of some kind".
-    case "limit":
-      return new ImapNo("LIMIT", error.message);
-    case "forbidden":
-      return new ImapNo("CANNOT", error.message);
-  }
+  return new ImapNo(STORE_CODES[error.code], error.message);
 }

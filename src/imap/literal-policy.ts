@@ -15,6 +15,9 @@ import { IMAP_LIMITS } from "./protocol/limits.ts";
 import type { LiteralAdmission, LiteralRequest, ReaderOptions } from "./protocol/reader.ts";
 import type { StateKind } from "./state.ts";
 
+/** Commands whose literals are messages (RFC 3501 §6.3.11 APPEND, RFC 8508 REPLACE): up to the message size, spooled. */
+export const MESSAGE_COMMANDS: ReadonlySet<string> = new Set(["APPEND", "REPLACE", "UID REPLACE"]);
+
 /** What the policy needs to know of its session. */
 export interface PolicySession {
   readonly state: { kind: StateKind };
@@ -28,7 +31,7 @@ export function literalPolicy(session: PolicySession): Omit<ReaderOptions, "send
   const preAuth = () => session.state.kind === "not-authenticated";
   const literalLimit = (name: string) => {
     if (preAuth()) return IMAP_LIMITS.preAuthCommandBytes;
-    return name === "APPEND" ? session.ctx.maxMessageSize : IMAP_LIMITS.maxLiteralBytes;
+    return MESSAGE_COMMANDS.has(name) ? session.ctx.maxMessageSize : IMAP_LIMITS.maxLiteralBytes;
   };
   return {
     literalLimit,
@@ -49,12 +52,19 @@ export function literalPolicy(session: PolicySession): Omit<ReaderOptions, "send
  */
 function admitLiteral(
   session: PolicySession,
-  { commandName, size }: LiteralRequest,
+  { commandName, size, nonSynchronizing }: LiteralRequest,
   preAuth: boolean,
 ): LiteralAdmission {
   const { ctx } = session;
+  // RFC 7888 §5: with LITERAL- a non-synchronizing literal is at most 4096 octets; a larger one is
+  // BAD, with TOOBIG (which an APPEND's answer MUST carry).
+  if (ctx.literal === "minus" && nonSynchronizing && size > IMAP_LIMITS.literalMinusBytes)
+    return {
+      kind: "refuse",
+      answer: "BAD [TOOBIG] Non-synchronizing literals are limited to 4096 octets (LITERAL-)",
+    };
   const budget = (ctx.memory ?? defaultMemoryBudgets()).buffers;
-  const spooled = commandName === "APPEND" && !preAuth && size > IMAP_LIMITS.spoolLiteralAboveBytes;
+  const spooled = MESSAGE_COMMANDS.has(commandName) && !preAuth && size > IMAP_LIMITS.spoolLiteralAboveBytes;
   const lease = budget.tryReserve(spooled ? MEMORY_LIMITS.transferBytes : size);
   if (!lease) {
     ctx.log.warn("imap.memory_busy", { session: session.id, client: session.remoteAddress, size });

@@ -24,6 +24,8 @@ export interface FlushOptions {
   condstore: boolean;
   /** QRESYNC enabled: report removals as VANISHED (RFC 7162 §3.2.10) instead of EXPUNGE. */
   qresync: boolean;
+  /** UIDONLY enabled (RFC 9586 §3.2-3.3): VANISHED for removals, UIDFETCH for flag changes. */
+  uidOnly?: boolean;
 }
 
 export class SelectedMailbox {
@@ -139,7 +141,7 @@ export class SelectedMailbox {
     if (options.allowExpunge && this.#pendingExpunges.size > 0) {
       const gone = [...this.#pendingExpunges].sort((a, b) => a - b);
       this.#pendingExpunges.clear();
-      if (options.qresync) {
+      if (options.qresync || options.uidOnly) {
         out.push([`VANISHED ${sequenceFormat(gone)}`]);
         const goneSet = new Set(gone);
         this.uids = this.uids.filter((u) => !goneSet.has(u));
@@ -162,7 +164,8 @@ export class SelectedMailbox {
       const seq = this.seqOf(uid);
       if (seq === 0 || this.#pendingExpunges.has(uid)) continue;
       const modseq = options.condstore ? ` MODSEQ (${f.modseq})` : "";
-      out.push([`${seq} FETCH (UID ${uid} FLAGS (${flagNames(f.flags, f.keywords).join(" ")})${modseq})`]);
+      const flags = `FLAGS (${flagNames(f.flags, f.keywords).join(" ")})${modseq}`;
+      out.push([options.uidOnly ? `${uid} UIDFETCH (${flags})` : `${seq} FETCH (UID ${uid} ${flags})`]);
     }
     this.#pendingFlags.clear();
     return out;

@@ -14,7 +14,9 @@ import { capabilities } from "./capabilities.ts";
 import { imapChaosCommand, imapChaosConnect } from "./chaos.ts";
 import type { ImapContext } from "./context.ts";
 import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
-import { literalPolicy } from "./literal-policy.ts";
+import { literalPolicy, MESSAGE_COMMANDS } from "./literal-policy.ts";
+import { DEFAULT_MESSAGE_LIMIT, messageLimitCapability } from "./message-limit.ts";
+import { imapCommandDone } from "./metrics.ts";
 import { type Piece, toBuffer } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
 import { CommandReader, type RawCommand, ReadError } from "./protocol/reader.ts";
@@ -79,6 +81,12 @@ export class ImapSession implements DispatchSession {
       state: this.state.kind,
       canStartTls: this.canStartTls,
       plaintextAuthAllowed: this.plaintextAuthAllowed,
+      settings: {
+        appendLimit: this.ctx.maxMessageSize,
+        literal: this.ctx.literal ?? "plus",
+        unauthenticate: this.ctx.unauthenticate ?? true,
+        messageLimit: messageLimitCapability(this.ctx.messageLimit ?? DEFAULT_MESSAGE_LIMIT),
+      },
     });
   }
 
@@ -106,6 +114,18 @@ export class ImapSession implements DispatchSession {
 
   get qresync(): boolean {
     return this.enabled.has("QRESYNC");
+  }
+
+  get rev2(): boolean {
+    return this.enabled.has("IMAP4REV2");
+  }
+
+  get utf8(): boolean {
+    return this.rev2 || this.enabled.has("UTF8=ACCEPT");
+  }
+
+  get uidOnly(): boolean {
+    return this.enabled.has("UIDONLY");
   }
 
   get log() {
@@ -161,6 +181,16 @@ export class ImapSession implements DispatchSession {
     if (this.state.kind === "selected") this.state = { kind: "authenticated", account: this.state.account };
   }
 
+  /** UNAUTHENTICATE (RFC 8437 §2): the account's changes are no longer heard; ENABLEd extensions go. */
+  unauthenticate(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.enabled.clear();
+    this.state = { kind: "not-authenticated" };
+    this.#armTimeout();
+    this.#startLoginDeadline();
+  }
+
   /** LOGOUT (RFC 3501 §3.4): the read loop ends after the tagged OK. */
   logout(): void {
     this.state = { kind: "logout" };
@@ -173,6 +203,7 @@ export class ImapSession implements DispatchSession {
       allowExpunge,
       condstore: this.condstore,
       qresync: this.qresync,
+      uidOnly: this.uidOnly,
     });
     for (const line of lines) this.untagged(line);
   }
@@ -221,13 +252,9 @@ export class ImapSession implements DispatchSession {
     return this.#closed;
   }
 
-  async run(): Promise<void> {
-    // Issue 16: fault injection before the greeting (a delay, a BYE, a dropped line).
-    if (await imapChaosConnect(this)) return;
-    this.untagged([
-      `OK [CAPABILITY ${this.capabilities.join(" ")}] ${this.ctx.hostname} Mailroom IMAP4rev1 ready`,
-    ]);
-    this.#armTimeout();
+  /** From the greeting (or an UNAUTHENTICATE) to the next login: net/login-deadline.ts. */
+  #startLoginDeadline(): void {
+    this.#loginDeadline?.cancel();
     this.#loginDeadline = new LoginDeadline(
       this.ctx.timeouts?.loginDeadlineMs ?? IMAP_LIMITS.loginDeadlineMs,
       () => {
@@ -237,6 +264,16 @@ export class ImapSession implements DispatchSession {
         this.close();
       },
     );
+  }
+
+  async run(): Promise<void> {
+    // Issue 16: fault injection before the greeting (a delay, a BYE, a dropped line).
+    if (await imapChaosConnect(this)) return;
+    this.untagged([
+      `OK [CAPABILITY ${this.capabilities.join(" ")}] ${this.ctx.hostname} Mailroom IMAP4rev1 ready`,
+    ]);
+    this.#armTimeout();
+    this.#startLoginDeadline();
     while (!this.#closed && this.state.kind !== "logout") {
       let command: RawCommand;
       try {
@@ -307,7 +344,8 @@ export class ImapSession implements DispatchSession {
     if (error.kind === "refused") this.write([`${tag} ${error.answer}`]);
     else if (this.state.kind === "not-authenticated")
       this.write([`${tag} BAD [TOOBIG] Too much data before login`]);
-    else if (error.commandName === "APPEND") this.write([`${tag} NO [TOOBIG] Message too large`]);
+    else if (MESSAGE_COMMANDS.has(error.commandName ?? ""))
+      this.write([`${tag} NO [TOOBIG] Message too large`]);
     else this.write([`${tag} BAD [TOOBIG] Literal too large`]);
     // A non-synchronizing literal too large to skip: the rest of the stream cannot be read as commands.
     if (!error.recoverable) this.untagged(["BYE [TOOBIG] Literal too large to skip, closing the connection"]);
@@ -315,7 +353,9 @@ export class ImapSession implements DispatchSession {
 
   async #execute(command: RawCommand): Promise<void> {
     if (await imapChaosCommand(this, command)) return;
+    const started = performance.now();
     const outcome = await dispatch(this, command);
+    imapCommandDone(command.name, started);
     if (outcome === "bad") this.#badInARow++;
     else this.#badInARow = 0;
     if (outcome !== "ok") return;

@@ -56,8 +56,22 @@ export function decodeCharset(bytes: Uint8Array, charset: string | undefined): s
   return utf8OrLatin1(bytes);
 }
 
-/** Header field bytes: RFC 6532 says UTF-8; anything invalid is legacy 8-bit. */
+/** Runs up to this long are tried as ASCII first: header names, most values, boundary lines. */
+const ASCII_FAST_PATH = 128;
+
+/**
+ * Header field bytes: RFC 6532 says UTF-8; anything invalid is legacy 8-bit. Short pure-ASCII runs
+ * are built directly: much cheaper than a TextDecoder call each, and the same string.
+ */
 export function decodeHeaderBytes(raw: Uint8Array, start: number, end: number): string {
-  if (end <= start) return "";
+  if (end - start <= ASCII_FAST_PATH) {
+    let s = "";
+    for (let i = start; i < end; i++) {
+      const c = raw[i]!;
+      if (c >= 0x80) return utf8OrLatin1(raw.subarray(start, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
   return utf8OrLatin1(raw.subarray(start, end));
 }

@@ -6,6 +6,7 @@
  * across two words.
  */
 
+import { concatBytes } from "./bytes.ts";
 import { decodeCharset } from "./charset.ts";
 import { decodeBase64 } from "./transfer.ts";
 
@@ -39,17 +40,9 @@ function decodeQ(text: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
+/** A single word's bytes are decoded where they are; split words are joined first. */
 function join(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  let len = 0;
-  for (const c of chunks) len += c.length;
-  const out = new Uint8Array(len);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
 }
 
 const BLANK = /^[ \t\r\n]*$/;

@@ -88,24 +88,12 @@ export function clip(s: string, max = MAX_VALUE_CHARS): string {
   return s.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
-/** Short pure-ASCII runs (names, most values) are built directly: much cheaper than a TextDecoder call each. */
-function headerText(raw: Uint8Array, start: number, end: number): string {
-  if (end - start > 128) return decodeHeaderBytes(raw, start, end);
-  let s = "";
-  for (let i = start; i < end; i++) {
-    const c = raw[i]!;
-    if (c >= 0x80) return decodeHeaderBytes(raw, start, end);
-    s += String.fromCharCode(c);
-  }
-  return s;
-}
-
 function makeField(raw: Uint8Array, start: number, colon: number, end: number): HeaderField {
   let nameEnd = colon;
   while (nameEnd > start && isWsp(raw[nameEnd - 1]!)) nameEnd--;
-  const name = headerText(raw, start, nameEnd);
+  const name = decodeHeaderBytes(raw, start, nameEnd);
   const valueEnd = contentEnd(raw, colon + 1, end);
-  const text = headerText(raw, colon + 1, valueEnd);
+  const text = decodeHeaderBytes(raw, colon + 1, valueEnd);
   // §2.2.3 unfolding: every line break inside a field is a fold (CRLF or bare LF + WSP).
   const value = trimWsp(text.includes("\n") ? text.replace(/\r?\n/g, "") : text);
   return { name, value, start, end };

@@ -5,6 +5,7 @@
  */
 
 export { parseAddressList } from "./address.ts";
+export { concatBytes } from "./bytes.ts";
 export { decodeCharset } from "./charset.ts";
 export { decodeMimeWords } from "./encoded-words.ts";
 export { emptyEnvelope } from "./envelope.ts";

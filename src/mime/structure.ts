@@ -53,16 +53,7 @@ export interface Structure {
 const encoder = new TextEncoder();
 
 /** The boundary text of a delimiter line, decoded the way header values are so the two compare equal. */
-function boundaryKey(raw: Uint8Array, start: number, end: number): string {
-  if (end - start > 256) return decodeHeaderBytes(raw, start, end);
-  let key = "";
-  for (let i = start; i < end; i++) {
-    const c = raw[i]!;
-    if (c >= 0x80) return decodeHeaderBytes(raw, start, end);
-    key += String.fromCharCode(c);
-  }
-  return key;
-}
+const boundaryKey = decodeHeaderBytes;
 
 function joinId(prefix: string, n: number): string {
   return prefix === "" ? String(n) : `${prefix}.${n}`;

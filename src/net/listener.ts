@@ -8,6 +8,7 @@
  */
 import { createServer, type Socket } from "node:net";
 import type { Logger } from "../log.ts";
+import { connectionCounts } from "../metrics/mod.ts";
 import { ConnectionLimits, clientAddressKey, type SlotRefusal } from "../security/connection-limits.ts";
 import { secureSocket, type TlsProvider } from "../tls/mod.ts";
 
@@ -100,8 +101,11 @@ export function listenTcp(options: ListenOptions, protocol: TcpProtocol): Promis
   /** Implicit-TLS connections still in their handshake: not sessions yet, but closed with the listener. */
   const handshaking = new Set<Socket>();
   let closing: Promise<void> | undefined;
+  const counts = connectionCounts(name);
 
   const server = createServer((socket: Socket) => {
+    counts.opened();
+    socket.once("close", counts.closed);
     socket.setNoDelay(true);
     socket.on("error", () => {});
     // The slot is taken before any TLS handshake: a host that opens connections and never completes

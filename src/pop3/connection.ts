@@ -14,6 +14,7 @@ import { upgradeToTls } from "../tls/mod.ts";
 import { pop3ChaosCommand, pop3ChaosConnect, pop3ChaosReply } from "./chaos.ts";
 import { dispatch } from "./commands/registry.ts";
 import type { Pop3Shared } from "./context.ts";
+import { pop3CommandDone } from "./metrics.ts";
 import { LineReader } from "./protocol/parser.ts";
 import { encodeReply, type Reply, reply } from "./protocol/response.ts";
 import { authorization, type Session, type SessionState } from "./session.ts";
@@ -239,12 +240,14 @@ export class Connection implements Session {
             continue;
           }
         }
+        const started = performance.now();
         try {
           answer = await dispatch(this, next.bytes);
         } catch (error) {
           ctx.log.error("pop3.command_failed", { session: this.id, client: this.client, error });
           answer = reply.err("internal error, try again later", "SYS/TEMP");
         }
+        pop3CommandDone(next.bytes, started);
         if (this.#closed) return;
         if (this.#tlsRequested) {
           this.#tlsRequested = false;

@@ -7,8 +7,11 @@ import init from "../../migrations/0000_init.sql" with { type: "text" };
 import queue from "../../migrations/0001_queue.sql" with { type: "text" };
 import outboundTls from "../../migrations/0002_outbound_tls.sql" with { type: "text" };
 import dkimKeys from "../../migrations/0003_dkim_keys.sql" with { type: "text" };
-import namespaces from "../../migrations/0004_namespaces.sql" with { type: "text" };
-import webhooks from "../../migrations/0005_webhooks.sql" with { type: "text" };
+import saveDateQuotaMessages from "../../migrations/0004_save_date_quota_messages.sql" with { type: "text" };
+import spamDefence from "../../migrations/0005_spam_defence.sql" with { type: "text" };
+import acme from "../../migrations/0006_acme.sql" with { type: "text" };
+import inboundAuth from "../../migrations/0007_inbound_auth.sql" with { type: "text" };
+import namespacesWebhooks from "../../migrations/0008_namespaces_webhooks.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 import type { EmbeddedMigrations } from "../store/mod.ts";
@@ -19,8 +22,11 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0001_queue": queue,
   "0002_outbound_tls": outboundTls,
   "0003_dkim_keys": dkimKeys,
-  "0004_namespaces": namespaces,
-  "0005_webhooks": webhooks,
+  "0004_save_date_quota_messages": saveDateQuotaMessages,
+  "0005_spam_defence": spamDefence,
+  "0006_acme": acme,
+  "0007_inbound_auth": inboundAuth,
+  "0008_namespaces_webhooks": namespacesWebhooks,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

@@ -32,6 +32,13 @@ export interface Runtime {
    * buffers of finished ingests and of socket reads so late that they stack up to hundreds of MB.
    */
   collectGarbage?(): void;
+  /**
+   * Whether node:tls here serves a certificate with an unknown critical extension, which the
+   * TLS-ALPN-01 challenge certificate must carry (RFC 8737 §3: acmeIdentifier, critical). Deno's
+   * TLS refuses the handshake ("unsupported protocol"), so ACME falls back to HTTP-01 there.
+   * Absent means yes.
+   */
+  tlsAlpnChallenge?: boolean;
   serveHttp(options: {
     hostname: string;
     port: number;

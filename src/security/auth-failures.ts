@@ -35,6 +35,7 @@
  * addresses cannot grow it; the known-address lists are bounded per account and in number the same way.
  */
 import type { Logger } from "../log.ts";
+import { metrics } from "../metrics/mod.ts";
 
 export interface AuthFailuresOptions {
   /** Delay after the second failure; doubles with each further one. */
@@ -219,6 +220,7 @@ export class AuthFailures {
           // As if this failure came after every other attempt in flight: parallel guesses wait too.
           const delayMs = this.#delay([client, account], 1);
           if (!settle()) return { delayMs: 0, failures: 0 };
+          metrics.authFailed();
           const failures = this.#count(client, input.login);
           this.#count(account, input.login);
           return { delayMs, failures };
@@ -245,6 +247,7 @@ export class AuthFailures {
    * has made within the window. Reaching a threshold starts a lockout, logged once.
    */
   recordFailure(keys: Keys, login: string): number {
+    metrics.authFailed();
     const counts = asList(keys).map((key) => this.#count(key, login));
     return counts[0] ?? 0;
   }
@@ -364,6 +367,7 @@ export class AuthFailures {
     const threshold = account ? this.#accountLockoutAfter : this.#lockoutAfter;
     if (entry.lockedUntil === undefined && threshold > 0 && entry.failures >= threshold) {
       entry.lockedUntil = now + this.#lockoutMs;
+      metrics.lockedOut(account ? "account" : "address");
       this.#log?.warn("auth.locked_out", {
         key,
         kind: account ? "account" : "address",

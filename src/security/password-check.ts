@@ -9,18 +9,26 @@ import type { CatchPolicy } from "../catch/policy.ts";
 import { type Account, accountAuthenticate, type Reader } from "../store/mod.ts";
 import { type AuthFailures, accountKey } from "./auth-failures.ts";
 
-export interface PasswordCheckInput {
-  read: Reader;
-  limiter: AuthFailures;
+/** What the check needs of the server: every protocol's context carries these under these names. */
+export interface LoginServices {
+  store: { read: Reader };
+  /** The limiter all protocols share. */
+  authFailures: AuthFailures;
+  primaryDomain: string;
+  /**
+   * Issue 16: the catch policy, consulted before the password: a login it names (catch mode, a live
+   * namespace's addresses) needs no password. The check itself stays the same for everyone.
+   */
+  catching?: CatchPolicy | undefined;
+}
+
+export interface LoginAttempt {
   /** The client's key from clientAddressKey() (IPv6 per /64), as the connection limits use it. */
   client: string;
   login: string;
   password: string;
-  primaryDomain: string;
   /** Named in the auth.failed event (issue 16): smtp, imap or pop3. */
   protocol?: string;
-  /** Issue 16: logins it names (catch mode, a namespace's addresses) need no password. */
-  catching?: CatchPolicy | undefined;
 }
 
 export type PasswordCheck =
@@ -29,16 +37,18 @@ export type PasswordCheck =
   | { ok: false; delayMs: number; failures: number | undefined; lockedOut: boolean };
 
 /** Throws only when the store cannot be read (callers answer "try again later"). */
-export async function passwordCheck(input: PasswordCheckInput): Promise<PasswordCheck> {
+export async function passwordCheck(services: LoginServices, input: LoginAttempt): Promise<PasswordCheck> {
+  const { primaryDomain } = services;
   // Per client and per account, so neither one host guessing many accounts nor many hosts guessing
   // one account get far. Counted from the start, so guesses sent in parallel count too.
-  const start = input.limiter.begin({
+  const start = services.authFailures.begin({
     client: input.client,
-    account: accountKey(input.login, input.primaryDomain),
+    account: accountKey(input.login, primaryDomain),
     login: input.login,
   });
+  // Issue 16: every failed login is an auth.failed event (SSE, webhooks).
   const report = (lockedOut: boolean) =>
-    input.limiter.reportFailure({
+    services.authFailures.reportFailure({
       protocol: input.protocol ?? "unknown",
       client: input.client,
       login: input.login,
@@ -50,11 +60,10 @@ export async function passwordCheck(input: PasswordCheckInput): Promise<Password
   }
   let account: Account | undefined;
   try {
+    const read = services.store.read;
     account =
-      (await input.catching?.loginAccount(input.read, input.login, input.primaryDomain)) ??
-      (await accountAuthenticate(input.read, input.login, input.password, {
-        primaryDomain: input.primaryDomain,
-      }));
+      (await services.catching?.loginAccount(read, input.login, primaryDomain)) ??
+      (await accountAuthenticate(read, input.login, input.password, { primaryDomain }));
   } catch (error) {
     start.attempt.abandoned();
     throw error;
@@ -67,4 +76,16 @@ export async function passwordCheck(input: PasswordCheckInput): Promise<Password
   const { delayMs, failures } = start.attempt.failed();
   report(false);
   return { ok: false, delayMs, failures, lockedOut: false };
+}
+
+/**
+ * What every protocol logs about a refused login, after its session, client and login (never the
+ * password): the counts that tell guessing from a typo, and whether the key was locked out.
+ */
+export function refusalFields(check: Omit<Extract<PasswordCheck, { ok: false }>, "ok">) {
+  return {
+    failures: check.failures,
+    delayMs: check.delayMs,
+    ...(check.lockedOut ? { lockedOut: true } : {}),
+  };
 }

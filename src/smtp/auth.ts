@@ -11,7 +11,7 @@ import type {
   SMTPServerSession,
 } from "smtp-server";
 import { clientAddressKey } from "../security/connection-limits.ts";
-import { passwordCheck } from "../security/password-check.ts";
+import { passwordCheck, refusalFields } from "../security/password-check.ts";
 import type { CatchLogin } from "./catch.ts";
 import type { SmtpContext, SmtpUser } from "./context.ts";
 import { reply } from "./replies.ts";
@@ -62,15 +62,12 @@ async function authenticate(
   }
   let check: Awaited<ReturnType<typeof passwordCheck>>;
   try {
-    check = await passwordCheck({
-      read: ctx.store.read,
-      limiter: ctx.authFailures,
-      protocol: "smtp",
-      client: clientAddressKey(session.remoteAddress),
-      login,
-      password,
-      primaryDomain: ctx.primaryDomain,
-    });
+    // Without the catch policy: an SMTP login is what lets mail relay, and a namespace's address
+    // must not relay with any password (catch mode answered above, with no account).
+    check = await passwordCheck(
+      { store: ctx.store, authFailures: ctx.authFailures, primaryDomain: ctx.primaryDomain },
+      { client: clientAddressKey(session.remoteAddress), login, password, protocol: "smtp" },
+    );
   } catch (error) {
     ctx.log.error("smtp.auth_error", { session: session.id, client: session.remoteAddress, error });
     throw reply.authUnavailable();
@@ -82,9 +79,7 @@ async function authenticate(
       client: session.remoteAddress,
       method: auth.method,
       login,
-      failures: check.failures,
-      delayMs: check.delayMs,
-      ...(check.lockedOut ? { lockedOut: true } : {}),
+      ...refusalFields(check),
     });
     if (check.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, check.delayMs));
     throw reply.authFailed();

@@ -9,8 +9,10 @@ import type { AuthFailures } from "../security/auth-failures.ts";
 import type { SmtpSessionLimits } from "../security/limits.ts";
 import type { MemoryBudgets } from "../security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
+import type { SpamDefence } from "../spam/mod.ts";
 import type { RecipientAccount, SpoolDir, Store } from "../store/mod.ts";
 import type { TlsProvider } from "../tls/mod.ts";
+import type { InboundAuth } from "./authentication/mod.ts";
 import type { NoticeSigner } from "./delivery/bounce.ts";
 import type { QueueRunner } from "./queue/runner.ts";
 
@@ -41,6 +43,8 @@ export interface SmtpContext {
   memory?: MemoryBudgets;
   /** Session limits (SMTP_SESSION_LIMITS for anything not given; tests make them small). */
   limits?: Partial<SmtpSessionLimits>;
+  /** SPF, DKIM, DMARC and ARC for mail from clients without AUTH (port 25); unchecked when absent. */
+  authentication?: InboundAuth;
   /** Converts to 7-bit and DKIM-signs mail leaving for remote recipients (src/auth/outgoing.ts). */
   signOutgoing?: (raw: Uint8Array) => Promise<Uint8Array>;
   /** DKIM-signs the DSNs this transaction causes (success notices) when they go to remote senders. */
@@ -49,6 +53,8 @@ export interface SmtpContext {
   catching?: CatchPolicy;
   /** Issue 16: fault injection (src/chaos/); absent or disabled, nothing is injected. */
   chaos?: ChaosRules;
+  /** Issue 14, port 25 only: block lists, rate limits, greylisting, spam scoring (src/smtp/defence/). */
+  defence?: SpamDefence;
 }
 
 /** What a successful AUTH leaves in `session.user`. */

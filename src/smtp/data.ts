@@ -1,14 +1,17 @@
 /**
- * DATA (RFC 5321 §4.1.1.4): spool the message within the size limit, check it, prepend trace headers,
- * parse it once, and in one durable transaction store it into every local recipient's INBOX and queue
- * it for every remote one (a single stored content shared by both). The 250 goes out only after that
- * transaction committed: a crash after the 250 cannot lose the message.
+ * DATA (RFC 5321 §4.1.1.4): spool the message within the size limit, check it (from clients without
+ * AUTH on port 25: authenticate it, authentication/, then the spam defence, defence/, which sees the
+ * authentication results), prepend trace headers, parse it once, and in one durable transaction store
+ * it into every local recipient's INBOX (or Junk) and queue it for every remote one (a single stored
+ * content shared by both). The 250 goes out only after that transaction committed: a crash after the
+ * 250 cannot lose the message.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { LineEndings, parseMessage } from "../mime/mod.ts";
-import { messageIngest, type QueueInput, SpoolDir, StoreError } from "../store/mod.ts";
+import { messageIngest, type QueueInput, type Spool, SpoolDir, StoreError } from "../store/mod.ts";
 import { catchTargets } from "./catch.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
+import { defenceDecide, defenceScan, defenceTargets, spamAuth } from "./defence/content.ts";
 import { deliveredNotices, sendNotices } from "./delivery/notices.ts";
 import { SMTP_LIMITS } from "./limits.ts";
 import { reply, SmtpReply } from "./replies.ts";
@@ -51,13 +54,14 @@ export function onData(ctx: SmtpContext) {
         ctx.log.warn("smtp.bare_newline", { session: session.id, client: session.remoteAddress });
         return callback(reply.bareNewline());
       }
-      readSpooled(ctx, session, spool, (body) => deliver(ctx, session, body)).then(
+      readSpooled(ctx, session, spool, (body) => deliver(ctx, session, body, spool)).then(
         ({ text, queued }) => {
           callback(null, text);
           // Committed and acknowledged: the runner may start on it now rather than at its next timer.
           if (queued) ctx.queue.kick();
         },
         (error: unknown) => {
+          void spool.discard();
           if (error instanceof SmtpReply) return callback(error);
           ctx.log.error("smtp.data_failed", { session: session.id, error });
           callback(reply.localError());
@@ -70,14 +74,42 @@ export function onData(ctx: SmtpContext) {
 async function deliver(
   ctx: SmtpContext,
   session: SMTPServerSession,
-  body: Buffer,
+  received: Buffer,
+  spool: Spool,
 ): Promise<{ text: string; queued: boolean }> {
-  if (receivedCount(body) > SMTP_LIMITS.maxReceivedHeaders) throw reply.loopDetected();
+  if (receivedCount(received) > SMTP_LIMITS.maxReceivedHeaders) throw reply.loopDetected();
 
   const user = sessionUser(session);
-  if (user) await checkFromHeader(ctx, session, user, body);
-
+  if (user) await checkFromHeader(ctx, session, user, received);
+  // Issue 11, port 25 without AUTH: SPF, DKIM, DMARC, ARC (authentication/). They may refuse the
+  // message (the SmtpReply is thrown); forged Authentication-Results are gone from `body`, which is
+  // what the spam check sees and what is stored.
+  // Issue 16: test mail (catch mode, only namespace recipients) is checked and the results kept, but
+  // never refused, deferred or put in Junk for them, and gets no spam verdict or greylisting: a test
+  // must find every message it sent, at once, and can still read what a real receiver would decide.
   const state = transaction(session.envelope);
+  const testMail =
+    state.remote.size === 0 &&
+    ctx.catching !== undefined &&
+    (await ctx.catching.testMail(ctx.store.read, [...state.local.keys()]));
+  const checked = user
+    ? undefined
+    : await ctx.authentication?.check(session, received, { enforce: !testMail });
+  const body = checked?.body ?? received;
+
+  // Issue 14, after the authentication: rspamd gets the message with our Authentication-Results on
+  // top, the built-in score and greylisting get the results; then the verdict and its X-Spam-* fields.
+  const scan = testMail
+    ? undefined
+    : await defenceScan(ctx, session, {
+        spool,
+        ...(checked ? { message: [Buffer.from(checked.field, "utf8"), body] } : {}),
+      });
+  const spam = await defenceDecide(ctx, session, scan, { message: body, auth: spamAuth(checked?.results) });
+  const message = spam?.message ?? [body];
+  // A DMARC quarantine (RFC 7489 §6.3 p=quarantine) or a junk verdict: Junk, with $Junk.
+  const junk = checked?.junk === true || spam?.junk === true;
+
   const local = state.local;
   const remote = [...state.remote.values()];
   const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
@@ -96,18 +128,20 @@ async function deliver(
     recipients: [...local.keys(), ...remote.map((r) => r.address)],
     date: now,
     utf8: session.envelope.smtpUtf8 === true,
+    ...(checked ? { authenticationResults: checked.field } : {}),
   });
   // RFC 6409 §8.2, §8.3: the MSA completes what the client left out, below our trace fields.
   const completed =
     ctx.mode === "submission" ? missingSubmissionHeaders(body, { hostname: ctx.hostname, now }) : "";
-  let raw: Uint8Array = Buffer.concat([Buffer.from(trace + completed, "utf8"), body]);
+  let raw: Uint8Array = Buffer.concat([Buffer.from(trace + completed, "utf8"), ...message]);
   // Issue 11: mail leaving for remote recipients is made 7-bit and DKIM-signed once, before it is stored.
   if (user && remote.length > 0 && ctx.signOutgoing) raw = await ctx.signOutgoing(raw);
   const parsed = parseMessage(raw);
 
   // One message per account, however many of its addresses (aliases, +tags) were named.
   const accountIds = [...new Set([...local.values()].flat().map((a) => a.id))];
-  const targets = accountIds.map((accountId) => ({ accountId, mailboxName: "INBOX" }));
+  // Checked mail finds (or creates) each account's Junk inside the write; other mail as the defence says.
+  const targets = checked ? undefined : await defenceTargets(ctx, accountIds, spam);
   const dsn = session.envelope.dsn;
   const queue: QueueInput | undefined =
     remote.length > 0
@@ -141,10 +175,12 @@ async function deliver(
     // (452: the client retries them all later); delivering to the others would lose it for this one.
     let noticeQueued = false;
     const added = await ctx.store.write(async (w) => {
+      const into = targets ?? (await checked!.targets(w, accountIds, junk));
       // Issue 16: accounts this message creates (catch mode, namespaces), in this same transaction.
       const caught = await catchTargets(w, ctx, session, accountIds);
-      const all = [...targets, ...caught];
+      const all = [...into, ...caught];
       const stored = await messageIngest(w, { raw, parsed, targets: all, queue, enforceQuota: true });
+      if (checked) await checked.persist(w, stored);
       if (notices.length > 0)
         noticeQueued =
           (await sendNotices(w, notices, { hostname: ctx.hostname, original: raw, sign: ctx.signNotice }))

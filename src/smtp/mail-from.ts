@@ -5,6 +5,7 @@
  */
 import type { SMTPServerAddress, SMTPServerSession } from "smtp-server";
 import { type SmtpContext, sessionUser, transaction } from "./context.ts";
+import { defenceMail } from "./defence/envelope.ts";
 import { reply } from "./replies.ts";
 import { senderOwnership } from "./sender-lookup.ts";
 import { senderAllowed } from "./sender-rules.ts";
@@ -26,8 +27,16 @@ export function onMailFrom(ctx: SmtpContext) {
       callback(reply.badSender());
       return;
     }
+    // Issue 14: the message rate; RHSBL lookups start (defence/envelope.ts).
+    const refusal = defenceMail(ctx, session, address);
+    if (refusal) {
+      callback(refusal);
+      return;
+    }
     const user = sessionUser(session);
     if (!user) {
+      // RFC 7208 §2.4: SPF starts now and runs while the client sends RCPT and DATA.
+      ctx.authentication?.startSpf(session, address.address);
       callback();
       return;
     }

@@ -16,6 +16,8 @@ import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
 import { SMTPStream } from "smtp-server/lib/smtp-stream.js";
 import smtpServerPackage from "smtp-server/package.json" with { type: "json" };
 import type { ConnectionPatch } from "./connection-patch.ts";
+import { pregreetPatch } from "./defence/pregreet.ts";
+import { smtpMetricsPatch } from "./metrics.ts";
 import { enhancedCodePatch } from "./replies.ts";
 import { sessionGuardPatch } from "./session-guard.ts";
 import { commandBytesPatch } from "./smtputf8.ts";
@@ -45,6 +47,11 @@ export const SMTP_PATCHES: readonly ConnectionPatch[] = [
   // greeting, each command line, or DATA before the 354 (session deadline, junk commands, data rate,
   // stress mode, the buffer budget).
   sessionGuardPatch,
+  // defence/pregreet.ts: no hook sees a command that arrives before the greeting (postscreen's
+  // pregreet test: 554 and disconnect instead of smtp-server's 421 "You talk too soon").
+  pregreetPatch,
+  // metrics.ts: no hook sees each command line and its reply (per-command latency, refusals by code).
+  smtpMetricsPatch,
 ];
 
 /** What the patches are checked against and installed on; tests pass a doctored one. */

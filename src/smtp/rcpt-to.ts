@@ -5,9 +5,10 @@
  * unauthenticated relaying is refused everywhere (this server is never an open relay).
  */
 import type { SMTPServerAddress, SMTPServerSession } from "smtp-server";
-import { recipientResolveOrCatch, recipientsToCreate } from "./catch.ts";
+import { type CatchResolution, recipientResolveOrCatch, recipientsToCreate } from "./catch.ts";
 import { type SmtpContext, sessionUser, transaction } from "./context.ts";
-import { reply } from "./replies.ts";
+import { defenceRcpt } from "./defence/envelope.ts";
+import { reply, SmtpReply } from "./replies.ts";
 import { envelopeUtf8Refusal } from "./smtputf8.ts";
 
 type Callback = (err?: Error | null) => void;
@@ -51,8 +52,12 @@ export function onRcptTo(ctx: SmtpContext) {
       callback(reply.tooManyRecipients(ctx.maxRecipients));
       return;
     }
-    recipientResolveOrCatch(ctx, address.address).then(
+    resolveUnlessRefused(ctx, session, address).then(
       (resolution) => {
+        if (resolution instanceof SmtpReply) {
+          callback(resolution);
+          return;
+        }
         switch (resolution.kind) {
           case "create":
             // Issue 16 (catch mode, a namespace): DATA creates the account; it counts as local.
@@ -107,6 +112,18 @@ export function onRcptTo(ctx: SmtpContext) {
       },
     );
   };
+}
+
+/** Issue 14: the inbound defence's refusal (forged HELO, block lists: defence/envelope.ts), else the resolution. */
+async function resolveUnlessRefused(
+  ctx: SmtpContext,
+  session: SMTPServerSession,
+  address: SMTPServerAddress,
+): Promise<CatchResolution | SmtpReply> {
+  const refusal = await defenceRcpt(ctx, session, address);
+  if (refusal) return refusal;
+  // RFC 5321 §4.5.1 (postmaster) and issue 16's catch mode and namespaces: catch.ts.
+  return recipientResolveOrCatch(ctx, address.address);
 }
 
 /** The SIZE the client declared on MAIL FROM (RFC 1870), or 0: a quota check before the bytes arrive. */

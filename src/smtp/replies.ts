@@ -19,6 +19,9 @@ export class SmtpReply extends Error {
   }
 }
 
+/** A name from the message in a reply line: printable ASCII, and short. */
+const shown = (name: string) => name.replace(/[^\x21-\x7e]/g, "").slice(0, 100);
+
 export const reply = {
   /** RFC 5321 §4.2.5 / RFC 3463 X.1.1: no such local mailbox. */
   noSuchUser: () => new SmtpReply(550, "5.1.1", "Recipient address rejected: no such user here"),
@@ -70,6 +73,52 @@ export const reply = {
   /** X.7.0: too many NOOP/RSET/VRFY/HELP without a message (Postfix's smtpd_junk_command_limit). */
   tooManyJunkCommands: () =>
     new SmtpReply(421, "4.7.0", "Too many commands without a message, closing connection"),
+  /** RFC 7489 §6.6.4 / X.7.1: DMARC failed and the author domain's policy is reject. */
+  dmarcReject: (domain: string) =>
+    new SmtpReply(
+      550,
+      "5.7.1",
+      `Message rejected: DMARC policy of ${shown(domain) || "the From domain"} (reject)`,
+    ),
+  /** RFC 7208 §8.4, RFC 7372 §3.2 X.7.23: SPF fail, refused (MAILROOM_SPF_REJECT). */
+  spfReject: (domain: string) =>
+    new SmtpReply(
+      550,
+      "5.7.23",
+      `Message rejected: SPF of ${shown(domain) || "the sender"} does not permit this host`,
+    ),
+  /** X.7.0: a DNS lookup the verdict depends on failed for now (RFC 7489 §6.6.3); try again later. */
+  authTemporary: () =>
+    new SmtpReply(451, "4.7.0", "Temporary failure checking the sender's authentication, try again later"),
+  /**
+   * Issue 14, RFC 5782 / RFC 3463 X.7.1: the client address is on a block list (Postfix's wording,
+   * which operators and senders recognise).
+   */
+  clientBlocked: (ip: string, zone: string) =>
+    new SmtpReply(554, "5.7.1", `Service unavailable; client [${ip}] blocked using ${zone}`),
+  /** X.7.1: the HELO name or the MAIL FROM domain is on a domain block list (RHSBL). */
+  domainBlocked: (what: "helo" | "sender", domain: string, zone: string) =>
+    new SmtpReply(
+      554,
+      "5.7.1",
+      `Service unavailable; ${what === "helo" ? "helo name" : "sender domain"} ${domain} blocked using ${zone}`,
+    ),
+  /** RFC 5321 §4.1.4 / X.7.1: a HELO naming this server (our host name or address) is forged. */
+  forgedHelo: () => new SmtpReply(554, "5.7.1", "HELO/EHLO rejected: you are not me"),
+  /** RFC 5321 §4.3.1 / X.5.1: the client sent before the greeting (postscreen's pregreet test). */
+  earlyTalker: () => new SmtpReply(554, "5.5.1", "Protocol error: command sent before the greeting"),
+  /** X.7.0: more connections per minute than MAILROOM_RATE_CONNECTIONS (421 closes). */
+  connectionRateExceeded: () =>
+    new SmtpReply(421, "4.7.0", "Too many connections per minute from your address, try again later"),
+  /** X.7.0: more messages per minute than MAILROOM_RATE_MESSAGES (421 closes). */
+  messageRateExceeded: () =>
+    new SmtpReply(421, "4.7.0", "Too many messages per minute from your address, try again later"),
+  /** X.7.1: the spam check refused the message (rspamd's reject, or the built-in score). */
+  spamRejected: (text?: string) => new SmtpReply(550, "5.7.1", text ?? "Message rejected as spam"),
+  /** X.7.1 transient: rspamd's soft reject / greylist, or the filter unavailable with MAILROOM_RSPAMD_FAIL=closed. */
+  spamDeferred: (text?: string) => new SmtpReply(451, "4.7.1", text ?? "Try again later"),
+  /** RFC 6647 / X.7.1 transient: greylisted; a real MTA retries after a few minutes. */
+  greylisted: () => new SmtpReply(451, "4.7.1", "Greylisted, please try again later"),
   /** X.3.0: an unexpected local error. */
   localError: () => new SmtpReply(451, "4.3.0", "Local error in processing, try again later"),
 

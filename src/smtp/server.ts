@@ -23,7 +23,10 @@ import { onAuth } from "./auth.ts";
 import { withChaos } from "./chaos.ts";
 import type { SmtpContext } from "./context.ts";
 import { onData } from "./data.ts";
+import { defenceConnect } from "./defence/connect.ts";
+import { watchEarlyTalkers } from "./defence/pregreet.ts";
 import { onMailFrom } from "./mail-from.ts";
+import { smtpListenerMetrics } from "./metrics.ts";
 import { installSmtpPatches } from "./patches.ts";
 import { onRcptTo } from "./rcpt-to.ts";
 import { reply } from "./replies.ts";
@@ -42,12 +45,12 @@ const PER_ADDRESS_DEFAULT = 50;
  */
 export async function startSmtp(ctx: SmtpContext, options: ListenOptions): Promise<Listener> {
   const name = options.name ?? (options.implicitTls ? "smtps" : "smtp");
-  const server = createSmtpServer(ctx, options);
+  const server = createSmtpServer(ctx, options, name);
   const port = await listenSmtp(server, options, ctx.log);
   return { name, port, close: () => new Promise<void>((done) => server.close(() => done())) };
 }
 
-function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer {
+function createSmtpServer(ctx: SmtpContext, options: ListenOptions, name: string): SMTPServer {
   // Checked against the installed smtp-server first: a mismatch stops the start (patches.ts).
   installSmtpPatches();
   const implicitTls = options.implicitTls === true;
@@ -65,6 +68,9 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
   const slots = new ConnectionLimits(slotSettings);
   /** Sessions that hold a slot, so a refused connection's close does not release someone else's. */
   const holding = new Map<string, string>();
+  let counts: ReturnType<typeof smtpListenerMetrics> | undefined;
+  /** Sessions counted as open (onClose may come for a connection onConnect never saw). */
+  const counted = new Set<string>();
   // Issue 16: fault injection around each hook (chaos.ts); a pass-through while no rule matches.
   let server: SMTPServer | undefined;
   const self = () => server;
@@ -145,6 +151,8 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
       "connect",
       (session) => client(session),
       (session, callback) => {
+        counted.add(session.id);
+        counts?.opened();
         const client = clientAddressKey(session.remoteAddress);
         if (slots.tryAcquire(client)) {
           ctx.log.warn("smtp.connection_refused", { session: session.id, client: session.remoteAddress });
@@ -158,7 +166,14 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
           client: session.remoteAddress,
           secure: session.secure,
         });
-        callback();
+        // Issue 14: rate limit, block-list lookups, greeting delay (defence/connect.ts).
+        defenceConnect(ctx, session).then(
+          (refusal) => callback(refusal ?? null),
+          (error: unknown) => {
+            ctx.log.error("smtp.connect_failed", { session: session.id, error });
+            callback();
+          },
+        );
       },
     ),
     // After STARTTLS, and before the greeting on the SMTPS port.
@@ -171,6 +186,7 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
       callback();
     },
     onClose(session) {
+      if (counted.delete(session.id)) counts?.closed();
       const client = holding.get(session.id);
       if (client !== undefined) {
         holding.delete(session.id);
@@ -179,6 +195,7 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
       ctx.log.info("smtp.close", { session: session.id, client: session.remoteAddress });
     },
   });
+  counts = smtpListenerMetrics(server, name);
   // Deadlines, the minimum data rate, junk commands, stress mode, and the buffer budget for DATA.
   guardSessions(server, {
     limits,
@@ -186,6 +203,7 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
     transferBytes: MEMORY_LIMITS.transferBytes,
     log: ctx.log,
   });
+  if (ctx.defence) watchEarlyTalkers(server, ctx.log);
   if (ctx.tls) {
     const stopFollowing = followCertificateReloads(server, ctx.tls);
     server.once("close", stopFollowing);

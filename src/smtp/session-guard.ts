@@ -19,7 +19,7 @@ import type { SMTPServer, SMTPServerSession } from "smtp-server";
 import type { Logger } from "../log.ts";
 import type { SmtpSessionLimits } from "../security/limits.ts";
 import type { Lease, MemoryBudget } from "../security/memory-budget.ts";
-import type { ConnectionPatch } from "./connection-patch.ts";
+import type { ConnectionBase, ConnectionPatch } from "./connection-patch.ts";
 import { reply, type SmtpReply } from "./replies.ts";
 
 /** Commands that move no message forward (Postfix counts NOOP, VRFY, ETRN and RSET; HELP and EXPN alike). */
@@ -37,21 +37,16 @@ export interface GuardOptions {
 }
 
 /** The parts of smtp-server's SMTPConnection the guard uses. */
-interface Connection {
+interface Connection extends ConnectionBase {
   _server: SMTPServer & { connections: Set<Connection> };
   _socket: Socket;
   _parser: { dataBytes: number; _dataMode: boolean } | false;
   _dataStream: unknown;
   _handlerPending?: boolean;
   _nextHandler: unknown;
-  _upgrading: boolean;
   _transactionCounter: number;
-  _closing: boolean;
   _closed: boolean;
-  session: SMTPServerSession;
-  send(code: number, data?: string | string[], context?: string | false): void;
   init(): void;
-  _onCommand(command: Buffer, callback?: () => void): void;
   _resetSession(): void;
   handler_DATA(command: Buffer, callback: () => void): void;
 }

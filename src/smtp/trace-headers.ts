@@ -53,6 +53,11 @@ export interface TraceInput {
   date: Date;
   /** An SMTPUTF8 transaction (RFC 6531): UTF-8 may appear in these fields; otherwise ASCII only. */
   utf8: boolean;
+  /**
+   * Our Authentication-Results field (RFC 8601), whole and CRLF-terminated: a trace field too, it
+   * goes above our Received, so that everything above that line is visibly ours.
+   */
+  authenticationResults?: string;
 }
 
 export function traceHeaders(input: TraceInput): string {
@@ -63,6 +68,7 @@ export function traceHeaders(input: TraceInput): string {
   const forClause = input.recipients.length === 1 ? `\r\n\tfor <${c(input.recipients[0]!)}>` : "";
   return (
     `Return-Path: <${c(input.mailFrom)}>\r\n` +
+    (input.authenticationResults ?? "") +
     `Received: from ${from} (${peer}[${c(input.clientAddress)}])\r\n` +
     `\tby ${input.by} (Mailroom) with ${input.protocol} id ${input.id}${forClause};\r\n` +
     `\t${rfc5322Date(input.date)}\r\n`

@@ -13,6 +13,8 @@ export interface Account {
   id: number;
   address: string;
   quota: number | null;
+  /** Messages the account may hold in all (RFC 9208 §5.2 MESSAGE); null means unlimited. */
+  quotaMessages: number | null;
   usedBytes: number;
   disabled: boolean;
   createdAt: number;
@@ -33,6 +35,7 @@ const columns = {
   id: accounts.id,
   address: accounts.address,
   quota: accounts.quota,
+  quotaMessages: accounts.quotaMessages,
   usedBytes: accounts.usedBytes,
   disabled: accounts.disabled,
   createdAt: accounts.createdAt,
@@ -73,15 +76,26 @@ export interface AccountInput {
   address: string;
   password: string;
   quota?: number | null | undefined;
+  quotaMessages?: number | null | undefined;
 }
 
 /** Hash the password before opening the write: scrypt takes tens of milliseconds we must not hold the write lock for. */
-export async function accountPrepare(
-  input: AccountInput,
-): Promise<{ address: string; domain: string; hash: string; quota: number | null }> {
+export async function accountPrepare(input: AccountInput): Promise<{
+  address: string;
+  domain: string;
+  hash: string;
+  quota: number | null;
+  quotaMessages: number | null;
+}> {
   const { address, domain } = addressNormalize(input.address);
   if (input.password.length < 1) throw invalid("password must not be empty");
-  return { address, domain, hash: await passwordHash(input.password), quota: input.quota ?? null };
+  return {
+    address,
+    domain,
+    hash: await passwordHash(input.password),
+    quota: input.quota ?? null,
+    quotaMessages: input.quotaMessages ?? null,
+  };
 }
 
 export async function accountCreate(
@@ -98,6 +112,7 @@ export async function accountCreate(
       domainId: domain.id,
       passwordHash: prepared.hash,
       quota: prepared.quota,
+      quotaMessages: prepared.quotaMessages,
     })
     .returning(columns);
   for (const mailbox of DEFAULT_MAILBOXES)
@@ -108,6 +123,7 @@ export async function accountCreate(
 export interface AccountPatch {
   passwordHash?: string | undefined;
   quota?: number | null | undefined;
+  quotaMessages?: number | null | undefined;
   disabled?: boolean | undefined;
 }
 
@@ -116,6 +132,7 @@ export async function accountUpdate(w: Write, address: string, patch: AccountPat
   const values: Partial<typeof accounts.$inferInsert> = { updatedAt: Date.now() };
   if (patch.passwordHash !== undefined) values.passwordHash = patch.passwordHash;
   if (patch.quota !== undefined) values.quota = patch.quota;
+  if (patch.quotaMessages !== undefined) values.quotaMessages = patch.quotaMessages;
   if (patch.disabled !== undefined) values.disabled = patch.disabled;
   const [row] = await w.tx.update(accounts).set(values).where(eq(accounts.id, account.id)).returning(columns);
   return row!;

@@ -36,6 +36,7 @@ export async function accountCatchEnsure(w: Write, address: string): Promise<num
     domain: parts.domain,
     hash: NO_PASSWORD,
     quota: null,
+    quotaMessages: null,
   });
   return account.id;
 }

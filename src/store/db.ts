@@ -17,6 +17,7 @@ import {
 import type { ExtractTablesWithRelations } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
+import { metrics } from "../metrics/mod.ts";
 import type { Change } from "./changes.ts";
 import { databaseFileCreate } from "./files.ts";
 import * as schema from "./schema.ts";
@@ -38,7 +39,20 @@ export interface Write {
   changed(change: Change): void;
   /** The per-account limits the store enforces in this write. */
   limits: StoreLimits;
+  /** What this store was opened to do besides storing (queueing spam lessons). */
+  features: StoreFeatures;
 }
+
+/** Optional work some writes do as part of their transaction, switched on by the composition root. */
+export interface StoreFeatures {
+  /**
+   * Moves into and out of Junk (and $Junk/$NotJunk) queue a lesson for the spam filter
+   * (spam-learns.ts); on only when a filter that learns (rspamd) is configured.
+   */
+  spamLearning: boolean;
+}
+
+export const DEFAULT_STORE_FEATURES: StoreFeatures = { spamLearning: false };
 
 /** Limits the store enforces on every write, whichever protocol asked (IMAP, REST, delivery). */
 export interface StoreLimits {
@@ -123,11 +137,18 @@ export class Writer {
   #idleResolve: (() => void) | undefined;
 
   readonly #limits: StoreLimits;
+  readonly #features: StoreFeatures;
 
-  constructor(db: Db, publish: (change: Change) => void, limits: StoreLimits = DEFAULT_STORE_LIMITS) {
+  constructor(
+    db: Db,
+    publish: (change: Change) => void,
+    limits: StoreLimits = DEFAULT_STORE_LIMITS,
+    features: StoreFeatures = DEFAULT_STORE_FEATURES,
+  ) {
     this.#db = db;
     this.#publish = publish;
     this.#limits = limits;
+    this.#features = features;
   }
 
   /** Runs `fn` inside a durable transaction (possibly shared with other writes) and returns its result after commit. */
@@ -170,13 +191,21 @@ export class Writer {
   async #commitGroup(group: Job[]): Promise<void> {
     const outcomes: Array<{ ok: true; value: unknown; changes: Change[] } | { ok: false; error: unknown }> =
       [];
+    /** When the last job finished and COMMIT (with its fsync) began. */
+    let commitStarted = 0;
     try {
       await this.#db.transaction(async (tx) => {
         const raw = libsqlTransactionOf(tx);
         const exec = (statement: InStatement) => raw.execute(statement);
         for (const job of group) {
           const changes: Change[] = [];
-          const write: Write = { tx, exec, changed: (c) => changes.push(c), limits: this.#limits };
+          const write: Write = {
+            tx,
+            exec,
+            changed: (c) => changes.push(c),
+            limits: this.#limits,
+            features: this.#features,
+          };
           if (group.length === 1) {
             // Alone in its transaction: a failure rolls the whole transaction back, no savepoint needed.
             outcomes.push({ ok: true, value: await job.fn(write), changes });
@@ -194,12 +223,15 @@ export class Writer {
             outcomes.push({ ok: false, error });
           }
         }
+        commitStarted = performance.now();
       });
     } catch (error) {
       // BEGIN or COMMIT failed (disk full, I/O error), or the single job failed: nothing is durable.
+      metrics.commitFailed();
       for (const job of group) job.reject(error);
       return;
     }
+    metrics.committed(group.length, commitStarted);
     group.forEach((job, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) {

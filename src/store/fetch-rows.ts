@@ -17,6 +17,8 @@ export interface FetchRow {
   internalDate: number;
   size: number;
   contentId: number;
+  /** RFC 8514 save date (epoch ms), null for messages stored before it was kept. */
+  saveDate: number | null;
   /** Offset of the body; set when any of the contents columns were asked for. */
   headerEnd?: number;
   /** src/mime Envelope as JSON. */
@@ -58,6 +60,7 @@ export async function fetchRows(
     "m.internal_date",
     "m.size",
     "m.content_id",
+    "m.save_date",
     joinContents ? "c.header_end" : undefined,
     options.envelope ? "c.envelope" : undefined,
     options.structure ? "c.structure" : undefined,
@@ -100,6 +103,7 @@ export async function fetchRows(
         internalDate: Number(row.internal_date),
         size: Number(row.size),
         contentId: Number(row.content_id),
+        saveDate: row.save_date == null ? null : Number(row.save_date),
       };
       if (joinContents) item.headerEnd = Number(row.header_end);
       if (options.envelope) item.envelope = String(row.envelope);

@@ -6,8 +6,8 @@
  */
 import { inChunks, placeholders } from "./chunks.ts";
 import { type Reader, rawOf } from "./db.ts";
-import { SEEN } from "./flags.ts";
-import { mailboxNameNormalize } from "./mailboxes.ts";
+import { DELETED, SEEN } from "./flags.ts";
+import { mailboxNameLookup } from "./mailboxes.ts";
 
 export interface MailboxCounts {
   id: number;
@@ -21,6 +21,10 @@ export interface MailboxCounts {
   unseen: number;
   /** Total octets (RFC 8438); 0 unless asked for. */
   size: number;
+  /** Messages with \Deleted (RFC 9051 §6.3.11, RFC 9208 §4.1.4 DELETED); 0 unless asked for. */
+  deleted: number;
+  /** Octets an EXPUNGE would free: the sizes of the \Deleted messages (RFC 9208 §4.1.4); 0 unless asked for. */
+  deletedSize: number;
 }
 
 /** Which counts to compute; each costs a pass over the mailbox's index entries. */
@@ -28,6 +32,8 @@ export interface CountsWanted {
   messages?: boolean;
   unseen?: boolean;
   size?: boolean;
+  deleted?: boolean;
+  deletedSize?: boolean;
 }
 
 /** Ids per statement: each costs three correlated subqueries, so fewer than a plain IN list takes. */
@@ -39,8 +45,15 @@ function selectSql(wanted: CountsWanted, where: string): string {
     ? `(SELECT count(*) FROM messages WHERE mailbox_id = m.id AND (flags & ${SEEN}) = 0)`
     : "0";
   const size = wanted.size ? "(SELECT coalesce(sum(size), 0) FROM messages WHERE mailbox_id = m.id)" : "0";
+  const deleted = wanted.deleted
+    ? `(SELECT count(*) FROM messages WHERE mailbox_id = m.id AND (flags & ${DELETED}) != 0)`
+    : "0";
+  const deletedSize = wanted.deletedSize
+    ? `(SELECT coalesce(sum(size), 0) FROM messages WHERE mailbox_id = m.id AND (flags & ${DELETED}) != 0)`
+    : "0";
   return `SELECT m.id, m.name, m.uid_validity, m.uid_next, m.highest_modseq,
-            ${messages} AS messages, ${unseen} AS unseen, ${size} AS size
+            ${messages} AS messages, ${unseen} AS unseen, ${size} AS size,
+            ${deleted} AS deleted, ${deletedSize} AS deleted_size
           FROM mailboxes m WHERE ${where}`;
 }
 
@@ -54,6 +67,8 @@ function fromRow(row: Record<string, unknown>): MailboxCounts {
     messages: Number(row.messages),
     unseen: Number(row.unseen),
     size: Number(row.size),
+    deleted: Number(row.deleted),
+    deletedSize: Number(row.deleted_size),
   };
 }
 
@@ -64,12 +79,8 @@ export async function mailboxCountsByName(
   name: string,
   wanted: CountsWanted,
 ): Promise<MailboxCounts | undefined> {
-  let normalized: string;
-  try {
-    normalized = mailboxNameNormalize(name);
-  } catch {
-    return undefined;
-  }
+  const normalized = mailboxNameLookup(name);
+  if (normalized === undefined) return undefined;
   const { rows } = await rawOf(r).execute({
     sql: selectSql(wanted, "m.account_id = ? AND m.name = ?"),
     args: [accountId, normalized],

@@ -62,6 +62,15 @@ export function mailboxNameNormalize(name: string): string {
   return parts.join(HIERARCHY_SEPARATOR);
 }
 
+/** The name to look up, or undefined when `name` cannot name any mailbox (so none is found). */
+export function mailboxNameLookup(name: string): string | undefined {
+  try {
+    return mailboxNameNormalize(name);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function mailboxList(r: Reader, accountId: number): Promise<Mailbox[]> {
   return r
     .select(columns)
@@ -70,40 +79,43 @@ export async function mailboxList(r: Reader, accountId: number): Promise<Mailbox
     .orderBy(asc(mailboxes.name));
 }
 
+/** The counts of a MailboxStatus over the message rows selected (0, not NULL, over none). */
+const statusCounts = {
+  messages: sql<number>`count(*)`,
+  unseen: sql<number>`coalesce(sum((${messages.flags} & ${SEEN}) = 0), 0)`,
+  deleted: sql<number>`coalesce(sum((${messages.flags} & ${DELETED}) != 0), 0)`,
+  size: sql<number>`coalesce(sum(${messages.size}), 0)`,
+};
+
+/** A mailbox with its counts; a mailbox without messages has no counts row. */
+function withCounts(
+  mailbox: Mailbox,
+  counts: Pick<MailboxStatus, keyof typeof statusCounts> | undefined,
+): MailboxStatus {
+  return {
+    ...mailbox,
+    messages: counts?.messages ?? 0,
+    unseen: counts?.unseen ?? 0,
+    deleted: counts?.deleted ?? 0,
+    size: counts?.size ?? 0,
+  };
+}
+
 /** Every mailbox with its counts, from the indexes only (no message bodies are read). */
 export async function mailboxListWithStatus(r: Reader, accountId: number): Promise<MailboxStatus[]> {
   const list = await mailboxList(r, accountId);
   const counts = await r
-    .select({
-      mailboxId: messages.mailboxId,
-      messages: sql<number>`count(*)`,
-      unseen: sql<number>`sum((${messages.flags} & ${SEEN}) = 0)`,
-      deleted: sql<number>`sum((${messages.flags} & ${DELETED}) != 0)`,
-      size: sql<number>`coalesce(sum(${messages.size}), 0)`,
-    })
+    .select({ mailboxId: messages.mailboxId, ...statusCounts })
     .from(messages)
     .where(eq(messages.accountId, accountId))
     .groupBy(messages.mailboxId);
   const byId = new Map(counts.map((c) => [c.mailboxId, c]));
-  return list.map((m) => {
-    const c = byId.get(m.id);
-    return {
-      ...m,
-      messages: c?.messages ?? 0,
-      unseen: c?.unseen ?? 0,
-      deleted: c?.deleted ?? 0,
-      size: c?.size ?? 0,
-    };
-  });
+  return list.map((m) => withCounts(m, byId.get(m.id)));
 }
 
 export async function mailboxFind(r: Reader, accountId: number, name: string): Promise<Mailbox | undefined> {
-  let normalized: string;
-  try {
-    normalized = mailboxNameNormalize(name);
-  } catch {
-    return undefined;
-  }
+  const normalized = mailboxNameLookup(name);
+  if (normalized === undefined) return undefined;
   const [row] = await r
     .select(columns)
     .from(mailboxes)
@@ -124,22 +136,8 @@ export async function mailboxById(r: Reader, mailboxId: number): Promise<Mailbox
 }
 
 export async function mailboxStatus(r: Reader, mailbox: Mailbox): Promise<MailboxStatus> {
-  const [c] = await r
-    .select({
-      messages: sql<number>`count(*)`,
-      unseen: sql<number>`coalesce(sum((${messages.flags} & ${SEEN}) = 0), 0)`,
-      deleted: sql<number>`coalesce(sum((${messages.flags} & ${DELETED}) != 0), 0)`,
-      size: sql<number>`coalesce(sum(${messages.size}), 0)`,
-    })
-    .from(messages)
-    .where(eq(messages.mailboxId, mailbox.id));
-  return {
-    ...mailbox,
-    messages: c?.messages ?? 0,
-    unseen: c?.unseen ?? 0,
-    deleted: c?.deleted ?? 0,
-    size: c?.size ?? 0,
-  };
+  const [c] = await r.select(statusCounts).from(messages).where(eq(messages.mailboxId, mailbox.id));
+  return withCounts(mailbox, c);
 }
 
 /**

@@ -13,6 +13,7 @@ import { messagesExpunge } from "./message-expunge.ts";
 import { type Message, messageColumns, messageFromRow } from "./message-read.ts";
 import type { Mailbox } from "./rows.ts";
 import { expunged, messages } from "./schema.ts";
+import { lessonOfMove, spamLearnAfterMove, spamLearnQueue } from "./spam-learns.ts";
 import { accountQuotaCheck, accountUsageAdjust } from "./usage.ts";
 
 /**
@@ -37,10 +38,12 @@ export async function messagesCopy(
     )
   ).map(messageFromRow);
   const bytes = rows.reduce((sum, m) => sum + m.size, 0);
-  if (options.enforceQuota) await accountQuotaCheck(w, target.accountId, bytes);
+  if (options.enforceQuota) await accountQuotaCheck(w, target.accountId, bytes, rows.length);
   if (rows.length === 0) return [];
   rows.sort((a, b) => a.uid - b.uid);
   const { firstUid, modseq } = await mailboxTakeUids(w, target, rows.length);
+  // RFC 8514 §3: a copy (and so a move) gets a new save date; the source keeps its own.
+  const saveDate = Date.now();
   const pairs: Array<[number, number]> = [];
   for (const [i, m] of rows.entries()) {
     const uid = firstUid + i;
@@ -54,11 +57,21 @@ export async function messagesCopy(
       keywords: JSON.stringify(m.keywords),
       internalDate: m.internalDate,
       size: m.size,
+      saveDate,
     });
     pairs.push([m.uid, uid]);
     w.changed({ kind: "message-added", accountId: target.accountId, mailboxId: target.id, uid, modseq });
   }
   await accountUsageAdjust(w, target.accountId, bytes);
+  // Filing into Junk, or taking out of it, trains the spam filter (spam-learns.ts).
+  const lesson = lessonOfMove(source, target);
+  if (lesson)
+    await spamLearnQueue(
+      w,
+      target.accountId,
+      rows.map((m) => m.contentId),
+      lesson,
+    );
   return pairs;
 }
 
@@ -88,7 +101,10 @@ export async function messageMoveKeepId(w: Write, message: Message, target: Mail
   if (target.id === message.mailboxId) return message;
   const { firstUid: uid, modseq } = await mailboxTakeUids(w, target, 1);
   const sourceModseq = await mailboxBumpModseq(w, message.mailboxId);
-  await w.tx.update(messages).set({ mailboxId: target.id, uid, modseq }).where(eq(messages.id, message.id));
+  await w.tx
+    .update(messages)
+    .set({ mailboxId: target.id, uid, modseq, saveDate: Date.now() })
+    .where(eq(messages.id, message.id));
   await w.tx
     .insert(expunged)
     .values({ mailboxId: message.mailboxId, uid: message.uid, modseq: sourceModseq })
@@ -101,6 +117,7 @@ export async function messageMoveKeepId(w: Write, message: Message, target: Mail
     uids: [message.uid],
     modseq: sourceModseq,
   });
+  await spamLearnAfterMove(w, message.mailboxId, target, [message.contentId]);
   return { ...message, mailboxId: target.id, uid, modseq };
 }
 
@@ -117,10 +134,11 @@ export async function messagesMoveAll(w: Write, source: Mailbox, target: Mailbox
   if (rows.length === 0) return;
   const sourceModseq = await mailboxBumpModseq(w, source.id);
   const { firstUid, modseq } = await mailboxTakeUids(w, target, rows.length);
+  const saveDate = Date.now();
   for (const [i, row] of rows.entries()) {
     await w.tx
       .update(messages)
-      .set({ mailboxId: target.id, uid: firstUid + i, modseq })
+      .set({ mailboxId: target.id, uid: firstUid + i, modseq, saveDate })
       .where(eq(messages.id, row.id));
     await w.tx
       .insert(expunged)

@@ -9,6 +9,7 @@ import type { Write } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { parseKeywords } from "./flags.ts";
 import { mailboxBumpModseq } from "./mailbox-counters.ts";
+import { lessonOfKeywords, type SpamLesson, spamLearnQueue } from "./spam-learns.ts";
 
 /**
  * Keywords one message may carry. Without a bound, repeated `+FLAGS (kw1 kw2 ...)` (or PATCH
@@ -43,6 +44,7 @@ export interface FlagsUpdateResult {
 interface Current extends FlagState {
   id: number;
   accountId: number;
+  contentId: number;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function messagesUpdateFlags(
   // Raw: a BODY[] fetch of 10,000 messages sets \Seen on each; drizzle's building tripled the cost.
   const rows = await inChunks(uids, IN_LIST_MAX, async (chunk) => {
     const { rows } = await w.exec({
-      sql: `SELECT id, account_id, uid, flags, keywords, modseq FROM messages
+      sql: `SELECT id, account_id, content_id, uid, flags, keywords, modseq FROM messages
             WHERE mailbox_id = ? AND uid IN (${placeholders(chunk.length)})`,
       args: [mailboxId, ...chunk],
     });
@@ -71,6 +73,7 @@ export async function messagesUpdateFlags(
     .map((r) => ({
       id: Number(r.id),
       accountId: Number(r.account_id),
+      contentId: Number(r.content_id),
       uid: Number(r.uid),
       flags: Number(r.flags),
       keywords: parseKeywords(String(r.keywords)),
@@ -93,6 +96,7 @@ export async function messagesUpdateFlags(
   const stored: FlagsUpdateResult["stored"] = [];
   const changed: FlagState[] = [];
   let modseq: number | undefined;
+  const lessons: Array<{ accountId: number; contentId: number; kind: SpamLesson }> = [];
   for (const [i, m] of passing.entries()) {
     const { flags, keywords } = after[i]!;
     if (
@@ -112,7 +116,11 @@ export async function messagesUpdateFlags(
     stored.push({ ...now, changed: true });
     changed.push(now);
     w.changed({ kind: "flags-changed", accountId: m.accountId, mailboxId, ...now });
+    // $Junk / $NotJunk set by the owner trains the spam filter (spam-learns.ts).
+    const kind = w.features.spamLearning ? lessonOfKeywords(m.keywords, keywords) : undefined;
+    if (kind) lessons.push({ accountId: m.accountId, contentId: m.contentId, kind });
   }
+  for (const l of lessons) await spamLearnQueue(w, l.accountId, [l.contentId], l.kind);
   return { stored, changed, modified };
 }
 

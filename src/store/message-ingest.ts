@@ -44,7 +44,8 @@ export async function messageIngest(w: Write, input: IngestInput): Promise<Messa
   }
   const contentId = await contentCreate(w, input.raw, input.parsed);
   if (input.queue && input.queue.recipients.length > 0) await queueAdd(w, contentId, input.queue);
-  const internalDate = input.internalDate ?? Date.now();
+  const now = Date.now();
+  const internalDate = input.internalDate ?? now;
   const added: Message[] = [];
   for (const target of input.targets) {
     const {
@@ -61,8 +62,9 @@ export async function messageIngest(w: Write, input: IngestInput): Promise<Messa
     const keywords = target.keywords ?? [];
     const flags = target.flags ?? 0;
     const inserted = await w.exec({
-      sql: `INSERT INTO messages (account_id, mailbox_id, uid, modseq, content_id, flags, keywords, internal_date, size)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      // RFC 8514 §3: the save date is now, whatever internal date the message brings.
+      sql: `INSERT INTO messages (account_id, mailbox_id, uid, modseq, content_id, flags, keywords, internal_date, size, save_date)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       args: [
         target.accountId,
         mailboxId,
@@ -73,6 +75,7 @@ export async function messageIngest(w: Write, input: IngestInput): Promise<Messa
         JSON.stringify(keywords),
         internalDate,
         size,
+        now,
       ],
     });
     await accountUsageAdjust(w, target.accountId, size);

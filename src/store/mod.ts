@@ -6,9 +6,11 @@
 import { ChangeHub } from "./changes.ts";
 import {
   type Database,
+  DEFAULT_STORE_FEATURES,
   DEFAULT_STORE_LIMITS,
   openDatabase,
   type Reader,
+  type StoreFeatures,
   type StoreLimits,
   type Write,
   Writer,
@@ -17,8 +19,10 @@ import { type EmbeddedMigrations, migrate } from "./migrate.ts";
 import { UidCache } from "./uid-cache.ts";
 
 export * from "./accounts.ts";
+export * from "./acme.ts";
 export { addressNormalize, domainNormalize } from "./addresses.ts";
 export * from "./aliases.ts";
+export * from "./authentication.ts";
 export { accountCatchEnsure, NO_PASSWORD, sentMailboxEnsure } from "./catch-accounts.ts";
 export type { Change, ChangeListener } from "./changes.ts";
 export {
@@ -30,13 +34,21 @@ export {
   contentSlices,
   contentView,
 } from "./contents.ts";
-export { DEFAULT_STORE_LIMITS, type Reader, type StoreLimits, type Write } from "./db.ts";
+export {
+  DEFAULT_STORE_LIMITS,
+  type Reader,
+  type StoreFeatures,
+  type StoreLimits,
+  type Write,
+} from "./db.ts";
 export * from "./dkim-keys.ts";
+export * from "./dmarc-reports.ts";
 export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
 export { accountAddressesOf, mailboxNamesOf } from "./event-names.ts";
 export { databaseFileModes } from "./files.ts";
 export * from "./flags.ts";
+export * from "./greylist.ts";
 export * from "./mailboxes.ts";
 export { messageMoveKeepId, messagesCopy, messagesMove } from "./message-copy-move.ts";
 export * from "./message-expunge.ts";
@@ -57,8 +69,11 @@ export type { EmbeddedMigrations } from "./migrate.ts";
 export * from "./mta-sts.ts";
 export * from "./namespaces.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
+export * from "./received-reports.ts";
 export * from "./recipients.ts";
+export * from "./spam-learns.ts";
 export { Spool, SpoolDir } from "./spool.ts";
+export { accountMessageCount } from "./usage.ts";
 export * from "./webhooks.ts";
 
 export class Store {
@@ -68,7 +83,7 @@ export class Store {
   readonly #database: Database;
   readonly #writer: Writer;
 
-  private constructor(database: Database, limits: StoreLimits) {
+  private constructor(database: Database, limits: StoreLimits, features: StoreFeatures) {
     this.#database = database;
     this.#writer = new Writer(
       database.db,
@@ -77,6 +92,7 @@ export class Store {
         this.changes.publish(change);
       },
       limits,
+      features,
     );
   }
 
@@ -84,7 +100,7 @@ export class Store {
   static async open(
     url: string,
     migrations: EmbeddedMigrations,
-    options: { limits?: Partial<StoreLimits> } = {},
+    options: { limits?: Partial<StoreLimits>; features?: Partial<StoreFeatures> } = {},
   ): Promise<Store> {
     const database = await openDatabase(url);
     try {
@@ -93,7 +109,11 @@ export class Store {
       database.close();
       throw error;
     }
-    return new Store(database, { ...DEFAULT_STORE_LIMITS, ...options.limits });
+    return new Store(
+      database,
+      { ...DEFAULT_STORE_LIMITS, ...options.limits },
+      { ...DEFAULT_STORE_FEATURES, ...options.features },
+    );
   }
 
   /** For `mailroom migrate`: applies migrations and reports which ran. */
@@ -133,4 +153,5 @@ export * from "./queue.ts";
 export * from "./search.ts";
 export * from "./selection.ts";
 export * from "./senders.ts";
+export * from "./stats.ts";
 export * from "./tls-reports.ts";

@@ -44,6 +44,8 @@ export const accounts = sqliteTable(
     passwordHash: text("password_hash").notNull(),
     /** Bytes; null means unlimited. */
     quota: integer("quota"),
+    /** Messages in all the account's mailboxes (IMAP QUOTA's MESSAGE resource, RFC 9208 §5.2); null means unlimited. */
+    quotaMessages: integer("quota_messages"),
     /** Sum of the sizes of the account's messages, kept in step by every add and expunge. */
     usedBytes: integer("used_bytes").notNull().default(0),
     disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
@@ -120,6 +122,11 @@ export const contents = sqliteTable("contents", {
   searchHeaders: text("search_headers").notNull().default(""),
   searchText: text("search_text").notNull().default(""),
   hasAttachments: integer("has_attachments", { mode: "boolean" }).notNull().default(false),
+  /**
+   * What the inbound checks found (SPF, DKIM, DMARC, ARC) as JSON, for mail received on port 25
+   * without AUTH; null for everything else (submission, APPEND, imports, bounces).
+   */
+  authentication: text("authentication"),
   createdAt: integer("created_at").notNull().default(now),
 });
 
@@ -152,6 +159,11 @@ export const messages = sqliteTable(
     keywords: text("keywords").notNull().default("[]"),
     internalDate: integer("internal_date").notNull(),
     size: integer("size").notNull(),
+    /**
+     * When the message was saved into this mailbox (epoch ms; RFC 8514 §3): set by every ingest,
+     * copy and move, never copied from a source. Null for messages stored before it was kept.
+     */
+    saveDate: integer("save_date"),
   },
   (t) => [
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
@@ -321,6 +333,176 @@ export const dkimKeys = sqliteTable(
     retireAt: integer("retire_at"),
   },
   (t) => [uniqueIndex("dkim_keys_domain_selector").on(t.domainId, t.selector)],
+);
+
+/**
+ * Greylisting (RFC 6647): one row per triplet of client network (/24 or /64), envelope sender and
+ * recipient. A triplet seen for the first time is deferred; a retry after the delay passes it and
+ * sets `passed_at`, after which the sender is let through from that network without delay. Rows
+ * not seen for the memory period (36 days) are removed.
+ */
+export const greylist = sqliteTable(
+  "greylist",
+  {
+    clientNet: text("client_net").notNull(),
+    /** The envelope sender, lower-cased ("" for the null sender). */
+    sender: text("sender").notNull(),
+    recipient: text("recipient").notNull(),
+    firstSeen: integer("first_seen").notNull(),
+    lastSeen: integer("last_seen").notNull(),
+    /** When a retry first came after the delay (epoch ms); null while still deferred. */
+    passedAt: integer("passed_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.clientNet, t.sender, t.recipient] }),
+    index("greylist_last_seen").on(t.lastSeen),
+  ],
+);
+
+/**
+ * Spam filter training the owners of messages asked for (moving mail into or out of Junk, $Junk and
+ * $NotJunk), queued in the same transaction as the move and sent to rspamd later by a worker
+ * (src/spam/learner.ts), so an IMAP command never waits for the filter.
+ */
+export const spamLearns = sqliteTable(
+  "spam_learns",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    /** The message's content; gone (expunged) before it was sent means the job is dropped. */
+    contentId: integer("content_id").notNull(),
+    /** "spam" or "ham". */
+    kind: text("kind").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+    lastError: text("last_error"),
+  },
+  (t) => [index("spam_learns_due").on(t.nextAttemptAt)],
+);
+
+/**
+ * ACME accounts (RFC 8555 §7.3), one per directory URL: the account key signs every request to that
+ * certificate authority, and the account URL is the `kid` of those requests. The key never leaves
+ * the store except to the ACME client.
+ */
+export const acmeAccounts = sqliteTable("acme_accounts", {
+  directory: text("directory").primaryKey(),
+  /** PKCS#8 PEM of the account key (ECDSA P-256 for ES256, or RSA for RS256). */
+  privateKey: text("private_key").notNull(),
+  /** The account URL the server gave (Location of newAccount). */
+  url: text("url").notNull(),
+  contact: text("contact"),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+/**
+ * Certificates issued over ACME: the chain and its key, the names it covers, its validity. The
+ * newest row is the one served; an older one is kept only until a newer one is stored.
+ */
+export const acmeCertificates = sqliteTable("acme_certificates", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  directory: text("directory").notNull(),
+  /** The DNS names of the certificate, sorted, comma-separated. */
+  names: text("names").notNull(),
+  /** PEM chain as the CA sent it: the leaf first. */
+  chain: text("chain").notNull(),
+  /** PKCS#8 PEM of the certificate's key. */
+  privateKey: text("private_key").notNull(),
+  /** Epoch ms. */
+  notBefore: integer("not_before").notNull(),
+  notAfter: integer("not_after").notNull(),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+/**
+ * DMARC results of received mail for the aggregate reports (RFC 7489 §7.2): one row per UTC day,
+ * policy domain and distinct outcome, counting messages. Only domains whose record asks for
+ * reports (rua=) are counted.
+ */
+export const dmarcResults = sqliteTable(
+  "dmarc_results",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** UTC day, "YYYY-MM-DD" (the report's date_range). */
+    day: text("day").notNull(),
+    /** The domain whose DMARC record applied (RFC 9989 §3.2.5). */
+    policyDomain: text("policy_domain").notNull(),
+    sourceIp: text("source_ip").notNull(),
+    headerFrom: text("header_from").notNull(),
+    envelopeFrom: text("envelope_from").notNull().default(""),
+    /** none, quarantine or reject: what was done with the messages. */
+    disposition: text("disposition").notNull(),
+    /** The DMARC-aligned verdicts, "pass" or "fail" (policy_evaluated). */
+    dkimAligned: text("dkim_aligned").notNull(),
+    spfAligned: text("spf_aligned").notNull(),
+    /** PolicyOverrideType when the disposition differs from the policy (e.g. sampled_out), or "". */
+    reason: text("reason").notNull().default(""),
+    /** auth_results as JSON: {dkim: [{domain, selector, result}], spf: {domain, scope, result}}. */
+    authResults: text("auth_results").notNull(),
+    /** policy_published of the latest message counted, as JSON. */
+    published: text("published").notNull(),
+    /** The record's rua= URIs as a JSON array (latest message counted). */
+    rua: text("rua").notNull().default("[]"),
+    count: integer("count").notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex("dmarc_results_key").on(
+      t.day,
+      t.policyDomain,
+      t.sourceIp,
+      t.headerFrom,
+      t.envelopeFrom,
+      t.disposition,
+      t.dkimAligned,
+      t.spfAligned,
+      t.reason,
+      t.authResults,
+    ),
+  ],
+);
+
+/** Which daily DMARC aggregate reports went out, so a restart does not send one twice. */
+export const dmarcReportsSent = sqliteTable(
+  "dmarc_reports_sent",
+  {
+    day: text("day").notNull(),
+    policyDomain: text("policy_domain").notNull(),
+    sentAt: integer("sent_at").notNull(),
+    /** Where it went: JSON array of rua URIs with what became of each. */
+    destinations: text("destinations").notNull().default("[]"),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.policyDomain] })],
+);
+
+/**
+ * Aggregate reports other servers sent about our domains: DMARC (RFC 7489 §7.2, XML) and TLS-RPT
+ * (RFC 8460, JSON), parsed when they arrived. A report delivered twice (to two rua addresses, or
+ * resent) is kept once.
+ */
+export const receivedReports = sqliteTable(
+  "received_reports",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** "dmarc" or "tlsrpt". */
+    kind: text("kind").notNull(),
+    orgName: text("org_name").notNull(),
+    reportId: text("report_id").notNull(),
+    /** Our domain the report is about. */
+    policyDomain: text("policy_domain").notNull(),
+    /** The report's date range, epoch ms. */
+    beginAt: integer("begin_at").notNull(),
+    endAt: integer("end_at").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    /** The parsed report as JSON (normalised: see src/smtp/reports/received.ts). */
+    report: text("report").notNull(),
+  },
+  (t) => [
+    uniqueIndex("received_reports_key").on(t.kind, t.orgName, t.reportId),
+    index("received_reports_domain").on(t.policyDomain, t.beginAt),
+  ],
 );
 
 /**

@@ -14,6 +14,8 @@ export interface MessageSearchRow {
   internalDate: number;
   size: number;
   modseq: number;
+  /** RFC 8514 save date (epoch ms); null for messages stored before it was kept. */
+  saveDate: number | null;
   /** The Date header as epoch ms; null when missing, unparseable, or not asked for. */
   sentAt: number | null;
   /** Lower-cased decoded "name: value" lines; "" unless asked for. */
@@ -48,6 +50,7 @@ export async function messagesSearchRows(
     "m.internal_date",
     "m.size",
     "m.modseq",
+    "m.save_date",
     options.sentAt ? "c.sent_at" : "NULL AS sent_at",
     options.searchHeaders ? "c.search_headers" : "'' AS search_headers",
     options.searchText ? "c.search_text" : "'' AS search_text",
@@ -64,6 +67,7 @@ export async function messagesSearchRows(
     internalDate: Number(row.internal_date),
     size: Number(row.size),
     modseq: Number(row.modseq),
+    saveDate: row.save_date == null ? null : Number(row.save_date),
     sentAt: row.sent_at == null ? null : Number(row.sent_at),
     searchHeaders: String(row.search_headers ?? ""),
     searchText: String(row.search_text ?? ""),

@@ -5,17 +5,12 @@
  */
 
 import { type Reader, rawOf } from "./db.ts";
-import { mailboxNameNormalize } from "./mailboxes.ts";
+import { mailboxNameLookup } from "./mailboxes.ts";
+import type { Mailbox } from "./rows.ts";
 import { parseUidList, type UidCache } from "./uid-cache.ts";
 
-export interface MailboxSnapshot {
-  id: number;
-  accountId: number;
-  name: string;
-  specialUse: string | null;
-  uidValidity: number;
-  uidNext: number;
-  highestModseq: number;
+/** The mailbox row (SELECT does not say whether it is subscribed) with what SELECT answers from. */
+export interface MailboxSnapshot extends Omit<Mailbox, "subscribed"> {
   uids: number[];
   firstUnseenUid: number | null;
 }
@@ -26,12 +21,8 @@ export async function mailboxSnapshot(
   name: string,
   cache?: UidCache,
 ): Promise<MailboxSnapshot | undefined> {
-  let normalized: string;
-  try {
-    normalized = mailboxNameNormalize(name);
-  } catch {
-    return undefined;
-  }
+  const normalized = mailboxNameLookup(name);
+  if (normalized === undefined) return undefined;
   const raw = rawOf(r);
   const { rows } = await raw.execute({
     sql: `SELECT m.id, m.name, m.special_use, m.uid_validity, m.uid_next, m.highest_modseq,

@@ -144,6 +144,26 @@ export function loadCertificate(source: CertificateSource): LoadedCertificate {
   return { cert, key, context, x509 };
 }
 
+/** The same checks for a pair held in memory (an ACME certificate); `origin` names it in errors. */
+export function pairCertificate(pair: { cert: string; key: string }, origin: string): LoadedCertificate {
+  let x509: X509Certificate;
+  let privateKey: KeyObject;
+  try {
+    x509 = new X509Certificate(pair.cert);
+    privateKey = createPrivateKey(pair.key);
+  } catch (error) {
+    throw new TlsSetupError(`the ${origin} certificate does not load: ${firstLine(error)}`);
+  }
+  if (!x509.checkPrivateKey(privateKey))
+    throw new TlsSetupError(`the ${origin} certificate and key do not match`);
+  try {
+    const context = createSecureContext({ cert: pair.cert, key: pair.key, ...SERVER_TLS_SETTINGS });
+    return { cert: pair.cert, key: pair.key, context, x509 };
+  } catch (error) {
+    throw new TlsSetupError(`cannot use the ${origin} certificate: ${firstLine(error)}`);
+  }
+}
+
 function readPem(path: string, setting: "tlsCert" | "tlsKey", selfSigned: boolean): string {
   let text: string;
   try {

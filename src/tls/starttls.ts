@@ -7,7 +7,7 @@
  * `upgradeToTls()` is the STARTTLS/STLS swap IMAP and POP3 share; `secureSocket()` the handshake alone.
  */
 import type { Socket } from "node:net";
-import { TLSSocket } from "node:tls";
+import { type SecureContext, TLSSocket } from "node:tls";
 import type { Logger } from "../log.ts";
 import type { TlsProvider } from "./context.ts";
 
@@ -26,13 +26,23 @@ export class TlsHandshakeError extends Error {
 export function secureSocket(
   socket: Socket,
   provider: TlsProvider,
-  options: { handshakeTimeoutMs?: number | undefined } = {},
+  options: {
+    handshakeTimeoutMs?: number | undefined;
+    /** Instead of the provider's (the TLS-ALPN-01 challenge certificate, RFC 8737 §3). */
+    secureContext?: SecureContext;
+    /** The protocols this server speaks (RFC 7301): the one the client also offers is chosen. */
+    ALPNProtocols?: string[];
+  } = {},
 ): Promise<TLSSocket> {
   // Nobody reads the plain side any more; its timeout belonged to the protocol that just let go.
   socket.pause();
   socket.setTimeout(0);
   socket.on("error", () => {});
-  const secure = new TLSSocket(socket, { isServer: true, secureContext: provider.secureContext() });
+  const secure = new TLSSocket(socket, {
+    isServer: true,
+    secureContext: options.secureContext ?? provider.secureContext(),
+    ...(options.ALPNProtocols ? { ALPNProtocols: options.ALPNProtocols } : {}),
+  });
   // Errors are followed by "close", which the protocol handles; never let one go unhandled.
   secure.on("error", () => {});
   return new Promise((resolve, reject) => {

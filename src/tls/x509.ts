@@ -1,87 +1,35 @@
 /**
- * A self-signed X.509 v3 server certificate (RFC 5280) built with node:crypto alone: an ECDSA P-256
- * key, DER written by the few encoders below, signed with ecdsa-with-SHA256. Only this one shape of
- * certificate is ever produced, so a general ASN.1 library (and its dependencies) is not needed.
+ * Self-signed X.509 v3 certificates (RFC 5280) built with node:crypto alone: an ECDSA P-256 key, DER
+ * written by der.ts, signed with ecdsa-with-SHA256. Two shapes are ever produced: the server
+ * certificate used until a real one is configured or issued, and the TLS-ALPN-01 challenge
+ * certificate of RFC 8737 §3 (one dNSName and the critical acmeIdentifier extension). A general
+ * ASN.1 library (and its dependencies) is not needed for that.
  */
-import { createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
+import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
 import { isIPv4 } from "node:net";
+import {
+  bitString,
+  commonName,
+  ECDSA_WITH_SHA256,
+  explicit,
+  extension,
+  type GeneralName,
+  integer,
+  octetString,
+  oid,
+  pem,
+  sequence,
+  subjectAltName,
+  time,
+} from "./der.ts";
 
 export interface SelfSigned {
   certPem: string;
   keyPem: string;
 }
 
-// --- DER (X.690 §8, §10) ---------------------------------------------------------------------------
-
-function length(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-function tlv(tag: number, ...content: Buffer[]): Buffer {
-  const body = Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), length(body.length), body]);
-}
-
-const sequence = (...items: Buffer[]) => tlv(0x30, ...items);
-const set = (...items: Buffer[]) => tlv(0x31, ...items);
-const octetString = (bytes: Buffer) => tlv(0x04, bytes);
-const bitString = (bytes: Buffer) => tlv(0x03, Buffer.from([0]), bytes);
-const boolean = (value: boolean) => tlv(0x01, Buffer.from([value ? 0xff : 0]));
-/** [n] EXPLICIT */
-const explicit = (n: number, inner: Buffer) => tlv(0xa0 | n, inner);
-
-/** A non-negative INTEGER from big-endian bytes (a leading 0 keeps it positive). */
-function integer(bytes: Buffer): Buffer {
-  let i = 0;
-  while (i < bytes.length - 1 && bytes[i] === 0) i++;
-  const trimmed = bytes.subarray(i);
-  return tlv(0x02, trimmed[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed);
-}
-
-function oid(dotted: string): Buffer {
-  const arcs = dotted.split(".").map(Number);
-  const out = [40 * arcs[0]! + arcs[1]!];
-  for (const arc of arcs.slice(2)) {
-    const groups = [arc & 0x7f];
-    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) groups.unshift(0x80 | (v & 0x7f));
-    out.push(...groups);
-  }
-  return tlv(0x06, Buffer.from(out));
-}
-
-/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
-function time(date: Date): Buffer {
-  const iso = date.toISOString().replace(/[-:T]/g, "").slice(0, 14); // YYYYMMDDHHMMSS
-  return date.getUTCFullYear() < 2050
-    ? tlv(0x17, Buffer.from(`${iso.slice(2)}Z`, "ascii"))
-    : tlv(0x18, Buffer.from(`${iso}Z`, "ascii"));
-}
-
-function commonName(cn: string): Buffer {
-  return sequence(set(sequence(oid("2.5.4.3"), tlv(0x0c, Buffer.from(cn, "utf8")))));
-}
-
-function extension(id: string, critical: boolean, value: Buffer): Buffer {
-  return sequence(oid(id), ...(critical ? [boolean(true)] : []), octetString(value));
-}
-
-/** RFC 5280 §4.2.1.6: dNSName [2] IA5String, iPAddress [7] OCTET STRING. */
-function subjectAltName(names: Array<{ dns: string } | { ip: string }>): Buffer {
-  return sequence(
-    ...names.map((n) =>
-      "dns" in n
-        ? tlv(0x82, Buffer.from(n.dns, "ascii"))
-        : tlv(0x87, Buffer.from(n.ip.split(".").map(Number))),
-    ),
-  );
-}
-
-const ECDSA_WITH_SHA256 = sequence(oid("1.2.840.10045.4.3.2"));
-
-// --- the certificate -------------------------------------------------------------------------------
+/** RFC 8737 §6.1: id-pe-acmeIdentifier. */
+const ACME_IDENTIFIER_OID = "1.3.6.1.5.5.7.1.31";
 
 /**
  * A certificate for `hostname` (CN and subjectAltName DNS, or IP when it is an IPv4 literal) plus
@@ -89,41 +37,52 @@ const ECDSA_WITH_SHA256 = sequence(oid("1.2.840.10045.4.3.2"));
  * certificate (keyUsage digitalSignature, extKeyUsage serverAuth, not a CA).
  */
 export function selfSignedCertificate(hostname: string, options: { days: number }): SelfSigned {
+  const names: GeneralName[] = isIPv4(hostname) ? [{ ip: hostname }] : [{ dns: hostname }];
+  if (hostname !== "127.0.0.1") names.push({ ip: "127.0.0.1" });
+  return build({ cn: hostname, names, days: options.days });
+}
+
+/**
+ * RFC 8737 §3: the certificate a TLS-ALPN-01 responder presents for `domain` — self-signed, its only
+ * subjectAltName the domain, and the critical id-pe-acmeIdentifier extension whose value is the
+ * SHA-256 digest of the key authorization (Authorization ::= OCTET STRING (SIZE (32))).
+ */
+export function acmeChallengeCertificate(domain: string, keyAuthorization: string): SelfSigned {
+  const digest = createHash("sha256").update(keyAuthorization, "ascii").digest();
+  return build({
+    cn: domain,
+    names: [{ dns: domain }],
+    days: 7,
+    extra: [extension(ACME_IDENTIFIER_OID, true, octetString(digest))],
+  });
+}
+
+function build(options: { cn: string; names: GeneralName[]; days: number; extra?: Buffer[] }): SelfSigned {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
   const serial = randomBytes(16);
   serial[0]! &= 0x7f; // RFC 5280 §4.1.2.2: positive, at most 20 octets
   const notBefore = new Date(Date.now() - 3_600_000);
   const notAfter = new Date(notBefore.getTime() + options.days * 86_400_000);
-  const names: Array<{ dns: string } | { ip: string }> = isIPv4(hostname)
-    ? [{ ip: hostname }]
-    : [{ dns: hostname }];
-  if (hostname !== "127.0.0.1") names.push({ ip: "127.0.0.1" });
-  // RFC 5280 §4.2.1.2 method (1): SHA-1 of the public key's bits (the uncompressed point 04||x||y).
-  const jwk = publicKey.export({ format: "jwk" });
-  const point = Buffer.concat([
-    Buffer.from([4]),
-    Buffer.from(jwk.x!, "base64url"),
-    Buffer.from(jwk.y!, "base64url"),
-  ]);
-  const keyId = createHash("sha1").update(point).digest();
+  const keyId = subjectKeyId(publicKey);
 
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))), // v3
     integer(serial),
     ECDSA_WITH_SHA256,
-    commonName(hostname), // issuer: self
+    commonName(options.cn), // issuer: self
     sequence(time(notBefore), time(notAfter)),
-    commonName(hostname), // subject
+    commonName(options.cn), // subject
     publicKey.export({ type: "spki", format: "der" }),
     explicit(
       3,
       sequence(
-        extension("2.5.29.17", false, subjectAltName(names)),
+        extension("2.5.29.17", false, subjectAltName(options.names)),
         extension("2.5.29.19", true, sequence()), // basicConstraints: cA FALSE
         extension("2.5.29.15", true, bitString(Buffer.from([0x80]))), // keyUsage: digitalSignature
         extension("2.5.29.37", false, sequence(oid("1.3.6.1.5.5.7.3.1"))), // extKeyUsage: serverAuth
         extension("2.5.29.14", false, octetString(keyId)), // subjectKeyIdentifier
-        extension("2.5.29.35", false, sequence(tlv(0x80, keyId))), // authorityKeyIdentifier: self
+        extension("2.5.29.35", false, sequence(tlvKeyId(keyId))), // authorityKeyIdentifier: self
+        ...(options.extra ?? []),
       ),
     ),
   );
@@ -136,7 +95,18 @@ export function selfSignedCertificate(hostname: string, options: { days: number 
   };
 }
 
-function pem(label: string, der: Buffer): string {
-  const lines = der.toString("base64").match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
+/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the public key's bits (the uncompressed point 04||x||y). */
+function subjectKeyId(publicKey: KeyObject): Buffer {
+  const jwk = publicKey.export({ format: "jwk" });
+  const point = Buffer.concat([
+    Buffer.from([4]),
+    Buffer.from(jwk.x!, "base64url"),
+    Buffer.from(jwk.y!, "base64url"),
+  ]);
+  return createHash("sha1").update(point).digest();
+}
+
+/** keyIdentifier [0] IMPLICIT KeyIdentifier. */
+function tlvKeyId(keyId: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([0x80, keyId.length]), keyId]);
 }

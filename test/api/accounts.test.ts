@@ -40,12 +40,14 @@ describe("POST /api/v1/accounts", () => {
       "createdAt",
       "disabled",
       "quota",
+      "quotaMessages",
       "updatedAt",
       "usedBytes",
     ]);
     expect(body).toMatchObject({
       address: "alice@example.com",
       quota: 1_000_000,
+      quotaMessages: null,
       usedBytes: 0,
       disabled: false,
     });
@@ -172,6 +174,25 @@ describe("PATCH /api/v1/accounts/{address}", () => {
       await server.api("/api/v1/accounts/patch@example.com", { method: "PATCH", json: { quota: null } })
     ).json()) as AccountBody;
     expect(cleared).toMatchObject({ quota: null, disabled: true });
+  });
+
+  test("PATCH /api/v1/accounts/{address} sets and clears the message-count quota", async () => {
+    await createAccounts(server, [{ address: "count@example.com" }]);
+    const set = await server.api("/api/v1/accounts/count@example.com", {
+      method: "PATCH",
+      json: { quotaMessages: 10 },
+    });
+    expect(((await set.json()) as { quotaMessages: number | null }).quotaMessages).toBe(10);
+    const bad = await server.api("/api/v1/accounts/count@example.com", {
+      method: "PATCH",
+      json: { quotaMessages: -1 },
+    });
+    expect(bad.status).toBe(422);
+    const cleared = await server.api("/api/v1/accounts/count@example.com", {
+      method: "PATCH",
+      json: { quotaMessages: null },
+    });
+    expect(((await cleared.json()) as { quotaMessages: number | null }).quotaMessages).toBeNull();
   });
 
   test("PATCH /api/v1/accounts/{address} changes the password without echoing it", async () => {

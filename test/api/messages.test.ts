@@ -419,8 +419,13 @@ describe("GET .../messages/{id} and .../raw", () => {
         flags,
         size,
         internalDate,
+        spam,
+        authentication,
         ...view
       } = (await res.json()) as Record<string, unknown>;
+      // Imported, never checked: no verdict (issue 14), no authentication results (issue 11).
+      expect(spam).toBeNull();
+      expect(authentication).toBeNull();
       expect({ i, view }).toEqual({
         i,
         view: JSON.parse(JSON.stringify(messageToJson(raw, parseMessage(raw)))),
@@ -577,8 +582,17 @@ describe("delivery over SMTP", () => {
     const stored = Buffer.from(
       await (await server.api(`${messageUrl(BOB, page.items[0]!.id)}/raw`)).arrayBuffer(),
     ).toString("latin1");
-    expect(stored).toStartWith("Return-Path: <sender@remote.example>\r\nReceived: ");
+    // Return-Path, then our Authentication-Results (port 25 without AUTH is checked), then Received.
+    expect(stored).toStartWith(
+      "Return-Path: <sender@remote.example>\r\nAuthentication-Results: mx.test.example;",
+    );
+    expect(stored).toContain("\r\nReceived: from client.test");
     expect(stored).toEndWith(raw);
+    const view = (await (await server.api(messageUrl(BOB, page.items[0]!.id))).json()) as {
+      authentication: { spf: { result: string; domain: string }; dmarc: unknown };
+    };
+    // The test server's DNS (127.0.0.1:9) answers nothing: recorded as temperror, delivered all the same.
+    expect(view.authentication.spf).toEqual({ result: "temperror", domain: "remote.example" });
   });
 });
 

@@ -10,6 +10,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { parseDocument } from "yaml";
 import { createApp } from "../../src/api/app.ts";
+import { createPublicApp } from "../../src/api/public-app.ts";
 import * as schemas from "../../src/api/schemas.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { Store } from "../../src/store/mod.ts";
@@ -140,13 +141,16 @@ function resolve(ref: string): unknown {
   return node;
 }
 
-const app = createApp({
+const deps = {
   store: {} as Store,
   log: silentLogger,
   adminToken: "token-for-route-listing-only",
   config: { maxMessageSize: 1024, domain: "example.com", hostname: "mx.example.com" },
   openapi: SPEC_TEXT,
-});
+};
+const app = createApp(deps);
+/** The public web listeners' apps (plain and TLS): every route they serve is documented too. */
+const publicRoutes = [false, true].flatMap((secure) => createPublicApp(deps, { secure }).routes);
 
 describe("document", () => {
   test("openapi.yaml is valid against the official OpenAPI 3.1 schema", async () => {
@@ -210,13 +214,23 @@ describe("document", () => {
 
 describe("routes", () => {
   test("every route of the app is documented in openapi.yaml and every documented operation exists", () => {
-    const diff = routeDiff(appRoutes(app.routes), specRoutes(spec));
+    const diff = routeDiff(appRoutes([...app.routes, ...publicRoutes]), specRoutes(spec));
     expect(diff).toEqual({ undocumented: [], missing: [] });
+  });
+
+  test("the public listeners serve no route under /api/v1, nor the metrics", () => {
+    const routes = appRoutes(publicRoutes);
+    expect(
+      routes.filter((r) => r.includes("/api/") || r.includes("/metrics") || r.includes("/readyz")),
+    ).toEqual([]);
+    expect(routes).toContain("GET /.well-known/acme-challenge/{token}");
+    expect(routes).toContain("POST /autodiscover/autodiscover.xml");
   });
 
   test("the comparison fails for a route missing from the spec and for an operation missing from the app", () => {
     const withExtraRoute = appRoutes([
       ...app.routes,
+      ...publicRoutes,
       { method: "PUT", path: "/api/v1/accounts/:address/secret" },
     ]);
     expect(routeDiff(withExtraRoute, specRoutes(spec)).undocumented).toEqual([
@@ -226,9 +240,9 @@ describe("routes", () => {
       ...spec,
       paths: { ...spec.paths, "/api/v1/ghosts": { get: { responses: {} } } },
     };
-    expect(routeDiff(appRoutes(app.routes), specRoutes(withExtraOperation)).missing).toEqual([
-      "GET /api/v1/ghosts",
-    ]);
+    expect(
+      routeDiff(appRoutes([...app.routes, ...publicRoutes]), specRoutes(withExtraOperation)).missing,
+    ).toEqual(["GET /api/v1/ghosts"]);
   });
 
   test("the app has the public routes of the brief", () => {
@@ -258,7 +272,13 @@ describe("operations", () => {
 
   test("every operation under /api/v1 declares a 401 response; the others need no token", () => {
     for (const { method, path, op } of operations(spec)) {
-      if (path.startsWith("/api/v1/")) {
+      if (path === "/metrics") {
+        // The token, or none with MAILROOM_METRICS_PUBLIC=true.
+        expect({ has401: "401" in op.responses, security: op.security }).toEqual({
+          has401: true,
+          security: [{ bearerAuth: [] }, {}],
+        });
+      } else if (path.startsWith("/api/v1/")) {
         expect({ route: `${method} ${path}`, has401: "401" in op.responses }).toEqual({
           route: `${method} ${path}`,
           has401: true,

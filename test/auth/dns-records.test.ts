@@ -62,6 +62,8 @@ describe("the records", () => {
       "CNAME mta-sts.rec.example mx.rec.example",
       "FILE https://mta-sts.rec.example/.well-known/mta-sts.txt (policy)",
       "TXT _smtp._tls.rec.example v=TLSRPTv1; rua=mailto:tls-reports@rec.example",
+      "CNAME autoconfig.rec.example mx.rec.example",
+      `SRV _autodiscover._tcp.rec.example ${port(server.ports["public-https"])}`,
       `SRV _submission._tcp.rec.example ${port(server.ports.submission)}`,
       `SRV _submissions._tcp.rec.example ${port(server.ports.smtps)}`,
       `SRV _imap._tcp.rec.example ${port(server.ports.imap)}`,

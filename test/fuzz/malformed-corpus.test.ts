@@ -185,13 +185,13 @@ describe("malformed messages over SMTP, served by REST, POP3 and IMAP", () => {
       const res = await server.api(`${messagesUrl}/messages/${items[i]!.id}/raw`);
       expect({ name, status: res.status }).toEqual({ name, status: 200 });
       const raw = Buffer.from(await res.arrayBuffer());
-      // The server prepends its trace header (Received:) and stores the rest exactly as sent; SMTP
-      // ends the last line with CRLF when the message did not.
+      // The server prepends its trace headers (Return-Path, Authentication-Results, Received) and
+      // stores the rest exactly as sent; SMTP ends the last line with CRLF when the message did not.
       const sent = popView(message);
       const tail = raw.subarray(raw.length - sent.length);
       expect({ name, exact: tail.equals(sent) }).toEqual({ name, exact: true });
       expect(raw.subarray(0, raw.length - sent.length).toString("latin1")).toMatch(
-        /^Return-Path: <[^>]*>\r\nReceived: [\s\S]*\r\n$/,
+        /^Return-Path: <[^>]*>\r\nAuthentication-Results: mx\.test\.example;\r\n[\s\S]*\r\nReceived: [\s\S]*\r\n$/,
       );
       stored.push(raw);
       ids.push(items[i]!.id);

@@ -39,6 +39,8 @@ export const CHILD_DEFAULTS: Readonly<Record<string, string>> = {
   MAILROOM_POP3S_PORT: "off",
   MAILROOM_IMAP_PORT: "off",
   MAILROOM_IMAPS_PORT: "off",
+  MAILROOM_PUBLIC_HTTP_PORT: "off",
+  MAILROOM_PUBLIC_HTTPS_PORT: "off",
   // Never the machine's resolver (see server.ts): nothing listens on this loopback port.
   MAILROOM_DNS_SERVERS: "127.0.0.1:9",
 };

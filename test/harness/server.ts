@@ -54,6 +54,8 @@ export async function startTestServer(
     MAILROOM_IMAPS_PORT: "0",
     MAILROOM_SMTPS_PORT: "0",
     MAILROOM_HTTP_PORT: "0",
+    MAILROOM_PUBLIC_HTTP_PORT: "0",
+    MAILROOM_PUBLIC_HTTPS_PORT: "0",
     MAILROOM_ADMIN_TOKEN: TEST_TOKEN,
     // Tests never ask the machine's resolver: a loopback port where nothing listens (lookups fail
     // at once with temperror). Tests that need DNS start a server (dns-server.ts) and pass dnsServers.
@@ -61,6 +63,7 @@ export async function startTestServer(
   });
   const server = await startServer(bunRuntime, { ...base, ...overrides }, options.log ?? silentLogger, {
     authFailures: options.authFailures,
+    acmeTimings: options.acmeTimings,
   });
   const baseUrl = `http://127.0.0.1:${server.ports.http}`;
   return {

@@ -30,11 +30,13 @@ export class SmtpClient {
     socket.on("error", () => {});
   }
 
+  /** `localAddress`: the client's own address (127.0.0.x), for tests where the sender's IP matters (SPF). */
   static async connect(
     port: number,
     host = "127.0.0.1",
+    options: { localAddress?: string } = {},
   ): Promise<{ client: SmtpClient; greeting: SmtpResponse }> {
-    const socket = connect(port, host);
+    const socket = connect({ port, host, localAddress: options.localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", resolve);
       socket.once("error", reject);

@@ -61,6 +61,8 @@ describe("APPEND", () => {
   test("APPEND stores the bytes exactly as sent: 8-bit, NUL and no final newline", async () => {
     const address = await freshAccount(server);
     const client = await ImapClient.login(port, address);
+    // RFC 6855 §4: an 8-bit header field needs UTF-8 turned on (see the next test).
+    await client.command("ENABLE UTF8=ACCEPT");
     const raw = Buffer.concat([
       Buffer.from("Subject: caf\xe9\r\nX-Odd: a\x00b\r\n\r\n", "latin1"),
       Buffer.from([0xff, 0xfe, 0x0d, 0x0a, 0x2e]),
@@ -68,6 +70,22 @@ describe("APPEND", () => {
     expect((await client.append("INBOX", raw)).status).toBe("OK");
     const [stored] = await mailboxContents(server, address);
     expect(stored!.raw.equals(raw)).toBe(true);
+    await client.close();
+  });
+
+  test("APPEND of a message with an 8-bit header field is NO until UTF8=ACCEPT or IMAP4rev2 is enabled", async () => {
+    const address = await freshAccount(server);
+    const client = await ImapClient.login(port, address);
+    const header8 = Buffer.from("Subject: caf\u00e9\r\n\r\nbody\r\n", "utf8");
+    const refused = await client.append("INBOX", header8);
+    expect(refused.status).toBe("NO");
+    expect(refused.text).toContain("UTF8=ACCEPT");
+    // 8-bit in the body is fine without it (RFC 3501 §6.3.11: 8-bit characters are permitted).
+    expect(
+      (await client.append("INBOX", Buffer.from("Subject: s\r\n\r\ncaf\u00e9\r\n", "utf8"))).status,
+    ).toBe("OK");
+    await client.command("ENABLE IMAP4rev2");
+    expect((await client.append("INBOX", header8)).status).toBe("OK");
     await client.close();
   });
 

@@ -407,7 +407,7 @@ describe("message sets and bad input", () => {
     "FETCH 1 (BODY[]<1>)",
     "FETCH 1 (BODY[]",
     "FETCH 1 (BODY.PEEK)",
-    "FETCH 1 (BINARY[1])",
+    "FETCH 1 (BINARY[1.HEADER])", // BINARY takes part numbers only (RFC 3516 §7)
     `FETCH 1 (BODY[${Array(300).fill("1").join(".")}])`,
     "FETCH 1 (FLAGS) (BOGUS)",
     "FETCH 1 (FLAGS) (CHANGEDSINCE x)",

@@ -40,6 +40,10 @@ const EXAMPLES: Record<string, string> = {
   STATUS: "STATUS INBOX (MESSAGES)",
   APPEND: "APPEND INBOX {7+}\r\nSubject",
   NAMESPACE: "NAMESPACE",
+  UNAUTHENTICATE: "UNAUTHENTICATE",
+  GETQUOTA: 'GETQUOTA ""',
+  GETQUOTAROOT: "GETQUOTAROOT INBOX",
+  SETQUOTA: 'SETQUOTA "" (STORAGE 100)',
   CHECK: "CHECK",
   CLOSE: "CLOSE",
   UNSELECT: "UNSELECT",
@@ -55,6 +59,8 @@ const EXAMPLES: Record<string, string> = {
   "UID COPY": "UID COPY 1 Archive",
   "UID MOVE": "UID MOVE 1 Archive",
   "UID EXPUNGE": "UID EXPUNGE 1",
+  REPLACE: "REPLACE 1 INBOX {7+}\r\nSubject",
+  "UID REPLACE": "UID REPLACE 1 INBOX {7+}\r\nSubject",
 };
 
 async function clientIn(state: StateKind): Promise<ImapClient> {

@@ -8,11 +8,14 @@ import { connect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { startTestServer, type TestServer } from "../harness/server.ts";
 
-/** The first line the server sends on a new connection (after the TLS handshake with `tls`). */
-function firstLine(port: number, tls: boolean): Promise<string> {
+/**
+ * The first line the server sends on a new connection (after the TLS handshake with `tls`), or in
+ * answer to `send` (HTTP speaks second).
+ */
+function firstLine(port: number, tls: boolean, send?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket: Socket = tls
-      ? tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false })
+      ? tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false }, () => send && socket.write(send))
       : connect({ port, host: "127.0.0.1" });
     let received = "";
     socket.setEncoding("latin1");
@@ -41,7 +44,18 @@ describe("the listener table", () => {
 
   test("RunningServer.ports names every listener, with null for one turned off", () => {
     expect(Object.keys(server.ports).sort()).toEqual(
-      ["http", "imap", "imaps", "pop3", "pop3s", "smtp", "smtps", "submission"].sort(),
+      [
+        "http",
+        "imap",
+        "imaps",
+        "pop3",
+        "pop3s",
+        "public-http",
+        "public-https",
+        "smtp",
+        "smtps",
+        "submission",
+      ].sort(),
     );
     expect(server.ports.pop3s).toBeNull();
     for (const [name, port] of Object.entries(server.ports)) {
@@ -57,6 +71,15 @@ describe("the listener table", () => {
     expect(await firstLine(ports.pop3!, false)).toStartWith("+OK ");
     expect(await firstLine(ports.imap!, false)).toStartWith("* OK [CAPABILITY IMAP4rev1");
     expect(await firstLine(ports.imaps!, true)).toStartWith("* OK [CAPABILITY IMAP4rev1");
+  });
+
+  test("the public web listeners answer HTTP and HTTPS on their ports", async () => {
+    const plain = await fetch(`http://127.0.0.1:${server.ports["public-http"]}/nothing-here`);
+    expect(plain.status).toBe(404);
+    expect(plain.headers.get("content-type")).toBe("application/problem+json");
+    expect(await firstLine(server.ports["public-https"]!, true, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n")).toBe(
+      "HTTP/1.1 404 Not Found",
+    );
   });
 
   test("the admin API answers on the port in ports.http", async () => {

@@ -154,7 +154,8 @@ describe("relaying between two Mailrooms", () => {
     );
     expect(raw).toBeDefined();
     expect(raw!).toMatch(
-      /^Return-Path: <alice@a\.example>\r\nReceived: from mx\.a\.example .* with ESMTPS id /s,
+      // B's Authentication-Results (RFC 8601) between its Return-Path and its Received.
+      /^Return-Path: <alice@a\.example>\r\nAuthentication-Results: mx\.b\.example;.*\r\nReceived: from mx\.a\.example .* with ESMTPS id /s,
     );
     expect(raw!.match(/^Return-Path:/gim)).toHaveLength(1);
   });

@@ -101,7 +101,10 @@ describe("two Mailroom instances", () => {
     ).toBe(250);
     const atB = await arrival(b, "bob@b.example", (raw) => raw.includes("Subject: Ping"));
     // B's trace headers on top of A's: the message went A (submission) -> A (queue) -> B (port 25).
-    expect(atB).toStartWith("Return-Path: <alice@a.example>\r\nReceived: from mx.a.example");
+    // B checked it on port 25: its Authentication-Results sits between Return-Path and Received.
+    expect(atB).toMatch(
+      /^Return-Path: <alice@a\.example>\r\nAuthentication-Results: mx\.b\.example;\r\n(?:[ \t][^\r\n]*\r\n)+Received: from mx\.a\.example/,
+    );
     expect(atB).toContain("by mx.b.example (Mailroom) with ESMTP");
     expect(atB).toContain("by mx.a.example (Mailroom) with ESMTPA");
     // Submission completed the header (RFC 6409 §8) before it left A.

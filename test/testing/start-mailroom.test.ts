@@ -107,7 +107,7 @@ finally:
       const r = await run("python3", ["-c", script], { timeoutMs: 60_000 });
       expect(r.stderr).toBe("");
       expect(r.stdout.trim().split("\n")).toEqual([
-        "['http', 'imap', 'imaps', 'pop3', 'pop3s', 'smtp', 'smtps', 'submission']",
+        "['http', 'imap', 'imaps', 'pop3', 'pop3s', 'public-http', 'public-https', 'smtp', 'smtps', 'submission']",
         "('OK', [b'1'])",
         "exit 0",
       ]);

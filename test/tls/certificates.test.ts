@@ -168,6 +168,8 @@ describe("mailroom serve with a bad certificate setting", () => {
           MAILROOM_POP3S_PORT: "off",
           MAILROOM_IMAPS_PORT: "off",
           MAILROOM_HTTP_PORT: "off",
+          MAILROOM_PUBLIC_HTTP_PORT: "off",
+          MAILROOM_PUBLIC_HTTPS_PORT: "off",
           MAILROOM_ADMIN_TOKEN: "tls-cli-token-0123456789",
           ...extra,
         },

@@ -20,6 +20,7 @@ export function accountJson(a: Account) {
   return {
     address: a.address,
     quota: a.quota,
+    quotaMessages: a.quotaMessages,
     usedBytes: a.usedBytes,
     disabled: a.disabled,
     createdAt: a.createdAt,
@@ -57,6 +58,7 @@ export const accountRoutes = new Hono<ApiEnv>()
       accountUpdate(w, c.req.param("address"), {
         passwordHash: hash,
         quota: body.quota,
+        quotaMessages: body.quotaMessages,
         disabled: body.disabled,
       }),
     );

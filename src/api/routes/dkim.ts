@@ -3,12 +3,10 @@
  * the DNS records it should publish, each with what DNS serves now (src/auth/). Private keys never
  * appear here.
  */
-import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Deliverability } from "../../auth/mod.ts";
 import type { DkimKeyInfo } from "../../store/mod.ts";
-import type { ApiEnv } from "../deps.ts";
+import { type ApiEnv, handedOver } from "../deps.ts";
 import { queryParams } from "../params.ts";
 
 const DnsQuery = z.strictObject({
@@ -26,29 +24,22 @@ function keyJson(key: DkimKeyInfo) {
   };
 }
 
-function deliverability(c: Context<ApiEnv>): Deliverability {
-  const d = c.get("deps").deliverability;
-  // main() always hands it over; only route-listing tests build the app without it.
-  if (!d) throw new Error("DKIM and DNS records are not available to the API");
-  return d;
-}
-
 export const dkimRoutes = new Hono<ApiEnv>()
   .get("/:domain/dkim", async (c) => {
-    const keys = await deliverability(c).keys(c.req.param("domain"));
+    const keys = await handedOver(c, "deliverability").keys(c.req.param("domain"));
     return c.json({ items: keys.map(keyJson) });
   })
   .post("/:domain/dkim/rotate", async (c) => {
-    const keys = await deliverability(c).rotate(c.req.param("domain"));
+    const keys = await handedOver(c, "deliverability").rotate(c.req.param("domain"));
     return c.json({ items: keys.map(keyJson) });
   })
   .get("/:domain/dns", async (c) => {
     const { format } = queryParams(c, DnsQuery);
     const domain = c.req.param("domain");
     if (format === "zone") {
-      return c.body(await deliverability(c).zone(domain), 200, {
+      return c.body(await handedOver(c, "deliverability").zone(domain), 200, {
         "content-type": "text/plain; charset=utf-8",
       });
     }
-    return c.json({ items: await deliverability(c).check(domain) });
+    return c.json({ items: await handedOver(c, "deliverability").check(domain) });
   });

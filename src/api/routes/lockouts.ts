@@ -4,10 +4,9 @@
  * somebody else's guessing, a NAT shared with a guesser). Read from and cleared in the limiter the
  * protocols share (src/security/auth-failures.ts), handed over as `deps.lockouts`; nothing is stored.
  */
-import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { ApiEnv, LockoutControl } from "../deps.ts";
+import { type ApiEnv, handedOver } from "../deps.ts";
 import { queryParams } from "../params.ts";
 import { ApiError } from "../problem.ts";
 
@@ -19,17 +18,10 @@ const LockoutListQuery = z.strictObject({
     .optional(),
 });
 
-function limiter(c: Context<ApiEnv>): LockoutControl {
-  const lockouts = c.get("deps").lockouts;
-  // main() always hands the limiter over; only route-listing tests build the app without one.
-  if (!lockouts) throw new Error("the login limiter is not available to the API");
-  return lockouts;
-}
-
 export const lockoutRoutes = new Hono<ApiEnv>()
   .get("/", (c) => {
     const { locked } = queryParams(c, LockoutListQuery);
-    const items = limiter(c)
+    const items = handedOver(c, "lockouts")
       .entries()
       .filter((e) => !locked || e.lockedUntil !== null)
       // Most recently active first: that is what an operator looking at a lockout wants to see.
@@ -39,6 +31,7 @@ export const lockoutRoutes = new Hono<ApiEnv>()
   .delete("/:key", (c) => {
     // Hono percent-decodes the segment: an IPv6 key "2001:db8:1:2::/64" arrives from ".../2001:db8:1:2::%2F64".
     const key = c.req.param("key");
-    if (!limiter(c).clear(key)) throw new ApiError(404, "Not Found", `no failed logins are held for ${key}`);
+    if (!handedOver(c, "lockouts").clear(key))
+      throw new ApiError(404, "Not Found", `no failed logins are held for ${key}`);
     return c.body(null, 204);
   });

@@ -8,7 +8,7 @@ import { parseRoutes, type Route } from "../../config.ts";
 import { headerEnd, parseAddressList, parseHeaders } from "../../mime/mod.ts";
 import { contentRaw, StoreError } from "../../store/mod.ts";
 import { jsonBody } from "../body.ts";
-import type { ApiEnv } from "../deps.ts";
+import { type ApiEnv, handedOver } from "../deps.ts";
 import { messageOfPath } from "../message-locate.ts";
 import { messageViewWithAccount } from "../message-view.ts";
 import { ApiError, problem } from "../problem.ts";
@@ -59,10 +59,10 @@ export const messageGlobalRoutes = new Hono<ApiEnv>()
     return c.body(raw as Uint8Array<ArrayBuffer>, 200, { "content-type": "message/rfc822" });
   })
   .post("/:id/release", async (c) => {
-    const { store, release } = c.get("deps");
+    const { store } = c.get("deps");
+    const release = handedOver(c, "release");
     const body = await jsonBody(c, MessageRelease);
     const route = routeOf(body.route);
-    if (!release) throw new ApiError(501, "Not Implemented", "this server cannot send mail on");
     const message = await messageOfPath(c);
     const raw = await contentRaw(store.read, message.contentId);
     if (!raw) throw new StoreError("not_found", `message ${message.id} not found`);

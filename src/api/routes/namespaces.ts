@@ -7,14 +7,9 @@ import { type Context, Hono } from "hono";
 import { NAMESPACE_LIMITS } from "../../catch/limits.ts";
 import { parseDuration } from "../../config.ts";
 import { MAX_JSON_BODY, rawBody } from "../body.ts";
-import type { ApiEnv, NamespaceControl } from "../deps.ts";
+import { type ApiEnv, handedOver } from "../deps.ts";
 import { ApiError } from "../problem.ts";
 import { NamespaceCreate } from "../schemas.ts";
-
-function keeper(control: NamespaceControl | undefined): NamespaceControl {
-  if (!control) throw new ApiError(501, "Not Implemented", "this server keeps no namespaces");
-  return control;
-}
 
 /** "30m" -> ms within NAMESPACE_LIMITS; a 422 naming the field otherwise. */
 function ttlOf(text: string | undefined): number {
@@ -41,14 +36,14 @@ async function optionalJson(c: Context<ApiEnv>): Promise<unknown> {
 }
 
 export const namespaceRoutes = new Hono<ApiEnv>()
-  .get("/", async (c) => c.json({ items: await keeper(c.get("deps").namespaces).list() }))
+  .get("/", async (c) => c.json({ items: await handedOver(c, "namespaces").list() }))
   .post("/", async (c) => {
-    const namespaces = keeper(c.get("deps").namespaces);
+    const namespaces = handedOver(c, "namespaces");
     const body = NamespaceCreate.parse(await optionalJson(c));
     const created = await namespaces.create(ttlOf(body.ttl));
     return c.json(created, 201, { location: `/api/v1/namespaces/${encodeURIComponent(created.domain)}` });
   })
   .delete("/:domain", async (c) => {
-    await keeper(c.get("deps").namespaces).remove(c.req.param("domain"));
+    await handedOver(c, "namespaces").remove(c.req.param("domain"));
     return c.body(null, 204);
   });

@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
 import { contentMeta, type QueueItem, queueGet, queueList } from "../../store/mod.ts";
-import type { ApiEnv, QueueControl } from "../deps.ts";
+import { type ApiEnv, handedOver } from "../deps.ts";
 import { afterIdCursor, queryParams } from "../params.ts";
 import { ApiError } from "../problem.ts";
 
@@ -52,13 +52,6 @@ function queueIdParam(c: Context): number {
 
 const notFound = (id: string | number) => new ApiError(404, "Not Found", `queue item ${id} not found`);
 
-function runner(c: Context<ApiEnv>): QueueControl {
-  const queue = c.get("deps").queue;
-  // main() always hands the runner over; only route-listing tests build the app without one.
-  if (!queue) throw new Error("the queue runner is not available to the API");
-  return queue;
-}
-
 export const queueRoutes = new Hono<ApiEnv>()
   .get("/", async (c) => {
     const { store } = c.get("deps");
@@ -81,13 +74,13 @@ export const queueRoutes = new Hono<ApiEnv>()
   })
   .post("/:id/retry", async (c) => {
     const id = queueIdParam(c);
-    if (!(await runner(c).retryNow(id))) throw notFound(id);
+    if (!(await handedOver(c, "queue").retryNow(id))) throw notFound(id);
     return c.body(null, 204);
   })
   .delete("/:id", async (c) => {
     const id = queueIdParam(c);
     const { bounce } = queryParams(c, QueueDeleteQuery);
-    const removed = await runner(c).remove(id, { bounce: bounce ?? false });
+    const removed = await handedOver(c, "queue").remove(id, { bounce: bounce ?? false });
     if (!removed) throw notFound(id);
     return c.body(null, 204);
   });

@@ -1,14 +1,24 @@
 /**
- * /api/v1/reports/tls: outbound TLS results (RFC 8460 TLS-RPT) by day and policy domain, with the
- * reports already sent; POST .../send sends the due reports now (the daily timer's work, on demand).
- * The counters are the store's; sending belongs to the reporter (src/smtp/reports/), handed over.
+ * /api/v1/reports: aggregate reports, both ways.
+ * - tls: outbound TLS results (RFC 8460 TLS-RPT) by day and policy domain, with the reports already
+ *   sent; tls/received: TLS reports other senders sent about our domains, parsed.
+ * - dmarc: DMARC aggregate reports (RFC 7489 §7.2) other receivers sent about our domains, parsed,
+ *   with our own counters of what we received and the reports we sent.
+ * POST .../send sends the due reports now (the daily timer's work, on demand). The counters are the
+ * store's; sending belongs to the reporters (src/smtp/reports/), handed over.
  */
-import type { Context } from "hono";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { tlsReportsSentList, tlsResultsList } from "../../store/mod.ts";
+import {
+  dmarcReportsSentList,
+  dmarcResultsList,
+  type ReceivedReport,
+  receivedReportsList,
+  tlsReportsSentList,
+  tlsResultsList,
+} from "../../store/mod.ts";
 import { jsonBody } from "../body.ts";
-import type { ApiEnv, TlsReportControl } from "../deps.ts";
+import { type ApiEnv, handedOver } from "../deps.ts";
 import { queryParams } from "../params.ts";
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a UTC day, YYYY-MM-DD");
@@ -20,11 +30,35 @@ const TlsReportQuery = z.strictObject({
 
 const TlsReportSend = z.strictObject({ day: Day.optional() });
 
-function reporter(c: Context<ApiEnv>): TlsReportControl {
-  const reports = c.get("deps").tlsReports;
-  // main() always hands the reporter over; only route-listing tests build the app without one.
-  if (!reports) throw new Error("the TLS reporter is not available to the API");
-  return reports;
+const ReceivedQuery = z.strictObject({
+  domain: z.string().min(1).max(253).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+const DmarcReportQuery = z.strictObject({
+  day: Day.optional(),
+  domain: z.string().min(1).max(253).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** A received report as listed: times in epoch ms, the parsed report as stored. */
+function receivedJson(r: ReceivedReport) {
+  return {
+    id: r.id,
+    orgName: r.orgName,
+    reportId: r.reportId,
+    policyDomain: r.policyDomain,
+    begin: r.beginAt,
+    end: r.endAt,
+    receivedAt: r.receivedAt,
+    report: r.report,
+  };
+}
+
+async function sendBody(c: Context<ApiEnv>): Promise<{ day?: string }> {
+  const hasBody = (c.req.header("content-length") ?? "0") !== "0";
+  const body = hasBody ? await jsonBody(c, TlsReportSend) : {};
+  return body.day ? { day: body.day } : {};
 }
 
 export const reportRoutes = new Hono<ApiEnv>()
@@ -68,8 +102,48 @@ export const reportRoutes = new Hono<ApiEnv>()
     });
   })
   .post("/tls/send", async (c) => {
-    const hasBody = (c.req.header("content-length") ?? "0") !== "0";
-    const body = hasBody ? await jsonBody(c, TlsReportSend) : {};
-    const reports = await reporter(c).send(body.day ? { day: body.day } : {});
+    const reports = await handedOver(c, "tlsReports").send(await sendBody(c));
+    return c.json({ reports });
+  })
+  .get("/tls/received", async (c) => {
+    const { store } = c.get("deps");
+    const query = queryParams(c, ReceivedQuery);
+    const rows = await receivedReportsList(store.read, {
+      kind: "tlsrpt",
+      policyDomain: query.domain,
+      limit: query.limit,
+    });
+    return c.json({ items: rows.map(receivedJson) });
+  })
+  .get("/dmarc", async (c) => {
+    const { store } = c.get("deps");
+    const query = queryParams(c, DmarcReportQuery);
+    const [received, results, sent] = await Promise.all([
+      receivedReportsList(store.read, { kind: "dmarc", policyDomain: query.domain, limit: query.limit }),
+      dmarcResultsList(store.read, { day: query.day, policyDomain: query.domain, limit: 5000 }),
+      dmarcReportsSentList(store.read, { limit: 100 }),
+    ]);
+    return c.json({
+      received: received.map(receivedJson),
+      results: results.map((r) => ({
+        day: r.day,
+        policyDomain: r.policyDomain,
+        sourceIp: r.sourceIp,
+        headerFrom: r.headerFrom,
+        envelopeFrom: r.envelopeFrom || null,
+        disposition: r.disposition,
+        dkim: r.dkimAligned,
+        spf: r.spfAligned,
+        reason: r.reason || null,
+        authResults: r.authResults,
+        count: r.count,
+      })),
+      sent: sent.filter(
+        (s) => (!query.day || s.day === query.day) && (!query.domain || s.policyDomain === query.domain),
+      ),
+    });
+  })
+  .post("/dmarc/send", async (c) => {
+    const reports = await handedOver(c, "dmarcReports").send(await sendBody(c));
     return c.json({ reports });
   });

@@ -17,15 +17,10 @@ import {
 import { WebhookRefused } from "../../webhooks/dispatcher.ts";
 import { webhookSecretGenerate, webhookSecretProblem } from "../../webhooks/signature.ts";
 import { jsonBody } from "../body.ts";
-import type { ApiEnv, WebhookControl } from "../deps.ts";
+import { type ApiEnv, handedOver } from "../deps.ts";
 import { beforeIdCursor, queryParams } from "../params.ts";
 import { ApiError } from "../problem.ts";
 import { WebhookCreate } from "../schemas.ts";
-
-function control(given: WebhookControl | undefined): WebhookControl {
-  if (!given) throw new ApiError(501, "Not Implemented", "this server sends no webhooks");
-  return given;
-}
 
 const unprocessable = (detail: string) => new ApiError(422, "Unprocessable Content", detail);
 
@@ -58,7 +53,7 @@ const DeliveriesQuery = z.strictObject({
 
 export const webhookRoutes = new Hono<ApiEnv>()
   .post("/", async (c) => {
-    const webhooks = control(c.get("deps").webhooks);
+    const webhooks = handedOver(c, "webhooks");
     const body = await jsonBody(c, WebhookCreate);
     for (const e of body.events) {
       const known =
@@ -91,7 +86,7 @@ export const webhookRoutes = new Hono<ApiEnv>()
     c.json(webhookJson(await webhookGet(c.get("deps").store.read, idOf(c.req.param("id"))))),
   )
   .delete("/:id", async (c) => {
-    await control(c.get("deps").webhooks).remove(idOf(c.req.param("id")));
+    await handedOver(c, "webhooks").remove(idOf(c.req.param("id")));
     return c.body(null, 204);
   })
   .get("/:id/deliveries", async (c) => {

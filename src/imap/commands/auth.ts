@@ -1,5 +1,6 @@
 /**
- * LOGIN (RFC 3501 §6.2.3) and AUTHENTICATE PLAIN / LOGIN (RFC 3501 §6.2.2, RFC 4616, SASL-IR RFC 4959).
+ * LOGIN (RFC 3501 §6.2.3) and AUTHENTICATE PLAIN / LOGIN (RFC 3501 §6.2.2, RFC 4616, SASL-IR RFC 4959),
+ * and the way back, UNAUTHENTICATE (RFC 8437).
  * Failures are answered after a delay that grows per client address and per account, and both are
  * locked out for a while after many failures (src/security/auth-failures.ts); the answer never says
  * whether the account exists or the login was locked out. Without TLS, from outside the trusted
@@ -7,33 +8,28 @@
  * PRIVACYREQUIRED, RFC 5530 §3).
  */
 import { clientAddressKey } from "../../security/connection-limits.ts";
-import { passwordCheck } from "../../security/password-check.ts";
+import { passwordCheck, refusalFields } from "../../security/password-check.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
-import type { CommandSession, NotAuthenticatedCommand } from "./handler.ts";
+import type { AuthenticatedCommand, CommandSession, NotAuthenticatedCommand } from "./handler.ts";
 
 async function authenticateOrFail(
   { ctx, session }: NotAuthenticatedCommand,
   login: string,
   password: string,
 ): Promise<string> {
-  const check = await passwordCheck({
-    read: ctx.store.read,
-    limiter: ctx.authFailures,
-    protocol: "imap",
+  // ctx carries the catch policy (issue 16): catch mode and namespace addresses take any password.
+  const check = await passwordCheck(ctx, {
     client: clientAddressKey(session.remoteAddress),
     login,
     password,
-    primaryDomain: ctx.primaryDomain,
-    catching: ctx.catching,
+    protocol: "imap",
   });
   if (!check.ok) {
     ctx.log.warn("imap.auth_failed", {
       session: session.id,
       client: session.remoteAddress,
       login,
-      failures: check.failures,
-      delayMs: check.delayMs,
-      ...(check.lockedOut ? { lockedOut: true } : {}),
+      ...refusalFields(check),
     });
     if (check.delayMs > 0) await new Promise((r) => setTimeout(r, check.delayMs));
     throw new ImapNo("AUTHENTICATIONFAILED", "Invalid credentials");
@@ -105,4 +101,19 @@ export async function authenticate(command: NotAuthenticatedCommand): Promise<st
     return authenticateOrFail(command, user, password);
   }
   throw new ImapNo("CANNOT", `Unsupported authentication mechanism ${mechanism}`);
+}
+
+/**
+ * UNAUTHENTICATE (RFC 8437 §3): back to the not-authenticated state; a selected mailbox is left
+ * without expunging, and every extension ENABLEd (CONDSTORE by use too) is forgotten (§4.1). Never
+ * NO: a client may pipeline its next AUTHENTICATE behind it. BAD when the operator turned it off
+ * (§8), as for a command the server does not advertise.
+ */
+export async function unauthenticate({ ctx, session, parser }: AuthenticatedCommand): Promise<string> {
+  parser.end();
+  if (ctx.unauthenticate === false)
+    throw new ImapBad(undefined, "UNAUTHENTICATE is not enabled on this server");
+  ctx.log.info("imap.unauthenticate", { session: session.id, client: session.remoteAddress });
+  session.unauthenticate();
+  return "UNAUTHENTICATE completed";
 }

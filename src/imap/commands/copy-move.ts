@@ -14,6 +14,7 @@ import {
   type Write,
 } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
+import { checkSaveLimit, limitUids, withLimitCode } from "../message-limit.ts";
 import { type SequenceSet, sequenceFormat } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
 import type { SelectedCommand } from "./handler.ts";
@@ -54,6 +55,8 @@ function copyUid(uidValidity: number, pairs: Array<[number, number]>): string {
 export async function copy(command: SelectedCommand): Promise<string> {
   const req = request(command);
   const uids = req.mailbox.resolve(req.set, command.uid);
+  // RFC 9738 §3.1: COPY is all or nothing, so beyond the limit nothing is copied.
+  checkSaveLimit(command.ctx, uids.length, command.uid ? "UID COPY" : "COPY");
   const { pairs, target } = await command.ctx.store.write(async (w) => {
     const { source, target } = await mailboxes(w, req);
     return { pairs: await messagesCopy(w, source, uids, target, { enforceQuota: true }), target };
@@ -68,7 +71,9 @@ export async function move(command: SelectedCommand): Promise<string> {
   const req = request(command);
   const { ctx, session } = command;
   if (req.mailbox.info.readOnly) throw new ImapNo("READ-ONLY", "Mailbox is read-only");
-  const uids = req.mailbox.resolve(req.set, command.uid);
+  // RFC 9738 §3.1: MOVE need not be atomic; beyond MESSAGELIMIT the highest UIDs move, the rest stay.
+  const limited = limitUids(ctx, req.mailbox.resolve(req.set, command.uid));
+  const uids = limited.code ? [...limited.uids].reverse() : limited.uids;
   const { pairs, target, highestModseq } = await ctx.store.write(async (w) => {
     const { source, target } = await mailboxes(w, req);
     const pairs = await messagesMove(w, source, uids, target);
@@ -79,7 +84,9 @@ export async function move(command: SelectedCommand): Promise<string> {
   if (pairs.length > 0) session.untagged([`OK ${copyUid(target.uidValidity, pairs)} Moved`]);
   const name = command.uid ? "UID MOVE" : "MOVE";
   // RFC 7162 (QRESYNC): the new HIGHESTMODSEQ with the tagged OK, as after EXPUNGE.
-  if (session.qresync && highestModseq !== undefined)
-    return `[HIGHESTMODSEQ ${highestModseq}] ${name} completed`;
-  return `${name} completed`;
+  const text =
+    session.qresync && highestModseq !== undefined
+      ? `[HIGHESTMODSEQ ${highestModseq}] ${name} completed`
+      : `${name} completed`;
+  return withLimitCode(session, limited.code, text);
 }

@@ -18,6 +18,7 @@ import { ImapBad } from "../errors.ts";
 import { type FetchPlan, parseFetchPlan } from "../fetch/items.ts";
 import { ResponseWriter } from "../fetch/pieces.ts";
 import { fetchNeeds, renderFetch, responseItems } from "../fetch/render.ts";
+import { limitUids, withLimitCode } from "../message-limit.ts";
 import { type SequenceSet, sequenceContains, sequenceFormat } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
 import type { CommandSession, SelectedCommand } from "./handler.ts";
@@ -83,7 +84,13 @@ async function markSeen(ctx: ImapContext, mailbox: SelectedMailbox, uids: number
 }
 
 /** RFC 3501 §6.4.5 FETCH, §6.4.8 UID FETCH. */
-export async function fetch({ ctx, state, session, parser, uid }: SelectedCommand): Promise<undefined> {
+export async function fetch({
+  ctx,
+  state,
+  session,
+  parser,
+  uid,
+}: SelectedCommand): Promise<string | undefined> {
   parser.sp();
   const set = parser.sequenceSet();
   parser.sp();
@@ -105,7 +112,13 @@ export async function fetch({ ctx, state, session, parser, uid }: SelectedComman
   if (plan.vanished) await reportVanished(ctx, mailbox, set, changedSince!, writer);
 
   // RFC 2180 §4.1.3: messages expunged by another session but not yet reported are left out.
-  let uids = mailbox.resolve(set, uid).filter((u) => !mailbox.isExpungedPending(u));
+  // RFC 9738 §3.1: beyond MESSAGELIMIT, the highest UIDs only, from the highest down.
+  const limited = limitUids(
+    ctx,
+    mailbox.resolve(set, uid).filter((u) => !mailbox.isExpungedPending(u)),
+  );
+  const descending = limited.code !== undefined;
+  let uids = descending ? limited.uids.reverse() : limited.uids;
   const needs = fetchNeeds(plan.items);
   let seenSet = new Set<number>();
   if (needs.setsSeen && !mailbox.info.readOnly && uids.length > 0) {
@@ -116,7 +129,7 @@ export async function fetch({ ctx, state, session, parser, uid }: SelectedComman
     seenSet = await markSeen(ctx, mailbox, uids);
   }
 
-  const items = responseItems(plan.items, { uid, modseq: session.condstore });
+  const items = responseItems(plan.items, { uid, modseq: session.condstore, uidOnly: session.uidOnly });
   const rowOptions = {
     envelope: needs.envelope,
     structure: needs.structure,
@@ -126,7 +139,11 @@ export async function fetch({ ctx, state, session, parser, uid }: SelectedComman
   };
   const breather = new Breather();
   for (let i = 0; i < uids.length; i += BATCH) {
-    const rows = await fetchRows(read, mailboxId, uids.slice(i, i + BATCH), rowOptions);
+    const batch = descending
+      ? uids.slice(Math.max(0, uids.length - i - BATCH), uids.length - i)
+      : uids.slice(i, i + BATCH);
+    const rows = await fetchRows(read, mailboxId, batch, rowOptions);
+    if (descending) rows.reverse();
     for (const row of rows) {
       await breather.breathe();
       const seq = mailbox.seqOf(row.uid);
@@ -137,9 +154,11 @@ export async function fetch({ ctx, state, session, parser, uid }: SelectedComman
         // Expunged (and its content deleted) since the row was read: nothing left to send.
         if (!raw) continue;
       }
-      await writer.untagged(renderFetch(items, { seq, row, raw, addFlags: seenSet.has(row.uid) }));
+      await writer.untagged(
+        renderFetch(items, { seq, row, raw, addFlags: seenSet.has(row.uid), uidOnly: session.uidOnly }),
+      );
     }
   }
   await writer.flush();
-  return undefined;
+  return withLimitCode(session, limited.code, `${uid ? "UID FETCH" : "FETCH"} completed`);
 }

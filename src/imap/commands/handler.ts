@@ -29,6 +29,15 @@ export interface CommandSession {
   readonly enabled: Set<string>;
   readonly condstore: boolean;
   readonly qresync: boolean;
+  /** ENABLE IMAP4rev2 (RFC 9051 §6.3.1, Appendix E): the session follows IMAP4rev2's rules. */
+  readonly rev2: boolean;
+  /**
+   * Mailbox names and quoted strings in UTF-8, without modified UTF-7: after ENABLE IMAP4rev2
+   * (RFC 9051 Appendix A) or ENABLE UTF8=ACCEPT (RFC 6855 §3).
+   */
+  readonly utf8: boolean;
+  /** ENABLE UIDONLY (RFC 9586): no message sequence numbers, either way. */
+  readonly uidOnly: boolean;
 
   /** Writes one response line (CRLF added). Returns false when the socket's buffer is full: await drain(). */
   write(pieces: Piece[]): boolean;
@@ -52,6 +61,11 @@ export interface CommandSession {
   deselect(): void;
   /** LOGOUT: the session ends after the tagged OK. */
   logout(): void;
+  /**
+   * UNAUTHENTICATE (RFC 8437 §2): back to the not-authenticated state as if just connected, with
+   * what ENABLE turned on forgotten; TLS stays.
+   */
+  unauthenticate(): void;
 }
 
 /** What a handler for a command allowed in the states `S` receives. */

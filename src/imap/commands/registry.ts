@@ -20,7 +20,7 @@
 import type { StateKind } from "../state.ts";
 import { capability, id, logout, noop } from "./any-state.ts";
 import { append } from "./append.ts";
-import { authenticate, login } from "./auth.ts";
+import { authenticate, login, unauthenticate } from "./auth.ts";
 import { check, close, unselect } from "./close.ts";
 import { copy, move } from "./copy-move.ts";
 import { enable } from "./enable.ts";
@@ -30,6 +30,8 @@ import type { Handler } from "./handler.ts";
 import { idle } from "./idle.ts";
 import { create, deleteMailbox, list, lsub, rename, status, subscribe, unsubscribe } from "./mailboxes.ts";
 import { namespace } from "./namespace.ts";
+import { getquota, getquotaroot, setquota } from "./quota.ts";
+import { replace } from "./replace.ts";
 import { search } from "./search.ts";
 import { examine, select } from "./select.ts";
 import { starttls } from "./starttls.ts";
@@ -40,13 +42,15 @@ export interface CommandSpec {
   handler: Handler<StateKind>;
   /** RFC 3501 §7.4.1: no EXPUNGE may be sent while answering this command (FETCH, STORE, SEARCH). */
   noExpunge?: boolean;
+  /** Takes message sequence numbers: BAD [UIDREQUIRED] after ENABLE UIDONLY (RFC 9586 §3.1). */
+  sequenceNumbers?: boolean;
 }
 
 /** A registry row. The handler must accept every state listed for it (checked by the compiler). */
 function spec<S extends StateKind>(
   states: readonly S[],
   handler: Handler<S>,
-  options: { noExpunge?: boolean } = {},
+  options: { noExpunge?: boolean; sequenceNumbers?: boolean } = {},
 ): CommandSpec {
   // Sound because the dispatcher calls `handler` only after checking that the state is one of `states`.
   return { states, handler: handler as unknown as Handler<StateKind>, ...options };
@@ -56,7 +60,9 @@ const ANY = ["not-authenticated", "authenticated", "selected"] as const;
 const NOT_AUTHENTICATED = ["not-authenticated"] as const;
 const AUTHENTICATED = ["authenticated", "selected"] as const;
 const SELECTED = ["selected"] as const;
-const NO_EXPUNGE = { noExpunge: true };
+const SEQUENCE_NUMBERS = { sequenceNumbers: true };
+/** FETCH, STORE, SEARCH: message numbers, and no EXPUNGE while answering (RFC 3501 §7.4.1). */
+const NO_EXPUNGE_SEQUENCE_NUMBERS = { noExpunge: true, sequenceNumbers: true };
 
 export const COMMANDS: Record<string, CommandSpec> = {
   // RFC 3501 §6.1: any state
@@ -83,20 +89,26 @@ export const COMMANDS: Record<string, CommandSpec> = {
   APPEND: spec(AUTHENTICATED, append),
   NAMESPACE: spec(AUTHENTICATED, namespace), // RFC 2342
   IDLE: spec(AUTHENTICATED, idle), // RFC 2177
+  UNAUTHENTICATE: spec(AUTHENTICATED, unauthenticate), // RFC 8437
+  GETQUOTA: spec(AUTHENTICATED, getquota), // RFC 9208 §4.1.1
+  GETQUOTAROOT: spec(AUTHENTICATED, getquotaroot), // RFC 9208 §4.1.2
+  SETQUOTA: spec(AUTHENTICATED, setquota), // RFC 9208 §4.1.3
   // §6.4: selected
   CHECK: spec(SELECTED, check),
   CLOSE: spec(SELECTED, close),
   UNSELECT: spec(SELECTED, unselect), // RFC 3691
   EXPUNGE: spec(SELECTED, expunge),
-  SEARCH: spec(SELECTED, search, NO_EXPUNGE),
-  FETCH: spec(SELECTED, fetch, NO_EXPUNGE),
-  STORE: spec(SELECTED, store, NO_EXPUNGE),
-  COPY: spec(SELECTED, copy),
-  MOVE: spec(SELECTED, move), // RFC 6851
+  SEARCH: spec(SELECTED, search, NO_EXPUNGE_SEQUENCE_NUMBERS),
+  FETCH: spec(SELECTED, fetch, NO_EXPUNGE_SEQUENCE_NUMBERS),
+  STORE: spec(SELECTED, store, NO_EXPUNGE_SEQUENCE_NUMBERS),
+  COPY: spec(SELECTED, copy, SEQUENCE_NUMBERS),
+  MOVE: spec(SELECTED, move, SEQUENCE_NUMBERS), // RFC 6851
+  REPLACE: spec(SELECTED, replace, SEQUENCE_NUMBERS), // RFC 8508
   "UID SEARCH": spec(SELECTED, search),
   "UID FETCH": spec(SELECTED, fetch),
   "UID STORE": spec(SELECTED, store),
   "UID COPY": spec(SELECTED, copy),
   "UID MOVE": spec(SELECTED, move),
   "UID EXPUNGE": spec(SELECTED, expunge), // RFC 4315
+  "UID REPLACE": spec(SELECTED, replace), // RFC 8508 §3.3
 };

@@ -6,11 +6,13 @@
  */
 import { messagesSearchRows } from "../../store/mod.ts";
 import { Breather } from "../breather.ts";
-import { ImapNo } from "../errors.ts";
+import { ImapBad, ImapNo } from "../errors.ts";
+import { limitUids, withLimitCode } from "../message-limit.ts";
 import { type Piece, str } from "../protocol/encode.ts";
-import { sequenceFormat } from "../protocol/sequence.ts";
-import { compileSearch, searchNeeds } from "../search/evaluate.ts";
+import { type SequenceSet, sequenceFormat } from "../protocol/sequence.ts";
+import { candidateFilter, compileSearch, searchNeeds, usesSequenceNumbers } from "../search/evaluate.ts";
 import { type ReturnOption, searchCommand } from "../search/parse.ts";
+import { uidRequired } from "../uid-only.ts";
 import type { SelectedCommand } from "./handler.ts";
 
 /** RFC 3501 §6.4.4: US-ASCII must be supported; UTF-8 is what our stored text is. */
@@ -28,6 +30,11 @@ interface Match {
 
 export async function search({ ctx, state, session, tag, parser, uid }: SelectedCommand): Promise<string> {
   const command = searchCommand(parser);
+  // RFC 6855 §3: after ENABLE UTF8=ACCEPT a CHARSET conflicts with the UTF-8 the strings already are.
+  if (command.charset !== undefined && session.enabled.has("UTF8=ACCEPT"))
+    throw new ImapBad(undefined, "No CHARSET after ENABLE UTF8=ACCEPT (RFC 6855 §3)");
+  // RFC 9051 §6.4.4: an IMAP4rev2 session always gets ESEARCH; without RETURN that is RETURN (ALL).
+  const returnOptions = command.returnOptions ?? (session.rev2 ? new Set<ReturnOption>(["ALL"]) : undefined);
   // RFC 3501 §6.4.4: an unsupported charset is NO [BADCHARSET (supported list)].
   if (command.charset !== undefined && !CHARSETS.has(command.charset)) {
     throw new ImapNo(
@@ -36,13 +43,23 @@ export async function search({ ctx, state, session, tag, parser, uid }: Selected
     );
   }
   const { mailbox } = state;
+  // RFC 9586 §3.1: after ENABLE UIDONLY a message-number key is refused, in UID SEARCH too.
+  if (session.uidOnly && usesSequenceNumbers(command.key)) throw uidRequired();
   const needs = searchNeeds(command.key);
   // RFC 7162 §3.1: a SEARCH with MODSEQ is a CONDSTORE enabling command.
   if (needs.modseq) session.enabled.add("CONDSTORE");
-  const matches = compileSearch(command.key, (set, byUid) => mailbox.resolve(set, byUid));
+  const resolve = (set: SequenceSet, byUid: boolean) => mailbox.resolve(set, byUid);
+  const matches = compileSearch(command.key, resolve);
+  // RFC 9738 §3.1: beyond MESSAGELIMIT candidates, only the highest ones are searched.
+  const isCandidate = candidateFilter(command.key, resolve);
+  const limited = limitUids(
+    ctx,
+    mailbox.uids.filter((u) => isCandidate(u) && !mailbox.isExpungedPending(u)),
+  );
+  const lowestSearched = limited.code ? limited.uids[limited.uids.length - 1]! : 0;
 
   const found: Match[] = [];
-  const view = mailbox.uids;
+  const view = lowestSearched > 0 ? mailbox.uids.filter((u) => u >= lowestSearched) : mailbox.uids;
   const breather = new Breather();
   if (view.length > 0) {
     const readsText = needs.searchHeaders || needs.searchText;
@@ -71,11 +88,12 @@ export async function search({ ctx, state, session, tag, parser, uid }: Selected
   }
 
   const numbers = found.map((m) => (uid ? m.uid : m.seq));
-  const line = command.returnOptions
-    ? esearchResponse(tag, uid, command.returnOptions, found, numbers, needs.modseq)
-    : searchResponse(numbers, found, needs.modseq);
+  // RFC 9738 §3.1: a cut SEARCH lists its results from the highest UID down (ESEARCH's are sets).
+  const line = returnOptions
+    ? esearchResponse(tag, uid, returnOptions, found, numbers, needs.modseq)
+    : searchResponse(limited.code ? [...numbers].reverse() : numbers, found, needs.modseq);
   if (!session.untagged(line)) await session.drain();
-  return `${uid ? "UID SEARCH" : "SEARCH"} completed`;
+  return withLimitCode(session, limited.code, `${uid ? "UID SEARCH" : "SEARCH"} completed`);
 }
 
 /** RFC 3501 §7.2.5 `* SEARCH n...`, plus RFC 7162 §3.1.5 "(MODSEQ m)" when MODSEQ was searched. */

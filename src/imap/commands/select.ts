@@ -2,12 +2,22 @@
  * SELECT and EXAMINE (RFC 3501 §6.3.1-2) with the CONDSTORE and QRESYNC parameters (RFC 7162 §3.1.8,
  * §3.2.5). Reads one index-only snapshot of the mailbox: no per-message work, whatever its size.
  */
-import { flagNames, mailboxChangesSince, mailboxSnapshot, parseKeywords } from "../../store/mod.ts";
+import {
+  flagNames,
+  mailboxChangesSince,
+  mailboxList,
+  mailboxSnapshot,
+  parseKeywords,
+} from "../../store/mod.ts";
+import type { ImapContext } from "../context.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
+import { mailboxName, type Piece } from "../protocol/encode.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { type SequenceSet, sequenceFormat, sequenceSelect } from "../protocol/sequence.ts";
 import { SelectedMailbox } from "../selected.ts";
+import { fetchHead } from "../uid-only.ts";
 import type { AuthenticatedCommand } from "./handler.ts";
+import { listEntries } from "./mailbox/list-select.ts";
 
 export const MAILBOX_FLAGS =
   "\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $MDNSent $Junk $NotJunk $Phishing";
@@ -60,10 +70,11 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
   if (params.condstore) session.enabled.add("CONDSTORE");
 
   const { account } = state;
-  // RFC 3501 §6.3.1: a SELECT first deselects; with QRESYNC the client is told so (RFC 7162 §3.2.11).
+  // RFC 3501 §6.3.1: a SELECT first deselects; with QRESYNC the client is told so (RFC 7162 §3.2.11),
+  // and in IMAP4rev2 always (RFC 9051 §6.3.2, Appendix E item 9).
   if (state.kind === "selected") {
     session.deselect();
-    if (session.qresync) session.untagged(["OK [CLOSED] Previous mailbox closed"]);
+    if (session.qresync || session.rev2) session.untagged(["OK [CLOSED] Previous mailbox closed"]);
   }
 
   const snapshot = await mailboxSnapshot(ctx.store.read, account.id, name, ctx.store.uidCache);
@@ -85,8 +96,12 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
   session.untagged([`FLAGS (${MAILBOX_FLAGS})`]);
   session.untagged([`OK [PERMANENTFLAGS (${readOnly ? "" : PERMANENT_FLAGS})] Flags permitted`]);
   session.untagged([`${uids.length} EXISTS`]);
-  session.untagged(["0 RECENT"]);
-  if (snapshot.firstUnseenUid !== null) {
+  // RFC 9051 §6.3.2 and Appendix E items 10-12: an IMAP4rev2 session gets the mailbox's LIST
+  // response instead of RECENT and the UNSEEN response code, which IMAP4rev2 removed.
+  if (session.rev2) session.untagged(await selectedListLine(ctx, account.id, snapshot.name));
+  else session.untagged(["0 RECENT"]);
+  // RFC 9586: UNSEEN is a message number, which a UIDONLY session never gets.
+  if (snapshot.firstUnseenUid !== null && !session.rev2 && !session.uidOnly) {
     const seq = selected.seqOf(snapshot.firstUnseenUid);
     if (seq > 0) session.untagged([`OK [UNSEEN ${seq}] First unseen message`]);
   }
@@ -104,12 +119,29 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
       const seq = selected.seqOf(m.uid);
       if (seq === 0) continue;
       if (known && !sequenceSelect(known, [m.uid]).length) continue;
+      const flags = `FLAGS (${flagNames(m.flags, parseKeywords(m.keywords)).join(" ")}) MODSEQ (${m.modseq})`;
       session.untagged([
-        `${seq} FETCH (UID ${m.uid} FLAGS (${flagNames(m.flags, parseKeywords(m.keywords)).join(" ")}) MODSEQ (${m.modseq}))`,
+        `${fetchHead(seq, m.uid, session.uidOnly)} (${session.uidOnly ? "" : `UID ${m.uid} `}${flags})`,
       ]);
     }
   }
   return `[${readOnly ? "READ-ONLY" : "READ-WRITE"}] ${readOnly ? "EXAMINE" : "SELECT"} completed`;
+}
+
+/** RFC 9051 §6.3.2: "* LIST (attributes) "/" name", the attributes as LIST itself reports them. */
+async function selectedListLine(ctx: ImapContext, accountId: number, name: string): Promise<Piece[]> {
+  const rows = await mailboxList(ctx.store.read, accountId);
+  const [entry] = [
+    ...listEntries(rows, {
+      extended: true,
+      reference: "",
+      patterns: [name],
+      select: { subscribed: false, recursiveMatch: false, specialUse: false },
+      returns: { subscribed: false, children: false, specialUse: false, status: undefined },
+    }),
+  ].filter((e) => e !== undefined);
+  const attributes = entry?.attributes.join(" ") ?? "";
+  return [`LIST (${attributes}) "/" `, mailboxName(name, true)];
 }
 
 export const select = (command: AuthenticatedCommand) => open(command, false);

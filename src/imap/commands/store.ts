@@ -12,9 +12,11 @@ import {
   messagesUpdateFlags,
 } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
+import { limitUids, withLimitCode } from "../message-limit.ts";
 import type { Parser } from "../protocol/parser.ts";
 import { sequenceFormat } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
+import { fetchHead } from "../uid-only.ts";
 import type { CommandSession, SelectedCommand } from "./handler.ts";
 
 /** Keywords one command may name, and the longest keyword: a flag list is not a place to store data. */
@@ -106,14 +108,17 @@ export async function store({ ctx, state, session, parser, uid }: SelectedComman
     }
   });
   try {
-    const uids = mailbox.resolve(set, uid);
+    // RFC 9738 §3.1: beyond MESSAGELIMIT, the highest UIDs only (reported from the highest down).
+    const limited = limitUids(ctx, mailbox.resolve(set, uid));
+    const uids = limited.code ? [...limited.uids].reverse() : limited.uids;
     const result = await db.write((w) =>
       messagesUpdateFlags(w, mailbox.info.id, uids, change, { unchangedSince: args.unchangedSince }),
     );
     // Still listening while the responses go out: a change that lands while we wait for the socket
     // is newer than what we send, and must not be forgotten.
-    await report(session, mailbox, result.stored, { uid, silent: args.silent, hadPending, seen });
-    return tagged(mailbox, result.modified, uid);
+    const stored = limited.code ? [...result.stored].reverse() : result.stored;
+    await report(session, mailbox, stored, { uid, silent: args.silent, hadPending, seen });
+    return withLimitCode(session, limited.code, tagged(mailbox, result.modified, uid));
   } finally {
     unsubscribe();
   }
@@ -147,7 +152,8 @@ async function report(
     if (silent) {
       // RFC 7162 §3.1.3: with CONDSTORE a changed message is reported with its MODSEQ even under .SILENT.
       if (condstore && m.changed) {
-        await send(session, `${seq} FETCH (${uid ? `UID ${m.uid} ` : ""}MODSEQ (${m.modseq}))`);
+        const uidItem = uid && !session.uidOnly ? `UID ${m.uid} ` : "";
+        await send(session, `${fetchHead(seq, m.uid, session.uidOnly)} (${uidItem}MODSEQ (${m.modseq}))`);
       }
       // The client knows its own change, but only its own: if anyone else changed the message (or
       // something was still unreported when the command began), the final flags go out as a FETCH.
@@ -156,11 +162,11 @@ async function report(
       continue;
     }
     const items = [
-      uid ? `UID ${m.uid}` : "",
+      uid && !session.uidOnly ? `UID ${m.uid}` : "",
       `FLAGS (${flagNames(m.flags, m.keywords).join(" ")})`,
       condstore ? `MODSEQ (${m.modseq})` : "",
     ].filter((s) => s !== "");
-    await send(session, `${seq} FETCH (${items.join(" ")})`);
+    await send(session, `${fetchHead(seq, m.uid, session.uidOnly)} (${items.join(" ")})`);
     // What we sent includes every change committed before ours; one committed after it is newer.
     if (changes.every((modseq) => modseq <= m.modseq)) mailbox.forgetFlags(m.uid);
   }

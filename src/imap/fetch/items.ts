@@ -4,6 +4,7 @@
  * must be read from the store to send it. Pure syntax: knows nothing of the store or the session.
  */
 import { ImapParseError, type Parser } from "../protocol/parser.ts";
+import { type BinaryItem, binaryItem, isBinaryWord } from "./binary-item.ts";
 
 /** section-msgtext / "MIME" (RFC 3501 §9 section-text). "" is the whole part (or message). */
 export type SectionText = "" | "HEADER" | "HEADER.FIELDS" | "HEADER.FIELDS.NOT" | "TEXT" | "MIME";
@@ -36,9 +37,10 @@ export type SimpleItemKind =
   | "RFC822"
   | "RFC822.HEADER"
   | "RFC822.TEXT"
-  | "MODSEQ";
+  | "MODSEQ"
+  | "SAVEDATE";
 
-export type FetchItem = { kind: SimpleItemKind } | BodySectionItem;
+export type FetchItem = { kind: SimpleItemKind } | BodySectionItem | BinaryItem;
 
 export interface FetchPlan {
   items: FetchItem[];
@@ -60,6 +62,7 @@ const SIMPLE = new Set<string>([
   "RFC822.HEADER",
   "RFC822.TEXT",
   "MODSEQ",
+  "SAVEDATE", // RFC 8514 §4.2
 ]);
 
 /** RFC 3501 §6.4.5 macros; only valid alone, never inside a list. */
@@ -104,6 +107,8 @@ function fetchAtt(parser: Parser, word = parser.atom()): FetchItem {
   const bracket = word.indexOf("[");
   if (bracket < 0) return simpleItem(word);
   const name = word.slice(0, bracket).toUpperCase();
+  // RFC 3516 / RFC 9051 §6.4.5 BINARY items: binary.ts.
+  if (isBinaryWord(name)) return binaryItem(parser, word);
   if (name !== "BODY" && name !== "BODY.PEEK") {
     throw new ImapParseError(`unknown FETCH item "${word.slice(0, 40)}"`);
   }

@@ -8,6 +8,8 @@ import { Buffer } from "node:buffer";
 import type { Envelope, MimePart } from "../../mime/mod.ts";
 import { type FetchRow, flagNames, parseKeywords } from "../../store/mod.ts";
 import { dateTime, type Piece } from "../protocol/encode.ts";
+import { fetchHead } from "../uid-only.ts";
+import { renderBinary } from "./binary.ts";
 import { encodeBody } from "./bodystructure.ts";
 import { EMPTY_ENVELOPE, encodeEnvelope } from "./envelope.ts";
 import type { FetchItem } from "./items.ts";
@@ -50,6 +52,12 @@ export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
         want(needsOnlyHeader(item.section) ? "head" : "full");
         if (!item.peek) needs.setsSeen = true;
         break;
+      // RFC 3516 §4.2: decoded from the part's stored offsets; BINARY (not .PEEK) sets \Seen.
+      case "binary":
+        if (item.path.length > 0) needs.structure = true;
+        want("full");
+        if (!item.peek && !item.size) needs.setsSeen = true;
+        break;
     }
   }
   return needs;
@@ -58,18 +66,18 @@ export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
 /** The items every response carries, in order: asked-for ones (each once), then the implied ones. */
 export function responseItems(
   items: readonly FetchItem[],
-  options: { uid: boolean; modseq: boolean },
+  options: { uid: boolean; modseq: boolean; uidOnly?: boolean },
 ): FetchItem[] {
   const seen = new Set<string>();
   const out: FetchItem[] = [];
   for (const item of items) {
-    const key = item.kind === "section" ? item.label : item.kind;
+    const key = item.kind === "section" || item.kind === "binary" ? item.label : item.kind;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(item);
   }
-  // RFC 3501 §6.4.8: UID FETCH responses always include UID.
-  if (options.uid && !seen.has("UID")) out.unshift({ kind: "UID" });
+  // RFC 3501 §6.4.8: UID FETCH responses always include UID (under UIDONLY it heads the response).
+  if (options.uid && !options.uidOnly && !seen.has("UID")) out.unshift({ kind: "UID" });
   if (options.modseq && !seen.has("MODSEQ")) out.push({ kind: "MODSEQ" });
   return out;
 }
@@ -81,6 +89,8 @@ export interface MessageData {
   raw: Uint8Array | undefined;
   /** \Seen was just set by this FETCH: FLAGS goes out even if not asked for (§6.4.5). */
   addFlags: boolean;
+  /** RFC 9586 §3.3: `uid UIDFETCH (...)` instead of `seq FETCH (...)`. */
+  uidOnly?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -106,7 +116,7 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
     return structure;
   };
   const out = new PieceBuilder();
-  out.add(`${message.seq} FETCH (`);
+  out.add(`${fetchHead(message.seq, row.uid, message.uidOnly ?? false)} (`);
   let first = true;
   let flagsSent = false;
   const all = message.addFlags ? [...items, { kind: "FLAGS" } as const] : items;
@@ -132,6 +142,10 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
         break;
       case "MODSEQ":
         out.add(`MODSEQ (${row.modseq})`);
+        break;
+      // RFC 8514 §4.2: NIL where no save date was kept (messages stored before this server kept one).
+      case "SAVEDATE":
+        out.add(`SAVEDATE ${row.saveDate === null ? "NIL" : dateTime(row.saveDate)}`);
         break;
       case "ENVELOPE":
         out.add("ENVELOPE ");
@@ -163,6 +177,9 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
         data(out, item.partial ? partialBytes(bytes, item.partial.origin, item.partial.length) : bytes);
         break;
       }
+      case "binary":
+        renderBinary(out, item, raw, structureOf());
+        break;
     }
   }
   out.add(")");

@@ -4,7 +4,7 @@
  * HEADER.FIELDS, which has to pick lines. A section the message does not have is empty (§6.4.5 lets
  * a server answer so rather than fail the whole FETCH).
  */
-import { type MimePart, parseHeaders } from "../../mime/mod.ts";
+import { concatBytes, type MimePart, parseHeaders } from "../../mime/mod.ts";
 import type { Section } from "./items.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -60,23 +60,12 @@ export function headerFields(
 ): Uint8Array {
   const wanted = new Set(names.map((n) => n.toLowerCase()));
   const chunks: Uint8Array[] = [];
-  let length = 0;
   for (const field of parseHeaders(raw, start, end)) {
     if (wanted.has(field.name.toLowerCase()) === exclude) continue;
     chunks.push(raw.subarray(field.start, field.end));
-    length += field.end - field.start;
   }
-  if (endsWithBlankLine(raw, start, end)) {
-    chunks.push(CRLF);
-    length += 2;
-  }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  if (endsWithBlankLine(raw, start, end)) chunks.push(CRLF);
+  return concatBytes(chunks);
 }
 
 /** The header-based section texts over one header block [start, end). */

@@ -7,9 +7,13 @@ import { utf7Encode } from "./utf7.ts";
 
 export type Piece = string | Buffer;
 
-/** A string as quoted when it can be, else as a literal (CR, LF, NUL, 8-bit or very long text). */
-export function str(value: string): Piece {
-  if (value.length > 1000 || /[\r\n\u0000]|[^\x00-\x7f]/.test(value)) {
+/**
+ * A string as quoted when it can be, else as a literal (CR, LF, NUL, 8-bit or very long text). With
+ * `utf8` (the session ENABLEd UTF8=ACCEPT or IMAP4rev2) non-ASCII text may be quoted too (RFC 6855
+ * §3, RFC 9051 Appendix A: never before).
+ */
+export function str(value: string, utf8 = false): Piece {
+  if (value.length > 1000 || /[\r\n\u0000]/.test(value) || (!utf8 && /[^\x00-\x7f]/.test(value))) {
     const bytes = Buffer.from(value, "utf8");
     return Buffer.concat([Buffer.from(`{${bytes.length}}\r\n`), bytes]);
   }
@@ -26,10 +30,13 @@ export function literal(bytes: Buffer | Uint8Array): Buffer {
   return Buffer.concat([Buffer.from(`{${b.length}}\r\n`), b]);
 }
 
-/** A mailbox name for the wire: modified UTF-7, as an atom when safe, else quoted. */
-export function mailboxName(name: string): Piece {
-  const wire = name === "INBOX" ? "INBOX" : utf7Encode(name);
-  return /^[^(){ \x00-\x1f\x7f%*"\\]+$/.test(wire) ? wire : str(wire);
+/**
+ * A mailbox name for the wire: modified UTF-7 (RFC 3501 §5.1.3), or UTF-8 as it is once the session
+ * ENABLEd UTF8=ACCEPT or IMAP4rev2 (RFC 6855 §3, RFC 9051 §5.1); as an atom when safe, else quoted.
+ */
+export function mailboxName(name: string, utf8 = false): Piece {
+  const wire = name === "INBOX" || utf8 ? name : utf7Encode(name);
+  return /^[^(){ \x00-\x1f\x7f%*"\\\x80-\uffff]+$/.test(wire) ? wire : str(wire, utf8);
 }
 
 /** Joins pieces into one response line's content, merging adjacent strings. */

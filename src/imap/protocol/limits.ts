@@ -21,6 +21,8 @@ export const IMAP_LIMITS = {
   preAuthPendingBytes: 64 * 1024,
   /** While a literal streams to its spool file: how far the socket is read ahead of the disk. */
   literalReadAheadBytes: 256 * 1024,
+  /** RFC 7888 §5: the largest non-synchronizing literal a client may send when LITERAL- is advertised. */
+  literalMinusBytes: 4096,
   /** Literals above this size in an APPEND go to a spool file, not memory (the message itself). */
   spoolLiteralAboveBytes: 64 * 1024,
   /** Commands answered BAD in a row before we hang up: a client speaking another protocol, or a fuzzer. */

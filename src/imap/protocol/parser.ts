@@ -16,13 +16,23 @@ const ATOM_CHAR = /[^(){ \x00-\x1f\x7f%*"\\\]]/;
 const ASTRING_CHAR = /[^(){ \x00-\x1f\x7f%*"\\]/; // atom chars plus "]" (resp-specials)
 const LIST_CHAR = /[^(){ \x00-\x1f\x7f"\\]/; // atom chars plus list-wildcards and "]"
 
+export interface ParserOptions {
+  /**
+   * Mailbox names are UTF-8 as sent, never modified UTF-7, and a quoted string must be valid UTF-8
+   * (RFC 6855 §3, RFC 9051 §5.1): the session ENABLEd UTF8=ACCEPT or IMAP4rev2.
+   */
+  utf8?: boolean;
+}
+
 export class Parser {
   readonly #segments: Segment[];
+  readonly #utf8: boolean;
   #index = 0;
   #pos = 0;
 
-  constructor(command: RawCommand | Segment[]) {
+  constructor(command: RawCommand | Segment[], options: ParserOptions = {}) {
     this.#segments = Array.isArray(command) ? command : command.segments;
+    this.#utf8 = options.utf8 ?? false;
   }
 
   /** Text of the current segment from the cursor on ("" when at a literal or the end). */
@@ -139,6 +149,10 @@ export class Parser {
         out += next;
         i++;
       } else if (ch === '"') {
+        // RFC 6855 §3: once UTF-8 is on, octets that are not UTF-8 are BAD (the reader decoded the
+        // line as UTF-8, so they stand here as U+FFFD).
+        if (this.#utf8 && out.includes("\uFFFD"))
+          throw new ImapParseError("quoted string is not valid UTF-8");
         this.#pos += i + 1;
         return Buffer.from(out, "utf8");
       } else {
@@ -187,6 +201,7 @@ export class Parser {
   mailbox(): string {
     const raw = this.astring();
     if (raw.toUpperCase() === "INBOX") return "INBOX";
+    if (this.#utf8) return raw;
     const decoded = utf7Decode(raw);
     // A name that is not valid modified UTF-7 but is valid UTF-8 is taken as it is (some clients send UTF-8).
     return decoded ?? raw;
@@ -197,6 +212,7 @@ export class Parser {
     const b = this.tryStringBytes();
     const raw = b !== undefined ? b.toString("utf8") : this.#match(new RegExp(`^${LIST_CHAR.source}+`));
     if (raw === undefined) throw new ImapParseError("expected a mailbox pattern");
+    if (this.#utf8) return raw;
     return utf7Decode(raw) ?? raw;
   }
 

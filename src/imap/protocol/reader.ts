@@ -64,6 +64,8 @@ export interface LiteralRequest {
   tag: string;
   commandName: string;
   size: number;
+  /** "{n+}" (RFC 7888): its bytes follow without waiting for "+". */
+  nonSynchronizing: boolean;
 }
 
 export interface ReaderOptions {
@@ -298,7 +300,12 @@ export class CommandReader {
         const tooBig =
           size > limit ? "literal-too-big" : total > commandLimit ? "command-too-big" : undefined;
         if (tooBig) throw await this.#refuse(nonSynchronizing, size, tooBig, tag, command);
-        const admission = this.#options.admitLiteral?.({ tag, commandName: command, size }) ?? {
+        const admission = this.#options.admitLiteral?.({
+          tag,
+          commandName: command,
+          size,
+          nonSynchronizing,
+        }) ?? {
           kind: "memory" as const,
         };
         if (admission.kind === "refuse")

@@ -67,6 +67,34 @@ export function searchNeeds(key: SearchKey): SearchNeeds {
   return needs;
 }
 
+/**
+ * RFC 9738 §3.1: which messages a SEARCH looks at, for counting them against MESSAGELIMIT: those its
+ * top-level sequence set, UID, UIDAFTER and UIDBEFORE keys allow (a predicate on the UID alone).
+ */
+export function candidateFilter(key: SearchKey, resolve: SequenceResolver): (uid: number) => boolean {
+  const narrowing = (k: SearchKey): SearchKey[] =>
+    k.kind === "and" ? k.keys.flatMap(narrowing) : k.kind === "sequence" || k.kind === "uid-bound" ? [k] : [];
+  const parts = narrowing(key).map((k) => compileSearch(k, resolve));
+  // These keys read only the UID of the row.
+  return (uid) => parts.every((p) => p({ uid } as MessageSearchRow));
+}
+
+/** Whether a program has a key naming message sequence numbers (RFC 9586 §3.1 refuses them). */
+export function usesSequenceNumbers(key: SearchKey): boolean {
+  switch (key.kind) {
+    case "sequence":
+      return !key.uid;
+    case "not":
+      return usesSequenceNumbers(key.key);
+    case "or":
+      return usesSequenceNumbers(key.left) || usesSequenceNumbers(key.right);
+    case "and":
+      return key.keys.some(usesSequenceNumbers);
+    default:
+      return false;
+  }
+}
+
 /** The needle as the stored search text spells it: lower-cased, whitespace runs collapsed. */
 export function normalizeNeedle(value: string): string {
   return value.toLowerCase().replace(/[\s\x00-\x1f\x7f]+/g, " ");
@@ -106,6 +134,11 @@ export function compileSearch(key: SearchKey, resolve: SequenceResolver): Matche
     }
     case "date":
       return dateMatcher(key.of, key.op, key.day);
+    case "within": {
+      // RFC 5032 §3: OLDER is an internal date more than n seconds ago, YOUNGER within the last n.
+      const cutoff = Date.now() - key.seconds * 1000;
+      return key.op === "older" ? (row) => row.internalDate < cutoff : (row) => row.internalDate >= cutoff;
+    }
     case "size":
       return key.op === "larger" ? (row) => row.size > key.size : (row) => row.size < key.size;
     case "sequence": {
@@ -114,6 +147,8 @@ export function compileSearch(key: SearchKey, resolve: SequenceResolver): Matche
     }
     case "modseq":
       return (row) => row.modseq >= key.modseq;
+    case "uid-bound":
+      return key.op === "after" ? (row) => row.uid > key.uid : (row) => row.uid < key.uid;
     case "not": {
       const inner = compileSearch(key.key, resolve);
       return (row) => !inner(row);
@@ -154,9 +189,11 @@ function cost(key: SearchKey): number {
   }
 }
 
-function dateMatcher(of: "internal" | "sent", op: "before" | "on" | "since", day: number): Matcher {
+function dateMatcher(of: "internal" | "sent" | "saved", op: "before" | "on" | "since", day: number): Matcher {
   const dayOf = (row: MessageSearchRow): number | null => {
-    const ms = of === "internal" ? row.internalDate : row.sentAt;
+    // RFC 8514 §4.3: without a save date the internal date stands in.
+    const ms =
+      of === "internal" ? row.internalDate : of === "saved" ? (row.saveDate ?? row.internalDate) : row.sentAt;
     return ms === null ? null : Math.floor(ms / DAY_MS);
   };
   switch (op) {

@@ -19,10 +19,14 @@ export type SearchKey =
   | { kind: "header"; field: string; value: string }
   | { kind: "body"; value: string }
   | { kind: "text"; value: string }
-  /** Days are whole days since the epoch (UTC). */
-  | { kind: "date"; of: "internal" | "sent"; op: "before" | "on" | "since"; day: number }
+  /** Days are whole days since the epoch (UTC). "saved" is RFC 8514's save date. */
+  | { kind: "date"; of: "internal" | "sent" | "saved"; op: "before" | "on" | "since"; day: number }
+  /** RFC 5032 OLDER / YOUNGER: the internal date against now, in seconds. */
+  | { kind: "within"; op: "older" | "younger"; seconds: number }
   | { kind: "size"; op: "larger" | "smaller"; size: number }
   | { kind: "sequence"; set: SequenceSet; uid: boolean }
+  /** RFC 9738 §3.2 UIDAFTER / UIDBEFORE: UIDs above / below one, whether or not it exists. */
+  | { kind: "uid-bound"; op: "after" | "before"; uid: number }
   | { kind: "modseq"; modseq: number }
   | { kind: "not"; key: SearchKey }
   | { kind: "or"; left: SearchKey; right: SearchKey }
@@ -73,13 +77,17 @@ const HEADER_KEYS: Record<string, string> = {
   TO: "to",
 };
 
-const DATE_KEYS: Record<string, { of: "internal" | "sent"; op: "before" | "on" | "since" }> = {
+const DATE_KEYS: Record<string, { of: "internal" | "sent" | "saved"; op: "before" | "on" | "since" }> = {
   BEFORE: { of: "internal", op: "before" },
   ON: { of: "internal", op: "on" },
   SINCE: { of: "internal", op: "since" },
   SENTBEFORE: { of: "sent", op: "before" },
   SENTON: { of: "sent", op: "on" },
   SENTSINCE: { of: "sent", op: "since" },
+  // RFC 8514 §4.3
+  SAVEDBEFORE: { of: "saved", op: "before" },
+  SAVEDON: { of: "saved", op: "on" },
+  SAVEDSINCE: { of: "saved", op: "since" },
 };
 
 /**
@@ -149,6 +157,17 @@ export function searchKey(parser: Parser, depth: number, budget: { keys: number 
   switch (name) {
     case "ALL":
       return { kind: "all" };
+    // RFC 8514 §4.3: every mailbox here keeps save dates.
+    case "SAVEDATESUPPORTED":
+      return { kind: "all" };
+    // RFC 5032 §3: OLDER / YOUNGER nz-number (seconds).
+    case "OLDER":
+    case "YOUNGER":
+      return {
+        kind: "within",
+        op: name === "OLDER" ? "older" : "younger",
+        seconds: argument(parser, () => parser.nzNumber()),
+      };
     case "RECENT":
       return { kind: "recent" };
     // RFC 3501 §6.4.4: NEW is "(RECENT UNSEEN)", OLD is "NOT RECENT".
@@ -176,6 +195,13 @@ export function searchKey(parser: Parser, depth: number, budget: { keys: number 
       };
     case "UID":
       return { kind: "sequence", set: argument(parser, () => sequenceSet(parser)), uid: true };
+    case "UIDAFTER":
+    case "UIDBEFORE":
+      return {
+        kind: "uid-bound",
+        op: name === "UIDAFTER" ? "after" : "before",
+        uid: argument(parser, () => parser.nzNumber()),
+      };
     case "MODSEQ":
       return { kind: "modseq", modseq: argument(parser, () => searchModsequence(parser)) };
     case "NOT":

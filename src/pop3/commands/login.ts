@@ -4,7 +4,7 @@
  * session slot, and open the maildrop snapshot. A failure says only "[AUTH]" (RFC 3206): never
  * whether the account exists or is disabled.
  */
-import { passwordCheck } from "../../security/password-check.ts";
+import { passwordCheck, refusalFields } from "../../security/password-check.ts";
 import { maildropOpen } from "../maildrop.ts";
 import { type Reply, reply } from "../protocol/response.ts";
 import { SeenMarker } from "../seen.ts";
@@ -27,16 +27,11 @@ export async function logIn(session: Session, login: string, password: string): 
   const { ctx, authFailures, accountSessions } = session.shared;
   let check: Awaited<ReturnType<typeof passwordCheck>>;
   try {
-    check = await passwordCheck({
-      read: ctx.store.read,
-      limiter: authFailures,
-      protocol: "pop3",
-      client: session.client,
-      login,
-      password,
-      primaryDomain: ctx.primaryDomain,
-      catching: ctx.catching,
-    });
+    check = await passwordCheck(
+      // The catch policy (issue 16): catch mode and namespace addresses take any password.
+      { store: ctx.store, authFailures, primaryDomain: ctx.primaryDomain, catching: ctx.catching },
+      { client: session.client, login, password, protocol: "pop3" },
+    );
   } catch (error) {
     ctx.log.error("pop3.auth_error", { session: session.id, client: session.client, error });
     return reply.err("cannot check credentials now, try again later", "SYS/TEMP");
@@ -93,9 +88,7 @@ async function loginFailed(
     session: session.id,
     client: session.client,
     login,
-    failures: check.failures,
-    delayMs: check.delayMs,
-    ...(check.lockedOut ? { lockedOut: true } : {}),
+    ...refusalFields(check),
   });
   await sleep(check.delayMs, session.signal);
   const answer = reply.err("invalid login or password", "AUTH");

@@ -4,6 +4,7 @@
  * system's), the certificate checked against the system CAs plus MAILROOM_TLS_CA_FILE, redirects not
  * followed (RFC 8461 §3.3), the body bounded, and one deadline for the whole exchange.
  */
+import type { IncomingHttpHeaders } from "node:http";
 import { request } from "node:https";
 import { isIP } from "node:net";
 import { rootCertificates } from "node:tls";
@@ -20,7 +21,7 @@ export interface HttpsOptions {
 }
 
 export type HttpsResult =
-  | { kind: "ok"; status: number; contentType: string; body: Buffer }
+  | { kind: "ok"; status: number; contentType: string; body: Buffer; headers: IncomingHttpHeaders }
   | {
       kind: "failed";
       /** dns: no address; tls: the certificate did not verify; redirect: 3xx (never followed). */
@@ -59,7 +60,13 @@ function resolverLookup(resolver: HttpsOptions["resolver"]) {
 /** One request; never throws. */
 export function httpsRequest(
   url: { host: string; path: string },
-  options: HttpsOptions & { method?: "GET" | "POST"; body?: Uint8Array; headers?: Record<string, string> },
+  options: HttpsOptions & {
+    method?: "GET" | "HEAD" | "POST";
+    body?: Uint8Array;
+    headers?: Record<string, string>;
+    /** Answer 3xx like any other status instead of failing (the ACME client reads them itself). */
+    allowRedirects?: boolean;
+  },
 ): Promise<HttpsResult> {
   return new Promise((resolve) => {
     let settled = false;
@@ -92,7 +99,7 @@ export function httpsRequest(
       (res) => {
         const status = res.statusCode ?? 0;
         // RFC 8461 §3.3: "HTTP 3xx redirects MUST NOT be followed".
-        if (status >= 300 && status < 400) {
+        if (status >= 300 && status < 400 && !options.allowRedirects) {
           res.destroy();
           return finish({
             kind: "failed",
@@ -122,6 +129,7 @@ export function httpsRequest(
             status,
             contentType: String(res.headers["content-type"] ?? ""),
             body: Buffer.concat(chunks),
+            headers: res.headers,
           }),
         );
         res.on("error", (error) => finish({ kind: "failed", cause: "network", detail: error.message }));

@@ -6,6 +6,7 @@
  */
 import type { EventSink } from "../../events/types.ts";
 import type { Logger } from "../../log.ts";
+import { metrics } from "../../metrics/mod.ts";
 import {
   type QueueItem,
   queueDefer,
@@ -159,6 +160,7 @@ export async function commitResults(ctx: ResultContext, results: AttemptResults)
   });
 
   const { log } = ctx;
+  metrics.deliveries(delivered.length, deferred.length, bounces.length, outcome.bounced?.notices);
   for (const item of delivered)
     log.info("queue.delivered", { id: item.id, recipient: item.recipient, host, attempt: item.attempts + 1 });
   for (const d of deferred)

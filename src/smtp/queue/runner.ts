@@ -65,6 +65,11 @@ export interface QueueRunner {
   retryNow(id: number): Promise<boolean>;
   /** Removes an item for good; with `bounce`, its sender gets a DSN in the same commit. */
   remove(id: number, options: { bounce: boolean }): Promise<QueueItem | undefined>;
+  /**
+   * For /readyz: whether it runs, and whether it scanned within the longest idle wait (twice over): a
+   * scan starts at least every QUEUE_LIMITS.maxIdleMs, so an older last scan means a stuck runner.
+   */
+  alive(now?: number): boolean;
 }
 
 export function createQueueRunner(options: QueueRunnerOptions): QueueRunner {
@@ -280,6 +285,9 @@ export function createQueueRunner(options: QueueRunnerOptions): QueueRunner {
       ]);
       clearTimeout(expire);
       if (workers.size > 0) log.warn("queue.stop_timeout", { inFlight: inFlight.size });
+    },
+    alive(now = Date.now()) {
+      return running && now - lastScan <= 2 * QUEUE_LIMITS.maxIdleMs;
     },
     async retryNow(id) {
       const found = await store.write((w) => queueRetryNow(w, id));

@@ -61,46 +61,42 @@ export function listArgs(parser: Parser): ListArgs {
   return args;
 }
 
+/** Selection options (RFC 5258 §3.1, RFC 6154 §3) and the flag each sets. */
+const SELECT_OPTIONS = new Map<string, keyof ListArgs["select"] | undefined>([
+  ["SUBSCRIBED", "subscribed"],
+  // RFC 5258 §3.1: we have no remote mailboxes, so REMOTE changes nothing.
+  ["REMOTE", undefined],
+  ["RECURSIVEMATCH", "recursiveMatch"],
+  ["SPECIAL-USE", "specialUse"],
+]);
+
+/** Return options without arguments (RFC 5258 §3.2, RFC 6154 §3) and the flag each sets; STATUS has a list. */
+const RETURN_FLAGS = new Map<string, "subscribed" | "children" | "specialUse">([
+  ["SUBSCRIBED", "subscribed"],
+  ["CHILDREN", "children"],
+  ["SPECIAL-USE", "specialUse"],
+]);
+
 function selectOption(parser: Parser, args: ListArgs): void {
   const name = parser.atom().toUpperCase();
-  switch (name) {
-    case "SUBSCRIBED":
-      args.select.subscribed = true;
-      return;
-    // RFC 5258 §3.1: we have no remote mailboxes, so REMOTE changes nothing.
-    case "REMOTE":
-      return;
-    case "RECURSIVEMATCH":
-      args.select.recursiveMatch = true;
-      return;
-    case "SPECIAL-USE":
-      args.select.specialUse = true;
-      return;
-    default:
-      // RFC 5258 §3: an unrecognised selection option is BAD.
-      throw new ImapBad(undefined, `Unknown LIST selection option ${name.slice(0, 40)}`);
-  }
+  // RFC 5258 §3: an unrecognised selection option is BAD.
+  if (!SELECT_OPTIONS.has(name))
+    throw new ImapBad(undefined, `Unknown LIST selection option ${name.slice(0, 40)}`);
+  const flag = SELECT_OPTIONS.get(name);
+  if (flag) args.select[flag] = true;
 }
 
 function returnOption(parser: Parser, args: ListArgs): void {
   const name = parser.atom().toUpperCase();
-  switch (name) {
-    case "SUBSCRIBED":
-      args.returns.subscribed = true;
-      return;
-    case "CHILDREN":
-      args.returns.children = true;
-      return;
-    case "SPECIAL-USE":
-      args.returns.specialUse = true;
-      return;
-    case "STATUS":
-      // RFC 5819 §2: STATUS (status-att ...).
-      parser.sp();
-      args.returns.status = statusItems(parser);
-      return;
-    default:
-      throw new ImapBad(undefined, `Unknown LIST return option ${name.slice(0, 40)}`);
+  const flag = RETURN_FLAGS.get(name);
+  if (flag) {
+    args.returns[flag] = true;
+  } else if (name === "STATUS") {
+    // RFC 5819 §2: STATUS (status-att ...).
+    parser.sp();
+    args.returns.status = statusItems(parser);
+  } else {
+    throw new ImapBad(undefined, `Unknown LIST return option ${name.slice(0, 40)}`);
   }
 }
 

@@ -18,8 +18,8 @@ async function send(session: CommandSession, pieces: Piece[]): Promise<void> {
   if (!session.untagged(pieces)) await session.drain();
 }
 
-function listLine(command: "LIST" | "LSUB", entry: ListEntry): Piece[] {
-  const line: Piece[] = [`${command} (${entry.attributes.join(" ")}) "/" `, mailboxName(entry.name)];
+function listLine(command: "LIST" | "LSUB", entry: ListEntry, utf8: boolean): Piece[] {
+  const line: Piece[] = [`${command} (${entry.attributes.join(" ")}) "/" `, mailboxName(entry.name, utf8)];
   // RFC 5258 §3.5: mbox-list-extended with the CHILDINFO item.
   if (entry.childInfo.length > 0)
     line.push(` ("CHILDINFO" (${entry.childInfo.map((c) => `"${c}"`).join(" ")}))`);
@@ -39,6 +39,9 @@ async function collect(selection: Iterable<ListEntry | undefined>, breather: Bre
 export async function list({ ctx, state, session, parser }: AuthenticatedCommand): Promise<string> {
   const { account } = state;
   const args = listArgs(parser);
+  // RFC 9051 §6.3.9: LIST-EXTENDED is part of IMAP4rev2, so a rev2 session always gets its answers
+  // (\NonExistent for levels of hierarchy that are no mailbox).
+  if (session.rev2) args.extended = true;
   // RFC 3501 §6.3.8: an empty pattern asks for the delimiter and the root; we have one flat root.
   if (args.patterns.length === 1 && args.patterns[0] === "") {
     session.untagged(['LIST (\\Noselect) "/" ', str("")]);
@@ -51,7 +54,7 @@ export async function list({ ctx, state, session, parser }: AuthenticatedCommand
   const items = args.returns.status;
   if (!items) {
     for (const entry of entries) {
-      await send(session, listLine("LIST", entry));
+      await send(session, listLine("LIST", entry, session.utf8));
       await breather.breathe();
     }
     return "LIST completed";
@@ -61,10 +64,11 @@ export async function list({ ctx, state, session, parser }: AuthenticatedCommand
   const ids = entries.flatMap((e) => (e.mailbox ? [e.mailbox.id] : []));
   const counts = await mailboxCountsByIds(ctx.store.read, account.id, ids, countsWanted(items));
   for (const entry of entries) {
-    await send(session, listLine("LIST", entry));
+    await send(session, listLine("LIST", entry, session.utf8));
     // RFC 5819 §2: a STATUS after the LIST line of every selectable mailbox (none for \NonExistent).
     const c = entry.mailbox && counts.get(entry.mailbox.id);
-    if (c) await send(session, statusResponse(c, items));
+    if (c)
+      await send(session, statusResponse(c, items, { utf8: session.utf8, appendLimit: ctx.maxMessageSize }));
     await breather.breathe();
   }
   return "LIST completed";
@@ -81,7 +85,7 @@ export async function lsub({ ctx, state, session, parser }: AuthenticatedCommand
   const breather = new Breather();
   const rows = await mailboxList(ctx.store.read, account.id);
   for (const entry of lsubEntries(rows, args)) {
-    if (entry) await send(session, listLine("LSUB", entry));
+    if (entry) await send(session, listLine("LSUB", entry, session.utf8));
     await breather.breathe();
   }
   return "LSUB completed";

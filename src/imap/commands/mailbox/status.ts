@@ -18,6 +18,6 @@ export async function status({ ctx, state, session, parser }: AuthenticatedComma
   if (items.includes("HIGHESTMODSEQ")) session.enabled.add("CONDSTORE");
   const counts = await mailboxCountsByName(ctx.store.read, account.id, name, countsWanted(items));
   if (!counts) throw new ImapNo("NONEXISTENT", `Mailbox ${name} does not exist`);
-  session.untagged(statusResponse(counts, items));
+  session.untagged(statusResponse(counts, items, { utf8: session.utf8, appendLimit: ctx.maxMessageSize }));
   return "STATUS completed";
 }

@@ -22,3 +22,6 @@ CREATE TABLE `webhooks` (
 	`secret` text NOT NULL,
 	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL
 );
+--> statement-breakpoint
+ALTER TABLE `domains` ADD `origin` text DEFAULT 'admin' NOT NULL;--> statement-breakpoint
+ALTER TABLE `domains` ADD `expires_at` integer;
