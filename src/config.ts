@@ -13,6 +13,26 @@ import type { BareNewlinePolicy } from "./mime/line-endings.ts";
 /** A listener port: a number (0 = any free port, for tests) or "off" to disable the listener. */
 const port = z.union([z.literal("off").transform(() => null), z.coerce.number().int().min(0).max(65535)]);
 
+/**
+ * Whether the default ports are the standard ones (25, 587, 110, ...): only root may bind them. Any
+ * other user gets the unprivileged defaults (2525, 2587, 1110, ...), so a first start just works.
+ */
+export function privilegedPorts(): boolean {
+  return typeof process.getuid !== "function" || process.getuid() === 0;
+}
+
+/** The port settings that took their unprivileged default (for the one-line note at start). */
+export function unprivilegedDefaults(
+  flags: Map<string, string>,
+  env: Record<string, string | undefined>,
+): string[] {
+  if (privilegedPorts()) return [];
+  return Object.values(SETTINGS)
+    .filter((s) => "defaultHelp" in s && s.defaultHelp?.includes("when not root"))
+    .filter((s) => !flags.has(s.flag) && (env[s.env] ?? "") === "")
+    .map((s) => s.env);
+}
+
 /** A yes/no setting: true/false, yes/no, on/off or 1/0. */
 const flag = z
   .string()
@@ -140,14 +160,16 @@ const SETTINGS = {
     flag: "--smtp-port",
     schema: port,
     help: "SMTP port, or off",
-    default: "25",
+    default: () => (privilegedPorts() ? "25" : "2525"),
+    defaultHelp: "25 (2525 when not root)",
   },
   submissionPort: {
     env: "MAILROOM_SUBMISSION_PORT",
     flag: "--submission-port",
     schema: port,
     help: "message submission port (RFC 6409, AUTH required), or off",
-    default: "587",
+    default: () => (privilegedPorts() ? "587" : "2587"),
+    defaultHelp: "587 (2587 when not root)",
   },
   /** Static routes by recipient domain ("*" for everything else); empty means DNS MX lookups. */
   routes: {
@@ -232,14 +254,16 @@ const SETTINGS = {
     flag: "--pop3-port",
     schema: port,
     help: "POP3 port, or off",
-    default: "110",
+    default: () => (privilegedPorts() ? "110" : "1110"),
+    defaultHelp: "110 (1110 when not root)",
   },
   imapPort: {
     env: "MAILROOM_IMAP_PORT",
     flag: "--imap-port",
     schema: port,
     help: "IMAP port, or off",
-    default: "143",
+    default: () => (privilegedPorts() ? "143" : "1143"),
+    defaultHelp: "143 (1143 when not root)",
   },
   /** Implicit TLS listeners (RFC 8314 §3.3). */
   pop3sPort: {
@@ -247,21 +271,24 @@ const SETTINGS = {
     flag: "--pop3s-port",
     schema: port,
     help: "POP3 over implicit TLS port (RFC 8314), or off",
-    default: "995",
+    default: () => (privilegedPorts() ? "995" : "1995"),
+    defaultHelp: "995 (1995 when not root)",
   },
   imapsPort: {
     env: "MAILROOM_IMAPS_PORT",
     flag: "--imaps-port",
     schema: port,
     help: "IMAP over implicit TLS port (RFC 8314), or off",
-    default: "993",
+    default: () => (privilegedPorts() ? "993" : "1993"),
+    defaultHelp: "993 (1993 when not root)",
   },
   smtpsPort: {
     env: "MAILROOM_SMTPS_PORT",
     flag: "--smtps-port",
     schema: port,
     help: "message submission over implicit TLS port (RFC 8314), or off",
-    default: "465",
+    default: () => (privilegedPorts() ? "465" : "2465"),
+    defaultHelp: "465 (2465 when not root)",
   },
   /** PEM files; both or neither. Neither: a self-signed pair in <data-dir>/tls/. */
   tlsCert: {
@@ -343,14 +370,16 @@ const SETTINGS = {
     flag: "--public-http-port",
     schema: port,
     help: "public HTTP port (ACME HTTP-01, autoconfig, autodiscover; never the admin API), or off",
-    default: "80",
+    default: () => (privilegedPorts() ? "80" : "8081"),
+    defaultHelp: "80 (8081 when not root)",
   },
   publicHttpsPort: {
     env: "MAILROOM_PUBLIC_HTTPS_PORT",
     flag: "--public-https-port",
     schema: port,
     help: "public HTTPS port (ACME TLS-ALPN-01, MTA-STS policy, autoconfig, autodiscover), or off",
-    default: "443",
+    default: () => (privilegedPorts() ? "443" : "8443"),
+    defaultHelp: "443 (8443 when not root)",
   },
   /** An RFC 8555 directory URL; undefined: no automatic certificates. */
   acmeDirectory: {
@@ -626,6 +655,53 @@ const SETTINGS = {
     help: "all: MESSAGELIMIT covers FETCH, STORE, SEARCH, MOVE, UID EXPUNGE, COPY, APPEND; save: SAVELIMIT, only COPY and APPEND",
     default: "all",
   },
+  /** Bytes of the disk reserve (0: none): given back when the disk fills, so deletions still work. */
+  diskReserve: {
+    env: "MAILROOM_DISK_RESERVE",
+    flag: "--disk-reserve",
+    schema: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 40),
+    help: "bytes kept free in <database>.reserve and given back when the disk fills, so deletions still work (0: none; at most 5% of the file system)",
+    default: String(32 * 1024 * 1024),
+    defaultHelp: "33554432 (32 MiB)",
+  },
+  /** Where scheduled backups go; undefined: no schedule (POST /api/v1/backups then uses <data-dir>/backups). */
+  backupDir: {
+    env: "MAILROOM_BACKUP_DIR",
+    flag: "--backup-dir",
+    schema: z.string().min(1),
+    help: "directory for scheduled backups (and POST /api/v1/backups); setting it turns the schedule on",
+    defaultHelp: "no schedule; POST /api/v1/backups writes to <data-dir>/backups",
+  },
+  /** How many backups the schedule keeps in the backup directory (older ones are removed). */
+  backupKeep: {
+    env: "MAILROOM_BACKUP_KEEP",
+    flag: "--backup-keep",
+    schema: z.coerce.number().int().min(1).max(10_000),
+    help: "backups kept in the backup directory; older ones are removed after each backup",
+    default: "7",
+  },
+  /** Milliseconds between scheduled backups. */
+  backupInterval: {
+    env: "MAILROOM_BACKUP_INTERVAL",
+    flag: "--backup-interval",
+    schema: z.string().transform((text, ctx) => {
+      const ms = parseDuration(text.trim());
+      if (ms === undefined || ms < 60_000) {
+        ctx.addIssue({
+          code: "custom",
+          message: "must be a duration of at least 1m, like 1d (units s, m, h, d)",
+        });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+    help: "time between scheduled backups",
+    default: "1d",
+  },
   logLevel: {
     env: "MAILROOM_LOG_LEVEL",
     flag: "--log-level",
@@ -797,11 +873,25 @@ export interface ParsedArgs {
   options: Map<string, string>;
 }
 
-const COMMANDS = ["serve", "migrate", "dns", "version", "help"] as const;
+const COMMANDS = [
+  "serve",
+  "migrate",
+  "dns",
+  "backup",
+  "restore",
+  "import",
+  "export",
+  "version",
+  "help",
+] as const;
 
 /** Per command: its own options, and how many plain arguments it takes. */
 const COMMAND_SYNTAX: Record<string, { options: readonly string[]; args: number }> = {
   dns: { options: ["--format"], args: 1 },
+  backup: { options: [], args: 1 },
+  restore: { options: [], args: 1 },
+  import: { options: ["--account", "--mailbox"], args: 1 },
+  export: { options: ["--account", "--format"], args: 1 },
 };
 
 /**
@@ -948,6 +1038,13 @@ export function helpText(version: string): string {
     "  migrate    apply database migrations and exit",
     "  dns DOMAIN print the DNS records DOMAIN needs and whether DNS serves them",
     "             (--format table|zone|json; table by default)",
+    "  backup FILE   write a verified, consistent copy of the database to FILE (the server may run)",
+    "  restore FILE  replace a stopped server's database with the backup FILE (the old one is kept)",
+    "  import --account ADDRESS SOURCE",
+    "             import a Maildir, an mbox file or imap://user:pass@host:port (all folders);",
+    "             re-running skips what is there (--mailbox NAME: the target for an mbox file)",
+    "  export --account ADDRESS --format maildir|mbox DEST",
+    "             write every mailbox of the account as a Maildir tree or mbox files under DEST",
     "  version    print the version",
     "  help       print this text (also --help)",
     "",

@@ -3,7 +3,8 @@
  * (mailroom.db, admin-token, tls/key.pem), so the server creates what it writes for its own user
  * alone and says so at start-up when an existing directory or database file is open to others.
  */
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { databaseFileModes } from "./store/mod.ts";
@@ -43,5 +44,39 @@ export function warnAboutLoosePermissions(config: Config, log: Logger): void {
     process.stderr.write(
       `warning: ${path} is readable by other users (mode ${octal}); chmod go-rwx ${path} to keep mail and password hashes private\n`,
     );
+  }
+}
+
+/** `<data-dir>/mailroom.pid`: written by a running server, so `mailroom restore` can refuse to run beside it. */
+function pidFilePath(config: Pick<Config, "dataDir">): string {
+  return join(config.dataDir, "mailroom.pid");
+}
+
+/** Records this process as the data directory's server; returns the function that removes the record. */
+export function pidFileWrite(config: Pick<Config, "dataDir">): () => void {
+  const path = pidFilePath(config);
+  writeFileSync(path, `${process.pid}\n`, { mode: 0o600 });
+  return () => {
+    try {
+      if (readFileSync(path, "utf8").trim() === String(process.pid)) unlinkSync(path);
+    } catch {}
+  };
+}
+
+/** The pid of a server running on this data directory, or undefined (no pid file, or its process is gone). */
+export function runningServerPid(config: Pick<Config, "dataDir">): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFilePath(config), "utf8").trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else: still running.
+    return (error as { code?: string }).code === "EPERM" ? pid : undefined;
   }
 }

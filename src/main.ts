@@ -3,59 +3,71 @@
  * stop and reload (SIGHUP rereads the TLS certificate). `main()` returns the process exit code; the
  * runtime entry (src/runtime/) exits with it.
  */
-import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import pkg from "../package.json" with { type: "json" };
-import {
-  AcmeChallenges,
-  type AnswerableChallenge,
-  CertificateManager,
-  type CertificateManagerOptions,
-} from "./acme/mod.ts";
-import { createApp } from "./api/app.ts";
-import { createPublicApp } from "./api/public-app.ts";
-import { SseClients } from "./api/sse-clients.ts";
-import { WaitHub } from "./api/wait-hub.ts";
-import { type DkimKeeper, type MailAuth, startMailAuth } from "./auth/mod.ts";
-import type { ClientSettings } from "./autoconfig/mod.ts";
+import { AcmeChallenges, CertificateManager, type CertificateManagerOptions } from "./acme/mod.ts";
+import { type DkimKeeper, startMailAuth } from "./auth/mod.ts";
+import { startBackupSchedule } from "./backup/mod.ts";
 import { NamespaceKeeper } from "./catch/namespaces.ts";
 import { CatchPolicy } from "./catch/policy.ts";
 import { ChaosRules } from "./chaos/rules.ts";
+import { backupCommand, restoreCommand } from "./cli/backup.ts";
 import { dnsCommand } from "./cli/dns.ts";
-import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
-import { prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
+import type { ToolCommand } from "./cli/mod.ts";
+import { exportCommand, importCommand } from "./cli/transfer.ts";
+import { type Config, ConfigError, helpText, loadConfig, parseArgs, unprivilegedDefaults } from "./config.ts";
+import { pidFileWrite, prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
 import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
 import { EventBus } from "./events/bus.ts";
 import { feedStoreEvents } from "./events/store-feed.ts";
-import { startImap } from "./imap/server.ts";
+import { startHousekeeping } from "./housekeeping.ts";
+import {
+  challengeTypesOf,
+  LISTENERS,
+  type ListenerDeps,
+  type ListenerName,
+  type ListenerPorts,
+  type ListenerRow,
+  listen,
+  StartupError,
+} from "./listeners.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { startLoopMonitor } from "./metrics/event-loop.ts";
-import { listenHttp } from "./net/http.ts";
-import type { Listener, ListenOptions } from "./net/listener.ts";
-import { observabilityOf } from "./observability.ts";
 import { AccountSessions } from "./pop3/context.ts";
 import { DEFAULT_LIMITS as POP3_LIMITS } from "./pop3/limits.ts";
-import { startPop3 } from "./pop3/server.ts";
 import type { Runtime } from "./runtime/types.ts";
 import { AuthFailures } from "./security/auth-failures.ts";
 import { MEMORY_LIMITS } from "./security/limits.ts";
-import { createMemoryBudgets, type MemoryBudgets } from "./security/memory-budget.ts";
-import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
+import { createMemoryBudgets } from "./security/memory-budget.ts";
 import { InboundAuth } from "./smtp/authentication/mod.ts";
-import type { SmtpContext } from "./smtp/context.ts";
-import { releaseMessage } from "./smtp/delivery/release.ts";
-import { SMTP_LIMITS } from "./smtp/limits.ts";
-import { createQueueRunner, type QueueRunner } from "./smtp/queue/runner.ts";
-import { createDmarcReporter, type DmarcReporter } from "./smtp/reports/dmarc-reporter.ts";
-import { createTlsReporter, type TlsReporter } from "./smtp/reports/tls-reporter.ts";
-import { startSmtp } from "./smtp/server.ts";
+import { createQueueRunner } from "./smtp/queue/runner.ts";
+import { createDmarcReporter } from "./smtp/reports/dmarc-reporter.ts";
+import { createTlsReporter } from "./smtp/reports/tls-reporter.ts";
 import { SpamDefence } from "./spam/mod.ts";
-import { domainCreate, recipientResolve, SpoolDir, Store } from "./store/mod.ts";
-import { TlsProvider, TlsSetupError } from "./tls/mod.ts";
+import {
+  checkPostmaster,
+  listenersTable,
+  loadExtraCa,
+  loadOrCreateAdminToken,
+  loadPemFile,
+  loadTls,
+  reloadOnHangup,
+  waitForSignal,
+} from "./startup.ts";
+import { domainCreate, SpoolDir, Store } from "./store/mod.ts";
+import type { TlsProvider } from "./tls/mod.ts";
+import { VERSION } from "./version.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 
-export const VERSION: string = pkg.version;
+export type { ListenerName };
+export { VERSION };
+
+/** The subcommands that run a tool on the data directory instead of the server. */
+const TOOLS: Record<string, ToolCommand> = {
+  backup: backupCommand,
+  restore: restoreCommand,
+  import: importCommand,
+  export: exportCommand,
+};
 
 export async function main(runtime: Runtime, argv: readonly string[]): Promise<number> {
   let config: Config;
@@ -96,6 +108,23 @@ export async function main(runtime: Runtime, argv: readonly string[]): Promise<n
       const input = { config, migrations: runtime.migrations, domain: args.args[0] };
       return await dnsCommand({ ...input, format: args.options.get("--format") });
     }
+    const tool = TOOLS[command];
+    if (tool) {
+      return await tool({
+        config,
+        migrations: runtime.migrations,
+        args: args.args,
+        options: args.options,
+        out: (text) => process.stdout.write(text),
+        err: (text) => process.stderr.write(text),
+        interactive: Boolean(process.stderr.isTTY),
+      });
+    }
+    const moved = unprivilegedDefaults(args.flags, process.env);
+    if (moved.length > 0)
+      process.stderr.write(
+        "note: not running as root, so the default ports are unprivileged ones (2525, 2587, 2465, 1110, 1995, 1143, 1993; public web 8081, 8443); set the MAILROOM_*_PORT variables to choose\n",
+      );
     const server = await startServer(runtime, config, log);
     // Issue 16: one machine-readable line with the bound ports (MAILROOM_PORTS=auto picks them),
     // for test harnesses in any language: the first stdout line whose "event" is "ready".
@@ -116,14 +145,11 @@ export async function main(runtime: Runtime, argv: readonly string[]): Promise<n
   }
 }
 
-/** A failure to start that the user can fix; printed as one line, without a stack trace. */
-class StartupError extends Error {}
-
 export interface RunningServer {
   config: Config;
   store: Store;
   /** The port each listener of LISTENERS bound, by name; null for a listener turned off. */
-  ports: Record<ListenerName, number | null>;
+  ports: ListenerPorts;
   adminToken: string;
   /** The certificate every TLS listener and STARTTLS uses; `reload()` on SIGHUP. */
   tls: TlsProvider;
@@ -145,103 +171,6 @@ export interface ServerParts {
   /** Shorter ACME backoff and settling times (tests). */
   acmeTimings?: CertificateManagerOptions["timings"];
 }
-
-/** What a listener's protocol is built from: made once in startServer, shared by every listener. */
-interface ListenerDeps {
-  runtime: Runtime;
-  config: Config;
-  /** The listener's own log (proto: its name). */
-  log: Logger;
-  store: Store;
-  tls: TlsProvider;
-  /** One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too. */
-  authFailures: AuthFailures;
-  plaintextAuth: PlaintextAuthPolicy;
-  queue: QueueRunner;
-  spool: SpoolDir;
-  /** One memory budget for every listener: a flood on one protocol cannot starve another of it. */
-  memory: MemoryBudgets;
-  /** One count for both POP3 listeners, so [IN-USE] means the same on 110 and 995. */
-  pop3Sessions: AccountSessions;
-  /** DKIM signing and the DNS records (src/auth/). */
-  mailAuth: MailAuth;
-  /** Port 25's SPF, DKIM, DMARC and ARC checks (src/smtp/authentication/). */
-  inboundAuth: InboundAuth;
-  /** Port 25's inbound defence (src/spam/). */
-  defence: SpamDefence;
-  tlsReports: TlsReporter;
-  dmarcReports: DmarcReporter;
-  /** The ports bound so far, by listener name. */
-  ports: RunningServer["ports"];
-  adminToken: string;
-  /** Issue 16: catch mode and the namespaces' any-recipient, any-password rules. */
-  catching: CatchPolicy;
-  /** Issue 16: throwaway namespaces and their expiry. */
-  namespaces: NamespaceKeeper;
-  /** Issue 16: the live events (SSE, webhooks). */
-  events: EventBus;
-  webhooks: WebhookDispatcher;
-  /** Issue 16: fault injection (off unless MAILROOM_CHAOS). */
-  chaos: ChaosRules;
-  /** The answers to ACME challenges in progress (the public listeners serve them). */
-  acmeChallenges: AcmeChallenges;
-  certificates: CertificateManager | undefined;
-  /** For /readyz: every configured listener has bound. */
-  listenersBound(): boolean;
-  startedAt: number;
-}
-
-/** Config keys that hold a listener's port (a number, or null for off). */
-type PortSetting = {
-  [K in keyof Config]-?: null extends Config[K] ? (Config[K] extends number | null ? K : never) : never;
-}[keyof Config];
-
-/** Config keys that hold an address to bind (always set). */
-type HostSetting = { [K in keyof Config]-?: Config[K] extends string ? K : never }[keyof Config];
-
-interface ListenerRow {
-  /** Logs (proto), the start line, `RunningServer.ports`. */
-  name: string;
-  /** The setting with the port; null there turns the listener off. */
-  port: PortSetting;
-  /** The setting with the address to bind. */
-  host: HostSetting;
-  /** TLS from the first byte (RFC 8314 §3.3). */
-  implicitTls?: boolean;
-  /** How the start line names it, and the URL scheme it gives, when not "<name> listening on host:port". */
-  label?: string;
-  scheme?: "http" | "https";
-  start(deps: ListenerDeps, options: ListenOptions): Promise<Listener>;
-}
-
-/**
- * Every listener, one row each, started in this order (the admin API last: test/harness/child-server.ts
- * takes its start line to mean every other line is out) and stopped in the reverse. A new listener is
- * one row here (and its port setting in config.ts).
- */
-const LISTENERS = [
-  { name: "smtp", port: "smtpPort", host: "bind", start: serveSmtp },
-  { name: "submission", port: "submissionPort", host: "bind", start: serveSubmission },
-  // RFC 8314 §3.3: submission with TLS from the first byte.
-  { name: "smtps", port: "smtpsPort", host: "bind", implicitTls: true, start: serveSubmission },
-  { name: "pop3", port: "pop3Port", host: "bind", start: servePop3 },
-  { name: "pop3s", port: "pop3sPort", host: "bind", implicitTls: true, start: servePop3 },
-  { name: "imap", port: "imapPort", host: "bind", start: serveImap },
-  { name: "imaps", port: "imapsPort", host: "bind", implicitTls: true, start: serveImap },
-  // Public web: ACME challenges, MTA-STS, client autoconfiguration; never the admin API.
-  { name: "public-http", port: "publicHttpPort", host: "bind", scheme: "http", start: servePublicHttp },
-  { name: "public-https", port: "publicHttpsPort", host: "bind", scheme: "https", start: servePublicHttps },
-  {
-    name: "http",
-    port: "httpPort",
-    host: "httpBind",
-    label: "admin api",
-    scheme: "http",
-    start: serveAdminApi,
-  },
-] as const satisfies readonly ListenerRow[];
-
-export type ListenerName = (typeof LISTENERS)[number]["name"];
 
 /** Starts every configured listener on an opened store. Exported for tests, which run it in-process. */
 export async function startServer(
@@ -266,7 +195,14 @@ export async function startServer(
     limits: { maxMailboxesPerAccount: config.maxMailboxes },
     // Issue 14: moves into and out of Junk queue lessons for rspamd, when there is one.
     features: { spamLearning: config.rspamdUrl !== undefined },
+    reserveBytes: config.diskReserve,
   });
+  if (config.diskReserve > 0 && store.reserve?.held === 0)
+    log.warn("disk_reserve.unavailable", {
+      detail: "no room for the disk reserve: on a full disk, deletions may fail too",
+    });
+  // `mailroom restore` refuses to replace the database while this file names a live process.
+  const removePidFile = pidFileWrite(config);
   // One resolver for the whole server, so that every feature shares its cache and its limits.
   const dns = new DnsResolver({
     servers: config.dnsServers.length > 0 ? config.dnsServers : systemDnsServers(),
@@ -275,6 +211,11 @@ export async function startServer(
   const stops: Array<() => Promise<void>> = [async () => dns.close()];
   const stopLoopMonitor = startLoopMonitor();
   stops.push(async () => stopLoopMonitor());
+  stops.push(startHousekeeping(store, log.child({ proto: "db" })));
+  if (config.backupDir !== undefined) {
+    const schedule = { dir: config.backupDir, keep: config.backupKeep, everyMs: config.backupInterval };
+    stops.push(startBackupSchedule(store, { ...schedule, log: log.child({ proto: "backup" }) }));
+  }
   try {
     // After opening, so the -wal and -shm files exist; before the listeners, so it is said first.
     warnAboutLoosePermissions(config, log);
@@ -356,16 +297,21 @@ export async function startServer(
     // In catch mode nothing leaves: not even what an earlier run left in the queue.
     if (!config.catch) queue.start();
     stops.push(() => queue.stop());
-    // RFC 8460: the daily TLS reports of what the queue recorded.
-    const tlsReports = createTlsReporter({
+    // What both daily aggregate reporters (src/smtp/reports/daily-reporter.ts) are given alike:
+    // reports come from this host, name our postmaster, and go out through the queue, signed.
+    const reporting = {
       store,
       resolver: dns,
-      log: log.child({ proto: "tlsrpt" }),
       hostname: config.hostname,
       domain: config.domain,
-      ...(extraCa ? { extraCa } : {}),
       onQueued: () => queue.kick(),
       sign: mailAuth.signNotice,
+    };
+    // RFC 8460: the daily TLS reports of what the queue recorded.
+    const tlsReports = createTlsReporter({
+      ...reporting,
+      log: log.child({ proto: "tlsrpt" }),
+      ...(extraCa ? { extraCa } : {}),
     });
     if (!config.catch) tlsReports.start();
     stops.push(async () => tlsReports.stop());
@@ -378,15 +324,7 @@ export async function startServer(
       spfReject: config.spfReject,
     });
     // RFC 7489 §7.2: the daily DMARC aggregate reports of what port 25 received.
-    const dmarcReports = createDmarcReporter({
-      store,
-      resolver: dns,
-      log: log.child({ proto: "dmarc" }),
-      hostname: config.hostname,
-      domain: config.domain,
-      onQueued: () => queue.kick(),
-      sign: mailAuth.signNotice,
-    });
+    const dmarcReports = createDmarcReporter({ ...reporting, log: log.child({ proto: "dmarc" }) });
     if (!config.catch) dmarcReports.start();
     stops.push(async () => dmarcReports.stop());
 
@@ -444,6 +382,7 @@ export async function startServer(
       listenersBound: () => rows.every((row) => config[row.port] === null || ports[row.name] !== null),
       startedAt,
     };
+    const table: Array<[string, string]> = [];
     for (const row of rows) {
       const port = config[row.port];
       if (port === null) continue;
@@ -464,8 +403,12 @@ export async function startServer(
       ports[row.name] = listener.port;
       const address = `${row.scheme ? `${row.scheme}://` : ""}${host}:${listener.port}`;
       log.info("listening", { proto: row.name, address });
-      process.stderr.write(`${row.label ?? row.name} listening on ${address}\n`);
+      table.push([row.label ?? row.name, address]);
     }
+    // One table once everything is bound (test/harness/child-server.ts reads the ports from it).
+    process.stderr.write(
+      listenersTable(table, config.adminToken ? undefined : join(config.dataDir, "admin-token")),
+    );
     certificates?.start();
 
     return {
@@ -483,56 +426,16 @@ export async function startServer(
         // Listeners first (they finish their in-flight transactions), then the store flushes and closes.
         await Promise.allSettled(stops.reverse().map((stop) => stop()));
         await store.close();
+        removePidFile();
         log.info("stopped");
       },
     };
   } catch (error) {
     await Promise.allSettled(stops.map((stop) => stop()));
     await store.close();
+    removePidFile();
     throw error;
   }
-}
-
-/** Port 25: mail for local domains from anyone; relaying only when authenticated. */
-function serveSmtp(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
-  return startSmtp(smtpContext(deps, "inbound"), options);
-}
-
-/** RFC 6409 message submission (587, and 465 with implicit TLS): AUTH required. */
-function serveSubmission(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
-  return startSmtp(smtpContext(deps, "submission"), options);
-}
-
-function smtpContext(deps: ListenerDeps, mode: SmtpContext["mode"]): SmtpContext {
-  const { config } = deps;
-  return {
-    store: deps.store,
-    log: deps.log,
-    hostname: config.hostname,
-    primaryDomain: config.domain,
-    postmaster: config.postmaster,
-    maxMessageSize: config.maxMessageSize,
-    bareNewline: config.bareNewline,
-    maxRecipients: SMTP_LIMITS.maxRecipients,
-    mode,
-    authFailures: deps.authFailures,
-    queue: deps.queue,
-    tls: deps.tls,
-    plaintextAuth: deps.plaintextAuth,
-    spool: deps.spool,
-    memory: deps.memory,
-    signOutgoing: deps.mailAuth.signOutgoing,
-    signNotice: deps.mailAuth.signNotice,
-    catching: deps.catching,
-    chaos: deps.chaos,
-    // Submission is our own users' mail: the checks and the defence are for port 25. Issue 16: in
-    // catch mode port 25 has no strangers to defend against, and its greeting delay, rate limits,
-    // block lists, greylisting and spam verdicts would only delay or lose test mail; the checks run
-    // and are recorded, not enforced (data.ts, InboundAuth.check's `enforce`).
-    ...(mode === "inbound"
-      ? { authentication: deps.inboundAuth, ...(deps.catching.all ? {} : { defence: deps.defence }) }
-      : {}),
-  };
 }
 
 /** The inbound defence as the settings describe it (issue 14). */
@@ -563,281 +466,5 @@ function spamDefence(config: Config, dns: DnsResolver, store: Store, log: Logger
     store,
     log: log.child({ proto: "spam" }),
     now: config.spamClock,
-  });
-}
-
-function servePop3(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
-  return startPop3(
-    {
-      store: deps.store,
-      log: deps.log,
-      hostname: deps.config.hostname,
-      primaryDomain: deps.config.domain,
-      authFailures: deps.authFailures,
-      tls: deps.tls,
-      plaintextAuth: deps.plaintextAuth,
-      accountSessions: deps.pop3Sessions,
-      catching: deps.catching,
-      chaos: deps.chaos,
-    },
-    options,
-  );
-}
-
-function serveImap(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
-  const { config } = deps;
-  return startImap(
-    {
-      store: deps.store,
-      log: deps.log,
-      hostname: config.hostname,
-      primaryDomain: config.domain,
-      maxMessageSize: config.maxMessageSize,
-      bareNewline: config.bareNewline,
-      literal: config.imapLiteral,
-      unauthenticate: config.imapUnauthenticate,
-      messageLimit: { limit: config.imapMessageLimit, scope: config.imapMessageLimitScope },
-      authFailures: deps.authFailures,
-      tls: deps.tls,
-      plaintextAuth: deps.plaintextAuth,
-      spool: deps.spool,
-      memory: deps.memory,
-      catching: deps.catching,
-      chaos: deps.chaos,
-    },
-    options,
-  );
-}
-
-/**
- * The ACME challenges this server can answer, preferred first: TLS-ALPN-01 on the public HTTPS
- * listener (where the runtime's TLS can present its certificate), HTTP-01 on the public HTTP one.
- */
-function challengeTypesOf(runtime: Runtime, config: Config, log: Logger): AnswerableChallenge[] {
-  const types: AnswerableChallenge[] = [];
-  if (config.publicHttpsPort !== null && runtime.tlsAlpnChallenge !== false) types.push("tls-alpn-01");
-  if (config.publicHttpPort !== null) types.push("http-01");
-  if (types.length === 0) {
-    const why =
-      config.publicHttpsPort !== null
-        ? `TLS-ALPN-01 does not work under ${runtime.name}; set ${settingSource("publicHttpPort")} for HTTP-01`
-        : `set ${settingSource("publicHttpsPort")} or ${settingSource("publicHttpPort")}`;
-    log.error("acme.no_challenge", { detail: `no ACME challenge can be answered: ${why}` });
-    process.stderr.write(`warning: automatic certificates cannot be validated: ${why}\n`);
-  }
-  return types;
-}
-
-/** The mail listeners' ports as bound, for the DNS records and the client-configuration documents. */
-function clientSettingsOf(deps: ListenerDeps): ClientSettings {
-  const { ports } = deps;
-  return {
-    hostname: deps.config.hostname,
-    ports: {
-      imap: ports.imap,
-      imaps: ports.imaps,
-      pop3: ports.pop3,
-      pop3s: ports.pop3s,
-      submission: ports.submission,
-      submissions: ports.smtps,
-    },
-  };
-}
-
-function deliverabilityOf(deps: ListenerDeps) {
-  const { ports } = clientSettingsOf(deps);
-  const bound = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, v ?? undefined]));
-  return deps.mailAuth.deliverability({ ...bound, https: deps.ports["public-https"] ?? undefined });
-}
-
-/**
- * The public web listeners (src/net/http.ts, src/api/public-app.ts): HTTP-01 challenges and
- * autoconfig on 80; TLS-ALPN-01, the MTA-STS policy and autoconfig on 443. No admin API on either.
- */
-function servePublicHttp(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
-  return servePublic(deps, options, false);
-}
-
-function servePublicHttps(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
-  return servePublic(deps, options, true);
-}
-
-function servePublic(deps: ListenerDeps, options: ListenOptions, secure: boolean): Promise<Listener> {
-  const app = createPublicApp(
-    {
-      store: deps.store,
-      log: deps.log,
-      // Never checked here (no route takes a token); the admin token stays on the admin listener.
-      adminToken: "",
-      config: deps.config,
-      openapi: "",
-      deliverability: deliverabilityOf(deps),
-      clientSettings: () => clientSettingsOf(deps),
-      acmeChallenges: deps.acmeChallenges,
-    },
-    { secure },
-  );
-  const challenges = deps.acmeChallenges;
-  return listenHttp(options, {
-    log: deps.log,
-    fetch: app.fetch,
-    ...(secure ? { tls: deps.tls, alpn: (hello) => challenges.alpn(hello) } : {}),
-  });
-}
-
-/** The admin REST API (src/api/) on the runtime's HTTP server. */
-async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
-  const { config } = deps;
-  const app = createApp({
-    store: deps.store,
-    log: deps.log,
-    adminToken: deps.adminToken,
-    config,
-    openapi: deps.runtime.openapi,
-    queue: deps.queue,
-    lockouts: deps.authFailures,
-    tlsReports: deps.tlsReports,
-    namespaces: deps.namespaces,
-    waits: new WaitHub({
-      store: deps.store,
-      log: deps.log,
-      ...(deps.runtime.collectGarbage ? { collectGarbage: deps.runtime.collectGarbage } : {}),
-      limits: {
-        ...(config.maxWaits ? { maxWaits: config.maxWaits } : {}),
-        ...(config.waitMaxTimeoutMs ? { maxTimeoutMs: config.waitMaxTimeoutMs } : {}),
-      },
-    }),
-    sse: new SseClients({ bus: deps.events }),
-    webhooks: deps.webhooks,
-    chaos: deps.chaos,
-    release: { release: (input) => releaseMessage({ ...input, helo: config.hostname }) },
-    dmarcReports: deps.dmarcReports,
-    deliverability: deliverabilityOf(deps),
-    clientSettings: () => clientSettingsOf(deps),
-    ...(deps.certificates ? { certificates: deps.certificates } : {}),
-    observability: observabilityOf({ ...deps, version: VERSION }),
-  });
-  const http = await deps.runtime.serveHttp({
-    hostname: options.host,
-    port: options.port,
-    fetch: (request, control) => app.fetch(request, control),
-    maxRequestBodySize: config.maxMessageSize * 4,
-  });
-  return { name: options.name ?? "http", port: http.port, close: () => http.stop() };
-}
-
-/** Binds a listener, turning "permission denied" and "address in use" into one clear line. */
-async function listen<T>(
-  setting: PortSetting,
-  host: string,
-  port: number,
-  bind: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await bind();
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "EACCES" || (error instanceof Error && /permission denied|EACCES/i.test(error.message))) {
-      throw new StartupError(
-        `no permission to bind ${host}:${port}; ports below 1024 need root: set ${settingSource(setting)} to a higher port`,
-      );
-    }
-    if (code === "EADDRINUSE" || (error instanceof Error && /in use|EADDRINUSE/i.test(error.message))) {
-      throw new StartupError(
-        `${host}:${port} is already in use; set ${settingSource(setting)} to another port`,
-      );
-    }
-    throw error;
-  }
-}
-
-/**
- * MAILROOM_POSTMASTER names an address that should exist; until it does, postmaster mail takes the
- * default route (each domain's first account), so a typo is worth a warning, not a refusal to start.
- */
-async function checkPostmaster(store: Store, config: Config, log: Logger): Promise<void> {
-  if (config.postmaster === undefined) return;
-  const target = await recipientResolve(store.read, config.postmaster);
-  if (target.kind !== "local")
-    log.warn("postmaster.unknown", {
-      postmaster: config.postmaster,
-      detail: "not a local account or alias; postmaster mail goes to each domain's first account",
-    });
-}
-
-/** The admin token lives in <data-dir>/admin-token (mode 0600), generated on first start. */
-function loadOrCreateAdminToken(config: Config, log: Logger): string {
-  const path = join(config.dataDir, "admin-token");
-  if (existsSync(path)) return readFileSync(path, "utf8").trim();
-  const token = randomBytes(24).toString("base64url");
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
-  log.info("admin_token.created", { path });
-  process.stderr.write(`admin token written to ${path}\n`);
-  return token;
-}
-
-/** MAILROOM_TLS_CA_FILE: the PEM certificates in it, or a clear start-up error. */
-function loadExtraCa(config: Config): string[] | undefined {
-  return config.tlsCaFile ? loadPemFile(config.tlsCaFile, "tlsCaFile") : undefined;
-}
-
-/** The PEM certificates of a CA file setting, or a clear start-up error naming the setting. */
-function loadPemFile(path: string, setting: "tlsCaFile" | "acmeCaFile"): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new StartupError(`cannot read ${settingSource(setting)} ${path}: ${(error as Error).message}`);
-  }
-  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (pems.length === 0) throw new StartupError(`${settingSource(setting)} ${path} holds no PEM certificate`);
-  return pems.map((p) => `${p}\n`);
-}
-
-/** The certificate from MAILROOM_TLS_CERT/KEY, or the self-signed one; a bad pair stops the start. */
-function loadTls(config: Config, log: Logger): TlsProvider {
-  try {
-    return TlsProvider.create(config, log.child({ proto: "tls" }));
-  } catch (error) {
-    if (error instanceof TlsSetupError) throw new StartupError(error.message);
-    throw error;
-  }
-}
-
-/**
- * SIGHUP rereads the certificate files (after a renewal): new handshakes use them, open connections
- * keep theirs. A broken pair is reported and the previous one stays in use. Returns the unsubscribe.
- */
-function reloadOnHangup(tls: TlsProvider, log: Logger): () => void {
-  const onHangup = () => {
-    log.info("signal", { signal: "SIGHUP" });
-    try {
-      tls.reload();
-      process.stderr.write(
-        tls.origin === "files"
-          ? `reloaded the TLS certificate from ${tls.source.certPath}\n`
-          : `checked ${tls.source.certPath}; the ${tls.origin} certificate stays in use\n`,
-      );
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      log.error("tls.reload_failed", { error: message });
-      process.stderr.write(`mailroom: TLS reload failed, keeping the previous certificate: ${message}\n`);
-    }
-  };
-  process.on("SIGHUP", onHangup);
-  return () => process.off("SIGHUP", onHangup);
-}
-
-function waitForSignal(log: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: string) => {
-      log.info("signal", { signal });
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      resolve();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
   });
 }

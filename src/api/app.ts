@@ -10,6 +10,7 @@ import { errorToProblem, problem } from "./problem.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
 import { autoconfigRoutes } from "./routes/autoconfig.ts";
+import { backupRoutes } from "./routes/backups.ts";
 import { chaosRoutes } from "./routes/chaos.ts";
 import { dkimRoutes } from "./routes/dkim.ts";
 import { domainRoutes } from "./routes/domains.ts";
@@ -76,6 +77,7 @@ export function createApp(given: ApiDeps): Hono<ApiEnv> {
   v1.route("/queue", queueRoutes);
   v1.route("/lockouts", lockoutRoutes);
   v1.route("/reports", reportRoutes);
+  v1.route("/backups", backupRoutes);
   app.route("/api/v1", v1);
 
   app.notFound((c) => problem(c, 404, "Not Found", `no route for ${c.req.method} ${c.req.path}`));

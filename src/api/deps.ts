@@ -48,6 +48,25 @@ export interface ApiDeps {
   webhooks?: WebhookControl;
   /** Issue 16: sends a stored message on to another server (src/smtp/delivery/release.ts). */
   release?: ReleaseControl;
+  /** POST/GET /api/v1/backups (src/backup/); absent in route-listing tests. */
+  backups?: BackupControl;
+}
+
+/** A backup file as the API shows it. */
+export interface BackupEntry {
+  name: string;
+  bytes: number;
+  createdAt: string;
+}
+
+/** What the backup routes ask of the composition root. */
+export interface BackupControl {
+  /** Takes a verified online backup into the backup directory (then prunes to MAILROOM_BACKUP_KEEP). */
+  create(): Promise<BackupEntry & { ms: number; accounts: number; messages: number }>;
+  /** The backups in the backup directory, newest first. */
+  list(): BackupEntry[];
+  /** The file of a listed backup, or undefined. */
+  file(name: string): string | undefined;
 }
 
 /** What the webhook routes ask of the dispatcher: it checks URLs and keeps its list in step. */

@@ -42,12 +42,19 @@ export function startImap(ctx: ImapContext, options: ListenOptions): Promise<Lis
     },
     async closeSessions() {
       const closed = [...sessions.values()];
-      for (const session of sessions.keys()) {
-        session.untagged(["BYE Server shutting down"]);
-        // Ends the socket, and destroys it soon after if the client does not take the BYE.
-        session.close();
-      }
-      await Promise.all(closed);
+      // Idle sessions get BYE at once; a command in flight is finished and answered first.
+      for (const session of sessions.keys()) session.shutdown();
+      const all = Promise.all(closed);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = await Promise.race([
+        all.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), IMAP_LIMITS.closeTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (late) for (const session of sessions.keys()) session.socket.destroy();
+      await all;
     },
   });
 }

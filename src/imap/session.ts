@@ -17,7 +17,8 @@ import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
 import { literalPolicy, MESSAGE_COMMANDS } from "./literal-policy.ts";
 import { DEFAULT_MESSAGE_LIMIT, messageLimitCapability } from "./message-limit.ts";
 import { imapCommandDone } from "./metrics.ts";
-import { type Piece, toBuffer } from "./protocol/encode.ts";
+import { Output } from "./output.ts";
+import type { Piece } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
 import { CommandReader, type RawCommand, ReadError } from "./protocol/reader.ts";
 import type { SelectedMailbox } from "./selected.ts";
@@ -35,6 +36,8 @@ export class ImapSession implements DispatchSession {
   readonly ctx: ImapContext;
   /** The plain socket, then the TLS socket after STARTTLS. */
   socket: Socket;
+  /** What goes to `socket`: a command's responses in one write (output.ts). */
+  readonly #output: Output;
   /** Whether the connection is encrypted (implicit TLS, or after STARTTLS). */
   secure: boolean;
   #unsubscribe: (() => void) | undefined;
@@ -43,10 +46,14 @@ export class ImapSession implements DispatchSession {
   #tlsRequested = false;
   /** Started with the greeting (run()): net/login-deadline.ts. */
   #loginDeadline: LoginDeadline | undefined;
+  /** The inactivity timeout last set, and on which socket (#armTimeout). */
+  #timeoutMs = 0;
+  #timeoutSocket: Socket | undefined;
 
   constructor(ctx: ImapContext, socket: Socket, options: { secure?: boolean } = {}) {
     this.ctx = ctx;
     this.socket = socket;
+    this.#output = new Output(socket);
     this.secure = options.secure ?? false;
     this.remoteAddress = socket.remoteAddress ?? "unknown";
     // Every literal is judged before the "+" (or, for LITERAL+, before a byte of it is read).
@@ -135,7 +142,7 @@ export class ImapSession implements DispatchSession {
   /** Writes one response line (CRLF added). Returns false when the socket's buffer is full: await drain(). */
   write(pieces: Piece[]): boolean {
     if (this.#closed || this.socket.destroyed) return true;
-    return this.socket.write(toBuffer([...pieces, "\r\n"]));
+    return this.#output.line(pieces);
   }
 
   untagged(pieces: Piece[]): boolean {
@@ -144,21 +151,14 @@ export class ImapSession implements DispatchSession {
 
   /** The client's next line (inside AUTHENTICATE and IDLE). */
   readLine(): Promise<string> {
+    // What the client is to answer (a continuation request, IDLE's "+ idling") goes out first.
+    this.#output.flush();
     return this.reader.readLine();
   }
 
   /** Waits until the socket can take more (backpressure for big FETCH responses). */
   drain(): Promise<void> {
-    if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.socket.off("drain", done);
-        this.socket.off("close", done);
-        resolve();
-      };
-      this.socket.once("drain", done);
-      this.socket.once("close", done);
-    });
+    return this.#output.drain();
   }
 
   /** Enters the authenticated state and starts listening for this account's changes. */
@@ -208,18 +208,43 @@ export class ImapSession implements DispatchSession {
     for (const line of lines) this.untagged(line);
   }
 
-  /** Restarts the inactivity timer: short before login, RFC 3501 §5.4's 30 minutes after. */
+  /**
+   * Sets the inactivity timer: short before login, RFC 3501 §5.4's 30 minutes after. The socket
+   * restarts it on every read and write itself, so it is set again only when it changes (or the
+   * socket does, after STARTTLS): per command it cost a timer reschedule for nothing.
+   */
   #armTimeout(): void {
     const t = this.ctx.timeouts;
     const ms =
       this.state.kind === "not-authenticated"
         ? (t?.preAuthMs ?? IMAP_LIMITS.preAuthTimeoutMs)
         : (t?.idleMs ?? IMAP_LIMITS.idleTimeoutMs);
+    if (ms === this.#timeoutMs && this.socket === this.#timeoutSocket) return;
+    this.#timeoutMs = ms;
+    this.#timeoutSocket = this.socket;
     this.socket.setTimeout(ms);
+  }
+
+  /** The command being executed (its name), undefined while reading the next one. */
+  #executing: string | undefined;
+  #shuttingDown = false;
+
+  /**
+   * The server is stopping: a session waiting for its next command gets BYE (RFC 3501 §7.1.5) and is
+   * closed at once; one in the middle of a command finishes it (its tagged response included) first.
+   * IDLE is the exception: it lasts until the client says DONE, so it gets BYE at once too.
+   */
+  shutdown(): void {
+    if (this.#closed || this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    if (this.#executing !== undefined && this.#executing !== "IDLE") return;
+    this.untagged(["BYE Server shutting down"]);
+    this.close();
   }
 
   close(): void {
     if (this.#closed) return;
+    this.#output.flush();
     this.#closed = true;
     this.socket.end();
     // A client that never reads would keep the socket half-open forever.
@@ -233,6 +258,7 @@ export class ImapSession implements DispatchSession {
    */
   #hangUp(): void {
     if (this.#closed) return;
+    this.#output.flush();
     this.#closed = true;
     this.reader.detach();
     this.socket.pause();
@@ -242,6 +268,7 @@ export class ImapSession implements DispatchSession {
 
   #cleanup(): void {
     this.#closed = true;
+    this.#output.close();
     this.#loginDeadline?.cancel();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
@@ -292,11 +319,17 @@ export class ImapSession implements DispatchSession {
         }
         continue;
       }
+      this.#executing = command.name.toUpperCase();
       try {
         await this.#execute(command);
       } finally {
+        this.#executing = undefined;
         // Memory leases and spool files of the command's literals.
         command.release?.();
+      }
+      if (this.#shuttingDown) {
+        if (!this.#closed) this.untagged(["BYE Server shutting down"]);
+        break;
       }
       if (this.#badInARow >= IMAP_LIMITS.maxBadCommands) {
         this.untagged(["BYE Too many invalid commands"]);
@@ -314,6 +347,8 @@ export class ImapSession implements DispatchSession {
    */
   async #startTls(): Promise<void> {
     this.#tlsRequested = false;
+    // The tagged OK goes out in the clear, before the handshake.
+    this.#output.flush();
     const plain = this.socket;
     const dropped = this.reader.detach();
     this.#unlisten(plain);
@@ -330,6 +365,7 @@ export class ImapSession implements DispatchSession {
       return;
     }
     this.socket = secure;
+    this.#output.socket = secure;
     this.secure = true;
     this.#listen(secure);
     this.reader.attach(secure);
@@ -355,6 +391,8 @@ export class ImapSession implements DispatchSession {
     if (await imapChaosCommand(this, command)) return;
     const started = performance.now();
     const outcome = await dispatch(this, command);
+    // The command's responses, tagged one included, in one write.
+    this.#output.flush();
     imapCommandDone(command.name, started);
     if (outcome === "bad") this.#badInARow++;
     else this.#badInARow = 0;

@@ -11,7 +11,8 @@ import saveDateQuotaMessages from "../../migrations/0004_save_date_quota_message
 import spamDefence from "../../migrations/0005_spam_defence.sql" with { type: "text" };
 import acme from "../../migrations/0006_acme.sql" with { type: "text" };
 import inboundAuth from "../../migrations/0007_inbound_auth.sql" with { type: "text" };
-import namespacesWebhooks from "../../migrations/0008_namespaces_webhooks.sql" with { type: "text" };
+import housekeeping from "../../migrations/0008_housekeeping.sql" with { type: "text" };
+import namespacesWebhooks from "../../migrations/0009_namespaces_webhooks.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 import type { EmbeddedMigrations } from "../store/mod.ts";
@@ -26,7 +27,8 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0005_spam_defence": spamDefence,
   "0006_acme": acme,
   "0007_inbound_auth": inboundAuth,
-  "0008_namespaces_webhooks": namespacesWebhooks,
+  "0008_housekeeping": housekeeping,
+  "0009_namespaces_webhooks": namespacesWebhooks,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

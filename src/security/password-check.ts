@@ -6,12 +6,16 @@
  * the password was wrong, the account unknown, or the key locked out.
  */
 import type { CatchPolicy } from "../catch/policy.ts";
-import { type Account, accountAuthenticate, type Reader } from "../store/mod.ts";
+import { type Account, accountAuthenticate, type CredentialCache, type Reader } from "../store/mod.ts";
 import { type AuthFailures, accountKey } from "./auth-failures.ts";
 
 /** What the check needs of the server: every protocol's context carries these under these names. */
 export interface LoginServices {
-  store: { read: Reader };
+  /**
+   * `credentials`: recently verified logins; a correct password seen within its TTL skips the hash
+   * derivation. The attempt is counted and settled exactly as without it.
+   */
+  store: { read: Reader; credentials?: CredentialCache };
   /** The limiter all protocols share. */
   authFailures: AuthFailures;
   primaryDomain: string;
@@ -63,7 +67,10 @@ export async function passwordCheck(services: LoginServices, input: LoginAttempt
     const read = services.store.read;
     account =
       (await services.catching?.loginAccount(read, input.login, primaryDomain)) ??
-      (await accountAuthenticate(read, input.login, input.password, { primaryDomain }));
+      (await accountAuthenticate(read, input.login, input.password, {
+        primaryDomain,
+        cache: services.store.credentials,
+      }));
   } catch (error) {
     start.attempt.abandoned();
     throw error;

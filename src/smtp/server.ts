@@ -47,7 +47,34 @@ export async function startSmtp(ctx: SmtpContext, options: ListenOptions): Promi
   const name = options.name ?? (options.implicitTls ? "smtps" : "smtp");
   const server = createSmtpServer(ctx, options, name);
   const port = await listenSmtp(server, options, ctx.log);
-  return { name, port, close: () => new Promise<void>((done) => server.close(() => done())) };
+  return { name, port, close: () => closeSmtp(server) };
+}
+
+/** What stop needs of smtp-server's connections (private fields, read only; absent means idle). */
+interface OpenConnection {
+  _handlerPending?: boolean;
+  _dataStream?: unknown;
+  send(code: number, message: string): void;
+  close(): void;
+}
+
+/**
+ * Stops accepting, then answers every idle session 421 and closes it at once (RFC 5321 §3.8: a
+ * server that must stop says 421), instead of letting smtp-server wait its whole closeTimeout for
+ * clients that are doing nothing. A session in the middle of DATA or waiting for our reply keeps its
+ * transaction: its next command gets 421 (smtp-server refuses commands once closing), and
+ * smtp-server's closeTimeout (10 s) bounds the wait for it.
+ */
+function closeSmtp(server: SMTPServer): Promise<void> {
+  return new Promise<void>((done) => {
+    server.close(() => done());
+    const connections = (server as unknown as { connections?: Set<OpenConnection> }).connections;
+    for (const connection of connections ?? []) {
+      if (connection._handlerPending || connection._dataStream) continue;
+      connection.send(421, "Server shutting down");
+      connection.close();
+    }
+  });
 }
 
 function createSmtpServer(ctx: SmtpContext, options: ListenOptions, name: string): SMTPServer {

@@ -2,7 +2,8 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
 import { addressNormalize } from "./addresses.ts";
 import { contentsDeleteOrphans } from "./contents.ts";
-import type { Reader, Write } from "./db.ts";
+import type { CredentialCache } from "./credential-cache.ts";
+import { type Reader, readFirst, type Write } from "./db.ts";
 import { domainFind } from "./domains.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import { mailboxCreate } from "./mailboxes.ts";
@@ -135,6 +136,7 @@ export async function accountUpdate(w: Write, address: string, patch: AccountPat
   if (patch.quotaMessages !== undefined) values.quotaMessages = patch.quotaMessages;
   if (patch.disabled !== undefined) values.disabled = patch.disabled;
   const [row] = await w.tx.update(accounts).set(values).where(eq(accounts.id, account.id)).returning(columns);
+  w.changed({ kind: "account-updated", accountId: account.id });
   return row!;
 }
 
@@ -167,28 +169,47 @@ export async function accountDelete(w: Write, address: string): Promise<void> {
 /**
  * Checks a login. The login is the full address, or for the primary domain the bare local part.
  * Returns undefined for unknown, disabled, or wrong password alike, so callers cannot leak which.
+ * With a `cache`, a password verified recently against the hash stored now is taken without deriving
+ * the hash again (credential-cache.ts); anything else takes the full check, which fills the cache.
  */
 export async function accountAuthenticate(
   r: Reader,
   login: string,
   password: string,
-  options: { primaryDomain: string },
+  options: { primaryDomain: string; cache?: CredentialCache | undefined },
 ): Promise<Account | undefined> {
   const name = login.trim().toLowerCase();
   const address = name.includes("@") ? name : `${name}@${options.primaryDomain}`;
-  const [row] = await r
-    .select({ ...columns, hash: accounts.passwordHash })
-    .from(accounts)
-    .where(eq(accounts.address, address))
-    .limit(1);
+  // Raw and prepared once (db.ts): every login reads this row, cached or not.
+  const row = await readFirst(r, {
+    sql: `SELECT id, address, quota, used_bytes, disabled, created_at, updated_at, password_hash,
+          quota_messages FROM accounts WHERE address = ?`,
+    args: [address],
+  });
   if (!row) {
     // Spend the same time as a real check so response timing does not reveal which accounts exist.
     await passwordVerify(password, DUMMY_HASH);
     return undefined;
   }
-  const ok = await passwordVerify(password, row.hash);
-  if (!ok || row.disabled) return undefined;
-  const { hash: _hash, ...account } = row;
+  const account: Account = {
+    id: Number(row[0]),
+    address: String(row[1]),
+    quota: row[2] == null ? null : Number(row[2]),
+    usedBytes: Number(row[3]),
+    disabled: Boolean(row[4]),
+    createdAt: Number(row[5]),
+    updatedAt: Number(row[6]),
+    quotaMessages: row[8] == null ? null : Number(row[8]),
+  };
+  const hash = String(row[7]);
+  if (account.disabled) {
+    // Refused whatever the cache holds; the full check keeps the timing of a wrong password.
+    await passwordVerify(password, hash);
+    return undefined;
+  }
+  if (options.cache?.has(account.id, hash, password)) return account;
+  if (!(await passwordVerify(password, hash))) return undefined;
+  options.cache?.add(account.id, hash, password);
   return account;
 }
 

@@ -19,6 +19,8 @@ export type Change =
   | { kind: "mailbox-created"; accountId: number; mailboxId: number; name: string }
   | { kind: "mailbox-renamed"; accountId: number; mailboxId: number; name: string; oldName: string }
   | { kind: "mailbox-deleted"; accountId: number; mailboxId: number; name: string }
+  /** The account's row changed (password, quota, disabled): what was derived from it must be checked again. */
+  | { kind: "account-updated"; accountId: number }
   | { kind: "account-deleted"; accountId: number };
 
 export type ChangeListener = (change: Change) => void;

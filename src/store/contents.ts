@@ -5,7 +5,7 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { Envelope, MimePart, ParsedMessage } from "../mime/mod.ts";
 import { IN_LIST_MAX, inChunks } from "./chunks.ts";
-import { blobBytes, type Reader, rawOf, type Write } from "./db.ts";
+import { blobBytes, type Reader, rawOf, readFirst, type Write } from "./db.ts";
 import { blobs, contents, messages, queue } from "./schema.ts";
 
 export interface ContentMeta {
@@ -49,11 +49,8 @@ export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMes
 
 /** The exact stored bytes. Raw SQL: POP3 RETR runs it for every message it sends (see bench/pop3-retr.ts). */
 export async function contentRaw(r: Reader, contentId: number): Promise<Uint8Array | undefined> {
-  const { rows } = await rawOf(r).execute({
-    sql: "SELECT data FROM blobs WHERE content_id = ?",
-    args: [contentId],
-  });
-  const data = rows[0]?.data as unknown;
+  const row = await readFirst(r, { sql: "SELECT data FROM blobs WHERE content_id = ?", args: [contentId] });
+  const data = row?.[0];
   if (data === undefined || data === null) return undefined;
   return blobBytes(data);
 }

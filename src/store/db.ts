@@ -19,8 +19,12 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
 import { metrics } from "../metrics/mod.ts";
 import type { Change } from "./changes.ts";
-import { databaseFileCreate } from "./files.ts";
+import { isStorageFull } from "./errors.ts";
+import { databaseFileCreate, databaseFilePath } from "./files.ts";
+import { type ReadRow, ReadStatements } from "./read-statements.ts";
 import * as schema from "./schema.ts";
+import type { DiskReserve } from "./space.ts";
+import { installStatementCache } from "./statement-cache.ts";
 
 export type Schema = typeof schema;
 export type Db = LibSQLDatabase<Schema>;
@@ -41,6 +45,8 @@ export interface Write {
   limits: StoreLimits;
   /** What this store was opened to do besides storing (queueing spam lessons). */
   features: StoreFeatures;
+  /** The disk reserve was given back (store/space.ts): new mail is refused, deletions go on. */
+  lowSpace: boolean;
 }
 
 /** Optional work some writes do as part of their transaction, switched on by the composition root. */
@@ -65,13 +71,79 @@ export interface StoreLimits {
 
 export const DEFAULT_STORE_LIMITS: StoreLimits = { maxMailboxesPerAccount: 1000 };
 
+/** What a raw statement gives back: its rows, each by column name. */
+export interface RawResult {
+  rows: ReadRow[];
+}
+
+/** What rawOf() returns: one statement at a time, on the database or on an open transaction. */
+export interface RawReader {
+  execute(statement: InStatement): Promise<RawResult>;
+}
+
+/** The prepared read statements of each open database (keyed by its drizzle handle). */
+const readStatementsOf = new WeakMap<object, ReadStatements>();
+
 /**
  * Raw statements on whatever a reader is (the database or an open transaction), for the few
- * per-message lookups where drizzle's query building costs more than the query.
+ * per-message lookups where drizzle's query building costs more than the query. On the database of
+ * a local file, reads run as statements prepared once on the read connection (read-statements.ts);
+ * inside a transaction, on the transaction.
  */
-export function rawOf(r: Reader): { execute(statement: InStatement): Promise<ResultSet> } {
+export function rawOf(r: Reader): RawReader {
   const client = (r as unknown as { $client?: Client }).$client;
-  return client ?? libsqlTransactionOf(r as Tx);
+  if (!client) return libsqlTransactionOf(r as Tx) as unknown as RawReader;
+  const prepared = readStatementsOf.get(r);
+  if (!prepared) return client as unknown as RawReader;
+  return {
+    async execute(statement: InStatement): Promise<RawResult> {
+      const sql = typeof statement === "string" ? statement : statement.sql;
+      const args = typeof statement === "string" ? [] : (statement.args ?? []);
+      const rows = Array.isArray(args) && args.every(plainValue) ? prepared.all(sql, args) : undefined;
+      return rows ? { rows } : ((await client.execute(statement)) as unknown as RawResult);
+    },
+  };
+}
+
+/** A read that names its columns by position: values in SELECT order. */
+export interface PositionalRead {
+  sql: string;
+  args: unknown[];
+}
+
+/**
+ * Every row of a read as an array of values in SELECT order: the cheapest shape, for the reads a
+ * protocol does per command (prepared once on the read connection; on a transaction, or a database
+ * that is not a local file, through the client).
+ */
+export async function readArrays(r: Reader, statement: PositionalRead): Promise<unknown[][]> {
+  const prepared = readStatementsOf.get(r);
+  const rows =
+    prepared && statement.args.every(plainValue) ? prepared.arrays(statement.sql, statement.args) : undefined;
+  if (rows) return rows;
+  const result = await rawOf(r).execute(statement as InStatement);
+  return result.rows.map((row) => Array.from(row as unknown as ArrayLike<unknown>));
+}
+
+/** The first row of a read as an array in SELECT order, or undefined when there is none. */
+export async function readFirst(r: Reader, statement: PositionalRead): Promise<unknown[] | undefined> {
+  const prepared = readStatementsOf.get(r);
+  const row =
+    prepared && statement.args.every(plainValue) ? prepared.first(statement.sql, statement.args) : undefined;
+  if (row !== undefined) return row ?? undefined;
+  return (await readArrays(r, statement))[0];
+}
+
+/** Values the read connection binds as they are; anything else (booleans, dates) goes through the client. */
+function plainValue(value: unknown): boolean {
+  const type = typeof value;
+  return (
+    value === null ||
+    (type === "number" && Number.isFinite(value)) ||
+    type === "string" ||
+    type === "bigint" ||
+    value instanceof Uint8Array
+  );
 }
 
 /**
@@ -107,7 +179,10 @@ export async function openDatabase(url: string): Promise<Database> {
   const isLocalFile = url.startsWith("file:");
   // Before libSQL creates it with the umask's mode (0644 under the usual 022): see files.ts.
   if (isLocalFile) databaseFileCreate(url);
+  // Before the client's first connection: its statements are kept prepared (statement-cache.ts).
+  installStatementCache();
   const client = createClient({ url, timeout: BUSY_TIMEOUT_MS } as Parameters<typeof createClient>[0]);
+  const path = databaseFilePath(url);
   if (isLocalFile) {
     // File-only settings, in this one marked spot. WAL persists in the file; synchronous=FULL makes
     // every commit fsync the WAL. Pooled connections opened later start with synchronous=FULL too
@@ -115,11 +190,25 @@ export async function openDatabase(url: string): Promise<Database> {
     await client.execute("PRAGMA journal_mode = WAL");
     await client.execute("PRAGMA synchronous = FULL");
   }
-  return { client, db: drizzle(client, { schema }), isLocalFile, close: () => client.close() };
+  const db = drizzle(client, { schema });
+  // A file on this machine (not ":memory:", which exists only on the connection that opened it).
+  const prepared = path === undefined ? undefined : new ReadStatements(path, { timeoutMs: BUSY_TIMEOUT_MS });
+  if (prepared) readStatementsOf.set(db, prepared);
+  return {
+    client,
+    db,
+    isLocalFile,
+    close: () => {
+      prepared?.close();
+      client.close();
+    },
+  };
 }
 
 interface Job {
   fn: (w: Write) => Promise<unknown>;
+  /** Runs alone, with no transaction open (checkpoints, VACUUM, backups): see Writer.exclusive(). */
+  outside?: () => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -138,32 +227,55 @@ export class Writer {
 
   readonly #limits: StoreLimits;
   readonly #features: StoreFeatures;
+  readonly #reserve: DiskReserve | undefined;
 
   constructor(
     db: Db,
     publish: (change: Change) => void,
     limits: StoreLimits = DEFAULT_STORE_LIMITS,
     features: StoreFeatures = DEFAULT_STORE_FEATURES,
+    reserve?: DiskReserve,
   ) {
     this.#db = db;
     this.#publish = publish;
     this.#limits = limits;
     this.#features = features;
+    this.#reserve = reserve;
   }
 
   /** Runs `fn` inside a durable transaction (possibly shared with other writes) and returns its result after commit. */
   run<T>(fn: (w: Write) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("store is closed"));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.#draining) {
-        this.#draining = true;
-        this.#idle = new Promise((r) => {
-          this.#idleResolve = r;
-        });
-        void this.#drain();
-      }
+      this.#enqueue({ fn, resolve: resolve as (v: unknown) => void, reject });
     });
+  }
+
+  /**
+   * Runs `fn` between two groups, when no write transaction of this process is open. libSQL's local
+   * driver is synchronous, so a checkpoint or VACUUM waiting (busy timeout) on a transaction this
+   * same thread holds open would wait for nothing; queued here, it never meets one.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.#enqueue({
+        fn: async () => undefined,
+        outside: fn,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+    });
+  }
+
+  #enqueue(job: Job): void {
+    this.#queue.push(job);
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#idle = new Promise((r) => {
+      this.#idleResolve = r;
+    });
+    void this.#drain();
   }
 
   /** Stops accepting writes and waits for those already queued to commit. */
@@ -179,8 +291,16 @@ export class Writer {
         // event loop. Waiting one turn before each group lets every socket event already pending
         // (other deliveries) queue its write first, so they share one transaction and one fsync.
         await new Promise<void>((r) => setImmediate(r));
-        const group = this.#queue.splice(0, MAX_GROUP);
-        await this.#commitGroup(group);
+        const first = this.#queue[0]!;
+        if (first.outside) {
+          this.#queue.shift();
+          await first.outside().then(first.resolve, first.reject);
+          continue;
+        }
+        const until = this.#queue.findIndex((job) => job.outside !== undefined);
+        const group = this.#queue.splice(0, Math.min(MAX_GROUP, until === -1 ? MAX_GROUP : until));
+        this.#reserve?.recheck();
+        await this.#commitGroup(group, true);
       }
     } finally {
       this.#draining = false;
@@ -188,7 +308,11 @@ export class Writer {
     }
   }
 
-  async #commitGroup(group: Job[]): Promise<void> {
+  /**
+   * Commits a group. A disk-full failure gives the reserve back (store/space.ts) and, when that freed
+   * space, runs the writes that failed once more: deletions then succeed, new mail is refused.
+   */
+  async #commitGroup(group: Job[], mayRetry: boolean): Promise<void> {
     const outcomes: Array<{ ok: true; value: unknown; changes: Change[] } | { ok: false; error: unknown }> =
       [];
     /** When the last job finished and COMMIT (with its fsync) began. */
@@ -205,6 +329,7 @@ export class Writer {
             changed: (c) => changes.push(c),
             limits: this.#limits,
             features: this.#features,
+            lowSpace: this.#reserve?.low ?? false,
           };
           if (group.length === 1) {
             // Alone in its transaction: a failure rolls the whole transaction back, no savepoint needed.
@@ -227,10 +352,32 @@ export class Writer {
       });
     } catch (error) {
       // BEGIN or COMMIT failed (disk full, I/O error), or the single job failed: nothing is durable.
+      if (mayRetry && isStorageFull(error) && this.#reserve?.onFull()) return this.#commitGroup(group, false);
       metrics.commitFailed();
       for (const job of group) job.reject(error);
       return;
     }
+    // Some writes of the group met a full disk (their savepoints rolled back): once more, with room.
+    const full = group.filter((_, i) => {
+      const outcome = outcomes[i]!;
+      return !outcome.ok && isStorageFull(outcome.error);
+    });
+    if (mayRetry && full.length > 0 && this.#reserve?.onFull()) {
+      const retried = new Set(full);
+      const rest = group.filter((job) => !retried.has(job));
+      const restOutcomes = outcomes.filter((_, i) => !retried.has(group[i]!));
+      this.#settle(rest, restOutcomes, commitStarted);
+      await this.#commitGroup(full, false);
+      return;
+    }
+    this.#settle(group, outcomes, commitStarted);
+  }
+
+  #settle(
+    group: Job[],
+    outcomes: Array<{ ok: true; value: unknown; changes: Change[] } | { ok: false; error: unknown }>,
+    commitStarted: number,
+  ): void {
     metrics.committed(group.length, commitStarted);
     group.forEach((job, i) => {
       const outcome = outcomes[i]!;

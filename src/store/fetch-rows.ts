@@ -6,7 +6,8 @@
  * would cost more than the query.
  */
 import { chunksOf, IN_LIST_MAX, placeholders } from "./chunks.ts";
-import { blobBytes, type Reader, rawOf } from "./db.ts";
+import { blobBytes, type Reader, rawOf, readArrays, readFirst } from "./db.ts";
+import { expungedHistoryLost } from "./selection.ts";
 
 export interface FetchRow {
   uid: number;
@@ -27,6 +28,8 @@ export interface FetchRow {
   structure?: string;
   /** The top-level header's bytes [0, headerEnd). */
   head?: Uint8Array;
+  /** The whole message's bytes; undefined when its content is gone (expunged meanwhile). */
+  data?: Uint8Array | undefined;
 }
 
 export interface FetchRowsOptions {
@@ -36,6 +39,11 @@ export interface FetchRowsOptions {
   headerEnd?: boolean;
   /** The header's bytes, read with substr() so the body never leaves the database. */
   head?: boolean;
+  /**
+   * The whole message's bytes, in the same statement (one instead of two for the usual one-message
+   * FETCH BODY[]). Every row's bytes are in memory at once: ask for it for small batches only.
+   */
+  data?: boolean;
   /** RFC 7162 §3.1.4.1 CHANGEDSINCE: only rows with a greater MODSEQ. */
   changedSince?: number;
 }
@@ -52,6 +60,8 @@ export async function fetchRows(
 ): Promise<FetchRow[]> {
   if (uids.length === 0) return [];
   const joinContents = options.envelope || options.structure || options.headerEnd || options.head;
+  // Rows come back as arrays (db.ts readArrays): the optional columns follow the fixed eight, in
+  // this order, each where the running count puts it.
   const columns = [
     "m.uid",
     "m.modseq",
@@ -61,54 +71,64 @@ export async function fetchRows(
     "m.size",
     "m.content_id",
     "m.save_date",
-    joinContents ? "c.header_end" : undefined,
-    options.envelope ? "c.envelope" : undefined,
-    options.structure ? "c.structure" : undefined,
+  ];
+  const at = (column: string | undefined): number => (column ? columns.push(column) - 1 : -1);
+  const headerEndAt = at(joinContents ? "c.header_end" : undefined);
+  const envelopeAt = at(options.envelope ? "c.envelope" : undefined);
+  const structureAt = at(options.structure ? "c.structure" : undefined);
+  const headAt = at(
     options.head
-      ? "(SELECT substr(b.data, 1, c.header_end) FROM blobs b WHERE b.content_id = m.content_id) AS head"
+      ? "(SELECT substr(b.data, 1, c.header_end) FROM blobs b WHERE b.content_id = m.content_id)"
       : undefined,
-  ].filter((c) => c !== undefined);
-  const from = joinContents ? "messages m JOIN contents c ON c.id = m.content_id" : "messages m";
+  );
+  const dataAt = at(
+    options.data ? "(SELECT b.data FROM blobs b WHERE b.content_id = m.content_id)" : undefined,
+  );
+  const select = `SELECT ${columns.join(", ")} FROM ${joinContents ? "messages m JOIN contents c ON c.id = m.content_id" : "messages m"} WHERE m.mailbox_id = ?`;
   const since = options.changedSince === undefined ? "" : " AND m.modseq > ?";
   const sinceArgs = options.changedSince === undefined ? [] : [options.changedSince];
-  const raw = rawOf(r);
   const first = uids[0]!;
   const last = uids[uids.length - 1]!;
   const statements: Array<{ sql: string; args: number[] }> = [];
-  if (last - first + 1 <= uids.length * 2) {
+  if (uids.length === 1) {
+    statements.push({ sql: `${select} AND m.uid = ?${since}`, args: [mailboxId, first, ...sinceArgs] });
+  } else if (last - first + 1 <= uids.length * 2) {
     statements.push({
-      sql: `SELECT ${columns.join(", ")} FROM ${from} WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ?${since} ORDER BY m.uid`,
+      sql: `${select} AND m.uid BETWEEN ? AND ?${since} ORDER BY m.uid`,
       args: [mailboxId, first, last, ...sinceArgs],
     });
   } else {
     for (const chunk of chunksOf(uids, IN_LIST_MAX)) {
       statements.push({
-        sql: `SELECT ${columns.join(", ")} FROM ${from} WHERE m.mailbox_id = ? AND m.uid IN (${placeholders(chunk.length)})${since} ORDER BY m.uid`,
+        sql: `${select} AND m.uid IN (${placeholders(chunk.length)})${since} ORDER BY m.uid`,
         args: [mailboxId, ...chunk, ...sinceArgs],
       });
     }
   }
-  const wanted = new Set(uids);
+  const wanted = uids.length === 1 ? undefined : new Set(uids);
   const out: FetchRow[] = [];
   for (const statement of statements) {
-    const { rows } = await raw.execute(statement);
+    // One UID (the usual one-message command): a lookup by key, without a result iterator.
+    const rows = wanted ? await readArrays(r, statement) : [await readFirst(r, statement)];
     for (const row of rows) {
-      const uid = Number(row.uid);
-      if (!wanted.has(uid)) continue;
+      if (!row) continue;
+      const uid = Number(row[0]);
+      if (wanted && !wanted.has(uid)) continue;
       const item: FetchRow = {
         uid,
-        modseq: Number(row.modseq),
-        flags: Number(row.flags),
-        keywords: String(row.keywords),
-        internalDate: Number(row.internal_date),
-        size: Number(row.size),
-        contentId: Number(row.content_id),
-        saveDate: row.save_date == null ? null : Number(row.save_date),
+        modseq: Number(row[1]),
+        flags: Number(row[2]),
+        keywords: String(row[3]),
+        internalDate: Number(row[4]),
+        size: Number(row[5]),
+        contentId: Number(row[6]),
+        saveDate: row[7] == null ? null : Number(row[7]),
       };
-      if (joinContents) item.headerEnd = Number(row.header_end);
-      if (options.envelope) item.envelope = String(row.envelope);
-      if (options.structure) item.structure = String(row.structure);
-      if (options.head) item.head = blobBytes(row.head);
+      if (headerEndAt >= 0) item.headerEnd = Number(row[headerEndAt]);
+      if (envelopeAt >= 0) item.envelope = String(row[envelopeAt]);
+      if (structureAt >= 0) item.structure = String(row[structureAt]);
+      if (headAt >= 0) item.head = blobBytes(row[headAt]);
+      if (dataAt >= 0) item.data = row[dataAt] == null ? undefined : blobBytes(row[dataAt]);
       out.push(item);
     }
   }
@@ -117,19 +137,24 @@ export async function fetchRows(
 
 /** The exact stored bytes of a content, or undefined when it is gone (expunged meanwhile). */
 export async function fetchContentBytes(r: Reader, contentId: number): Promise<Uint8Array | undefined> {
-  const { rows } = await rawOf(r).execute({
-    sql: "SELECT data FROM blobs WHERE content_id = ?",
-    args: [contentId],
-  });
-  const row = rows[0];
-  return row ? blobBytes(row.data) : undefined;
+  const row = await readFirst(r, { sql: "SELECT data FROM blobs WHERE content_id = ?", args: [contentId] });
+  return row ? blobBytes(row[0]) : undefined;
 }
 
-/** UIDs removed from a mailbox after the given MODSEQ, ascending (RFC 7162 §3.2.6 VANISHED (EARLIER)). */
-export async function fetchExpungedSince(r: Reader, mailboxId: number, modseq: number): Promise<number[]> {
+/**
+ * UIDs removed from a mailbox after the given MODSEQ, ascending (RFC 7162 §3.2.6 VANISHED (EARLIER)),
+ * or `historyLost` when removals that old have been forgotten (see mailboxChangesSince()).
+ */
+export async function fetchExpungedSince(
+  r: Reader,
+  mailboxId: number,
+  modseq: number,
+): Promise<{ uids: number[]; historyLost?: { uidNext: number } }> {
+  const historyLost = await expungedHistoryLost(r, mailboxId, modseq);
+  if (historyLost) return { uids: [], historyLost };
   const { rows } = await rawOf(r).execute({
     sql: "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
     args: [mailboxId, modseq],
   });
-  return rows.map((row) => Number(row.uid));
+  return { uids: rows.map((row) => Number(row.uid)) };
 }

@@ -8,6 +8,7 @@ import type { Write } from "./db.ts";
 import { mailboxTakeUids } from "./mailbox-counters.ts";
 import type { Message } from "./message-read.ts";
 import { type QueueInput, queueAdd } from "./queue.ts";
+import { storageFullError } from "./space.ts";
 import { accountQuotaCheck, accountUsageAdjust } from "./usage.ts";
 
 export interface IngestTarget {
@@ -36,6 +37,8 @@ export interface IngestInput {
  * the mailbox by name), one INSERT, one counter update.
  */
 export async function messageIngest(w: Write, input: IngestInput): Promise<Message[]> {
+  // The disk reserve was given back: its room is for deletions (store/space.ts), not for new mail.
+  if (w.lowSpace) throw storageFullError();
   const size = input.raw.byteLength;
   if (input.enforceQuota) {
     for (const accountId of new Set(input.targets.map((t) => t.accountId))) {

@@ -4,6 +4,7 @@
  * are published to `changes` after they commit.
  */
 import { ChangeHub } from "./changes.ts";
+import { CredentialCache, type CredentialCacheOptions } from "./credential-cache.ts";
 import {
   type Database,
   DEFAULT_STORE_FEATURES,
@@ -15,7 +16,19 @@ import {
   type Write,
   Writer,
 } from "./db.ts";
+import { databaseFilePath } from "./files.ts";
+import {
+  databaseCopy,
+  databaseOptimize,
+  databaseTune,
+  expungedOverLimit,
+  expungedPrune,
+  MAINTENANCE_LIMITS,
+  vacuumIncremental,
+  walCheckpoint,
+} from "./maintenance.ts";
 import { type EmbeddedMigrations, migrate } from "./migrate.ts";
+import { DiskReserve } from "./space.ts";
 import { UidCache } from "./uid-cache.ts";
 
 export * from "./accounts.ts";
@@ -35,6 +48,12 @@ export {
   contentView,
 } from "./contents.ts";
 export {
+  CREDENTIAL_CACHE_DEFAULTS,
+  CredentialCache,
+  type CredentialCacheOptions,
+} from "./credential-cache.ts";
+export type { DailyReportRows, SentReportRow } from "./daily-reports.ts";
+export {
   DEFAULT_STORE_LIMITS,
   type Reader,
   type StoreFeatures,
@@ -46,7 +65,7 @@ export * from "./dmarc-reports.ts";
 export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
 export { accountAddressesOf, mailboxNamesOf } from "./event-names.ts";
-export { databaseFileModes } from "./files.ts";
+export { databaseFileModes, databaseFilePath } from "./files.ts";
 export * from "./flags.ts";
 export * from "./greylist.ts";
 export * from "./mailboxes.ts";
@@ -76,23 +95,49 @@ export { Spool, SpoolDir } from "./spool.ts";
 export { accountMessageCount } from "./usage.ts";
 export * from "./webhooks.ts";
 
+export interface HousekeepingReport {
+  /** Expunged-UID rows forgotten (QRESYNC history beyond its bound). */
+  expungedPruned: number;
+  /** Pages given back to the file system (incremental vacuum). */
+  pagesFreed: number;
+  /** Pages that were in the WAL when it was checkpointed and truncated. */
+  walPages: number;
+}
+
+export { type DatabaseFileSummary, databaseFileVerify, MAINTENANCE_LIMITS } from "./maintenance.ts";
+
 export class Store {
   readonly changes = new ChangeHub();
   /** UIDs of recently selected mailboxes, kept in step with every commit (IMAP SELECT). */
   readonly uidCache = new UidCache();
+  /** Logins verified recently, dropped when their account changes (credential-cache.ts). */
+  readonly credentials: CredentialCache;
   readonly #database: Database;
   readonly #writer: Writer;
 
-  private constructor(database: Database, limits: StoreLimits, features: StoreFeatures) {
+  /** The disk reserve (store/space.ts); undefined for remote databases or MAILROOM_DISK_RESERVE=0. */
+  readonly reserve: DiskReserve | undefined;
+
+  private constructor(
+    database: Database,
+    limits: StoreLimits,
+    features: StoreFeatures,
+    reserve: DiskReserve | undefined,
+    credentials: CredentialCacheOptions,
+  ) {
     this.#database = database;
+    this.reserve = reserve;
+    this.credentials = new CredentialCache(credentials);
     this.#writer = new Writer(
       database.db,
       (change) => {
         this.uidCache.apply(change);
+        this.credentials.apply(change);
         this.changes.publish(change);
       },
       limits,
       features,
+      reserve,
     );
   }
 
@@ -100,19 +145,34 @@ export class Store {
   static async open(
     url: string,
     migrations: EmbeddedMigrations,
-    options: { limits?: Partial<StoreLimits>; features?: Partial<StoreFeatures> } = {},
+    options: {
+      limits?: Partial<StoreLimits>;
+      features?: Partial<StoreFeatures>;
+      reserveBytes?: number;
+      credentials?: CredentialCacheOptions;
+    } = {},
   ): Promise<Store> {
     const database = await openDatabase(url);
     try {
+      if (database.isLocalFile) await databaseTune(database.client);
       await migrate(database.db, migrations);
     } catch (error) {
       database.close();
       throw error;
     }
+    // Only the server keeps a reserve (tools beside it pass nothing): `<database>.reserve`.
+    const path = databaseFilePath(url);
+    const reserve =
+      path !== undefined && (options.reserveBytes ?? 0) > 0
+        ? new DiskReserve(`${path}.reserve`, options.reserveBytes!)
+        : undefined;
+    reserve?.hold();
     return new Store(
       database,
       { ...DEFAULT_STORE_LIMITS, ...options.limits },
       { ...DEFAULT_STORE_FEATURES, ...options.features },
+      reserve,
+      options.credentials ?? {},
     );
   }
 
@@ -142,12 +202,53 @@ export class Store {
     return result.rows as unknown as Array<Record<string, unknown>>;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Periodic care (the server runs it every few minutes): forgets QRESYNC history beyond its bound,
+   * gives free pages back after large deletions, refreshes planner statistics and truncates the WAL.
+   */
+  async housekeep(
+    keepExpunged: number = MAINTENANCE_LIMITS.expungedKeepPerMailbox,
+  ): Promise<HousekeepingReport> {
+    const client = this.#database.client;
+    let expungedPruned = 0;
+    for (const mailboxId of await expungedOverLimit(client, keepExpunged)) {
+      expungedPruned += await this.write((w) => expungedPrune(w, mailboxId, keepExpunged));
+    }
+    if (!this.#database.isLocalFile) return { expungedPruned, pagesFreed: 0, walPages: 0 };
+    return this.#writer.exclusive(async () => {
+      const pagesFreed = await vacuumIncremental(client);
+      await databaseOptimize(client);
+      const { walPages } = await walCheckpoint(client);
+      return { expungedPruned, pagesFreed, walPages };
+    });
+  }
+
+  /** An online, consistent copy of the whole database into a new file (`mailroom backup`, POST /backups). */
+  async backup(path: string): Promise<void> {
+    await databaseCopy(this.#database.client, path);
+  }
+
+  /**
+   * Commits what is queued, then leaves the file self-contained: statistics refreshed (PRAGMA
+   * optimize) and the WAL checkpointed into the main file and truncated, so `mailroom.db` alone is a
+   * complete database after a clean stop. A tool beside a running server passes `checkpoint: false`:
+   * the server's own checkpoints keep the WAL, and a tool should not wait on the server's readers.
+   */
+  async close(options: { checkpoint?: boolean } = {}): Promise<void> {
     await this.#writer.close();
+    if (this.#database.isLocalFile && options.checkpoint !== false) {
+      try {
+        await databaseOptimize(this.#database.client);
+        await walCheckpoint(this.#database.client);
+      } catch {
+        // A full disk or another process's reader: the WAL stays and is replayed on the next open.
+      }
+    }
     this.#database.close();
   }
 }
 export * from "./fetch-rows.ts";
+export * from "./imported.ts";
 export * from "./mailbox-status.ts";
 export * from "./queue.ts";
 export * from "./search.ts";

@@ -4,9 +4,9 @@
  * (RFC 5321 §4.5.1: every domain has one, bare "postmaster" included) a default after those.
  */
 
-import type { Row } from "@libsql/client";
 import { addressNormalize, addressWithoutTag } from "./addresses.ts";
 import { type Reader, rawOf } from "./db.ts";
+import type { ReadRow } from "./read-statements.ts";
 
 export interface RecipientAccount {
   id: number;
@@ -41,7 +41,7 @@ async function lookup(r: Reader, address: string): Promise<RecipientAccount[] | 
   return rows.map(accountOf);
 }
 
-function accountOf(row: Row): RecipientAccount {
+function accountOf(row: ReadRow): RecipientAccount {
   return {
     id: Number(row.id),
     address: String(row.address),

@@ -98,6 +98,11 @@ export const mailboxes = sqliteTable(
     highestModseq: integer("highest_modseq").notNull().default(1),
     subscribed: integer("subscribed", { mode: "boolean" }).notNull().default(true),
     createdAt: integer("created_at").notNull().default(now),
+    /**
+     * The highest MODSEQ of the expunged rows pruned so far (0: none). A QRESYNC client whose state
+     * is older than this gets every UID that is not in the mailbox as VANISHED (RFC 7162 §3.2.5.2).
+     */
+    expungedFloor: integer("expunged_floor").notNull().default(0),
   },
   (t) => [uniqueIndex("mailboxes_account_name").on(t.accountId, t.name)],
 );
@@ -172,6 +177,22 @@ export const messages = sqliteTable(
     index("messages_content").on(t.contentId),
     index("messages_account").on(t.accountId),
   ],
+);
+
+/**
+ * What `mailroom import` has stored, one row per source message (a Maildir file's unique name, an
+ * IMAP folder's UIDVALIDITY and UID, an mbox message's digest): written in the same transaction as the
+ * message, so a re-run skips what is there and an interrupted run resumes where it stopped.
+ */
+export const imported = sqliteTable(
+  "imported",
+  {
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    sourceKey: text("source_key").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.sourceKey] })],
 );
 
 /** UIDs removed from a mailbox with the MODSEQ of the removal, for QRESYNC's VANISHED (RFC 7162 §3.2.10). */

@@ -33,7 +33,8 @@ export async function mailboxSnapshot(
   const row = rows[0];
   if (!row) return undefined;
   const id = Number(row.id);
-  let uids = cache?.get(id);
+  const highestModseq = Number(row.highest_modseq);
+  let uids = cache?.get(id, highestModseq);
   if (!uids) {
     const version = cache?.version(id) ?? 0;
     const list = await raw.execute({
@@ -42,7 +43,7 @@ export async function mailboxSnapshot(
     });
     const text = list.rows[0]?.uids;
     uids = text == null ? [] : parseUidList(String(text));
-    cache?.set(id, uids, version);
+    cache?.set(id, uids, version, highestModseq);
   }
   return {
     id,
@@ -57,7 +58,11 @@ export async function mailboxSnapshot(
   };
 }
 
-/** Changes since a MODSEQ, for QRESYNC (RFC 7162 §3.2.5): flag changes and removals. */
+/**
+ * Changes since a MODSEQ, for QRESYNC (RFC 7162 §3.2.5): flag changes and removals. `historyLost`:
+ * removals that old have been forgotten (store/maintenance.ts), so `vanished` is incomplete and the
+ * caller reports every UID missing from the mailbox instead (RFC 7162 §3.2.5.2).
+ */
 export async function mailboxChangesSince(
   r: Reader,
   mailboxId: number,
@@ -65,8 +70,10 @@ export async function mailboxChangesSince(
 ): Promise<{
   changed: Array<{ uid: number; flags: number; keywords: string; modseq: number }>;
   vanished: number[];
+  historyLost: boolean;
 }> {
   const raw = rawOf(r);
+  const historyLost = (await expungedHistoryLost(r, mailboxId, modseq)) !== undefined;
   const changed = await raw.execute({
     sql: "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
     args: [mailboxId, modseq],
@@ -82,6 +89,24 @@ export async function mailboxChangesSince(
       keywords: String(row.keywords),
       modseq: Number(row.modseq),
     })),
-    vanished: vanished.rows.map((row) => Number(row.uid)),
+    vanished: historyLost ? [] : vanished.rows.map((row) => Number(row.uid)),
+    historyLost,
   };
+}
+
+/**
+ * Whether removals after `modseq` may have been forgotten (the mailbox's pruned floor is above it):
+ * then the mailbox's UIDNEXT, which bounds the UIDs that can have vanished; else undefined.
+ */
+export async function expungedHistoryLost(
+  r: Reader,
+  mailboxId: number,
+  modseq: number,
+): Promise<{ uidNext: number } | undefined> {
+  const { rows } = await rawOf(r).execute({
+    sql: "SELECT expunged_floor, uid_next FROM mailboxes WHERE id = ?",
+    args: [mailboxId],
+  });
+  const row = rows[0];
+  return row && Number(row.expunged_floor) > modseq ? { uidNext: Number(row.uid_next) } : undefined;
 }

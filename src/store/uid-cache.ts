@@ -7,6 +7,9 @@
  * Correctness: the list for a mailbox changes only through `apply()`, which the Writer calls for
  * every change right after it commits, in commit order. A list loaded from the database is kept
  * only if no change to that mailbox was applied while it was being read (the version check).
+ * Another process writing the same file (`mailroom import` beside the server) publishes nothing
+ * here, so each list also remembers the mailbox's HIGHESTMODSEQ it reflects: every add and expunge
+ * raises it, and a list whose MODSEQ is not the row's is read again.
  */
 import type { Change } from "./changes.ts";
 
@@ -16,25 +19,32 @@ const MAX_MAILBOXES = 256;
 export class UidCache {
   readonly #lists = new Map<number, number[]>();
   readonly #versions = new Map<number, number>();
+  /** The mailbox's HIGHESTMODSEQ each list reflects. */
+  readonly #modseqs = new Map<number, number>();
 
   /** A counter that moves whenever the mailbox's UID set changes. */
   version(mailboxId: number): number {
     return this.#versions.get(mailboxId) ?? 0;
   }
 
-  /** A private copy of the cached UIDs, or undefined on a miss. */
-  get(mailboxId: number): number[] | undefined {
+  /** A private copy of the cached UIDs, or undefined on a miss (none, or not of this HIGHESTMODSEQ). */
+  get(mailboxId: number, highestModseq: number): number[] | undefined {
     const list = this.#lists.get(mailboxId);
     if (!list) return undefined;
+    if (this.#modseqs.get(mailboxId) !== highestModseq) {
+      this.#lists.delete(mailboxId);
+      return undefined;
+    }
     this.#lists.delete(mailboxId);
     this.#lists.set(mailboxId, list); // most recently used last
     return list.slice();
   }
 
   /** Keeps a list read from the database, unless the mailbox changed since `versionBeforeRead`. */
-  set(mailboxId: number, uids: number[], versionBeforeRead: number): void {
+  set(mailboxId: number, uids: number[], versionBeforeRead: number, highestModseq: number): void {
     if (this.version(mailboxId) !== versionBeforeRead) return;
     this.#lists.set(mailboxId, uids.slice());
+    this.#modseqs.set(mailboxId, highestModseq);
     if (this.#lists.size > MAX_MAILBOXES) {
       const oldest = this.#lists.keys().next().value;
       if (oldest !== undefined) this.#lists.delete(oldest);
@@ -47,6 +57,8 @@ export class UidCache {
       return;
     }
     const id = change.mailboxId;
+    if ("modseq" in change && this.#lists.has(id))
+      this.#modseqs.set(id, Math.max(this.#modseqs.get(id) ?? 0, change.modseq));
     if (
       change.kind !== "message-added" &&
       change.kind !== "messages-expunged" &&

@@ -1,6 +1,12 @@
 /** Mailbox export and import as mboxrd files, over real HTTP, plus the format functions themselves. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { asctime, mboxEntryChunks, mboxrdQuote, mboxSplit, parseAsctime } from "../../src/api/mbox.ts";
+import {
+  asctime,
+  mboxEntryChunks,
+  mboxrdQuote,
+  mboxSplit,
+  parseAsctime,
+} from "../../src/transfer/mbox-format.ts";
 import { createAccounts, startTestServer, type TestServer } from "../harness/server.ts";
 import { sendMail } from "../harness/smtp-client.ts";
 import { enc, expectProblem, importMessage, makeMessage } from "./helpers.ts";
@@ -10,7 +16,11 @@ const USER = "max@example.com";
 
 beforeAll(async () => {
   server = await startTestServer();
-  await createAccounts(server, [{ address: USER }, { address: "quota@example.com", quota: 1000 }]);
+  await createAccounts(server, [
+    { address: USER },
+    { address: "quota@example.com", quota: 1000 },
+    { address: "quota-batches@example.com", quota: 250 * 1024 },
+  ]);
 });
 
 afterAll(async () => {
@@ -260,6 +270,21 @@ describe("POST .../mailboxes/{mailbox}/mbox", () => {
       await server.api("/api/v1/accounts/quota@example.com/mailboxes/INBOX/messages")
     ).json()) as { items: unknown[] };
     expect(list.items).toEqual([]);
+  });
+
+  test("POST .../mbox stored in batches still imports none when the quota runs out several batches in", async () => {
+    // 500 messages of ~1 KB: the quota (250 KiB) runs out after a few batches of 100 have committed.
+    const one = `From x Mon Jan  1 00:00:00 2024\n${makeMessage({ subject: "b", body: "z".repeat(900) })}\n`;
+    const res = await importMbox("INBOX", one.repeat(500), "quota-batches@example.com");
+    await expectProblem(res, 507);
+    const list = (await (
+      await server.api("/api/v1/accounts/quota-batches@example.com/mailboxes/INBOX/messages")
+    ).json()) as { items: unknown[] };
+    expect(list.items).toEqual([]);
+    const account = (await (await server.api("/api/v1/accounts/quota-batches@example.com")).json()) as {
+      usedBytes?: number;
+    };
+    if (account.usedBytes !== undefined) expect(account.usedBytes).toBe(0);
   });
 
   test("POST .../mbox returns 401 without a token", async () => {

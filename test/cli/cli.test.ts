@@ -181,3 +181,38 @@ describe("loadConfig()", () => {
     expect(() => parseArgs(["start"])).toThrow('unknown command "start"');
   });
 });
+
+describe("default ports", () => {
+  test("loadConfig() gives the unprivileged default ports (2525 ... 8443) to a user that is not root, and unprivilegedDefaults() lists them", async () => {
+    const { unprivilegedDefaults } = await import("../../src/config.ts");
+    const real = process.getuid;
+    process.getuid = () => 1000;
+    try {
+      const config = loadConfig(new Map(), { MAILROOM_IMAP_PORT: "143" });
+      expect([config.smtpPort, config.submissionPort, config.smtpsPort]).toEqual([2525, 2587, 2465]);
+      expect([config.pop3Port, config.pop3sPort, config.imapsPort]).toEqual([1110, 1995, 1993]);
+      expect([config.publicHttpPort, config.publicHttpsPort, config.httpPort]).toEqual([8081, 8443, 8080]);
+      expect(config.imapPort).toBe(143);
+      const moved = unprivilegedDefaults(new Map(), { MAILROOM_IMAP_PORT: "143" });
+      expect(moved).toContain("MAILROOM_SMTP_PORT");
+      expect(moved).not.toContain("MAILROOM_IMAP_PORT");
+    } finally {
+      process.getuid = real;
+    }
+    if (process.getuid?.() === 0) expect(loadConfig(new Map(), {}).smtpPort).toBe(25);
+  });
+
+  test("listenersTable() prints one row per listener and where the admin token is", async () => {
+    const { listenersTable } = await import("../../src/startup.ts");
+    const text = listenersTable(
+      [
+        ["smtp", "0.0.0.0:2525"],
+        ["admin api", "http://127.0.0.1:8080"],
+      ],
+      "/srv/data/admin-token",
+    );
+    expect(text).toBe(
+      "  listener   address\n  smtp       0.0.0.0:2525\n  admin api  http://127.0.0.1:8080\nadmin token: /srv/data/admin-token\n",
+    );
+  });
+});

@@ -78,15 +78,15 @@ export async function startChildServer(options: {
     smtps: number | null;
   }>((resolve, reject) => {
     const check = () => {
-      const smtp = /smtp listening on [^\s]+:(\d+)/.exec(stderr);
-      const http = /admin api listening on http:\/\/[^\s]+:(\d+)/.exec(stderr);
+      const smtp = /^ +smtp +[^\s]+:(\d+)$/m.exec(stderr);
+      const http = /^ +admin api +http:\/\/[^\s]+:(\d+)$/m.exec(stderr);
       // POP3 starts before the admin API, so its line (if any) is in by the time the API's is.
-      const pop3 = /pop3 listening on [^\s]+:(\d+)/.exec(stderr);
-      const imap = /imap listening on [^\s]+:(\d+)/.exec(stderr);
-      const submission = /submission listening on [^\s]+:(\d+)/.exec(stderr);
-      const pop3s = /pop3s listening on [^\s]+:(\d+)/.exec(stderr);
-      const imaps = /imaps listening on [^\s]+:(\d+)/.exec(stderr);
-      const smtps = /smtps listening on [^\s]+:(\d+)/.exec(stderr);
+      const pop3 = /^ +pop3 +[^\s]+:(\d+)$/m.exec(stderr);
+      const imap = /^ +imap +[^\s]+:(\d+)$/m.exec(stderr);
+      const submission = /^ +submission +[^\s]+:(\d+)$/m.exec(stderr);
+      const pop3s = /^ +pop3s +[^\s]+:(\d+)$/m.exec(stderr);
+      const imaps = /^ +imaps +[^\s]+:(\d+)$/m.exec(stderr);
+      const smtps = /^ +smtps +[^\s]+:(\d+)$/m.exec(stderr);
       if (smtp && http)
         resolve({
           smtp: Number(smtp[1]),

@@ -59,7 +59,7 @@ describe("SpoolDir", () => {
   });
 
   test("a spool file is 0600, reads back exactly what was written, and discard() removes it", async () => {
-    const spool = SpoolDir.open(join(dir, "files")).create();
+    const spool = SpoolDir.open(join(dir, "files"), { memoryBytes: 0 }).create();
     spool.write(Buffer.from("Subject: one\r\n"));
     spool.write(Buffer.from("\r\nbody\r\n"));
     expect(mode(spool.path)).toBe(0o600);
@@ -68,16 +68,48 @@ describe("SpoolDir", () => {
     await spool.discard();
     expect(() => statSync(spool.path)).toThrow();
   });
+
+  test("a transfer within memoryBytes makes no file; one that grows past them goes to a file with every byte", async () => {
+    const dirSpool = SpoolDir.open(join(dir, "held"), { memoryBytes: 10 });
+    const small = dirSpool.create();
+    small.write(Buffer.from("0123"));
+    small.write(Buffer.from("456789"));
+    expect(small.onDisk).toBe(false);
+    expect(dirSpool.count()).toBe(0);
+    expect((await small.read()).toString()).toBe("0123456789");
+    await small.discard();
+
+    const grown = dirSpool.create();
+    grown.write(Buffer.from("0123"));
+    grown.write(Buffer.from("4567"));
+    grown.write(Buffer.from("89ab"));
+    expect(grown.onDisk).toBe(true);
+    expect(mode(grown.path)).toBe(0o600);
+    grown.write(Buffer.from("cdef"));
+    expect((await grown.read()).toString()).toBe("0123456789abcdef");
+    await grown.discard();
+    expect(dirSpool.count()).toBe(0);
+  });
+
+  test("a held chunk is a copy: the socket's buffer may be reused after write()", async () => {
+    const spool = SpoolDir.open(join(dir, "copy")).create();
+    const chunk = Buffer.from("original");
+    spool.write(chunk);
+    chunk.fill(0x78);
+    expect((await spool.read()).toString()).toBe("original");
+    await spool.discard();
+  });
 });
 
 describe("DATA", () => {
-  test("DATA goes to a spool file while it arrives; the file is gone after the 250 and the message is stored exactly", async () => {
+  test("DATA past the in-memory share goes to a spool file while it arrives; the file is gone after the 250 and the message is stored exactly", async () => {
     const spool = SpoolDir.open(join(dir, "data-ok"));
     const listener = await extraSmtp(server, { spool });
     try {
       const client = await inData(listener.port);
       expect((await client.command("DATA")).code).toBe(354);
-      const body = `Subject: spooled\r\n\r\n${"line of text\r\n".repeat(2000)}`;
+      // Larger than SPOOL_MEMORY_BYTES, so it cannot stay in memory.
+      const body = `Subject: spooled\r\n\r\n${"line of text\r\n".repeat(6000)}`;
       client.write(body);
       await until(
         () => spool.count() === 1 && statSync(join(spool.path, readdirSync(spool.path)[0]!)).size > 0,
@@ -95,7 +127,8 @@ describe("DATA", () => {
   });
 
   test("the spool file goes when the client disconnects mid-DATA, and when the message is too big", async () => {
-    const spool = SpoolDir.open(join(dir, "data-cut"));
+    // Every byte to the file, so a file exists from the first one.
+    const spool = SpoolDir.open(join(dir, "data-cut"), { memoryBytes: 0 });
     const listener = await extraSmtp(server, { spool, maxMessageSize: 4096 });
     try {
       const cut = await inData(listener.port);

@@ -24,9 +24,10 @@ import {
   type Store,
   StoreError,
 } from "../../store/mod.ts";
+import { type MboxEntry, mboxStream } from "../../transfer/mbox-format.ts";
 import { jsonBody, rawBody } from "../body.ts";
 import type { ApiEnv } from "../deps.ts";
-import { type MboxEntry, MboxFormatError, mboxSplit, mboxStream } from "../mbox.ts";
+import { mboxImport } from "../mbox-import.ts";
 import { messageView } from "../message-view.ts";
 import {
   accountParam,
@@ -147,44 +148,9 @@ export const messageRoutes = new Hono<ApiEnv>()
     });
   })
   .post("/:address/mailboxes/:mailbox/mbox", async (c) => {
-    const { store, config } = c.get("deps");
-    const { account, mailbox } = await mailboxParam(c, store.read);
-    const file = await rawBody(c, config.maxMessageSize * 4, "an mbox upload");
-    let entries: ReturnType<typeof mboxSplit>;
-    try {
-      entries = mboxSplit(file);
-    } catch (error) {
-      if (error instanceof MboxFormatError) throw new ApiError(400, "Bad Request", error.message);
-      throw error;
-    }
-    const now = Date.now();
-    const prepared = entries
-      // A From_ line directly followed by another holds no message.
-      .filter((e) => e.raw.length > 0)
-      .map((e, i) => {
-        if (e.raw.length > config.maxMessageSize) {
-          throw new ApiError(
-            413,
-            "Content Too Large",
-            `message ${i + 1} of the mbox is larger than ${config.maxMessageSize} bytes`,
-          );
-        }
-        return { raw: e.raw, parsed: parseMessage(e.raw), internalDate: e.internalDate ?? now };
-      });
-    // One write: the import is all or nothing, so a quota failure halfway leaves no partial import behind.
-    const ids = await store.write(async (w) => {
-      const added: number[] = [];
-      for (const p of prepared) {
-        const [m] = await messageIngest(w, {
-          ...p,
-          targets: [{ accountId: account.id, mailboxId: mailbox.id }],
-          enforceQuota: true,
-        });
-        added.push(m!.id);
-      }
-      return added;
-    });
-    return c.json({ imported: ids.length, ids }, 201);
+    const { store, config, log } = c.get("deps");
+    const { mailbox } = await mailboxParam(c, store.read);
+    return c.json(await mboxImport(c, store, mailbox, config.maxMessageSize, log), 201);
   })
   .get("/:address/messages/:id", async (c) => {
     const { store } = c.get("deps");

@@ -9,14 +9,7 @@
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import {
-  dmarcReportsSentList,
-  dmarcResultsList,
-  type ReceivedReport,
-  receivedReportsList,
-  tlsReportsSentList,
-  tlsResultsList,
-} from "../../store/mod.ts";
+import { dmarcReportRows, type ReceivedReport, receivedReportsList, tlsReportRows } from "../../store/mod.ts";
 import { jsonBody } from "../body.ts";
 import { type ApiEnv, handedOver } from "../deps.ts";
 import { queryParams } from "../params.ts";
@@ -35,11 +28,8 @@ const ReceivedQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-const DmarcReportQuery = z.strictObject({
-  day: Day.optional(),
-  domain: z.string().min(1).max(253).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+/** The received reports' filter and limit (the same list), and our counters' day. */
+const DmarcReportQuery = ReceivedQuery.extend({ day: Day.optional() });
 
 /** A received report as listed: times in epoch ms, the parsed report as stored. */
 function receivedJson(r: ReceivedReport) {
@@ -65,7 +55,7 @@ export const reportRoutes = new Hono<ApiEnv>()
   .get("/tls", async (c) => {
     const { store } = c.get("deps");
     const query = queryParams(c, TlsReportQuery);
-    const rows = await tlsResultsList(store.read, { day: query.day, limit: query.limit });
+    const rows = await tlsReportRows.list(store.read, { day: query.day, limit: query.limit });
     // One summary line per day, domain and policy: the report's "summary" (RFC 8460 §4.4).
     const summary = new Map<
       string,
@@ -84,7 +74,7 @@ export const reportRoutes = new Hono<ApiEnv>()
       else s.failed += r.count;
       summary.set(key, s);
     }
-    const sent = await tlsReportsSentList(store.read, { limit: 100 });
+    const sent = await tlsReportRows.sentList(store.read, { limit: 100 });
     return c.json({
       summary: [...summary.values()],
       results: rows.map((r) => ({
@@ -120,8 +110,8 @@ export const reportRoutes = new Hono<ApiEnv>()
     const query = queryParams(c, DmarcReportQuery);
     const [received, results, sent] = await Promise.all([
       receivedReportsList(store.read, { kind: "dmarc", policyDomain: query.domain, limit: query.limit }),
-      dmarcResultsList(store.read, { day: query.day, policyDomain: query.domain, limit: 5000 }),
-      dmarcReportsSentList(store.read, { limit: 100 }),
+      dmarcReportRows.list(store.read, { day: query.day, policyDomain: query.domain, limit: 5000 }),
+      dmarcReportRows.sentList(store.read, { limit: 100 }),
     ]);
     return c.json({
       received: received.map(receivedJson),

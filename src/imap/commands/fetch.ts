@@ -9,6 +9,7 @@ import {
   fetchContentBytes,
   fetchExpungedSince,
   fetchRows,
+  isStorageFull,
   messagesUpdateFlags,
   SEEN,
 } from "../../store/mod.ts";
@@ -19,7 +20,7 @@ import { type FetchPlan, parseFetchPlan } from "../fetch/items.ts";
 import { ResponseWriter } from "../fetch/pieces.ts";
 import { fetchNeeds, renderFetch, responseItems } from "../fetch/render.ts";
 import { limitUids, withLimitCode } from "../message-limit.ts";
-import { type SequenceSet, sequenceContains, sequenceFormat } from "../protocol/sequence.ts";
+import { type SequenceSet, sequenceContains, sequenceFormat, sequenceGaps } from "../protocol/sequence.ts";
 import type { SelectedMailbox } from "../selected.ts";
 import type { CommandSession, SelectedCommand } from "./handler.ts";
 
@@ -58,7 +59,16 @@ async function reportVanished(
   since: number,
   writer: ResponseWriter,
 ): Promise<void> {
-  const gone = await fetchExpungedSince(ctx.store.read, mailbox.info.id, since);
+  const { uids: gone, historyLost } = await fetchExpungedSince(ctx.store.read, mailbox.info.id, since);
+  if (historyLost) {
+    // RFC 7162 §3.2.5.2: removals that old are forgotten; report every UID of the set below UIDNEXT
+    // that is not in the mailbox (a superset: the client ignores UIDs it never knew).
+    const last = historyLost.uidNext - 1;
+    const star = Math.max(mailbox.uids[mailbox.uids.length - 1] ?? 0, last);
+    const text = sequenceGaps(mailbox.uids, last, { set, star });
+    if (text !== "") await writer.untagged([`VANISHED (EARLIER) ${text}`]);
+    return;
+  }
   if (gone.length === 0) return;
   // "*" is the largest UID in use; expunged UIDs above the last message still count as "in use" here.
   const max = Math.max(mailbox.uids[mailbox.uids.length - 1] ?? 0, gone[gone.length - 1]!);
@@ -72,9 +82,18 @@ async function reportVanished(
  * whose flags changed, which are told so in their own response instead of an unsolicited FETCH later.
  */
 async function markSeen(ctx: ImapContext, mailbox: SelectedMailbox, uids: number[]): Promise<Set<number>> {
-  const { changed } = await ctx.store.write((w) =>
-    messagesUpdateFlags(w, mailbox.info.id, uids, { mode: "add", flags: SEEN, keywords: [] }),
-  );
+  let changed: Awaited<ReturnType<typeof messagesUpdateFlags>>["changed"];
+  try {
+    ({ changed } = await ctx.store.write((w) =>
+      messagesUpdateFlags(w, mailbox.info.id, uids, { mode: "add", flags: SEEN, keywords: [] }),
+    ));
+  } catch (error) {
+    // A full disk must not keep a user from reading mail: the body is served, \Seen stays unset
+    // (the FLAGS in the response say so), and the client sets it later with STORE.
+    if (!isStorageFull(error)) throw error;
+    ctx.log.warn("imap.seen_not_written", { mailbox: mailbox.info.id, detail: "disk full" });
+    return new Set();
+  }
   const out = new Set<number>();
   for (const m of changed) {
     out.add(m.uid);
@@ -134,7 +153,9 @@ export async function fetch({
     envelope: needs.envelope,
     structure: needs.structure,
     head: needs.raw === "head",
-    headerEnd: needs.raw === "full",
+    headerEnd: needs.headerEnd,
+    // One message (what most clients ask, one command at a time): its bytes come with its row.
+    data: needs.raw === "full" && uids.length === 1,
     changedSince,
   };
   const breather = new Breather();
@@ -150,7 +171,7 @@ export async function fetch({
       if (seq === 0 || mailbox.isExpungedPending(row.uid)) continue;
       let raw = row.head;
       if (needs.raw === "full") {
-        raw = await fetchContentBytes(read, row.contentId);
+        raw = rowOptions.data ? row.data : await fetchContentBytes(read, row.contentId);
         // Expunged (and its content deleted) since the row was read: nothing left to send.
         if (!raw) continue;
       }

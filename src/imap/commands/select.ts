@@ -13,7 +13,7 @@ import type { ImapContext } from "../context.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import { mailboxName, type Piece } from "../protocol/encode.ts";
 import type { Parser } from "../protocol/parser.ts";
-import { type SequenceSet, sequenceFormat, sequenceSelect } from "../protocol/sequence.ts";
+import { type SequenceSet, sequenceFormat, sequenceGaps, sequenceSelect } from "../protocol/sequence.ts";
 import { SelectedMailbox } from "../selected.ts";
 import { fetchHead } from "../uid-only.ts";
 import type { AuthenticatedCommand } from "./handler.ts";
@@ -113,8 +113,16 @@ async function open(command: AuthenticatedCommand, readOnly: boolean): Promise<s
     // RFC 7162 §3.2.5.2: what changed since the client's MODSEQ, limited to the UIDs it knows.
     const since = await mailboxChangesSince(ctx.store.read, snapshot.id, params.qresync.modseq);
     const known = params.qresync.knownUids;
-    const vanished = known ? sequenceSelect(known, since.vanished) : since.vanished;
-    if (vanished.length > 0) session.untagged([`VANISHED (EARLIER) ${sequenceFormat(vanished)}`]);
+    if (since.historyLost) {
+      // RFC 7162 §3.2.5.2: removals that old are forgotten; every UID below UIDNEXT that is not in the
+      // mailbox (of those the client knows) is reported instead: a superset the client can apply.
+      const star = Math.max(snapshot.uidNext - 1, 1);
+      const gone = sequenceGaps(uids, snapshot.uidNext - 1, known ? { set: known, star } : undefined);
+      if (gone !== "") session.untagged([`VANISHED (EARLIER) ${gone}`]);
+    } else {
+      const vanished = known ? sequenceSelect(known, since.vanished) : since.vanished;
+      if (vanished.length > 0) session.untagged([`VANISHED (EARLIER) ${sequenceFormat(vanished)}`]);
+    }
     for (const m of since.changed) {
       const seq = selected.seqOf(m.uid);
       if (seq === 0) continue;

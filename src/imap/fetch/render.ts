@@ -21,12 +21,20 @@ export interface FetchNeeds {
   structure: boolean;
   /** The message bytes: none, the top-level header only, or all of them. */
   raw: "none" | "head" | "full";
+  /** Where the top-level header ends (RFC822.HEADER and .TEXT, HEADER and TEXT of the message). */
+  headerEnd: boolean;
   /** Some item sets \Seen implicitly (RFC 3501 §6.4.5: BODY[...] without .PEEK, RFC822, RFC822.TEXT). */
   setsSeen: boolean;
 }
 
 export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
-  const needs: FetchNeeds = { envelope: false, structure: false, raw: "none", setsSeen: false };
+  const needs: FetchNeeds = {
+    envelope: false,
+    structure: false,
+    raw: "none",
+    headerEnd: false,
+    setsSeen: false,
+  };
   const want = (raw: "head" | "full") => {
     if (needs.raw !== "full") needs.raw = raw;
   };
@@ -40,15 +48,22 @@ export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
         needs.structure = true;
         break;
       case "RFC822":
+        want("full");
+        needs.setsSeen = true;
+        break;
       case "RFC822.TEXT":
         want("full");
+        needs.headerEnd = true;
         needs.setsSeen = true;
         break;
       case "RFC822.HEADER":
         want("head");
+        needs.headerEnd = true;
         break;
       case "section":
         if (item.section.path.length > 0) needs.structure = true;
+        // BODY[] is the bytes as they are; the message's own HEADER and TEXT cut at its header end.
+        else if (item.section.text !== "") needs.headerEnd = true;
         want(needsOnlyHeader(item.section) ? "head" : "full");
         if (!item.peek) needs.setsSeen = true;
         break;

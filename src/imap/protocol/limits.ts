@@ -37,6 +37,11 @@ export const IMAP_LIMITS = {
   maxListWildcards: 16,
   /** RFC 3501 §5.4: at least 30 minutes for an authenticated idle client. */
   idleTimeoutMs: 30 * 60_000,
+  /**
+   * On stop, how long a command in flight may take to finish before its socket is cut: a client
+   * that never reads its response (or a huge FETCH) cannot hold the shutdown beyond it.
+   */
+  closeTimeoutMs: 10_000,
   /** Before login there is no reason to sit idle for long: limits slots held by silent connections. */
   preAuthTimeoutMs: 60_000,
   /**

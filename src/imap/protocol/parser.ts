@@ -15,6 +15,10 @@ export class ImapParseError extends Error {
 const ATOM_CHAR = /[^(){ \x00-\x1f\x7f%*"\\\]]/;
 const ASTRING_CHAR = /[^(){ \x00-\x1f\x7f%*"\\]/; // atom chars plus "]" (resp-specials)
 const LIST_CHAR = /[^(){ \x00-\x1f\x7f"\\]/; // atom chars plus list-wildcards and "]"
+// Whole tokens, compiled once: the parser runs them several times per command.
+const ATOM = new RegExp(`^${ATOM_CHAR.source}+`);
+const ASTRING_ATOM = new RegExp(`^${ASTRING_CHAR.source}+`);
+const LIST_ATOM = new RegExp(`^${LIST_CHAR.source}+`);
 
 export interface ParserOptions {
   /**
@@ -98,7 +102,7 @@ export class Parser {
   }
 
   tryAtom(): string | undefined {
-    return this.#match(new RegExp(`^${ATOM_CHAR.source}+`));
+    return this.#match(ATOM);
   }
 
   atom(): string {
@@ -187,7 +191,7 @@ export class Parser {
   astring(): string {
     const b = this.tryStringBytes();
     if (b !== undefined) return b.toString("utf8");
-    const a = this.#match(new RegExp(`^${ASTRING_CHAR.source}+`));
+    const a = this.#match(ASTRING_ATOM);
     if (a === undefined) throw new ImapParseError("expected an astring");
     return a;
   }
@@ -210,7 +214,7 @@ export class Parser {
   /** list-mailbox (LIST patterns): like astring but "%" and "*" allowed. */
   listMailbox(): string {
     const b = this.tryStringBytes();
-    const raw = b !== undefined ? b.toString("utf8") : this.#match(new RegExp(`^${LIST_CHAR.source}+`));
+    const raw = b !== undefined ? b.toString("utf8") : this.#match(LIST_ATOM);
     if (raw === undefined) throw new ImapParseError("expected a mailbox pattern");
     if (this.#utf8) return raw;
     return utf7Decode(raw) ?? raw;

@@ -87,3 +87,43 @@ export function sequenceFormat(sorted: readonly number[]): string {
   }
   return out.join(",");
 }
+
+/**
+ * The numbers in 1..last that are not in `sorted` (ascending), restricted to `within` when given
+ * ("*" = `star`), in compact form: the VANISHED (EARLIER) a server sends when it no longer knows which
+ * UIDs went away after the client's MODSEQ (RFC 7162 §3.2.5.2). Linear in the gaps times the ranges.
+ */
+export function sequenceGaps(
+  sorted: readonly number[],
+  last: number,
+  within?: { set: SequenceSet; star: number },
+): string {
+  const gaps: Array<[number, number]> = [];
+  let previous = 0;
+  for (const n of sorted) {
+    if (n > last) break;
+    if (n > previous + 1) gaps.push([previous + 1, n - 1]);
+    previous = n;
+  }
+  if (last > previous) gaps.push([previous + 1, last]);
+  let picked = gaps;
+  if (within) {
+    const bounds = within.set.ranges.map((r) => {
+      const a = r.from ?? within.star;
+      const b = r.to ?? within.star;
+      return [Math.min(a, b), Math.max(a, b)] as const;
+    });
+    picked = [];
+    for (const [lo, hi] of gaps)
+      for (const [a, b] of bounds)
+        if (Math.max(lo, a) <= Math.min(hi, b)) picked.push([Math.max(lo, a), Math.min(hi, b)]);
+    picked.sort((x, y) => x[0] - y[0]);
+  }
+  const merged: Array<[number, number]> = [];
+  for (const [lo, hi] of picked) {
+    const top = merged[merged.length - 1];
+    if (top && lo <= top[1] + 1) top[1] = Math.max(top[1], hi);
+    else merged.push([lo, hi]);
+  }
+  return merged.map(([lo, hi]) => (lo === hi ? String(lo) : `${lo}:${hi}`)).join(",");
+}

@@ -9,8 +9,8 @@ import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { createRecordLookup, getOrgDomain } from "mailauth/lib/dmarc/get-dmarc-record.js";
 import type { DnsResolver } from "../../dns/mod.ts";
-import { rfc5322Date } from "../trace-headers.ts";
 import { type DmarcReportInput, dmarcReportId, dmarcReportRange } from "./dmarc-xml.ts";
+import { reportMessage } from "./report-mail.ts";
 
 /** RFC 7489 §7.2.1.1 filename. */
 export function dmarcReportFilename(
@@ -27,39 +27,24 @@ export function dmarcReportGzip(xml: string): Buffer {
 export function dmarcReportMail(
   input: DmarcReportInput & { to: string; gzip: Buffer; date?: Date; boundary?: string },
 ): Buffer {
-  const boundary = input.boundary ?? `=_mailroom_dmarc_${randomBytes(12).toString("hex")}`;
-  const id = dmarcReportId(input);
   const filename = dmarcReportFilename(input);
-  const base64 = input.gzip.toString("base64").replace(/.{1,76}/g, "$&\r\n");
-  const lines = [
-    `From: DMARC reporting <noreply-dmarc-reporting@${input.submitter}>`,
-    `To: <${input.to}>`,
-    `Subject: Report Domain: ${input.policyDomain} Submitter: ${input.submitter} Report-ID: <${id}>`,
-    `Date: ${rfc5322Date(input.date ?? new Date())}`,
-    `Message-ID: <${Date.now().toString(36)}.${randomBytes(8).toString("hex")}@${input.submitter}>`,
-    "Auto-Submitted: auto-generated",
-    "MIME-Version: 1.0",
-    `Content-Type: multipart/mixed;\r\n\tboundary="${boundary}"`,
-    "",
-    "This is a multipart message in MIME format.",
-    "",
-    `--${boundary}`,
-    "Content-Type: text/plain; charset=us-ascii",
-    "Content-Transfer-Encoding: 7bit",
-    "",
-    `This is a DMARC aggregate report (RFC 7489) from ${input.submitter}`,
-    `for mail from ${input.policyDomain} received on ${input.day} (UTC).`,
-    "",
-    `--${boundary}`,
-    `Content-Type: application/gzip; name="${filename}"`,
-    "Content-Transfer-Encoding: base64",
-    `Content-Disposition: attachment;\r\n\tfilename="${filename}"`,
-    "",
-    base64.trimEnd(),
-    `--${boundary}--`,
-    "",
-  ];
-  return Buffer.from(lines.join("\r\n"), "ascii");
+  return reportMessage({
+    from: `DMARC reporting <noreply-dmarc-reporting@${input.submitter}>`,
+    to: input.to,
+    policyDomain: input.policyDomain,
+    submitter: input.submitter,
+    reportId: dmarcReportId(input),
+    date: input.date,
+    multipart: "multipart/mixed",
+    boundary: input.boundary ?? `=_mailroom_dmarc_${randomBytes(12).toString("hex")}`,
+    text: [
+      `This is a DMARC aggregate report (RFC 7489) from ${input.submitter}`,
+      `for mail from ${input.policyDomain} received on ${input.day} (UTC).`,
+    ],
+    attachmentType: `application/gzip; name="${filename}"`,
+    filename,
+    gzip: input.gzip,
+  });
 }
 
 export interface RuaDestination {

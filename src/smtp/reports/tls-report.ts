@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import type { TlsResultRow } from "../../store/mod.ts";
-import { rfc5322Date } from "../trace-headers.ts";
+import { reportMessage } from "./report-mail.ts";
 
 export interface TlsReportInput {
   day: string;
@@ -107,40 +107,23 @@ export function reportGzip(report: Record<string, unknown>): Buffer {
 export function reportMail(
   input: TlsReportInput & { to: string; gzip: Buffer; date?: Date; boundary?: string },
 ): Buffer {
-  const boundary = input.boundary ?? `=_mailroom_tlsrpt_${randomBytes(12).toString("hex")}`;
-  const id = reportId(input);
-  const filename = reportFilename(input);
-  const base64 = input.gzip.toString("base64").replace(/.{1,76}/g, "$&\r\n");
-  const lines = [
-    `From: TLS reporting <noreply-smtp-tls-reporting@${input.submitter}>`,
-    `To: <${input.to}>`,
-    `Subject: Report Domain: ${input.policyDomain} Submitter: ${input.submitter} Report-ID: <${id}>`,
-    `Date: ${rfc5322Date(input.date ?? new Date())}`,
-    `Message-ID: <${Date.now().toString(36)}.${randomBytes(8).toString("hex")}@${input.submitter}>`,
+  return reportMessage({
+    from: `TLS reporting <noreply-smtp-tls-reporting@${input.submitter}>`,
+    to: input.to,
+    policyDomain: input.policyDomain,
+    submitter: input.submitter,
+    reportId: reportId(input),
+    date: input.date,
     // §5.3: these two fields, so a receiver can sort reports without opening them.
-    `TLS-Report-Domain: ${input.policyDomain}`,
-    `TLS-Report-Submitter: ${input.submitter}`,
-    "Auto-Submitted: auto-generated",
-    "MIME-Version: 1.0",
-    `Content-Type: multipart/report; report-type="tlsrpt";\r\n\tboundary="${boundary}"`,
-    "",
-    "This is a multipart message in MIME format.",
-    "",
-    `--${boundary}`,
-    "Content-Type: text/plain; charset=us-ascii",
-    "Content-Transfer-Encoding: 7bit",
-    "",
-    `This is an aggregate TLS report (RFC 8460) from ${input.submitter}`,
-    `for mail sent to ${input.policyDomain} on ${input.day} (UTC).`,
-    "",
-    `--${boundary}`,
-    "Content-Type: application/tlsrpt+gzip",
-    "Content-Transfer-Encoding: base64",
-    `Content-Disposition: attachment;\r\n\tfilename="${filename}"`,
-    "",
-    base64.trimEnd(),
-    `--${boundary}--`,
-    "",
-  ];
-  return Buffer.from(lines.join("\r\n"), "ascii");
+    headers: [`TLS-Report-Domain: ${input.policyDomain}`, `TLS-Report-Submitter: ${input.submitter}`],
+    multipart: 'multipart/report; report-type="tlsrpt"',
+    boundary: input.boundary ?? `=_mailroom_tlsrpt_${randomBytes(12).toString("hex")}`,
+    text: [
+      `This is an aggregate TLS report (RFC 8460) from ${input.submitter}`,
+      `for mail sent to ${input.policyDomain} on ${input.day} (UTC).`,
+    ],
+    attachmentType: "application/tlsrpt+gzip",
+    filename: reportFilename(input),
+    gzip: input.gzip,
+  });
 }

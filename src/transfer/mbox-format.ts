@@ -184,18 +184,24 @@ export function mboxSplit(file: Uint8Array): MboxMessage[] {
   if (!startsWithFrom(file, start))
     throw new MboxFormatError('not an mbox file: it must start with a "From " line');
   const offsets = separatorOffsets(file, start);
-  return offsets.map((offset, i) => {
-    const end = offsets[i + 1] ?? file.length;
-    const nl = file.indexOf(LF, offset);
-    const lineEnd = nl === -1 || nl > end ? end : nl + 1;
-    const fromLine = new TextDecoder("latin1").decode(file.subarray(offset, lineEnd));
-    let body = file.subarray(lineEnd, end);
-    // The separating blank line: "\n" after the message's last line end (as we write it), or "\r\n\r\n"
-    // in files written with CRLF throughout.
-    const n = body.length;
-    if (n >= 2 && body[n - 1] === LF && body[n - 2] === LF) body = body.subarray(0, n - 1);
-    else if (n >= 4 && body[n - 1] === LF && body[n - 2] === CR && body[n - 3] === LF && body[n - 4] === CR)
-      body = body.subarray(0, n - 2);
-    return { raw: normalizeNewlines(mboxrdUnquote(body)), internalDate: parseAsctime(fromLine) };
-  });
+  return offsets.map((offset, i) => mboxMessageOf(file.subarray(offset, offsets[i + 1] ?? file.length)));
+}
+
+/**
+ * One message of an mbox file from its segment (its From_ line up to the next one): the From_ line
+ * dropped, the separating blank line dropped, the quoting undone and line ends made CRLF.
+ */
+export function mboxMessageOf(segment: Uint8Array): MboxMessage {
+  const end = segment.length;
+  const nl = segment.indexOf(LF);
+  const lineEnd = nl === -1 ? end : nl + 1;
+  const fromLine = new TextDecoder("latin1").decode(segment.subarray(0, lineEnd));
+  let body = segment.subarray(lineEnd, end);
+  // The separating blank line: "\n" after the message's last line end (as we write it), or "\r\n\r\n"
+  // in files written with CRLF throughout.
+  const n = body.length;
+  if (n >= 2 && body[n - 1] === LF && body[n - 2] === LF) body = body.subarray(0, n - 1);
+  else if (n >= 4 && body[n - 1] === LF && body[n - 2] === CR && body[n - 3] === LF && body[n - 4] === CR)
+    body = body.subarray(0, n - 2);
+  return { raw: normalizeNewlines(mboxrdUnquote(body)), internalDate: parseAsctime(fromLine) };
 }

@@ -1,0 +1,54 @@
+/**
+ * `mailroom restore FILE`: puts a verified backup in place of a stopped server's database. The
+ * database in place (with its -wal and -shm) is kept beside it as `<name>.before-restore-<time>`,
+ * never deleted; a stale -wal must not stay, or SQLite would replay it into the restored file.
+ */
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
+import { type DatabaseFileSummary, databaseFilePath, databaseFileVerify } from "../store/mod.ts";
+
+export class RestoreError extends Error {}
+
+export interface RestoreResult {
+  path: string;
+  /** Where the database that was in place went, if there was one. */
+  keptAs: string | undefined;
+  contents: DatabaseFileSummary;
+}
+
+/** Restores `backup` as the database of `databaseUrl`; the caller has made sure no server runs on it. */
+export async function restoreFile(databaseUrl: string, backup: string): Promise<RestoreResult> {
+  const target = databaseFilePath(databaseUrl);
+  if (target === undefined) throw new RestoreError(`restore needs a file: database URL, not ${databaseUrl}`);
+  if (!existsSync(backup)) throw new RestoreError(`${backup} does not exist`);
+  let contents: DatabaseFileSummary;
+  try {
+    contents = await databaseFileVerify(backup);
+  } catch (error) {
+    throw new RestoreError(`${backup} is not a usable backup: ${(error as Error).message}`);
+  }
+  const incoming = `${target}.restoring`;
+  copyFileSync(backup, incoming);
+  fsync(incoming);
+  let keptAs: string | undefined;
+  if (existsSync(target)) {
+    keptAs = `${target}.before-restore-${new Date().toISOString().replace(/[-:.]/g, "")}`;
+    renameSync(target, keptAs);
+    for (const suffix of ["-wal", "-shm"])
+      if (existsSync(target + suffix)) renameSync(target + suffix, keptAs + suffix);
+  }
+  rmSync(`${target}-wal`, { force: true });
+  rmSync(`${target}-shm`, { force: true });
+  renameSync(incoming, target);
+  fsync(dirname(target));
+  return { path: target, keptAs, contents };
+}
+
+function fsync(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
