@@ -74,6 +74,8 @@ type Setting = {
   /** Reads the text of the flag, the variable or the default into the value Config holds. */
   schema: z.ZodType;
   help: string;
+  /** A yes/no setting whose flag may stand alone (`--catch`), meaning true; `--catch=false` also works. */
+  switch?: true;
 } & (
   | {
       /** The text used when neither flag nor variable is given; it goes through `schema` like theirs. */
@@ -348,6 +350,18 @@ const SETTINGS = {
     default: "8080",
   },
   /**
+   * Issue 16: "auto" binds every listener that is not off to a free port (port 0), whatever its own
+   * setting says; the chosen ports are in the `{"event":"ready","ports":{...}}` line on stdout, so a
+   * test in any language can start the server and find it without picking ports itself.
+   */
+  ports: {
+    env: "MAILROOM_PORTS",
+    flag: "--ports",
+    schema: z.enum(["auto", "fixed"]),
+    help: "auto: every listener on a free port, printed in the ready line on stdout; fixed: the port settings",
+    default: "fixed",
+  },
+  /**
    * The public web listeners (ACME challenges, MTA-STS policy, client autoconfiguration), bound on
    * --bind like the mail listeners; they never serve the admin API.
    */
@@ -571,6 +585,43 @@ const SETTINGS = {
     help: "mailboxes one account may have (IMAP CREATE beyond: NO [LIMIT])",
     default: "1000",
   },
+  /**
+   * Issue 16, catch mode (for testing): SMTP takes mail for every address at every domain, the first
+   * message to an address creating its account; nothing is relayed; any SMTP AUTH credentials and,
+   * for existing addresses, any IMAP/POP3 password are accepted. Never on a server facing real mail.
+   */
+  catch: {
+    env: "MAILROOM_CATCH",
+    flag: "--catch",
+    switch: true,
+    schema: flag,
+    help: "catch mode for testing: keep all mail for any address, relay nothing, accept any password",
+    default: "false",
+  },
+  /**
+   * Issue 16: webhooks may go to private, loopback and link-local addresses. Off by default: a
+   * webhook URL must not make the server a probe of its own network (SSRF). Tests turn it on.
+   */
+  webhooksAllowPrivate: {
+    env: "MAILROOM_WEBHOOKS_ALLOW_PRIVATE",
+    flag: "--webhooks-allow-private",
+    switch: true,
+    schema: flag,
+    help: "let webhooks go to private and loopback addresses (tests, a receiver on this host)",
+    default: "false",
+  },
+  /**
+   * Issue 16: fault injection (PUT /api/v1/chaos) for testing clients' retry logic. Off by default,
+   * and the API refuses rules with 403: a server facing real mail must not be made to fail on purpose.
+   */
+  chaos: {
+    env: "MAILROOM_CHAOS",
+    flag: "--chaos",
+    switch: true,
+    schema: flag,
+    help: "allow fault injection rules (PUT /api/v1/chaos) in SMTP, IMAP, POP3 and delivery",
+    default: "false",
+  },
   /** RFC 7888 §5: a server advertises LITERAL+ or LITERAL-, never both. */
   imapLiteral: {
     env: "MAILROOM_IMAP_LITERAL",
@@ -676,6 +727,12 @@ interface TestOnlySettings {
   mtaStsTimeoutMs?: number;
   /** Port of MX hosts (25): tests cannot listen on 25. */
   mxPort?: number;
+  /** Longest wait-for-message in ms (WAIT_LIMITS.maxTimeoutMs; tests shorten it to see the cap). */
+  waitMaxTimeoutMs?: number;
+  /** Concurrent waits-for-message (WAIT_LIMITS.maxWaits; tests make it small). */
+  maxWaits?: number;
+  /** Webhook retry delays in ms (WEBHOOK_LIMITS.retryMs; tests shorten them). */
+  webhookRetryMs?: number[];
   /** The inbound defence's clock (greylisting, rate windows): tests move it instead of waiting. */
   spamClock?: () => number;
 }
@@ -844,7 +901,12 @@ const COMMAND_SYNTAX: Record<string, { options: readonly string[]; args: number 
 const ARGV_OPTIONS: Record<string, { type: "string" | "boolean"; short?: string }> = {
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
-  ...Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag.slice(2), { type: "string" as const }])),
+  ...Object.fromEntries(
+    Object.values(SETTINGS).map((s: Setting) => [
+      s.flag.slice(2),
+      { type: s.switch ? ("boolean" as const) : ("string" as const) },
+    ]),
+  ),
   ...Object.fromEntries(
     Object.values(COMMAND_SYNTAX).flatMap((c) =>
       c.options.map((o) => [o.slice(2), { type: "string" as const }]),
@@ -887,6 +949,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     const option = Object.hasOwn(ARGV_OPTIONS, token.name) ? ARGV_OPTIONS[token.name] : undefined;
     if (!option) throw new ConfigError(`unknown flag ${token.rawName}`);
+    if (option.type === "boolean" && SETTING_FLAGS.has(token.rawName)) {
+      // A switch setting: alone it means true, `--catch=false` says so explicitly.
+      flags.set(token.rawName, token.value ?? "true");
+      continue;
+    }
     if (option.type === "boolean") {
       if (token.value !== undefined) throw new ConfigError(`${token.rawName} takes no value`);
       command = token.name;
@@ -931,9 +998,24 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
       `${settingSource(set as SettingName)} must be set together with ${settingSource(missing as SettingName)}`,
     );
   }
+  if (config.ports === "auto") for (const name of LISTENER_PORTS) if (config[name] !== null) config[name] = 0;
   // Every row was resolved above; the test-only knobs are absent until a test sets them.
   return config as unknown as Config;
 }
+
+/** The settings of the ports this server listens on (MAILROOM_PORTS=auto makes them all 0). */
+const LISTENER_PORTS = [
+  "smtpPort",
+  "submissionPort",
+  "smtpsPort",
+  "pop3Port",
+  "pop3sPort",
+  "imapPort",
+  "imapsPort",
+  "publicHttpPort",
+  "publicHttpsPort",
+  "httpPort",
+] as const satisfies readonly SettingName[];
 
 /** The flag or variable to mention when a setting's value is the problem (e.g. a privileged port). */
 export function settingSource(name: SettingName): string {

@@ -5,10 +5,16 @@
 import type { AcmeChallenges, AnswerableChallenge, CertificateManager } from "./acme/mod.ts";
 import { createApp } from "./api/app.ts";
 import { createPublicApp } from "./api/public-app.ts";
+import { SseClients } from "./api/sse-clients.ts";
+import { WaitHub } from "./api/wait-hub.ts";
 import type { MailAuth } from "./auth/mod.ts";
 import type { ClientSettings } from "./autoconfig/mod.ts";
 import { backupControlOf } from "./backup/control.ts";
+import type { NamespaceKeeper } from "./catch/namespaces.ts";
+import type { CatchPolicy } from "./catch/policy.ts";
+import type { ChaosRules } from "./chaos/rules.ts";
 import { type Config, settingSource } from "./config.ts";
+import type { EventBus } from "./events/bus.ts";
 import { startImap } from "./imap/server.ts";
 import type { Logger } from "./log.ts";
 import { listenHttp } from "./net/http.ts";
@@ -22,6 +28,7 @@ import type { MemoryBudgets } from "./security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
 import type { InboundAuth } from "./smtp/authentication/mod.ts";
 import type { SmtpContext } from "./smtp/context.ts";
+import { releaseMessage } from "./smtp/delivery/release.ts";
 import { SMTP_LIMITS } from "./smtp/limits.ts";
 import type { QueueRunner } from "./smtp/queue/runner.ts";
 import type { DmarcReporter } from "./smtp/reports/dmarc-reporter.ts";
@@ -31,6 +38,7 @@ import type { SpamDefence } from "./spam/mod.ts";
 import type { SpoolDir, Store } from "./store/mod.ts";
 import type { TlsProvider } from "./tls/mod.ts";
 import { VERSION } from "./version.ts";
+import type { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 
 /** A failure to start that the user can fix; printed as one line, without a stack trace. */
 export class StartupError extends Error {}
@@ -63,6 +71,15 @@ export interface ListenerDeps {
   /** The ports bound so far, by listener name. */
   ports: ListenerPorts;
   adminToken: string;
+  /** Issue 16: catch mode and the namespaces' any-recipient, any-password rules. */
+  catching: CatchPolicy;
+  /** Issue 16: throwaway namespaces and their expiry. */
+  namespaces: NamespaceKeeper;
+  /** Issue 16: the live events (SSE, webhooks). */
+  events: EventBus;
+  webhooks: WebhookDispatcher;
+  /** Issue 16: fault injection (off unless MAILROOM_CHAOS). */
+  chaos: ChaosRules;
   /** The answers to ACME challenges in progress (the public listeners serve them). */
   acmeChallenges: AcmeChallenges;
   certificates: CertificateManager | undefined;
@@ -156,8 +173,15 @@ function smtpContext(deps: ListenerDeps, mode: SmtpContext["mode"]): SmtpContext
     memory: deps.memory,
     signOutgoing: deps.mailAuth.signOutgoing,
     signNotice: deps.mailAuth.signNotice,
-    // Submission is our own users' mail: the checks and the defence are for port 25.
-    ...(mode === "inbound" ? { authentication: deps.inboundAuth, defence: deps.defence } : {}),
+    catching: deps.catching,
+    chaos: deps.chaos,
+    // Submission is our own users' mail: the checks and the defence are for port 25. Issue 16: in
+    // catch mode port 25 has no strangers to defend against, and its greeting delay, rate limits,
+    // block lists, greylisting and spam verdicts would only delay or lose test mail; the checks run
+    // and are recorded, not enforced (data.ts, InboundAuth.check's `enforce`).
+    ...(mode === "inbound"
+      ? { authentication: deps.inboundAuth, ...(deps.catching.all ? {} : { defence: deps.defence }) }
+      : {}),
   };
 }
 
@@ -172,6 +196,8 @@ function servePop3(deps: ListenerDeps, options: ListenOptions): Promise<Listener
       tls: deps.tls,
       plaintextAuth: deps.plaintextAuth,
       accountSessions: deps.pop3Sessions,
+      catching: deps.catching,
+      chaos: deps.chaos,
     },
     options,
   );
@@ -195,6 +221,8 @@ function serveImap(deps: ListenerDeps, options: ListenOptions): Promise<Listener
       plaintextAuth: deps.plaintextAuth,
       spool: deps.spool,
       memory: deps.memory,
+      catching: deps.catching,
+      chaos: deps.chaos,
     },
     options,
   );
@@ -288,6 +316,20 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
     queue: deps.queue,
     lockouts: deps.authFailures,
     tlsReports: deps.tlsReports,
+    namespaces: deps.namespaces,
+    waits: new WaitHub({
+      store: deps.store,
+      log: deps.log,
+      ...(deps.runtime.collectGarbage ? { collectGarbage: deps.runtime.collectGarbage } : {}),
+      limits: {
+        ...(config.maxWaits ? { maxWaits: config.maxWaits } : {}),
+        ...(config.waitMaxTimeoutMs ? { maxTimeoutMs: config.waitMaxTimeoutMs } : {}),
+      },
+    }),
+    sse: new SseClients({ bus: deps.events }),
+    webhooks: deps.webhooks,
+    chaos: deps.chaos,
+    release: { release: (input) => releaseMessage({ ...input, helo: config.hostname }) },
     dmarcReports: deps.dmarcReports,
     deliverability: deliverabilityOf(deps),
     clientSettings: () => clientSettingsOf(deps),
@@ -298,7 +340,7 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
   const http = await deps.runtime.serveHttp({
     hostname: options.host,
     port: options.port,
-    fetch: app.fetch,
+    fetch: (request, control) => app.fetch(request, control),
     maxRequestBodySize: config.maxMessageSize * 4,
   });
   return { name: options.name ?? "http", port: http.port, close: () => http.stop() };

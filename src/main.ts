@@ -7,6 +7,9 @@ import { join } from "node:path";
 import { AcmeChallenges, CertificateManager, type CertificateManagerOptions } from "./acme/mod.ts";
 import { type DkimKeeper, startMailAuth } from "./auth/mod.ts";
 import { startBackupSchedule } from "./backup/mod.ts";
+import { NamespaceKeeper } from "./catch/namespaces.ts";
+import { CatchPolicy } from "./catch/policy.ts";
+import { ChaosRules } from "./chaos/rules.ts";
 import { backupCommand, restoreCommand } from "./cli/backup.ts";
 import { dnsCommand } from "./cli/dns.ts";
 import type { ToolCommand } from "./cli/mod.ts";
@@ -14,6 +17,8 @@ import { exportCommand, importCommand } from "./cli/transfer.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs, unprivilegedDefaults } from "./config.ts";
 import { pidFileWrite, prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
 import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
+import { EventBus } from "./events/bus.ts";
+import { feedStoreEvents } from "./events/store-feed.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import {
   challengeTypesOf,
@@ -51,6 +56,7 @@ import {
 import { domainCreate, SpoolDir, Store } from "./store/mod.ts";
 import type { TlsProvider } from "./tls/mod.ts";
 import { VERSION } from "./version.ts";
+import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 
 export type { ListenerName };
 export { VERSION };
@@ -120,6 +126,9 @@ export async function main(runtime: Runtime, argv: readonly string[]): Promise<n
         "note: not running as root, so the default ports are unprivileged ones (2525, 2587, 2465, 1110, 1995, 1143, 1993; public web 8081, 8443); set the MAILROOM_*_PORT variables to choose\n",
       );
     const server = await startServer(runtime, config, log);
+    // Issue 16: one machine-readable line with the bound ports (MAILROOM_PORTS=auto picks them),
+    // for test harnesses in any language: the first stdout line whose "event" is "ready".
+    process.stdout.write(`${JSON.stringify({ event: "ready", pid: process.pid, ports: server.ports })}\n`);
     const stopReloading = reloadOnHangup(server.tls, log);
     await waitForSignal(log);
     stopReloading();
@@ -148,6 +157,8 @@ export interface RunningServer {
   dns: DnsResolver;
   /** DKIM keys of the local domains: rotation, retirement (tests call retireDue with a later clock). */
   dkim: DkimKeeper;
+  /** Issue 16: the live events every SSE stream and webhook reads. */
+  events: EventBus;
   /** The ACME certificate manager; undefined unless MAILROOM_ACME_DIRECTORY is set. */
   certificates: CertificateManager | undefined;
   stop(): Promise<void>;
@@ -220,6 +231,52 @@ export async function startServer(
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = parts.authFailures ?? new AuthFailures({ log: log.child({ proto: "auth" }) });
 
+    // Issue 16: the live events. The store's committed changes, the queue's outcomes and failed
+    // logins meet in one bus; SSE and webhooks read it.
+    const events = new EventBus();
+    const stopFeed = feedStoreEvents({ store, sink: events, log: log.child({ proto: "events" }) });
+    stops.push(async () => stopFeed());
+    const unlistenAuth = authFailures.listen((f) =>
+      events.publish("auth.failed", f.login.includes("@") ? f.login : null, {
+        protocol: f.protocol,
+        client: f.client,
+        login: f.login,
+        lockedOut: f.lockedOut,
+      }),
+    );
+    stops.push(async () => unlistenAuth());
+    const webhooks = new WebhookDispatcher({
+      store,
+      bus: events,
+      log: log.child({ proto: "webhooks" }),
+      resolver: dns,
+      allowPrivate: config.webhooksAllowPrivate,
+      ...(config.webhookRetryMs ? { retryMs: config.webhookRetryMs } : {}),
+    });
+    await webhooks.start();
+    stops.push(() => webhooks.stop());
+
+    // Issue 16: catch mode and throwaway namespaces. The banner says so before any listener opens.
+    const catching = new CatchPolicy({ all: config.catch });
+    if (config.catch) {
+      log.warn("catch_mode", { detail: "every address accepted, nothing relayed, any password accepted" });
+      process.stderr.write(
+        "catch mode is on: mail for every address is kept here (accounts made on first message), nothing is relayed, any password is accepted\n",
+      );
+    }
+    const namespaces = new NamespaceKeeper({
+      store,
+      log: log.child({ proto: "namespaces" }),
+      hostname: config.hostname,
+    });
+    namespaces.start();
+    stops.push(() => namespaces.stop());
+
+    // Issue 16: one set of fault-injection rules for every listener and the queue.
+    const chaos = new ChaosRules({ enabled: config.chaos });
+    if (config.chaos)
+      log.warn("chaos_enabled", { detail: "fault injection rules may be set through the API" });
+
     const extraCa = loadExtraCa(config);
     const queue = createQueueRunner({
       store,
@@ -234,8 +291,11 @@ export async function startServer(
       ...(config.mtaStsTimeoutMs ? { mtaStsTimeoutMs: config.mtaStsTimeoutMs } : {}),
       ...(config.mxPort ? { mxPort: config.mxPort } : {}),
       signNotice: mailAuth.signNotice,
+      events,
+      chaos,
     });
-    queue.start();
+    // In catch mode nothing leaves: not even what an earlier run left in the queue.
+    if (!config.catch) queue.start();
     stops.push(() => queue.stop());
     // What both daily aggregate reporters (src/smtp/reports/daily-reporter.ts) are given alike:
     // reports come from this host, name our postmaster, and go out through the queue, signed.
@@ -253,7 +313,7 @@ export async function startServer(
       log: log.child({ proto: "tlsrpt" }),
       ...(extraCa ? { extraCa } : {}),
     });
-    tlsReports.start();
+    if (!config.catch) tlsReports.start();
     stops.push(async () => tlsReports.stop());
     // Issue 11: SPF, DKIM, DMARC and ARC of what port 25 receives from clients without AUTH.
     const inboundAuth = new InboundAuth({
@@ -265,7 +325,7 @@ export async function startServer(
     });
     // RFC 7489 §7.2: the daily DMARC aggregate reports of what port 25 received.
     const dmarcReports = createDmarcReporter({ ...reporting, log: log.child({ proto: "dmarc" }) });
-    dmarcReports.start();
+    if (!config.catch) dmarcReports.start();
     stops.push(async () => dmarcReports.stop());
 
     // Automatic certificates: the stored one is served from the first handshake on; orders start
@@ -312,6 +372,11 @@ export async function startServer(
       ports,
       pop3Sessions: new AccountSessions(POP3_LIMITS.maxSessionsPerAccount),
       adminToken,
+      catching,
+      namespaces,
+      events,
+      webhooks,
+      chaos,
       acmeChallenges,
       certificates,
       listenersBound: () => rows.every((row) => config[row.port] === null || ports[row.name] !== null),
@@ -354,6 +419,7 @@ export async function startServer(
       tls,
       dns,
       dkim: mailAuth.keeper,
+      events,
       certificates,
       async stop() {
         log.info("stopping");

@@ -11,18 +11,33 @@ import { accountRoutes } from "./routes/accounts.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
 import { autoconfigRoutes } from "./routes/autoconfig.ts";
 import { backupRoutes } from "./routes/backups.ts";
+import { chaosRoutes } from "./routes/chaos.ts";
 import { dkimRoutes } from "./routes/dkim.ts";
 import { domainRoutes } from "./routes/domains.ts";
+import { eventRoutes } from "./routes/events.ts";
 import { lockoutRoutes } from "./routes/lockouts.ts";
 import { mailboxRoutes } from "./routes/mailboxes.ts";
+import { messageContentRoutes } from "./routes/message-content.ts";
+import { messageGlobalRoutes } from "./routes/message-global.ts";
+import { accountWaitRoutes, messageSearchRoutes } from "./routes/message-search.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { mobileconfigRoutes } from "./routes/mobileconfig.ts";
+import { namespaceRoutes } from "./routes/namespaces.ts";
 import { observabilityRoutes } from "./routes/observability.ts";
 import { queueRoutes } from "./routes/queue.ts";
 import { reportRoutes } from "./routes/reports.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
+import { SseClients } from "./sse-clients.ts";
+import { WaitHub } from "./wait-hub.ts";
 
-export function createApp(deps: ApiDeps): Hono<ApiEnv> {
+export function createApp(given: ApiDeps): Hono<ApiEnv> {
+  // One wait hub per app: every wait-for-message shares its one subscription to the change feed.
+  const deps: ApiDeps = {
+    ...given,
+    waits: given.waits ?? new WaitHub({ store: given.store, log: given.log }),
+    sse: given.sse ?? new SseClients({}),
+  };
   const app = new Hono<ApiEnv>();
   app.use(async (c, next) => {
     c.set("deps", deps);
@@ -46,7 +61,18 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   v1.route("/accounts", accountRoutes);
   v1.route("/aliases", aliasRoutes);
   v1.route("/accounts", mailboxRoutes);
+  // Issue 16: ".../messages/wait" before ".../messages/{id}" of messageRoutes, which would take it.
+  v1.route("/accounts", accountWaitRoutes);
   v1.route("/accounts", messageRoutes);
+  v1.route("/accounts/:address/messages/:id", messageContentRoutes);
+  // Issue 16: messages across accounts; "/messages/wait" before "/messages/{id}".
+  v1.route("/messages", messageSearchRoutes);
+  v1.route("/messages", messageGlobalRoutes);
+  v1.route("/messages/:id", messageContentRoutes);
+  v1.route("/namespaces", namespaceRoutes);
+  v1.route("/events", eventRoutes);
+  v1.route("/webhooks", webhookRoutes);
+  v1.route("/chaos", chaosRoutes);
   v1.route("/accounts", mobileconfigRoutes);
   v1.route("/queue", queueRoutes);
   v1.route("/lockouts", lockoutRoutes);

@@ -2,10 +2,14 @@
 import type { Context } from "hono";
 import type { Deliverability } from "../auth/mod.ts";
 import type { ClientSettings } from "../autoconfig/mod.ts";
-import type { Config } from "../config.ts";
+import type { ChaosRules } from "../chaos/rules.ts";
+import type { Config, Route } from "../config.ts";
 import type { Logger } from "../log.ts";
+import type { HttpRequestControl } from "../runtime/types.ts";
 import type { AuthFailureEntry } from "../security/auth-failures.ts";
-import type { QueueItem, Store } from "../store/mod.ts";
+import type { Namespace, QueueItem, Store, Webhook } from "../store/mod.ts";
+import type { SseClients } from "./sse-clients.ts";
+import type { WaitHub } from "./wait-hub.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -32,6 +36,18 @@ export interface ApiDeps {
   certificates?: { domainsChanged(): void };
   /** /metrics and /readyz (src/metrics/); absent in route-listing tests. */
   observability?: ObservabilityControl;
+  /** Issue 16: throwaway namespaces (src/catch/namespaces.ts); absent where none are kept. */
+  namespaces?: NamespaceControl;
+  /** Issue 16: wait-for-message; createApp makes one on `store` when absent. */
+  waits?: WaitHub;
+  /** Issue 16: the live event streams (GET /api/v1/events) on the server's event bus; createApp makes one when absent. */
+  sse?: SseClients;
+  /** Issue 16: fault-injection rules (src/chaos/rules.ts); absent means disabled. */
+  chaos?: ChaosRules;
+  /** Issue 16: webhooks (src/webhooks/dispatcher.ts); absent where none are sent. */
+  webhooks?: WebhookControl;
+  /** Issue 16: sends a stored message on to another server (src/smtp/delivery/release.ts). */
+  release?: ReleaseControl;
   /** POST/GET /api/v1/backups (src/backup/); absent in route-listing tests. */
   backups?: BackupControl;
 }
@@ -51,6 +67,38 @@ export interface BackupControl {
   list(): BackupEntry[];
   /** The file of a listed backup, or undefined. */
   file(name: string): string | undefined;
+}
+
+/** What the webhook routes ask of the dispatcher: it checks URLs and keeps its list in step. */
+export interface WebhookControl {
+  /** Throws an error with `status` 409 or 422 (and a message) when refused. */
+  create(input: { url: string; events: string[]; secret: string }): Promise<Webhook>;
+  remove(id: number): Promise<void>;
+}
+
+/** What the namespace routes ask of the keeper (creation, expiry timer). */
+export interface NamespaceControl {
+  create(ttlMs: number): Promise<Namespace>;
+  remove(domain: string): Promise<void>;
+  list(): Promise<Namespace[]>;
+}
+
+/** One recipient's answer from the server a message was released to. */
+export interface ReleaseRecipient {
+  address: string;
+  accepted: boolean;
+  /** The reply code; null when no reply came. */
+  code: number | null;
+  reply: string;
+}
+
+/** What POST /api/v1/messages/{id}/release asks of the SMTP client: one transaction, then QUIT. */
+export interface ReleaseControl {
+  release(input: { raw: Uint8Array; sender: string; recipients: string[]; route: Route }): Promise<
+    | { kind: "done"; recipients: ReleaseRecipient[] }
+    /** No transaction took place (refused connection, bad greeting, failed TLS or AUTH). */
+    | { kind: "unreachable"; code: number | null; reply: string }
+  >;
 }
 
 /** What /metrics and /readyz ask of the composition root. */
@@ -88,7 +136,11 @@ export interface QueueControl {
   remove(id: number, options: { bounce: boolean }): Promise<QueueItem | undefined>;
 }
 
-export type ApiEnv = { Variables: { deps: ApiDeps } };
+/**
+ * The runtime's per-request controls arrive as Hono's `c.env` (main.ts passes them to app.fetch);
+ * absent under app.request() in tests.
+ */
+export type ApiEnv = { Variables: { deps: ApiDeps }; Bindings: Partial<HttpRequestControl> | undefined };
 
 /** The client settings to document, or the host name alone (no port known) where none were given. */
 export function clientSettingsOf(deps: ApiDeps): ClientSettings {
@@ -107,6 +159,9 @@ const HANDED_OVER = {
   tlsReports: "the TLS reporter",
   dmarcReports: "the DMARC reporter",
   deliverability: "DKIM keys and DNS records",
+  namespaces: "the namespace keeper",
+  webhooks: "the webhook dispatcher",
+  release: "the release client",
 } as const;
 
 /**

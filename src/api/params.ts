@@ -5,7 +5,15 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
-import { type Account, accountGet, type Mailbox, mailboxGet, type Reader } from "../store/mod.ts";
+import {
+  type Account,
+  accountFind,
+  accountGet,
+  type Mailbox,
+  mailboxGet,
+  messageLatestId,
+  type Reader,
+} from "../store/mod.ts";
 import { ApiError } from "./problem.ts";
 import { FlagList } from "./schemas.ts";
 
@@ -87,9 +95,23 @@ export const beforeUidCursor = listCursor("b", 1);
 /** The queue is listed oldest first: the cursor is the item id to continue after. */
 export const afterIdCursor = listCursor("a", 0);
 
-/** Message ids are positive integers; anything else names no message, so it is a 404 like an unknown id. */
-export function messageIdParam(c: Context): number {
+/** A search across accounts is listed newest first: the cursor is the message id to continue below. */
+export const beforeIdCursor = listCursor("i", 1);
+
+/**
+ * A message id: a positive integer, unique across accounts (store/message-find.ts), or "latest", the
+ * newest message (of the `{address}` account when the path has one, else of all). Anything else
+ * names no message, so it is a 404 like an unknown id.
+ */
+export async function messageIdParam(c: Context, r: Reader): Promise<number> {
   const text = c.req.param("id") ?? "";
+  if (text === "latest") {
+    const address = c.req.param("address");
+    const account = address === undefined ? undefined : await accountFind(r, address);
+    const latest = address !== undefined && !account ? undefined : await messageLatestId(r, account?.id);
+    if (latest === undefined) throw new ApiError(404, "Not Found", "there is no message yet");
+    return latest;
+  }
   const id = /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(id)) throw new ApiError(404, "Not Found", `message ${text} not found`);
   return id;

@@ -3,7 +3,9 @@
  * (test/api/openapi.test.ts checks that every export here has a component of the same name).
  * Bodies are strict objects: an unknown field is a 422, so a typo never silently does nothing.
  */
+
 import { z } from "zod";
+import { CHAOS_LIMITS, ChaosRule } from "../chaos/rules.ts";
 
 export const DomainCreate = z.strictObject({
   name: z.string().min(1).max(253),
@@ -92,3 +94,35 @@ export const MessageUpdate = z
     message: "flags replaces the whole set and cannot be combined with addFlags or removeFlags",
     path: ["flags"],
   });
+
+/** Issue 16: POST /api/v1/namespaces; `ttl` like "30m" (units s, m, h, d), one hour when absent. */
+export const NamespaceCreate = z.strictObject({
+  ttl: z.string().min(2).max(20).optional(),
+});
+
+/**
+ * Issue 16: POST /api/v1/messages/{id}/release. `route` is `smtp://host:port`, `smtps://host:port`
+ * or `host:port` (with `user:pass@` for AUTH over TLS, as MAILROOM_ROUTES reads it); `from` is the
+ * envelope sender, the message's Return-Path by default.
+ */
+export const MessageRelease = z.strictObject({
+  to: z.array(EmailAddress).min(1).max(100),
+  route: z.string().min(1).max(1024),
+  from: EmailAddress.optional(),
+});
+
+/**
+ * Issue 16: POST /api/v1/webhooks. `events`: event types, prefixes like "message.*", or "*" for
+ * all; `secret`: a Standard Webhooks secret ("whsec_" + base64 of 24 to 64 bytes), generated when
+ * absent.
+ */
+export const WebhookCreate = z.strictObject({
+  url: z.string().min(1).max(2000),
+  events: z.array(z.string().min(1).max(64)).min(1).max(20),
+  secret: z.string().min(1).max(200).optional(),
+});
+
+/** Issue 16: PUT /api/v1/chaos: the fault-injection rules, replacing those in force. */
+export const ChaosUpdate = z.strictObject({
+  rules: z.array(ChaosRule).max(CHAOS_LIMITS.maxRules),
+});

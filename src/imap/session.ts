@@ -14,6 +14,7 @@ import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.
 import type { Account, Change } from "../store/mod.ts";
 import { upgradeToTls } from "../tls/mod.ts";
 import { capabilities } from "./capabilities.ts";
+import { imapChaosCommand, imapChaosConnect } from "./chaos.ts";
 import type { ImapContext } from "./context.ts";
 import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
 import { literalPolicy, MESSAGE_COMMANDS } from "./literal-policy.ts";
@@ -349,6 +350,8 @@ export class ImapSession implements DispatchSession {
   }
 
   async run(): Promise<void> {
+    // Issue 16: fault injection before the greeting (a delay, a BYE, a dropped line).
+    if (await imapChaosConnect(this)) return;
     this.untagged([
       `OK [CAPABILITY ${this.capabilities.join(" ")}] ${this.ctx.hostname} Mailroom IMAP4rev1 ready`,
     ]);
@@ -456,6 +459,7 @@ export class ImapSession implements DispatchSession {
   }
 
   async #execute(command: RawCommand): Promise<void> {
+    if (await imapChaosCommand(this, command)) return;
     const started = performance.now();
     this.#inCommand = true;
     let outcome: Awaited<ReturnType<typeof dispatch>>;

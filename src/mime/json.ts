@@ -48,9 +48,14 @@ function attachmentSize(bytes: MessageBytes, part: MimePart): number {
   return part.size;
 }
 
+/** A header block's fields in order, values unfolded and RFC 2047-decoded. */
+export function headerFieldsJson(header: Uint8Array): MessageJson["headers"] {
+  const fields = parseHeaders(header, 0, header.length, MAX_FIELDS);
+  return fields.map((f) => ({ name: f.name, value: decodeMimeWords(f.value) }));
+}
+
 /** The REST view of a message from its parse and the bytes messageJsonParts() asks for; no re-parse. */
 export function messageJson(parsed: MessageParse, bytes: MessageBytes): MessageJson {
-  const fields = parseHeaders(bytes.header, 0, bytes.header.length, MAX_FIELDS);
   const bodies = chooseBodies(parsed.structure);
   const env = parsed.envelope;
   const filename = (part: MimePart): string | null => {
@@ -59,7 +64,7 @@ export function messageJson(parsed: MessageParse, bytes: MessageBytes): MessageJ
     return name === null ? null : decodeMimeWords(name);
   };
   return {
-    headers: fields.map((f) => ({ name: f.name, value: decodeMimeWords(f.value) })),
+    headers: headerFieldsJson(bytes.header),
     from: plainAddresses(env.from),
     to: plainAddresses(env.to),
     cc: plainAddresses(env.cc),

@@ -12,6 +12,7 @@ export { decodeMimeWords } from "./encoded-words.ts";
 export { emptyEnvelope } from "./envelope.ts";
 export { headerEnd, headerValue, parseHeaders } from "./headers.ts";
 export {
+  headerFieldsJson,
   type MessageBytes,
   type MessageParse,
   messageJson,
@@ -25,7 +26,8 @@ export {
   normalizeNewlines,
 } from "./line-endings.ts";
 export { parseMessage } from "./message.ts";
-export { findPart, partBody } from "./parts.ts";
+export { chooseBodies, decodeBody, filenameOf, findPart, partBody } from "./parts.ts";
+export { htmlToText } from "./search-text.ts";
 export { has8bit, toSevenBit } from "./seven-bit.ts";
 export { SORT_KEYS_VERSION, sortKeysOf } from "./sort-keys.ts";
 export { decodeTransfer } from "./transfer.ts";

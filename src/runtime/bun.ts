@@ -13,7 +13,7 @@ export const bunRuntime: Runtime = {
     const server = Bun.serve({
       hostname: options.hostname,
       port: options.port,
-      fetch: options.fetch,
+      fetch: (request, server) => options.fetch(request, { keepOpen: (r) => server.timeout(r, 0) }),
       maxRequestBodySize: options.maxRequestBodySize,
       // Streaming an mbox of a large mailbox can take a while; don't cut it off.
       idleTimeout: 120,

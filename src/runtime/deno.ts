@@ -27,7 +27,8 @@ export const denoRuntime: Runtime = {
   async serveHttp(options) {
     const server = Deno.serve(
       { hostname: options.hostname, port: options.port, onListen() {} },
-      options.fetch,
+      // Deno's server has no idle timeout for a response still being produced: nothing to lift.
+      (request: Request) => options.fetch(request, { keepOpen() {} }),
     );
     return { port: server.addr.port, stop: () => server.shutdown() };
   },

@@ -14,6 +14,7 @@ import inboundAuth from "../../migrations/0007_inbound_auth.sql" with { type: "t
 import housekeeping from "../../migrations/0008_housekeeping.sql" with { type: "text" };
 import imapRecentSortSearch from "../../migrations/0009_imap_recent_sort_search.sql" with { type: "text" };
 import imapMetadata from "../../migrations/0010_imap_metadata.sql" with { type: "text" };
+import namespacesWebhooks from "../../migrations/0011_namespaces_webhooks.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 import type { EmbeddedMigrations } from "../store/mod.ts";
@@ -31,6 +32,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0008_housekeeping": housekeeping,
   "0009_imap_recent_sort_search": imapRecentSortSearch,
   "0010_imap_metadata": imapMetadata,
+  "0011_namespaces_webhooks": namespacesWebhooks,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

@@ -4,6 +4,15 @@
  */
 import type { EmbeddedMigrations } from "../store/mod.ts";
 
+/** What an HTTP handler may ask of the server about its own request. */
+export interface HttpRequestControl {
+  /**
+   * Exempts this request from the server's idle timeout: a long poll (wait-for-message) sends
+   * nothing until it has an answer, and would otherwise be cut off after the idle timeout.
+   */
+  keepOpen(request: Request): void;
+}
+
 export interface HttpServer {
   /** The port actually bound (useful when 0 was asked for). */
   port: number;
@@ -33,7 +42,7 @@ export interface Runtime {
   serveHttp(options: {
     hostname: string;
     port: number;
-    fetch: (request: Request) => Response | Promise<Response>;
+    fetch: (request: Request, control: HttpRequestControl) => Response | Promise<Response>;
     maxRequestBodySize: number;
   }): Promise<HttpServer>;
 }

@@ -5,6 +5,7 @@
  * is settled. Callers only log, wait `delayMs` and answer in their protocol — the same answer whether
  * the password was wrong, the account unknown, or the key locked out.
  */
+import type { CatchPolicy } from "../catch/policy.ts";
 import { type Account, accountAuthenticate, type CredentialCache, type Reader } from "../store/mod.ts";
 import { type AuthFailures, accountKey } from "./auth-failures.ts";
 
@@ -18,6 +19,11 @@ export interface LoginServices {
   /** The limiter all protocols share. */
   authFailures: AuthFailures;
   primaryDomain: string;
+  /**
+   * Issue 16: the catch policy, consulted before the password: a login it names (catch mode, a live
+   * namespace's addresses) needs no password. The check itself stays the same for everyone.
+   */
+  catching?: CatchPolicy | undefined;
 }
 
 export interface LoginAttempt {
@@ -25,6 +31,8 @@ export interface LoginAttempt {
   client: string;
   login: string;
   password: string;
+  /** Named in the auth.failed event (issue 16): smtp, imap or pop3. */
+  protocol?: string;
 }
 
 export type PasswordCheck =
@@ -42,13 +50,27 @@ export async function passwordCheck(services: LoginServices, input: LoginAttempt
     account: accountKey(input.login, primaryDomain),
     login: input.login,
   });
-  if (!start.allowed) return { ok: false, delayMs: start.delayMs, failures: undefined, lockedOut: true };
+  // Issue 16: every failed login is an auth.failed event (SSE, webhooks).
+  const report = (lockedOut: boolean) =>
+    services.authFailures.reportFailure({
+      protocol: input.protocol ?? "unknown",
+      client: input.client,
+      login: input.login,
+      lockedOut,
+    });
+  if (!start.allowed) {
+    report(true);
+    return { ok: false, delayMs: start.delayMs, failures: undefined, lockedOut: true };
+  }
   let account: Account | undefined;
   try {
-    account = await accountAuthenticate(services.store.read, input.login, input.password, {
-      primaryDomain,
-      cache: services.store.credentials,
-    });
+    const read = services.store.read;
+    account =
+      (await services.catching?.loginAccount(read, input.login, primaryDomain)) ??
+      (await accountAuthenticate(read, input.login, input.password, {
+        primaryDomain,
+        cache: services.store.credentials,
+      }));
   } catch (error) {
     start.attempt.abandoned();
     throw error;
@@ -59,6 +81,7 @@ export async function passwordCheck(services: LoginServices, input: LoginAttempt
     return { ok: true, account };
   }
   const { delayMs, failures } = start.attempt.failed();
+  report(false);
   return { ok: false, delayMs, failures, lockedOut: false };
 }
 

@@ -12,6 +12,7 @@ import type {
 } from "smtp-server";
 import { clientAddressKey } from "../security/connection-limits.ts";
 import { passwordCheck, refusalFields } from "../security/password-check.ts";
+import type { CatchLogin } from "./catch.ts";
 import type { SmtpContext, SmtpUser } from "./context.ts";
 import { reply } from "./replies.ts";
 import { passwordsNeedTls } from "./tls.ts";
@@ -31,7 +32,7 @@ async function authenticate(
   ctx: SmtpContext,
   auth: SMTPServerAuthentication,
   session: SMTPServerSession,
-): Promise<SmtpUser> {
+): Promise<SmtpUser | CatchLogin> {
   const login = (auth.username ?? "").trim();
   const password = auth.password ?? "";
   // The guard in tls.ts answers AUTH with 538 before any credentials are read; should a password get
@@ -53,9 +54,20 @@ async function authenticate(
     });
     throw reply.authzDenied();
   }
+  // Issue 16: catch mode takes any credentials. The login is no account (see catch.ts), so it can
+  // neither relay nor change the sender rules; it only lets clients that insist on AUTH through.
+  if (ctx.catching?.all) {
+    ctx.log.info("smtp.auth", { session: session.id, client: session.remoteAddress, login, catch: true });
+    return { catchLogin: login };
+  }
   let check: Awaited<ReturnType<typeof passwordCheck>>;
   try {
-    check = await passwordCheck(ctx, { client: clientAddressKey(session.remoteAddress), login, password });
+    // Without the catch policy: an SMTP login is what lets mail relay, and a namespace's address
+    // must not relay with any password (catch mode answered above, with no account).
+    check = await passwordCheck(
+      { store: ctx.store, authFailures: ctx.authFailures, primaryDomain: ctx.primaryDomain },
+      { client: clientAddressKey(session.remoteAddress), login, password, protocol: "smtp" },
+    );
   } catch (error) {
     ctx.log.error("smtp.auth_error", { session: session.id, client: session.remoteAddress, error });
     throw reply.authUnavailable();

@@ -9,6 +9,7 @@
 import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { LineEndings, parseMessage } from "../mime/mod.ts";
 import { messageIngest, type QueueInput, type Spool, SpoolDir, StoreError } from "../store/mod.ts";
+import { catchTargets } from "./catch.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
 import { defenceDecide, defenceScan, defenceTargets, spamAuth } from "./defence/content.ts";
 import { deliveredNotices, sendNotices } from "./delivery/notices.ts";
@@ -83,21 +84,32 @@ async function deliver(
   // Issue 11, port 25 without AUTH: SPF, DKIM, DMARC, ARC (authentication/). They may refuse the
   // message (the SmtpReply is thrown); forged Authentication-Results are gone from `body`, which is
   // what the spam check sees and what is stored.
-  const checked = user ? undefined : await ctx.authentication?.check(session, received);
+  // Issue 16: test mail (catch mode, only namespace recipients) is checked and the results kept, but
+  // never refused, deferred or put in Junk for them, and gets no spam verdict or greylisting: a test
+  // must find every message it sent, at once, and can still read what a real receiver would decide.
+  const state = transaction(session.envelope);
+  const testMail =
+    state.remote.size === 0 &&
+    ctx.catching !== undefined &&
+    (await ctx.catching.testMail(ctx.store.read, [...state.local.keys()]));
+  const checked = user
+    ? undefined
+    : await ctx.authentication?.check(session, received, { enforce: !testMail });
   const body = checked?.body ?? received;
 
   // Issue 14, after the authentication: rspamd gets the message with our Authentication-Results on
   // top, the built-in score and greylisting get the results; then the verdict and its X-Spam-* fields.
-  const scan = await defenceScan(ctx, session, {
-    spool,
-    ...(checked ? { message: [Buffer.from(checked.field, "utf8"), body] } : {}),
-  });
+  const scan = testMail
+    ? undefined
+    : await defenceScan(ctx, session, {
+        spool,
+        ...(checked ? { message: [Buffer.from(checked.field, "utf8"), body] } : {}),
+      });
   const spam = await defenceDecide(ctx, session, scan, { message: body, auth: spamAuth(checked?.results) });
   const message = spam?.message ?? [body];
   // A DMARC quarantine (RFC 7489 §6.3 p=quarantine) or a junk verdict: Junk, with $Junk.
   const junk = checked?.junk === true || spam?.junk === true;
 
-  const state = transaction(session.envelope);
   const local = state.local;
   const remote = [...state.remote.values()];
   const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
@@ -144,15 +156,18 @@ async function deliver(
           smtpUtf8: session.envelope.smtpUtf8 === true,
         }
       : undefined;
-  // RFC 3461 NOTIFY=SUCCESS on a local recipient: a "delivered" notice, committed with the message.
-  const notices = deliveredNotices({
-    rcptTo: session.envelope.rcptTo,
-    local: new Set(local.keys()),
-    sender: mailFrom,
-    envid: dsn?.envid ?? null,
-    arrivalDate: now,
-    hostname: ctx.hostname,
-  });
+  // RFC 3461 NOTIFY=SUCCESS on a local recipient: a "delivered" notice, committed with the message
+  // (none in catch mode, where nothing leaves the server).
+  const notices = ctx.catching?.all
+    ? []
+    : deliveredNotices({
+        rcptTo: session.envelope.rcptTo,
+        local: new Set(local.keys()),
+        sender: mailFrom,
+        envid: dsn?.envid ?? null,
+        arrivalDate: now,
+        hostname: ctx.hostname,
+      });
   try {
     // RFC 5321 §4.5.3.1.10 / RFC 3463 X.2.2: the RCPT check knew only the declared SIZE (or none),
     // so the quota is checked again on the real size inside the ingest transaction, where parallel
@@ -161,7 +176,10 @@ async function deliver(
     let noticeQueued = false;
     const added = await ctx.store.write(async (w) => {
       const into = targets ?? (await checked!.targets(w, accountIds, junk));
-      const stored = await messageIngest(w, { raw, parsed, targets: into, queue, enforceQuota: true });
+      // Issue 16: accounts this message creates (catch mode, namespaces), in this same transaction.
+      const caught = await catchTargets(w, ctx, session, accountIds);
+      const all = [...into, ...caught];
+      const stored = await messageIngest(w, { raw, parsed, targets: all, queue, enforceQuota: true });
       if (checked) await checked.persist(w, stored);
       if (notices.length > 0)
         noticeQueued =

@@ -5,7 +5,7 @@
  * unauthenticated relaying is refused everywhere (this server is never an open relay).
  */
 import type { SMTPServerAddress, SMTPServerSession } from "smtp-server";
-import { type Resolution, recipientResolve } from "../store/mod.ts";
+import { type CatchResolution, recipientResolveOrCatch, recipientsToCreate } from "./catch.ts";
 import { type SmtpContext, sessionUser, transaction } from "./context.ts";
 import { defenceRcpt } from "./defence/envelope.ts";
 import { reply, SmtpReply } from "./replies.ts";
@@ -52,7 +52,6 @@ export function onRcptTo(ctx: SmtpContext) {
       callback(reply.tooManyRecipients(ctx.maxRecipients));
       return;
     }
-    // RFC 5321 §4.5.1: postmaster, bare or at any local domain, is always accepted.
     resolveUnlessRefused(ctx, session, address).then(
       (resolution) => {
         if (resolution instanceof SmtpReply) {
@@ -60,6 +59,12 @@ export function onRcptTo(ctx: SmtpContext) {
           return;
         }
         switch (resolution.kind) {
+          case "create":
+            // Issue 16 (catch mode, a namespace): DATA creates the account; it counts as local.
+            local.set(key, []);
+            recipientsToCreate(session.envelope).add(resolution.address);
+            callback();
+            return;
           case "invalid":
             callback(reply.badRecipient());
             return;
@@ -114,13 +119,11 @@ async function resolveUnlessRefused(
   ctx: SmtpContext,
   session: SMTPServerSession,
   address: SMTPServerAddress,
-): Promise<Resolution | SmtpReply> {
+): Promise<CatchResolution | SmtpReply> {
   const refusal = await defenceRcpt(ctx, session, address);
   if (refusal) return refusal;
-  return recipientResolve(ctx.store.read, address.address, {
-    primaryDomain: ctx.primaryDomain,
-    postmaster: ctx.postmaster,
-  });
+  // RFC 5321 §4.5.1 (postmaster) and issue 16's catch mode and namespaces: catch.ts.
+  return recipientResolveOrCatch(ctx, address.address);
 }
 
 /** The SIZE the client declared on MAIL FROM (RFC 1870), or 0: a quota check before the bytes arrive. */

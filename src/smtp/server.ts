@@ -11,7 +11,7 @@
  * listener (net/listener.ts): the same options, slots per address and per listener, `Listener` back.
  */
 import type { TLSSocket } from "node:tls";
-import { SMTPServer } from "smtp-server";
+import { SMTPServer, type SMTPServerSession } from "smtp-server";
 import type { Logger } from "../log.ts";
 import { type Listener, type ListenOptions, slotLimits } from "../net/listener.ts";
 import { ConnectionLimits, clientAddressKey } from "../security/connection-limits.ts";
@@ -20,6 +20,7 @@ import { defaultMemoryBudgets } from "../security/memory-budget.ts";
 import { LOOPBACK_ONLY } from "../security/plaintext-auth.ts";
 import { describeTls } from "../tls/mod.ts";
 import { onAuth } from "./auth.ts";
+import { withChaos } from "./chaos.ts";
 import type { SmtpContext } from "./context.ts";
 import { onData } from "./data.ts";
 import { defenceConnect } from "./defence/connect.ts";
@@ -97,13 +98,20 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions, name: string
   let counts: ReturnType<typeof smtpListenerMetrics> | undefined;
   /** Sessions counted as open (onClose may come for a connection onConnect never saw). */
   const counted = new Set<string>();
-  const server = new SMTPServer({
+  // Issue 16: fault injection around each hook (chaos.ts); a pass-through while no rule matches.
+  let server: SMTPServer | undefined;
+  const self = () => server;
+  const client = (session: SMTPServerSession) => ({ client: session.remoteAddress });
+  server = new SMTPServer({
     // Our certificate, TLS 1.2 at least; implicit TLS on the SMTPS listener.
     ...(ctx.tls ? smtpTlsOptions(ctx.tls, implicitTls) : {}),
     name: ctx.hostname,
-    banner: "Mailroom ESMTP",
+    banner: ctx.catching?.all
+      ? "Mailroom ESMTP (catch mode: mail is kept here, never relayed)"
+      : "Mailroom ESMTP",
     size: ctx.maxMessageSize,
-    authOptional: !submission,
+    // Issue 16: in catch mode AUTH is optional on the submission ports too.
+    authOptional: !submission || ctx.catching?.all === true,
     authMethods: ["PLAIN", "LOGIN"],
     authRequiredMessage: reply.authRequired().message,
     // Whether a password may come without TLS is decided per session (tls.ts: the policy IMAP and
@@ -127,35 +135,74 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions, name: string
     socketTimeout: limits.idleTimeoutMs,
     closeTimeout: CLOSE_TIMEOUT_MS,
     logger: false,
-    onAuth: onAuth(ctx),
-    onMailFrom: onMailFrom(ctx),
-    onRcptTo: onRcptTo(ctx),
-    onData: onData(ctx),
-    onConnect(session, callback) {
-      counted.add(session.id);
-      counts?.opened();
-      const client = clientAddressKey(session.remoteAddress);
-      if (slots.tryAcquire(client)) {
-        ctx.log.warn("smtp.connection_refused", { session: session.id, client: session.remoteAddress });
-        callback(reply.tooManyConnections());
-        return;
-      }
-      holding.set(session.id, client);
-      recordPlaintextAuthPolicy(session, policy);
-      ctx.log.info("smtp.connect", {
-        session: session.id,
-        client: session.remoteAddress,
-        secure: session.secure,
-      });
-      // Issue 14: rate limit, block-list lookups, greeting delay (defence/connect.ts).
-      defenceConnect(ctx, session).then(
-        (refusal) => callback(refusal ?? null),
-        (error: unknown) => {
-          ctx.log.error("smtp.connect_failed", { session: session.id, error });
-          callback();
-        },
-      );
-    },
+    onAuth: withChaos(
+      ctx,
+      self,
+      "auth",
+      (auth, session) => ({ ...client(session), login: auth.username }),
+      onAuth(ctx),
+    ),
+    onMailFrom: withChaos(
+      ctx,
+      self,
+      "mail",
+      (address, session) => ({ ...client(session), from: address.address }),
+      onMailFrom(ctx),
+    ),
+    onRcptTo: withChaos(
+      ctx,
+      self,
+      "rcpt",
+      (address, session) => ({
+        ...client(session),
+        from: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
+        to: address.address,
+      }),
+      onRcptTo(ctx),
+    ),
+    onData: withChaos(
+      ctx,
+      self,
+      "data",
+      (_stream, session) => ({
+        ...client(session),
+        from: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
+        to: session.envelope.rcptTo.map((r) => r.address).join(","),
+      }),
+      onData(ctx),
+      (stream) => stream,
+    ),
+    onConnect: withChaos(
+      ctx,
+      self,
+      "connect",
+      (session) => client(session),
+      (session, callback) => {
+        counted.add(session.id);
+        counts?.opened();
+        const client = clientAddressKey(session.remoteAddress);
+        if (slots.tryAcquire(client)) {
+          ctx.log.warn("smtp.connection_refused", { session: session.id, client: session.remoteAddress });
+          callback(reply.tooManyConnections());
+          return;
+        }
+        holding.set(session.id, client);
+        recordPlaintextAuthPolicy(session, policy);
+        ctx.log.info("smtp.connect", {
+          session: session.id,
+          client: session.remoteAddress,
+          secure: session.secure,
+        });
+        // Issue 14: rate limit, block-list lookups, greeting delay (defence/connect.ts).
+        defenceConnect(ctx, session).then(
+          (refusal) => callback(refusal ?? null),
+          (error: unknown) => {
+            ctx.log.error("smtp.connect_failed", { session: session.id, error });
+            callback();
+          },
+        );
+      },
+    ),
     // After STARTTLS, and before the greeting on the SMTPS port.
     onSecure(socket, session, callback) {
       ctx.log.info("smtp.tls", {

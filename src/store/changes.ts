@@ -29,9 +29,13 @@ export type Change =
 
 export type ChangeListener = (change: Change) => void;
 
-/** Fan-out of changes by account: listeners for one account never see another's changes. */
+/**
+ * Fan-out of changes by account: listeners for one account never see another's changes. Listeners
+ * of every account (`subscribeAll`) are for server-wide readers such as the REST wait-for-message.
+ */
 export class ChangeHub {
   readonly #byAccount = new Map<number, Set<ChangeListener>>();
+  readonly #all = new Set<ChangeListener>();
 
   subscribe(accountId: number, listener: ChangeListener): () => void {
     let set = this.#byAccount.get(accountId);
@@ -46,15 +50,25 @@ export class ChangeHub {
     };
   }
 
+  /** Every account's changes; returns the unsubscribe. */
+  subscribeAll(listener: ChangeListener): () => void {
+    this.#all.add(listener);
+    return () => {
+      this.#all.delete(listener);
+    };
+  }
+
   publish(change: Change): void {
     const set = this.#byAccount.get(change.accountId);
-    if (!set) return;
-    for (const listener of [...set]) {
-      try {
-        listener(change);
-      } catch {
-        // A listener's failure is its session's problem; the write has committed regardless.
-      }
-    }
+    if (set) for (const listener of [...set]) notify(listener, change);
+    if (this.#all.size > 0) for (const listener of [...this.#all]) notify(listener, change);
+  }
+}
+
+function notify(listener: ChangeListener, change: Change): void {
+  try {
+    listener(change);
+  } catch {
+    // A listener's failure is its session's problem; the write has committed regardless.
   }
 }

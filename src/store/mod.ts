@@ -39,6 +39,7 @@ export * from "./acme.ts";
 export { addressNormalize, domainNormalize } from "./addresses.ts";
 export * from "./aliases.ts";
 export * from "./authentication.ts";
+export { accountCatchEnsure, NO_PASSWORD, sentMailboxEnsure } from "./catch-accounts.ts";
 export type { Change, ChangeListener } from "./changes.ts";
 export {
   type ContentMeta,
@@ -66,6 +67,7 @@ export * from "./dkim-keys.ts";
 export * from "./dmarc-reports.ts";
 export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
+export { accountAddressesOf, mailboxNamesOf } from "./event-names.ts";
 export { databaseFileModes, databaseFilePath } from "./files.ts";
 export * from "./flags.ts";
 export * from "./greylist.ts";
@@ -73,6 +75,7 @@ export * from "./mailbox-keywords.ts";
 export * from "./mailboxes.ts";
 export { messageMoveKeepId, messagesCopy, messagesMove } from "./message-copy-move.ts";
 export * from "./message-expunge.ts";
+export * from "./message-find.ts";
 export * from "./message-flags.ts";
 export * from "./message-ingest.ts";
 export {
@@ -87,6 +90,7 @@ export {
 } from "./message-read.ts";
 export type { EmbeddedMigrations } from "./migrate.ts";
 export * from "./mta-sts.ts";
+export * from "./namespaces.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
 export * from "./received-reports.ts";
 export type { RecentClaims, RecentView, UidRange } from "./recent.ts";
@@ -94,6 +98,7 @@ export * from "./recipients.ts";
 export * from "./spam-learns.ts";
 export { Spool, SpoolDir } from "./spool.ts";
 export { accountMessageCount } from "./usage.ts";
+export * from "./webhooks.ts";
 
 export interface HousekeepingReport {
   /** Expunged-UID rows forgotten (QRESYNC history beyond its bound). */

@@ -25,6 +25,14 @@ export const domains = sqliteTable("domains", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   name: text("name").notNull().unique(),
   createdAt: integer("created_at").notNull().default(now),
+  /**
+   * How the domain came to be: "admin" (the API, the primary domain), "catch" (created by the first
+   * message to it in catch mode) or "namespace" (a throwaway namespace: any recipient is accepted
+   * and the domain goes, with all its mail, at `expires_at`). Only "admin" domains get DKIM keys.
+   */
+  origin: text("origin").notNull().default("admin"),
+  /** Epoch ms when a namespace expires; null for every other domain. */
+  expiresAt: integer("expires_at"),
 });
 
 export const accounts = sqliteTable(
@@ -617,4 +625,46 @@ export const receivedReports = sqliteTable(
     uniqueIndex("received_reports_key").on(t.kind, t.orgName, t.reportId),
     index("received_reports_domain").on(t.policyDomain, t.beginAt),
   ],
+);
+
+/**
+ * Issue 16: webhooks, each told of the live events its `events` list names (JSON array of event
+ * types or prefixes like "message.*"), signed with its Standard Webhooks secret ("whsec_<base64>").
+ */
+export const webhooks = sqliteTable("webhooks", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  url: text("url").notNull(),
+  events: text("events").notNull(),
+  secret: text("secret").notNull(),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+/**
+ * One event to deliver to one webhook: durable from the moment the event is taken, until a 2xx
+ * ("delivered") or 24 hours of failures ("failed"). Sent in id order per webhook: the next waits
+ * for the one before to be settled, so receivers see the events in the order they happened.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    webhookId: integer("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    /** The event's id on the bus (its SSE id). */
+    eventId: integer("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    /** The request body, exactly as signed. */
+    payload: text("payload").notNull(),
+    /** "pending", "delivered" or "failed". */
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+    lastAttemptAt: integer("last_attempt_at"),
+    /** The HTTP status of the last attempt; null when no response came. */
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+  },
+  (t) => [index("webhook_deliveries_lane").on(t.webhookId, t.status, t.id)],
 );

@@ -4,18 +4,9 @@
  * account's message id is a 404, exactly like an id that never existed.
  */
 import { Hono } from "hono";
+import { normalizeNewlines, parseMessage } from "../../mime/mod.ts";
 import {
-  type MimePart,
-  messageJson,
-  messageJsonParts,
-  normalizeNewlines,
-  parseMessage,
-} from "../../mime/mod.ts";
-import { spamViewOf } from "../../spam/mod.ts";
-import {
-  contentAuthentication,
   contentRaw,
-  contentView,
   flagNames,
   flagsFromNames,
   type IngestTarget,
@@ -37,6 +28,7 @@ import { type MboxEntry, mboxStream } from "../../transfer/mbox-format.ts";
 import { jsonBody, rawBody } from "../body.ts";
 import type { ApiEnv } from "../deps.ts";
 import { mboxImport } from "../mbox-import.ts";
+import { messageView } from "../message-view.ts";
 import {
   accountParam,
   beforeUidCursor,
@@ -162,40 +154,16 @@ export const messageRoutes = new Hono<ApiEnv>()
   })
   .get("/:address/messages/:id", async (c) => {
     const { store } = c.get("deps");
-    const id = messageIdParam(c);
+    const id = await messageIdParam(c, store.read);
     const account = await accountParam(c, store.read);
     const message = await messageGet(store.read, account.id, id);
-    if (!message) throw messageNotFound(id);
-    // Parse once (STYLE.md): the structure stored at delivery says which bytes the view needs (the
-    // header, the text and HTML bodies, base64 attachments to size), and only those are read.
-    const [view, mailbox, authentication] = await Promise.all([
-      contentView(store.read, message.contentId, messageJsonParts),
-      mailboxById(store.read, message.mailboxId),
-      contentAuthentication(store.read, message.contentId),
-    ]);
-    if (!view || !mailbox) throw messageNotFound(id);
-    const body = (part: MimePart): Uint8Array => {
-      const bytes = view.bodies.get(part);
-      if (!bytes) throw new Error(`part ${part.partId} was not read`);
-      return bytes;
-    };
-    return c.json({
-      id: message.id,
-      uid: message.uid,
-      mailbox: mailbox.name,
-      flags: flagNames(message.flags, message.keywords),
-      size: message.size,
-      internalDate: iso(message.internalDate),
-      ...messageJson(view, { header: view.header, body }),
-      // SPF/DKIM/DMARC/ARC as checked on arrival (port 25 without AUTH); null for anything else.
-      authentication,
-      // Issue 14: the spam check's verdict, from the X-Spam-* fields written at delivery.
-      spam: spamViewOf(view.header),
-    });
+    const view = message && (await messageView(store.read, message));
+    if (!view) throw messageNotFound(id);
+    return c.json(view);
   })
   .get("/:address/messages/:id/raw", async (c) => {
     const { store } = c.get("deps");
-    const id = messageIdParam(c);
+    const id = await messageIdParam(c, store.read);
     const account = await accountParam(c, store.read);
     const message = await messageGet(store.read, account.id, id);
     const raw = message && (await contentRaw(store.read, message.contentId));
@@ -206,7 +174,7 @@ export const messageRoutes = new Hono<ApiEnv>()
   .patch("/:address/messages/:id", async (c) => {
     const { store } = c.get("deps");
     const body = await jsonBody(c, MessageUpdate);
-    const id = messageIdParam(c);
+    const id = await messageIdParam(c, store.read);
     const account = await accountParam(c, store.read);
     // Looked up inside the write so that the flags change and the move see the same message.
     await store.write(async (w) => {
@@ -227,7 +195,7 @@ export const messageRoutes = new Hono<ApiEnv>()
   })
   .delete("/:address/messages/:id", async (c) => {
     const { store } = c.get("deps");
-    const id = messageIdParam(c);
+    const id = await messageIdParam(c, store.read);
     const account = await accountParam(c, store.read);
     await store.write(async (w) => {
       const message = await messageGet(w.tx, account.id, id);

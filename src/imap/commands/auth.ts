@@ -17,10 +17,12 @@ async function authenticateOrFail(
   login: string,
   password: string,
 ): Promise<string> {
+  // ctx carries the catch policy (issue 16): catch mode and namespace addresses take any password.
   const check = await passwordCheck(ctx, {
     client: clientAddressKey(session.remoteAddress),
     login,
     password,
+    protocol: "imap",
   });
   if (!check.ok) {
     ctx.log.warn("imap.auth_failed", {

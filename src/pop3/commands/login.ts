@@ -28,8 +28,9 @@ export async function logIn(session: Session, login: string, password: string): 
   let check: Awaited<ReturnType<typeof passwordCheck>>;
   try {
     check = await passwordCheck(
-      { store: ctx.store, authFailures, primaryDomain: ctx.primaryDomain },
-      { client: session.client, login, password },
+      // The catch policy (issue 16): catch mode and namespace addresses take any password.
+      { store: ctx.store, authFailures, primaryDomain: ctx.primaryDomain, catching: ctx.catching },
+      { client: session.client, login, password, protocol: "pop3" },
     );
   } catch (error) {
     ctx.log.error("pop3.auth_error", { session: session.id, client: session.client, error });

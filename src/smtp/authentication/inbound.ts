@@ -150,8 +150,17 @@ export class InboundAuth {
    * The end of DATA: every check, and the verdict. Refusals (550 5.7.1 DMARC reject, 550 5.7.23 SPF
    * with MAILROOM_SPF_REJECT, 451 4.7.0 on a temporary DNS failure that decides) are thrown as the
    * SmtpReply to send; nothing is stored for them.
+   * `enforce: false` (issue 16, test mail: catch mode, a namespace's recipients): every check runs
+   * and its results are recorded as usual (the field, the REST view, with the disposition a real
+   * receiver would apply), but the message is neither refused, deferred nor put in Junk, and it is
+   * not counted for the DMARC aggregate reports (it is no real traffic of that domain).
    */
-  async check(session: SMTPServerSession, received: Buffer): Promise<InboundChecked> {
+  async check(
+    session: SMTPServerSession,
+    received: Buffer,
+    options: { enforce?: boolean } = {},
+  ): Promise<InboundChecked> {
+    const enforce = options.enforce ?? true;
     const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
     const spfCheck = this.#spf.get(session.envelope) ?? this.#startSpf(session, mailFrom);
     const { body, removed } = stripOwnResults(received, this.#options.hostname);
@@ -203,19 +212,21 @@ export class InboundAuth {
       arc: results.arc.result,
       forgedResultsRemoved: removed,
     };
-    if (verdict.action === "refuse") {
+    if (verdict.action === "refuse" && !enforce) {
+      this.#options.log.info("smtp.auth_not_enforced", { ...log, why: verdict.why });
+    } else if (verdict.action === "refuse") {
       this.#options.log.warn("smtp.auth_refused", { ...log, why: verdict.why, reply: verdict.reply.message });
       // A rejected message still counts in the domain's aggregate report (disposition reject); a
       // deferred one does not, it will be back.
       if (observation && observation.disposition === "reject") await this.#count(observation);
       throw verdict.reply;
-    }
-    this.#options.log.debug("smtp.auth", log);
+    } else this.#options.log.debug("smtp.auth", log);
     const report = verified.reportLike ? await this.#report(body, now) : undefined;
     const field = authenticationResultsField(this.#options.hostname, verified.infos, {
       utf8: session.envelope.smtpUtf8 === true,
     });
-    const junk = verdict.junk;
+    const junk = enforce && verdict.action === "deliver" && verdict.junk;
+    const counted = enforce ? observation : undefined;
     return {
       body,
       field,
@@ -224,7 +235,7 @@ export class InboundAuth {
       targets: (w, accountIds, junkToo = junk) => targetsFor(w, accountIds, junkToo),
       async persist(w, stored) {
         if (stored[0]) await contentAuthenticationSet(w, stored[0].contentId, results);
-        if (observation) await dmarcResultAdd(w, observation);
+        if (counted) await dmarcResultAdd(w, counted);
         if (report) await receivedReportAdd(w, report);
       },
     };

@@ -7,7 +7,10 @@
  * is due at its next_attempt_at and the runner simply starts again. Only the items in flight are
  * tracked in memory, so that a rescan does not take them twice.
  */
+
+import type { ChaosRules } from "../../chaos/rules.ts";
 import type { Route } from "../../config.ts";
+import type { EventSink } from "../../events/types.ts";
 import type { Logger } from "../../log.ts";
 import {
   type QueueItem,
@@ -43,6 +46,10 @@ export interface QueueRunnerOptions {
   mtaStsTimeoutMs?: number;
   /** DKIM-signs DSNs that go to remote senders (main.ts hands the signer over). */
   signNotice?: NoticeSigner;
+  /** Issue 16: where the outcome of each attempt is published (queue.delivered...). */
+  events?: EventSink;
+  /** Issue 16: fault injection for outgoing delivery. */
+  chaos?: ChaosRules;
   /** Concurrency limits; QUEUE_LIMITS by default. */
   maxConnections?: number;
   maxPerDomain?: number;
@@ -96,6 +103,8 @@ export function createQueueRunner(options: QueueRunnerOptions): QueueRunner {
     ...(options.extraCa ? { extraCa: options.extraCa } : {}),
     ...(options.mtaStsTimeoutMs ? { mtaStsTimeoutMs: options.mtaStsTimeoutMs } : {}),
     signNotice: options.signNotice,
+    events: options.events,
+    chaos: options.chaos,
     onQueued: () => kick(),
     isRunning: () => running,
     async take(domain) {
