@@ -3,7 +3,9 @@ import type { Deliverability } from "../auth/mod.ts";
 import type { Config, Route } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { HttpRequestControl } from "../runtime/types.ts";
+import type { AuthFailures } from "../security/auth-failures.ts";
 import type { Namespace, QueueItem, Store } from "../store/mod.ts";
+import type { Principal, SessionStore } from "./ui/sessions.ts";
 import type { WaitHub } from "./wait-hub.ts";
 
 export interface ApiDeps {
@@ -27,6 +29,18 @@ export interface ApiDeps {
   waits?: WaitHub;
   /** Issue 16: sends a stored message on to another server (src/smtp/delivery/release.ts). */
   release?: ReleaseControl;
+  /** Issue 17: the web interface's bundle, served at `/`; absent, `/` is a 404. */
+  webui?: WebAssets;
+  /** Issue 17: web sign-in sessions; createApp makes one when absent. */
+  sessions?: SessionStore;
+  /** The failed-login limiter, which the web's account sign-in shares; createApp makes one when absent. */
+  authFailures?: AuthFailures;
+}
+
+/** Issue 17: the web interface's built bundle (scripts/build-webui.ts): one script, one stylesheet. */
+export interface WebAssets {
+  js: string;
+  css: string;
 }
 
 /** What the namespace routes ask of the keeper (creation, expiry timer). */
@@ -95,4 +109,8 @@ export interface QueueControl {
  * The runtime's per-request controls arrive as Hono's `c.env` (main.ts passes them to app.fetch);
  * absent under app.request() in tests.
  */
-export type ApiEnv = { Variables: { deps: ApiDeps }; Bindings: Partial<HttpRequestControl> | undefined };
+export type ApiEnv = {
+  /** `principal`: who the request is from, set by the /api/v1 auth (auth.ts). */
+  Variables: { deps: ApiDeps; principal: Principal };
+  Bindings: Partial<HttpRequestControl> | undefined;
+};
