@@ -153,9 +153,9 @@ export interface MessageView {
   size: number;
   internalDate: string;
   headers: Array<{ name: string; value: string }>;
-  from: string[];
-  to: string[];
-  cc: string[];
+  from: Address[];
+  to: Address[];
+  cc: Address[];
   subject: string | null;
   date: string | null;
   messageId: string | null;
@@ -168,6 +168,16 @@ export interface MessageView {
     size: number;
     disposition: string | null;
   }>;
+}
+export interface Address {
+  name: string | null;
+  mailbox: string;
+  host: string;
+}
+/** "Name <box@host>" as a reader writes it (text only: the page never parses it as markup). */
+export function addressText(a: Address): string {
+  const addr = `${a.mailbox}@${a.host}`;
+  return a.name ? `${a.name} <${addr}>` : addr;
 }
 export interface Page<T> {
   items: T[];

@@ -4,7 +4,16 @@
  * links and codes, authentication and spam results; flag, move, delete, download as .eml.
  */
 import { useEffect, useState } from "preact/hooks";
-import { getJson, type Mailbox, type MessageView as Message, messagePath, request, send } from "../api.ts";
+import {
+  type Address,
+  addressText,
+  getJson,
+  type Mailbox,
+  type MessageView as Message,
+  messagePath,
+  request,
+  send,
+} from "../api.ts";
 import { bytes, CopyButton, html, Loading, Status, useAction, useData, when } from "../ui.ts";
 
 type Tab = "html" | "text" | "headers" | "raw" | "links" | "auth";
@@ -20,6 +29,8 @@ function verdicts(value: string): Array<[string, string]> {
     m[2]!.toLowerCase(),
   ]);
 }
+
+const list = (addresses: Address[]) => addresses.map(addressText).join(", ") || "—";
 
 function HtmlBody(props: { path: string }) {
   const [remote, setRemote] = useState(false);
@@ -140,9 +151,9 @@ export function MessageView(props: {
     <${Status} status=${status} />
     <h2 id="message-subject" class="subject">${m.subject || "(no subject)"}</h2>
     <dl class="envelope">
-      <dt>From</dt><dd>${m.from.join(", ") || "—"}</dd>
-      <dt>To</dt><dd>${m.to.join(", ") || "—"}</dd>
-      ${m.cc.length ? html`<dt>Cc</dt><dd>${m.cc.join(", ")}</dd>` : null}
+      <dt>From</dt><dd>${list(m.from)}</dd>
+      <dt>To</dt><dd>${list(m.to)}</dd>
+      ${m.cc.length ? html`<dt>Cc</dt><dd>${list(m.cc)}</dd>` : null}
       <dt>Date</dt><dd>${when(m.date ?? m.internalDate)}</dd>
       <dt>Size</dt><dd>${bytes(m.size)}</dd>
       ${
@@ -156,7 +167,7 @@ export function MessageView(props: {
         ? html`<section aria-label="Attachments" class="attachments"><h3 class="small">Attachments</h3><ul>${m.attachments.map(
             (
               a,
-            ) => html`<li><a href=${`${path}/parts/${a.partId}?decoded=true`} download=${a.filename ?? `part-${a.partId}`}>${a.filename ?? `part ${a.partId}`}</a>
+            ) => html`<li><a href=${`${path}/parts/${a.partId}?decoded=true`} download=${a.filename ?? `part-${a.partId}`}>${a.filename ?? `part ${a.partId}`}</a>${" "}
               <span class="muted small">${a.contentType}, ${bytes(a.size)}</span></li>`,
           )}</ul></section>`
         : null

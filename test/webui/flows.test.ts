@@ -1,0 +1,324 @@
+/**
+ * The web interface in a real browser (issue 17): headless Chromium driven by playwright-core
+ * against a real server on loopback. Each flow is what a person does: sign in, create a domain and
+ * an account, watch mail arrive over SMTP without reloading, read it (HTML with its remote image
+ * blocked), download an attachment, retry a queue item, and, signed in as one account, fail to see
+ * another's mail. Screenshots of each step go to the directory the run prints.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { Browser, Page } from "playwright-core";
+import { eventually } from "../harness/eventually.ts";
+import { createAccounts, startTestServer, TEST_TOKEN, type TestServer } from "../harness/server.ts";
+import { SmtpClient, sendMail } from "../harness/smtp-client.ts";
+import { hasChromium, launchBrowser, newContext, screenshot, signInAccount, signInAdmin } from "./browser.ts";
+
+let server: TestServer;
+let browser: Browser;
+let base: string;
+/** A loopback web server standing in for a tracking-pixel host: records every request it gets. */
+let pixelHost: Server;
+let pixelHits: string[] = [];
+let pixelUrl: string;
+
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return typeof address === "object" && address ? address.port : 9;
+}
+
+beforeAll(async () => {
+  server = await startTestServer({
+    // Outgoing mail goes to a port where nothing listens: it stays in the queue, deferred.
+    routes: [{ domain: "*", host: "127.0.0.1", port: await closedPort() }],
+    queueRetry: [3_600_000],
+  });
+  base = `http://127.0.0.1:${server.ports.http}/`;
+  await createAccounts(server, [
+    { address: "alice@example.com", password: "alice-password" },
+    { address: "bob@example.com", password: "bob-password" },
+  ]);
+  pixelHost = createServer((req, res) => {
+    pixelHits.push(req.url ?? "");
+    res.writeHead(200, { "content-type": "image/gif" });
+    res.end(Buffer.from("R0lGODlhAQABAAAAACw=", "base64"));
+  });
+  await new Promise<void>((resolve) => pixelHost.listen(0, "127.0.0.1", resolve));
+  const address = pixelHost.address();
+  pixelUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/pixel.gif`;
+  if (hasChromium) browser = await launchBrowser();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((resolve) => pixelHost.close(() => resolve()));
+  await server.close();
+});
+
+/** An HTML message with a remote image, a text alternative and a PDF-ish attachment. */
+function htmlMessage(subject: string, attachment: Buffer): string {
+  return [
+    "From: Carol Sender <carol@remote.example>",
+    "To: alice@example.com",
+    `Subject: ${subject}`,
+    "Date: Tue, 02 Jan 2024 10:00:00 +0000",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/mixed; boundary="mix"',
+    "",
+    "--mix",
+    'Content-Type: multipart/alternative; boundary="alt"',
+    "",
+    "--alt",
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    "Your code is 482913.",
+    "--alt",
+    "Content-Type: text/html; charset=utf-8",
+    "",
+    `<p>Hello <b>Alice</b>, your code is 482913.</p><img src="${pixelUrl}" alt="tracker">`,
+    "--alt--",
+    "--mix",
+    'Content-Type: application/octet-stream; name="report.bin"',
+    'Content-Disposition: attachment; filename="report.bin"',
+    "Content-Transfer-Encoding: base64",
+    "",
+    attachment.toString("base64"),
+    "--mix--",
+    "",
+  ].join("\r\n");
+}
+
+/** Follows a link of the top navigation. */
+function nav(page: Page, name: string) {
+  return page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name }).click();
+}
+
+const describeBrowser = hasChromium ? describe : describe.skip;
+
+describeBrowser("web interface flows in Chromium", () => {
+  test("signing in with the admin token shows the dashboard; a wrong token is refused", async () => {
+    const { context, page, errors } = await newContext(browser);
+    await page.goto(base);
+    await page.getByLabel("Admin token").fill("not-the-token");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").getByText("wrong admin token").waitFor();
+    await screenshot(page, "01-sign-in-refused");
+    await page.getByLabel("Admin token").fill(TEST_TOKEN);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    await screenshot(page, "02-dashboard");
+    const cookie = (await context.cookies()).find((c) => c.name === "mailroom_session");
+    expect(cookie?.httpOnly).toBe(true);
+    expect(cookie?.sameSite).toBe("Strict");
+    expect(errors.filter((e) => !e.includes("401"))).toEqual([]);
+    await context.close();
+  });
+
+  test("an admin creates a domain and an account with a quota from the forms", async () => {
+    const { context, page, errors } = await newContext(browser);
+    await signInAdmin(page, base, TEST_TOKEN);
+    await nav(page, "Domains");
+    await page.getByRole("textbox", { name: "New domain" }).fill("shop.example");
+    await page.getByRole("button", { name: "Create domain" }).click();
+    await page.getByRole("status").getByText("Domain shop.example created.").waitFor();
+    await page.getByRole("link", { name: "shop.example" }).click();
+    await page.getByRole("heading", { name: "DNS records" }).waitFor();
+    await page
+      .getByRole("cell", { name: /^v=spf1/ })
+      .first()
+      .waitFor();
+    await screenshot(page, "03-domain-dns");
+
+    await nav(page, "Accounts");
+    const form = page.getByRole("form", { name: "New account" });
+    await form.getByLabel("Address").fill("dave@shop.example");
+    await form.getByLabel("Password").fill("dave-password");
+    await form.getByLabel("Quota (MB)").fill("10");
+    await form.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("rowheader", { name: "dave@shop.example" }).waitFor();
+    await expect(page.getByRole("meter", { name: /of 10 MB used/ }).count()).resolves.toBe(1);
+    await screenshot(page, "04-accounts");
+
+    const res = await server.api("/api/v1/accounts/dave@shop.example");
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { quota: number }).quota).toBe(10 * 1024 * 1024);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test("a message sent over SMTP appears in the open inbox without a reload", async () => {
+    const { context, page, errors } = await newContext(browser);
+    await signInAdmin(page, base, TEST_TOKEN);
+    await page.goto(`${base}#/inbox/alice%40example.com/INBOX`);
+    await page.getByRole("heading", { name: "INBOX" }).waitFor();
+    await page.getByText("No messages.").waitFor();
+    // A marker on the window: a reload would lose it.
+    await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 42;
+    });
+    const sent = await sendMail(
+      server.ports.smtp!,
+      "carol@remote.example",
+      ["alice@example.com"],
+      "From: Carol <carol@remote.example>\r\nTo: alice@example.com\r\nSubject: Arrives live\r\n\r\nHello.\r\n",
+    );
+    expect(sent.code).toBe(250);
+    await page.getByRole("list", { name: "Messages" }).getByText("Arrives live").waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    await screenshot(page, "05-inbox-live");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test("an HTML message opens in a sandboxed frame with its remote image blocked until asked", async () => {
+    const attachment = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7) % 256));
+    const sent = await sendMail(
+      server.ports.smtp!,
+      "carol@remote.example",
+      ["alice@example.com"],
+      htmlMessage("Quarterly report", attachment),
+    );
+    expect(sent.code).toBe(250);
+    const { context, page, errors } = await newContext(browser);
+    await signInAdmin(page, base, TEST_TOKEN);
+    await page.goto(`${base}#/inbox/alice%40example.com/INBOX`);
+    pixelHits = [];
+    await page.getByRole("link", { name: /Quarterly report/ }).click();
+    await page.getByRole("heading", { name: "Quarterly report" }).waitFor();
+    const frame = page.frameLocator('iframe[title="Message content (HTML)"]');
+    await frame.getByText("your code is 482913").waitFor();
+    await page.getByRole("status").getByText("1 remote image was blocked").waitFor();
+    expect(await page.locator("iframe").getAttribute("sandbox")).toBe(
+      "allow-popups allow-popups-to-escape-sandbox",
+    );
+    expect(await frame.locator("img").getAttribute("src")).toBeNull();
+    await screenshot(page, "06-message-html-blocked");
+    expect(pixelHits).toEqual([]);
+
+    // Asked for: the image loads, from the (loopback) host it names.
+    await page.getByRole("button", { name: "Load remote content" }).click();
+    await eventually(() => pixelHits.length > 0, "the remote image to be fetched once asked for");
+    expect(pixelHits).toEqual(["/pixel.gif"]);
+
+    // The attachment downloads with its exact bytes.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "report.bin" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe("report.bin");
+    expect(Buffer.compare(readFileSync((await download.path())!), attachment)).toBe(0);
+
+    // Links and codes; headers; the raw source; the .eml download.
+    await page.getByRole("tab", { name: "Links & codes" }).click();
+    await page.getByText("482913", { exact: true }).waitFor();
+    await page.getByRole("tab", { name: "Headers" }).click();
+    await page.getByRole("rowheader", { name: "Subject" }).waitFor();
+    await page.getByRole("tab", { name: "Raw" }).click();
+    await page.getByText("Content-Transfer-Encoding: base64").first().waitFor();
+    const [eml] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Download .eml" }).click(),
+    ]);
+    expect(eml.suggestedFilename()).toMatch(/\.eml$/);
+    expect(readFileSync((await eml.path())!, "latin1")).toContain("Subject: Quarterly report");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test("flag, move and delete a message from its view", async () => {
+    const { context, page, errors } = await newContext(browser);
+    await server.api("/api/v1/accounts/alice@example.com/mailboxes", {
+      method: "POST",
+      json: { name: "Archive" },
+    });
+    await signInAdmin(page, base, TEST_TOKEN);
+    await page.goto(`${base}#/inbox/alice%40example.com/INBOX`);
+    await page.getByRole("link", { name: /Arrives live/ }).click();
+    await page.getByRole("button", { name: "Flag", exact: true }).click();
+    await page.getByRole("button", { name: "Unflag" }).waitFor();
+    await page.getByLabel("Move to").selectOption("Archive");
+    await page.getByRole("status").getByText("Moved to Archive.").waitFor();
+    await page.goto(`${base}#/inbox/alice%40example.com/Archive`);
+    await page.getByRole("link", { name: /Arrives live/ }).click();
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByText("No messages.").waitFor();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test("retrying a queue item from the queue screen makes it due now", async () => {
+    const { client } = await SmtpClient.connect(server.ports.submission!);
+    await client.command("EHLO client.test");
+    expect(
+      (
+        await client.command(
+          `AUTH PLAIN ${Buffer.from("\0alice@example.com\0alice-password").toString("base64")}`,
+        )
+      ).code,
+    ).toBe(235);
+    expect((await client.command("MAIL FROM:<alice@example.com>")).code).toBe(250);
+    expect((await client.command("RCPT TO:<someone@far.example>")).code).toBe(250);
+    expect(
+      (await client.data("From: alice@example.com\r\nTo: someone@far.example\r\nSubject: Out\r\n\r\nHi.\r\n"))
+        .code,
+    ).toBe(250);
+    await client.close();
+    type Item = { id: number; attempts: number; lastError: string | null; recipient: string };
+    const deferred = await eventually(async () => {
+      const items = ((await (await server.api("/api/v1/queue")).json()) as { items: Item[] }).items;
+      return items.find((i) => i.recipient === "someone@far.example" && i.attempts >= 1 && i.lastError);
+    }, "the outgoing message to be deferred after a first attempt");
+
+    const { context, page, errors } = await newContext(browser);
+    await signInAdmin(page, base, TEST_TOKEN);
+    await nav(page, "Queue");
+    const row = page.locator(`tr[data-queue-id="${deferred.id}"]`);
+    await row.getByText(deferred.lastError!.slice(0, 20)).waitFor();
+    await screenshot(page, "07-queue");
+    await row.getByRole("button", { name: `Retry item ${deferred.id} now` }).click();
+    await page.getByRole("status").getByText(`Item ${deferred.id} is due now.`).waitFor();
+    await eventually(async () => {
+      const item = (await (await server.api(`/api/v1/queue/${deferred.id}`)).json()) as Item;
+      return item.attempts > deferred.attempts;
+    }, "the retried item to be attempted again");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test("an account signed in with its password sees its inbox and never another account's mail", async () => {
+    await sendMail(
+      server.ports.smtp!,
+      "carol@remote.example",
+      ["bob@example.com"],
+      "From: Carol <carol@remote.example>\r\nTo: bob@example.com\r\nSubject: For Bob only\r\n\r\nHi Bob.\r\n",
+    );
+    const { context, page } = await newContext(browser, { width: 390, height: 844 });
+    await signInAccount(page, base, "bob@example.com", "bob-password");
+    await page.getByRole("link", { name: /For Bob only/ }).waitFor();
+    await screenshot(page, "08-account-inbox-phone");
+
+    // Alice's inbox by URL: refused by the server, nothing of hers shown.
+    await page.goto(`${base}#/inbox/alice%40example.com/INBOX`);
+    await page.getByRole("alert").first().getByText("own mail only").waitFor();
+    expect(await page.getByText("Quarterly report").count()).toBe(0);
+    await screenshot(page, "09-account-refused");
+    // And by the API from inside the page, with the session cookie.
+    const statuses = await page.evaluate(async () => {
+      const paths = [
+        "/api/v1/accounts/alice%40example.com/mailboxes",
+        "/api/v1/accounts/alice%40example.com/mailboxes/INBOX/messages",
+        "/api/v1/accounts/ALICE%40EXAMPLE.COM/mailboxes",
+        "/api/v1/messages?to=alice",
+        "/api/v1/messages/1",
+        "/api/v1/accounts",
+        "/api/v1/queue",
+      ];
+      return Promise.all(paths.map(async (p) => (await fetch(p)).status));
+    });
+    expect(statuses).toEqual([403, 403, 403, 403, 403, 403, 403]);
+    await context.close();
+  });
+});
