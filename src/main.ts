@@ -8,6 +8,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./api/app.ts";
+import { SseClients } from "./api/sse-clients.ts";
 import { WaitHub } from "./api/wait-hub.ts";
 import { type DkimKeeper, type MailAuth, startMailAuth } from "./auth/mod.ts";
 import { NamespaceKeeper } from "./catch/namespaces.ts";
@@ -16,6 +17,8 @@ import { dnsCommand } from "./cli/dns.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
 import { prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
 import { DnsResolver, systemDnsServers } from "./dns/mod.ts";
+import { EventBus } from "./events/bus.ts";
+import { feedStoreEvents } from "./events/store-feed.ts";
 import { startImap } from "./imap/server.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { Listener, ListenOptions } from "./net/listener.ts";
@@ -109,6 +112,8 @@ export interface RunningServer {
   dns: DnsResolver;
   /** DKIM keys of the local domains: rotation, retirement (tests call retireDue with a later clock). */
   dkim: DkimKeeper;
+  /** Issue 16: the live events every SSE stream and webhook reads. */
+  events: EventBus;
   stop(): Promise<void>;
 }
 
@@ -145,6 +150,8 @@ interface ListenerDeps {
   catching: CatchPolicy;
   /** Issue 16: throwaway namespaces and their expiry. */
   namespaces: NamespaceKeeper;
+  /** Issue 16: the live events (SSE, webhooks). */
+  events: EventBus;
 }
 
 /** Config keys that hold a listener's port (a number, or null for off). */
@@ -234,6 +241,21 @@ export async function startServer(
     // One limiter for every protocol that checks passwords: guesses over IMAP slow down POP3 too.
     const authFailures = parts.authFailures ?? new AuthFailures({ log: log.child({ proto: "auth" }) });
 
+    // Issue 16: the live events. The store's committed changes, the queue's outcomes and failed
+    // logins meet in one bus; SSE and webhooks read it.
+    const events = new EventBus();
+    const stopFeed = feedStoreEvents({ store, sink: events, log: log.child({ proto: "events" }) });
+    stops.push(async () => stopFeed());
+    const unlistenAuth = authFailures.listen((f) =>
+      events.publish("auth.failed", f.login.includes("@") ? f.login : null, {
+        protocol: f.protocol,
+        client: f.client,
+        login: f.login,
+        lockedOut: f.lockedOut,
+      }),
+    );
+    stops.push(async () => unlistenAuth());
+
     // Issue 16: catch mode and throwaway namespaces. The banner says so before any listener opens.
     const catching = new CatchPolicy({ all: config.catch });
     if (config.catch) {
@@ -264,6 +286,7 @@ export async function startServer(
       ...(config.mtaStsTimeoutMs ? { mtaStsTimeoutMs: config.mtaStsTimeoutMs } : {}),
       ...(config.mxPort ? { mxPort: config.mxPort } : {}),
       signNotice: mailAuth.signNotice,
+      events,
     });
     // In catch mode nothing leaves: not even what an earlier run left in the queue.
     if (!config.catch) queue.start();
@@ -302,6 +325,7 @@ export async function startServer(
       adminToken,
       catching,
       namespaces,
+      events,
     };
     for (const row of rows) {
       const port = config[row.port];
@@ -334,6 +358,7 @@ export async function startServer(
       tls,
       dns,
       dkim: mailAuth.keeper,
+      events,
       async stop() {
         log.info("stopping");
         // Listeners first (they finish their in-flight transactions), then the store flushes and closes.
@@ -445,6 +470,7 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
         ...(config.waitMaxTimeoutMs ? { maxTimeoutMs: config.waitMaxTimeoutMs } : {}),
       },
     }),
+    sse: new SseClients({ bus: deps.events }),
     release: { release: (input) => releaseMessage({ ...input, helo: config.hostname }) },
     deliverability: deps.mailAuth.deliverability({
       submission: deps.ports.submission ?? undefined,

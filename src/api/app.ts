@@ -12,6 +12,7 @@ import { accountRoutes } from "./routes/accounts.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
 import { dkimRoutes } from "./routes/dkim.ts";
 import { domainRoutes } from "./routes/domains.ts";
+import { eventRoutes } from "./routes/events.ts";
 import { lockoutRoutes } from "./routes/lockouts.ts";
 import { mailboxRoutes } from "./routes/mailboxes.ts";
 import { messageContentRoutes } from "./routes/message-content.ts";
@@ -22,6 +23,7 @@ import { namespaceRoutes } from "./routes/namespaces.ts";
 import { queueRoutes } from "./routes/queue.ts";
 import { reportRoutes } from "./routes/reports.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
+import { SseClients } from "./sse-clients.ts";
 import { assetRoutes } from "./ui/asset-routes.ts";
 import { sessionRoutes } from "./ui/session-routes.ts";
 import { SessionStore } from "./ui/sessions.ts";
@@ -32,6 +34,7 @@ export function createApp(given: ApiDeps): Hono<ApiEnv> {
   const deps: ApiDeps = {
     ...given,
     waits: given.waits ?? new WaitHub({ store: given.store, log: given.log }),
+    sse: given.sse ?? new SseClients({}),
     sessions: given.sessions ?? new SessionStore(),
     authFailures: given.authFailures ?? new AuthFailures({ log: given.log }),
   };
@@ -66,6 +69,7 @@ export function createApp(given: ApiDeps): Hono<ApiEnv> {
   v1.route("/messages", messageGlobalRoutes);
   v1.route("/messages/:id", messageContentRoutes);
   v1.route("/namespaces", namespaceRoutes);
+  v1.route("/events", eventRoutes);
   v1.route("/queue", queueRoutes);
   v1.route("/lockouts", lockoutRoutes);
   v1.route("/reports", reportRoutes);

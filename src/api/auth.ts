@@ -18,6 +18,13 @@ export const SESSION_COOKIE = "mailroom_session";
 /** The header a cookie session's writes carry its CSRF token in. */
 export const CSRF_HEADER = "x-csrf-token";
 
+/**
+ * Issue 16: the event stream also takes the token as `?access_token=` (RFC 6750 §2.3), because a
+ * browser's (and Deno's) EventSource cannot send an Authorization header. Only there: elsewhere a
+ * token in a URL would end up in logs and histories for no reason.
+ */
+const QUERY_TOKEN_PATHS = new Set(["/api/v1/events"]);
+
 /** Methods that change nothing (RFC 9110 §9.2.1): the only ones a cookie session may send without CSRF token. */
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -34,9 +41,11 @@ export function sessionOf(c: Context<ApiEnv>, sessions: SessionStore): Session |
 
 /**
  * What an account's session may reach: its own account (read only) and everything under it
- * (mailboxes, messages, their parts). Compared on the decoded path segment, as the router decodes it.
+ * (mailboxes, messages, their parts), and the event stream narrowed to its own events
+ * (`?account=` its address). Compared on the decoded path segment, as the router decodes it.
  */
-export function accountMayReach(address: string, method: string, path: string): boolean {
+export function accountMayReach(address: string, method: string, path: string, account?: string): boolean {
+  if (path === "/api/v1/events") return method === "GET" && account?.trim().toLowerCase() === address;
   const match = /^\/api\/v1\/accounts\/([^/]+)(\/.*)?$/.exec(path);
   if (!match) return false;
   let segment: string;
@@ -64,8 +73,11 @@ export function apiAuth(token: string, sessions: SessionStore): MiddlewareHandle
       }
     }
     const match = /^Bearer\s+(.+)$/i.exec(header ?? "");
+    const presented =
+      match?.[1]?.trim() ??
+      (c.req.method === "GET" && QUERY_TOKEN_PATHS.has(c.req.path) ? c.req.query("access_token") : undefined);
     // Comparing digests keeps the comparison constant-time whatever the presented length.
-    if (!match || !timingSafeEqual(digest(match[1]!.trim()), expected)) {
+    if (presented === undefined || !timingSafeEqual(digest(presented), expected)) {
       c.header("WWW-Authenticate", 'Bearer realm="mailroom"');
       return problem(
         c,
@@ -89,7 +101,7 @@ function cookieRefusal(c: Context<ApiEnv>, session: Session): Response | undefin
     }
   }
   const { principal } = session;
-  if (principal.kind === "account" && !accountMayReach(principal.address, method, c.req.path)) {
+  if (principal.kind === "account" && !accountMayReach(principal.address, method, c.req.path, c.req.query("account"))) {
     return problem(c, 403, "Forbidden", `an account's session reaches ${principal.address}'s own mail only`);
   }
   return undefined;

@@ -5,6 +5,7 @@ import type { Logger } from "../log.ts";
 import type { HttpRequestControl } from "../runtime/types.ts";
 import type { AuthFailures } from "../security/auth-failures.ts";
 import type { Namespace, QueueItem, Store } from "../store/mod.ts";
+import type { SseClients } from "./sse-clients.ts";
 import type { Principal, SessionStore } from "./ui/sessions.ts";
 import type { WaitHub } from "./wait-hub.ts";
 
@@ -27,6 +28,8 @@ export interface ApiDeps {
   namespaces?: NamespaceControl;
   /** Issue 16: wait-for-message; createApp makes one on `store` when absent. */
   waits?: WaitHub;
+  /** Issue 16: the live event streams (GET /api/v1/events) on the server's event bus; createApp makes one when absent. */
+  sse?: SseClients;
   /** Issue 16: sends a stored message on to another server (src/smtp/delivery/release.ts). */
   release?: ReleaseControl;
   /** Issue 17: the web interface's bundle, served at `/`; absent, `/` is a 404. */

@@ -112,6 +112,16 @@ export interface AuthFailureEntry {
   lastLogin: string;
 }
 
+/** A failed login as listeners hear of it. */
+export interface LoginFailure {
+  protocol: string;
+  /** The client's address key. */
+  client: string;
+  login: string;
+  /** Refused without a look at the password: the client or account is locked out (or its slots full). */
+  lockedOut: boolean;
+}
+
 /** A login attempt holding its slots; settle it exactly once (later calls do nothing). */
 export interface Attempt {
   /** The password was right: the address's failures are forgotten and it becomes known for the account. */
@@ -155,6 +165,8 @@ export class AuthFailures {
   readonly #entries = new Map<string, Entry>();
   /** Account key -> client address -> last correct password (epoch ms); both insertion-ordered by recency. */
   readonly #known = new Map<string, Map<string, number>>();
+  /** Issue 16: told of every failed login (the auth.failed event); see listen(). */
+  readonly #listeners = new Set<(failure: LoginFailure) => void>();
 
   constructor(options: AuthFailuresOptions = {}) {
     const d = AUTH_FAILURE_DEFAULTS;
@@ -235,6 +247,25 @@ export class AuthFailures {
   recordFailure(keys: Keys, login: string): number {
     const counts = asList(keys).map((key) => this.#count(key, login));
     return counts[0] ?? 0;
+  }
+
+  /** Calls `listener` with every failed login reported from now on; returns the unsubscribe. */
+  listen(listener: (failure: LoginFailure) => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** A login failed (wrong password, unknown account, or refused while locked out): tells the listeners. */
+  reportFailure(failure: LoginFailure): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener({ ...failure, login: bounded(failure.login) });
+      } catch {
+        // A listener's failure must not change the login's answer.
+      }
+    }
   }
 
   /** Every key held now, least recently active first. */

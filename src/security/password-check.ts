@@ -17,6 +17,8 @@ export interface PasswordCheckInput {
   login: string;
   password: string;
   primaryDomain: string;
+  /** Named in the auth.failed event (issue 16): smtp, imap or pop3. */
+  protocol?: string;
   /** Issue 16: logins it names (catch mode, a namespace's addresses) need no password. */
   catching?: CatchPolicy | undefined;
 }
@@ -35,7 +37,17 @@ export async function passwordCheck(input: PasswordCheckInput): Promise<Password
     account: accountKey(input.login, input.primaryDomain),
     login: input.login,
   });
-  if (!start.allowed) return { ok: false, delayMs: start.delayMs, failures: undefined, lockedOut: true };
+  const report = (lockedOut: boolean) =>
+    input.limiter.reportFailure({
+      protocol: input.protocol ?? "unknown",
+      client: input.client,
+      login: input.login,
+      lockedOut,
+    });
+  if (!start.allowed) {
+    report(true);
+    return { ok: false, delayMs: start.delayMs, failures: undefined, lockedOut: true };
+  }
   let account: Account | undefined;
   try {
     account =
@@ -53,5 +65,6 @@ export async function passwordCheck(input: PasswordCheckInput): Promise<Password
     return { ok: true, account };
   }
   const { delayMs, failures } = start.attempt.failed();
+  report(false);
   return { ok: false, delayMs, failures, lockedOut: false };
 }

@@ -65,6 +65,7 @@ async function authenticate(
     check = await passwordCheck({
       read: ctx.store.read,
       limiter: ctx.authFailures,
+      protocol: "smtp",
       client: clientAddressKey(session.remoteAddress),
       login,
       password,

@@ -34,6 +34,7 @@ export { DEFAULT_STORE_LIMITS, type Reader, type StoreLimits, type Write } from 
 export * from "./dkim-keys.ts";
 export * from "./domains.ts";
 export { isStorageFull, StoreError, type StoreErrorCode } from "./errors.ts";
+export { accountAddressesOf, mailboxNamesOf } from "./event-names.ts";
 export { databaseFileModes } from "./files.ts";
 export * from "./flags.ts";
 export * from "./mailboxes.ts";

@@ -1,43 +1,38 @@
 /**
- * Live updates of an open mailbox without a reload. The server's change feed (GET /api/v1/events,
- * server-sent events) is used when it exists; until then (and if it fails) the wait-for-message long
- * poll of the REST API (issue 16) says when a new message arrived.
+ * Live updates of an open mailbox without a reload: the server's event stream (GET /api/v1/events,
+ * server-sent events, narrowed to the account's message events). EventSource sends the session
+ * cookie and reconnects by itself with Last-Event-ID; when the stream reports a gap (events lost
+ * while away) the list is simply read again.
  */
-import { accountPath } from "./api.ts";
 
-/** Calls `changed` whenever a message may have arrived in `mailbox`; returns a stop function. */
+/** Calls `changed` whenever a message of `mailbox` arrived, changed or went; returns a stop function. */
 export function watchMailbox(address: string, mailbox: string, changed: () => void): () => void {
-  let stopped = false;
-  let controller: AbortController | undefined;
-  let since = "latest";
-  const poll = async () => {
-    let failures = 0;
-    while (!stopped) {
-      controller = new AbortController();
-      const url = `${accountPath(address)}/messages/wait?mailbox=${encodeURIComponent(mailbox)}&since=${since}&timeout=60s`;
-      try {
-        const res = await fetch(url, { credentials: "same-origin", signal: controller.signal });
-        if (res.status === 200) {
-          const m = (await res.json()) as { id: number };
-          since = String(m.id);
-          failures = 0;
-          changed();
-        } else if (res.status === 408) {
-          failures = 0;
-        } else {
-          failures++;
-        }
-      } catch {
-        if (stopped) return;
-        failures++;
-      }
-      // Back off after errors (server restarting, session gone) instead of spinning.
-      if (failures > 0) await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** failures)));
+  const url = `/api/v1/events?account=${encodeURIComponent(address)}&type=message.*`;
+  const source = new EventSource(url, { withCredentials: true });
+  // A burst of deliveries reads the list once, not once per message.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const soon = () => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      changed();
+    }, 150);
+  };
+  const onEvent = (e: MessageEvent<string>) => {
+    try {
+      const event = JSON.parse(e.data) as { data?: { mailbox?: string | null } };
+      const name = event.data?.mailbox;
+      // A change whose mailbox name is unknown may concern this one: read again.
+      if (name === undefined || name === null || name === mailbox) soon();
+    } catch {
+      soon();
     }
   };
-  void poll();
+  for (const type of ["message.received", "message.deleted", "message.flags"]) {
+    source.addEventListener(type, onEvent as EventListener);
+  }
+  source.addEventListener("stream.gap", soon);
   return () => {
-    stopped = true;
-    controller?.abort();
+    clearTimeout(timer);
+    source.close();
   };
 }

@@ -19,6 +19,7 @@ async function authenticateOrFail(
   const check = await passwordCheck({
     read: ctx.store.read,
     limiter: ctx.authFailures,
+    protocol: "imap",
     client: clientAddressKey(session.remoteAddress),
     login,
     password,

@@ -30,6 +30,7 @@ export async function logIn(session: Session, login: string, password: string): 
     check = await passwordCheck({
       read: ctx.store.read,
       limiter: authFailures,
+      protocol: "pop3",
       client: session.client,
       login,
       password,

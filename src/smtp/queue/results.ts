@@ -4,6 +4,7 @@
  * deferred to the next retry — or bounce with 4.4.7 once past the queue lifetime (RFC 3463). Then
  * each attempt is logged (queue id, recipient, host, result; never the message).
  */
+import type { EventSink } from "../../events/types.ts";
 import type { Logger } from "../../log.ts";
 import {
   type QueueItem,
@@ -51,6 +52,8 @@ export interface ResultContext {
   onQueued(): void;
   /** DKIM-signs DSNs that go to remote senders. */
   signNotice?: NoticeSigner | undefined;
+  /** Issue 16: queue.delivered / queue.deferred / queue.bounced, published after the commit. */
+  events?: EventSink | undefined;
 }
 
 /** Sorts one transaction's per-recipient outcomes into delivered, failed for good, and deferred. */
@@ -175,10 +178,47 @@ export async function commitResults(ctx: ResultContext, results: AttemptResults)
       status: b.status,
       error: b.reply ?? b.detail,
     });
+  publishQueueEvents(ctx.events, { delivered, deferred, bounces, host });
   for (const n of outcome.bounced?.notices ?? []) log.info("queue.dsn", { to: n.to, result: n.result });
   for (const n of outcome.told?.sent ?? [])
     log.info("queue.dsn", { to: n.to, action: n.action, result: n.result });
   if (outcome.bounced?.queued || (outcome.told?.queued ?? 0) > 0) ctx.onQueued();
+}
+
+/** The attempt's outcome as live events; `account` is the envelope sender (a local submitter, usually). */
+function publishQueueEvents(
+  events: EventSink | undefined,
+  r: {
+    delivered: readonly QueueItem[];
+    deferred: ReadonlyArray<{ item: QueueItem; failure: TempFailure; at: number }>;
+    bounces: readonly DeliveryFailure[];
+    host: string;
+  },
+): void {
+  if (!events) return;
+  const base = (item: QueueItem) => ({
+    queueId: item.id,
+    sender: item.sender,
+    recipient: item.recipient,
+    attempt: item.attempts + 1,
+  });
+  const account = (item: QueueItem) => item.sender || null;
+  for (const item of r.delivered)
+    events.publish("queue.delivered", account(item), { ...base(item), host: r.host || null });
+  for (const d of r.deferred)
+    events.publish("queue.deferred", account(d.item), {
+      ...base(d.item),
+      host: d.failure.remoteMta,
+      error: describeFailure(d.failure),
+      nextAttemptAt: new Date(d.at).toISOString(),
+    });
+  for (const b of r.bounces)
+    events.publish("queue.bounced", account(b.item), {
+      ...base(b.item),
+      host: b.remoteMta ?? null,
+      status: b.status,
+      error: b.reply ?? b.detail ?? null,
+    });
 }
 
 function notice(

@@ -8,6 +8,7 @@
  * tracked in memory, so that a rescan does not take them twice.
  */
 import type { Route } from "../../config.ts";
+import type { EventSink } from "../../events/types.ts";
 import type { Logger } from "../../log.ts";
 import {
   type QueueItem,
@@ -43,6 +44,8 @@ export interface QueueRunnerOptions {
   mtaStsTimeoutMs?: number;
   /** DKIM-signs DSNs that go to remote senders (main.ts hands the signer over). */
   signNotice?: NoticeSigner;
+  /** Issue 16: where the outcome of each attempt is published (queue.delivered...). */
+  events?: EventSink;
   /** Concurrency limits; QUEUE_LIMITS by default. */
   maxConnections?: number;
   maxPerDomain?: number;
@@ -91,6 +94,7 @@ export function createQueueRunner(options: QueueRunnerOptions): QueueRunner {
     ...(options.extraCa ? { extraCa: options.extraCa } : {}),
     ...(options.mtaStsTimeoutMs ? { mtaStsTimeoutMs: options.mtaStsTimeoutMs } : {}),
     signNotice: options.signNotice,
+    events: options.events,
     onQueued: () => kick(),
     isRunning: () => running,
     async take(domain) {
