@@ -101,7 +101,10 @@ function cookieRefusal(c: Context<ApiEnv>, session: Session): Response | undefin
     }
   }
   const { principal } = session;
-  if (principal.kind === "account" && !accountMayReach(principal.address, method, c.req.path, c.req.query("account"))) {
+  if (
+    principal.kind === "account" &&
+    !accountMayReach(principal.address, method, c.req.path, c.req.query("account"))
+  ) {
     return problem(c, 403, "Forbidden", `an account's session reaches ${principal.address}'s own mail only`);
   }
   return undefined;

@@ -157,7 +157,7 @@ describeBrowser("web interface flows in Chromium", () => {
     await page.getByText("No messages.").waitFor();
     // A marker on the window: a reload would lose it.
     await page.evaluate(() => {
-      (window as unknown as { marker: number }).marker = 42;
+      (globalThis as unknown as { marker: number }).marker = 42;
     });
     const sent = await sendMail(
       server.ports.smtp!,
@@ -167,7 +167,7 @@ describeBrowser("web interface flows in Chromium", () => {
     );
     expect(sent.code).toBe(250);
     await page.getByRole("list", { name: "Messages" }).getByText("Arrives live").waitFor({ timeout: 15_000 });
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
     await screenshot(page, "05-inbox-live");
     expect(errors).toEqual([]);
     await context.close();
