@@ -288,6 +288,35 @@ describeBrowser("web interface flows in Chromium", () => {
     await context.close();
   });
 
+  test("the inbox works from the keyboard: j/k move, Enter opens, s flags, Esc goes back, / searches", async () => {
+    const { context, page, errors } = await newContext(browser, { colorScheme: "dark" });
+    await signInAdmin(page, base, TEST_TOKEN);
+    await page.goto(`${base}#/inbox/alice%40example.com/INBOX`);
+    const links = page.getByRole("list", { name: "Messages" }).getByRole("link");
+    await links.first().waitFor();
+    expect(await links.count()).toBeGreaterThanOrEqual(1);
+    await page.locator("body").click();
+    await page.keyboard.press("j");
+    await page.keyboard.press("k");
+    const focused = await page.evaluate("document.activeElement.closest('li') !== null");
+    expect(focused).toBe(true);
+    await page.keyboard.press("Enter");
+    await page.locator("#message-subject").waitFor();
+    await screenshot(page, "10-message-dark");
+    await page.keyboard.press("Escape");
+    await page.locator("#message-subject").waitFor({ state: "detached" });
+    await page.keyboard.press("s");
+    await page.getByRole("list", { name: "Messages" }).getByLabel("flagged").first().waitFor();
+    await page.keyboard.press("/");
+    expect(await page.evaluate("document.activeElement.id")).toBe("q");
+    await page.keyboard.type("Quarterly");
+    await page.keyboard.press("Enter");
+    await eventually(async () => (await links.count()) === 1, "the search to leave one message");
+    expect(await links.first().textContent()).toContain("Quarterly report");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   test("an account signed in with its password sees its inbox and never another account's mail", async () => {
     await sendMail(
       server.ports.smtp!,
@@ -315,10 +344,29 @@ describeBrowser("web interface flows in Chromium", () => {
         "/api/v1/messages/1",
         "/api/v1/accounts",
         "/api/v1/queue",
+        "/api/v1/events?account=alice%40example.com",
+        "/api/v1/events",
       ];
       return Promise.all(paths.map(async (p) => (await fetch(p)).status));
     });
-    expect(statuses).toEqual([403, 403, 403, 403, 403, 403, 403]);
+    expect(statuses).toEqual([403, 403, 403, 403, 403, 403, 403, 403, 403]);
     await context.close();
+  });
+
+  test("a new password signs the account's web sessions out", async () => {
+    const signIn = await fetch(`${base}ui/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ address: "bob@example.com", password: "bob-password" }),
+    });
+    const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const mine = `${base}api/v1/accounts/bob%40example.com/mailboxes`;
+    expect((await fetch(mine, { headers: { cookie } })).status).toBe(200);
+    const reset = await server.api("/api/v1/accounts/bob@example.com", {
+      method: "PATCH",
+      json: { password: "bob-new-password" },
+    });
+    expect(reset.status).toBe(200);
+    expect((await fetch(mine, { headers: { cookie } })).status).toBe(401);
   });
 });
