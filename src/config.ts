@@ -361,6 +361,18 @@ const SETTINGS = {
     help: "catch mode for testing: keep all mail for any address, relay nothing, accept any password",
     default: "false",
   },
+  /**
+   * Issue 16: webhooks may go to private, loopback and link-local addresses. Off by default: a
+   * webhook URL must not make the server a probe of its own network (SSRF). Tests turn it on.
+   */
+  webhooksAllowPrivate: {
+    env: "MAILROOM_WEBHOOKS_ALLOW_PRIVATE",
+    flag: "--webhooks-allow-private",
+    switch: true,
+    schema: flag,
+    help: "let webhooks go to private and loopback addresses (tests, a receiver on this host)",
+    default: "false",
+  },
   logLevel: {
     env: "MAILROOM_LOG_LEVEL",
     flag: "--log-level",
@@ -390,6 +402,8 @@ interface TestOnlySettings {
   waitMaxTimeoutMs?: number;
   /** Concurrent waits-for-message (WAIT_LIMITS.maxWaits; tests make it small). */
   maxWaits?: number;
+  /** Webhook retry delays in ms (WEBHOOK_LIMITS.retryMs; tests shorten them). */
+  webhookRetryMs?: number[];
 }
 
 export interface Route {

@@ -38,6 +38,7 @@ import { createTlsReporter, type TlsReporter } from "./smtp/reports/tls-reporter
 import { startSmtp } from "./smtp/server.ts";
 import { domainCreate, recipientResolve, SpoolDir, Store } from "./store/mod.ts";
 import { TlsProvider, TlsSetupError } from "./tls/mod.ts";
+import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 
 export const VERSION: string = pkg.version;
 
@@ -152,6 +153,7 @@ interface ListenerDeps {
   namespaces: NamespaceKeeper;
   /** Issue 16: the live events (SSE, webhooks). */
   events: EventBus;
+  webhooks: WebhookDispatcher;
 }
 
 /** Config keys that hold a listener's port (a number, or null for off). */
@@ -255,6 +257,16 @@ export async function startServer(
       }),
     );
     stops.push(async () => unlistenAuth());
+    const webhooks = new WebhookDispatcher({
+      store,
+      bus: events,
+      log: log.child({ proto: "webhooks" }),
+      resolver: dns,
+      allowPrivate: config.webhooksAllowPrivate,
+      ...(config.webhookRetryMs ? { retryMs: config.webhookRetryMs } : {}),
+    });
+    await webhooks.start();
+    stops.push(() => webhooks.stop());
 
     // Issue 16: catch mode and throwaway namespaces. The banner says so before any listener opens.
     const catching = new CatchPolicy({ all: config.catch });
@@ -326,6 +338,7 @@ export async function startServer(
       catching,
       namespaces,
       events,
+      webhooks,
     };
     for (const row of rows) {
       const port = config[row.port];
@@ -471,6 +484,7 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
       },
     }),
     sse: new SseClients({ bus: deps.events }),
+    webhooks: deps.webhooks,
     release: { release: (input) => releaseMessage({ ...input, helo: config.hostname }) },
     deliverability: deps.mailAuth.deliverability({
       submission: deps.ports.submission ?? undefined,

@@ -22,6 +22,7 @@ import { messageRoutes } from "./routes/messages.ts";
 import { namespaceRoutes } from "./routes/namespaces.ts";
 import { queueRoutes } from "./routes/queue.ts";
 import { reportRoutes } from "./routes/reports.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
 import { SseClients } from "./sse-clients.ts";
 import { assetRoutes } from "./ui/asset-routes.ts";
@@ -70,6 +71,7 @@ export function createApp(given: ApiDeps): Hono<ApiEnv> {
   v1.route("/messages/:id", messageContentRoutes);
   v1.route("/namespaces", namespaceRoutes);
   v1.route("/events", eventRoutes);
+  v1.route("/webhooks", webhookRoutes);
   v1.route("/queue", queueRoutes);
   v1.route("/lockouts", lockoutRoutes);
   v1.route("/reports", reportRoutes);

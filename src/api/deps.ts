@@ -4,7 +4,7 @@ import type { Config, Route } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { HttpRequestControl } from "../runtime/types.ts";
 import type { AuthFailures } from "../security/auth-failures.ts";
-import type { Namespace, QueueItem, Store } from "../store/mod.ts";
+import type { Namespace, QueueItem, Store, Webhook } from "../store/mod.ts";
 import type { SseClients } from "./sse-clients.ts";
 import type { Principal, SessionStore } from "./ui/sessions.ts";
 import type { WaitHub } from "./wait-hub.ts";
@@ -30,6 +30,8 @@ export interface ApiDeps {
   waits?: WaitHub;
   /** Issue 16: the live event streams (GET /api/v1/events) on the server's event bus; createApp makes one when absent. */
   sse?: SseClients;
+  /** Issue 16: webhooks (src/webhooks/dispatcher.ts); absent where none are sent. */
+  webhooks?: WebhookControl;
   /** Issue 16: sends a stored message on to another server (src/smtp/delivery/release.ts). */
   release?: ReleaseControl;
   /** Issue 17: the web interface's bundle, served at `/`; absent, `/` is a 404. */
@@ -44,6 +46,13 @@ export interface ApiDeps {
 export interface WebAssets {
   js: string;
   css: string;
+}
+
+/** What the webhook routes ask of the dispatcher: it checks URLs and keeps its list in step. */
+export interface WebhookControl {
+  /** Throws an error with `status` 409 or 422 (and a message) when refused. */
+  create(input: { url: string; events: string[]; secret: string }): Promise<Webhook>;
+  remove(id: number): Promise<void>;
 }
 
 /** What the namespace routes ask of the keeper (creation, expiry timer). */

@@ -104,3 +104,14 @@ export const MessageRelease = z.strictObject({
   route: z.string().min(1).max(1024),
   from: EmailAddress.optional(),
 });
+
+/**
+ * Issue 16: POST /api/v1/webhooks. `events`: event types, prefixes like "message.*", or "*" for
+ * all; `secret`: a Standard Webhooks secret ("whsec_" + base64 of 24 to 64 bytes), generated when
+ * absent.
+ */
+export const WebhookCreate = z.strictObject({
+  url: z.string().min(1).max(2000),
+  events: z.array(z.string().min(1).max(64)).min(1).max(20),
+  secret: z.string().min(1).max(200).optional(),
+});

@@ -8,6 +8,7 @@ import queue from "../../migrations/0001_queue.sql" with { type: "text" };
 import outboundTls from "../../migrations/0002_outbound_tls.sql" with { type: "text" };
 import dkimKeys from "../../migrations/0003_dkim_keys.sql" with { type: "text" };
 import namespaces from "../../migrations/0004_namespaces.sql" with { type: "text" };
+import webhooks from "../../migrations/0005_webhooks.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 // Issue 17: the web interface as scripts/build-webui.ts built it (committed: see webui/README.md).
@@ -21,6 +22,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0002_outbound_tls": outboundTls,
   "0003_dkim_keys": dkimKeys,
   "0004_namespaces": namespaces,
+  "0005_webhooks": webhooks,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

@@ -59,6 +59,7 @@ export * from "./namespaces.ts";
 export { passwordHash, passwordVerify } from "./passwords.ts";
 export * from "./recipients.ts";
 export { Spool, SpoolDir } from "./spool.ts";
+export * from "./webhooks.ts";
 
 export class Store {
   readonly changes = new ChangeHub();

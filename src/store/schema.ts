@@ -322,3 +322,45 @@ export const dkimKeys = sqliteTable(
   },
   (t) => [uniqueIndex("dkim_keys_domain_selector").on(t.domainId, t.selector)],
 );
+
+/**
+ * Issue 16: webhooks, each told of the live events its `events` list names (JSON array of event
+ * types or prefixes like "message.*"), signed with its Standard Webhooks secret ("whsec_<base64>").
+ */
+export const webhooks = sqliteTable("webhooks", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  url: text("url").notNull(),
+  events: text("events").notNull(),
+  secret: text("secret").notNull(),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+/**
+ * One event to deliver to one webhook: durable from the moment the event is taken, until a 2xx
+ * ("delivered") or 24 hours of failures ("failed"). Sent in id order per webhook: the next waits
+ * for the one before to be settled, so receivers see the events in the order they happened.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    webhookId: integer("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    /** The event's id on the bus (its SSE id). */
+    eventId: integer("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    /** The request body, exactly as signed. */
+    payload: text("payload").notNull(),
+    /** "pending", "delivered" or "failed". */
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+    lastAttemptAt: integer("last_attempt_at"),
+    /** The HTTP status of the last attempt; null when no response came. */
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+  },
+  (t) => [index("webhook_deliveries_lane").on(t.webhookId, t.status, t.id)],
+);
