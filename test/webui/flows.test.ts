@@ -5,7 +5,7 @@
  * blocked), download an attachment, retry a queue item, and, signed in as one account, fail to see
  * another's mail. Screenshots of each step go to the directory the run prints.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { Browser, Page } from "playwright-core";
@@ -13,6 +13,9 @@ import { eventually } from "../harness/eventually.ts";
 import { createAccounts, startTestServer, TEST_TOKEN, type TestServer } from "../harness/server.ts";
 import { SmtpClient, sendMail } from "../harness/smtp-client.ts";
 import { hasChromium, launchBrowser, newContext, screenshot, signInAccount, signInAdmin } from "./browser.ts";
+
+// A browser flow takes seconds, more on a loaded machine.
+setDefaultTimeout(60_000);
 
 let server: TestServer;
 let browser: Browser;
@@ -35,6 +38,8 @@ beforeAll(async () => {
     // Outgoing mail goes to a port where nothing listens: it stays in the queue, deferred.
     routes: [{ domain: "*", host: "127.0.0.1", port: await closedPort() }],
     queueRetry: [3_600_000],
+    // The webhook screen's test posts to a receiver on loopback.
+    webhooksAllowPrivate: true,
   });
   base = `http://127.0.0.1:${server.ports.http}/`;
   await createAccounts(server, [
@@ -350,6 +355,70 @@ describeBrowser("web interface flows in Chromium", () => {
       return Promise.all(paths.map(async (p) => (await fetch(p)).status));
     });
     expect(statuses).toEqual([403, 403, 403, 403, 403, 403, 403, 403, 403]);
+    await context.close();
+  });
+
+  test("every admin screen renders, at desktop and phone width, without a console error", async () => {
+    for (const [width, height] of [
+      [1280, 800],
+      [390, 844],
+    ] as const) {
+      const { context, page, errors } = await newContext(browser, { width, height });
+      await signInAdmin(page, base, TEST_TOKEN);
+      for (const [section, heading] of [
+        ["Dashboard", "Dashboard"],
+        ["Domains", "Domains"],
+        ["Accounts", "Accounts"],
+        ["Aliases", "Aliases"],
+        ["Queue", "Queue"],
+        ["Namespaces", "Namespaces"],
+        ["Webhooks", "Webhooks"],
+        ["Reports", "TLS reports"],
+        ["Inbox", "Inbox"],
+      ] as const) {
+        await nav(page, section);
+        await page.getByRole("heading", { name: heading, exact: true }).waitFor();
+        await page.locator("[aria-busy=true]").first().waitFor({ state: "detached" });
+        await screenshot(page, `screen-${width}-${section.toLowerCase()}`);
+      }
+      expect(errors).toEqual([]);
+      await context.close();
+    }
+  });
+
+  test("aliases, namespaces and webhooks are created from their screens", async () => {
+    const { context, page } = await newContext(browser);
+    await signInAdmin(page, base, TEST_TOKEN);
+    await nav(page, "Aliases");
+    const alias = page.getByRole("form", { name: "New alias" });
+    await alias.getByLabel("Alias").fill("team@example.com");
+    await alias.getByLabel("Delivers to").fill("alice@example.com, bob@example.com");
+    await alias.getByRole("button", { name: "Create alias" }).click();
+    await page.getByRole("rowheader", { name: "team@example.com" }).waitFor();
+    await nav(page, "Namespaces");
+    await page.getByRole("button", { name: "Create namespace" }).click();
+    await page.getByRole("status").getByText("Namespace created.").waitFor();
+    await page.getByRole("table").getByRole("rowheader").first().waitFor();
+    await nav(page, "Webhooks");
+    const hook = page.getByRole("form", { name: "New webhook" });
+    const hookUrl = pixelUrl.replace("/pixel.gif", "/hook");
+    await hook.getByLabel("URL").fill(hookUrl);
+    await hook.getByLabel("Events").fill("message.received");
+    await hook.getByRole("button", { name: "Create webhook" }).click();
+    await page.getByRole("status").getByText("Signing secret (shown once)").waitFor();
+    const hooks = (await (await server.api("/api/v1/webhooks")).json()) as { items: Array<{ url: string }> };
+    expect(hooks.items.map((h) => h.url)).toContain(hookUrl);
+    // An event, delivered to the (loopback) receiver, shows in the delivery log.
+    await sendMail(
+      server.ports.smtp!,
+      "carol@remote.example",
+      ["alice@example.com"],
+      "Subject: hook\r\n\r\nx\r\n",
+    );
+    await eventually(() => pixelHits.includes("/hook"), "the webhook to be delivered");
+    await page.getByRole("button", { name: "Delivery log" }).click();
+    await page.getByRole("cell", { name: "delivered" }).first().waitFor();
+    await screenshot(page, "11-webhooks");
     await context.close();
   });
 

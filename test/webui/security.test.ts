@@ -5,7 +5,7 @@
  * event handlers, javascript: links, SVG). A payload that ran would record itself on the page
  * (`window.__xss`), navigate to a loopback beacon, or open a dialog: none of the three may happen.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
@@ -14,6 +14,9 @@ import { parseDocument } from "yaml";
 import { createAccounts, startTestServer, TEST_TOKEN, type TestServer } from "../harness/server.ts";
 import { sendMail } from "../harness/smtp-client.ts";
 import { hasChromium, launchBrowser, newContext, screenshot, signInAdmin } from "./browser.ts";
+
+// A browser flow takes seconds, more on a loaded machine.
+setDefaultTimeout(60_000);
 
 let server: TestServer;
 let browser: Browser;

@@ -15,7 +15,9 @@ import { DomainsView, DomainView } from "./views/domains.ts";
 import { InboxView } from "./views/inbox.ts";
 import { NamespacesView } from "./views/namespaces.ts";
 import { QueueView } from "./views/queue.ts";
+import { ReportsView } from "./views/reports.ts";
 import { SignIn } from "./views/signin.ts";
+import { WebhooksView } from "./views/webhooks.ts";
 
 const NAV: Array<[string, string]> = [
   ["", "Dashboard"],
@@ -24,6 +26,8 @@ const NAV: Array<[string, string]> = [
   ["aliases", "Aliases"],
   ["queue", "Queue"],
   ["namespaces", "Namespaces"],
+  ["webhooks", "Webhooks"],
+  ["reports", "Reports"],
   ["inbox", "Inbox"],
 ];
 
@@ -53,6 +57,8 @@ function Shell(props: { session: Session; signOut: () => void }) {
   else if (section === "aliases") view = html`<${AliasesView} />`;
   else if (section === "queue") view = html`<${QueueView} />`;
   else if (section === "namespaces") view = html`<${NamespacesView} />`;
+  else if (section === "webhooks") view = html`<${WebhooksView} />`;
+  else if (section === "reports") view = html`<${ReportsView} />`;
   else view = html`<${DashboardView} />`;
   // A new screen puts the keyboard focus on its heading, so a screen reader announces it.
   useEffect(() => {
