@@ -17,7 +17,7 @@ export interface PasswordCheckInput {
   login: string;
   password: string;
   primaryDomain: string;
-  /** Named in the auth.failed event (issue 16): smtp, imap or pop3. */
+  /** Named in the auth.failed event (issue 16): smtp, imap, pop3 or web (issue 17). */
   protocol?: string;
   /** Issue 16: logins it names (catch mode, a namespace's addresses) need no password. */
   catching?: CatchPolicy | undefined;

@@ -122,6 +122,32 @@ describeBrowser("web interface flows in Chromium", () => {
     await context.close();
   });
 
+  test("the dashboard shows deliveries and failed logins live", async () => {
+    const { context, page, errors } = await newContext(browser);
+    await signInAdmin(page, base, TEST_TOKEN);
+    await page.getByText("Waiting for deliveries").waitFor();
+    const sent = await sendMail(
+      server.ports.smtp!,
+      "carol@remote.example",
+      ["bob@example.com"],
+      "From: Carol <carol@remote.example>\r\nTo: bob@example.com\r\nSubject: Seen on the dashboard\r\n\r\nHi.\r\n",
+    );
+    expect(sent.code).toBe(250);
+    const activity = page.getByRole("region", { name: "Live activity" });
+    await activity.getByText('bob@example.com: new message "Seen on the dashboard"').waitFor();
+    // A wrong password over the web counts like one over IMAP, and shows here.
+    const wrong = await fetch(`${base}ui/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ address: "alice@example.com", password: "guess" }),
+    });
+    expect(wrong.status).toBe(401);
+    await activity.getByText(/failed .*login as alice@example.com/).waitFor();
+    await screenshot(page, "02b-dashboard-activity");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   test("an admin creates a domain and an account with a quota from the forms", async () => {
     const { context, page, errors } = await newContext(browser);
     await signInAdmin(page, base, TEST_TOKEN);

@@ -71,6 +71,7 @@ export const sessionRoutes = new Hono<ApiEnv>()
         login: body.address,
         password: body.password,
         primaryDomain: deps.config.domain,
+        protocol: "web",
       });
       if (!check.ok) {
         deps.log.warn("ui.sign_in_failed", { login: body.address, failures: check.failures });

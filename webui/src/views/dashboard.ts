@@ -1,7 +1,73 @@
 /** The dashboard: what the API can tell at a glance (counts, queue depth, failed sign-ins now held). */
+
+import { useEffect, useState } from "preact/hooks";
 import { type Account, type Domain, getJson, type Lockout, type Page, type QueueItem, send } from "../api.ts";
 import { href } from "../router.ts";
 import { html, Loading, PageTitle, Status, useAction, useData, when } from "../ui.ts";
+
+interface LiveEvent {
+  id: number;
+  type: string;
+  time: string;
+  account: string | null;
+  data: Record<string, unknown>;
+}
+
+/** How many recent events the activity panel keeps (older ones scroll away). */
+const RECENT_EVENTS = 30;
+
+/** One line for an event: what a person wants to know at a glance. */
+function describe(e: LiveEvent): string {
+  const d = e.data;
+  switch (e.type) {
+    case "message.received":
+      return `${e.account}: new message${d.subject ? ` "${String(d.subject)}"` : ""}${d.from ? ` from ${String(d.from)}` : ""}`;
+    case "auth.failed":
+      return `failed ${String(d.protocol ?? "")} login as ${String(d.login ?? "?")} from ${String(d.client ?? "?")}${d.lockedOut ? " (locked out)" : ""}`;
+    case "queue.delivered":
+      return `delivered to ${String(d.recipient ?? "")}`;
+    case "queue.deferred":
+      return `deferred to ${String(d.recipient ?? "")}: ${String(d.error ?? "")}`;
+    case "queue.bounced":
+      return `bounced to ${String(d.recipient ?? "")}: ${String(d.error ?? "")}`;
+    default:
+      return e.type;
+  }
+}
+
+/** Deliveries, queue outcomes and failed logins as they happen (GET /api/v1/events). */
+function Activity() {
+  const [events, setEvents] = useState<LiveEvent[]>([]);
+  useEffect(() => {
+    const source = new EventSource("/api/v1/events?type=message.received,queue.*,auth.failed", {
+      withCredentials: true,
+    });
+    const add = (m: MessageEvent<string>) => {
+      try {
+        const e = JSON.parse(m.data) as LiveEvent;
+        setEvents((old) => [e, ...old].slice(0, RECENT_EVENTS));
+      } catch {
+        // not an event of ours
+      }
+    };
+    for (const t of ["message.received", "queue.delivered", "queue.deferred", "queue.bounced", "auth.failed"])
+      source.addEventListener(t, add as EventListener);
+    return () => source.close();
+  }, []);
+  return html`<section aria-labelledby="activity">
+    <h2 id="activity">Live activity</h2>
+    ${
+      events.length === 0
+        ? html`<p class="muted">Waiting for deliveries, queue results and failed logins…</p>`
+        : html`<ul class="list activity" aria-live="polite">${events.map(
+            (
+              e,
+            ) => html`<li class="row" key=${e.id}><span class=${`badge ${e.type === "auth.failed" || e.type === "queue.bounced" ? "missing" : e.type === "queue.deferred" ? "unknown" : "ok"}`}>${e.type}</span>
+              <span class="wrap">${describe(e)}</span><span class="muted small">${when(e.time)}</span></li>`,
+          )}</ul>`
+    }
+  </section>`;
+}
 
 export function DashboardView() {
   const data = useData(async () => {
@@ -33,6 +99,7 @@ export function DashboardView() {
           <a class="tile ${failing ? "warn" : ""}" href=${href("queue")}><span class="num">${failing}</span> deferred with an error</a>
           <div class="tile ${d.lockouts.length ? "warn" : ""}"><span class="num">${d.lockouts.length}</span> clients or accounts with failed logins</div>
         </section>
+        <${Activity} />
         <section aria-labelledby="fails">
           <h2 id="fails">Failed logins held now</h2>
           <${Status} status=${status} />
