@@ -306,6 +306,18 @@ const SETTINGS = {
     help: "admin API port, or off",
     default: "8080",
   },
+  /**
+   * Issue 16: "auto" binds every listener that is not off to a free port (port 0), whatever its own
+   * setting says; the chosen ports are in the `{"event":"ready","ports":{...}}` line on stdout, so a
+   * test in any language can start the server and find it without picking ports itself.
+   */
+  ports: {
+    env: "MAILROOM_PORTS",
+    flag: "--ports",
+    schema: z.enum(["auto", "fixed"]),
+    help: "auto: every listener on a free port, printed in the ready line on stdout; fixed: the port settings",
+    default: "fixed",
+  },
   /** Undefined until main() reads or generates the token file. */
   adminToken: {
     env: "MAILROOM_ADMIN_TOKEN",
@@ -371,6 +383,18 @@ const SETTINGS = {
     switch: true,
     schema: flag,
     help: "let webhooks go to private and loopback addresses (tests, a receiver on this host)",
+    default: "false",
+  },
+  /**
+   * Issue 16: fault injection (PUT /api/v1/chaos) for testing clients' retry logic. Off by default,
+   * and the API refuses rules with 403: a server facing real mail must not be made to fail on purpose.
+   */
+  chaos: {
+    env: "MAILROOM_CHAOS",
+    flag: "--chaos",
+    switch: true,
+    schema: flag,
+    help: "allow fault injection rules (PUT /api/v1/chaos) in SMTP, IMAP, POP3 and delivery",
     default: "false",
   },
   logLevel: {
@@ -633,9 +657,22 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
       `${settingSource(set as SettingName)} must be set together with ${settingSource(missing as SettingName)}`,
     );
   }
+  if (config.ports === "auto") for (const name of LISTENER_PORTS) if (config[name] !== null) config[name] = 0;
   // Every row was resolved above; the test-only knobs are absent until a test sets them.
   return config as unknown as Config;
 }
+
+/** The settings of the ports this server listens on (MAILROOM_PORTS=auto makes them all 0). */
+const LISTENER_PORTS = [
+  "smtpPort",
+  "submissionPort",
+  "smtpsPort",
+  "pop3Port",
+  "pop3sPort",
+  "imapPort",
+  "imapsPort",
+  "httpPort",
+] as const satisfies readonly SettingName[];
 
 /** The flag or variable to mention when a setting's value is the problem (e.g. a privileged port). */
 export function settingSource(name: SettingName): string {

@@ -13,6 +13,7 @@ import { WaitHub } from "./api/wait-hub.ts";
 import { type DkimKeeper, type MailAuth, startMailAuth } from "./auth/mod.ts";
 import { NamespaceKeeper } from "./catch/namespaces.ts";
 import { CatchPolicy } from "./catch/policy.ts";
+import { ChaosRules } from "./chaos/rules.ts";
 import { dnsCommand } from "./cli/dns.ts";
 import { type Config, ConfigError, helpText, loadConfig, parseArgs, settingSource } from "./config.ts";
 import { prepareDataDir, restrictUmask, warnAboutLoosePermissions } from "./data-dir.ts";
@@ -82,6 +83,9 @@ export async function main(runtime: Runtime, argv: readonly string[]): Promise<n
       return await dnsCommand({ ...input, format: args.options.get("--format") });
     }
     const server = await startServer(runtime, config, log);
+    // Issue 16: one machine-readable line with the bound ports (MAILROOM_PORTS=auto picks them),
+    // for test harnesses in any language: the first stdout line whose "event" is "ready".
+    process.stdout.write(`${JSON.stringify({ event: "ready", pid: process.pid, ports: server.ports })}\n`);
     const stopReloading = reloadOnHangup(server.tls, log);
     await waitForSignal(log);
     stopReloading();
@@ -154,6 +158,8 @@ interface ListenerDeps {
   /** Issue 16: the live events (SSE, webhooks). */
   events: EventBus;
   webhooks: WebhookDispatcher;
+  /** Issue 16: fault injection (off unless MAILROOM_CHAOS). */
+  chaos: ChaosRules;
 }
 
 /** Config keys that hold a listener's port (a number, or null for off). */
@@ -284,6 +290,11 @@ export async function startServer(
     namespaces.start();
     stops.push(() => namespaces.stop());
 
+    // Issue 16: one set of fault-injection rules for every listener and the queue.
+    const chaos = new ChaosRules({ enabled: config.chaos });
+    if (config.chaos)
+      log.warn("chaos_enabled", { detail: "fault injection rules may be set through the API" });
+
     const extraCa = loadExtraCa(config);
     const queue = createQueueRunner({
       store,
@@ -299,6 +310,7 @@ export async function startServer(
       ...(config.mxPort ? { mxPort: config.mxPort } : {}),
       signNotice: mailAuth.signNotice,
       events,
+      chaos,
     });
     // In catch mode nothing leaves: not even what an earlier run left in the queue.
     if (!config.catch) queue.start();
@@ -339,6 +351,7 @@ export async function startServer(
       namespaces,
       events,
       webhooks,
+      chaos,
     };
     for (const row of rows) {
       const port = config[row.port];
@@ -418,6 +431,7 @@ function smtpContext(deps: ListenerDeps, mode: SmtpContext["mode"]): SmtpContext
     signOutgoing: deps.mailAuth.signOutgoing,
     signNotice: deps.mailAuth.signNotice,
     catching: deps.catching,
+    chaos: deps.chaos,
   };
 }
 
@@ -433,6 +447,7 @@ function servePop3(deps: ListenerDeps, options: ListenOptions): Promise<Listener
       plaintextAuth: deps.plaintextAuth,
       accountSessions: deps.pop3Sessions,
       catching: deps.catching,
+      chaos: deps.chaos,
     },
     options,
   );
@@ -454,6 +469,7 @@ function serveImap(deps: ListenerDeps, options: ListenOptions): Promise<Listener
       spool: deps.spool,
       memory: deps.memory,
       catching: deps.catching,
+      chaos: deps.chaos,
     },
     options,
   );
@@ -485,6 +501,7 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
     }),
     sse: new SseClients({ bus: deps.events }),
     webhooks: deps.webhooks,
+    chaos: deps.chaos,
     release: { release: (input) => releaseMessage({ ...input, helo: config.hostname }) },
     deliverability: deps.mailAuth.deliverability({
       submission: deps.ports.submission ?? undefined,

@@ -10,6 +10,7 @@ import type { ApiDeps, ApiEnv } from "./deps.ts";
 import { errorToProblem, problem } from "./problem.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
+import { chaosRoutes } from "./routes/chaos.ts";
 import { dkimRoutes } from "./routes/dkim.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { eventRoutes } from "./routes/events.ts";
@@ -72,6 +73,7 @@ export function createApp(given: ApiDeps): Hono<ApiEnv> {
   v1.route("/namespaces", namespaceRoutes);
   v1.route("/events", eventRoutes);
   v1.route("/webhooks", webhookRoutes);
+  v1.route("/chaos", chaosRoutes);
   v1.route("/queue", queueRoutes);
   v1.route("/lockouts", lockoutRoutes);
   v1.route("/reports", reportRoutes);

@@ -1,5 +1,6 @@
 /** What the API handlers get from the composition root, and the Hono environment carrying it. */
 import type { Deliverability } from "../auth/mod.ts";
+import type { ChaosRules } from "../chaos/rules.ts";
 import type { Config, Route } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { HttpRequestControl } from "../runtime/types.ts";
@@ -30,6 +31,8 @@ export interface ApiDeps {
   waits?: WaitHub;
   /** Issue 16: the live event streams (GET /api/v1/events) on the server's event bus; createApp makes one when absent. */
   sse?: SseClients;
+  /** Issue 16: fault-injection rules (src/chaos/rules.ts); absent means disabled. */
+  chaos?: ChaosRules;
   /** Issue 16: webhooks (src/webhooks/dispatcher.ts); absent where none are sent. */
   webhooks?: WebhookControl;
   /** Issue 16: sends a stored message on to another server (src/smtp/delivery/release.ts). */

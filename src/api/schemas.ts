@@ -3,7 +3,9 @@
  * (test/api/openapi.test.ts checks that every export here has a component of the same name).
  * Bodies are strict objects: an unknown field is a 422, so a typo never silently does nothing.
  */
+
 import { z } from "zod";
+import { CHAOS_LIMITS, ChaosRule } from "../chaos/rules.ts";
 
 export const DomainCreate = z.strictObject({
   name: z.string().min(1).max(253),
@@ -114,4 +116,9 @@ export const WebhookCreate = z.strictObject({
   url: z.string().min(1).max(2000),
   events: z.array(z.string().min(1).max(64)).min(1).max(20),
   secret: z.string().min(1).max(200).optional(),
+});
+
+/** Issue 16: PUT /api/v1/chaos: the fault-injection rules, replacing those in force. */
+export const ChaosUpdate = z.strictObject({
+  rules: z.array(ChaosRule).max(CHAOS_LIMITS.maxRules),
 });

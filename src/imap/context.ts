@@ -1,5 +1,6 @@
 /** What every IMAP session shares: its dependencies and the server-wide limiters. */
 import type { CatchPolicy } from "../catch/policy.ts";
+import type { ChaosRules } from "../chaos/rules.ts";
 import type { Logger } from "../log.ts";
 import type { BareNewlinePolicy } from "../mime/mod.ts";
 import type { AuthFailures } from "../security/auth-failures.ts";
@@ -20,6 +21,8 @@ export interface ImapContext {
   authFailures: AuthFailures;
   /** Issue 16: whose logins take any password (catch mode, namespaces). */
   catching?: CatchPolicy;
+  /** Issue 16: fault injection (src/chaos/); absent or disabled, nothing is injected. */
+  chaos?: ChaosRules;
   /** The certificate for STARTTLS and the implicit-TLS listener; without it neither is offered. */
   tls?: TlsProvider;
   /** Who may send a password without TLS; loopback only when absent. */

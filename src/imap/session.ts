@@ -11,6 +11,7 @@ import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.
 import type { Account, Change } from "../store/mod.ts";
 import { upgradeToTls } from "../tls/mod.ts";
 import { capabilities } from "./capabilities.ts";
+import { imapChaosCommand, imapChaosConnect } from "./chaos.ts";
 import type { ImapContext } from "./context.ts";
 import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
 import { literalPolicy } from "./literal-policy.ts";
@@ -221,6 +222,8 @@ export class ImapSession implements DispatchSession {
   }
 
   async run(): Promise<void> {
+    // Issue 16: fault injection before the greeting (a delay, a BYE, a dropped line).
+    if (await imapChaosConnect(this)) return;
     this.untagged([
       `OK [CAPABILITY ${this.capabilities.join(" ")}] ${this.ctx.hostname} Mailroom IMAP4rev1 ready`,
     ]);
@@ -311,6 +314,7 @@ export class ImapSession implements DispatchSession {
   }
 
   async #execute(command: RawCommand): Promise<void> {
+    if (await imapChaosCommand(this, command)) return;
     const outcome = await dispatch(this, command);
     if (outcome === "bad") this.#badInARow++;
     else this.#badInARow = 0;

@@ -7,9 +7,11 @@
  */
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
+import { type ChaosAction, chaosDelay } from "../chaos/rules.ts";
 import { LoginDeadline } from "../net/login-deadline.ts";
 import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.ts";
 import { upgradeToTls } from "../tls/mod.ts";
+import { pop3ChaosCommand, pop3ChaosConnect, pop3ChaosReply } from "./chaos.ts";
 import { dispatch } from "./commands/registry.ts";
 import type { Pop3Shared } from "./context.ts";
 import { LineReader } from "./protocol/parser.ts";
@@ -103,8 +105,23 @@ export class Connection implements Session {
       if (this.state.kind === "authorization") this.#autologout("pop3.login_deadline", "no login in time");
     });
     this.#listen(socket);
+    const chaos = pop3ChaosConnect(ctx.chaos, this.client);
+    if (chaos) {
+      void this.#chaosGreeting(chaos);
+      return;
+    }
     // RFC 1939 §4: the greeting; no APOP timestamp, since we offer no APOP.
     void this.#send(reply.ok(`${ctx.hostname} Mailroom POP3 server ready`));
+  }
+
+  /** Issue 16: a fault-injection rule at the connection: wait, then drop, refuse, or greet. */
+  async #chaosGreeting(action: ChaosAction): Promise<void> {
+    const { ctx } = this.shared;
+    ctx.log.info("pop3.chaos", { session: this.id, stage: "connect", ...action });
+    await chaosDelay(action.delayMs);
+    if (action.disconnect) this.#socket.destroy();
+    else if (action.reply !== undefined) await this.#send(reply.closing(pop3ChaosReply(action.reply)));
+    else await this.#send(reply.ok(`${ctx.hostname} Mailroom POP3 server ready`));
   }
 
   readonly #onDataListener = (chunk: Buffer): void => this.#onData(chunk);
@@ -208,6 +225,20 @@ export class Connection implements Session {
           return;
         }
         let answer: Reply;
+        const chaos = pop3ChaosCommand(ctx.chaos, this.client, next.bytes);
+        if (chaos) {
+          ctx.log.info("pop3.chaos", { session: this.id, stage: "command", ...chaos });
+          await chaosDelay(chaos.delayMs);
+          if (chaos.disconnect) {
+            this.#socket.destroy();
+            return;
+          }
+          if (chaos.reply !== undefined) {
+            await this.#send(pop3ChaosReply(chaos.reply));
+            this.#armTimeout();
+            continue;
+          }
+        }
         try {
           answer = await dispatch(this, next.bytes);
         } catch (error) {

@@ -1,5 +1,6 @@
 /** What every POP3 session shares: the listener's dependencies, its limits, and the per-account counts. */
 import type { CatchPolicy } from "../catch/policy.ts";
+import type { ChaosRules } from "../chaos/rules.ts";
 import type { Logger } from "../log.ts";
 import { AuthFailures } from "../security/auth-failures.ts";
 import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
@@ -20,6 +21,8 @@ export interface Pop3Context {
   authFailures?: AuthFailures;
   /** Issue 16: whose logins take any password (catch mode, namespaces). */
   catching?: CatchPolicy;
+  /** Issue 16: fault injection (src/chaos/); absent or disabled, nothing is injected. */
+  chaos?: ChaosRules;
   /** The certificate for STLS and the implicit-TLS listener; without it neither is offered. */
   tls?: TlsProvider;
   /** Who may send a password without TLS; loopback only when absent. */

@@ -1,6 +1,8 @@
 /** What the SMTP hooks share: their dependencies, and per-transaction state kept beside smtp-server's envelope. */
+
 import type { SMTPServerEnvelope, SMTPServerSession } from "smtp-server";
 import type { CatchPolicy } from "../catch/policy.ts";
+import type { ChaosRules } from "../chaos/rules.ts";
 import type { Logger } from "../log.ts";
 import type { BareNewlinePolicy } from "../mime/mod.ts";
 import type { AuthFailures } from "../security/auth-failures.ts";
@@ -45,6 +47,8 @@ export interface SmtpContext {
   signNotice?: NoticeSigner;
   /** Catch mode and throwaway namespaces (issue 16, catch.ts); the normal rules alone when absent. */
   catching?: CatchPolicy;
+  /** Issue 16: fault injection (src/chaos/); absent or disabled, nothing is injected. */
+  chaos?: ChaosRules;
 }
 
 /** What a successful AUTH leaves in `session.user`. */

@@ -11,7 +11,7 @@
  * listener (net/listener.ts): the same options, slots per address and per listener, `Listener` back.
  */
 import type { TLSSocket } from "node:tls";
-import { SMTPServer } from "smtp-server";
+import { SMTPServer, type SMTPServerSession } from "smtp-server";
 import type { Logger } from "../log.ts";
 import { type Listener, type ListenOptions, slotLimits } from "../net/listener.ts";
 import { ConnectionLimits, clientAddressKey } from "../security/connection-limits.ts";
@@ -20,6 +20,7 @@ import { defaultMemoryBudgets } from "../security/memory-budget.ts";
 import { LOOPBACK_ONLY } from "../security/plaintext-auth.ts";
 import { describeTls } from "../tls/mod.ts";
 import { onAuth } from "./auth.ts";
+import { withChaos } from "./chaos.ts";
 import type { SmtpContext } from "./context.ts";
 import { onData } from "./data.ts";
 import { onMailFrom } from "./mail-from.ts";
@@ -64,7 +65,11 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
   const slots = new ConnectionLimits(slotSettings);
   /** Sessions that hold a slot, so a refused connection's close does not release someone else's. */
   const holding = new Map<string, string>();
-  const server = new SMTPServer({
+  // Issue 16: fault injection around each hook (chaos.ts); a pass-through while no rule matches.
+  let server: SMTPServer | undefined;
+  const self = () => server;
+  const client = (session: SMTPServerSession) => ({ client: session.remoteAddress });
+  server = new SMTPServer({
     // Our certificate, TLS 1.2 at least; implicit TLS on the SMTPS listener.
     ...(ctx.tls ? smtpTlsOptions(ctx.tls, implicitTls) : {}),
     name: ctx.hostname,
@@ -97,26 +102,65 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions): SMTPServer 
     socketTimeout: limits.idleTimeoutMs,
     closeTimeout: CLOSE_TIMEOUT_MS,
     logger: false,
-    onAuth: onAuth(ctx),
-    onMailFrom: onMailFrom(ctx),
-    onRcptTo: onRcptTo(ctx),
-    onData: onData(ctx),
-    onConnect(session, callback) {
-      const client = clientAddressKey(session.remoteAddress);
-      if (slots.tryAcquire(client)) {
-        ctx.log.warn("smtp.connection_refused", { session: session.id, client: session.remoteAddress });
-        callback(reply.tooManyConnections());
-        return;
-      }
-      holding.set(session.id, client);
-      recordPlaintextAuthPolicy(session, policy);
-      ctx.log.info("smtp.connect", {
-        session: session.id,
-        client: session.remoteAddress,
-        secure: session.secure,
-      });
-      callback();
-    },
+    onAuth: withChaos(
+      ctx,
+      self,
+      "auth",
+      (auth, session) => ({ ...client(session), login: auth.username }),
+      onAuth(ctx),
+    ),
+    onMailFrom: withChaos(
+      ctx,
+      self,
+      "mail",
+      (address, session) => ({ ...client(session), from: address.address }),
+      onMailFrom(ctx),
+    ),
+    onRcptTo: withChaos(
+      ctx,
+      self,
+      "rcpt",
+      (address, session) => ({
+        ...client(session),
+        from: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
+        to: address.address,
+      }),
+      onRcptTo(ctx),
+    ),
+    onData: withChaos(
+      ctx,
+      self,
+      "data",
+      (_stream, session) => ({
+        ...client(session),
+        from: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
+        to: session.envelope.rcptTo.map((r) => r.address).join(","),
+      }),
+      onData(ctx),
+      (stream) => stream,
+    ),
+    onConnect: withChaos(
+      ctx,
+      self,
+      "connect",
+      (session) => client(session),
+      (session, callback) => {
+        const client = clientAddressKey(session.remoteAddress);
+        if (slots.tryAcquire(client)) {
+          ctx.log.warn("smtp.connection_refused", { session: session.id, client: session.remoteAddress });
+          callback(reply.tooManyConnections());
+          return;
+        }
+        holding.set(session.id, client);
+        recordPlaintextAuthPolicy(session, policy);
+        ctx.log.info("smtp.connect", {
+          session: session.id,
+          client: session.remoteAddress,
+          secure: session.secure,
+        });
+        callback();
+      },
+    ),
     // After STARTTLS, and before the greeting on the SMTPS port.
     onSecure(socket, session, callback) {
       ctx.log.info("smtp.tls", {

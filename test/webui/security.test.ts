@@ -367,8 +367,14 @@ describe("script injection", () => {
     await page.evaluate(
       `document.body.insertAdjacentHTML("beforeend", '<img src=x onerror="top.__xss=[1]">')`,
     );
-    await page.waitForFunction(
-      `[...document.images].some((i) => i.complete && i.getAttribute("src") === "x")`,
+    // A function, not a string: Playwright polls a string predicate with eval, which the CSP forbids.
+    type Images = {
+      document: { images: ArrayLike<{ complete: boolean; getAttribute(name: string): string | null }> };
+    };
+    await page.waitForFunction(() =>
+      Array.from((globalThis as unknown as Images).document.images).some(
+        (i) => i.complete && i.getAttribute("src") === "x",
+      ),
     );
     const marks = await page.evaluate(() => (globalThis as unknown as { __xss?: string[] }).__xss ?? []);
     expect(marks).toEqual([]);

@@ -7,6 +7,8 @@
  * is due at its next_attempt_at and the runner simply starts again. Only the items in flight are
  * tracked in memory, so that a rescan does not take them twice.
  */
+
+import type { ChaosRules } from "../../chaos/rules.ts";
 import type { Route } from "../../config.ts";
 import type { EventSink } from "../../events/types.ts";
 import type { Logger } from "../../log.ts";
@@ -46,6 +48,8 @@ export interface QueueRunnerOptions {
   signNotice?: NoticeSigner;
   /** Issue 16: where the outcome of each attempt is published (queue.delivered...). */
   events?: EventSink;
+  /** Issue 16: fault injection for outgoing delivery. */
+  chaos?: ChaosRules;
   /** Concurrency limits; QUEUE_LIMITS by default. */
   maxConnections?: number;
   maxPerDomain?: number;
@@ -95,6 +99,7 @@ export function createQueueRunner(options: QueueRunnerOptions): QueueRunner {
     ...(options.mtaStsTimeoutMs ? { mtaStsTimeoutMs: options.mtaStsTimeoutMs } : {}),
     signNotice: options.signNotice,
     events: options.events,
+    chaos: options.chaos,
     onQueued: () => kick(),
     isRunning: () => running,
     async take(domain) {

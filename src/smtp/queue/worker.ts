@@ -8,6 +8,8 @@
  * Per message it checks what the envelope demands of the next hop: REQUIRETLS (RFC 8689) and
  * SMTPUTF8 (RFC 6531); `TLS-Required: No` (RFC 8689 §5) lets a message go without the policy.
  */
+
+import type { ChaosRules } from "../../chaos/rules.ts";
 import type { Route } from "../../config.ts";
 import type { DnsResolver } from "../../dns/mod.ts";
 import { contentRaw, type QueueItem, queueRemove } from "../../store/mod.ts";
@@ -16,6 +18,7 @@ import { routeResolve } from "../delivery/routes.ts";
 import { domainTlsPolicy, verifiedForRequireTls } from "../delivery/tls-policy.ts";
 import { SMTP_LIMITS } from "../limits.ts";
 import { receivedCount } from "../trace-headers.ts";
+import { deliveryChaos } from "./chaos.ts";
 import { type ConnectContext, type Connected, connectFirst, recordTls } from "./connect.ts";
 import { needsSmtpUtf8, tlsRequiredNo } from "./envelope-needs.ts";
 import { QUEUE_LIMITS } from "./limits.ts";
@@ -43,6 +46,8 @@ export interface WorkerContext extends ResultContext, ConnectContext {
    * flight); [] when none came, or when the worker should rather quit (stopping, connections wanted).
    */
   idle(domain: string, ms: number): Promise<QueueItem[][]>;
+  /** Issue 16: fault injection (src/chaos/); absent or disabled, nothing is injected. */
+  chaos?: ChaosRules | undefined;
 }
 
 export async function runWorker(ctx: WorkerContext, domain: string, initial: QueueItem[][]): Promise<void> {
@@ -110,6 +115,14 @@ export async function runWorker(ctx: WorkerContext, domain: string, initial: Que
           ctx.release(group);
           continue;
         }
+        // Issue 16: fault injection decides some (or all) recipients' outcomes instead of the next hop.
+        const injected = (await deliveryChaos(ctx.chaos, ctx.log, domain, group)) ?? [];
+        const toSend = group.filter((i) => !injected.some((o) => o.address === i.recipient));
+        if (toSend.length === 0) {
+          await commitResults(ctx, sortOutcomes(group, injected, "fault injection"));
+          ctx.release(group);
+          continue;
+        }
         // RFC 8689 §4.1: REQUIRETLS wins over a TLS-Required: No header.
         const optional = !first.requireTls && tlsRequiredNo(raw);
         if (connection && (!connection.session.usable || (!optional && !connection.satisfied))) {
@@ -160,7 +173,7 @@ export async function runWorker(ctx: WorkerContext, domain: string, initial: Que
         const outcomes = await session.send({
           sender: first.sender,
           // One RCPT per address even if it was queued twice; every row gets the result.
-          recipients: [...new Map(group.map((i) => [i.recipient, i])).values()].map((i) => ({
+          recipients: [...new Map(toSend.map((i) => [i.recipient, i])).values()].map((i) => ({
             address: i.recipient,
             notify: i.notify,
             orcpt: i.orcpt,
@@ -170,7 +183,7 @@ export async function runWorker(ctx: WorkerContext, domain: string, initial: Que
           envid: first.envid,
           requireTls: first.requireTls,
         });
-        const results = sortOutcomes(group, outcomes, connection.host);
+        const results = sortOutcomes(group, [...outcomes, ...injected], connection.host);
         // RFC 3461 §5.2.2.1: without DSN at the next hop, nobody after us reports success.
         if (!session.extensions.has("DSN")) results.relayedWithoutDsn = results.delivered;
         await commitResults(ctx, results);
