@@ -8,6 +8,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { arch, platform } from "node:os";
+import { buildWebui } from "./build-webui.ts";
 
 function nativeTarget(): string {
   const os = platform();
@@ -29,6 +30,10 @@ function nativeTarget(): string {
 
 const target = nativeTarget();
 mkdirSync("dist", { recursive: true });
+
+// The web interface first: the executable embeds webui/dist/bundle.ts as it is now.
+const webui = await buildWebui();
+if (webui.changed) console.log("webui/dist/bundle.ts was stale and is rebuilt: commit it");
 
 const result = await Bun.build({
   entrypoints: ["src/runtime/bun.ts"],

@@ -313,6 +313,8 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
     adminToken: deps.adminToken,
     config,
     openapi: deps.runtime.openapi,
+    webui: deps.runtime.webui,
+    authFailures: deps.authFailures,
     queue: deps.queue,
     lockouts: deps.authFailures,
     tlsReports: deps.tlsReports,

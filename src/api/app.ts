@@ -1,10 +1,12 @@
 /**
  * The admin REST API (Hono): `createApp(deps)` builds it; the runtime serves `app.fetch`.
- * Everything under /api/v1 needs `Authorization: Bearer <admin token>`; errors are problem+json.
+ * Everything under /api/v1 needs `Authorization: Bearer <admin token>` or a web session cookie
+ * (issue 17: `/` serves the web interface, `/ui/session` signs it in); errors are problem+json.
  */
 import { Hono } from "hono";
 import { metrics } from "../metrics/mod.ts";
-import { bearerAuth } from "./auth.ts";
+import { AuthFailures } from "../security/auth-failures.ts";
+import { apiAuth } from "./auth.ts";
 import type { ApiDeps, ApiEnv } from "./deps.ts";
 import { errorToProblem, problem } from "./problem.ts";
 import { accountRoutes } from "./routes/accounts.ts";
@@ -29,6 +31,9 @@ import { reportRoutes } from "./routes/reports.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
 import { SseClients } from "./sse-clients.ts";
+import { assetRoutes } from "./ui/asset-routes.ts";
+import { sessionRoutes } from "./ui/session-routes.ts";
+import { SessionStore } from "./ui/sessions.ts";
 import { WaitHub } from "./wait-hub.ts";
 
 export function createApp(given: ApiDeps): Hono<ApiEnv> {
@@ -37,6 +42,8 @@ export function createApp(given: ApiDeps): Hono<ApiEnv> {
     ...given,
     waits: given.waits ?? new WaitHub({ store: given.store, log: given.log }),
     sse: given.sse ?? new SseClients({}),
+    sessions: given.sessions ?? new SessionStore(),
+    authFailures: given.authFailures ?? new AuthFailures({ log: given.log }),
   };
   const app = new Hono<ApiEnv>();
   app.use(async (c, next) => {
@@ -53,9 +60,12 @@ export function createApp(given: ApiDeps): Hono<ApiEnv> {
   app.route("/", observabilityRoutes(deps.adminToken, deps.observability?.metricsPublic ?? false));
   // Client autoconfiguration answers here too (an admin testing it; a proxy in front of this port).
   app.route("/", autoconfigRoutes);
+  // Issue 17: the web interface, and its sign-in, on the same listener and the same API.
+  app.route("/", assetRoutes(deps.webui));
+  app.route("/ui/session", sessionRoutes);
 
   const v1 = new Hono<ApiEnv>();
-  v1.use(bearerAuth(deps.adminToken));
+  v1.use(apiAuth(deps.adminToken, deps.sessions!));
   v1.route("/domains", domainRoutes);
   v1.route("/domains", dkimRoutes);
   v1.route("/accounts", accountRoutes);

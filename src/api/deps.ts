@@ -6,9 +6,10 @@ import type { ChaosRules } from "../chaos/rules.ts";
 import type { Config, Route } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { HttpRequestControl } from "../runtime/types.ts";
-import type { AuthFailureEntry } from "../security/auth-failures.ts";
+import type { AuthFailureEntry, AuthFailures } from "../security/auth-failures.ts";
 import type { Namespace, QueueItem, Store, Webhook } from "../store/mod.ts";
 import type { SseClients } from "./sse-clients.ts";
+import type { Principal, SessionStore } from "./ui/sessions.ts";
 import type { WaitHub } from "./wait-hub.ts";
 
 export interface ApiDeps {
@@ -50,6 +51,12 @@ export interface ApiDeps {
   release?: ReleaseControl;
   /** POST/GET /api/v1/backups (src/backup/); absent in route-listing tests. */
   backups?: BackupControl;
+  /** Issue 17: the web interface's bundle, served at `/`; absent, `/` is a 404. */
+  webui?: WebAssets;
+  /** Issue 17: web sign-in sessions; createApp makes one when absent. */
+  sessions?: SessionStore;
+  /** The failed-login limiter, which the web's account sign-in shares; createApp makes one when absent. */
+  authFailures?: AuthFailures;
 }
 
 /** A backup file as the API shows it. */
@@ -67,6 +74,12 @@ export interface BackupControl {
   list(): BackupEntry[];
   /** The file of a listed backup, or undefined. */
   file(name: string): string | undefined;
+}
+
+/** Issue 17: the web interface's built bundle (scripts/build-webui.ts): one script, one stylesheet. */
+export interface WebAssets {
+  js: string;
+  css: string;
 }
 
 /** What the webhook routes ask of the dispatcher: it checks URLs and keeps its list in step. */
@@ -140,7 +153,11 @@ export interface QueueControl {
  * The runtime's per-request controls arrive as Hono's `c.env` (main.ts passes them to app.fetch);
  * absent under app.request() in tests.
  */
-export type ApiEnv = { Variables: { deps: ApiDeps }; Bindings: Partial<HttpRequestControl> | undefined };
+export type ApiEnv = {
+  /** `principal`: who the request is from, set by the /api/v1 auth (auth.ts). */
+  Variables: { deps: ApiDeps; principal: Principal };
+  Bindings: Partial<HttpRequestControl> | undefined;
+};
 
 /** The client settings to document, or the host name alone (no port known) where none were given. */
 export function clientSettingsOf(deps: ApiDeps): ClientSettings {

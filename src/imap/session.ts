@@ -6,7 +6,6 @@
  * layer (net/deflate.ts) between the socket and both the reader and the writes (RFC 4978 §3).
  */
 import { randomBytes } from "node:crypto";
-import type { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import { DeflateChannel } from "../net/deflate.ts";
 import { LoginDeadline } from "../net/login-deadline.ts";

@@ -83,6 +83,13 @@ export function safeStyle(style: string): string {
 export interface SanitizeOptions {
   /** The URL to show for an embedded image `cid:<content-id>` (lower-cased, without <>); undefined drops it. */
   cidUrl?: (contentId: string) => string | undefined;
+  /**
+   * Issue 17: keep remote (http/https) images, because the reader asked for them ("load remote
+   * content"); they are dropped otherwise, since loading one tells the sender the mail was read.
+   */
+  remoteImages?: boolean;
+  /** Called for each remote image dropped (the web interface says how many it blocked). */
+  onRemoteImage?: () => void;
 }
 
 /** The sanitized HTML (see the module comment). */
@@ -100,7 +107,7 @@ export function sanitizeMessageHtml(html: string, options: SanitizeOptions = {})
     // Links may go anywhere a mail client would open them; following one is the reader's choice.
     allowedSchemes: ["http", "https", "mailto", "tel"],
     // An image loads when the page opens: only what the message itself carries.
-    allowedSchemesByTag: { img: ["data", "cid"] },
+    allowedSchemesByTag: { img: options.remoteImages ? ["data", "cid", "http", "https"] : ["data", "cid"] },
     allowedSchemesAppliedToAttributes: ["href", "src", "cite"],
     allowProtocolRelative: false,
     // Their content is code or head matter, not text to keep once the tag is gone.
@@ -116,6 +123,9 @@ export function sanitizeMessageHtml(html: string, options: SanitizeOptions = {})
           const url = options.cidUrl?.(id);
           if (url === undefined) delete attribs.src;
           else attribs.src = url;
+        } else if (/^\s*https?:/i.test(src) && !options.remoteImages) {
+          options.onRemoteImage?.();
+          delete attribs.src;
         }
         return { tagName, attribs: styled(attribs) };
       },

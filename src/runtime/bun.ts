@@ -1,6 +1,6 @@
 /** Bun entry point (also the entry for `bun build --compile`) and the Bun side of the runtime seam. */
 import { main } from "../main.ts";
-import { embeddedMigrations, openapi } from "./embedded.ts";
+import { embeddedMigrations, openapi, webui } from "./embedded.ts";
 import type { Runtime } from "./types.ts";
 
 export const bunRuntime: Runtime = {
@@ -8,12 +8,17 @@ export const bunRuntime: Runtime = {
   version: Bun.version,
   migrations: embeddedMigrations,
   openapi,
+  webui,
   collectGarbage: () => Bun.gc(true),
   async serveHttp(options) {
     const server = Bun.serve({
       hostname: options.hostname,
       port: options.port,
-      fetch: (request, server) => options.fetch(request, { keepOpen: (r) => server.timeout(r, 0) }),
+      fetch: (request, server) =>
+        options.fetch(request, {
+          keepOpen: (r) => server.timeout(r, 0),
+          clientAddress: (r) => server.requestIP(r)?.address,
+        }),
       maxRequestBodySize: options.maxRequestBodySize,
       // Streaming an mbox of a large mailbox can take a while; don't cut it off.
       idleTimeout: 120,

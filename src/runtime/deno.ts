@@ -3,9 +3,12 @@
  * Deno has no stable text imports, so the migrations are read from the folder beside the source.
  */
 import { readFileSync } from "node:fs";
+import { css, js } from "../../webui/dist/bundle.ts";
 import { main } from "../main.ts";
 import type { MigrationJournal } from "../store/migrate.ts";
 import type { Runtime } from "./types.ts";
+
+const webui = { js, css };
 
 // biome-ignore lint/suspicious/noExplicitAny: the Deno global is not in this project's type set
 declare const Deno: any;
@@ -24,11 +27,14 @@ export const denoRuntime: Runtime = {
   // Deno 2.9's TLS will not present a certificate with an unknown critical extension (checked with
   // openssl s_client: the RFC 8737 certificate fails, the same one without "critical" works).
   tlsAlpnChallenge: false,
+  webui,
   async serveHttp(options) {
     const server = Deno.serve(
       { hostname: options.hostname, port: options.port, onListen() {} },
       // Deno's server has no idle timeout for a response still being produced: nothing to lift.
-      (request: Request) => options.fetch(request, { keepOpen() {} }),
+      // biome-ignore lint/suspicious/noExplicitAny: Deno's ServeHandlerInfo is not in this project's type set
+      (request: Request, info: any) =>
+        options.fetch(request, { keepOpen() {}, clientAddress: () => info?.remoteAddr?.hostname }),
     );
     return { port: server.addr.port, stop: () => server.shutdown() };
   },

@@ -1,6 +1,6 @@
 /**
  * Files embedded into the compiled executable by Bun's text imports: the SQL migrations with their
- * journal, and openapi.yaml. A compiled binary has no migrations/ folder beside it.
+ * journal, openapi.yaml, and the web interface's bundle. A compiled binary has no migrations/ folder beside it.
  */
 
 import init from "../../migrations/0000_init.sql" with { type: "text" };
@@ -17,6 +17,8 @@ import imapMetadata from "../../migrations/0010_imap_metadata.sql" with { type: 
 import namespacesWebhooks from "../../migrations/0011_namespaces_webhooks.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
+// Issue 17: the web interface as scripts/build-webui.ts built it (committed: see webui/README.md).
+import { css as webuiCss, js as webuiJs } from "../../webui/dist/bundle.ts";
 import type { EmbeddedMigrations } from "../store/mod.ts";
 
 /** Every migration file, by journal tag. A test fails if the journal names one missing here. */
@@ -37,3 +39,4 @@ export const EMBEDDED_SQL: Record<string, string> = {
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };
 export const openapi: string = openapiText;
+export const webui = { js: webuiJs, css: webuiCss };

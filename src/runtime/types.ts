@@ -11,6 +11,8 @@ export interface HttpRequestControl {
    * nothing until it has an answer, and would otherwise be cut off after the idle timeout.
    */
   keepOpen(request: Request): void;
+  /** The client's IP address (the web sign-in counts failed passwords per client, as the protocols do). */
+  clientAddress?(request: Request): string | undefined;
 }
 
 export interface HttpServer {
@@ -26,6 +28,8 @@ export interface Runtime {
   migrations: EmbeddedMigrations;
   /** The text of openapi.yaml, served at /openapi.yaml. */
   openapi: string;
+  /** Issue 17: the web interface's built bundle (webui/dist/), served at `/`. */
+  webui?: { js: string; css: string };
   /**
    * Collects garbage now, where the runtime allows it. Called after a large message was stored and
    * after every few tens of MB written to spool files (MEMORY_LIMITS): Bun otherwise collects the

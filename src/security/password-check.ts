@@ -31,7 +31,7 @@ export interface LoginAttempt {
   client: string;
   login: string;
   password: string;
-  /** Named in the auth.failed event (issue 16): smtp, imap or pop3. */
+  /** Named in the auth.failed event (issue 16): smtp, imap, pop3 or web (issue 17). */
   protocol?: string;
 }
 

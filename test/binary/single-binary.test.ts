@@ -71,6 +71,20 @@ test("dist/mailroom accepts an account over REST, mail over SMTP, and lists it o
   expect(body.items.map((i) => i.subject)).toEqual(["from the binary"]);
 });
 
+test("dist/mailroom serves the embedded web interface and its assets (issue 17)", async () => {
+  const page = await fetch(`http://127.0.0.1:${server.httpPort}/`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+  const html = await page.text();
+  const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+  expect(assets).toHaveLength(2);
+  for (const path of assets) {
+    const res = await fetch(`http://127.0.0.1:${server.httpPort}${path}`);
+    expect(res.status).toBe(200);
+    expect((await res.text()).length).toBeGreaterThan(1000);
+  }
+});
+
 test("dist/mailroom version runs without node_modules", () => {
   const r = spawnSync(join(dir, "mailroom"), ["version"], { cwd: dir, encoding: "utf8" });
   expect(r.status).toBe(0);

@@ -26,6 +26,12 @@ import { messageOfPath } from "../message-locate.ts";
 import { queryParams } from "../params.ts";
 
 const NoQuery = z.strictObject({});
+const HtmlQuery = z.strictObject({
+  remote: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional(),
+});
 const PartQuery = z.strictObject({
   decoded: z
     .enum(["true", "false"])
@@ -98,12 +104,18 @@ function contentType(part: MimePart): string {
  * The HTML view is for a browser too: even if something slipped past the sanitizer, the page may
  * load nothing from elsewhere and run nothing (CSP sandbox without allow-scripts).
  */
-const HTML_HEADERS = {
-  "content-type": "text/html; charset=utf-8",
-  "content-security-policy": "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-};
+function htmlHeaders(remote: boolean, blocked: number) {
+  // With remote=true (the reader asked), images may come from anywhere; still nothing else.
+  const img = remote ? "img-src 'self' data: https: http:" : "img-src 'self' data:";
+  return {
+    "content-type": "text/html; charset=utf-8",
+    "content-security-policy": `default-src 'none'; ${img}; style-src 'unsafe-inline'; sandbox`,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    // Issue 17: how many remote images were taken out, so a reader can be offered them.
+    "mailroom-remote-images": String(blocked),
+  };
+}
 
 export const messageContentRoutes = new Hono<ApiEnv>()
   .get("/text", async (c) => {
@@ -123,20 +135,23 @@ export const messageContentRoutes = new Hono<ApiEnv>()
     return c.body(body, 200, { "content-type": "text/plain; charset=utf-8" });
   })
   .get("/html", async (c) => {
-    queryParams(c, NoQuery);
+    const { remote = false } = queryParams(c, HtmlQuery);
     const { store } = c.get("deps");
     const message = await messageOfPath(c);
     const { view, html } = await bodiesOf(store.read, message);
     if (html === null) throw new StoreError("not_found", `message ${message.id} has no HTML body`);
     const cids = partsByContentId(view.structure);
     const base = c.req.path.replace(/\/html$/, "");
+    let blocked = 0;
     const safe = sanitizeMessageHtml(html, {
+      remoteImages: remote,
+      onRemoteImage: () => blocked++,
       cidUrl: (id) => {
         const partId = cids.get(id);
         return partId === undefined ? undefined : `${base}/parts/${partId}?decoded=true`;
       },
     });
-    return c.body(safe, 200, HTML_HEADERS);
+    return c.body(safe, 200, htmlHeaders(remote, blocked));
   })
   .get("/headers", async (c) => {
     queryParams(c, NoQuery);
