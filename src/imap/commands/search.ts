@@ -66,11 +66,7 @@ async function run(
   const returnOptions = command.returnOptions ?? (session.rev2 ? new Set<ReturnOption>(["ALL"]) : undefined);
   if (command.charset !== undefined) charsetCheck(command.charset);
   const { mailbox } = state;
-  // RFC 9586 §3.1: after ENABLE UIDONLY a message-number key is refused, in UID SEARCH too.
-  if (session.uidOnly && usesSequenceNumbers(command.key)) throw uidRequired();
-  const needs = searchNeeds(command.key);
-  // RFC 7162 §3.1: a SEARCH with MODSEQ is a CONDSTORE enabling command.
-  if (needs.modseq) session.enabled.add("CONDSTORE");
+  const needs = searchProgramChecks(session, command.key);
   // RFC 9738 §3.1: beyond MESSAGELIMIT candidates, only the highest ones are searched.
   const isCandidate = candidateFilter(command.key, mailbox);
   const limited = limitUids(
@@ -93,6 +89,31 @@ async function run(
     if (!session.untagged(line)) await session.drain();
   }
   return withLimitCode(session, limited.code, `${uid ? "UID SEARCH" : "SEARCH"} completed`);
+}
+
+/**
+ * What SEARCH, SORT and THREAD do with a search program before running it: RFC 9586 §3.1, after
+ * ENABLE UIDONLY a message-number key is refused (in the UID forms too); RFC 7162 §3.1, a MODSEQ key
+ * makes the command a CONDSTORE enabling one. Returns what the program needs.
+ */
+export function searchProgramChecks(
+  session: SelectedCommand["session"],
+  key: SearchKey,
+): ReturnType<typeof searchNeeds> {
+  if (session.uidOnly && usesSequenceNumbers(key)) throw uidRequired();
+  const needs = searchNeeds(key);
+  if (needs.modseq) session.enabled.add("CONDSTORE");
+  return needs;
+}
+
+/**
+ * SORT and THREAD name a charset always (RFC 5256 §3): after ENABLE UTF8=ACCEPT only UTF-8 (RFC 6855
+ * §3), and otherwise one we support.
+ */
+export function sortCharsetCheck(session: SelectedCommand["session"], charset: string): void {
+  if (session.enabled.has("UTF8=ACCEPT") && charset.toUpperCase() !== "UTF-8")
+    throw new ImapBad(undefined, "Only UTF-8 after ENABLE UTF8=ACCEPT (RFC 6855 §3)");
+  charsetCheck(charset);
 }
 
 /** RFC 3501 §6.4.4: an unsupported charset is NO [BADCHARSET (supported list)] (SORT, THREAD too). */

@@ -7,12 +7,10 @@
 import { messagesSorted } from "../../store/mod.ts";
 import { ImapBad } from "../errors.ts";
 import { type Piece, str } from "../protocol/encode.ts";
-import { searchNeeds, usesSequenceNumbers } from "../search/evaluate.ts";
 import type { ReturnOption } from "../search/parse.ts";
 import { sortCommand } from "../search/sort-parse.ts";
-import { uidRequired } from "../uid-only.ts";
 import type { SelectedCommand } from "./handler.ts";
-import { charsetCheck, searchScan } from "./search.ts";
+import { searchProgramChecks, searchScan, sortCharsetCheck } from "./search.ts";
 
 export async function sort(command: SelectedCommand): Promise<string> {
   const { ctx, state, session, tag, uid, parser } = command;
@@ -27,13 +25,9 @@ export async function sort(command: SelectedCommand): Promise<string> {
   }
 
   async function run(c: ReturnType<typeof sortCommand>): Promise<string> {
-    if (session.enabled.has("UTF8=ACCEPT") && c.charset.toUpperCase() !== "UTF-8")
-      throw new ImapBad(undefined, "Only UTF-8 after ENABLE UTF8=ACCEPT (RFC 6855 §3)");
-    charsetCheck(c.charset);
+    sortCharsetCheck(session, c.charset);
     const { mailbox } = state;
-    if (session.uidOnly && usesSequenceNumbers(c.key)) throw uidRequired();
-    // RFC 7162 §3.1: a MODSEQ search key enables CONDSTORE here as in SEARCH.
-    if (searchNeeds(c.key).modseq) session.enabled.add("CONDSTORE");
+    searchProgramChecks(session, c.key);
     // Contents from an older release get their keys at startup; the answer waits for them.
     await ctx.store.sortKeysReady();
     const known = mailbox.uids;

@@ -4,24 +4,18 @@
  * (store/sort-rows.ts): base subject, sent date, Message-ID and references; no message is read.
  */
 import { messagesThreadRows } from "../../store/mod.ts";
-import { ImapBad } from "../errors.ts";
-import { searchNeeds, usesSequenceNumbers } from "../search/evaluate.ts";
 import { threadCommand } from "../search/sort-parse.ts";
 import { threadOrderedSubject } from "../thread/ordered-subject.ts";
 import { threadReferences } from "../thread/references.ts";
 import { formatThreads, type ThreadMessage } from "../thread/tree.ts";
-import { uidRequired } from "../uid-only.ts";
 import type { SelectedCommand } from "./handler.ts";
-import { charsetCheck, searchScan } from "./search.ts";
+import { searchProgramChecks, searchScan, sortCharsetCheck } from "./search.ts";
 
 export async function thread({ ctx, state, session, parser, uid }: SelectedCommand): Promise<string> {
   const c = threadCommand(parser, { rev2: session.rev2 });
-  if (session.enabled.has("UTF8=ACCEPT") && c.charset.toUpperCase() !== "UTF-8")
-    throw new ImapBad(undefined, "Only UTF-8 after ENABLE UTF8=ACCEPT (RFC 6855 §3)");
-  charsetCheck(c.charset);
+  sortCharsetCheck(session, c.charset);
   const { mailbox } = state;
-  if (session.uidOnly && usesSequenceNumbers(c.key)) throw uidRequired();
-  if (searchNeeds(c.key).modseq) session.enabled.add("CONDSTORE");
+  searchProgramChecks(session, c.key);
   await ctx.store.sortKeysReady();
   const name = uid ? "UID THREAD" : "THREAD";
   const known = mailbox.uids;
