@@ -9,7 +9,7 @@ import { IN_LIST_MAX, inChunks } from "./chunks.ts";
 import type { Write } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { parseKeywords } from "./flags.ts";
-import { type MailboxIds as MailboxIdsOnly, mailboxBumpModseq, mailboxTakeUids } from "./mailbox-counters.ts";
+import { type MailboxIds, mailboxBumpModseq, mailboxTakeUids } from "./mailbox-counters.ts";
 import { mailboxKeywordsAdd } from "./mailbox-keywords.ts";
 import { messagesExpunge } from "./message-expunge.ts";
 import { type Message, messageColumns, messageFromRow } from "./message-read.ts";
@@ -18,7 +18,7 @@ import { lessonOfMove, type MailboxKind, spamLearnAfterMove, spamLearnQueue } fr
 import { accountQuotaCheck, accountUsageAdjust } from "./usage.ts";
 
 /** A mailbox as copy and move need it: its ids, and its name and role for the spam lessons. */
-type MailboxIds = MailboxIdsOnly & MailboxKind;
+type CopyMailbox = MailboxIds & MailboxKind;
 
 /**
  * Copies messages into another mailbox of the same account, sharing their contents; returns pairs of
@@ -28,9 +28,9 @@ type MailboxIds = MailboxIdsOnly & MailboxKind;
  */
 export async function messagesCopy(
   w: Write,
-  source: MailboxIds,
+  source: CopyMailbox,
   uids: readonly number[],
-  target: MailboxIds,
+  target: CopyMailbox,
   options: { enforceQuota?: boolean } = {},
 ): Promise<Array<[number, number]>> {
   const selected = await inChunks(uids, IN_LIST_MAX, (chunk) =>
@@ -91,9 +91,9 @@ export async function messagesCopy(
 /** MOVE (RFC 6851): copy then expunge from the source, in the same transaction. */
 export async function messagesMove(
   w: Write,
-  source: MailboxIds,
+  source: CopyMailbox,
   uids: readonly number[],
-  target: MailboxIds,
+  target: CopyMailbox,
 ): Promise<Array<[number, number]>> {
   const pairs = await messagesCopy(w, source, uids, target);
   await messagesExpunge(
@@ -108,7 +108,7 @@ export async function messagesMove(
  * Moves one message to another mailbox of its account keeping its id (the REST API's handle on it):
  * a new UID and MODSEQ in the target, the old UID recorded as expunged in the source, as MOVE would.
  */
-export async function messageMoveKeepId(w: Write, message: Message, target: MailboxIds): Promise<Message> {
+export async function messageMoveKeepId(w: Write, message: Message, target: CopyMailbox): Promise<Message> {
   if (target.accountId !== message.accountId)
     throw new StoreError("invalid", "a message can only move within its account");
   if (target.id === message.mailboxId) return message;
@@ -139,7 +139,7 @@ export async function messageMoveKeepId(w: Write, message: Message, target: Mail
  * Moves every message of one mailbox into another, giving them new UIDs there (RENAME INBOX,
  * RFC 3501 §6.3.5). Rows move rather than being copied, so contents and ids stay as they are.
  */
-export async function messagesMoveAll(w: Write, source: MailboxIds, target: MailboxIds): Promise<void> {
+export async function messagesMoveAll(w: Write, source: CopyMailbox, target: CopyMailbox): Promise<void> {
   const rows = await w.tx
     .select({ id: messages.id, uid: messages.uid, keywords: messages.keywords })
     .from(messages)

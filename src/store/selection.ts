@@ -8,16 +8,11 @@
 import { type Reader, rawOf } from "./db.ts";
 import { parseKeywords } from "./flags.ts";
 import { mailboxNameLookup } from "./mailboxes.ts";
+import type { Mailbox } from "./rows.ts";
 import { parseUidList, type UidCache } from "./uid-cache.ts";
 
-export interface MailboxSnapshot {
-  id: number;
-  accountId: number;
-  name: string;
-  specialUse: string | null;
-  uidValidity: number;
-  uidNext: number;
-  highestModseq: number;
+/** The mailbox row (SELECT does not say whether it is subscribed) with what SELECT answers from. */
+export interface MailboxSnapshot extends Omit<Mailbox, "subscribed"> {
   /** The highest UID already taken as \Recent by some session (mailboxes.recent_uid, store/recent.ts). */
   recentUid: number;
   /** Every keyword the mailbox knows (mailbox-keywords.ts), for FLAGS and PERMANENTFLAGS. */

@@ -9,20 +9,27 @@ import { mailboxId } from "../../object-id.ts";
 import { mailboxName, type Piece } from "../../protocol/encode.ts";
 import type { Parser } from "../../protocol/parser.ts";
 
-export const STATUS_ITEMS = [
-  "MESSAGES",
-  "RECENT",
-  "UIDNEXT",
-  "UIDVALIDITY",
-  "UNSEEN",
-  "HIGHESTMODSEQ",
-  "SIZE",
-  "DELETED",
-  "DELETED-STORAGE",
-  "APPENDLIMIT",
-  "MAILBOXID",
-] as const;
-export type StatusItem = (typeof STATUS_ITEMS)[number];
+/** Every STATUS item we answer, with how its value is written: adding an item is one row. */
+const STATUS_VALUES = {
+  MESSAGES: (counts) => counts.messages,
+  // RFC 3501 §6.3.10: the messages a SELECT now would find \Recent (none taken by a session yet).
+  RECENT: (counts) => counts.recent,
+  UIDNEXT: (counts) => counts.uidNext,
+  UIDVALIDITY: (counts) => counts.uidValidity,
+  UNSEEN: (counts) => counts.unseen,
+  HIGHESTMODSEQ: (counts) => counts.highestModseq,
+  SIZE: (counts) => counts.size,
+  DELETED: (counts) => counts.deleted,
+  // RFC 9208 §5.1: STORAGE counts units of 1024 octets, and so does what an EXPUNGE would free.
+  "DELETED-STORAGE": (counts) => Math.ceil(counts.deletedSize / 1024),
+  // RFC 7889 §3.2: every mailbox takes what the server takes.
+  APPENDLIMIT: (_counts, context) => context.appendLimit,
+  // RFC 8474 §4.3: MAILBOXID (objectid), a list not a number.
+  MAILBOXID: (counts) => `(${mailboxId(counts.id)})`,
+} satisfies Record<string, (counts: MailboxCounts, context: StatusContext) => number | string>;
+
+export type StatusItem = keyof typeof STATUS_VALUES;
+export const STATUS_ITEMS = Object.keys(STATUS_VALUES) as readonly StatusItem[];
 
 function isStatusItem(name: string): name is StatusItem {
   return (STATUS_ITEMS as readonly string[]).includes(name);
@@ -77,41 +84,6 @@ export function statusResponse(
   items: readonly StatusItem[],
   context: StatusContext,
 ): Piece[] {
-  const values = items.map((item) =>
-    // RFC 8474 §4.3: MAILBOXID (objectid), a list not a number.
-    item === "MAILBOXID"
-      ? `MAILBOXID (${mailboxId(counts.id)})`
-      : `${item} ${statusValue(item, counts, context)}`,
-  );
+  const values = items.map((item) => `${item} ${STATUS_VALUES[item](counts, context)}`);
   return ["STATUS ", mailboxName(counts.name, context.utf8), ` (${values.join(" ")})`];
-}
-
-function statusValue(item: StatusItem, counts: MailboxCounts, context: StatusContext): number {
-  switch (item) {
-    case "MESSAGES":
-      return counts.messages;
-    // RFC 3501 §6.3.10: the messages a SELECT now would find \Recent (none taken by a session yet).
-    case "RECENT":
-      return counts.recent;
-    case "UIDNEXT":
-      return counts.uidNext;
-    case "UIDVALIDITY":
-      return counts.uidValidity;
-    case "UNSEEN":
-      return counts.unseen;
-    case "HIGHESTMODSEQ":
-      return counts.highestModseq;
-    case "SIZE":
-      return counts.size;
-    case "DELETED":
-      return counts.deleted;
-    // RFC 9208 §5.1: STORAGE counts units of 1024 octets, and so does what an EXPUNGE would free.
-    case "DELETED-STORAGE":
-      return Math.ceil(counts.deletedSize / 1024);
-    // RFC 7889 §3.2: every mailbox takes what the server takes.
-    case "APPENDLIMIT":
-      return context.appendLimit;
-    case "MAILBOXID":
-      return counts.id;
-  }
 }
