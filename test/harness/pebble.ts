@@ -14,6 +14,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DnsServer } from "../../src/dns/mod.ts";
+import { eventually } from "./eventually.ts";
 import { createTestCa, type TestCa } from "./test-ca.ts";
 
 export interface TestPebble {
@@ -108,7 +109,19 @@ export async function startPebble(options: PebbleOptions): Promise<TestPebble> {
     return {
       directory,
       caFile: ca.caFile,
-      issuingRoot: () => httpsGet(`https://127.0.0.1:${management}/roots/0`, ca.caPem, options.hostname),
+      // Pebble logs its root's URL before the management listener has bound: until it has, the
+      // connection is refused, so that (and only that) is asked again.
+      issuingRoot: () =>
+        eventually(
+          () =>
+            httpsGet(`https://127.0.0.1:${management}/roots/0`, ca.caPem, options.hostname).catch(
+              (error: NodeJS.ErrnoException) => {
+                if (error.code === "ECONNREFUSED") return undefined;
+                throw error;
+              },
+            ),
+          "pebble's management listener",
+        ),
       log: () => log,
       async stop() {
         child.kill("SIGTERM");
