@@ -6,7 +6,9 @@
  * removed) and when two thirds of its lifetime have passed; a failed attempt keeps the certificate in
  * use, is logged with the CA's reason, and is retried with exponential backoff.
  */
+
 import { X509Certificate } from "node:crypto";
+import { Alarm } from "../alarm.ts";
 import type { DnsResolver } from "../dns/mod.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -76,7 +78,7 @@ export class CertificateManager {
   readonly #timings: Timings;
   #current: ManagedCertificate | undefined;
   #client: AcmeClient | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #alarm = new Alarm(() => void this.check());
   #nextCheckAt: number | undefined;
   #running = false;
   #checking: Promise<void> | undefined;
@@ -125,8 +127,7 @@ export class CertificateManager {
    */
   async stop(): Promise<void> {
     this.#running = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#alarm.cancel();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       this.#checking,
@@ -170,14 +171,10 @@ export class CertificateManager {
 
   #schedule(delayMs: number): void {
     if (!this.#running) return;
-    if (this.#timer) clearTimeout(this.#timer);
     // setTimeout cannot wait 60 days (it overflows at 2^31 ms); look again at least every recheckMs.
     const wait = Math.max(0, Math.min(delayMs, this.#timings.recheckMs));
     this.#nextCheckAt = Date.now() + wait;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      void this.check();
-    }, wait);
+    this.#alarm.set(wait);
   }
 
   async #check(): Promise<void> {

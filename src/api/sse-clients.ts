@@ -14,6 +14,8 @@
 import { EventBus } from "../events/bus.ts";
 import { EVENT_LIMITS } from "../events/limits.ts";
 import type { EventType, MailroomEvent } from "../events/types.ts";
+import { concatBytes } from "../mime/bytes.ts";
+import { withDefaults } from "../options.ts";
 
 export interface SseLimits {
   clientBufferBytes: number;
@@ -73,11 +75,8 @@ export class SseClients {
 
   constructor(options: { bus?: EventBus; limits?: Partial<SseLimits> }) {
     this.bus = options.bus ?? new EventBus();
-    this.limits = {
-      clientBufferBytes: options.limits?.clientBufferBytes ?? EVENT_LIMITS.clientBufferBytes,
-      maxClients: options.limits?.maxClients ?? EVENT_LIMITS.maxClients,
-      heartbeatMs: options.limits?.heartbeatMs ?? EVENT_LIMITS.heartbeatMs,
-    };
+    const { clientBufferBytes, maxClients, heartbeatMs } = EVENT_LIMITS;
+    this.limits = withDefaults({ clientBufferBytes, maxClients, heartbeatMs }, options.limits);
   }
 
   get size(): number {
@@ -197,7 +196,7 @@ export class SseClients {
 
   /** Everything queued goes to the stream as one chunk, and a waiting pull is answered. */
   #flush(client: Client): void {
-    const chunk = client.queue.length === 1 ? client.queue[0]! : concat(client.queue, client.bytes);
+    const chunk = client.queue.length === 1 ? client.queue[0]! : concatBytes(client.queue);
     client.queue = [];
     client.bytes = 0;
     const wake = client.wake;
@@ -209,14 +208,4 @@ export class SseClients {
     }
     wake?.();
   }
-}
-
-function concat(parts: readonly Uint8Array[], bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }

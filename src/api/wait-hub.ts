@@ -13,6 +13,7 @@
  * checked against every waiter in memory with messageMatches(), the same test the search applies.
  */
 import type { Logger } from "../log.ts";
+import { withDefaults } from "../options.ts";
 import {
   type AddedMessage,
   type Change,
@@ -77,11 +78,8 @@ export class WaitHub {
     this.#store = options.store;
     this.#log = options.log;
     this.#collectGarbage = options.collectGarbage;
-    this.limits = {
-      maxWaits: options.limits?.maxWaits ?? WAIT_LIMITS.maxWaits,
-      maxTimeoutMs: options.limits?.maxTimeoutMs ?? WAIT_LIMITS.maxTimeoutMs,
-      maxPendingAdds: options.limits?.maxPendingAdds ?? WAIT_LIMITS.maxPendingAdds,
-    };
+    const { maxWaits, maxTimeoutMs, maxPendingAdds } = WAIT_LIMITS;
+    this.limits = withDefaults({ maxWaits, maxTimeoutMs, maxPendingAdds }, options.limits);
   }
 
   /** Waits in progress. */

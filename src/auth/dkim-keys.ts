@@ -6,7 +6,9 @@
  * Keys are generated outside any write: RSA generation takes 50-500 ms of CPU, and holding the
  * group commit that long would stall every delivery.
  */
+
 import { generateKeyPair, type KeyObject, randomInt } from "node:crypto";
+import { Alarm } from "../alarm.ts";
 import type { Logger } from "../log.ts";
 import {
   type DkimAlgorithm,
@@ -106,8 +108,11 @@ export class DkimKeeper {
   readonly #log: Logger;
   readonly #graceMs: number;
   readonly #pending = new Map<string, Promise<void>>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerAt = Number.POSITIVE_INFINITY;
+  readonly #alarm = new Alarm(() => {
+    this.#retiring = this.retireDue().catch((error: unknown) =>
+      this.#log.error("dkim.retire_failed", { error }),
+    );
+  });
   /** A retirement the timer started, awaited by stop() so that no write outlives the store. */
   #retiring: Promise<unknown> = Promise.resolve();
   #running = false;
@@ -138,8 +143,7 @@ export class DkimKeeper {
 
   async stop(): Promise<void> {
     this.#running = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#alarm.cancel();
     await this.#background;
     await this.#retiring;
     await Promise.allSettled([...this.#pending.values()]);
@@ -200,18 +204,7 @@ export class DkimKeeper {
   /** Wakes at `at` (or earlier, if an earlier retirement is already waiting). */
   #schedule(at: number | null): void {
     if (!this.#running || at === null) return;
-    if (this.#timer && this.#timerAt <= at) return;
-    if (this.#timer) clearTimeout(this.#timer);
     // setTimeout cannot wait longer than 2^31-1 ms; wake at least hourly and look again.
-    const wait = Math.min(Math.max(at - Date.now(), 0) + 10, DKIM_LIMITS.retireCheckMs);
-    this.#timerAt = Date.now() + wait;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Number.POSITIVE_INFINITY;
-      this.#retiring = this.retireDue().catch((error: unknown) =>
-        this.#log.error("dkim.retire_failed", { error }),
-      );
-    }, wait);
-    this.#timer.unref?.();
+    this.#alarm.setSooner(Math.min(Math.max(at - Date.now(), 0) + 10, DKIM_LIMITS.retireCheckMs));
   }
 }

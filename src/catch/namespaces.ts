@@ -5,7 +5,9 @@
  * re-armed whenever a namespace is created. The rows are the truth (store/namespaces.ts): after a
  * restart the reaper's first sweep removes whatever expired meanwhile.
  */
+
 import { randomBytes } from "node:crypto";
+import { Alarm } from "../alarm.ts";
 import type { Logger } from "../log.ts";
 import {
   type Namespace,
@@ -36,8 +38,7 @@ export class NamespaceKeeper {
   readonly #log: Logger;
   readonly #hostname: string;
   readonly #now: () => number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerAt = Number.POSITIVE_INFINITY;
+  readonly #alarm: Alarm;
   #running = false;
   /** The sweep in progress, awaited by stop() so that no write outlives the store. */
   #sweeping: Promise<void> = Promise.resolve();
@@ -47,17 +48,19 @@ export class NamespaceKeeper {
     this.#log = options.log;
     this.#hostname = options.hostname;
     this.#now = options.now ?? Date.now;
+    this.#alarm = new Alarm(() => {
+      this.#sweeping = this.#sweep();
+    }, this.#now);
   }
 
   start(): void {
     this.#running = true;
-    this.#sweepSoon(0);
+    this.#alarm.set(0);
   }
 
   async stop(): Promise<void> {
     this.#running = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#alarm.cancel();
     await this.#sweeping;
   }
 
@@ -91,19 +94,7 @@ export class NamespaceKeeper {
   #arm(at: number): void {
     if (!this.#running) return;
     const due = Math.min(at, this.#now() + NAMESPACE_LIMITS.maxSleepMs);
-    if (due >= this.#timerAt) return;
-    this.#sweepSoon(Math.max(0, due - this.#now()));
-  }
-
-  #sweepSoon(delayMs: number): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timerAt = this.#now() + delayMs;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Number.POSITIVE_INFINITY;
-      this.#sweeping = this.#sweep();
-    }, delayMs);
-    this.#timer.unref?.();
+    this.#alarm.setSooner(due - this.#now());
   }
 
   /** Deletes every expired namespace (each in its own commit), then sets the timer for the next. */

@@ -4,6 +4,7 @@
  * errors are never cached: the next lookup asks again. Times come from `now()` (milliseconds), so
  * tests can move the clock instead of sleeping.
  */
+import { withDefaults } from "../options.ts";
 import { DNS_LIMITS } from "./limits.ts";
 import type { DnsResult } from "./types.ts";
 
@@ -23,15 +24,12 @@ export interface CacheOptions {
 
 export class DnsCache {
   readonly #entries = new Map<string, Entry>();
-  readonly #maxEntries: number;
-  readonly #maxBytes: number;
-  readonly #now: () => number;
+  readonly #options: Required<CacheOptions>;
   #bytes = 0;
 
   constructor(options: CacheOptions = {}) {
-    this.#maxEntries = options.maxEntries ?? DNS_LIMITS.cacheEntries;
-    this.#maxBytes = options.maxBytes ?? DNS_LIMITS.cacheBytes;
-    this.#now = options.now ?? Date.now;
+    const defaults = { maxEntries: DNS_LIMITS.cacheEntries, maxBytes: DNS_LIMITS.cacheBytes, now: Date.now };
+    this.#options = withDefaults<Required<CacheOptions>>(defaults, options);
   }
 
   get size(): number {
@@ -42,7 +40,7 @@ export class DnsCache {
   get(key: string): Cacheable | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
-    const left = entry.expiresAt - this.#now();
+    const left = entry.expiresAt - this.#options.now();
     if (left <= 0) {
       this.#delete(key, entry);
       return undefined;
@@ -62,14 +60,14 @@ export class DnsCache {
       return; // RFC 2308 §5: no SOA, no negative caching
     else ttl = Math.min(result.ttl, DNS_LIMITS.maxNegativeTtl);
     const size = key.length + sizeOf(result);
-    if (size > this.#maxBytes) return;
+    if (size > this.#options.maxBytes) return;
     const old = this.#entries.get(key);
     if (old) this.#delete(key, old);
     const frozen = Object.freeze({
       ...result,
       ...(result.kind === "ok" ? { records: Object.freeze([...result.records]) } : {}),
     });
-    this.#entries.set(key, { result: frozen, expiresAt: this.#now() + ttl * 1000, size });
+    this.#entries.set(key, { result: frozen, expiresAt: this.#options.now() + ttl * 1000, size });
     this.#bytes += size;
     this.#evict();
   }
@@ -87,7 +85,7 @@ export class DnsCache {
   /** Drops the least recently used entries until both bounds hold. */
   #evict(): void {
     for (const [key, entry] of this.#entries) {
-      if (this.#entries.size <= this.#maxEntries && this.#bytes <= this.#maxBytes) return;
+      if (this.#entries.size <= this.#options.maxEntries && this.#bytes <= this.#options.maxBytes) return;
       this.#delete(key, entry);
     }
   }

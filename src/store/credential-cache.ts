@@ -22,6 +22,7 @@
  */
 import type { Buffer } from "node:buffer";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { withDefaults } from "../options.ts";
 import type { Change } from "./changes.ts";
 
 export const CREDENTIAL_CACHE_DEFAULTS = {
@@ -55,14 +56,13 @@ export class CredentialCache {
   readonly #key = randomBytes(32);
   /** By account id, least recently used first. One entry per account: it has one password. */
   readonly #entries = new Map<number, Entry>();
-  readonly #maxEntries: number;
-  readonly #ttlMs: number;
-  readonly #now: () => number;
+  readonly #options: Required<CredentialCacheOptions>;
 
   constructor(options: CredentialCacheOptions = {}) {
-    this.#maxEntries = options.maxEntries ?? CREDENTIAL_CACHE_DEFAULTS.maxEntries;
-    this.#ttlMs = options.ttlMs ?? CREDENTIAL_CACHE_DEFAULTS.ttlMs;
-    this.#now = options.now ?? Date.now;
+    this.#options = withDefaults<Required<CredentialCacheOptions>>(
+      { ...CREDENTIAL_CACHE_DEFAULTS, now: Date.now },
+      options,
+    );
   }
 
   /** Entries held now (expired ones included until they are next looked at). */
@@ -79,7 +79,7 @@ export class CredentialCache {
   has(accountId: number, storedHash: string, password: string): boolean {
     const entry = this.#entries.get(accountId);
     if (!entry) return false;
-    if (entry.expiresAt <= this.#now()) {
+    if (entry.expiresAt <= this.#options.now()) {
       this.#entries.delete(accountId);
       return false;
     }
@@ -96,9 +96,9 @@ export class CredentialCache {
     this.#entries.delete(accountId);
     this.#entries.set(accountId, {
       digest: this.#digest(accountId, storedHash, password),
-      expiresAt: this.#now() + this.#ttlMs,
+      expiresAt: this.#options.now() + this.#options.ttlMs,
     });
-    while (this.#entries.size > this.#maxEntries) {
+    while (this.#entries.size > this.#options.maxEntries) {
       const oldest = this.#entries.keys().next().value;
       if (oldest === undefined) break;
       this.#entries.delete(oldest);
