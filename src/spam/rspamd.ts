@@ -12,6 +12,7 @@ import { createReadStream } from "node:fs";
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Readable } from "node:stream";
+import { settleOnce } from "../net/settle-once.ts";
 import { SPAM_LIMITS } from "./limits.ts";
 import { parseRspamdReply, RspamdReplyError } from "./rspamd-reply.ts";
 import type { SpamVerdict } from "./verdict.ts";
@@ -137,17 +138,11 @@ export class RspamdClient {
     if (this.#password) headers.Password = this.#password;
     const request = url.protocol === "https:" ? httpsRequest : httpRequest;
     const base = url.pathname.replace(/\/+$/, "");
-    return new Promise<HttpReply>((resolve, reject) => {
-      let settled = false;
-      const fail = (why: string) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        req.destroy();
-        source?.destroy?.();
-        reject(new RspamdUnavailable(why));
-      };
-      const timer = setTimeout(() => fail(`no reply within ${timeoutMs} ms`), timeoutMs);
+    const timedOut = () => new RspamdUnavailable(`no reply within ${timeoutMs} ms`);
+    const outcome = settleOnce<HttpReply | RspamdUnavailable>(timeoutMs, timedOut, (settle) => {
+      const fail = (why: string) => settle(new RspamdUnavailable(why));
+      // A complete answer leaves the connection to the agent (kept alive for the next check).
+      let answered = false;
       const req = request(
         {
           hostname: url.hostname.replace(/^\[|\]$/g, ""),
@@ -167,28 +162,30 @@ export class RspamdClient {
           });
           res.once("error", (error) => fail(error.message));
           res.once("end", () => {
-            if (settled) return;
-            settled = true;
-            clearTimeout(timer);
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
+            answered = true;
+            settle({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
           });
         },
       );
       req.once("error", (error) => fail(error.message));
-      let source: (Readable & { destroy?: () => void }) | undefined;
       const data = body();
-      if (data instanceof Uint8Array) {
-        req.end(data);
-        return;
-      }
-      if (!("pipe" in data)) {
+      if (data instanceof Uint8Array) req.end(data);
+      else if (!("pipe" in data)) {
         for (const part of data) req.write(part);
         req.end();
-        return;
+      } else {
+        data.once("error", (error) => fail(`reading the message: ${error.message}`));
+        data.pipe(req);
       }
-      source = data;
-      data.once("error", (error) => fail(`reading the message: ${error.message}`));
-      data.pipe(req);
+      return () => {
+        if (answered) return;
+        req.destroy();
+        if ("pipe" in data) data.destroy();
+      };
+    });
+    return outcome.then((result) => {
+      if (result instanceof RspamdUnavailable) throw result;
+      return result;
     });
   }
 }

@@ -5,6 +5,7 @@
  */
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { settleOnce } from "../net/settle-once.ts";
 import { WEBHOOK_LIMITS } from "./limits.ts";
 
 export interface AttemptOutcome {
@@ -26,15 +27,9 @@ export function webhookPost(input: {
   const https = url.protocol === "https:";
   const port = url.port ? Number(url.port) : https ? 443 : 80;
   const body = Buffer.from(input.body);
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (outcome: AttemptOutcome) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.destroy();
-      resolve(outcome);
-    };
+  const timeoutMs = input.timeoutMs ?? WEBHOOK_LIMITS.requestTimeoutMs;
+  const timedOut = (): AttemptOutcome => ({ status: null, error: "timed out" });
+  return settleOnce(timeoutMs, timedOut, (settle) => {
     const options = {
       host: input.address,
       family: input.family,
@@ -66,10 +61,7 @@ export function webhookPost(input: {
     };
     const req = https ? httpsRequest(options, onResponse) : httpRequest(options, onResponse);
     req.on("error", (error) => settle({ status: null, error: error.message }));
-    const timer = setTimeout(
-      () => settle({ status: null, error: "timed out" }),
-      input.timeoutMs ?? WEBHOOK_LIMITS.requestTimeoutMs,
-    );
     req.end(body);
+    return () => req.destroy();
   });
 }

@@ -9,6 +9,7 @@ import { request } from "node:https";
 import { isIP } from "node:net";
 import { rootCertificates } from "node:tls";
 import type { DnsResolver } from "../../dns/mod.ts";
+import { settleOnce } from "../../net/settle-once.ts";
 import { MIN_TLS_VERSION } from "../../tls/mod.ts";
 
 export interface HttpsOptions {
@@ -68,14 +69,12 @@ export function httpsRequest(
     allowRedirects?: boolean;
   },
 ): Promise<HttpsResult> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (result: HttpsResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(result);
-    };
+  const timedOut = (): HttpsResult => ({
+    kind: "failed",
+    cause: "timeout",
+    detail: `no complete answer within ${options.timeoutMs} ms`,
+  });
+  return settleOnce(options.timeoutMs, timedOut, (finish) => {
     const req = request(
       {
         host: url.host,
@@ -135,14 +134,6 @@ export function httpsRequest(
         res.on("error", (error) => finish({ kind: "failed", cause: "network", detail: error.message }));
       },
     );
-    const timer = setTimeout(() => {
-      finish({
-        kind: "failed",
-        cause: "timeout",
-        detail: `no complete answer within ${options.timeoutMs} ms`,
-      });
-      req.destroy();
-    }, options.timeoutMs);
     req.on("error", (error: Error & { code?: string }) => {
       const text = `${error.code ?? ""} ${error.message}`;
       if (error.code === "ENOTFOUND") return finish({ kind: "failed", cause: "dns", detail: error.message });
@@ -150,5 +141,6 @@ export function httpsRequest(
       finish({ kind: "failed", cause: "network", detail: text.trim() });
     });
     req.end(options.body ? Buffer.from(options.body) : undefined);
+    return () => req.destroy();
   });
 }
