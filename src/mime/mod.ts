@@ -5,7 +5,7 @@
  */
 
 export { parseAddressList } from "./address.ts";
-export { concatBytes } from "./bytes.ts";
+export { bufferView, concatBytes, withoutRanges } from "./bytes.ts";
 export { decodeCharset } from "./charset.ts";
 export { parseSentDate, type SentDate } from "./date.ts";
 export { decodeMimeWords } from "./encoded-words.ts";

@@ -2,6 +2,7 @@
  * Content-Transfer-Encoding encoders (RFC 2045 §6.7 quoted-printable, §6.8 base64): the inverse of
  * transfer.ts, for turning 8-bit bodies into 7-bit ones (seven-bit.ts).
  */
+import { bufferView } from "./bytes.ts";
 
 const HEX = "0123456789ABCDEF";
 /** RFC 2045 §6.7 rule (5): encoded lines are at most 76 characters, the soft break's "=" included. */
@@ -66,7 +67,7 @@ export function encodeQuotedPrintable(input: Uint8Array): Uint8Array {
 
 /** Base64 in lines of 76 characters, each ending in CRLF. */
 export function encodeBase64Lines(input: Uint8Array): Uint8Array {
-  const text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("base64");
+  const text = bufferView(input).toString("base64");
   let out = "";
   for (let i = 0; i < text.length; i += B64_LINE) out += `${text.slice(i, i + B64_LINE)}\r\n`;
   return Buffer.from(out, "latin1");

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { basename } from "node:path";
-import { headerEnd, parseHeaders } from "../mime/mod.ts";
+import { headerEnd, parseHeaders, withoutRanges } from "../mime/mod.ts";
 import { MboxFormatError, mboxMessageOf } from "./mbox-format.ts";
 import type { MailSource, SourceFolder, SourceMessage } from "./source.ts";
 
@@ -88,14 +88,7 @@ export function mboxFlags(raw: Uint8Array): { raw: Uint8Array; flags: string[] }
     }
     if (name === "x-keywords") for (const k of value.split(/[\s,]+/)) if (k) flags.add(k);
   }
-  const parts: Uint8Array[] = [];
-  let last = 0;
-  for (const f of fields) {
-    parts.push(raw.subarray(last, f.start));
-    last = f.end;
-  }
-  parts.push(raw.subarray(last));
-  return { raw: Buffer.concat(parts), flags: [...flags] };
+  return { raw: withoutRanges(raw, fields), flags: [...flags] };
 }
 
 /** One mbox file as a source with one folder (`mailbox`, INBOX unless told). */

@@ -3,7 +3,9 @@
  * ("+OK"/"-ERR" and text), response codes RFC 2449 §8 ("-ERR [SYS/TEMP] ..."), SASL challenges
  * RFC 5034 §4 ("+ base64"). Multi-line responses are dot-stuffed in exactly one place: `dotStuff()`.
  */
+
 import { Buffer } from "node:buffer";
+import { bufferView } from "../../mime/mod.ts";
 
 /**
  * Extended response codes we send (RFC 2449 §8, RFC 3206 for the AUTH family):
@@ -110,7 +112,7 @@ function lineStartDots(bytes: Buffer): number[] {
  * the common case, is returned uncopied; one with them is copied once into an exactly-sized buffer.
  */
 export function dotStuff(body: Uint8Array): Uint8Array[] {
-  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const bytes = bufferView(body);
   const end = bytes.byteLength === 0 || bytes[bytes.byteLength - 1] === 0x0a ? END_AFTER_LINE : END_MID_LINE;
   const dots = lineStartDots(bytes);
   if (dots.length === 0) return [bytes, end];

@@ -9,7 +9,7 @@
  * DKIM-Signature field changes nothing for the other signatures (RFC 6376 §5.4 lets a signature cover
  * another, but none of ours is verified in that state anyway: it is reported, not checked).
  */
-import { parseHeaders } from "../../mime/mod.ts";
+import { bufferView, parseHeaders, withoutRanges } from "../../mime/mod.ts";
 import { fieldsLookLikeReport } from "../reports/received.ts";
 import { AUTH_LIMITS } from "./limits.ts";
 
@@ -125,7 +125,7 @@ export function screenSignatures(body: Buffer): Screened {
   }
   if (arcRefused) drop.push(...arcFields);
   return {
-    input: drop.length > 0 ? without(body, drop) : body,
+    input: drop.length > 0 ? bufferView(withoutRanges(body, drop)) : body,
     checked,
     unchecked,
     ...(arcRefused ? { arcRefused } : {}),
@@ -173,16 +173,4 @@ function screenTooMany(body: Buffer): Screened {
 function domainOf(value: string): string | undefined {
   const m = /@([A-Za-z0-9.-]+)\.?\s*>?\s*(?:\([^)]*\))?\s*$/.exec(value);
   return m ? m[1]!.toLowerCase() : undefined;
-}
-
-function without(body: Buffer, ranges: Array<{ start: number; end: number }>): Buffer {
-  const sorted = [...ranges].sort((a, b) => a.start - b.start);
-  const parts: Buffer[] = [];
-  let from = 0;
-  for (const r of sorted) {
-    parts.push(body.subarray(from, r.start));
-    from = r.end;
-  }
-  parts.push(body.subarray(from));
-  return Buffer.concat(parts);
 }

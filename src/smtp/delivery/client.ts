@@ -7,7 +7,7 @@
  */
 import type { TLSSocket } from "node:tls";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
-import { toSevenBit } from "../../mime/mod.ts";
+import { bufferView, toSevenBit } from "../../mime/mod.ts";
 import { MIN_TLS_VERSION } from "../../tls/mod.ts";
 import { CLIENT_TIMEOUTS } from "../queue/limits.ts";
 
@@ -277,7 +277,7 @@ function connectOnce(
             } as SMTPConnection.Envelope;
             const dsn = dsnOf(message);
             if (dsn) envelope.dsn = dsn;
-            const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+            const bytes = bufferView(raw);
             connection.send(
               envelope,
               bytes,

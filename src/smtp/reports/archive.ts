@@ -4,7 +4,9 @@
  * .xml entry, stored or deflated). Decompression stops at the bound, so a bomb costs a bounded
  * amount of memory and time. Zip64 and encrypted entries are not reports anyone sends: refused.
  */
+
 import { gunzipSync, inflateRawSync } from "node:zlib";
+import { bufferView } from "../../mime/mod.ts";
 import { REPORT_LIMITS } from "./limits.ts";
 
 export class ArchiveError extends Error {
@@ -27,7 +29,7 @@ export function gunzipBounded(data: Uint8Array, max: number = REPORT_LIMITS.maxR
 
 /** The first entry whose name ends in `.xml` (or the first entry), decompressed. */
 export function unzipFirst(data: Uint8Array, max: number = REPORT_LIMITS.maxReportBytes): Buffer {
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const buf = bufferView(data);
   // End of central directory (PKWARE APPNOTE 4.3.16): 22 bytes plus a comment of up to 65535.
   let eocd = -1;
   for (let i = buf.length - 22; i >= 0 && i >= buf.length - 22 - 65_535; i--) {
