@@ -3,7 +3,7 @@
  * §7.3: its key and URL) and the certificates issued, newest first. Private keys go through raw
  * statements: drizzle puts a failed query's parameters into its error message, which may be logged.
  */
-import { type Reader, rawOf, type Write } from "./db.ts";
+import { type Reader, rawFirst, type Write } from "./db.ts";
 
 export interface AcmeAccount {
   directory: string;
@@ -25,11 +25,10 @@ export interface AcmeCertificate {
 }
 
 export async function acmeAccountGet(r: Reader, directory: string): Promise<AcmeAccount | undefined> {
-  const { rows } = await rawOf(r).execute({
+  const row = await rawFirst(r, {
     sql: "SELECT directory, private_key, url, contact FROM acme_accounts WHERE directory = ?",
     args: [directory],
   });
-  const row = rows[0] as Record<string, unknown> | undefined;
   if (!row) return undefined;
   return {
     directory: String(row.directory),
@@ -54,12 +53,11 @@ export async function acmeCertificateLatest(
   r: Reader,
   directory: string,
 ): Promise<AcmeCertificate | undefined> {
-  const { rows } = await rawOf(r).execute({
+  const row = await rawFirst(r, {
     sql: `SELECT id, directory, names, chain, private_key, not_before, not_after, created_at
           FROM acme_certificates WHERE directory = ? ORDER BY id DESC LIMIT 1`,
     args: [directory],
   });
-  const row = rows[0] as Record<string, unknown> | undefined;
   if (!row) return undefined;
   return {
     id: Number(row.id),

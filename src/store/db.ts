@@ -105,6 +105,15 @@ export function rawOf(r: Reader): RawReader {
   };
 }
 
+/** The first row a raw statement returns, or undefined. */
+export async function rawFirst(
+  r: Reader,
+  statement: InStatement,
+): Promise<Record<string, unknown> | undefined> {
+  const { rows } = await rawOf(r).execute(statement);
+  return rows[0] as Record<string, unknown> | undefined;
+}
+
 /** A read that names its columns by position: values in SELECT order. */
 export interface PositionalRead {
   sql: string;

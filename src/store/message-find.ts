@@ -13,7 +13,7 @@
  * Unicode toLowerCase (`messageMatches`): SQL narrows, JavaScript decides, and the wait's check of a
  * newly arrived message (the same function) can never disagree with the search.
  */
-import { type Reader, rawOf } from "./db.ts";
+import { type Reader, rawFirst, rawOf } from "./db.ts";
 import { FLAG_BITS, parseKeywords } from "./flags.ts";
 import { mailboxNameNormalize } from "./mailboxes.ts";
 import { type Message, messageFromRow } from "./message-read.ts";
@@ -95,47 +95,34 @@ function systemBit(name: string): number | undefined {
   return undefined;
 }
 
+/** Criteria that compare one column with the value as given. */
+const COMPARISONS = [
+  ["accountId", "m.account_id = ?"],
+  ["sinceId", "m.id > ?"],
+  ["sinceTime", "m.internal_date >= ?"],
+  ["beforeId", "m.id < ?"],
+  ["beforeTime", "m.internal_date < ?"],
+] as const satisfies ReadonlyArray<readonly [keyof MessageCriteria, string]>;
+
 function conditions(c: MessageCriteria): { where: string[]; args: Array<string | number> } {
   const where: string[] = [];
   const args: Array<string | number> = [];
-  if (c.accountId !== undefined) {
-    where.push("m.account_id = ?");
-    args.push(c.accountId);
+  const add = (sql: string, ...values: Array<string | number>) => {
+    where.push(sql);
+    args.push(...values);
+  };
+  for (const [key, sql] of COMPARISONS) {
+    const value = c[key];
+    if (value !== undefined) add(sql, value);
   }
   if (c.to) {
     const n = needleOf(c.to, "field");
-    where.push("(instr(a.address, ?) > 0 OR lower(c.to_text) LIKE ? ESCAPE '\\')");
-    args.push(n, containsPattern(n));
+    add("(instr(a.address, ?) > 0 OR lower(c.to_text) LIKE ? ESCAPE '\\')", n, containsPattern(n));
   }
-  if (c.from) {
-    where.push("lower(c.from_text) LIKE ? ESCAPE '\\'");
-    args.push(containsPattern(needleOf(c.from, "field")));
-  }
-  if (c.subject) {
-    where.push("lower(c.subject) LIKE ? ESCAPE '\\'");
-    args.push(containsPattern(needleOf(c.subject, "field")));
-  }
-  if (c.text) {
-    // Stored lower-cased by JavaScript and collapsed (src/mime/search-text.ts): instr() is exact.
-    where.push("instr(c.search_text, ?) > 0");
-    args.push(needleOf(c.text, "text"));
-  }
-  if (c.sinceId !== undefined) {
-    where.push("m.id > ?");
-    args.push(c.sinceId);
-  }
-  if (c.sinceTime !== undefined) {
-    where.push("m.internal_date >= ?");
-    args.push(c.sinceTime);
-  }
-  if (c.beforeId !== undefined) {
-    where.push("m.id < ?");
-    args.push(c.beforeId);
-  }
-  if (c.beforeTime !== undefined) {
-    where.push("m.internal_date < ?");
-    args.push(c.beforeTime);
-  }
+  if (c.from) add("lower(c.from_text) LIKE ? ESCAPE '\\'", containsPattern(needleOf(c.from, "field")));
+  if (c.subject) add("lower(c.subject) LIKE ? ESCAPE '\\'", containsPattern(needleOf(c.subject, "field")));
+  // Stored lower-cased by JavaScript and collapsed (src/mime/search-text.ts): instr() is exact.
+  if (c.text) add("instr(c.search_text, ?) > 0", needleOf(c.text, "text"));
   if (c.flag) {
     const bit = systemBit(c.flag.name);
     const has =
@@ -145,10 +132,7 @@ function conditions(c: MessageCriteria): { where: string[]; args: Array<string |
     if (bit === undefined) args.push(c.flag.name);
     where.push(c.flag.negate ? `NOT ${has}` : has);
   }
-  if (c.mailbox !== undefined) {
-    where.push("mb.name = ?");
-    args.push(mailboxNameNormalize(c.mailbox));
-  }
+  if (c.mailbox !== undefined) add("mb.name = ?", mailboxNameNormalize(c.mailbox));
   return { where, args };
 }
 
@@ -273,12 +257,11 @@ export async function messagesAdded(
 
 /** One message by its global id, whoever owns it. */
 export async function messageFind(r: Reader, id: number): Promise<Message | undefined> {
-  const { rows } = await rawOf(r).execute({
+  const row = await rawFirst(r, {
     sql: `SELECT id, account_id, mailbox_id, uid, modseq, content_id, flags, keywords, internal_date, size
           FROM messages WHERE id = ?`,
     args: [id],
   });
-  const row = rows[0] as Record<string, unknown> | undefined;
   if (!row) return undefined;
   return messageFromRow({
     id: Number(row.id),
@@ -296,11 +279,12 @@ export async function messageFind(r: Reader, id: number): Promise<Message | unde
 
 /** The id of the newest message (highest id: the last to arrive), of one account or of all. */
 export async function messageLatestId(r: Reader, accountId?: number): Promise<number | undefined> {
-  const { rows } = await rawOf(r).execute(
+  const latest = await rawFirst(
+    r,
     accountId === undefined
       ? "SELECT max(id) AS id FROM messages"
       : { sql: "SELECT max(id) AS id FROM messages WHERE account_id = ?", args: [accountId] },
   );
-  const id = (rows[0] as Record<string, unknown> | undefined)?.id;
+  const id = latest?.id;
   return id === null || id === undefined ? undefined : Number(id);
 }

@@ -2,7 +2,7 @@
  * The MTA-STS policy cache (RFC 8461 §5.1): the last policy fetched for each recipient domain. Only
  * facts live here; when to fetch, and what a policy means, is the delivery code's business.
  */
-import { type Reader, rawOf, type Write } from "./db.ts";
+import { type Reader, rawFirst, type Write } from "./db.ts";
 
 export interface CachedStsPolicy {
   domain: string;
@@ -17,11 +17,10 @@ export interface CachedStsPolicy {
 }
 
 export async function stsPolicyGet(r: Reader, domain: string): Promise<CachedStsPolicy | undefined> {
-  const { rows } = await rawOf(r).execute({
+  const row = await rawFirst(r, {
     sql: "SELECT domain, policy_id, mode, mx, max_age, policy_text, fetched_at, expires_at FROM mta_sts_policies WHERE domain = ?",
     args: [domain.toLowerCase()],
   });
-  const row = rows[0] as Record<string, unknown> | undefined;
   if (!row) return undefined;
   const mode = String(row.mode);
   return {

@@ -4,7 +4,7 @@
  * count over the queue is small next to the messages), run once per scrape.
  */
 import { statSync } from "node:fs";
-import { type Reader, rawOf, type Write } from "./db.ts";
+import { type Reader, rawFirst, type Write } from "./db.ts";
 import { databaseFilePath } from "./files.ts";
 
 export interface QueueStats {
@@ -15,8 +15,7 @@ export interface QueueStats {
 }
 
 export async function queueStats(r: Reader): Promise<QueueStats> {
-  const { rows } = await rawOf(r).execute("SELECT count(*) AS depth, min(created_at) AS oldest FROM queue");
-  const row = rows[0] as Record<string, unknown> | undefined;
+  const row = await rawFirst(r, "SELECT count(*) AS depth, min(created_at) AS oldest FROM queue");
   return { depth: Number(row?.depth ?? 0), oldestAt: row?.oldest == null ? null : Number(row.oldest) };
 }
 
