@@ -3,10 +3,12 @@
  * the DNS records it should publish, each with what DNS serves now (src/auth/). Private keys never
  * appear here.
  */
+
 import { Hono } from "hono";
 import { z } from "zod";
 import type { DkimKeyInfo } from "../../store/mod.ts";
 import { type ApiEnv, handedOver } from "../deps.ts";
+import { pick } from "../fields.ts";
 import { queryParams } from "../params.ts";
 
 const DnsQuery = z.strictObject({
@@ -15,13 +17,7 @@ const DnsQuery = z.strictObject({
 
 /** A key as the API shows it (epoch milliseconds, like every administrative record). */
 function keyJson(key: DkimKeyInfo) {
-  return {
-    selector: key.selector,
-    algorithm: key.algorithm,
-    state: key.state,
-    createdAt: key.createdAt,
-    retireAt: key.retireAt,
-  };
+  return pick(key, ["selector", "algorithm", "state", "createdAt", "retireAt"]);
 }
 
 export const dkimRoutes = new Hono<ApiEnv>()

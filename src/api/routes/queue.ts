@@ -3,11 +3,13 @@
  * store; "retry now" and "drop" go through the queue runner, which owns the delivery side (waking the
  * workers, building bounces).
  */
+
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
 import { contentMeta, type QueueItem, queueGet, queueList } from "../../store/mod.ts";
 import { type ApiEnv, handedOver } from "../deps.ts";
+import { pick } from "../fields.ts";
 import { afterIdCursor, queryParams } from "../params.ts";
 import { ApiError } from "../problem.ts";
 
@@ -25,22 +27,24 @@ const QueueDeleteQuery = z.strictObject({
 
 /** The item as the API shows it (timestamps in epoch milliseconds, like other admin records). */
 function queueItemJson(item: QueueItem) {
-  return {
-    id: item.id,
-    sender: item.sender,
-    recipient: item.recipient,
-    domain: item.domain,
-    status: item.status,
-    attempts: item.attempts,
-    nextAttemptAt: item.nextAttemptAt,
-    lastError: item.lastError,
-    notify: item.notify,
-    ret: item.ret,
-    envid: item.envid,
-    createdAt: item.createdAt,
-    updatedAt: item.updatedAt,
-  };
+  return pick(item, QUEUE_ITEM_FIELDS);
 }
+
+const QUEUE_ITEM_FIELDS = [
+  "id",
+  "sender",
+  "recipient",
+  "domain",
+  "status",
+  "attempts",
+  "nextAttemptAt",
+  "lastError",
+  "notify",
+  "ret",
+  "envid",
+  "createdAt",
+  "updatedAt",
+] as const;
 
 /** Queue ids are positive integers; anything else names no item: 404 like an unknown id. */
 function queueIdParam(c: Context): number {

@@ -7,11 +7,13 @@
  * POST .../send sends the due reports now (the daily timer's work, on demand). The counters are the
  * store's; sending belongs to the reporters (src/smtp/reports/), handed over.
  */
+
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { dmarcReportRows, type ReceivedReport, receivedReportsList, tlsReportRows } from "../../store/mod.ts";
 import { jsonBody } from "../body.ts";
 import { type ApiEnv, handedOver } from "../deps.ts";
+import { emptyAsNull, pick } from "../fields.ts";
 import { queryParams } from "../params.ts";
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a UTC day, YYYY-MM-DD");
@@ -34,14 +36,10 @@ const DmarcReportQuery = ReceivedQuery.extend({ day: Day.optional() });
 /** A received report as listed: times in epoch ms, the parsed report as stored. */
 function receivedJson(r: ReceivedReport) {
   return {
-    id: r.id,
-    orgName: r.orgName,
-    reportId: r.reportId,
-    policyDomain: r.policyDomain,
+    ...pick(r, ["id", "orgName", "reportId", "policyDomain"]),
     begin: r.beginAt,
     end: r.endAt,
-    receivedAt: r.receivedAt,
-    report: r.report,
+    ...pick(r, ["receivedAt", "report"]),
   };
 }
 
@@ -78,15 +76,8 @@ export const reportRoutes = new Hono<ApiEnv>()
     return c.json({
       summary: [...summary.values()],
       results: rows.map((r) => ({
-        day: r.day,
-        policyDomain: r.policyDomain,
-        policyType: r.policyType,
-        policyStrings: r.policyStrings,
-        mxHost: r.mxHost || null,
-        receivingIp: r.receivingIp || null,
-        result: r.result,
-        reason: r.reason || null,
-        count: r.count,
+        ...pick(r, ["day", "policyDomain", "policyType", "policyStrings", "result", "count"]),
+        ...emptyAsNull(r, ["mxHost", "receivingIp", "reason"]),
       })),
       sent: sent.filter((s) => !query.day || s.day === query.day),
     });
@@ -116,17 +107,10 @@ export const reportRoutes = new Hono<ApiEnv>()
     return c.json({
       received: received.map(receivedJson),
       results: results.map((r) => ({
-        day: r.day,
-        policyDomain: r.policyDomain,
-        sourceIp: r.sourceIp,
-        headerFrom: r.headerFrom,
-        envelopeFrom: r.envelopeFrom || null,
-        disposition: r.disposition,
+        ...pick(r, ["day", "policyDomain", "sourceIp", "headerFrom", "disposition", "authResults", "count"]),
+        ...emptyAsNull(r, ["envelopeFrom", "reason"]),
         dkim: r.dkimAligned,
         spf: r.spfAligned,
-        reason: r.reason || null,
-        authResults: r.authResults,
-        count: r.count,
       })),
       sent: sent.filter(
         (s) => (!query.day || s.day === query.day) && (!query.domain || s.policyDomain === query.domain),
