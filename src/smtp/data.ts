@@ -13,8 +13,9 @@ import { catchTargets } from "./catch.ts";
 import { type SmtpContext, type SmtpUser, sessionUser, transaction } from "./context.ts";
 import { defenceDecide, defenceScan, defenceTargets, spamAuth } from "./defence/content.ts";
 import { deliveredNotices, sendNotices } from "./delivery/notices.ts";
+import { hookFailure } from "./hook-failure.ts";
 import { SMTP_LIMITS } from "./limits.ts";
-import { reply, SmtpReply } from "./replies.ts";
+import { reply } from "./replies.ts";
 import { senderOwnership } from "./sender-lookup.ts";
 import { checkHeaderSenders, headerSenders } from "./sender-rules.ts";
 import { readSpooled } from "./spooled.ts";
@@ -54,6 +55,7 @@ export function onData(ctx: SmtpContext) {
         ctx.log.warn("smtp.bare_newline", { session: session.id, client: session.remoteAddress });
         return callback(reply.bareNewline());
       }
+      const failed = hookFailure(ctx, session, "smtp.data_failed", callback);
       readSpooled(ctx, session, spool, (body) => deliver(ctx, session, body, spool)).then(
         ({ text, queued }) => {
           callback(null, text);
@@ -62,9 +64,7 @@ export function onData(ctx: SmtpContext) {
         },
         (error: unknown) => {
           void spool.discard();
-          if (error instanceof SmtpReply) return callback(error);
-          ctx.log.error("smtp.data_failed", { session: session.id, error });
-          callback(reply.localError());
+          failed(error);
         },
       );
     });

@@ -6,6 +6,7 @@
 import type { SMTPServerAddress, SMTPServerSession } from "smtp-server";
 import { type SmtpContext, sessionUser, transaction } from "./context.ts";
 import { defenceMail } from "./defence/envelope.ts";
+import { hookFailure } from "./hook-failure.ts";
 import { reply } from "./replies.ts";
 import { senderOwnership } from "./sender-lookup.ts";
 import { senderAllowed } from "./sender-rules.ts";
@@ -60,10 +61,7 @@ export function onMailFrom(ctx: SmtpContext) {
         transaction(session.envelope).senders = own;
         callback();
       },
-      (error: unknown) => {
-        ctx.log.error("smtp.mail_failed", { session: session.id, error });
-        callback(reply.localError());
-      },
+      hookFailure(ctx, session, "smtp.mail_failed", callback),
     );
   };
 }

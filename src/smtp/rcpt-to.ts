@@ -8,6 +8,7 @@ import type { SMTPServerAddress, SMTPServerSession } from "smtp-server";
 import { type CatchResolution, recipientResolveOrCatch, recipientsToCreate } from "./catch.ts";
 import { type SmtpContext, sessionUser, transaction } from "./context.ts";
 import { defenceRcpt } from "./defence/envelope.ts";
+import { hookFailure } from "./hook-failure.ts";
 import { reply, SmtpReply } from "./replies.ts";
 import { envelopeUtf8Refusal } from "./smtputf8.ts";
 
@@ -53,65 +54,56 @@ export function onRcptTo(ctx: SmtpContext) {
       return;
     }
     resolveUnlessRefused(ctx, session, address).then(
-      (resolution) => {
-        if (resolution instanceof SmtpReply) {
-          callback(resolution);
-          return;
-        }
-        switch (resolution.kind) {
-          case "create":
-            // Issue 16 (catch mode, a namespace): DATA creates the account; it counts as local.
-            local.set(key, []);
-            recipientsToCreate(session.envelope).add(resolution.address);
-            callback();
-            return;
-          case "invalid":
-            callback(reply.badRecipient());
-            return;
-          case "remote": {
-            if (!sessionUser(session)) {
-              ctx.log.info("smtp.relay_denied", {
-                session: session.id,
-                client: session.remoteAddress,
-                rcpt: address.address,
-              });
-              callback(reply.relayDenied());
-              return;
-            }
-            remote.set(key, {
-              address: address.address,
-              notify: address.dsn?.notify?.length ? address.dsn.notify.join(",") : null,
-              orcpt: address.dsn?.orcpt ?? null,
-            });
-            callback();
-            return;
-          }
-          case "unknown":
-            callback(reply.noSuchUser());
-            return;
-          case "local": {
-            const active = resolution.accounts.filter((a) => !a.disabled);
-            if (active.length === 0) {
-              callback(reply.mailboxDisabled());
-              return;
-            }
-            const size = mailSize(session);
-            if (active.some((a) => a.quota !== null && a.usedBytes + size > a.quota)) {
-              callback(reply.mailboxFull());
-              return;
-            }
-            local.set(key, active);
-            callback();
-            return;
-          }
-        }
-      },
-      (error: unknown) => {
-        ctx.log.error("smtp.rcpt_failed", { session: session.id, error });
-        callback(reply.localError());
-      },
+      (resolution) =>
+        callback(resolution instanceof SmtpReply ? resolution : take(ctx, session, address, resolution)),
+      hookFailure(ctx, session, "smtp.rcpt_failed", callback),
     );
   };
+}
+
+/** Adds the resolved recipient to the transaction, or says why not (the RCPT refusal). */
+function take(
+  ctx: SmtpContext,
+  session: SMTPServerSession,
+  address: SMTPServerAddress,
+  resolution: CatchResolution,
+): SmtpReply | undefined {
+  const { local, remote } = transaction(session.envelope);
+  const key = address.address.toLowerCase();
+  switch (resolution.kind) {
+    case "create":
+      // Issue 16 (catch mode, a namespace): DATA creates the account; it counts as local.
+      local.set(key, []);
+      recipientsToCreate(session.envelope).add(resolution.address);
+      return undefined;
+    case "invalid":
+      return reply.badRecipient();
+    case "unknown":
+      return reply.noSuchUser();
+    case "remote":
+      if (!sessionUser(session)) {
+        ctx.log.info("smtp.relay_denied", {
+          session: session.id,
+          client: session.remoteAddress,
+          rcpt: address.address,
+        });
+        return reply.relayDenied();
+      }
+      remote.set(key, {
+        address: address.address,
+        notify: address.dsn?.notify?.length ? address.dsn.notify.join(",") : null,
+        orcpt: address.dsn?.orcpt ?? null,
+      });
+      return undefined;
+    case "local": {
+      const active = resolution.accounts.filter((a) => !a.disabled);
+      if (active.length === 0) return reply.mailboxDisabled();
+      const size = mailSize(session);
+      if (active.some((a) => a.quota !== null && a.usedBytes + size > a.quota)) return reply.mailboxFull();
+      local.set(key, active);
+      return undefined;
+    }
+  }
 }
 
 /** Issue 14: the inbound defence's refusal (forged HELO, block lists: defence/envelope.ts), else the resolution. */
