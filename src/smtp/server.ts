@@ -101,7 +101,16 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions, name: string
   // Issue 16: fault injection around each hook (chaos.ts); a pass-through while no rule matches.
   let server: SMTPServer | undefined;
   const self = () => server;
-  const client = (session: SMTPServerSession) => ({ client: session.remoteAddress });
+  // What a chaos rule can match on: the client, and the envelope so far (chaos/rules.ts).
+  const client = (session: SMTPServerSession) => {
+    // smtp-server fills the envelope in before onConnect; a connect rule sees it empty.
+    const { mailFrom, rcptTo } = session.envelope ?? { mailFrom: false, rcptTo: [] };
+    return {
+      client: session.remoteAddress,
+      ...(mailFrom ? { from: mailFrom.address } : {}),
+      ...(rcptTo.length > 0 ? { to: rcptTo.map((r) => r.address).join(",") } : {}),
+    };
+  };
   server = new SMTPServer({
     // Our certificate, TLS 1.2 at least; implicit TLS on the SMTPS listener.
     ...(ctx.tls ? smtpTlsOptions(ctx.tls, implicitTls) : {}),
@@ -153,22 +162,14 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions, name: string
       ctx,
       self,
       "rcpt",
-      (address, session) => ({
-        ...client(session),
-        from: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
-        to: address.address,
-      }),
+      (address, session) => ({ ...client(session), to: address.address }),
       onRcptTo(ctx),
     ),
     onData: withChaos(
       ctx,
       self,
       "data",
-      (_stream, session) => ({
-        ...client(session),
-        from: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
-        to: session.envelope.rcptTo.map((r) => r.address).join(","),
-      }),
+      (_stream, session) => client(session),
       onData(ctx),
       (stream) => stream,
     ),
