@@ -399,3 +399,46 @@ export class Writer {
     });
   }
 }
+
+/** Reads one column of a raw result row into a field's type. */
+export type Decode<V> = (value: unknown) => V;
+
+/** Column decoders beside Number and String. */
+export const decode = {
+  /** A text column holding one of a known set of values (the schema's CHECK or the writer keeps it so). */
+  oneOf:
+    <V extends string>(): Decode<V> =>
+    (value) =>
+      String(value) as V,
+  /** A text column holding JSON written by the store. */
+  json:
+    <V>(): Decode<V> =>
+    (value) =>
+      JSON.parse(String(value)) as V,
+  numberOrNull: ((value) => (value === null || value === undefined ? null : Number(value))) as Decode<
+    number | null
+  >,
+};
+
+/**
+ * A mapper from a raw result row to a record: each field names its decoder, and its column when that
+ * is not the field's name in snake_case (`uidNext` reads `uid_next`).
+ */
+export function rowDecoder<T>(
+  spec: {
+    [K in keyof T]: Decode<T[K]> | readonly [column: string, Decode<T[K]>];
+  },
+): (row: Record<string, unknown>) => T {
+  const fields = Object.entries(
+    spec as Record<string, Decode<unknown> | readonly [string, Decode<unknown>]>,
+  ).map(([key, s]) =>
+    typeof s === "function"
+      ? ([key, key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), s] as const)
+      : ([key, s[0], s[1]] as const),
+  );
+  return (row) => {
+    const out: Record<string, unknown> = {};
+    for (const [key, column, read] of fields) out[key] = read(row[column]);
+    return out as T;
+  };
+}

@@ -3,7 +3,7 @@
  * and outcome, and the record of which daily reports were sent. Adding a result is one upsert.
  */
 import { dailyReportRows } from "./daily-reports.ts";
-import type { Write } from "./db.ts";
+import { decode, rowDecoder, type Write } from "./db.ts";
 
 export interface DmarcAuthResults {
   dkim: Array<{ domain: string; selector: string; result: string }>;
@@ -71,23 +71,21 @@ export async function dmarcResultAdd(w: Write, input: DmarcResultInput): Promise
 const COLUMNS = `day, policy_domain, source_ip, header_from, envelope_from, disposition, dkim_aligned, spf_aligned,
   reason, auth_results, published, rua, count`;
 
-function fromRow(row: Record<string, unknown>): DmarcResultRow {
-  return {
-    day: String(row.day),
-    policyDomain: String(row.policy_domain),
-    sourceIp: String(row.source_ip),
-    headerFrom: String(row.header_from),
-    envelopeFrom: String(row.envelope_from),
-    disposition: String(row.disposition) as DmarcResultRow["disposition"],
-    dkimAligned: String(row.dkim_aligned) as "pass" | "fail",
-    spfAligned: String(row.spf_aligned) as "pass" | "fail",
-    reason: String(row.reason),
-    authResults: JSON.parse(String(row.auth_results)) as DmarcAuthResults,
-    published: JSON.parse(String(row.published)) as DmarcPublished,
-    rua: JSON.parse(String(row.rua)) as string[],
-    count: Number(row.count),
-  };
-}
+const fromRow = rowDecoder<DmarcResultRow>({
+  day: String,
+  policyDomain: String,
+  sourceIp: String,
+  headerFrom: String,
+  envelopeFrom: String,
+  disposition: decode.oneOf(),
+  dkimAligned: decode.oneOf(),
+  spfAligned: decode.oneOf(),
+  reason: String,
+  authResults: decode.json(),
+  published: decode.json(),
+  rua: decode.json(),
+  count: Number,
+});
 
 /** The counters' and sent reports' queries (daily-reports.ts), over the DMARC tables. */
 export const dmarcReportRows = dailyReportRows({

@@ -5,7 +5,7 @@
  * one account, so a name can never reach another account's mailbox.
  */
 import { inChunks, placeholders } from "./chunks.ts";
-import { type Reader, rawOf } from "./db.ts";
+import { type Reader, rawOf, rowDecoder } from "./db.ts";
 import { DELETED, SEEN } from "./flags.ts";
 import { mailboxNameLookup } from "./mailboxes.ts";
 
@@ -77,21 +77,19 @@ function recentWatermark(above: ReadonlyMap<number, number> | undefined): string
   return `max(m.recent_uid, CASE m.id ${known.map(([id, uid]) => `WHEN ${id} THEN ${uid}`).join(" ")} ELSE 0 END)`;
 }
 
-function fromRow(row: Record<string, unknown>): MailboxCounts {
-  return {
-    id: Number(row.id),
-    name: String(row.name),
-    uidValidity: Number(row.uid_validity),
-    uidNext: Number(row.uid_next),
-    highestModseq: Number(row.highest_modseq),
-    messages: Number(row.messages),
-    unseen: Number(row.unseen),
-    size: Number(row.size),
-    deleted: Number(row.deleted),
-    deletedSize: Number(row.deleted_size),
-    recent: Number(row.recent),
-  };
-}
+const fromRow = rowDecoder<MailboxCounts>({
+  id: Number,
+  name: String,
+  uidValidity: Number,
+  uidNext: Number,
+  highestModseq: Number,
+  messages: Number,
+  unseen: Number,
+  size: Number,
+  deleted: Number,
+  deletedSize: Number,
+  recent: Number,
+});
 
 /** Counts of one mailbox of the account, or undefined when the account has no such (or no valid) name. */
 export async function mailboxCountsByName(

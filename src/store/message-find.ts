@@ -13,7 +13,7 @@
  * Unicode toLowerCase (`messageMatches`): SQL narrows, JavaScript decides, and the wait's check of a
  * newly arrived message (the same function) can never disagree with the search.
  */
-import { type Reader, rawFirst, rawOf } from "./db.ts";
+import { decode, type Reader, rawFirst, rawOf, rowDecoder } from "./db.ts";
 import { FLAG_BITS, parseKeywords } from "./flags.ts";
 import { mailboxNameNormalize } from "./mailboxes.ts";
 import { type Message, messageFromRow } from "./message-read.ts";
@@ -136,25 +136,23 @@ function conditions(c: MessageCriteria): { where: string[]; args: Array<string |
   return { where, args };
 }
 
-function foundOf(row: Record<string, unknown>): FoundMessage {
-  return {
-    id: Number(row.id),
-    accountId: Number(row.account_id),
-    account: String(row.address),
-    mailboxId: Number(row.mailbox_id),
-    mailbox: String(row.mailbox),
-    uid: Number(row.uid),
-    flags: Number(row.flags),
-    keywords: parseKeywords(String(row.keywords)),
-    internalDate: Number(row.internal_date),
-    size: Number(row.size),
-    subject: String(row.subject),
-    from: String(row.from_text),
-    to: String(row.to_text),
-    date: row.sent_at === null ? null : Number(row.sent_at),
-    preview: String(row.preview),
-  };
-}
+const foundOf = rowDecoder<FoundMessage>({
+  id: Number,
+  accountId: Number,
+  account: ["address", String],
+  mailboxId: Number,
+  mailbox: String,
+  uid: Number,
+  flags: Number,
+  keywords: (value) => parseKeywords(String(value)),
+  internalDate: Number,
+  size: Number,
+  subject: String,
+  from: ["from_text", String],
+  to: ["to_text", String],
+  date: ["sent_at", decode.numberOrNull],
+  preview: String,
+});
 
 /**
  * Whether a message meets every criterion: the final word on the text fields (see the module
