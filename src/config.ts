@@ -117,10 +117,7 @@ const SETTINGS = {
   hostname: {
     env: "MAILROOM_HOSTNAME",
     flag: "--hostname",
-    schema: z
-      .string()
-      .regex(/^[A-Za-z0-9.-]+$/, "must be a host name")
-      .transform((v) => v.toLowerCase()),
+    schema: dnsName("host name"),
     help: "host name used in greetings and Received headers",
     default: () => osHostname() || "localhost",
     defaultHelp: "the machine's host name",
@@ -128,10 +125,7 @@ const SETTINGS = {
   domain: {
     env: "MAILROOM_DOMAIN",
     flag: "--domain",
-    schema: z
-      .string()
-      .regex(/^[A-Za-z0-9.-]+$/, "must be a domain name")
-      .transform((v) => v.toLowerCase()),
+    schema: dnsName("domain name"),
     help: "primary local domain, created on start if missing",
     default: (earlier) => String(earlier.hostname),
     defaultHelp: "the host name",
@@ -224,28 +218,14 @@ const SETTINGS = {
   queueMaxAge: {
     env: "MAILROOM_QUEUE_MAX_AGE",
     flag: "--queue-max-age",
-    schema: z.string().transform((text, ctx) => {
-      const ms = parseDuration(text.trim());
-      if (ms === undefined || ms <= 0) {
-        ctx.addIssue({ code: "custom", message: "must be a duration like 5d (units s, m, h, d)" });
-        return z.NEVER;
-      }
-      return ms;
-    }),
+    schema: duration({ example: "5d" }),
     help: "how long a message may wait in the queue before it bounces",
     default: "5d",
   },
   dkimGrace: {
     env: "MAILROOM_DKIM_GRACE",
     flag: "--dkim-grace",
-    schema: z.string().transform((text, ctx) => {
-      const ms = parseDuration(text.trim());
-      if (ms === undefined || ms <= 0) {
-        ctx.addIssue({ code: "custom", message: "must be a duration like 7d (units s, m, h, d)" });
-        return z.NEVER;
-      }
-      return ms;
-    }),
+    schema: duration({ example: "7d" }),
     help: "how long a rotated-out DKIM key stays published before it is retired",
     default: "7d",
   },
@@ -466,14 +446,7 @@ const SETTINGS = {
   rspamdTimeout: {
     env: "MAILROOM_RSPAMD_TIMEOUT",
     flag: "--rspamd-timeout",
-    schema: z.string().transform((text, ctx) => {
-      const ms = parseDuration(text.trim());
-      if (ms === undefined || ms <= 0 || ms > 120_000) {
-        ctx.addIssue({ code: "custom", message: "must be a duration like 5s, at most 2m" });
-        return z.NEVER;
-      }
-      return ms;
-    }),
+    schema: duration({ example: "5s", max: ["2m", 120_000] }),
     help: "how long a scan may take before rspamd counts as unavailable",
     default: "5s",
   },
@@ -515,16 +488,7 @@ const SETTINGS = {
   greetDelay: {
     env: "MAILROOM_GREET_DELAY",
     flag: "--greet-delay",
-    schema: z.string().transform((text, ctx) => {
-      const t = text.trim().toLowerCase();
-      if (t === "off" || t === "0") return 0;
-      const ms = parseDuration(t);
-      if (ms === undefined || ms > 60_000) {
-        ctx.addIssue({ code: "custom", message: "must be off or a duration like 2s, at most 60s" });
-        return z.NEVER;
-      }
-      return ms;
-    }),
+    schema: duration({ example: "2s", max: ["60s", 60_000], off: true }),
     help: "delay before the SMTP greeting on port 25, during which a client that talks is refused (554)",
     default: "off",
   },
@@ -688,17 +652,7 @@ const SETTINGS = {
   backupInterval: {
     env: "MAILROOM_BACKUP_INTERVAL",
     flag: "--backup-interval",
-    schema: z.string().transform((text, ctx) => {
-      const ms = parseDuration(text.trim());
-      if (ms === undefined || ms < 60_000) {
-        ctx.addIssue({
-          code: "custom",
-          message: "must be a duration of at least 1m, like 1d (units s, m, h, d)",
-        });
-        return z.NEVER;
-      }
-      return ms;
-    }),
+    schema: duration({ example: "1d", min: ["1m", 60_000] }),
     help: "time between scheduled backups",
     default: "1d",
   },
@@ -849,6 +803,47 @@ export function parseNetworks(text: string): string[] {
     const prefix = m[2] === undefined ? bits : Number(m[2]);
     if (prefix > bits) throw new Error(`bad prefix length in "${entry.trim()}" (at most ${bits})`);
     return `${address.toLowerCase()}/${prefix}`;
+  });
+}
+
+/** A host or domain name setting, lower-cased (DNS names compare without case, RFC 4343). */
+function dnsName(what: string) {
+  return z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/, `must be a ${what}`)
+    .transform((v) => v.toLowerCase());
+}
+
+/**
+ * A duration setting ("90s", "5m", "1h", "7d") read as milliseconds, within the bounds given (each
+ * with the text the error names); `off` also takes "off" or "0" as 0 (the feature is off).
+ */
+function duration(rules: {
+  example: string;
+  min?: readonly [text: string, ms: number];
+  max?: readonly [text: string, ms: number];
+  off?: boolean;
+}) {
+  const bounds = [rules.min && `at least ${rules.min[0]}`, rules.max && `at most ${rules.max[0]}`].filter(
+    Boolean,
+  );
+  const message = `must be ${rules.off ? "off or " : ""}a duration like ${rules.example} (units s, m, h, d)${
+    bounds.length ? `, ${bounds.join(", ")}` : ""
+  }`;
+  return z.string().transform((text, ctx) => {
+    const t = text.trim().toLowerCase();
+    if (rules.off && (t === "off" || t === "0")) return 0;
+    const ms = parseDuration(t);
+    if (
+      ms === undefined ||
+      (ms === 0 && !rules.off) ||
+      ms < (rules.min?.[1] ?? 0) ||
+      ms > (rules.max?.[1] ?? Number.POSITIVE_INFINITY)
+    ) {
+      ctx.addIssue({ code: "custom", message });
+      return z.NEVER;
+    }
+    return ms;
   });
 }
 
