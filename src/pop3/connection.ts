@@ -5,9 +5,11 @@
  * slices and we wait for 'drain' before the next command, so a client that does not read holds at
  * most one response in our memory. STLS swaps the socket for a TLS one (RFC 2595 §4).
  */
+
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import { type ChaosAction, chaosDelay } from "../chaos/rules.ts";
+import { drained } from "../net/drained.ts";
 import { LoginDeadline } from "../net/login-deadline.ts";
 import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.ts";
 import { upgradeToTls } from "../tls/mod.ts";
@@ -314,17 +316,7 @@ export class Connection implements Session {
   }
 
   #drained(): Promise<void> {
-    const socket = this.#socket;
-    if (this.#closed || !socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        socket.off("drain", done);
-        socket.off("close", done);
-        resolve();
-      };
-      socket.on("drain", done);
-      socket.on("close", done);
-    });
+    return this.#closed ? Promise.resolve() : drained(this.#socket);
   }
 
   #shutdownReply(): Reply {
