@@ -42,7 +42,7 @@ export function createApp(given: ApiDeps): Hono<ApiEnv> {
     ...given,
     waits: given.waits ?? new WaitHub({ store: given.store, log: given.log }),
     sse: given.sse ?? new SseClients({}),
-    sessions: given.sessions ?? new SessionStore(),
+    sessions: given.sessions ?? new SessionStore({ store: given.store, adminToken: given.adminToken }),
     authFailures: given.authFailures ?? new AuthFailures({ log: given.log }),
   };
   const app = new Hono<ApiEnv>();

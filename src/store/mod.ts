@@ -296,3 +296,4 @@ export * from "./sort-rows.ts";
 export * from "./stats.ts";
 export * from "./subscriptions.ts";
 export * from "./tls-reports.ts";
+export * from "./web-sessions.ts";

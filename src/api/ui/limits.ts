@@ -11,6 +11,11 @@ export const SESSION_LIMITS = {
   idleMs: 2 * 60 * 60 * 1000,
   /** However active, a session ends after this: a stolen cookie is not good forever. */
   absoluteMs: 24 * 60 * 60 * 1000,
+  /**
+   * A session's last use is written at most this often: marking it on every request would be a
+   * database write (and fsync) per click and per poll. Idle expiry is this much less exact.
+   */
+  touchMs: 60 * 1000,
 } as const;
 
 export type SessionLimits = { -readonly [K in keyof typeof SESSION_LIMITS]: number };
