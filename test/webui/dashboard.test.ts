@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Browser } from "playwright-core";
 import { dmarcReportGzip, dmarcReportMail } from "../../src/smtp/reports/dmarc-report.ts";
-import { dmarcReportXml } from "../../src/smtp/reports/dmarc-xml.ts";
+import { type DmarcReportInput, dmarcReportXml } from "../../src/smtp/reports/dmarc-xml.ts";
 import { spamFields } from "../../src/spam/headers.ts";
 import { eventually } from "../harness/eventually.ts";
 import { createAccounts, startTestServer, TEST_TOKEN, type TestServer } from "../harness/server.ts";
@@ -85,7 +85,7 @@ describeBrowser("dashboard, DMARC reports and authentication results in Chromium
 
   test("the DMARC screen shows an aggregate report received on port 25, with its rows", async () => {
     const day = "2026-11-30";
-    const report = {
+    const report: DmarcReportInput = {
       day,
       policyDomain: "example.com",
       submitter: "reports.bigmailbox.example",
