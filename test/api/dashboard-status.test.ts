@@ -56,9 +56,11 @@ describe("GET /api/v1/listeners", () => {
     expect(by.get("smtp")).toMatchObject({ address: "127.0.0.1", port: server.ports.smtp, tls: "starttls" });
     expect(by.get("smtps")).toMatchObject({ port: server.ports.smtps, tls: "implicit" });
     expect(by.get("imaps")).toMatchObject({ port: server.ports.imaps, tls: "implicit" });
-    expect(by.get("pop3")).toMatchObject({ port: server.ports.pop3, tls: "starttls" });
+    expect(by.get("pop3")).toMatchObject({ port: server.ports.pop3, tls: "starttls", connections: 0 });
+    expect(by.get("pop3s")).toMatchObject({ tls: "implicit", connections: 0 });
     expect(by.get("public-https")).toMatchObject({ tls: "implicit" });
-    // The admin API's HTTP server does not count its connections.
+    // Every listener counts its connections but the admin API, whose HTTP server does not.
+    expect(items.filter((l) => l.connections === null).map((l) => l.name)).toEqual(["http"]);
     expect(by.get("http")).toMatchObject({ port: server.ports.http, tls: "none", connections: null });
   });
 

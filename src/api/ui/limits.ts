@@ -2,9 +2,9 @@
 
 export const SESSION_LIMITS = {
   /**
-   * Sessions held at once. Each is a few hundred bytes in memory; a script signing in in a loop
-   * (with a stolen token, or with an account's password) cannot grow the map without end: past it
-   * the least recently used session is dropped (that user signs in again).
+   * Sessions held at once (rows of web_sessions). A script signing in in a loop (with a stolen
+   * token, or with an account's password) cannot grow the table without end: past it the least
+   * recently used session is dropped (that user signs in again).
    */
   maxSessions: 1_000,
   /** A session unused this long is gone: a browser left signed in on a shared machine stops working. */
