@@ -5,6 +5,8 @@
  * on its own every REFRESH_MS and on the Refresh button.
  */
 import { useEffect, useState } from "preact/hooks";
+// The server's own type (a module with no imports): the page reads exactly what the ring keeps.
+import type { Refusal } from "../../../src/security/recent-refusals.ts";
 import { getJson, type Page } from "../api.ts";
 import { html, Loading, useData, when } from "../ui.ts";
 import { TrafficChart, type TrafficHour } from "./traffic-chart.ts";
@@ -19,19 +21,6 @@ interface ListenerStatus {
   tls: "implicit" | "starttls" | "none";
   connections: number | null;
 }
-
-type Refusal =
-  | {
-      kind: "smtp";
-      at: number;
-      listener: string;
-      client: string | null;
-      command: string;
-      code: number;
-      status: string;
-      reply: string;
-    }
-  | { kind: "auth"; at: number; protocol: string; client: string; login: string; lockedOut: boolean };
 
 /** useData that also reloads every REFRESH_MS and when `tick` changes (the Refresh button). */
 function usePolled<T>(load: () => Promise<T>, tick: number, deps: unknown[] = []) {
