@@ -4,6 +4,7 @@
  */
 import type { AcmeChallenges, AnswerableChallenge, CertificateManager } from "./acme/mod.ts";
 import { createApp } from "./api/app.ts";
+import type { ListenerStatus } from "./api/deps.ts";
 import { createPublicApp } from "./api/public-app.ts";
 import { SseClients } from "./api/sse-clients.ts";
 import { WaitHub } from "./api/wait-hub.ts";
@@ -26,6 +27,7 @@ import type { Runtime } from "./runtime/types.ts";
 import type { AuthFailures } from "./security/auth-failures.ts";
 import type { MemoryBudgets } from "./security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "./security/plaintext-auth.ts";
+import type { RecentRefusals } from "./security/recent-refusals.ts";
 import type { InboundAuth } from "./smtp/authentication/mod.ts";
 import type { SmtpContext } from "./smtp/context.ts";
 import { releaseMessage } from "./smtp/delivery/release.ts";
@@ -86,6 +88,10 @@ export interface ListenerDeps {
   /** For /readyz: every configured listener has bound. */
   listenersBound(): boolean;
   startedAt: number;
+  /** Issue 17: recent SMTP refusals and failed logins, for the dashboard. */
+  refusals: RecentRefusals;
+  /** Issue 17: every configured listener as bound so far. */
+  listeners(): ListenerStatus[];
 }
 
 /** Config keys that hold a listener's port (a number, or null for off). */
@@ -143,6 +149,28 @@ export type ListenerName = (typeof LISTENERS)[number]["name"];
 /** The port each listener bound, by name; null for a listener turned off (or not bound yet). */
 export type ListenerPorts = Record<ListenerName, number | null>;
 
+/**
+ * Every configured listener with its address, port, TLS mode and open connections. The mail
+ * protocols without implicit TLS offer STARTTLS (RFC 3207, RFC 2595, RFC 3501 §6.2.1); the plain web
+ * listeners offer none.
+ */
+export function listenerStatus(
+  rows: readonly ListenerRow[],
+  config: Config,
+  ports: Readonly<Record<string, number | null>>,
+  bound: ReadonlyMap<string, Listener>,
+): ListenerStatus[] {
+  return rows
+    .filter((row) => config[row.port] !== null)
+    .map((row) => ({
+      name: row.name,
+      address: config[row.host],
+      port: ports[row.name] ?? null,
+      tls: row.implicitTls || row.scheme === "https" ? "implicit" : row.scheme ? "none" : "starttls",
+      connections: bound.get(row.name)?.connections ?? null,
+    }));
+}
+
 /** Port 25: mail for local domains from anyone; relaying only when authenticated. */
 function serveSmtp(deps: ListenerDeps, options: ListenOptions): Promise<Listener> {
   return startSmtp(smtpContext(deps, "inbound"), options);
@@ -175,6 +203,7 @@ function smtpContext(deps: ListenerDeps, mode: SmtpContext["mode"]): SmtpContext
     signNotice: deps.mailAuth.signNotice,
     catching: deps.catching,
     chaos: deps.chaos,
+    refusals: deps.refusals,
     // Submission is our own users' mail: the checks and the defence are for port 25. Issue 16: in
     // catch mode port 25 has no strangers to defend against, and its greeting delay, rate limits,
     // block lists, greylisting and spam verdicts would only delay or lose test mail; the checks run
@@ -338,6 +367,8 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
     ...(deps.certificates ? { certificates: deps.certificates } : {}),
     observability: observabilityOf({ ...deps, version: VERSION }),
     backups: backupControlOf(deps.store, config),
+    listeners: deps.listeners,
+    refusals: deps.refusals,
   });
   const http = await deps.runtime.serveHttp({
     hostname: options.host,

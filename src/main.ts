@@ -28,16 +28,19 @@ import {
   type ListenerPorts,
   type ListenerRow,
   listen,
+  listenerStatus,
   StartupError,
 } from "./listeners.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { startLoopMonitor } from "./metrics/event-loop.ts";
+import type { Listener } from "./net/listener.ts";
 import { AccountSessions } from "./pop3/context.ts";
 import { DEFAULT_LIMITS as POP3_LIMITS } from "./pop3/limits.ts";
 import type { Runtime } from "./runtime/types.ts";
 import { AuthFailures } from "./security/auth-failures.ts";
 import { MEMORY_LIMITS } from "./security/limits.ts";
 import { createMemoryBudgets } from "./security/memory-budget.ts";
+import { RecentRefusals } from "./security/recent-refusals.ts";
 import { InboundAuth } from "./smtp/authentication/mod.ts";
 import { createQueueRunner } from "./smtp/queue/runner.ts";
 import { createDmarcReporter } from "./smtp/reports/dmarc-reporter.ts";
@@ -245,6 +248,11 @@ export async function startServer(
       }),
     );
     stops.push(async () => unlistenAuth());
+    // Issue 17: the dashboard's recent refusals: failed logins here, SMTP refusals from the SMTP
+    // listeners' own hook (src/smtp/metrics.ts).
+    const refusals = new RecentRefusals();
+    const unlistenRefusals = authFailures.listen((f) => refusals.add({ kind: "auth", at: Date.now(), ...f }));
+    stops.push(async () => unlistenRefusals());
     const webhooks = new WebhookDispatcher({
       store,
       bus: events,
@@ -354,6 +362,8 @@ export async function startServer(
     const rows: readonly (ListenerRow & { name: ListenerName })[] = LISTENERS;
     // Filled as each listener binds; the admin API (started last) reads it for the DNS records.
     const ports = Object.fromEntries(rows.map((row) => [row.name, null])) as RunningServer["ports"];
+    // Issue 17: the bound listeners, for GET /api/v1/listeners (their open connections).
+    const bound = new Map<string, Listener>();
     const deps: Omit<ListenerDeps, "log"> = {
       runtime,
       config,
@@ -381,6 +391,8 @@ export async function startServer(
       certificates,
       listenersBound: () => rows.every((row) => config[row.port] === null || ports[row.name] !== null),
       startedAt,
+      refusals,
+      listeners: () => listenerStatus(rows, config, ports, bound),
     };
     const table: Array<[string, string]> = [];
     for (const row of rows) {
@@ -401,6 +413,7 @@ export async function startServer(
       );
       stops.push(() => listener.close());
       ports[row.name] = listener.port;
+      bound.set(row.name, listener);
       const address = `${row.scheme ? `${row.scheme}://` : ""}${host}:${listener.port}`;
       log.info("listening", { proto: row.name, address });
       table.push([row.label ?? row.name, address]);

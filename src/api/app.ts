@@ -17,6 +17,7 @@ import { chaosRoutes } from "./routes/chaos.ts";
 import { dkimRoutes } from "./routes/dkim.ts";
 import { domainRoutes } from "./routes/domains.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { listenerRoutes } from "./routes/listeners.ts";
 import { lockoutRoutes } from "./routes/lockouts.ts";
 import { mailboxRoutes } from "./routes/mailboxes.ts";
 import { messageContentRoutes } from "./routes/message-content.ts";
@@ -27,7 +28,9 @@ import { mobileconfigRoutes } from "./routes/mobileconfig.ts";
 import { namespaceRoutes } from "./routes/namespaces.ts";
 import { observabilityRoutes } from "./routes/observability.ts";
 import { queueRoutes } from "./routes/queue.ts";
+import { refusalRoutes } from "./routes/refusals.ts";
 import { reportRoutes } from "./routes/reports.ts";
+import { statsRoutes } from "./routes/stats.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
 import { SseClients } from "./sse-clients.ts";
@@ -42,7 +45,7 @@ export function createApp(given: ApiDeps): Hono<ApiEnv> {
     ...given,
     waits: given.waits ?? new WaitHub({ store: given.store, log: given.log }),
     sse: given.sse ?? new SseClients({}),
-    sessions: given.sessions ?? new SessionStore(),
+    sessions: given.sessions ?? new SessionStore({ store: given.store, adminToken: given.adminToken }),
     authFailures: given.authFailures ?? new AuthFailures({ log: given.log }),
   };
   const app = new Hono<ApiEnv>();
@@ -88,6 +91,10 @@ export function createApp(given: ApiDeps): Hono<ApiEnv> {
   v1.route("/lockouts", lockoutRoutes);
   v1.route("/reports", reportRoutes);
   v1.route("/backups", backupRoutes);
+  // Issue 17: the dashboard's listeners, hourly chart and recent refusals.
+  v1.route("/listeners", listenerRoutes);
+  v1.route("/stats", statsRoutes);
+  v1.route("/refusals", refusalRoutes);
   app.route("/api/v1", v1);
 
   app.notFound((c) => problem(c, 404, "Not Found", `no route for ${c.req.method} ${c.req.path}`));

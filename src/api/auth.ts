@@ -9,7 +9,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { ApiEnv } from "./deps.ts";
 import { problem } from "./problem.ts";
-import { type Principal, type Session, SessionStore } from "./ui/sessions.ts";
+import type { Principal, Session, SessionStore } from "./ui/sessions.ts";
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
@@ -34,9 +34,9 @@ export function secretEquals(given: string, expected: string): boolean {
 }
 
 /** The live session the request's cookie names, if any. */
-export function sessionOf(c: Context<ApiEnv>, sessions: SessionStore): Session | undefined {
+export async function sessionOf(c: Context<ApiEnv>, sessions: SessionStore): Promise<Session | undefined> {
   const id = getCookie(c, SESSION_COOKIE);
-  return id === undefined ? undefined : sessions.get(id);
+  return id === undefined ? undefined : await sessions.get(id);
 }
 
 /**
@@ -59,12 +59,13 @@ export function accountMayReach(address: string, method: string, path: string, a
   return match[2] !== undefined || SAFE_METHODS.has(method);
 }
 
-export function apiAuth(token: string, sessions: SessionStore): MiddlewareHandler<ApiEnv> {
+/** The admin token, or (with `sessions`) a web session's cookie. */
+export function apiAuth(token: string, sessions?: SessionStore): MiddlewareHandler<ApiEnv> {
   const expected = digest(token);
   return async (c, next) => {
     const header = c.req.header("authorization");
-    if (header === undefined) {
-      const session = sessionOf(c, sessions);
+    if (header === undefined && sessions) {
+      const session = await sessionOf(c, sessions);
       if (session) {
         const refused = cookieRefusal(c, session);
         if (refused) return refused;
@@ -112,5 +113,5 @@ function cookieRefusal(c: Context<ApiEnv>, session: Session): Response | undefin
 
 /** The admin token alone, without sessions (kept for callers that mount a bare API). */
 export function bearerAuth(token: string): MiddlewareHandler<ApiEnv> {
-  return apiAuth(token, new SessionStore());
+  return apiAuth(token);
 }

@@ -7,6 +7,7 @@ import type { Config, Route } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { HttpRequestControl } from "../runtime/types.ts";
 import type { AuthFailureEntry, AuthFailures } from "../security/auth-failures.ts";
+import type { RecentRefusals } from "../security/recent-refusals.ts";
 import type { Namespace, QueueItem, Store, Webhook } from "../store/mod.ts";
 import type { SseClients } from "./sse-clients.ts";
 import type { Principal, SessionStore } from "./ui/sessions.ts";
@@ -57,6 +58,23 @@ export interface ApiDeps {
   sessions?: SessionStore;
   /** The failed-login limiter, which the web's account sign-in shares; createApp makes one when absent. */
   authFailures?: AuthFailures;
+  /** Issue 17: the listeners as bound, for GET /api/v1/listeners (read per request: ports bind in turn). */
+  listeners?: () => ListenerStatus[];
+  /** Issue 17: recent SMTP refusals and failed logins (src/security/recent-refusals.ts). */
+  refusals?: RecentRefusals;
+}
+
+/** One listener as GET /api/v1/listeners shows it. */
+export interface ListenerStatus {
+  /** The listener table's name (smtp, submission, imaps, http...). */
+  name: string;
+  address: string;
+  /** The port bound; null while it is not (yet) bound. */
+  port: number | null;
+  /** "implicit": TLS from the first byte; "starttls": plain, upgraded on request; "none". */
+  tls: "implicit" | "starttls" | "none";
+  /** Open now; null where the listener does not count them (the admin API's HTTP server). */
+  connections: number | null;
 }
 
 /** A backup file as the API shows it. */
@@ -179,6 +197,8 @@ const HANDED_OVER = {
   namespaces: "the namespace keeper",
   webhooks: "the webhook dispatcher",
   release: "the release client",
+  listeners: "the listener table",
+  refusals: "the recent refusals",
 } as const;
 
 /**

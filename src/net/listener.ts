@@ -18,6 +18,8 @@ export interface Listener {
   readonly name: string;
   /** The port actually bound (the one asked for, or the one the system chose for 0). */
   readonly port: number;
+  /** Issue 17: connections open now, where the listener counts them (the runtimes' HTTP servers do not). */
+  readonly connections?: number;
   /** Stops accepting, ends the sessions (each protocol in its own words, bounded) and resolves when done. */
   close(): Promise<void>;
 }

@@ -59,6 +59,9 @@ export async function startPop3(ctx: Pop3Context, options: ListenOptions): Promi
   return {
     name: listener.name,
     port: listener.port,
+    get connections() {
+      return listener.connections;
+    },
     close: () => listener.close(),
     stats: () => ({
       connections: listener.connections,

@@ -9,6 +9,7 @@ import type { AuthFailures } from "../security/auth-failures.ts";
 import type { SmtpSessionLimits } from "../security/limits.ts";
 import type { MemoryBudgets } from "../security/memory-budget.ts";
 import type { PlaintextAuthPolicy } from "../security/plaintext-auth.ts";
+import type { RecentRefusals } from "../security/recent-refusals.ts";
 import type { SpamDefence } from "../spam/mod.ts";
 import type { RecipientAccount, SpoolDir, Store } from "../store/mod.ts";
 import type { TlsProvider } from "../tls/mod.ts";
@@ -53,6 +54,8 @@ export interface SmtpContext {
   catching?: CatchPolicy;
   /** Issue 16: fault injection (src/chaos/); absent or disabled, nothing is injected. */
   chaos?: ChaosRules;
+  /** Issue 17: where this listener's refused commands are kept for the dashboard. */
+  refusals?: RecentRefusals;
   /** Issue 14, port 25 only: block lists, rate limits, greylisting, spam scoring (src/smtp/defence/). */
   defence?: SpamDefence;
 }

@@ -3,6 +3,8 @@
  * status code, and messages accepted per listener. smtp-server has no hook per command or per reply,
  * so `smtpMetricsPatch` (installed from patches.ts) wraps `_onCommand` and `send`. The DATA latency
  * runs from the end of the message (the final dot) to the reply: the time spent storing it.
+ * Issue 17: each refusal counted here is also kept, with its client and reply, in the listener's
+ * ring of recent refusals (src/security/recent-refusals.ts) for the dashboard.
  */
 import {
   type CommandEntry,
@@ -12,6 +14,7 @@ import {
   metrics,
   since,
 } from "../metrics/mod.ts";
+import type { RecentRefusals } from "../security/recent-refusals.ts";
 import type { ConnectionPatch } from "./connection-patch.ts";
 
 const SMTP_COMMANDS = [
@@ -38,8 +41,10 @@ let timer: CommandTimer | undefined;
 const LISTENER = Symbol("mailroom.metrics");
 
 interface ListenerMetrics {
+  name: string;
   received: { inc(): void };
   connections: { opened(): void; closed(): void };
+  refusals: RecentRefusals | undefined;
 }
 
 /** Per connection: the command waiting for its reply, and when it arrived (NaN: data still coming). */
@@ -52,15 +57,25 @@ interface Connection {
   _server: { [LISTENER]?: ListenerMetrics };
   _dataStream: { once(event: "end", listener: () => void): unknown } | false | undefined;
   _nextHandler: unknown;
+  session: { remoteAddress?: string } | undefined;
   [PENDING]?: Pending;
 }
 const PENDING = Symbol("mailroom.pending");
 
-/** Counts connections on one SMTP listener and names its accepted messages; call once per listener. */
-export function smtpListenerMetrics(server: object, listener: string): ListenerMetrics["connections"] {
+/**
+ * Counts connections on one SMTP listener and names its accepted messages (and keeps its refusals
+ * in `refusals`, when given); call once per listener.
+ */
+export function smtpListenerMetrics(
+  server: object,
+  listener: string,
+  refusals?: RecentRefusals,
+): ListenerMetrics["connections"] {
   const own: ListenerMetrics = {
+    name: listener,
     received: metrics.receivedCounter(listener),
     connections: connectionCounts(listener),
+    refusals,
   };
   (server as { [LISTENER]?: ListenerMetrics })[LISTENER] = own;
   return own.connections;
@@ -69,7 +84,7 @@ export function smtpListenerMetrics(server: object, listener: string): ListenerM
 export const smtpMetricsPatch: ConnectionPatch = {
   name: "metrics",
   wraps: { _onCommand: 2, send: 3 },
-  fields: ["_server", "_dataStream", "_nextHandler"],
+  fields: ["_server", "_dataStream", "_nextHandler", "session"],
   install(target) {
     const proto = target as {
       _onCommand(this: Connection, command: Buffer, callback?: () => void): void;
@@ -102,8 +117,21 @@ export const smtpMetricsPatch: ConnectionPatch = {
           // 334 is an AUTH challenge: the exchange goes on, the reply to time is the last one.
           if (!Number.isNaN(pending.started)) entry.histogram.observe(since(pending.started));
           pending.entry = undefined;
-          if (code >= 400) metrics.smtpRejected(entry.name, reasonOf(code, text));
-          else if (entry === data && code === 250) this._server[LISTENER]?.received.inc();
+          if (code >= 400) {
+            const status = reasonOf(code, text);
+            metrics.smtpRejected(entry.name, status);
+            const own = this._server[LISTENER];
+            own?.refusals?.add({
+              kind: "smtp",
+              at: Date.now(),
+              listener: own.name,
+              client: this.session?.remoteAddress ?? null,
+              command: entry.name,
+              code,
+              status,
+              reply: (Array.isArray(text) ? text.join(" ") : (text ?? "")).trim(),
+            });
+          } else if (entry === data && code === 250) this._server[LISTENER]?.received.inc();
         }
       }
       return send.call(this, code, text, context);

@@ -47,7 +47,16 @@ export async function startSmtp(ctx: SmtpContext, options: ListenOptions): Promi
   const name = options.name ?? (options.implicitTls ? "smtps" : "smtp");
   const server = createSmtpServer(ctx, options, name);
   const port = await listenSmtp(server, options, ctx.log);
-  return { name, port, close: () => closeSmtp(server) };
+  // smtp-server keeps its open connections in a Set (SMTPServer#connections).
+  const open = server as unknown as { connections?: { size: number } };
+  return {
+    name,
+    port,
+    get connections() {
+      return open.connections?.size ?? 0;
+    },
+    close: () => closeSmtp(server),
+  };
 }
 
 /** What stop needs of smtp-server's connections (private fields, read only; absent means idle). */
@@ -223,7 +232,7 @@ function createSmtpServer(ctx: SmtpContext, options: ListenOptions, name: string
       ctx.log.info("smtp.close", { session: session.id, client: session.remoteAddress });
     },
   });
-  counts = smtpListenerMetrics(server, name);
+  counts = smtpListenerMetrics(server, name, ctx.refusals);
   // Deadlines, the minimum data rate, junk commands, stress mode, and the buffer budget for DATA.
   guardSessions(server, {
     limits,

@@ -163,6 +163,8 @@ export async function accountDelete(w: Write, address: string): Promise<void> {
   await w.tx.delete(subscriptions).where(eq(subscriptions.accountId, account.id));
   await metadataDeleteAccount(w, account.id);
   await w.tx.delete(aliasTargets).where(eq(aliasTargets.accountId, account.id));
+  // Issue 17: its web sign-in sessions (the lookup would refuse them anyway: no account).
+  await w.exec({ sql: "DELETE FROM web_sessions WHERE account_id = ?", args: [account.id] });
   await w.tx.delete(accounts).where(eq(accounts.id, account.id));
   await contentsDeleteOrphans(
     w,

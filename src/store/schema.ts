@@ -668,3 +668,37 @@ export const webhookDeliveries = sqliteTable(
   },
   (t) => [index("webhook_deliveries_lane").on(t.webhookId, t.status, t.id)],
 );
+
+/**
+ * Issue 17: the web interface's sign-in sessions, durable so a restart does not sign anyone out.
+ * Keyed by the SHA-256 of the session id (the cookie's value), never the id itself: someone who
+ * reads the database (a backup, a copy) cannot sign in with what is here. `credential` is a digest
+ * of what the session was signed in with (the admin token, or the account's password hash): when
+ * that changes (a new password, a new admin token after a restart) the session no longer matches
+ * and ends; a disabled or deleted account ends its sessions too (store/web-sessions.ts).
+ */
+export const webSessions = sqliteTable(
+  "web_sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    /** "admin" or "account". */
+    kind: text("kind").notNull(),
+    accountId: integer("account_id").references(() => accounts.id, { onDelete: "cascade" }),
+    credential: text("credential").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastSeenAt: integer("last_seen_at").notNull(),
+  },
+  (t) => [index("web_sessions_last_seen").on(t.lastSeenAt), index("web_sessions_account").on(t.accountId)],
+);
+
+/**
+ * Issue 17: outbound deliveries per hour (the dashboard's "sent" chart). A delivered recipient's
+ * queue row is deleted in the commit that records the success, so this count is kept in that same
+ * commit; rows older than a week are dropped by the same statement's next hour.
+ */
+export const deliveryHours = sqliteTable("delivery_hours", {
+  /** Epoch ms of the start of the UTC hour. */
+  hour: integer("hour").primaryKey(),
+  delivered: integer("delivered").notNull().default(0),
+  bounced: integer("bounced").notNull().default(0),
+});

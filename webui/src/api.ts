@@ -161,6 +161,10 @@ export interface MessageView {
   messageId: string | null;
   text: string | null;
   html: string | null;
+  /** What the inbound checks found on arrival; null for mail that was not checked. */
+  authentication: AuthenticationResults | null;
+  /** The spam check's verdict; null for mail that was not checked. */
+  spam: SpamVerdict | null;
   attachments: Array<{
     partId: string;
     filename: string | null;
@@ -168,6 +172,32 @@ export interface MessageView {
     size: number;
     disposition: string | null;
   }>;
+}
+interface IdentityResult {
+  result: string;
+  domain: string | null;
+}
+/** openapi.yaml's Authentication. */
+export interface AuthenticationResults {
+  spf: IdentityResult;
+  helo: IdentityResult | null;
+  dkim: Array<{
+    result: string;
+    domain: string | null;
+    selector: string | null;
+    algorithm: string | null;
+    reason?: string;
+  }>;
+  dmarc: { result: string; policy: string | null; domain: string | null; disposition: string } | null;
+  arc: { result: string };
+}
+/** openapi.yaml's SpamVerdict. */
+export interface SpamVerdict {
+  checker: "rspamd" | "builtin";
+  action: string;
+  score: number;
+  required: number;
+  symbols: Array<{ name: string; score: number; detail?: string }>;
 }
 export interface Address {
   name: string | null;

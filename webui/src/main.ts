@@ -11,6 +11,7 @@ import { html } from "./ui.ts";
 import { AccountsView } from "./views/accounts.ts";
 import { AliasesView } from "./views/aliases.ts";
 import { DashboardView } from "./views/dashboard.ts";
+import { DmarcReportsView } from "./views/dmarc-reports.ts";
 import { DomainsView, DomainView } from "./views/domains.ts";
 import { InboxView } from "./views/inbox.ts";
 import { NamespacesView } from "./views/namespaces.ts";
@@ -58,6 +59,7 @@ function Shell(props: { session: Session; signOut: () => void }) {
   else if (section === "queue") view = html`<${QueueView} />`;
   else if (section === "namespaces") view = html`<${NamespacesView} />`;
   else if (section === "webhooks") view = html`<${WebhooksView} />`;
+  else if (section === "reports" && route[1] === "dmarc") view = html`<${DmarcReportsView} />`;
   else if (section === "reports") view = html`<${ReportsView} />`;
   else view = html`<${DashboardView} />`;
   // A new screen puts the keyboard focus on its heading, so a screen reader announces it.

@@ -64,13 +64,12 @@ export const accountRoutes = new Hono<ApiEnv>()
     );
     // Issue 17: a new password or a disabled account ends the account's web sessions.
     if (body.password !== undefined || body.disabled === true)
-      c.get("deps").sessions?.endAccount(account.address);
+      await c.get("deps").sessions?.endAccount(account.address);
     return c.json(accountJson(account));
   })
   .delete("/:address", async (c) => {
-    const { store, sessions } = c.get("deps");
+    const { store } = c.get("deps");
     const account = await accountGet(store.read, c.req.param("address"));
     await store.write((w) => accountDelete(w, account.address));
-    sessions?.endAccount(account.address);
     return c.body(null, 204);
   });

@@ -46,8 +46,8 @@ const unauthorized = (c: Context<ApiEnv>) =>
   problem(c, 401, "Unauthorized", "wrong admin token, or wrong address or password");
 
 export const sessionRoutes = new Hono<ApiEnv>()
-  .get("/", (c) => {
-    const session = sessionOf(c, c.get("deps").sessions!);
+  .get("/", async (c) => {
+    const session = await sessionOf(c, c.get("deps").sessions!);
     // Not signed in is an answer, not an error: the page asks this on every load.
     if (!session) return c.body(null, 204);
     return c.json(sessionJson(session));
@@ -82,7 +82,9 @@ export const sessionRoutes = new Hono<ApiEnv>()
       }
       principal = { kind: "account", address: check.account.address };
     }
-    const session = deps.sessions!.create(principal, getCookie(c, SESSION_COOKIE));
+    const session = await deps.sessions!.create(principal, getCookie(c, SESSION_COOKIE));
+    // The account was disabled or deleted between the password check and now.
+    if (!session) return unauthorized(c);
     setCookie(c, SESSION_COOKIE, session.id, {
       httpOnly: true,
       sameSite: "Strict",
@@ -93,15 +95,15 @@ export const sessionRoutes = new Hono<ApiEnv>()
     deps.log.info("ui.signed_in", { kind: principal.kind, ...("address" in principal ? principal : {}) });
     return c.json(sessionJson(session), 201);
   })
-  .delete("/", (c) => {
+  .delete("/", async (c) => {
     const { sessions } = c.get("deps");
-    const session = sessionOf(c, sessions!);
+    const session = await sessionOf(c, sessions!);
     if (session) {
       const given = c.req.header(CSRF_HEADER);
       if (given === undefined || !secretEquals(given, session.csrf)) {
         return problem(c, 403, "Forbidden", `signing out needs the session's ${CSRF_HEADER} header`);
       }
-      sessions!.delete(session.id);
+      await sessions!.delete(session.id);
     }
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return c.body(null, 204);

@@ -8,6 +8,7 @@ import type { EventSink } from "../../events/types.ts";
 import type { Logger } from "../../log.ts";
 import { metrics } from "../../metrics/mod.ts";
 import {
+  deliveryHourAdd,
   type QueueItem,
   queueDefer,
   queueMarkDelayNotified,
@@ -151,6 +152,8 @@ export async function commitResults(ctx: ResultContext, results: AttemptResults)
     const delayed = notices.filter((n) => n.recipient.action === "delayed").map((n) => n.itemId);
     if (delayed.length > 0) await queueMarkDelayNotified(w, delayed);
     for (const item of delivered) await queueRemove(w, item.id);
+    // Issue 17: the dashboard's "sent per hour", in the commit that removes the rows it counts.
+    await deliveryHourAdd(w, now, delivered.length, bounces.length);
     for (const d of deferred) await queueDefer(w, d.item.id, describeFailure(d.failure), d.at);
     const bounced =
       bounces.length > 0

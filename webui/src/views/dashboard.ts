@@ -1,9 +1,13 @@
-/** The dashboard: what the API can tell at a glance (counts, queue depth, failed sign-ins now held). */
+/**
+ * The dashboard: what the API can tell at a glance (counts, queue depth, failed sign-ins now held),
+ * mail per hour, the listeners and the recent refusals (dashboard-panels.ts), and live activity.
+ */
 
 import { useEffect, useState } from "preact/hooks";
 import { type Account, type Domain, getJson, type Lockout, type Page, type QueueItem, send } from "../api.ts";
 import { href } from "../router.ts";
 import { html, Loading, PageTitle, Status, useAction, useData, when } from "../ui.ts";
+import { StatusPanels } from "./dashboard-panels.ts";
 
 interface LiveEvent {
   id: number;
@@ -99,6 +103,7 @@ export function DashboardView() {
           <a class="tile ${failing ? "warn" : ""}" href=${href("queue")}><span class="num">${failing}</span> deferred with an error</a>
           <div class="tile ${d.lockouts.length ? "warn" : ""}"><span class="num">${d.lockouts.length}</span> clients or accounts with failed logins</div>
         </section>
+        <${StatusPanels} />
         <${Activity} />
         <section aria-labelledby="fails">
           <h2 id="fails">Failed logins held now</h2>

@@ -15,20 +15,9 @@ import {
   send,
 } from "../api.ts";
 import { bytes, CopyButton, html, Loading, Status, useAction, useData, when } from "../ui.ts";
+import { AuthPanel, resultBadge, verdictSummary } from "./message-auth.ts";
 
 type Tab = "html" | "text" | "headers" | "raw" | "links" | "auth";
-
-/** Header fields that carry authentication and spam verdicts (RFC 8601 and common filters). */
-const VERDICT_FIELDS =
-  /^(authentication-results|arc-authentication-results|received-spf|x-spam-[a-z-]+|x-mailroom-[a-z-]+)$/i;
-
-/** "spf=pass", "dkim=fail" ... out of an Authentication-Results value (RFC 8601 §2.2). */
-function verdicts(value: string): Array<[string, string]> {
-  return [...value.matchAll(/\b(spf|dkim|dmarc|arc|iprev|auth|bimi|dkim-atps)\s*=\s*([a-z]+)/gi)].map((m) => [
-    m[1]!.toLowerCase(),
-    m[2]!.toLowerCase(),
-  ]);
-}
 
 const list = (addresses: Address[]) => addresses.map(addressText).join(", ") || "—";
 
@@ -128,7 +117,6 @@ export function MessageView(props: {
       props.changed();
       props.close();
     });
-  const verdictFields = m.headers.filter((h) => VERDICT_FIELDS.test(h.name));
   const tabs: Array<[Tab, string]> = [
     ...(m.html ? [["html", "HTML"] as [Tab, string]] : []),
     ["text", "Text"],
@@ -157,10 +145,11 @@ export function MessageView(props: {
       <dt>Date</dt><dd>${when(m.date ?? m.internalDate)}</dd>
       <dt>Size</dt><dd>${bytes(m.size)}</dd>
       ${
-        verdictFields.length
-          ? html`<dt>Checks</dt><dd>${verdictFields.flatMap((h) => verdicts(h.value)).map(([k, v]) => html`<span class="badge ${v === "pass" ? "ok" : v === "none" ? "" : "missing"}">${k}=${v}</span> `)}</dd>`
+        m.authentication
+          ? html`<dt>Checks</dt><dd>${verdictSummary(m.authentication).map(([k, v]) => html`${k} ${resultBadge(v)} `)}</dd>`
           : null
       }
+      ${m.spam ? html`<dt>Spam</dt><dd>${resultBadge(m.spam.action)} ${m.spam.score.toFixed(1)} / ${m.spam.required.toFixed(1)}</dd>` : null}
     </dl>
     ${
       m.attachments.length
@@ -188,13 +177,7 @@ export function MessageView(props: {
           ? html`<div class="table-wrap"><table class="headers"><tbody>${m.headers.map((h) => html`<tr><th scope="row">${h.name}</th><td class="mono wrap">${h.value}</td></tr>`)}</tbody></table></div>`
           : null
       }
-      ${
-        shown === "auth"
-          ? verdictFields.length
-            ? html`<div class="table-wrap"><table class="headers"><tbody>${verdictFields.map((h) => html`<tr><th scope="row">${h.name}</th><td class="mono wrap">${h.value}</td></tr>`)}</tbody></table></div>`
-            : html`<p class="muted">No authentication or spam results in the header (mail submitted by a local account is not checked).</p>`
-          : null
-      }
+      ${shown === "auth" ? html`<${AuthPanel} authentication=${m.authentication} spam=${m.spam} />` : null}
     </div>
   </article>`;
 }

@@ -1,5 +1,6 @@
 /** TLS reports (RFC 8460): what outgoing deliveries found of the recipients' transport security. */
 import { getJson, send } from "../api.ts";
+import { href } from "../router.ts";
 import { html, Loading, PageTitle, Status, useAction, useData, when } from "../ui.ts";
 
 interface TlsReport {
@@ -22,11 +23,19 @@ interface TlsReport {
   sent: Array<{ day: string; policyDomain: string; sentAt: number }>;
 }
 
+/** The two report screens, TLS and DMARC, side by side. */
+export function ReportTabs(props: { current: "tls" | "dmarc" }) {
+  const link = (to: "tls" | "dmarc", label: string) =>
+    html`<a href=${to === "tls" ? href("reports") : href("reports", "dmarc")} aria-current=${props.current === to ? "page" : undefined}>${label}</a>`;
+  return html`<nav class="subnav" aria-label="Reports">${link("tls", "TLS reports")} ${link("dmarc", "DMARC reports")}</nav>`;
+}
+
 export function ReportsView() {
   const data = useData(() => getJson<TlsReport>("/api/v1/reports/tls?limit=500"));
   const { status, busy, run } = useAction();
   const r = data.data;
   return html`<${PageTitle}>TLS reports<//>
+    <${ReportTabs} current="tls" />
     <p><button type="button" class="small" disabled=${busy} onClick=${() => run(() => send("POST", "/api/v1/reports/tls/send", {}).then(data.reload), "Due reports sent.")}>Send due reports now</button></p>
     <${Status} status=${status} />
     <${Loading} error=${data.error} loading=${data.loading}>
