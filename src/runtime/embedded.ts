@@ -15,6 +15,7 @@ import housekeeping from "../../migrations/0008_housekeeping.sql" with { type: "
 import imapRecentSortSearch from "../../migrations/0009_imap_recent_sort_search.sql" with { type: "text" };
 import imapMetadata from "../../migrations/0010_imap_metadata.sql" with { type: "text" };
 import namespacesWebhooks from "../../migrations/0011_namespaces_webhooks.sql" with { type: "text" };
+import compactContents from "../../migrations/0012_compact_contents.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 // Issue 17: the web interface as scripts/build-webui.ts built it (committed: see webui/README.md).
@@ -35,6 +36,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0009_imap_recent_sort_search": imapRecentSortSearch,
   "0010_imap_metadata": imapMetadata,
   "0011_namespaces_webhooks": namespacesWebhooks,
+  "0012_compact_contents": compactContents,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

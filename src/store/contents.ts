@@ -11,6 +11,7 @@ import {
   type SortKeys,
 } from "../mime/mod.ts";
 import { IN_LIST_MAX, inChunks } from "./chunks.ts";
+import { envelopeDecode, envelopeEncode, structureDecode, structureEncode } from "./content-codec.ts";
 import { blobBytes, type Reader, rawOf, readFirst, type Write } from "./db.ts";
 import { blobs, contents, messages, queue } from "./schema.ts";
 
@@ -52,20 +53,19 @@ export function sortKeyValues(k: SortKeys): Array<string | number> {
 export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMessage): Promise<number> {
   const result = await w.exec({
     sql: `INSERT INTO contents (size, header_end, envelope, structure, subject, from_text, to_text, sent_at, sent_day,
-            preview, search_headers, search_text, has_attachments, ${SORT_KEY_COLUMNS})
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SORT_KEY_COLUMNS.split(",").fill("?").join(", ")}) RETURNING id`,
+            preview, search_text, has_attachments, ${SORT_KEY_COLUMNS})
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SORT_KEY_COLUMNS.split(",").fill("?").join(", ")}) RETURNING id`,
     args: [
       raw.byteLength,
       parsed.headerEnd,
-      JSON.stringify(parsed.envelope),
-      JSON.stringify(parsed.structure),
+      envelopeEncode(parsed.envelope),
+      structureEncode(parsed.structure),
       parsed.subject,
       parsed.from,
       parsed.to,
       parsed.date,
       parsed.sentDay,
       parsed.preview,
-      parsed.searchHeaders,
       parsed.searchText,
       parsed.hasAttachments ? 1 : 0,
       ...sortKeyValues(parsed.sortKeys),
@@ -168,7 +168,7 @@ export async function contentView(
   const row = rows[0];
   if (!row) return undefined;
   const headerEnd = Number(row.header_end);
-  const structure = JSON.parse(String(row.structure)) as MimePart;
+  const structure = structureDecode(String(row.structure));
   const parts = partsOf(structure);
   const whole = row.whole === null ? undefined : blobBytes(row.whole);
   const slices = whole
@@ -182,7 +182,7 @@ export async function contentView(
   if (!slices) return undefined;
   return {
     headerEnd,
-    envelope: JSON.parse(String(row.envelope)) as Envelope,
+    envelope: envelopeDecode(String(row.envelope)),
     structure,
     subject: String(row.subject),
     date: row.sent_at === null ? null : Number(row.sent_at),

@@ -163,9 +163,9 @@ export const contents = sqliteTable(
     size: integer("size").notNull(),
     /** Byte offset where the body starts (after the header's blank line). */
     headerEnd: integer("header_end").notNull(),
-    /** IMAP ENVELOPE fields as JSON (src/mime Envelope). */
+    /** IMAP ENVELOPE fields (src/mime Envelope) as compact JSON (content-codec.ts). */
     envelope: text("envelope").notNull(),
-    /** MIME tree with byte offsets and line counts as JSON (src/mime MimePart). */
+    /** MIME tree with byte offsets and line counts (src/mime MimePart) as compact JSON (content-codec.ts). */
     structure: text("structure").notNull(),
     subject: text("subject").notNull().default(""),
     fromText: text("from_text").notNull().default(""),
@@ -179,8 +179,10 @@ export const contents = sqliteTable(
      */
     sentDay: integer("sent_day"),
     preview: text("preview").notNull().default(""),
-    /** Lower-cased decoded header lines and body text, for SEARCH and the REST `q` filter. */
-    searchHeaders: text("search_headers").notNull().default(""),
+    /**
+     * Lower-cased decoded body text, for SEARCH and the REST `q` filter. The header lines' search
+     * text is not stored: SEARCH derives it from the header bytes (issue 12, search.ts).
+     */
     searchText: text("search_text").notNull().default(""),
     hasAttachments: integer("has_attachments", { mode: "boolean" }).notNull().default(false),
     /**

@@ -7,8 +7,8 @@
  * (Store.sortKeysReady()): their answers are then never built from half-derived keys.
  */
 
-import type { Envelope } from "../mime/mod.ts";
 import { headerValue, parseHeaders, SORT_KEYS_VERSION, sortKeysOf } from "../mime/mod.ts";
+import { envelopeDecode } from "./content-codec.ts";
 import { SORT_KEY_COLUMNS, sortKeyValues } from "./contents.ts";
 import { blobBytes, type Reader, rawOf, type Write } from "./db.ts";
 
@@ -41,7 +41,7 @@ export async function sortKeysBackfill(
       const header = blobBytes(row.header);
       const fields = parseHeaders(header, 0, header.length);
       const keys = sortKeysOf(
-        JSON.parse(String(row.envelope)) as Envelope,
+        envelopeDecode(String(row.envelope)),
         headerValue(fields, "references"),
       );
       return { id: Number(row.id), values: sortKeyValues(keys) };
