@@ -39,11 +39,11 @@ const words = ["meeting", "invoice", "lunch", "report", "update", "question", "r
 function smallMessage(n: number): Buffer {
   const date = new Date(Date.UTC(2026, 10, 26, 10) + n * 37_000);
   const trace = traceHeaders({
-    mailFrom: `sender${n % 97}@remote.example`,
-    helo: "client.remote.example",
+    mailFrom: `s${n % 97}@remote.example`,
+    helo: "remote.example",
     clientAddress: "127.0.0.1",
     clientHostname: "[127.0.0.1]",
-    by: "mail.example.com",
+    by: "mx.example.com",
     protocol: "ESMTP",
     id: `${(n * 2654435761).toString(36).slice(0, 10)}`,
     recipients: ["user@example.com"],
@@ -52,10 +52,10 @@ function smallMessage(n: number): Buffer {
   });
   const word = words[n % words.length];
   const head =
-    `From: Sender ${n % 97} <sender${n % 97}@remote.example>\r\nTo: <user@example.com>\r\n` +
+    `From: Sam ${n % 97} <s${n % 97}@remote.example>\r\nTo: user@example.com\r\n` +
     `Subject: ${word} ${n}\r\nDate: ${date.toUTCString().replace("GMT", "+0000")}\r\n` +
-    `Message-ID: <${n}.${n % 7}@remote.example>\r\n\r\n`;
-  return Buffer.from(`${trace}${head}Hi, about the ${word} (${n}): see you at ${n % 24}:00.\r\n`);
+    `Message-ID: <${n}@remote.example>\r\n\r\n`;
+  return Buffer.from(`${trace}${head}About the ${word}: see you at ${n % 24}.\r\n`);
 }
 
 const dir = mkdtempSync(join(tmpdir(), "mailroom-bench-storage-"));
