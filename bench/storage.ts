@@ -77,7 +77,11 @@ for (let start = 0; start < count; start += group) {
   });
   await s.write(async (w: never) => {
     for (const m of batch) {
-      await store.messageIngest(w, { ...m, targets: [{ accountId, mailboxName: "INBOX" }], enforceQuota: true });
+      await store.messageIngest(w, {
+        ...m,
+        targets: [{ accountId, mailboxName: "INBOX" }],
+        enforceQuota: true,
+      });
     }
   });
 }
@@ -87,9 +91,9 @@ await s.close();
 const db = new Database(file);
 db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
 const owners = new Map<string, string>(
-  (db.prepare("SELECT name, tbl_name FROM sqlite_schema").all() as Array<{ name: string; tbl_name: string }>).map(
-    (r) => [r.name, r.tbl_name],
-  ),
+  (
+    db.prepare("SELECT name, tbl_name FROM sqlite_schema").all() as Array<{ name: string; tbl_name: string }>
+  ).map((r) => [r.name, r.tbl_name]),
 );
 const objects = db
   .prepare(
@@ -97,7 +101,9 @@ const objects = db
   )
   .all() as Array<{ name: string; bytes: number; payload: number }>;
 const pageSize = Number((db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size);
-const freePages = Number((db.prepare("PRAGMA freelist_count").get() as { freelist_count: number }).freelist_count);
+const freePages = Number(
+  (db.prepare("PRAGMA freelist_count").get() as { freelist_count: number }).freelist_count,
+);
 db.close();
 
 /** The full-text index and its shadow tables (contents_fts, contents_fts_data, ...): reported apart. */

@@ -112,24 +112,27 @@ export function envelopeDecode(stored: string): Envelope {
  */
 function partFields(p: MimePart): Json[] {
   const media = `${p.type}/${p.subtype}`;
-  return trimmed([
-    p.partId,
-    p.start,
-    p.bodyStart,
-    p.end,
-    p.lines,
-    media === "text/plain" ? "" : media,
-    p.encoding === "7BIT" ? "" : p.encoding,
-    Object.keys(p.params).length === 0 ? "" : p.params,
-    p.children.map(partFields),
-    p.id,
-    p.description,
-    p.md5,
-    p.disposition,
-    p.language,
-    p.location,
-    p.message ? [envelopeFields(p.message.envelope), partFields(p.message.body)] : null,
-  ], 9);
+  return trimmed(
+    [
+      p.partId,
+      p.start,
+      p.bodyStart,
+      p.end,
+      p.lines,
+      media === "text/plain" ? "" : media,
+      p.encoding === "7BIT" ? "" : p.encoding,
+      Object.keys(p.params).length === 0 ? "" : p.params,
+      p.children.map(partFields),
+      p.id,
+      p.description,
+      p.md5,
+      p.disposition,
+      p.language,
+      p.location,
+      p.message ? [envelopeFields(p.message.envelope), partFields(p.message.body)] : null,
+    ],
+    9,
+  );
 }
 
 function partOf(f: Json[]): MimePart {

@@ -13,6 +13,7 @@
  * Unicode toLowerCase (`messageMatches`): SQL narrows, JavaScript decides, and the wait's check of a
  * newly arrived message (the same function) can never disagree with the search.
  */
+import { searchTextSql } from "./contents.ts";
 import { type Reader, rawOf } from "./db.ts";
 import { FLAG_BITS, parseKeywords } from "./flags.ts";
 import { mailboxNameNormalize } from "./mailboxes.ts";
@@ -117,7 +118,7 @@ function conditions(c: MessageCriteria): { where: string[]; args: Array<string |
   }
   if (c.text) {
     // Stored lower-cased by JavaScript and collapsed (src/mime/search-text.ts): instr() is exact.
-    where.push("instr(c.search_text, ?) > 0");
+    where.push(`instr(${searchTextSql("c")}, ?) > 0`);
     args.push(needleOf(c.text, "text"));
   }
   if (c.sinceId !== undefined) {
@@ -258,7 +259,7 @@ export async function messagesAdded(
   for (let i = 0; i < positions.length; i += ADDED_PER_STATEMENT) {
     const chunk = positions.slice(i, i + ADDED_PER_STATEMENT);
     const { rows } = await rawOf(r).execute({
-      sql: `SELECT ${COLUMNS}${withText ? ", c.search_text" : ""} FROM ${FROM}
+      sql: `SELECT ${COLUMNS}${withText ? `, ${searchTextSql("c")} AS search_text` : ""} FROM ${FROM}
             WHERE (m.mailbox_id, m.uid) IN (VALUES ${chunk.map(() => "(?, ?)").join(", ")}) ORDER BY m.id`,
       args: chunk.flatMap((p) => [p.mailboxId, p.uid]),
     });

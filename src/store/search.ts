@@ -6,6 +6,7 @@
  */
 import { parseSentDate, searchHeadersOfHeader } from "../mime/mod.ts";
 import { envelopeDecode } from "./content-codec.ts";
+import { searchTextSql } from "./contents.ts";
 import { blobBytes, type Reader, rawOf } from "./db.ts";
 
 export interface MessageSearchRow {
@@ -79,7 +80,7 @@ export async function messagesSearchRows(
     options.searchHeaders
       ? "(SELECT substr(b.data, 1, c.header_end) FROM blobs b WHERE b.content_id = m.content_id) AS head"
       : "NULL AS head",
-    options.searchText ? "c.search_text" : "'' AS search_text",
+    options.searchText ? `${searchTextSql("c")} AS search_text` : "'' AS search_text",
   ];
   const only = options.uids ? ` AND m.uid IN (${options.uids.map(() => "?").join(", ")})` : "";
   const { rows } = await rawOf(r).execute({

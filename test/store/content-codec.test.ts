@@ -22,7 +22,7 @@ const crafted: Array<[string, string]> = [
   ["no header at all", "\r\njust a body"],
   [
     "group, source route, Sender and Reply-To of their own",
-    "From: A <a@b.example>\r\nSender: s@b.example\r\nReply-To: undisclosed:;\r\nTo: team: x@y.example, <@relay1,@relay2:z@w.example>;\r\nCc: \"\" <c@d.example>\r\nBcc: b@e.example\r\nIn-Reply-To: <p@x>\r\nMessage-ID: <m@x>\r\n\r\nhi\r\n",
+    'From: A <a@b.example>\r\nSender: s@b.example\r\nReply-To: undisclosed:;\r\nTo: team: x@y.example, <@relay1,@relay2:z@w.example>;\r\nCc: "" <c@d.example>\r\nBcc: b@e.example\r\nIn-Reply-To: <p@x>\r\nMessage-ID: <m@x>\r\n\r\nhi\r\n',
   ],
   [
     "multipart with an attached message, parameters, disposition, language and location",

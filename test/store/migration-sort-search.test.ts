@@ -56,7 +56,9 @@ test("an older database gets its search index filled and its sort keys derived",
     await store.execute(`SELECT rowid FROM contents_fts WHERE contents_fts MATCH 'body : "rterly"'`),
   ).toEqual([]);
   expect(
-    await store.execute("SELECT base_subject, is_reply, message_id, refs, sort_version FROM contents"),
+    await store.execute(
+      "SELECT k.base_subject, c.is_reply, c.message_id, c.refs, c.sort_version FROM contents c JOIN sort_keys k ON k.content_id = c.id",
+    ),
   ).toEqual([
     { base_subject: "QUARTERLY FIGURES", is_reply: 1, message_id: "<m@x>", refs: "<p@x>", sort_version: 1 },
   ]);

@@ -138,8 +138,7 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
   const headerEnd = Math.min(row.headerEnd ?? 0, raw.length);
   let structure: MimePart | undefined;
   const structureOf = (): MimePart | undefined => {
-    if (structure === undefined && row.structure !== undefined)
-      structure = structureDecode(row.structure);
+    if (structure === undefined && row.structure !== undefined) structure = structureDecode(row.structure);
     return structure;
   };
   const out = new PieceBuilder();
