@@ -28,19 +28,22 @@ function trimmed(fields: Json[], placeholders = 0): Json[] {
   return fields;
 }
 
-/** An address as [name, mailbox, host, adl]; a group marker keeps its nulls (host null). */
+/** NIL as 0 where no number can stand (4 bytes fewer than null); nil() reads either back. */
+const NIL = 0;
+
+function nil(f: Json | undefined): string | null {
+  return f === undefined || f === null || f === NIL ? null : (f as string);
+}
+
+/** An address as [name, mailbox, host, adl]; NIL fields (a group marker's host) as NIL. */
 function addressEncode(a: Address): Json[] {
-  const fields: Json[] = [a.name, a.mailbox, a.host];
+  const fields: Json[] = [a.name ?? NIL, a.mailbox ?? NIL, a.host ?? NIL];
   if (a.adl !== undefined) fields.push(a.adl);
   return fields;
 }
 
 function addressDecode(f: Json[]): Address {
-  const a: Address = {
-    name: (f[0] ?? null) as string | null,
-    mailbox: (f[1] ?? null) as string | null,
-    host: (f[2] ?? null) as string | null,
-  };
+  const a: Address = { name: nil(f[0]), mailbox: nil(f[1]), host: nil(f[2]) };
   if (f.length > 3) a.adl = f[3] as string;
   return a;
 }
@@ -64,8 +67,12 @@ function sameList(a: Address[] | null, b: Address[] | null): boolean {
 /** Sender and Reply-To are mostly copies of From (RFC 3501 §7.4.2 defaults): 0 stands for "as From". */
 const AS_FROM = 0;
 
+/**
+ * [date, subject, from, sender, replyTo, to, cc, bcc, inReplyTo, messageId]; NIL as NIL except for
+ * sender and replyTo, where 0 is AS_FROM and NIL is null.
+ */
 function envelopeFields(e: Envelope): Json[] {
-  return trimmed([
+  const fields = trimmed([
     e.date,
     e.subject,
     listEncode(e.from),
@@ -77,22 +84,24 @@ function envelopeFields(e: Envelope): Json[] {
     e.inReplyTo,
     e.messageId,
   ]);
+  for (let i = 0; i < fields.length; i++) if (fields[i] === null && i !== 3 && i !== 4) fields[i] = NIL;
+  return fields;
 }
 
 function envelopeOf(f: Json[]): Envelope {
   const from = listDecode(f[2]);
   const orFrom = (v: Json | undefined) => (v === AS_FROM ? listDecode(f[2]) : listDecode(v));
   return {
-    date: (f[0] ?? null) as string | null,
-    subject: (f[1] ?? null) as string | null,
+    date: nil(f[0]),
+    subject: nil(f[1]),
     from,
     sender: orFrom(f[3]),
     replyTo: orFrom(f[4]),
     to: listDecode(f[5]),
     cc: listDecode(f[6]),
     bcc: listDecode(f[7]),
-    inReplyTo: (f[8] ?? null) as string | null,
-    messageId: (f[9] ?? null) as string | null,
+    inReplyTo: nil(f[8]),
+    messageId: nil(f[9]),
   };
 }
 
@@ -108,8 +117,16 @@ export function envelopeDecode(stored: string): Envelope {
 /**
  * A part as [partId, start, bodyStart, end, lines, "type/subtype", encoding, params, children, id,
  * description, md5, disposition, language, location, message]; `size` is end - bodyStart (as the
- * parser sets it), "text/plain" and "7BIT" are written as "" (then trimmed when last).
+ * parser sets it); "text/plain", "7BIT" and {charset: "us-ascii"} are written as "" (then trimmed
+ * when last).
  */
+/** The parameters of most small text parts: the parser's default charset alone (RFC 2045 §5.2). */
+function isDefaultParams(params: Record<string, string>): boolean {
+  let n = 0;
+  for (const key in params) if (++n > 1 || key !== "charset" || params[key] !== "us-ascii") return false;
+  return n === 1;
+}
+
 function partFields(p: MimePart): Json[] {
   const media = `${p.type}/${p.subtype}`;
   return trimmed(
@@ -121,7 +138,7 @@ function partFields(p: MimePart): Json[] {
       p.lines,
       media === "text/plain" ? "" : media,
       p.encoding === "7BIT" ? "" : p.encoding,
-      Object.keys(p.params).length === 0 ? "" : p.params,
+      isDefaultParams(p.params) ? "" : p.params,
       p.children.map(partFields),
       p.id,
       p.description,
@@ -147,7 +164,7 @@ function partOf(f: Json[]): MimePart {
     end,
     type: media.slice(0, slash),
     subtype: media.slice(slash + 1),
-    params: (f[7] || {}) as Record<string, string>,
+    params: (f[7] || { charset: "us-ascii" }) as Record<string, string>,
     id: (f[9] ?? null) as string | null,
     description: (f[10] ?? null) as string | null,
     encoding: (f[6] as string | undefined) || "7BIT",

@@ -20,6 +20,8 @@ const fixtures = join(import.meta.dir, "../fixtures/imap");
 const crafted: Array<[string, string]> = [
   ["empty subject, no date", "From: a@b.example\r\nSubject:\r\n\r\nbody\r\n"],
   ["no header at all", "\r\njust a body"],
+  ["a part without parameters", "Content-Type: application/octet-stream\r\n\r\nAAAA\r\n"],
+  ["an explicit US-ASCII charset", "Content-Type: text/plain; charset=US-ASCII; format=flowed\r\n\r\nhi\r\n"],
   [
     "group, source route, Sender and Reply-To of their own",
     'From: A <a@b.example>\r\nSender: s@b.example\r\nReply-To: undisclosed:;\r\nTo: team: x@y.example, <@relay1,@relay2:z@w.example>;\r\nCc: "" <c@d.example>\r\nBcc: b@e.example\r\nIn-Reply-To: <p@x>\r\nMessage-ID: <m@x>\r\n\r\nhi\r\n',
