@@ -4,12 +4,10 @@
  * from the stored header), a body search text equal to the lower-cased preview is stored once, and
  * the object-form envelope and structure of those rows still read. The real migrator, on a real file.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { parseMessage } from "../../src/mime/mod.ts";
-import { EMBEDDED_SQL, embeddedMigrations } from "../../src/runtime/embedded.ts";
+import { embeddedMigrations } from "../../src/runtime/embedded.ts";
 import {
   accountCreate,
   accountPrepare,
@@ -20,29 +18,15 @@ import {
   messagesSorted,
   Store,
 } from "../../src/store/mod.ts";
+import { migrationDir, migrationsUpTo } from "../harness/migrations.ts";
 
-let dir: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "mailroom-migration-compact-"));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function upTo(lastTag: string) {
-  const last = embeddedMigrations.journal.entries.findIndex((e) => e.tag === lastTag);
-  if (last < 0) throw new Error(`no migration ${lastTag} in the journal`);
-  const entries = embeddedMigrations.journal.entries.slice(0, last + 1);
-  return { journal: { ...embeddedMigrations.journal, entries }, sql: EMBEDDED_SQL };
-}
+const dir = migrationDir();
 
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 test("an older database keeps its sort keys, search texts, envelopes and structures", async () => {
-  const url = `file:${join(dir, "old.db")}`;
-  const old = await Store.open(url, upTo("0011_namespaces_webhooks"));
+  const url = `file:${join(dir.path, "old.db")}`;
+  const old = await Store.open(url, migrationsUpTo("0011_namespaces_webhooks"));
   const prepared = await accountPrepare({ address: "user@example.com", password: "secret" });
   const accountId = await old.write(async (w) => {
     await domainCreate(w, prepared.domain, { ifMissing: true });
