@@ -9,15 +9,20 @@
  *  6. UID SEARCH SUBJECT / TEXT over the same 100k messages, a rare term and a common one.
  *
  *   bun bench/imap.ts [--clients 10] [--idlers 1000] [--skip-100k] [--only select,body,idle,sort,search]
+ *                     [--server-cwd DIR]
+ *
+ * `--server-cwd` runs the server from another checkout (an export of an older commit with a
+ * node_modules), and fills the database with that checkout's store too (its schema may differ), to
+ * compare before and after on the same machine in the same run.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startChildServer } from "../test/harness/child-server.ts";
 import { ImapClient } from "../test/harness/imap-client.ts";
 import { SmtpClient } from "../test/harness/smtp-client.ts";
-import { conversationMessage, populate } from "./lib/populate.ts";
+import * as ownPopulate from "./lib/populate.ts";
 import { cpuSeconds, percentile, rssMb } from "./lib/proc.ts";
 
 const { values } = parseArgs({
@@ -26,8 +31,13 @@ const { values } = parseArgs({
     idlers: { type: "string", default: "1000" },
     "skip-100k": { type: "boolean", default: false },
     only: { type: "string", default: "select,body,idle,sort,search" },
+    "server-cwd": { type: "string" },
   },
 });
+const serverCwd = values["server-cwd"] ? resolve(values["server-cwd"]) : undefined;
+const { conversationMessage, populate }: typeof ownPopulate = serverCwd
+  ? await import(join(serverCwd, "bench/lib/populate.ts"))
+  : ownPopulate;
 const only = new Set(values.only.split(","));
 const wants = (name: string) => only.has(name);
 const clients = Number(values.clients);
@@ -74,6 +84,7 @@ await populate(dir, [
 ]);
 
 const server = await startChildServer({
+  cwd: serverCwd,
   env: {
     MAILROOM_DATA_DIR: dir,
     MAILROOM_DOMAIN: "example.com",

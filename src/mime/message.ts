@@ -7,7 +7,7 @@ import { formatAddress } from "./address.ts";
 import { parseSentDate } from "./date.ts";
 import { decodeMimeWords } from "./encoded-words.ts";
 import { buildEnvelope } from "./envelope.ts";
-import { headerValue } from "./headers.ts";
+import { headerValue, MAX_FIELDS, parseHeaders } from "./headers.ts";
 import { chooseBodies } from "./parts.ts";
 import { previewOf, searchHeadersOf, searchTextOf } from "./search-text.ts";
 import { sortKeysOf } from "./sort-keys.ts";
@@ -44,4 +44,14 @@ export function parseMessage(raw: Uint8Array): ParsedMessage {
     hasAttachments: bodies.attachments.length > 0,
     sortKeys: sortKeysOf(envelope, headerValue(rootFields, "references")),
   };
+}
+
+/**
+ * ParsedMessage.searchHeaders again, from the top-level header's bytes [0, headerEnd) alone: the
+ * store keeps only the raw message and derives this when SEARCH reads a header (issue 12: a second,
+ * lower-cased copy of every header cost as many bytes on disk as the header itself).
+ */
+export function searchHeadersOfHeader(header: Uint8Array): string {
+  const fields = parseHeaders(header, 0, header.length, MAX_FIELDS);
+  return searchHeadersOf(fields, buildEnvelope(fields));
 }

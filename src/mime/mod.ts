@@ -25,7 +25,7 @@ export {
   LineEndings,
   normalizeNewlines,
 } from "./line-endings.ts";
-export { parseMessage } from "./message.ts";
+export { parseMessage, searchHeadersOfHeader } from "./message.ts";
 export { chooseBodies, decodeBody, filenameOf, findPart, partBody } from "./parts.ts";
 export { htmlToText } from "./search-text.ts";
 export { has8bit, toSevenBit } from "./seven-bit.ts";

@@ -16,6 +16,8 @@ import imapRecentSortSearch from "../../migrations/0009_imap_recent_sort_search.
 import imapMetadata from "../../migrations/0010_imap_metadata.sql" with { type: "text" };
 import namespacesWebhooks from "../../migrations/0011_namespaces_webhooks.sql" with { type: "text" };
 import webuiSessionsStats from "../../migrations/0012_webui_sessions_stats.sql" with { type: "text" };
+import compactContents from "../../migrations/0013_compact_contents.sql" with { type: "text" };
+import contentsSortKeysOut from "../../migrations/0014_contents_sort_keys_out.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 // Issue 17: the web interface as scripts/build-webui.ts built it (committed: see webui/README.md).
@@ -37,6 +39,8 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0010_imap_metadata": imapMetadata,
   "0011_namespaces_webhooks": namespacesWebhooks,
   "0012_webui_sessions_stats": webuiSessionsStats,
+  "0013_compact_contents": compactContents,
+  "0014_contents_sort_keys_out": contentsSortKeysOut,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

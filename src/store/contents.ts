@@ -11,8 +11,9 @@ import {
   type SortKeys,
 } from "../mime/mod.ts";
 import { IN_LIST_MAX, inChunks } from "./chunks.ts";
+import { envelopeDecode, envelopeEncode, structureDecode, structureEncode } from "./content-codec.ts";
 import { blobBytes, type Reader, rawOf, readFirst, type Write } from "./db.ts";
-import { blobs, contents, messages, queue } from "./schema.ts";
+import { blobs, contents, messages, queue, sortKeys } from "./schema.ts";
 
 export interface ContentMeta {
   id: number;
@@ -28,51 +29,70 @@ export interface ContentMeta {
   hasAttachments: boolean;
 }
 
-/** The columns sortKeyValues() fills, in its order. */
-export const SORT_KEY_COLUMNS =
-  "sort_version, base_subject, is_reply, sort_from, sort_to, sort_cc, display_from, display_to, message_id, refs";
+/** The columns of contents that sortKeyValues() fills, in its order. */
+export const SORT_KEY_COLUMNS = "sort_version, is_reply, message_id, refs";
 
 /** The values of SORT_KEY_COLUMNS for a content's sort keys (src/mime sort-keys.ts). */
 export function sortKeyValues(k: SortKeys): Array<string | number> {
-  return [
-    SORT_KEYS_VERSION,
-    k.baseSubject,
-    k.isReply ? 1 : 0,
-    k.sortFrom,
-    k.sortTo,
-    k.sortCc,
-    k.displayFrom,
-    k.displayTo,
-    k.messageId,
-    k.references.join(" "),
-  ];
+  return [SORT_KEYS_VERSION, k.isReply ? 1 : 0, k.messageId, k.references.join(" ")];
+}
+
+/**
+ * Stores a content's string sort keys in table sort_keys (replacing what is there: the backfill
+ * derives them again for contents stored before them).
+ */
+export async function sortKeysPut(w: Write, contentId: number, k: SortKeys): Promise<void> {
+  await w.exec({
+    sql: `INSERT OR REPLACE INTO sort_keys (content_id, base_subject, sort_from, sort_to, sort_cc, display_from, display_to)
+          VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    args: [contentId, k.baseSubject, k.sortFrom, k.sortTo, k.sortCc, k.displayFrom, k.displayTo],
+  });
+}
+
+/** SQLite's lower(): ASCII letters only (libsql has no ICU). */
+function sqlLower(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+/**
+ * The body search text as stored: "" when it is the preview lower-cased by SQLite's lower(), as it
+ * is for a short text message (issue 12: a second copy of its whole text). searchTextSql() reads it
+ * back. A text is never "" with a preview: the preview's body is one of the text parts searched.
+ */
+function storedSearchText(parsed: ParsedMessage): string {
+  return parsed.searchText !== "" && parsed.searchText === sqlLower(parsed.preview) ? "" : parsed.searchText;
+}
+
+/** The body search text (storedSearchText) of the contents row named `table`, as an SQL expression. */
+export function searchTextSql(table: string): string {
+  return `(CASE WHEN ${table}.search_text = '' THEN lower(${table}.preview) ELSE ${table}.search_text END)`;
 }
 
 /** Stores bytes and parse results; raw SQL because it runs for every delivered message. */
 export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMessage): Promise<number> {
   const result = await w.exec({
     sql: `INSERT INTO contents (size, header_end, envelope, structure, subject, from_text, to_text, sent_at, sent_day,
-            preview, search_headers, search_text, has_attachments, ${SORT_KEY_COLUMNS})
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SORT_KEY_COLUMNS.split(",").fill("?").join(", ")}) RETURNING id`,
+            preview, search_text, has_attachments, ${SORT_KEY_COLUMNS})
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SORT_KEY_COLUMNS.split(",").fill("?").join(", ")}) RETURNING id`,
     args: [
       raw.byteLength,
       parsed.headerEnd,
-      JSON.stringify(parsed.envelope),
-      JSON.stringify(parsed.structure),
+      envelopeEncode(parsed.envelope),
+      structureEncode(parsed.structure),
       parsed.subject,
       parsed.from,
       parsed.to,
       parsed.date,
       parsed.sentDay,
       parsed.preview,
-      parsed.searchHeaders,
-      parsed.searchText,
+      storedSearchText(parsed),
       parsed.hasAttachments ? 1 : 0,
       ...sortKeyValues(parsed.sortKeys),
     ],
   });
   const id = Number(result.rows[0]!.id);
   await w.exec({ sql: "INSERT INTO blobs (content_id, data) VALUES (?, ?)", args: [id, raw] });
+  await sortKeysPut(w, id, parsed.sortKeys);
   // SEARCH's trigram prefilter (search-index.ts), in the same transaction as the row it indexes.
   await w.exec({
     sql: "INSERT INTO contents_fts (rowid, headers, body) VALUES (?, ?, ?)",
@@ -168,7 +188,7 @@ export async function contentView(
   const row = rows[0];
   if (!row) return undefined;
   const headerEnd = Number(row.header_end);
-  const structure = JSON.parse(String(row.structure)) as MimePart;
+  const structure = structureDecode(String(row.structure));
   const parts = partsOf(structure);
   const whole = row.whole === null ? undefined : blobBytes(row.whole);
   const slices = whole
@@ -182,7 +202,7 @@ export async function contentView(
   if (!slices) return undefined;
   return {
     headerEnd,
-    envelope: JSON.parse(String(row.envelope)) as Envelope,
+    envelope: envelopeDecode(String(row.envelope)),
     structure,
     subject: String(row.subject),
     date: row.sent_at === null ? null : Number(row.sent_at),
@@ -237,6 +257,7 @@ export async function contentsDeleteOrphans(w: Write, ids: readonly number[]): P
     if (gone.length === 0) return;
     const goneIds = gone.map((g) => g.id);
     await w.tx.delete(blobs).where(inArray(blobs.contentId, goneIds));
+    await w.tx.delete(sortKeys).where(inArray(sortKeys.contentId, goneIds));
     // The prefilter forgets them too (contentless_delete, migration 0007).
     await w.exec({
       sql: `DELETE FROM contents_fts WHERE rowid IN (${goneIds.map(() => "?").join(", ")})`,

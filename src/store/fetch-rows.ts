@@ -29,9 +29,9 @@ export interface FetchRow {
   preview?: string;
   /** Offset of the body; set when any of the contents columns were asked for. */
   headerEnd?: number;
-  /** src/mime Envelope as JSON. */
+  /** src/mime Envelope as stored (content-codec.ts: envelopeDecode reads it). */
   envelope?: string;
-  /** src/mime MimePart as JSON. */
+  /** src/mime MimePart as stored (content-codec.ts: structureDecode reads it). */
   structure?: string;
   /** The top-level header's bytes [0, headerEnd). */
   head?: Uint8Array;

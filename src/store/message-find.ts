@@ -13,6 +13,7 @@
  * Unicode toLowerCase (`messageMatches`): SQL narrows, JavaScript decides, and the wait's check of a
  * newly arrived message (the same function) can never disagree with the search.
  */
+import { searchTextSql } from "./contents.ts";
 import { decode, type Reader, rawFirst, rawOf, rowDecoder } from "./db.ts";
 import { FLAG_BITS, parseKeywords } from "./flags.ts";
 import { mailboxNameNormalize } from "./mailboxes.ts";
@@ -122,7 +123,7 @@ function conditions(c: MessageCriteria): { where: string[]; args: Array<string |
   if (c.from) add("lower(c.from_text) LIKE ? ESCAPE '\\'", containsPattern(needleOf(c.from, "field")));
   if (c.subject) add("lower(c.subject) LIKE ? ESCAPE '\\'", containsPattern(needleOf(c.subject, "field")));
   // Stored lower-cased by JavaScript and collapsed (src/mime/search-text.ts): instr() is exact.
-  if (c.text) add("instr(c.search_text, ?) > 0", needleOf(c.text, "text"));
+  if (c.text) add(`instr(${searchTextSql("c")}, ?) > 0`, needleOf(c.text, "text"));
   if (c.flag) {
     const bit = systemBit(c.flag.name);
     const has =
@@ -240,7 +241,7 @@ export async function messagesAdded(
   for (let i = 0; i < positions.length; i += ADDED_PER_STATEMENT) {
     const chunk = positions.slice(i, i + ADDED_PER_STATEMENT);
     const { rows } = await rawOf(r).execute({
-      sql: `SELECT ${COLUMNS}${withText ? ", c.search_text" : ""} FROM ${FROM}
+      sql: `SELECT ${COLUMNS}${withText ? `, ${searchTextSql("c")} AS search_text` : ""} FROM ${FROM}
             WHERE (m.mailbox_id, m.uid) IN (VALUES ${chunk.map(() => "(?, ?)").join(", ")}) ORDER BY m.id`,
       args: chunk.flatMap((p) => [p.mailboxId, p.uid]),
     });

@@ -4,6 +4,7 @@
  * by id, and the REST list with its summaries (messages joined with their contents).
  */
 import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
+import { searchTextSql } from "./contents.ts";
 import type { Reader } from "./db.ts";
 import { parseKeywords, SEEN } from "./flags.ts";
 import { contents, messages } from "./schema.ts";
@@ -122,7 +123,7 @@ export async function messageList(
   if (options.q) {
     const needle = `%${options.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     conditions.push(
-      sql`(lower(${contents.subject}) LIKE ${needle} ESCAPE '\\' OR lower(${contents.fromText}) LIKE ${needle} ESCAPE '\\' OR lower(${contents.toText}) LIKE ${needle} ESCAPE '\\' OR ${contents.searchText} LIKE ${needle} ESCAPE '\\')`,
+      sql`(lower(${contents.subject}) LIKE ${needle} ESCAPE '\\' OR lower(${contents.fromText}) LIKE ${needle} ESCAPE '\\' OR lower(${contents.toText}) LIKE ${needle} ESCAPE '\\' OR ${sql.raw(searchTextSql('"contents"'))} LIKE ${needle} ESCAPE '\\')`,
     );
   }
   const rows = await r

@@ -283,6 +283,7 @@ export class Store {
     this.#database.close();
   }
 }
+export { envelopeDecode, structureDecode } from "./content-codec.ts";
 export * from "./fetch-rows.ts";
 export * from "./imported.ts";
 export * from "./mailbox-status.ts";

@@ -163,9 +163,9 @@ export const contents = sqliteTable(
     size: integer("size").notNull(),
     /** Byte offset where the body starts (after the header's blank line). */
     headerEnd: integer("header_end").notNull(),
-    /** IMAP ENVELOPE fields as JSON (src/mime Envelope). */
+    /** IMAP ENVELOPE fields (src/mime Envelope) as compact JSON (content-codec.ts). */
     envelope: text("envelope").notNull(),
-    /** MIME tree with byte offsets and line counts as JSON (src/mime MimePart). */
+    /** MIME tree with byte offsets and line counts (src/mime MimePart) as compact JSON (content-codec.ts). */
     structure: text("structure").notNull(),
     subject: text("subject").notNull().default(""),
     fromText: text("from_text").notNull().default(""),
@@ -179,8 +179,11 @@ export const contents = sqliteTable(
      */
     sentDay: integer("sent_day"),
     preview: text("preview").notNull().default(""),
-    /** Lower-cased decoded header lines and body text, for SEARCH and the REST `q` filter. */
-    searchHeaders: text("search_headers").notNull().default(""),
+    /**
+     * Lower-cased decoded body text, for SEARCH and the REST `q` filter; "" when it is lower(preview)
+     * (contents.ts searchTextSql() reads it). The header lines' search text is not stored: SEARCH
+     * derives it from the header bytes (issue 12, search.ts).
+     */
     searchText: text("search_text").notNull().default(""),
     hasAttachments: integer("has_attachments", { mode: "boolean" }).notNull().default(false),
     /**
@@ -191,36 +194,34 @@ export const contents = sqliteTable(
     createdAt: integer("created_at").notNull().default(now),
     /**
      * What SORT and THREAD compare (RFC 5256, RFC 5957; src/mime sort-keys.ts), casefolded where
-     * compared. `sortVersion` 0 marks a content stored before these existed: the store derives them
+     * compared; the string keys are in table sort_keys. `sortVersion` 0 marks a content stored before these existed: the store derives them
      * at startup (sort-keys-backfill.ts) and SORT/THREAD wait for that.
      */
     sortVersion: integer("sort_version").notNull().default(0),
-    baseSubject: text("base_subject").notNull().default(""),
     isReply: integer("is_reply", { mode: "boolean" }).notNull().default(false),
-    sortFrom: text("sort_from").notNull().default(""),
-    sortTo: text("sort_to").notNull().default(""),
-    sortCc: text("sort_cc").notNull().default(""),
-    displayFrom: text("display_from").notNull().default(""),
-    displayTo: text("display_to").notNull().default(""),
     /** The Message-ID ("" if none valid) and the references chain, space-separated (RFC 5256 §3). */
     messageId: text("message_id").notNull().default(""),
     refs: text("refs").notNull().default(""),
   },
-  (t) => [
-    index("contents_message_id").on(t.messageId),
-    // SORT by a string key: the join reads these narrow entries instead of the wide content rows
-    // (sort-rows.ts names it with INDEXED BY): ~0.1 s instead of ~0.4-1.4 s per 100k messages.
-    index("contents_sort_keys").on(
-      t.id,
-      t.baseSubject,
-      t.sortFrom,
-      t.sortTo,
-      t.sortCc,
-      t.displayFrom,
-      t.displayTo,
-    ),
-  ],
+  (t) => [index("contents_message_id").on(t.messageId)],
 );
+
+/**
+ * What SORT compares for a content's string keys (RFC 5256 §3, RFC 5957; src/mime sort-keys.ts),
+ * casefolded: a narrow table of its own, read in content order by the SORT join, in place of a
+ * covering index over these columns of contents, which stored them twice (issue 12).
+ */
+export const sortKeys = sqliteTable("sort_keys", {
+  contentId: integer("content_id")
+    .primaryKey()
+    .references(() => contents.id, { onDelete: "cascade" }),
+  baseSubject: text("base_subject").notNull().default(""),
+  sortFrom: text("sort_from").notNull().default(""),
+  sortTo: text("sort_to").notNull().default(""),
+  sortCc: text("sort_cc").notNull().default(""),
+  displayFrom: text("display_from").notNull().default(""),
+  displayTo: text("display_to").notNull().default(""),
+});
 
 /** The exact stored bytes of a content (received bytes plus the trace headers we prepend). */
 export const blobs = sqliteTable("blobs", {

@@ -1,10 +1,13 @@
 /**
  * What IMAP SEARCH reads: one row per message of a mailbox with the index columns, and the content's
  * Date and decoded search text only when the search needs them (joining `contents` walks past its
- * big JSON columns, and the text columns can be large). Raw SQL: this runs over whole mailboxes.
+ * JSON columns, and the text columns can be large). The header search text is not stored (issue 12):
+ * it is derived here from the header's bytes. Raw SQL: this runs over whole mailboxes.
  */
-import { parseSentDate } from "../mime/mod.ts";
-import { type Reader, rawOf } from "./db.ts";
+import { parseSentDate, searchHeadersOfHeader } from "../mime/mod.ts";
+import { envelopeDecode } from "./content-codec.ts";
+import { searchTextSql } from "./contents.ts";
+import { blobBytes, type Reader, rawOf } from "./db.ts";
 
 export interface MessageSearchRow {
   uid: number;
@@ -71,10 +74,13 @@ export async function messagesSearchRows(
     options.sentDay ? "c.sent_day" : "NULL AS sent_day",
     // Contents stored before sent_day existed: their Date header, from the stored envelope, parsed here.
     options.sentDay
-      ? "CASE WHEN c.sent_day IS NULL AND c.sent_at IS NOT NULL THEN json_extract(c.envelope, '$.date') END AS sent_date"
-      : "NULL AS sent_date",
-    options.searchHeaders ? "c.search_headers" : "'' AS search_headers",
-    options.searchText ? "c.search_text" : "'' AS search_text",
+      ? "CASE WHEN c.sent_day IS NULL AND c.sent_at IS NOT NULL THEN c.envelope END AS sent_envelope"
+      : "NULL AS sent_envelope",
+    // Derived from the stored header bytes (searchHeadersOfHeader): only the header leaves the database.
+    options.searchHeaders
+      ? "(SELECT substr(b.data, 1, c.header_end) FROM blobs b WHERE b.content_id = m.content_id) AS head"
+      : "NULL AS head",
+    options.searchText ? `${searchTextSql("c")} AS search_text` : "'' AS search_text",
   ];
   const only = options.uids ? ` AND m.uid IN (${options.uids.map(() => "?").join(", ")})` : "";
   const { rows } = await rawOf(r).execute({
@@ -101,10 +107,10 @@ export async function messagesSearchRows(
     sentDay:
       row.sent_day != null
         ? Number(row.sent_day)
-        : row.sent_date != null
-          ? (parseSentDate(String(row.sent_date))?.day ?? null)
+        : row.sent_envelope != null
+          ? (parseSentDate(envelopeDecode(String(row.sent_envelope)).date)?.day ?? null)
           : null,
-    searchHeaders: String(row.search_headers ?? ""),
+    searchHeaders: row.head == null ? "" : searchHeadersOfHeader(blobBytes(row.head)),
     searchText: String(row.search_text ?? ""),
   }));
 }

@@ -7,9 +7,9 @@
  * (Store.sortKeysReady()): their answers are then never built from half-derived keys.
  */
 
-import type { Envelope } from "../mime/mod.ts";
 import { headerValue, parseHeaders, SORT_KEYS_VERSION, sortKeysOf } from "../mime/mod.ts";
-import { SORT_KEY_COLUMNS, sortKeyValues } from "./contents.ts";
+import { envelopeDecode } from "./content-codec.ts";
+import { SORT_KEY_COLUMNS, sortKeysPut, sortKeyValues } from "./contents.ts";
 import { blobBytes, type Reader, rawOf, type Write } from "./db.ts";
 
 /** Contents per batch: one read and one short write transaction each; bounds memory and lock time. */
@@ -40,15 +40,17 @@ export async function sortKeysBackfill(
     const updates = rows.map((row) => {
       const header = blobBytes(row.header);
       const fields = parseHeaders(header, 0, header.length);
-      const keys = sortKeysOf(
-        JSON.parse(String(row.envelope)) as Envelope,
-        headerValue(fields, "references"),
-      );
-      return { id: Number(row.id), values: sortKeyValues(keys) };
+      const keys = sortKeysOf(envelopeDecode(String(row.envelope)), headerValue(fields, "references"));
+      return { id: Number(row.id), keys };
     });
     await write(async (w) => {
-      for (const u of updates)
-        await w.exec({ sql: `UPDATE contents SET ${ASSIGN} WHERE id = ?`, args: [...u.values, u.id] });
+      for (const u of updates) {
+        await w.exec({
+          sql: `UPDATE contents SET ${ASSIGN} WHERE id = ?`,
+          args: [...sortKeyValues(u.keys), u.id],
+        });
+        await sortKeysPut(w, u.id, u.keys);
+      }
     });
     done += updates.length;
     afterId = updates[updates.length - 1]!.id;

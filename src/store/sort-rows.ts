@@ -1,6 +1,6 @@
 /**
  * What SORT and THREAD read (RFC 5256): the messages of a mailbox in the order of the sort keys
- * stored at delivery, sorted by SQLite (nothing but UIDs leaves the database), and the per-message
+ * stored at delivery (the string keys in the narrow table sort_keys, joined by content id), sorted by SQLite (nothing but UIDs leaves the database), and the per-message
  * rows the THREAD algorithms link. Raw SQL: these run over whole mailboxes.
  */
 import { type Reader, rawOf } from "./db.ts";
@@ -33,12 +33,12 @@ const ORDER_BY: Record<SortKey, { sql: string; content: boolean }> = {
   // (copied onto the message at ingest: no join).
   DATE: { sql: "m.sort_date", content: false },
   SIZE: { sql: "m.size", content: false },
-  SUBJECT: { sql: "c.base_subject", content: true },
-  FROM: { sql: "c.sort_from", content: true },
-  TO: { sql: "c.sort_to", content: true },
-  CC: { sql: "c.sort_cc", content: true },
-  DISPLAYFROM: { sql: "c.display_from", content: true },
-  DISPLAYTO: { sql: "c.display_to", content: true },
+  SUBJECT: { sql: "k.base_subject", content: true },
+  FROM: { sql: "k.sort_from", content: true },
+  TO: { sql: "k.sort_to", content: true },
+  CC: { sql: "k.sort_cc", content: true },
+  DISPLAYFROM: { sql: "k.display_from", content: true },
+  DISPLAYTO: { sql: "k.display_to", content: true },
 };
 
 /**
@@ -58,7 +58,7 @@ export async function messagesSorted(
   // the tests of SORT's order would catch a change). Not group_concat(... ORDER BY): that always
   // sorts again, where (DATE) can be read in order from messages_mailbox_sort_date.
   const { rows } = await rawOf(r).execute({
-    sql: `SELECT group_concat(uid, ' ') AS uids FROM (SELECT m.uid FROM messages m ${join ? "JOIN contents c INDEXED BY contents_sort_keys ON c.id = m.content_id" : ""}
+    sql: `SELECT group_concat(uid, ' ') AS uids FROM (SELECT m.uid FROM messages m ${join ? "JOIN sort_keys k ON k.content_id = m.content_id" : ""}
           WHERE m.mailbox_id = ? AND m.uid <= ? ORDER BY ${[...order, "m.uid"].join(", ")})`,
     args: [mailboxId, maxUid],
   });
@@ -87,8 +87,8 @@ export async function messagesThreadRows(
   maxUid = Number.MAX_SAFE_INTEGER,
 ): Promise<ThreadRow[]> {
   const { rows } = await rawOf(r).execute({
-    sql: `SELECT m.uid, m.sort_date AS date, c.base_subject, c.is_reply, c.message_id, c.refs
-          FROM messages m JOIN contents c ON c.id = m.content_id WHERE m.mailbox_id = ? AND m.uid <= ? ORDER BY m.uid`,
+    sql: `SELECT m.uid, m.sort_date AS date, k.base_subject, c.is_reply, c.message_id, c.refs
+          FROM messages m JOIN contents c ON c.id = m.content_id JOIN sort_keys k ON k.content_id = m.content_id WHERE m.mailbox_id = ? AND m.uid <= ? ORDER BY m.uid`,
     args: [mailboxId, maxUid],
   });
   return rows.map((row) => ({

@@ -3,35 +3,18 @@
  * mailbox rows to their own table, messages already there count as claimed for \Recent, and each
  * mailbox's keyword set is read from its messages. The real migrator, on a real file.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { EMBEDDED_SQL, embeddedMigrations } from "../../src/runtime/embedded.ts";
+import { embeddedMigrations } from "../../src/runtime/embedded.ts";
 import { Store } from "../../src/store/mod.ts";
+import { migrationDir, migrationsUpTo } from "../harness/migrations.ts";
 
-let dir: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "mailroom-migration-"));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** The migrations up to and including `lastTag`, as an older release shipped them. */
-function upTo(lastTag: string) {
-  const last = embeddedMigrations.journal.entries.findIndex((e) => e.tag === lastTag);
-  if (last < 0) throw new Error(`no migration ${lastTag} in the journal`);
-  const entries = embeddedMigrations.journal.entries.slice(0, last + 1);
-  return { journal: { ...embeddedMigrations.journal, entries }, sql: EMBEDDED_SQL };
-}
+const dir = migrationDir();
 
 describe("migration 0009_imap_recent_sort_search (subscriptions, \\Recent, keywords)", () => {
   test("moves subscriptions, claims existing messages for \\Recent and collects keywords", async () => {
-    const url = `file:${join(dir, "old.db")}`;
-    const old = await Store.open(url, upTo("0004_save_date_quota_messages"));
+    const url = `file:${join(dir.path, "old.db")}`;
+    const old = await Store.open(url, migrationsUpTo("0004_save_date_quota_messages"));
     await old.execute("INSERT INTO domains (name) VALUES ('example.com')");
     await old.execute(
       "INSERT INTO accounts (address, domain_id, password_hash) VALUES ('u@example.com', 1, 'x')",

@@ -3,33 +3,17 @@
  * the release before them: the index is filled from the stored search text in the migration, and
  * the sort keys, which SQL cannot derive, are derived at startup. The real migrator, on a real file.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { EMBEDDED_SQL, embeddedMigrations } from "../../src/runtime/embedded.ts";
+import { embeddedMigrations } from "../../src/runtime/embedded.ts";
 import { Store } from "../../src/store/mod.ts";
+import { migrationDir, migrationsUpTo } from "../harness/migrations.ts";
 
-let dir: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "mailroom-migration-"));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function upTo(lastTag: string) {
-  const last = embeddedMigrations.journal.entries.findIndex((e) => e.tag === lastTag);
-  if (last < 0) throw new Error(`no migration ${lastTag} in the journal`);
-  const entries = embeddedMigrations.journal.entries.slice(0, last + 1);
-  return { journal: { ...embeddedMigrations.journal, entries }, sql: EMBEDDED_SQL };
-}
+const dir = migrationDir();
 
 test("an older database gets its search index filled and its sort keys derived", async () => {
-  const url = `file:${join(dir, "old.db")}`;
-  const old = await Store.open(url, upTo("0008_housekeeping"));
+  const url = `file:${join(dir.path, "old.db")}`;
+  const old = await Store.open(url, migrationsUpTo("0008_housekeeping"));
   const header = "Message-ID: <m@x>\r\nReferences: <p@x>\r\nSubject: Re: Quarterly figures\r\n\r\n";
   const envelope = JSON.stringify({
     subject: "Re: Quarterly figures",
@@ -56,7 +40,9 @@ test("an older database gets its search index filled and its sort keys derived",
     await store.execute(`SELECT rowid FROM contents_fts WHERE contents_fts MATCH 'body : "rterly"'`),
   ).toEqual([]);
   expect(
-    await store.execute("SELECT base_subject, is_reply, message_id, refs, sort_version FROM contents"),
+    await store.execute(
+      "SELECT k.base_subject, c.is_reply, c.message_id, c.refs, c.sort_version FROM contents c JOIN sort_keys k ON k.content_id = c.id",
+    ),
   ).toEqual([
     { base_subject: "QUARTERLY FIGURES", is_reply: 1, message_id: "<m@x>", refs: "<p@x>", sort_version: 1 },
   ]);

@@ -44,7 +44,7 @@ test("delivery stores the keys and threads a reply with its parent, not an unrel
   await deliver("Message-ID: <q@x>\nReferences: <p@x>\nSubject: Re: Plan");
   await deliver("Message-ID: <r@x>\nSubject: Plan");
   const rows = await store.execute(
-    "SELECT c.base_subject, c.is_reply, c.display_from, c.message_id, c.refs, c.sort_version, m.thread_id FROM messages m JOIN contents c ON c.id = m.content_id ORDER BY m.uid",
+    "SELECT k.base_subject, c.is_reply, k.display_from, c.message_id, c.refs, c.sort_version, m.thread_id FROM messages m JOIN contents c ON c.id = m.content_id JOIN sort_keys k ON k.content_id = c.id ORDER BY m.uid",
   );
   expect(
     rows.map((r) => [r.base_subject, r.is_reply, r.display_from, r.message_id, r.refs, r.sort_version]),
@@ -60,16 +60,15 @@ test("delivery stores the keys and threads a reply with its parent, not an unrel
 test("contents without keys (an older release) get them at the next startup, in batches", async () => {
   const extra = SORT_KEYS_BATCH + 20;
   for (let i = 0; i < extra; i++) await deliver(`Message-ID: <b${i}@x>\nSubject: Fwd: batch ${i}`);
-  await store.execute(
-    "UPDATE contents SET sort_version = 0, base_subject = '', is_reply = 0, message_id = '', refs = '', display_from = ''",
-  );
+  await store.execute("UPDATE contents SET sort_version = 0, is_reply = 0, message_id = '', refs = ''");
+  await store.execute("UPDATE sort_keys SET base_subject = '', display_from = ''");
   await store.close();
   store = await Store.open(url, embeddedMigrations);
   await store.sortKeysReady();
   const left = await store.execute("SELECT count(*) AS n FROM contents WHERE sort_version = 0");
   expect(left[0]!.n).toBe(0);
   const rows = await store.execute(
-    "SELECT base_subject, is_reply, message_id, refs, display_from FROM contents ORDER BY id",
+    "SELECT k.base_subject, c.is_reply, c.message_id, c.refs, k.display_from FROM contents c JOIN sort_keys k ON k.content_id = c.id ORDER BY c.id",
   );
   expect(rows.length).toBe(3 + extra);
   expect(rows[0]).toEqual({

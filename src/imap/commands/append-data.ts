@@ -17,6 +17,7 @@ import {
   mailboxFind,
   mailboxNameNormalize,
   Spool,
+  structureDecode,
 } from "../../store/mod.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import { parseFetchPlan } from "../fetch/items.ts";
@@ -112,7 +113,7 @@ async function urlBytes(command: AuthenticatedCommand, { row, url, text }: UrlSo
     }
     const item = plan.items[0];
     if (plan.items.length !== 1 || item?.kind !== "section") throw badUrl(text, "Invalid section in URL");
-    const structure = row.structure ? JSON.parse(row.structure) : undefined;
+    const structure = row.structure ? structureDecode(row.structure) : undefined;
     bytes = sectionBytes(item.section, raw, row.headerEnd ?? 0, structure);
   }
   if (url.partial) bytes = partialBytes(bytes, url.partial.origin, url.partial.length ?? bytes.length);

@@ -5,8 +5,8 @@
  * a plan needs read from the store, so nothing unused is loaded.
  */
 import { Buffer } from "node:buffer";
-import type { Envelope, MimePart } from "../../mime/mod.ts";
-import { type FetchRow, parseKeywords } from "../../store/mod.ts";
+import type { MimePart } from "../../mime/mod.ts";
+import { envelopeDecode, type FetchRow, parseKeywords, structureDecode } from "../../store/mod.ts";
 import { flagList } from "../mailbox-flags.ts";
 import { emailId, threadId } from "../object-id.ts";
 import { dateTime, type Piece, str } from "../protocol/encode.ts";
@@ -138,8 +138,7 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
   const headerEnd = Math.min(row.headerEnd ?? 0, raw.length);
   let structure: MimePart | undefined;
   const structureOf = (): MimePart | undefined => {
-    if (structure === undefined && row.structure !== undefined)
-      structure = JSON.parse(row.structure) as MimePart;
+    if (structure === undefined && row.structure !== undefined) structure = structureDecode(row.structure);
     return structure;
   };
   const out = new PieceBuilder();
@@ -189,7 +188,7 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
         break;
       case "ENVELOPE":
         out.add("ENVELOPE ");
-        encodeEnvelope(out, row.envelope ? (JSON.parse(row.envelope) as Envelope) : EMPTY_ENVELOPE);
+        encodeEnvelope(out, row.envelope ? envelopeDecode(row.envelope) : EMPTY_ENVELOPE);
         break;
       case "BODY":
       case "BODYSTRUCTURE": {
