@@ -5,7 +5,7 @@
  * with greylisting on, every inbound message asks.
  */
 import { placeholders } from "./chunks.ts";
-import { type Reader, rawOf, type Write } from "./db.ts";
+import { type Reader, rawFirst, type Write } from "./db.ts";
 
 export interface GreylistKey {
   /** "192.0.2.0/24" or "2001:db8:1:2::/64" (RFC 6647: big senders retry from other addresses of the same network). */
@@ -41,12 +41,13 @@ export async function greylistSenderSeen(
   key: GreylistKey,
   timing: GreylistTiming,
 ): Promise<number | undefined> {
-  const { rows } = await rawOf(r).execute({
-    sql: `SELECT max(last_seen) AS seen FROM greylist WHERE client_net = ? AND sender = ?
-          AND passed_at IS NOT NULL AND last_seen >= ?`,
-    args: [key.clientNet, key.sender, timing.now - timing.memoryMs],
-  });
-  const seen = rows[0]?.seen;
+  const seen = (
+    await rawFirst(r, {
+      sql: `SELECT max(last_seen) AS seen FROM greylist WHERE client_net = ? AND sender = ?
+            AND passed_at IS NOT NULL AND last_seen >= ?`,
+      args: [key.clientNet, key.sender, timing.now - timing.memoryMs],
+    })
+  )?.seen;
   return seen == null ? undefined : Number(seen);
 }
 

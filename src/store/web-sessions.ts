@@ -9,7 +9,7 @@
  * Raw statements: a lookup runs on every request of a signed-in page.
  */
 import { createHash } from "node:crypto";
-import { type Reader, rawOf, type Write } from "./db.ts";
+import { type Reader, rawFirst, rawOf, type Write } from "./db.ts";
 
 export interface WebSessionRow {
   kind: "admin" | "account";
@@ -78,12 +78,11 @@ export async function webSessionGet(
   idHash: string,
   adminToken: string,
 ): Promise<WebSessionRow | undefined> {
-  const { rows } = await rawOf(r).execute({
+  const row = await rawFirst(r, {
     sql: `SELECT s.kind, s.credential, s.created_at, s.last_seen_at, a.address, a.password_hash, a.disabled
           FROM web_sessions s LEFT JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = ?`,
     args: [idHash],
   });
-  const row = rows[0];
   if (!row) return undefined;
   const credential = String(row.credential);
   const base = { createdAt: Number(row.created_at), lastSeenAt: Number(row.last_seen_at) };

@@ -13,7 +13,9 @@
  * no longer holds: the account's password changed, the account was disabled or deleted, or the
  * admin token is not the one it was made with (checked by the store on every lookup).
  */
+
 import { createHash, randomBytes } from "node:crypto";
+import { withDefaults } from "../../options.ts";
 import {
   type Store,
   webSessionCreate,
@@ -52,16 +54,21 @@ export class SessionStore {
   readonly #limits: SessionLimits;
   readonly #now: () => number;
 
-  constructor(options: {
+  constructor({
+    store,
+    adminToken,
+    limits,
+    now = Date.now,
+  }: {
     store: Store;
     adminToken: string;
     limits?: Partial<SessionLimits>;
     now?: () => number;
   }) {
-    this.#store = options.store;
-    this.#adminToken = options.adminToken;
-    this.#limits = { ...SESSION_LIMITS, ...options.limits };
-    this.#now = options.now ?? Date.now;
+    this.#store = store;
+    this.#adminToken = adminToken;
+    this.#limits = withDefaults(SESSION_LIMITS, limits);
+    this.#now = now;
   }
 
   /**
