@@ -9,11 +9,6 @@ import type { Write } from "./db.ts";
 
 export const MAINTENANCE_LIMITS = {
   /**
-   * The -wal file is truncated to this after a checkpoint (PRAGMA journal_size_limit, SQLite §pragma):
-   * without it, one burst of deliveries leaves a WAL as large as the burst on disk for good.
-   */
-  journalSizeLimitBytes: 64 * 1024 * 1024,
-  /**
    * Expunged UIDs remembered per mailbox for QRESYNC (RFC 7162 §3.2.10): a row per UID forever was
    * 4.3 MiB per 100k expunges. Older ones are forgotten; a client resynchronising from before them
    * is told every missing UID instead (RFC 7162 §3.2.5.2), which is correct, only longer.
@@ -40,7 +35,6 @@ async function pragmaNumber(client: Client, pragma: string): Promise<number> {
  * setting) is vacuumed once, which rewrites it and may take a while. Returns whether that happened.
  */
 export async function databaseTune(client: Client): Promise<{ vacuumed: boolean }> {
-  await client.execute(`PRAGMA journal_size_limit = ${MAINTENANCE_LIMITS.journalSizeLimitBytes}`);
   if ((await pragmaNumber(client, "auto_vacuum")) === AUTO_VACUUM_INCREMENTAL) return { vacuumed: false };
   // The setting belongs to this connection until a VACUUM writes it into the file; the pooled
   // connection that runs the migrations would create the tables without it. On a new file it is instant.
