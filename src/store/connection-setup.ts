@@ -16,6 +16,7 @@
 import Database from "libsql";
 
 type Connection = InstanceType<typeof Database>;
+type Run = (this: Connection, sql: string) => unknown;
 
 /** Busy timeout: how long a statement waits for another process (e.g. `mailroom migrate`) holding a lock. */
 export const BUSY_TIMEOUT_MS = 10_000;
@@ -41,12 +42,12 @@ export function connectionPragmas(busyTimeoutMs: number = BUSY_TIMEOUT_MS): stri
 }
 
 const configured = new WeakSet<Connection>();
-let originalExec: ((this: Connection, sql: string) => unknown) | undefined;
+let originalExec: Run | undefined;
 
 /** Makes the settings on `connection` now (the read and checkpoint connections call it at open). */
 export function connectionSetup(connection: Connection, busyTimeoutMs: number = BUSY_TIMEOUT_MS): void {
   configured.add(connection);
-  const exec = originalExec ?? (Database.prototype as unknown as { exec: typeof originalExec }).exec!;
+  const exec = originalExec ?? (Database.prototype as unknown as { exec: Run }).exec;
   exec.call(connection, connectionPragmas(busyTimeoutMs));
 }
 
@@ -58,7 +59,7 @@ export function installConnectionSetup(): void {
   const exec = proto.exec;
   if (typeof prepare !== "function" || typeof exec !== "function")
     throw new Error("libsql internals changed: no Database.prototype.prepare/exec");
-  originalExec = exec as typeof originalExec;
+  originalExec = exec as Run;
   const first = (connection: Connection) => {
     // A connection of an in-memory database, or one already closed, is left as it is.
     if (configured.has(connection) || connection.memory || !connection.open) return;
@@ -66,10 +67,10 @@ export function installConnectionSetup(): void {
   };
   proto.prepare = function setUpPrepare(this: Connection, sql: string) {
     first(this);
-    return (prepare as (this: Connection, sql: string) => unknown).call(this, sql);
+    return (prepare as Run).call(this, sql);
   };
   proto.exec = function setUpExec(this: Connection, sql: string) {
     first(this);
-    return (exec as (this: Connection, sql: string) => unknown).call(this, sql);
+    return (exec as Run).call(this, sql);
   };
 }
