@@ -888,7 +888,7 @@ const COMMANDS = [
 /** Per command: its own options, and how many plain arguments it takes. */
 const COMMAND_SYNTAX: Record<string, { options: readonly string[]; args: number }> = {
   dns: { options: ["--format"], args: 1 },
-  backup: { options: [], args: 1 },
+  backup: { options: ["--format"], args: 1 },
   restore: { options: [], args: 1 },
   import: { options: ["--account", "--mailbox"], args: 1 },
   export: { options: ["--account", "--format"], args: 1 },

@@ -168,6 +168,8 @@ function libsqlTransactionOf(tx: Tx): Transaction {
 
 export interface Database {
   client: Client;
+  /** The database file's path on this machine; undefined for ":memory:" and remote databases. */
+  path: string | undefined;
   db: Db;
   isLocalFile: boolean;
   close(): void;
@@ -194,6 +196,7 @@ export async function openDatabase(url: string): Promise<Database> {
   if (prepared) readStatementsOf.set(db, prepared);
   return {
     client,
+    path,
     db,
     isLocalFile,
     close: () => {

@@ -5,7 +5,10 @@
  * Everything that needs the write lock runs through Writer.exclusive() (see there why).
  */
 import { type Client, createClient } from "@libsql/client";
+import Database from "libsql";
+import { connectionSetup } from "./connection-setup.ts";
 import type { Write } from "./db.ts";
+import { uncachedConnection } from "./statement-cache.ts";
 
 export const MAINTENANCE_LIMITS = {
   /**
@@ -52,6 +55,37 @@ export async function walCheckpoint(client: Client): Promise<{ busy: boolean; wa
   const { rows } = await client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
   const row = rows[0] as Record<string, unknown> | undefined;
   return { busy: Number(row?.busy ?? 0) !== 0, walPages: Number(row?.log ?? 0) };
+}
+
+/**
+ * The connection the running server checkpoints on: its own, with busy_timeout 0. libSQL's driver
+ * is synchronous, so a checkpoint that waits waits on the event loop. TRUNCATE (like RESTART and
+ * FULL) waits in the busy handler until every reader is done with the WAL
+ * (https://sqlite.org/c3ref/wal_checkpoint_v2.html), and a reader in another process can take long:
+ * the backup child's VACUUM INTO holds one for the whole copy, which stalled /healthz for the
+ * busy timeout (10 s) when housekeeping ran during a backup. Without a busy handler, SQLite carries
+ * on as PASSIVE ("checkpointing as many frames as possible without blocking") and reports busy; the
+ * next run truncates. Statements are its own (not the shared statement cache).
+ */
+export function checkpointConnection(path: string): InstanceType<typeof Database> {
+  const connection = new Database(path, { timeout: 0 });
+  uncachedConnection(connection);
+  connectionSetup(connection, 0);
+  return connection;
+}
+
+/** PRAGMA wal_checkpoint(TRUNCATE) on a checkpointConnection(): truncates if it can, never waits. */
+export function walCheckpointNoWait(connection: InstanceType<typeof Database>): {
+  busy: boolean;
+  walPages: number;
+  checkpointed: number;
+} {
+  const row = connection.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as Record<string, unknown>;
+  return {
+    busy: Number(row?.busy ?? 0) !== 0,
+    walPages: Number(row?.log ?? 0),
+    checkpointed: Number(row?.checkpointed ?? 0),
+  };
 }
 
 /** Gives free pages back to the file system when there are many (after large deletions). */
