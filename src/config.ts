@@ -1039,6 +1039,7 @@ export function helpText(version: string): string {
     "  dns DOMAIN print the DNS records DOMAIN needs and whether DNS serves them",
     "             (--format table|zone|json; table by default)",
     "  backup FILE   write a verified, consistent copy of the database to FILE (the server may run)",
+    "                (--format text|json; json: the result as one line)",
     "  restore FILE  replace a stopped server's database with the backup FILE (the old one is kept)",
     "  import --account ADDRESS SOURCE",
     "             import a Maildir, an mbox file or imap://user:pass@host:port (all folders);",
