@@ -16,17 +16,16 @@ import {
   accountCreate,
   accountGet,
   accountPrepare,
-  contentRaw,
   domainCreate,
   mailboxGet,
   messageIngest,
-  messagesOfMailbox,
   Store,
 } from "../../src/store/mod.ts";
 import { eventually } from "../harness/eventually.ts";
 import { ImapClient } from "../harness/imap-client.ts";
 import { startTestServer, type TestServer } from "../harness/server.ts";
 import { sendMail } from "../harness/smtp-client.ts";
+import { inboxSubjects } from "../harness/subjects.ts";
 
 /** The bound the brief sets for any answer while a backup runs. */
 const MAX_STALL_MS = 250;
@@ -73,25 +72,12 @@ async function fixture(dir: string): Promise<number> {
   return statSync(join(dir, "mailroom.db")).size;
 }
 
-/** Subjects of the INBOX of `address` in a database file (opened from a copy: Store.open writes). */
-async function subjectsIn(file: string, address: string): Promise<Set<string>> {
+/** Subjects of the INBOX of `address` in a database file (read from a copy: opening writes). */
+function subjectsIn(file: string, address: string): Promise<Set<string>> {
   const dir = mkdtempSync(join(tmpdir(), "mailroom-backup-read-"));
   dirs.push(dir);
   copyFileSync(file, join(dir, "mailroom.db"));
-  const store = await Store.open(`file:${join(dir, "mailroom.db")}`, embeddedMigrations);
-  try {
-    const account = await accountGet(store.read, address);
-    const inbox = await mailboxGet(store.read, account.id, "INBOX");
-    const out = new Set<string>();
-    for (const m of await messagesOfMailbox(store.read, inbox.id)) {
-      const raw = Buffer.from((await contentRaw(store.read, m.contentId))!).toString("latin1");
-      const subject = /^Subject: (.*)$/m.exec(raw)?.[1];
-      if (subject) out.add(subject.trim());
-    }
-    return out;
-  } finally {
-    await store.close();
-  }
+  return inboxSubjects(join(dir, "mailroom.db"), address);
 }
 
 /** Runs `probe` back to back until `until` settles; returns the longest single answer (ms) and how many. */
