@@ -883,7 +883,7 @@ const COMMANDS = [
 /** Per command: its own options, and how many plain arguments it takes. */
 const COMMAND_SYNTAX: Record<string, { options: readonly string[]; args: number }> = {
   dns: { options: ["--format"], args: 1 },
-  backup: { options: [], args: 1 },
+  backup: { options: ["--format"], args: 1 },
   restore: { options: [], args: 1 },
   import: { options: ["--account", "--mailbox"], args: 1 },
   export: { options: ["--account", "--format"], args: 1 },
@@ -1034,6 +1034,7 @@ export function helpText(version: string): string {
     "  dns DOMAIN print the DNS records DOMAIN needs and whether DNS serves them",
     "             (--format table|zone|json; table by default)",
     "  backup FILE   write a verified, consistent copy of the database to FILE (the server may run)",
+    "                (--format text|json; json: the result as one line)",
     "  restore FILE  replace a stopped server's database with the backup FILE (the old one is kept)",
     "  import --account ADDRESS SOURCE",
     "             import a Maildir, an mbox file or imap://user:pass@host:port (all folders);",

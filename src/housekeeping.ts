@@ -2,6 +2,14 @@
  * The server's periodic database care (src/store/maintenance.ts does the work): every few minutes
  * the QRESYNC history is bounded, free pages go back after large deletions, the planner statistics
  * are refreshed and the WAL is checkpointed and truncated. A failure is logged and retried next time.
+ *
+ * Checkpoints under load (test/store/wal-under-load.test.ts, 8 SMTP sessions of 8 KB messages on 2
+ * busy cores): SQLite's automatic checkpoint, PASSIVE at COMMIT once the WAL passes 1000 pages
+ * (https://sqlite.org/wal.html#automatic_checkpoint), kept the -wal at 25 MB (reused from its start,
+ * not grown) with 250s at p50 19 ms, p99 80 ms, max 226 ms; with it off the -wal grew to 392 MB in
+ * 10 s for p99 48-72 ms, max 163-183 ms. So deliveries keep the PASSIVE automatic checkpoints, and
+ * this timer's TRUNCATE (5-31 ms under that load) gives the file back; it never waits for a reader
+ * (maintenance.ts, checkpointConnection) and journal_size_limit caps the file at every WAL reset.
  */
 import type { Logger } from "./log.ts";
 import type { Store } from "./store/mod.ts";

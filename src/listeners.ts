@@ -10,7 +10,7 @@ import { SseClients } from "./api/sse-clients.ts";
 import { WaitHub } from "./api/wait-hub.ts";
 import type { MailAuth } from "./auth/mod.ts";
 import type { ClientSettings } from "./autoconfig/mod.ts";
-import { backupControlOf } from "./backup/control.ts";
+import { backupControlOf, backupMakerOf } from "./backup/control.ts";
 import type { NamespaceKeeper } from "./catch/namespaces.ts";
 import type { CatchPolicy } from "./catch/policy.ts";
 import type { ChaosRules } from "./chaos/rules.ts";
@@ -366,7 +366,7 @@ async function serveAdminApi(deps: ListenerDeps, options: ListenOptions): Promis
     clientSettings: () => clientSettingsOf(deps),
     ...(deps.certificates ? { certificates: deps.certificates } : {}),
     observability: observabilityOf({ ...deps, version: VERSION }),
-    backups: backupControlOf(deps.store, config),
+    backups: backupControlOf(backupMakerOf(deps.store, config, deps.runtime.selfCommand), config),
     listeners: deps.listeners,
     refusals: deps.refusals,
   });

@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { AcmeChallenges, CertificateManager, type CertificateManagerOptions } from "./acme/mod.ts";
 import { type DkimKeeper, startMailAuth } from "./auth/mod.ts";
+import { backupMakerOf } from "./backup/control.ts";
 import { startBackupSchedule } from "./backup/mod.ts";
 import { NamespaceKeeper } from "./catch/namespaces.ts";
 import { CatchPolicy } from "./catch/policy.ts";
@@ -217,7 +218,8 @@ export async function startServer(
   stops.push(startHousekeeping(store, log.child({ proto: "db" })));
   if (config.backupDir !== undefined) {
     const schedule = { dir: config.backupDir, keep: config.backupKeep, everyMs: config.backupInterval };
-    stops.push(startBackupSchedule(store, { ...schedule, log: log.child({ proto: "backup" }) }));
+    const make = backupMakerOf(store, config, runtime.selfCommand);
+    stops.push(startBackupSchedule(make, { ...schedule, log: log.child({ proto: "backup" }) }));
   }
   try {
     // After opening, so the -wal and -shm files exist; before the listeners, so it is said first.

@@ -1,8 +1,9 @@
 /**
  * Backups: an online, consistent copy of the whole database (VACUUM INTO, see store/maintenance.ts)
  * written beside its final name, verified by opening it, then renamed into place, so a file with the
- * final name is always a complete, checked backup. Used by `mailroom backup FILE`, POST
- * /api/v1/backups and the schedule (MAILROOM_BACKUP_DIR + MAILROOM_BACKUP_KEEP).
+ * final name is always a complete, checked backup. Used by `mailroom backup FILE`; POST
+ * /api/v1/backups and the schedule (MAILROOM_BACKUP_DIR + MAILROOM_BACKUP_KEEP) run that command in a
+ * child process (child.ts, control.ts) so the copy never holds the server's event loop.
  */
 import {
   closeSync,
@@ -27,6 +28,9 @@ export interface BackupResult {
   createdAt: string;
   contents: DatabaseFileSummary;
 }
+
+/** Takes a backup into `path` (which must not exist): in this process, or in a child (control.ts). */
+export type BackupMaker = (path: string) => Promise<BackupResult>;
 
 /** Names the schedule and POST /backups give their files; only these are listed and pruned. */
 const BACKUP_NAME = /^mailroom-(\d{8}T\d{6}(?:\d{3})?Z)\.db$/;
@@ -98,13 +102,13 @@ export function isBackupName(name: string): boolean {
  * one is due `everyMs` after start. A failure is logged and tried again at the next tick.
  */
 export function startBackupSchedule(
-  store: Store,
+  make: BackupMaker,
   options: { dir: string; keep: number; everyMs: number; log: Logger },
 ): () => Promise<void> {
   let running: Promise<void> | undefined;
   const tick = () => {
     if (running) return;
-    running = backupCreate(store, join(options.dir, backupName()))
+    running = make(join(options.dir, backupName()))
       .then((result) => {
         const removed = backupPrune(options.dir, options.keep);
         options.log.info("backup.created", {

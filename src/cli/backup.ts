@@ -12,14 +12,20 @@ import type { ToolInput } from "./mod.ts";
 
 export async function backupCommand(input: ToolInput): Promise<number> {
   const file = input.args[0];
-  if (!file) {
-    input.err("usage: mailroom backup FILE\n");
+  const format = input.options.get("--format") ?? "text";
+  if (!file || (format !== "text" && format !== "json")) {
+    input.err("usage: mailroom backup [--format text|json] FILE\n");
     return 2;
   }
   const running = runningServerPid(input.config) !== undefined;
   const store = await Store.open(input.config.databaseUrl, input.migrations);
   try {
     const result = await backupCreate(store, resolve(file));
+    // JSON: what the server reads back when it runs this command in a child process (backup/child.ts).
+    if (format === "json") {
+      input.out(`${JSON.stringify(result)}\n`);
+      return 0;
+    }
     const { accounts, messages } = result.contents;
     input.out(
       `backup written to ${result.path}: ${result.bytes} bytes, ${accounts} accounts, ${messages} messages, verified, in ${result.ms} ms\n`,

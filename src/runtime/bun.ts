@@ -1,7 +1,16 @@
 /** Bun entry point (also the entry for `bun build --compile`) and the Bun side of the runtime seam. */
+import { fileURLToPath } from "node:url";
 import { main } from "../main.ts";
 import { embeddedMigrations, openapi, webui } from "./embedded.ts";
 import type { Runtime } from "./types.ts";
+
+/**
+ * This file: inside an executable made by `bun build --compile` a path in Bun's embedded file
+ * system (`/$bunfs/...`, `B:/~BUN/...` on Windows), where the executable itself is the program;
+ * otherwise the script `bun` runs.
+ */
+const entry = fileURLToPath(import.meta.url);
+const compiled = entry.startsWith("/$bunfs/") || /^[A-Z]:[\\/]~BUN[\\/]/.test(entry);
 
 export const bunRuntime: Runtime = {
   name: "bun",
@@ -10,6 +19,7 @@ export const bunRuntime: Runtime = {
   openapi,
   webui,
   collectGarbage: () => Bun.gc(true),
+  selfCommand: (args) => (compiled ? [process.execPath, ...args] : [process.execPath, entry, ...args]),
   async serveHttp(options) {
     const server = Bun.serve({
       hostname: options.hostname,

@@ -3,6 +3,7 @@
  * Deno has no stable text imports, so the migrations are read from the folder beside the source.
  */
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { css, js } from "../../webui/dist/bundle.ts";
 import { main } from "../main.ts";
 import type { MigrationJournal } from "../store/migrate.ts";
@@ -27,6 +28,15 @@ export const denoRuntime: Runtime = {
   // Deno 2.9's TLS will not present a certificate with an unknown critical extension (checked with
   // openssl s_client: the RFC 8737 certificate fails, the same one without "critical" works).
   tlsAlpnChallenge: false,
+  // The same flags the README gives for running Mailroom on Deno.
+  selfCommand: (args) => [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--node-modules-dir=manual",
+    fileURLToPath(import.meta.url),
+    ...args,
+  ],
   webui,
   async serveHttp(options) {
     const server = Deno.serve(

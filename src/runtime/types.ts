@@ -43,6 +43,12 @@ export interface Runtime {
    * Absent means yes.
    */
   tlsAlpnChallenge?: boolean;
+  /**
+   * The command line that runs this same program with `args` (a subcommand): the server takes its
+   * backups in such a child process (src/backup/child.ts), so the copy never holds its event loop.
+   * Absent: backups run in the server process.
+   */
+  selfCommand?(args: string[]): string[];
   serveHttp(options: {
     hostname: string;
     port: number;

@@ -19,6 +19,7 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { SQLiteTransaction } from "drizzle-orm/sqlite-core";
 import { metrics } from "../metrics/mod.ts";
 import type { Change } from "./changes.ts";
+import { BUSY_TIMEOUT_MS, installConnectionSetup } from "./connection-setup.ts";
 import { isStorageFull } from "./errors.ts";
 import { databaseFileCreate, databaseFilePath } from "./files.ts";
 import { type ReadRow, ReadStatements } from "./read-statements.ts";
@@ -176,13 +177,12 @@ function libsqlTransactionOf(tx: Tx): Transaction {
 
 export interface Database {
   client: Client;
+  /** The database file's path on this machine; undefined for ":memory:" and remote databases. */
+  path: string | undefined;
   db: Db;
   isLocalFile: boolean;
   close(): void;
 }
-
-/** Busy timeout for a second process (e.g. `mailroom migrate`) holding the write lock. */
-const BUSY_TIMEOUT_MS = 10_000;
 
 export async function openDatabase(url: string): Promise<Database> {
   const isLocalFile = url.startsWith("file:");
@@ -190,14 +190,14 @@ export async function openDatabase(url: string): Promise<Database> {
   if (isLocalFile) databaseFileCreate(url);
   // Before the client's first connection: its statements are kept prepared (statement-cache.ts).
   installStatementCache();
+  // Every connection the pool opens gets the per-connection settings first (connection-setup.ts).
+  installConnectionSetup();
   const client = createClient({ url, timeout: BUSY_TIMEOUT_MS } as Parameters<typeof createClient>[0]);
   const path = databaseFilePath(url);
   if (isLocalFile) {
-    // File-only settings, in this one marked spot. WAL persists in the file; synchronous=FULL makes
-    // every commit fsync the WAL. Pooled connections opened later start with synchronous=FULL too
-    // (libSQL's default, checked by test/store/durability.test.ts).
+    // File-only setting, in this one marked spot: WAL persists in the file. The per-connection ones
+    // (synchronous=FULL, busy_timeout, ...) are made on each connection (connection-setup.ts).
     await client.execute("PRAGMA journal_mode = WAL");
-    await client.execute("PRAGMA synchronous = FULL");
   }
   const db = drizzle(client, { schema });
   // A file on this machine (not ":memory:", which exists only on the connection that opened it).
@@ -205,6 +205,7 @@ export async function openDatabase(url: string): Promise<Database> {
   if (prepared) readStatementsOf.set(db, prepared);
   return {
     client,
+    path,
     db,
     isLocalFile,
     close: () => {

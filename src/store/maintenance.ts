@@ -5,14 +5,12 @@
  * Everything that needs the write lock runs through Writer.exclusive() (see there why).
  */
 import { type Client, createClient } from "@libsql/client";
+import Database from "libsql";
+import { connectionSetup } from "./connection-setup.ts";
 import type { Write } from "./db.ts";
+import { uncachedConnection } from "./statement-cache.ts";
 
 export const MAINTENANCE_LIMITS = {
-  /**
-   * The -wal file is truncated to this after a checkpoint (PRAGMA journal_size_limit, SQLite §pragma):
-   * without it, one burst of deliveries leaves a WAL as large as the burst on disk for good.
-   */
-  journalSizeLimitBytes: 64 * 1024 * 1024,
   /**
    * Expunged UIDs remembered per mailbox for QRESYNC (RFC 7162 §3.2.10): a row per UID forever was
    * 4.3 MiB per 100k expunges. Older ones are forgotten; a client resynchronising from before them
@@ -40,7 +38,6 @@ async function pragmaNumber(client: Client, pragma: string): Promise<number> {
  * setting) is vacuumed once, which rewrites it and may take a while. Returns whether that happened.
  */
 export async function databaseTune(client: Client): Promise<{ vacuumed: boolean }> {
-  await client.execute(`PRAGMA journal_size_limit = ${MAINTENANCE_LIMITS.journalSizeLimitBytes}`);
   if ((await pragmaNumber(client, "auto_vacuum")) === AUTO_VACUUM_INCREMENTAL) return { vacuumed: false };
   // The setting belongs to this connection until a VACUUM writes it into the file; the pooled
   // connection that runs the migrations would create the tables without it. On a new file it is instant.
@@ -58,6 +55,37 @@ export async function walCheckpoint(client: Client): Promise<{ busy: boolean; wa
   const { rows } = await client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
   const row = rows[0] as Record<string, unknown> | undefined;
   return { busy: Number(row?.busy ?? 0) !== 0, walPages: Number(row?.log ?? 0) };
+}
+
+/**
+ * The connection the running server checkpoints on: its own, with busy_timeout 0. libSQL's driver
+ * is synchronous, so a checkpoint that waits waits on the event loop. TRUNCATE (like RESTART and
+ * FULL) waits in the busy handler until every reader is done with the WAL
+ * (https://sqlite.org/c3ref/wal_checkpoint_v2.html), and a reader in another process can take long:
+ * the backup child's VACUUM INTO holds one for the whole copy, which stalled /healthz for the
+ * busy timeout (10 s) when housekeeping ran during a backup. Without a busy handler, SQLite carries
+ * on as PASSIVE ("checkpointing as many frames as possible without blocking") and reports busy; the
+ * next run truncates. Statements are its own (not the shared statement cache).
+ */
+export function checkpointConnection(path: string): InstanceType<typeof Database> {
+  const connection = new Database(path, { timeout: 0 });
+  uncachedConnection(connection);
+  connectionSetup(connection, 0);
+  return connection;
+}
+
+/** PRAGMA wal_checkpoint(TRUNCATE) on a checkpointConnection(): truncates if it can, never waits. */
+export function walCheckpointNoWait(connection: InstanceType<typeof Database>): {
+  busy: boolean;
+  walPages: number;
+  checkpointed: number;
+} {
+  const row = connection.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as Record<string, unknown>;
+  return {
+    busy: Number(row?.busy ?? 0) !== 0,
+    walPages: Number(row?.log ?? 0),
+    checkpointed: Number(row?.checkpointed ?? 0),
+  };
 }
 
 /** Gives free pages back to the file system when there are many (after large deletions). */

@@ -19,6 +19,7 @@ import {
 import { databaseFilePath } from "./files.ts";
 import { mailboxRecentRaise } from "./mailbox-counters.ts";
 import {
+  checkpointConnection,
   databaseCopy,
   databaseOptimize,
   databaseTune,
@@ -27,6 +28,7 @@ import {
   MAINTENANCE_LIMITS,
   vacuumIncremental,
   walCheckpoint,
+  walCheckpointNoWait,
 } from "./maintenance.ts";
 import { type EmbeddedMigrations, migrate } from "./migrate.ts";
 import { RecentClaims } from "./recent.ts";
@@ -123,6 +125,8 @@ export class Store {
   );
   readonly #database: Database;
   readonly #writer: Writer;
+  /** The connection housekeeping checkpoints on, opened at its first run (maintenance.ts). */
+  #checkpointer: ReturnType<typeof checkpointConnection> | undefined;
   #closing = false;
   /** The startup backfill of SORT/THREAD keys (sort-keys-backfill.ts); settles with its error, if any. */
   #sortKeys: Promise<unknown> = Promise.resolve();
@@ -247,10 +251,14 @@ export class Store {
       expungedPruned += await this.write((w) => expungedPrune(w, mailboxId, keepExpunged));
     }
     if (!this.#database.isLocalFile) return { expungedPruned, pagesFreed: 0, walPages: 0 };
+    const path = this.#database.path;
     return this.#writer.exclusive(async () => {
       const pagesFreed = await vacuumIncremental(client);
       await databaseOptimize(client);
-      const { walPages } = await walCheckpoint(client);
+      this.#checkpointer ??= path === undefined ? undefined : checkpointConnection(path);
+      const { walPages } = this.#checkpointer
+        ? walCheckpointNoWait(this.#checkpointer)
+        : await walCheckpoint(client);
       return { expungedPruned, pagesFreed, walPages };
     });
   }
@@ -280,6 +288,7 @@ export class Store {
         // A full disk or another process's reader: the WAL stays and is replayed on the next open.
       }
     }
+    this.#checkpointer?.close();
     this.#database.close();
   }
 }

@@ -12,6 +12,7 @@
  * open between commands and checkpoints are never held back.
  */
 import Database from "libsql";
+import { connectionSetup } from "./connection-setup.ts";
 import { uncachedConnection } from "./statement-cache.ts";
 
 /** One row by column name, as `@libsql/client` gives them (BLOBs as Buffer, integers as number). */
@@ -34,6 +35,7 @@ export class ReadStatements {
 
   constructor(path: string, options: { timeoutMs: number }) {
     this.#db = new Database(path, { timeout: options.timeoutMs });
+    connectionSetup(this.#db, options.timeoutMs);
     // Kept here in two row shapes (objects, arrays): the shared cache would hand one statement to both.
     uncachedConnection(this.#db);
   }

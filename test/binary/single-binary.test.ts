@@ -71,6 +71,19 @@ test("dist/mailroom accepts an account over REST, mail over SMTP, and lists it o
   expect(body.items.map((i) => i.subject)).toEqual(["from the binary"]);
 });
 
+test("dist/mailroom takes POST /api/v1/backups in a child process of itself, holding the message delivered before", async () => {
+  const token = readFileSync(join(dir, "data", "admin-token"), "utf8").trim();
+  const res = await fetch(`http://127.0.0.1:${server.httpPort}/api/v1/backups`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const body = (await res.json()) as { name: string; messages: number; accounts: number };
+  expect(res.status).toBe(201);
+  expect(body.accounts).toBeGreaterThanOrEqual(1);
+  expect(body.messages).toBeGreaterThanOrEqual(1);
+  expect(statSync(join(dir, "data", "backups", body.name)).size).toBeGreaterThan(0);
+});
+
 test("dist/mailroom serves the embedded web interface and its assets (issue 17)", async () => {
   const page = await fetch(`http://127.0.0.1:${server.httpPort}/`);
   expect(page.status).toBe(200);

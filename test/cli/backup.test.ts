@@ -7,13 +7,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { embeddedMigrations } from "../../src/runtime/embedded.ts";
-import { accountGet, contentRaw, mailboxGet, messagesOfMailbox, Store } from "../../src/store/mod.ts";
 import { freshAccount } from "../harness/accounts.ts";
 import { eventually } from "../harness/eventually.ts";
 import { run } from "../harness/run.ts";
 import { startTestServer, type TestServer } from "../harness/server.ts";
 import { sendMail } from "../harness/smtp-client.ts";
+import { inboxSubjects } from "../harness/subjects.ts";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -29,21 +28,8 @@ function mailroom(args: string[], dataDir: string) {
   });
 }
 
-async function subjectsIn(dataDir: string, address: string): Promise<Set<string>> {
-  const store = await Store.open(`file:${join(dataDir, "mailroom.db")}`, embeddedMigrations);
-  try {
-    const account = await accountGet(store.read, address);
-    const inbox = await mailboxGet(store.read, account.id, "INBOX");
-    const out = new Set<string>();
-    for (const m of await messagesOfMailbox(store.read, inbox.id)) {
-      const raw = Buffer.from((await contentRaw(store.read, m.contentId))!).toString("latin1");
-      const subject = /^Subject: (.*)$/m.exec(raw)?.[1];
-      if (subject) out.add(subject.trim());
-    }
-    return out;
-  } finally {
-    await store.close();
-  }
+function subjectsIn(dataDir: string, address: string): Promise<Set<string>> {
+  return inboxSubjects(join(dataDir, "mailroom.db"), address);
 }
 
 let server: TestServer;

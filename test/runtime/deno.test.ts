@@ -68,3 +68,18 @@ test("under Deno the server takes an account over REST, mail over SMTP, and list
   };
   expect(list.items.map((i) => i.subject)).toEqual(["under deno"]);
 });
+
+test("under Deno POST /api/v1/backups runs the backup in a child Deno process and answers with the verified copy", async () => {
+  if (!server) {
+    console.warn("deno is not installed (npm install -g deno@2.9.6): skipped");
+    return;
+  }
+  const res = await fetch(`http://127.0.0.1:${server.httpPort}/api/v1/backups`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const body = (await res.json()) as { name: string; accounts: number };
+  expect(res.status).toBe(201);
+  expect(body.name).toMatch(/^mailroom-\d{8}T\d{9}Z\.db$/);
+  expect(body.accounts).toBeGreaterThanOrEqual(1);
+}, 60_000);

@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseMessage } from "../../src/mime/mod.ts";
 import { EMBEDDED_SQL, embeddedMigrations } from "../../src/runtime/embedded.ts";
+import { BUSY_TIMEOUT_MS, JOURNAL_SIZE_LIMIT_BYTES } from "../../src/store/connection-setup.ts";
+import { rawOf } from "../../src/store/db.ts";
 import {
   accountCreate,
   accountGet,
@@ -72,6 +74,34 @@ describe("durability", () => {
     // Several concurrent reads force the pool to open more connections; each must be FULL (2).
     const results = await Promise.all(Array.from({ length: 8 }, () => store.execute("PRAGMA synchronous")));
     for (const r of results) expect(Number(r[0]!.synchronous)).toBe(2);
+  });
+
+  test("every connection the store opens (the writer's, a second pool connection, the read connection) reports the per-connection settings", async () => {
+    const settings =
+      "SELECT * FROM pragma_synchronous, pragma_foreign_keys, pragma_busy_timeout, pragma_journal_size_limit";
+    const expected = {
+      synchronous: 2,
+      foreign_keys: 1,
+      timeout: BUSY_TIMEOUT_MS,
+      journal_size_limit: JOURNAL_SIZE_LIMIT_BYTES,
+    };
+    const seen: Array<Record<string, unknown>> = [];
+    // Inside a write, the Writer's transaction holds one pool connection, so store.execute() opens
+    // (or borrows) another; rawOf(store.read) runs on the read connection.
+    await store.write(async (w) => {
+      seen.push((await w.exec(settings)).rows[0] as unknown as Record<string, unknown>);
+      seen.push((await store.execute(settings))[0]!);
+    });
+    seen.push((await rawOf(store.read).execute(settings)).rows[0]!);
+    expect(seen).toHaveLength(3);
+    for (const row of seen) {
+      expect({
+        synchronous: Number(row.synchronous),
+        foreign_keys: Number(row.foreign_keys),
+        timeout: Number(row.timeout),
+        journal_size_limit: Number(row.journal_size_limit),
+      }).toEqual(expected);
+    }
   });
 
   test("every migration in the journal has its SQL embedded", () => {
