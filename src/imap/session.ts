@@ -247,10 +247,24 @@ export class ImapSession implements DispatchSession {
     return (this.#inCommand && !this.#idleWaiting) || this.reader.midCommand || this.#closed;
   }
 
-  /** Reports pending changes of the selected mailbox (RFC 3501 §7: at the end of a command, NOOP, IDLE). */
-  flushUpdates(allowExpunge: boolean): void {
+  /**
+   * Reports pending changes of the selected mailbox (RFC 3501 §7: at the end of a command, NOOP,
+   * IDLE). With search contexts (RFC 5267 §4.3) the touched messages are judged first; the report
+   * itself is one synchronous step, so nothing arriving meanwhile splits it.
+   */
+  async flushUpdates(allowExpunge: boolean): Promise<void> {
     if (this.state.kind !== "selected") return;
-    const lines = this.state.mailbox.flush({
+    const { mailbox } = this.state;
+    if (mailbox.contexts.size > 0) {
+      try {
+        await mailbox.contexts.ready(this.ctx.store.read, mailbox.info.id);
+      } catch (error) {
+        // The mailbox's own changes must still be reported; the contexts catch up on the next touch.
+        this.log.error("imap.search_contexts_failed", { session: this.id, error });
+      }
+    }
+    if (this.state.kind !== "selected" || this.state.mailbox !== mailbox) return;
+    const lines = mailbox.flush({
       allowExpunge,
       condstore: this.condstore,
       qresync: this.qresync,
