@@ -10,9 +10,10 @@
  * session reports its pending changes, `ready()` reads those messages' rows once and asks each
  * context's compiled program whether they match now, and, for a SORT context that gains messages,
  * reads the mailbox's sort order (the store sorts by the keys stored at delivery). The report itself
- * (`removals()`, `additions()`) is synchronous, inside SelectedMailbox.flush(), so the ESEARCH lines
+ * (`expunged()`, `changed()`) is synchronous, inside SelectedMailbox.flush(), so the ESEARCH lines
  * fall in the order §4.3.3 and §4.3.4 demand: REMOVEFROM before the EXPUNGE that removes a message
- * (its number is still valid then), ADDTO after the EXISTS that adds one.
+ * (its number is still valid then), ADDTO after the EXISTS that adds one; and, as RFC 5465 §5.1
+ * asks of a flag change, after the FETCH that reports it.
  *
  * Choices the RFC leaves open, made here:
  * - Sequence sets and "$" in the program are resolved once, when the command runs (as a SEARCH's
@@ -100,20 +101,28 @@ export class SearchContexts {
     for (const c of this.#contexts.values()) c.verdicts.delete(uid);
   }
 
-  /** Judges the touched messages (and reads sort orders where needed) before a report. */
+  /** A message was expunged: nothing is left to judge (a member leaves with its EXPUNGE). */
+  forget(uid: number): void {
+    if (this.#contexts.size === 0) return;
+    this.#dirty.delete(uid);
+    for (const c of this.#contexts.values()) c.verdicts.delete(uid);
+  }
+
+  /**
+   * Judges the touched messages, then reads the sort order of each SORT context that gains
+   * messages it cannot place yet. What is touched meanwhile waits for the next report.
+   */
   async ready(read: Reader, mailboxId: number): Promise<void> {
-    for (let round = 0; round < MAX_READY_ROUNDS && this.#contexts.size > 0; round++) {
-      if (this.#dirty.size > 0) {
-        await this.#judge(read, mailboxId);
-        continue;
-      }
-      const unranked = [...this.#contexts.values()].filter((c) => c.sort && this.#needsRank(c));
-      if (unranked.length === 0) return;
-      for (const c of unranked) {
-        const order = await messagesSorted(read, mailboxId, c.sort!);
-        c.rank = new Map(order.map((u, i) => [u, i]));
-      }
-      if (this.#dirty.size === 0) return;
+    for (let round = 0; round < MAX_READY_ROUNDS && this.#dirty.size > 0; round++)
+      await this.#judge(read, mailboxId);
+    for (const c of this.#contexts.values()) {
+      if (!c.sort) continue;
+      const unplaced = unranked(c);
+      if (unplaced.length === 0) continue;
+      const order = await messagesSorted(read, mailboxId, c.sort);
+      c.rank = new Map(order.map((u, i) => [u, i]));
+      // Judged to match, yet not in the mailbox's order: expunged since, its removal on the way.
+      for (const uid of unplaced) if (!c.rank.has(uid)) c.verdicts.delete(uid);
     }
   }
 
@@ -139,83 +148,104 @@ export class SearchContexts {
     }
   }
 
-  #needsRank(c: SearchContext): boolean {
-    for (const [uid, match] of c.verdicts) if (match && !c.members.has(uid) && !c.rank?.has(uid)) return true;
-    return false;
+  /**
+   * The REMOVEFROM responses for members being expunged now, in the view before the expunge
+   * (§4.3.4: "MUST be sent prior to the expunge notification itself").
+   */
+  expunged(view: ContextView, gone: ReadonlySet<number>): Piece[][] {
+    const out: Piece[][] = [];
+    if (gone.size === 0) return out;
+    for (const c of this.#contexts.values()) {
+      const line = remove(c, view, new Set([...gone].filter((uid) => c.members.has(uid))));
+      if (line) out.push(line);
+    }
+    return out;
   }
 
   /**
-   * The REMOVEFROM responses of this report, in the view before `gone` is expunged (§4.3.4: "MUST be
-   * sent prior to the expunge notification itself"): members being expunged now, and members judged
-   * not to match any more.
+   * The responses for the messages judged since the last report, in the view after its EXPUNGE,
+   * EXISTS and FETCH responses: REMOVEFROM for members that no longer match, then ADDTO (§4.3.3:
+   * after the EXISTS) for the messages that now do.
    */
-  removals(view: ContextView, gone: ReadonlySet<number>): Piece[][] {
+  changed(view: ContextView): Piece[][] {
     const out: Piece[][] = [];
     for (const c of this.#contexts.values()) {
       const removed = new Set<number>();
-      for (const uid of gone) if (c.members.has(uid)) removed.add(uid);
       for (const [uid, match] of c.verdicts) {
         if (match) continue;
         if (c.members.has(uid)) removed.add(uid);
         c.verdicts.delete(uid);
       }
-      if (removed.size === 0) continue;
-      for (const uid of removed) c.members.delete(uid);
-      const number = (uid: number) => (c.uid ? uid : view.seqOf(uid));
-      let pairs: string;
-      if (!c.sort) {
-        pairs = `0 ${sequenceFormat([...removed].map(number).sort((a, b) => a - b))}`;
-      } else {
-        // Runs of neighbouring positions, the last first: each position is valid when it is read.
-        const runs = runsOf(
-          c.list.flatMap((uid, i) => (removed.has(uid) ? [i + 1] : [])),
-          (p) => number(c.list[p - 1]!),
-        ).reverse();
-        pairs = runs.map((r) => `${r.position} ${r.numbers.join(",")}`).join(" ");
-        c.list = c.list.filter((uid) => !removed.has(uid));
-      }
-      out.push(esearch(c, `REMOVEFROM (${pairs})`));
+      const removal = remove(c, view, removed);
+      if (removal) out.push(removal);
+      const addition = add(c, view);
+      if (addition) out.push(addition);
     }
     return out;
   }
+}
 
-  /**
-   * The ADDTO responses of this report, in the view after it (§4.3.3: after the EXISTS). A message
-   * judged to match joins its contexts once it is in the view; a SORT context places it by the sort
-   * order `ready()` read, and keeps for a later report one that order does not know yet.
-   */
-  additions(view: ContextView): Piece[][] {
-    const out: Piece[][] = [];
-    for (const c of this.#contexts.values()) {
-      const added: number[] = [];
-      for (const [uid, match] of c.verdicts) {
-        if (!match || view.seqOf(uid) === 0 || view.isExpungedPending(uid)) continue;
-        if (c.members.has(uid)) {
-          c.verdicts.delete(uid);
-          continue;
-        }
-        if (c.sort && !c.rank?.has(uid)) continue;
-        c.verdicts.delete(uid);
-        added.push(uid);
-      }
-      if (added.length === 0) continue;
-      for (const uid of added) c.members.add(uid);
-      const number = (uid: number) => (c.uid ? uid : view.seqOf(uid));
-      if (!c.sort) {
-        out.push(esearch(c, `ADDTO (0 ${sequenceFormat(added.map(number).sort((a, b) => a - b))})`));
-        continue;
-      }
-      c.list = merged(c.list, added, c.rank!);
-      const fresh = new Set(added);
-      // Positions in the final list, lowest first: each insertion finds all before it in place.
-      const runs = runsOf(
-        c.list.flatMap((uid, i) => (fresh.has(uid) ? [i + 1] : [])),
-        (p) => number(c.list[p - 1]!),
-      );
-      out.push(esearch(c, `ADDTO (${runs.map((r) => `${r.position} ${r.numbers.join(",")}`).join(" ")})`));
+/** A SORT context's messages judged to match that it cannot place in its order yet. */
+function unranked(c: SearchContext): number[] {
+  const out: number[] = [];
+  for (const [uid, match] of c.verdicts) if (match && !c.members.has(uid) && !c.rank?.has(uid)) out.push(uid);
+  return out;
+}
+
+/** REMOVEFROM for the `removed` members of one context, which leave it. */
+function remove(c: SearchContext, view: ContextView, removed: ReadonlySet<number>): Piece[] | undefined {
+  if (removed.size === 0) return undefined;
+  for (const uid of removed) c.members.delete(uid);
+  const number = (uid: number) => (c.uid ? uid : view.seqOf(uid));
+  if (!c.sort) return esearch(c, `REMOVEFROM (0 ${ascending([...removed].map(number))})`);
+  // Runs of neighbouring positions, the last first: each position is valid when it is read.
+  const runs = runsOf(
+    c.list.flatMap((uid, i) => (removed.has(uid) ? [i + 1] : [])),
+    (p) => number(c.list[p - 1]!),
+  ).reverse();
+  c.list = c.list.filter((uid) => !removed.has(uid));
+  return esearch(c, `REMOVEFROM (${pairs(runs)})`);
+}
+
+/**
+ * ADDTO for one context: a message judged to match joins it once it is in the view; a SORT context
+ * places it by the sort order `ready()` read, and keeps for a later report one that order does not
+ * know yet.
+ */
+function add(c: SearchContext, view: ContextView): Piece[] | undefined {
+  const added: number[] = [];
+  for (const [uid, match] of c.verdicts) {
+    if (!match || view.seqOf(uid) === 0 || view.isExpungedPending(uid)) continue;
+    if (c.members.has(uid)) {
+      c.verdicts.delete(uid);
+      continue;
     }
-    return out;
+    if (c.sort && !c.rank?.has(uid)) continue;
+    c.verdicts.delete(uid);
+    added.push(uid);
   }
+  if (added.length === 0) return undefined;
+  for (const uid of added) c.members.add(uid);
+  const number = (uid: number) => (c.uid ? uid : view.seqOf(uid));
+  if (!c.sort) return esearch(c, `ADDTO (0 ${ascending(added.map(number))})`);
+  c.list = merged(c.list, added, c.rank!);
+  const fresh = new Set(added);
+  // Positions in the final list, lowest first: each insertion finds all before it in place.
+  const runs = runsOf(
+    c.list.flatMap((uid, i) => (fresh.has(uid) ? [i + 1] : [])),
+    (p) => number(c.list[p - 1]!),
+  );
+  return esearch(c, `ADDTO (${pairs(runs)})`);
+}
+
+/** A SEARCH context's set: mailbox order, the shortest sequence-set (§4.3.3 RECOMMENDED). */
+function ascending(numbers: number[]): string {
+  return sequenceFormat(numbers.sort((a, b) => a - b));
+}
+
+/** `position set` pairs, each set in list order. */
+function pairs(runs: ReadonlyArray<{ position: number; numbers: number[] }>): string {
+  return runs.map((r) => `${r.position} ${r.numbers.join(",")}`).join(" ");
 }
 
 /** `ESEARCH (TAG "t") [UID] data` (RFC 5267 §5 esearch-response). */

@@ -174,6 +174,7 @@ export class SelectedMailbox {
         break;
       case "messages-expunged":
         for (const uid of change.uids) {
+          this.contexts.forget(uid);
           const pendingAdd = this.#pendingAdds.indexOf(uid);
           if (pendingAdd !== -1) this.#pendingAdds.splice(pendingAdd, 1);
           else if (this.seqOf(uid) !== 0) this.#pendingExpunges.set(uid, change.modseq);
@@ -212,10 +213,8 @@ export class SelectedMailbox {
   flush(options: FlushOptions): Piece[][] {
     const out: Piece[][] = [];
     // RFC 5267 §4.3.4: a context's REMOVEFROM comes before the EXPUNGE, while its numbers hold.
-    if (this.contexts.size > 0) {
-      const gone = new Set(options.allowExpunge ? this.#pendingExpunges.keys() : []);
-      out.push(...this.contexts.removals(this, gone));
-    }
+    if (this.contexts.size > 0 && options.allowExpunge)
+      out.push(...this.contexts.expunged(this, new Set(this.#pendingExpunges.keys())));
     if (options.allowExpunge && this.#pendingExpunges.size > 0) {
       const gone = [...this.#pendingExpunges.keys()].sort((a, b) => a - b);
       this.#pendingExpunges.clear();
@@ -252,8 +251,9 @@ export class SelectedMailbox {
       out.push([options.uidOnly ? `${uid} UIDFETCH (${flags})` : `${seq} FETCH (UID ${uid} ${flags})`]);
     }
     this.#pendingFlags.clear();
-    // RFC 5267 §4.3.3: ADDTO after the EXISTS that made its numbers valid.
-    if (this.contexts.size > 0) out.push(...this.contexts.additions(this));
+    // RFC 5267 §4.3.3: ADDTO after the EXISTS that made its numbers valid (and, RFC 5465 §5.1, a
+    // context's change after the FETCH of the flag change that caused it).
+    if (this.contexts.size > 0) out.push(...this.contexts.changed(this));
     // RFC 7162 §3.1: the first CONDSTORE-enabling command while a mailbox is selected is answered
     // with the mailbox's HIGHESTMODSEQ before its tagged OK (SELECT with CONDSTORE on sends its own).
     if (options.condstore && !this.#modseqReported) {

@@ -73,9 +73,12 @@ describe("SEARCH RETURN (UPDATE) (RFC 5267 §4.3)", () => {
     expect((await b.append("INBOX", "Subject: new\r\n\r\nx\r\n", "(\\Flagged)")).status).toBe("OK");
     const added = await ok(a, "NOOP");
     expect(added.indexOf('ESEARCH (TAG "S1") UID ADDTO (0 4)')).toBeGreaterThan(added.indexOf("4 EXISTS"));
-    // Unflagged elsewhere: REMOVEFROM.
+    // Unflagged elsewhere: REMOVEFROM, after the FETCH that reports the change (RFC 5465 §5.1).
     await ok(b, "UID STORE 4 -FLAGS (\\Flagged)");
-    expect(esearch(await ok(a, "NOOP"))).toEqual(['ESEARCH (TAG "S1") UID REMOVEFROM (0 4)']);
+    expect(await ok(a, "NOOP")).toEqual([
+      "4 FETCH (UID 4 FLAGS ())",
+      'ESEARCH (TAG "S1") UID REMOVEFROM (0 4)',
+    ]);
     // Expunged elsewhere: REMOVEFROM before the EXPUNGE (§4.3.4).
     await ok(b, "UID STORE 2 +FLAGS (\\Deleted)");
     await ok(a, "NOOP");
@@ -137,6 +140,118 @@ describe("SEARCH RETURN (UPDATE) (RFC 5267 §4.3)", () => {
     expect(await status(a, 'CANCELUPDATE "S6"')).toBe("NO");
     await Promise.all([a.close(), b.close()]);
   });
+
+  test("a text key is judged on the new message's stored text; two contexts update in one report", async () => {
+    const { a, b } = await twoSessions(2);
+    expect(await ok(a, "UID SEARCH RETURN (UPDATE) SUBJECT invoice", "S7")).toEqual([
+      'ESEARCH (TAG "S7") UID',
+    ]);
+    expect(await ok(a, "UID SEARCH RETURN (UPDATE) NOT SUBJECT invoice", "S8")).toEqual([
+      'ESEARCH (TAG "S8") UID ALL 1:2',
+    ]);
+    expect((await b.append("INBOX", "Subject: Your Invoice 42\r\n\r\nx\r\n")).status).toBe("OK");
+    expect((await b.append("INBOX", "Subject: lunch\r\n\r\nx\r\n")).status).toBe("OK");
+    expect(esearch(await ok(a, "NOOP"))).toEqual([
+      'ESEARCH (TAG "S7") UID ADDTO (0 3)',
+      'ESEARCH (TAG "S8") UID ADDTO (0 4)',
+    ]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test("with NOTIFY the update comes unasked, after the FETCH of the flag change", async () => {
+    const { a, b } = await twoSessions(2);
+    await ok(a, "NOTIFY SET (selected (MessageNew MessageExpunge FlagChange))");
+    await ok(a, "UID SEARCH RETURN (UPDATE) FLAGGED", "S9");
+    await ok(b, "UID STORE 2 +FLAGS (\\Flagged)");
+    expect(await a.readResponseLine()).toBe("* 2 FETCH (UID 2 FLAGS (\\Flagged))");
+    expect(await a.readResponseLine()).toBe('* ESEARCH (TAG "S9") UID ADDTO (0 2)');
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
+/** A small deterministic generator (mulberry32), so a failing sequence can be replayed. */
+function random(seed: number): () => number {
+  let t = seed;
+  return () => {
+    t = (t + 0x6d2b79f5) | 0;
+    let r = Math.imul(t ^ (t >>> 15), 1 | t);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The UIDs of a sequence-set written in order ("3,1:2" is 3, 1, 2). */
+function expand(set: string): number[] {
+  return set.split(",").flatMap((part) => {
+    const [from, to] = part.split(":").map(Number);
+    if (to === undefined) return [from!];
+    const out: number[] = [];
+    for (let u = Math.min(from!, to); u <= Math.max(from!, to); u++) out.push(u);
+    return out;
+  });
+}
+
+/** Applies one ESEARCH update to a context's result list, as RFC 5267 §4.3.3-4.3.4 say a client does. */
+function applyUpdate(list: number[], line: string): void {
+  const m = /^ESEARCH \(TAG "[^"]+"\) UID (ADDTO|REMOVEFROM) \((.*)\)$/.exec(line);
+  if (!m) throw new Error(`not an update: ${line}`);
+  const items = m[2]!.split(" ");
+  for (let i = 0; i < items.length; i += 2) {
+    const position = Number(items[i]);
+    const uids = expand(items[i + 1]!);
+    if (m[1] === "ADDTO" && position === 0) {
+      list.push(...uids);
+      list.sort((x, y) => x - y);
+    } else if (m[1] === "ADDTO") list.splice(position - 1, 0, ...uids);
+    else if (position === 0) for (const u of uids) list.splice(list.indexOf(u), 1);
+    else {
+      // The messages named are the ones at that position.
+      expect(list.slice(position - 1, position - 1 + uids.length)).toEqual(uids);
+      list.splice(position - 1, uids.length);
+    }
+  }
+}
+
+describe("contexts under random changes from another session", () => {
+  test.each([1, 2, 3, 4])(
+    "seed %d: the SEARCH and SORT results kept from updates equal a fresh search",
+    async (seed) => {
+      const { a, b } = await twoSessions(6);
+      await ok(b, "UID STORE 2,5 +FLAGS.SILENT (\\Seen)");
+      await ok(a, "NOOP");
+      const next = random(seed);
+      const allOf = (lines: string[]) => {
+        const m = / ALL (\S+)$/.exec(lines.find((l) => l.startsWith("ESEARCH")) ?? "");
+        return m ? expand(m[1]!) : [];
+      };
+      const kept = allOf(await ok(a, "UID SEARCH RETURN (UPDATE) OR FLAGGED SUBJECT x", "K1"));
+      const sorted = allOf(await ok(a, "UID SORT RETURN (UPDATE) (SUBJECT) UTF-8 UNSEEN", "K2"));
+      for (let step = 0; step < 25; step++) {
+        const uids = allOf(await ok(b, "UID SEARCH RETURN (ALL) ALL"));
+        const pick = () => uids[Math.floor(next() * uids.length)];
+        const r = next();
+        if (r < 0.25 && uids.length > 0)
+          await ok(b, `UID STORE ${pick()} ${next() < 0.5 ? "+" : "-"}FLAGS (\\Flagged)`);
+        else if (r < 0.45 && uids.length > 0)
+          await ok(b, `UID STORE ${pick()} ${next() < 0.5 ? "+" : "-"}FLAGS (\\Seen)`);
+        else if (r < 0.85) {
+          // Subjects that sort before, between and after the first ones (m1..m6).
+          const subject = ["x ray", "m0", "zed", "Re: x", "alpha", "m35"][Math.floor(next() * 6)];
+          expect((await b.append("INBOX", `Subject: ${subject}\r\n\r\nx\r\n`)).status).toBe("OK");
+        } else if (uids.length > 1) {
+          const victim = pick();
+          await ok(b, `UID STORE ${victim} +FLAGS.SILENT (\\Deleted)`);
+          await ok(b, `UID EXPUNGE ${victim}`);
+        }
+        for (const line of esearch(await ok(a, "NOOP")))
+          applyUpdate(line.includes('"K1"') ? kept : sorted, line);
+        expect(kept).toEqual(allOf(await ok(a, "UID SEARCH RETURN (ALL) OR FLAGGED SUBJECT x")));
+        const fresh = (await ok(a, "UID SORT (SUBJECT) UTF-8 UNSEEN"))[0]!.split(" ").slice(1).map(Number);
+        expect(sorted).toEqual(fresh);
+      }
+      await Promise.all([a.close(), b.close()]);
+    },
+  );
 });
 
 describe("SORT RETURN (UPDATE) (RFC 5267 §4.3, CONTEXT=SORT)", () => {
