@@ -13,8 +13,8 @@ import type { Account, Change } from "../store/mod.ts";
 import { capabilities } from "./capabilities.ts";
 import { imapChaosCommand, imapChaosConnect } from "./chaos.ts";
 import type { ImapContext } from "./context.ts";
-import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
-import { literalPolicy, MESSAGE_COMMANDS } from "./literal-policy.ts";
+import { type DispatchSession, dispatch } from "./dispatch.ts";
+import { literalPolicy, readErrorAnswer } from "./literal-policy.ts";
 import { DEFAULT_MESSAGE_LIMIT, messageLimitCapability } from "./message-limit.ts";
 import { imapCommandDone } from "./metrics.ts";
 import { NotifySlot } from "./notifier.ts";
@@ -342,7 +342,7 @@ export class ImapSession implements DispatchSession {
         command = await this.reader.readCommand();
       } catch (error) {
         if (!(error instanceof ReadError) || error.kind === "closed") break;
-        this.#answerReadError(error);
+        for (const line of readErrorAnswer(error, this.state.kind)) this.write([line]);
         this.#notifier.schedule();
         if (!error.recoverable) {
           this.#hangUp();
@@ -373,22 +373,6 @@ export class ImapSession implements DispatchSession {
       }
     }
     this.close();
-  }
-
-  #answerReadError(error: ReadError): void {
-    if (error.kind === "line-too-long") {
-      this.untagged(["BYE [TOOBIG] Command line too long"]);
-      return;
-    }
-    const tag = error.tag && TAG.test(error.tag) ? error.tag : "*";
-    if (error.kind === "refused") this.write([`${tag} ${error.answer}`]);
-    else if (this.state.kind === "not-authenticated")
-      this.write([`${tag} BAD [TOOBIG] Too much data before login`]);
-    else if (MESSAGE_COMMANDS.has(error.commandName ?? ""))
-      this.write([`${tag} NO [TOOBIG] Message too large`]);
-    else this.write([`${tag} BAD [TOOBIG] Literal too large`]);
-    // A non-synchronizing literal too large to skip: the rest of the stream cannot be read as commands.
-    if (!error.recoverable) this.untagged(["BYE [TOOBIG] Literal too large to skip, closing the connection"]);
   }
 
   async #execute(command: RawCommand): Promise<void> {
