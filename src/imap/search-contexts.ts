@@ -45,7 +45,7 @@ export interface SearchContextSpec {
   results: readonly number[];
 }
 
-interface SearchContext extends SearchContextSpec {
+interface SearchContext extends Omit<SearchContextSpec, "results"> {
   /** SORT contexts: the result list in sort order (SEARCH contexts need only `members`). */
   list: number[];
   members: Set<number>;
@@ -78,11 +78,11 @@ export class SearchContexts {
    * Starts a context with the command's result. `touched` are the messages with changes still to
    * be reported, which the result may predate: they are judged again before the next report.
    */
-  add(spec: SearchContextSpec, touched: Iterable<number>): void {
+  add({ results, ...spec }: SearchContextSpec, touched: Iterable<number>): void {
     this.#contexts.set(spec.tag, {
       ...spec,
-      list: spec.sort ? [...spec.results] : [],
-      members: new Set(spec.results),
+      list: spec.sort ? [...results] : [],
+      members: new Set(results),
       verdicts: new Map(),
       rank: undefined,
     });
@@ -91,7 +91,9 @@ export class SearchContexts {
 
   /** CANCELUPDATE (§4.3.5): false if no context had this tag. */
   cancel(tag: string): boolean {
-    return this.#contexts.delete(tag);
+    const had = this.#contexts.delete(tag);
+    if (this.#contexts.size === 0) this.#dirty.clear();
+    return had;
   }
 
   /** A message was added or its flags changed: every context judges it again. */
