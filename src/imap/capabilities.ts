@@ -81,7 +81,10 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "UIDONLY", when: afterLogin }, // RFC 9586
   { name: "SORT", when: afterLogin }, // RFC 5256 §3
   { name: "SORT=DISPLAY", when: afterLogin }, // RFC 5957
-  { name: "ESORT", when: afterLogin }, // RFC 5267 §3 (not CONTEXT=SORT)
+  { name: "ESORT", when: afterLogin }, // RFC 5267 §3
+  // RFC 5267 §4: RETURN (CONTEXT UPDATE PARTIAL) on SEARCH and SORT, ADDTO/REMOVEFROM, CANCELUPDATE.
+  { name: "CONTEXT=SEARCH", when: afterLogin },
+  { name: "CONTEXT=SORT", when: afterLogin },
   { name: "THREAD=ORDEREDSUBJECT", when: afterLogin }, // RFC 5256 §3
   { name: "THREAD=REFERENCES", when: afterLogin }, // RFC 5256 §3
   { name: "OBJECTID", when: afterLogin }, // RFC 8474

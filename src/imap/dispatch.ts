@@ -69,25 +69,25 @@ export async function dispatch(session: DispatchSession, command: RawCommand): P
     if (spec.sequenceNumbers && !uid && session.uidOnly) throw uidRequired();
     // The state is one of spec.states (commandRefusal above): the registry's spec() typed the handler so.
     const text = await spec.handler({ ctx, state: session.state, tag, parser, uid, session });
-    if (session.state.kind !== "logout") session.flushUpdates(allowExpunge);
+    if (session.state.kind !== "logout") await session.flushUpdates(allowExpunge);
     session.write([`${tag} OK ${text ?? `${command.name} completed`}`]);
     return "ok";
   } catch (error) {
-    return answerError(session, { tag, name: command.name, error, allowExpunge });
+    return await answerError(session, { tag, name: command.name, error, allowExpunge });
   }
 }
 
-function answerError(
+async function answerError(
   session: DispatchSession,
   { tag, name, error, allowExpunge }: { tag: string; name: string; error: unknown; allowExpunge: boolean },
-): Outcome {
+): Promise<Outcome> {
   if (error instanceof ImapParseError || error instanceof ImapBad) {
     const code = error instanceof ImapBad && error.code ? `[${error.code}] ` : "";
     session.write([`${tag} BAD ${code}${error.message}`]);
     return "bad";
   }
   const no = error instanceof ImapNo ? error : fromStoreError(error);
-  session.flushUpdates(allowExpunge);
+  await session.flushUpdates(allowExpunge);
   if (no) {
     session.write([`${tag} NO ${no.code ? `[${no.code}] ` : ""}${no.message}`]);
     return "no";

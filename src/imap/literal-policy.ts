@@ -10,9 +10,9 @@ import { MEMORY_LIMITS } from "../security/limits.ts";
 import { defaultMemoryBudgets } from "../security/memory-budget.ts";
 import { SpoolDir } from "../store/mod.ts";
 import type { ImapContext } from "./context.ts";
-import { commandRefusal } from "./dispatch.ts";
+import { commandRefusal, TAG } from "./dispatch.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
-import type { LiteralAdmission, LiteralRequest, ReaderOptions } from "./protocol/reader.ts";
+import type { LiteralAdmission, LiteralRequest, ReadError, ReaderOptions } from "./protocol/reader.ts";
 import type { StateKind } from "./state.ts";
 
 /** Commands whose literals are messages (RFC 3501 §6.3.11 APPEND, RFC 8508 REPLACE): up to the message size, spooled. */
@@ -72,4 +72,26 @@ function admitLiteral(
   }
   if (!spooled) return { kind: "memory", release: lease.release };
   return { kind: "sink", sink: (ctx.spool ?? SpoolDir.temporary()).create(), release: lease.release };
+}
+
+/**
+ * The lines that answer what the reader could not take as a command (a line or literal too large,
+ * a literal this policy refused), tagged when the tag is usable; then BYE if the stream cannot be
+ * read as commands any more.
+ */
+export function readErrorAnswer(error: ReadError, state: StateKind): string[] {
+  if (error.kind === "line-too-long") return ["* BYE [TOOBIG] Command line too long"];
+  const tag = error.tag && TAG.test(error.tag) ? error.tag : "*";
+  const lines = [
+    error.kind === "refused"
+      ? `${tag} ${error.answer}`
+      : state === "not-authenticated"
+        ? `${tag} BAD [TOOBIG] Too much data before login`
+        : MESSAGE_COMMANDS.has(error.commandName ?? "")
+          ? `${tag} NO [TOOBIG] Message too large`
+          : `${tag} BAD [TOOBIG] Literal too large`,
+  ];
+  // A non-synchronizing literal too large to skip: the rest of the stream cannot be read as commands.
+  if (!error.recoverable) lines.push("* BYE [TOOBIG] Literal too large to skip, closing the connection");
+  return lines;
 }

@@ -287,7 +287,7 @@ export class Notifier {
     if (!mailbox || !selected || !this.#selectedEvents) return;
     const { session, ctx } = this.#host;
     // §6 selected-delayed: EXPUNGE waits for a command that may carry it.
-    if (this.#selectedDue) session.flushUpdates(!selected.delayed);
+    if (this.#selectedDue) await session.flushUpdates(!selected.delayed);
     this.#selectedDue = false;
     if (!selected.fetch) return;
     const fresh: number[] = [];

@@ -12,6 +12,7 @@ import { flagList, MailboxFlags } from "./mailbox-flags.ts";
 import type { Piece } from "./protocol/encode.ts";
 import { lowerBound, type SequenceSet, sequenceFormat, sequenceSelect } from "./protocol/sequence.ts";
 import { RecentSet } from "./recent-set.ts";
+import { SearchContexts } from "./search-contexts.ts";
 
 export interface SelectedInfo {
   id: number;
@@ -67,6 +68,8 @@ export class SelectedMailbox {
   #modseqReported = false;
   /** RFC 5182: the last SEARCH ... RETURN (SAVE) result, as UIDs ("$"). */
   #saved: number[] = [];
+  /** RFC 5267 §4.3: the SEARCH / SORT results kept up to date (RETURN (UPDATE)); they end with the selection. */
+  readonly contexts = new SearchContexts();
   /** Called when a change arrives (IDLE uses it to report at once). */
   onPending: (() => void) | undefined;
 
@@ -146,6 +149,11 @@ export class SelectedMailbox {
     return this.#pendingExpunges.has(uid);
   }
 
+  /** The messages with changes not reported yet: what a new search context must judge again. */
+  pendingUids(): number[] {
+    return [...this.#pendingAdds, ...this.#pendingFlags.keys()];
+  }
+
   hasPending(): boolean {
     return this.#pendingAdds.length > 0 || this.#pendingExpunges.size > 0 || this.#pendingFlags.size > 0;
   }
@@ -162,9 +170,11 @@ export class SelectedMailbox {
       case "message-added":
         if (this.seqOf(change.uid) === 0 && !this.#pendingAdds.includes(change.uid))
           this.#pendingAdds.push(change.uid);
+        this.contexts.touch(change.uid);
         break;
       case "messages-expunged":
         for (const uid of change.uids) {
+          this.contexts.forget(uid);
           const pendingAdd = this.#pendingAdds.indexOf(uid);
           if (pendingAdd !== -1) this.#pendingAdds.splice(pendingAdd, 1);
           else if (this.seqOf(uid) !== 0) this.#pendingExpunges.set(uid, change.modseq);
@@ -172,6 +182,8 @@ export class SelectedMailbox {
         }
         break;
       case "flags-changed":
+        // Whoever made it, and however it is reported (or not: .SILENT), contexts judge it again.
+        this.contexts.touch(change.uid);
         if (this.#silent.get(change.uid) === change.modseq) {
           this.#silent.delete(change.uid);
           break;
@@ -200,6 +212,9 @@ export class SelectedMailbox {
   /** The untagged responses that bring the client up to date, in a safe order; updates the view. */
   flush(options: FlushOptions): Piece[][] {
     const out: Piece[][] = [];
+    // RFC 5267 §4.3.4: a context's REMOVEFROM comes before the EXPUNGE, while its numbers hold.
+    if (this.contexts.size > 0 && options.allowExpunge)
+      out.push(...this.contexts.expunged(this, new Set(this.#pendingExpunges.keys())));
     if (options.allowExpunge && this.#pendingExpunges.size > 0) {
       const gone = [...this.#pendingExpunges.keys()].sort((a, b) => a - b);
       this.#pendingExpunges.clear();
@@ -236,6 +251,9 @@ export class SelectedMailbox {
       out.push([options.uidOnly ? `${uid} UIDFETCH (${flags})` : `${seq} FETCH (UID ${uid} ${flags})`]);
     }
     this.#pendingFlags.clear();
+    // RFC 5267 §4.3.3: ADDTO after the EXISTS that made its numbers valid (and, RFC 5465 §5.1, a
+    // context's change after the FETCH of the flag change that caused it).
+    if (this.contexts.size > 0) out.push(...this.contexts.changed(this));
     // RFC 7162 §3.1: the first CONDSTORE-enabling command while a mailbox is selected is answered
     // with the mailbox's HIGHESTMODSEQ before its tagged OK (SELECT with CONDSTORE on sends its own).
     if (options.condstore && !this.#modseqReported) {

@@ -1,32 +1,30 @@
 /**
- * One IMAP connection: its state (state.ts), the socket and its timers, reading commands and handing
- * each to the dispatcher (dispatch.ts), which checks the state and runs the command's handler.
- * STARTTLS swaps the socket under the reader (RFC 3501 §6.2.1); whether a password may be sent
- * depends on TLS and the client's network (RFC 2595 §3.2, LOGINDISABLED). COMPRESS puts a deflate
- * layer (net/deflate.ts) between the socket and both the reader and the writes (RFC 4978 §3).
+ * One IMAP connection: its state (state.ts), its timers, reading commands and handing each to the
+ * dispatcher (dispatch.ts), which checks the state and runs the command's handler. The bytes under
+ * it (the socket, STARTTLS's swap, COMPRESS's deflate layer, the gathered writes) are transport.ts;
+ * whether a password may be sent depends on TLS and the client's network (RFC 2595 §3.2,
+ * LOGINDISABLED).
  */
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
-import { DeflateChannel } from "../net/deflate.ts";
 import { LoginDeadline } from "../net/login-deadline.ts";
 import { LOOPBACK_ONLY, plaintextAuthAllowed } from "../security/plaintext-auth.ts";
 import type { Account, Change } from "../store/mod.ts";
-import { upgradeToTls } from "../tls/mod.ts";
 import { capabilities } from "./capabilities.ts";
 import { imapChaosCommand, imapChaosConnect } from "./chaos.ts";
 import type { ImapContext } from "./context.ts";
-import { type DispatchSession, dispatch, TAG } from "./dispatch.ts";
-import { literalPolicy, MESSAGE_COMMANDS } from "./literal-policy.ts";
+import { type DispatchSession, dispatch } from "./dispatch.ts";
+import { literalPolicy, readErrorAnswer } from "./literal-policy.ts";
 import { DEFAULT_MESSAGE_LIMIT, messageLimitCapability } from "./message-limit.ts";
 import { imapCommandDone } from "./metrics.ts";
 import { NotifySlot } from "./notifier.ts";
-import { Output } from "./output.ts";
 import type { Piece } from "./protocol/encode.ts";
 import { IMAP_LIMITS } from "./protocol/limits.ts";
 import type { NotifySpec } from "./protocol/notify-args.ts";
 import { CommandReader, type RawCommand, ReadError } from "./protocol/reader.ts";
 import type { SelectedMailbox } from "./selected.ts";
 import type { SessionState } from "./state.ts";
+import { Transport } from "./transport.ts";
 
 export type { SessionState, StateKind } from "./state.ts";
 
@@ -38,19 +36,11 @@ export class ImapSession implements DispatchSession {
   readonly remoteAddress: string;
   readonly reader: CommandReader;
   readonly ctx: ImapContext;
-  /** The plain socket, then the TLS socket after STARTTLS. */
-  socket: Socket;
-  /** What goes to `socket`: a command's responses in one write (output.ts). */
-  readonly #output: Output;
-  /** Whether the connection is encrypted (implicit TLS, or after STARTTLS). */
-  secure: boolean;
+  /** The socket, TLS, COMPRESS and the gathered writes (transport.ts). */
+  readonly #transport: Transport;
   #unsubscribe: (() => void) | undefined;
   #badInARow = 0;
   #closed = false;
-  #tlsRequested = false;
-  #compressionRequested = false;
-  /** After COMPRESS DEFLATE: every byte both ways goes through it. */
-  #deflate: DeflateChannel | undefined;
   /** After NOTIFY SET (RFC 5465); gone after NOTIFY NONE, UNAUTHENTICATE or LOGOUT. */
   readonly #notifier = new NotifySlot();
   /** A command is running (dispatch), and whether it is an IDLE waiting for DONE. */
@@ -58,41 +48,33 @@ export class ImapSession implements DispatchSession {
   #idleWaiting = false;
   /** Started with the greeting (run()): net/login-deadline.ts. */
   #loginDeadline: LoginDeadline | undefined;
-  /** The inactivity timeout last set, and on which socket (#armTimeout). */
-  #timeoutMs = 0;
-  #timeoutSocket: Socket | undefined;
 
   constructor(ctx: ImapContext, socket: Socket, options: { secure?: boolean } = {}) {
     this.ctx = ctx;
-    this.socket = socket;
-    this.#output = new Output(socket);
-    this.secure = options.secure ?? false;
     this.remoteAddress = socket.remoteAddress ?? "unknown";
     // Every literal is judged before the "+" (or, for LITERAL+, before a byte of it is read).
     this.reader = new CommandReader(socket, {
       ...literalPolicy(this),
       sendContinuation: () => this.write(["+ Ready for literal data"]),
     });
-    this.#listen(socket);
+    // After the reader, as before the split: the reader hears the socket's events first.
+    this.#transport = new Transport(socket, options.secure ?? false, {
+      onClose: () => this.#cleanup(),
+      onTimeout: () => {
+        this.untagged(["BYE Autologout; idle for too long"]);
+        this.close();
+      },
+    });
   }
 
-  readonly #onClose = (): void => this.#cleanup();
-  readonly #onError = (): void => {};
-  // One listener for the life of the socket; #armTimeout() only moves the deadline.
-  readonly #onTimeout = (): void => {
-    this.untagged(["BYE Autologout; idle for too long"]);
-    this.close();
-  };
-
-  #listen(socket: Socket): void {
-    socket.on("close", this.#onClose);
-    socket.on("error", this.#onError);
-    socket.on("timeout", this.#onTimeout);
+  /** The plain socket, then the TLS socket after STARTTLS. */
+  get socket(): Socket {
+    return this.#transport.socket;
   }
 
-  /** Before STARTTLS: the plain socket's deadline no longer applies. Its "close" stays heard. */
-  #unlisten(socket: Socket): void {
-    socket.off("timeout", this.#onTimeout);
+  /** Whether the connection is encrypted (implicit TLS, or after STARTTLS). */
+  get secure(): boolean {
+    return this.#transport.secure;
   }
 
   get capabilities(): string[] {
@@ -112,7 +94,7 @@ export class ImapSession implements DispatchSession {
   /** STARTTLS is offered until the connection is encrypted, when there is a certificate. */
   get canStartTls(): boolean {
     // RFC 4978 §3: TLS goes under compression, never over it (after UNAUTHENTICATE, say).
-    return !this.secure && this.ctx.tls !== undefined && this.#deflate === undefined;
+    return !this.secure && this.ctx.tls !== undefined && !this.#transport.deflating;
   }
 
   /** Passwords only over TLS or from a trusted (loopback) network, unless the operator allows it. */
@@ -125,16 +107,16 @@ export class ImapSession implements DispatchSession {
 
   /** STARTTLS: the handshake starts right after the tagged OK is written. */
   requestTls(): void {
-    this.#tlsRequested = true;
+    this.#transport.requestTls();
   }
 
   /** COMPRESS: the deflate layer starts right after the tagged OK is written (RFC 4978 §3). */
   requestCompression(): void {
-    this.#compressionRequested = true;
+    this.#transport.requestCompression();
   }
 
   get compressed(): boolean {
-    return this.#deflate !== undefined || this.#compressionRequested;
+    return this.#transport.compressed;
   }
 
   get condstore(): boolean {
@@ -164,7 +146,7 @@ export class ImapSession implements DispatchSession {
   /** Writes one response line (CRLF added). Returns false when the socket's buffer is full: await drain(). */
   write(pieces: Piece[]): boolean {
     if (this.#closed || this.socket.destroyed) return true;
-    return this.#output.line(pieces);
+    return this.#transport.line(pieces);
   }
 
   untagged(pieces: Piece[]): boolean {
@@ -174,13 +156,13 @@ export class ImapSession implements DispatchSession {
   /** The client's next line (inside AUTHENTICATE and IDLE). */
   readLine(): Promise<string> {
     // What the client is to answer (a continuation request, IDLE's "+ idling") goes out first.
-    this.#output.flush();
+    this.#transport.flush();
     return this.reader.readLine();
   }
 
   /** Waits until the socket can take more (backpressure for big FETCH responses). */
   drain(): Promise<void> {
-    return this.#output.drain();
+    return this.#transport.drain();
   }
 
   /** Enters the authenticated state and starts listening for this account's changes. */
@@ -247,10 +229,24 @@ export class ImapSession implements DispatchSession {
     return (this.#inCommand && !this.#idleWaiting) || this.reader.midCommand || this.#closed;
   }
 
-  /** Reports pending changes of the selected mailbox (RFC 3501 §7: at the end of a command, NOOP, IDLE). */
-  flushUpdates(allowExpunge: boolean): void {
+  /**
+   * Reports pending changes of the selected mailbox (RFC 3501 §7: at the end of a command, NOOP,
+   * IDLE). With search contexts (RFC 5267 §4.3) the touched messages are judged first; the report
+   * itself is one synchronous step, so nothing arriving meanwhile splits it.
+   */
+  async flushUpdates(allowExpunge: boolean): Promise<void> {
     if (this.state.kind !== "selected") return;
-    const lines = this.state.mailbox.flush({
+    const { mailbox } = this.state;
+    if (mailbox.contexts.size > 0) {
+      try {
+        await mailbox.contexts.ready(this.ctx.store.read, mailbox.info.id);
+      } catch (error) {
+        // The mailbox's own changes must still be reported; the contexts catch up on the next touch.
+        this.log.error("imap.search_contexts_failed", { session: this.id, error });
+      }
+    }
+    if (this.state.kind !== "selected" || this.state.mailbox !== mailbox) return;
+    const lines = mailbox.flush({
       allowExpunge,
       condstore: this.condstore,
       qresync: this.qresync,
@@ -259,21 +255,14 @@ export class ImapSession implements DispatchSession {
     for (const line of lines) this.untagged(line);
   }
 
-  /**
-   * Sets the inactivity timer: short before login, RFC 3501 §5.4's 30 minutes after. The socket
-   * restarts it on every read and write itself, so it is set again only when it changes (or the
-   * socket does, after STARTTLS): per command it cost a timer reschedule for nothing.
-   */
+  /** Sets the inactivity timer: short before login, RFC 3501 §5.4's 30 minutes after. */
   #armTimeout(): void {
     const t = this.ctx.timeouts;
-    const ms =
+    this.#transport.setTimeout(
       this.state.kind === "not-authenticated"
         ? (t?.preAuthMs ?? IMAP_LIMITS.preAuthTimeoutMs)
-        : (t?.idleMs ?? IMAP_LIMITS.idleTimeoutMs);
-    if (ms === this.#timeoutMs && this.socket === this.#timeoutSocket) return;
-    this.#timeoutMs = ms;
-    this.#timeoutSocket = this.socket;
-    this.socket.setTimeout(ms);
+        : (t?.idleMs ?? IMAP_LIMITS.idleTimeoutMs),
+    );
   }
 
   /** The command being executed (its name), undefined while reading the next one. */
@@ -295,12 +284,8 @@ export class ImapSession implements DispatchSession {
 
   close(): void {
     if (this.#closed) return;
-    this.#output.flush();
     this.#closed = true;
-    if (this.#deflate) this.#deflate.end();
-    else this.socket.end();
-    // A client that never reads would keep the socket half-open forever.
-    setTimeout(() => this.socket.destroy(), 5000).unref();
+    this.#transport.end();
   }
 
   /**
@@ -310,18 +295,13 @@ export class ImapSession implements DispatchSession {
    */
   #hangUp(): void {
     if (this.#closed) return;
-    this.#output.flush();
     this.#closed = true;
-    this.reader.detach();
-    this.socket.pause();
-    if (this.#deflate) this.#deflate.end(() => this.socket.destroy());
-    else this.socket.end(() => this.socket.destroy());
-    setTimeout(() => this.socket.destroy(), 5000).unref();
+    this.#transport.hangUp(this.reader);
   }
 
   #cleanup(): void {
     this.#closed = true;
-    this.#output.close();
+    this.#transport.closed();
     this.#notifier.clear();
     this.#loginDeadline?.cancel();
     this.#unsubscribe?.();
@@ -362,7 +342,7 @@ export class ImapSession implements DispatchSession {
         command = await this.reader.readCommand();
       } catch (error) {
         if (!(error instanceof ReadError) || error.kind === "closed") break;
-        this.#answerReadError(error);
+        for (const line of readErrorAnswer(error, this.state.kind)) this.write([line]);
         this.#notifier.schedule();
         if (!error.recoverable) {
           this.#hangUp();
@@ -395,68 +375,6 @@ export class ImapSession implements DispatchSession {
     this.close();
   }
 
-  /**
-   * RFC 3501 §6.2.1: after "OK Begin TLS negotiation now" the next bytes are the client's handshake.
-   * Whatever the reader holds beyond the STARTTLS line came in the clear and is dropped unread.
-   * The synchronous part (detach, wrap) runs in the same turn as the OK's write, so no byte of the
-   * handshake can reach the plain-text reader.
-   */
-  async #startTls(): Promise<void> {
-    this.#tlsRequested = false;
-    // The tagged OK goes out in the clear, before the handshake.
-    this.#output.flush();
-    const plain = this.socket;
-    const dropped = this.reader.detach();
-    this.#unlisten(plain);
-    const secure = await upgradeToTls(plain, this.ctx.tls!, {
-      protocol: "imap",
-      command: "starttls",
-      dropped,
-      handshakeTimeoutMs: this.ctx.timeouts?.tlsHandshakeMs,
-      log: this.log,
-      fields: { session: this.id, client: this.remoteAddress },
-    });
-    if (!secure) {
-      this.#cleanup();
-      return;
-    }
-    this.socket = secure;
-    this.#output.socket = secure;
-    this.secure = true;
-    this.#listen(secure);
-    this.reader.attach(secure);
-  }
-
-  /**
-   * RFC 4978 §3: compression starts right after the CRLF of the tagged OK, both ways. Whatever the
-   * reader holds beyond the COMPRESS line is already compressed and goes through the inflater.
-   */
-  #startCompression(): void {
-    this.#compressionRequested = false;
-    const buffered = this.reader.handOver();
-    this.#deflate = new DeflateChannel(this.socket, buffered);
-    // From here on every response goes through the deflater (the tagged OK went out in the clear).
-    this.#output.socket = this.#deflate;
-    this.reader.attach(this.#deflate);
-    this.log.debug("imap.compress", { session: this.id, algorithm: "DEFLATE" });
-  }
-
-  #answerReadError(error: ReadError): void {
-    if (error.kind === "line-too-long") {
-      this.untagged(["BYE [TOOBIG] Command line too long"]);
-      return;
-    }
-    const tag = error.tag && TAG.test(error.tag) ? error.tag : "*";
-    if (error.kind === "refused") this.write([`${tag} ${error.answer}`]);
-    else if (this.state.kind === "not-authenticated")
-      this.write([`${tag} BAD [TOOBIG] Too much data before login`]);
-    else if (MESSAGE_COMMANDS.has(error.commandName ?? ""))
-      this.write([`${tag} NO [TOOBIG] Message too large`]);
-    else this.write([`${tag} BAD [TOOBIG] Literal too large`]);
-    // A non-synchronizing literal too large to skip: the rest of the stream cannot be read as commands.
-    if (!error.recoverable) this.untagged(["BYE [TOOBIG] Literal too large to skip, closing the connection"]);
-  }
-
   async #execute(command: RawCommand): Promise<void> {
     if (await imapChaosCommand(this, command)) return;
     const started = performance.now();
@@ -469,15 +387,25 @@ export class ImapSession implements DispatchSession {
       this.#idleWaiting = false;
     }
     // The command's responses, tagged one included, in one write (output.ts).
-    this.#output.flush();
+    this.#transport.flush();
     imapCommandDone(command.name, started);
     // RFC 5465 §5: between commands is when notifications go out.
     this.#notifier.schedule();
     if (outcome === "bad") this.#badInARow++;
     else this.#badInARow = 0;
     if (outcome !== "ok") return;
-    if (this.#tlsRequested) await this.#startTls();
-    if (this.#compressionRequested) this.#startCompression();
+    // STARTTLS and COMPRESS start their layer right after their tagged OK (transport.ts).
+    const fields = { session: this.id, client: this.remoteAddress };
+    const upgraded = await this.#transport.afterOk(this.reader, () => ({
+      tls: this.ctx.tls!,
+      handshakeTimeoutMs: this.ctx.timeouts?.tlsHandshakeMs,
+      log: this.log,
+      fields,
+    }));
+    if (!upgraded) {
+      this.#cleanup();
+      return;
+    }
     this.#armTimeout();
   }
 }

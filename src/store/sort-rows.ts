@@ -53,13 +53,12 @@ export async function messagesSorted(
 ): Promise<number[]> {
   const join = criteria.some((c) => ORDER_BY[c.key].content);
   const order = criteria.map((c) => `${ORDER_BY[c.key].sql}${c.reverse ? " DESC" : ""}`);
-  // One row with the UIDs joined: 100k result rows cost more to hand over than to sort. The
-  // aggregate reads the ordered subquery in its order (SQLite feeds a co-routine's rows in order;
-  // the tests of SORT's order would catch a change). Not group_concat(... ORDER BY): that always
-  // sorts again, where (DATE) can be read in order from messages_mailbox_sort_date.
+  // One row with the UIDs joined: 100k result rows cost more to hand over than to sort. The order
+  // is the aggregate's own (group_concat(... ORDER BY), SQLite 3.44): an aggregate over an ordered
+  // subquery happens to read it in order, but no documented rule says it must.
   const { rows } = await rawOf(r).execute({
-    sql: `SELECT group_concat(uid, ' ') AS uids FROM (SELECT m.uid FROM messages m ${join ? "JOIN sort_keys k ON k.content_id = m.content_id" : ""}
-          WHERE m.mailbox_id = ? AND m.uid <= ? ORDER BY ${[...order, "m.uid"].join(", ")})`,
+    sql: `SELECT group_concat(m.uid, ' ' ORDER BY ${[...order, "m.uid"].join(", ")}) AS uids FROM messages m ${join ? "JOIN sort_keys k ON k.content_id = m.content_id" : ""}
+          WHERE m.mailbox_id = ? AND m.uid <= ?`,
     args: [mailboxId, maxUid],
   });
   const joined = rows[0]?.uids;

@@ -2,8 +2,15 @@
  * RFC 8474 §5.2 THREADID, assigned once at delivery: a message joins the thread of a message of the
  * same account that it references (References, else In-Reply-To, RFC 5256 §3) or that has its own
  * Message-ID (the same message stored again, e.g. APPENDed to Sent); otherwise it starts a thread,
- * numbered by its content. A reply that arrives before its parent starts a thread of its own: the
- * id is never changed afterwards (RFC 8474 §5.2 lets it be immutable), THREAD still links them.
+ * numbered by its content.
+ *
+ * A reply that arrives before its parent: RFC 8474 §5.2 leaves the server either answer (the two
+ * in one thread, or in two); we give two. The reply starts a thread of its own, and the parent,
+ * arriving later, does too: its Message-ID is looked up among the ids it names, not among the
+ * References of what came before (that would need an index from every referenced id to its
+ * messages, written at each delivery, for a rare case), and no THREADID is changed once given, so
+ * a client that cached one never sees it move. THREAD REFERENCES still puts the two together: it
+ * links by References at the time it runs (RFC 5256 §3).
  */
 import type { SortKeys } from "../mime/mod.ts";
 import type { Write } from "./db.ts";

@@ -1096,6 +1096,7 @@ describe("generated valid commands parse to exactly what was generated", () => {
           expect(parsed).toEqual({
             returnOptions:
               ret === undefined ? undefined : new Set<ReturnOption>(ret.length > 0 ? ret : ["ALL"]),
+            partial: undefined,
             charset: charset?.value.toUpperCase(),
             key: keys.length === 1 ? keys[0]!.key : { kind: "and", keys: keys.map((k) => k.key) },
           });

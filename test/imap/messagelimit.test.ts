@@ -88,6 +88,23 @@ describe("MESSAGELIMIT", () => {
     await client.close();
   });
 
+  test("a SEARCH cut at the limit keeps no context: RETURN (UPDATE) answers with NO [NOUPDATE] (RFC 5267 §4.3.1)", async () => {
+    const { client } = await selected(5);
+    const cut = await client.command("UID SEARCH RETURN (UPDATE COUNT) ALL", "U1");
+    expect(cut.untagged).toEqual([
+      expect.stringMatching(/^NO \[NOUPDATE "U1"\] /),
+      'ESEARCH (TAG "U1") UID COUNT 3',
+    ]);
+    expect(cut.text).toBe("[MESSAGELIMIT 3 3] UID SEARCH completed");
+    expect((await client.command('CANCELUPDATE "U1"')).status).toBe("NO");
+    // Within the limit the context is kept.
+    expect((await client.command("UID SEARCH RETURN (UPDATE) UIDAFTER 3", "U2")).untagged).toEqual([
+      'ESEARCH (TAG "U2") UID ALL 4:5',
+    ]);
+    expect((await client.command('CANCELUPDATE "U2"')).status).toBe("OK");
+    await client.close();
+  });
+
   test("MOVE moves the 3 highest and reports it; COPY of 4 copies nothing", async () => {
     const { client, address } = await selected(4);
     const copy = await client.command("COPY 1:4 Archive");

@@ -241,7 +241,12 @@ describe("NOTIFY", () => {
   });
 
   test.each([
-    ["NOTIFY SET (personal (AnnotationChange))", "NO", "[BADEVENT ("],
+    // RFC 5465 §5: AnnotationChange, like FlagChange, needs MessageNew and MessageExpunge, or BAD;
+    // with them it is an event we do not support: NO (not BAD) [BADEVENT (all we support)] (§3.1).
+    ["NOTIFY SET (personal (AnnotationChange))", "BAD", ""],
+    ["NOTIFY SET (personal (MessageNew annotationchange))", "BAD", ""],
+    ["NOTIFY SET (personal (MessageNew MessageExpunge AnnotationChange))", "NO", "[BADEVENT ("],
+    ["NOTIFY SET (selected (MessageNew MessageExpunge AnnotationChange))", "NO", "[BADEVENT ("],
     ["NOTIFY SET (personal (MessageNew MessageExpunge Weather))", "NO", "[BADEVENT ("],
     ["NOTIFY SET (personal (MessageNew))", "BAD", ""],
     ["NOTIFY SET (personal (MessageExpunge))", "BAD", ""],
@@ -263,7 +268,11 @@ describe("NOTIFY", () => {
     const r = await watcher.command(command);
     expect(r.status).toBe(status);
     expect(r.text).toStartWith(code);
-    if (code) expect(r.text).toContain("MessageNew");
+    // §3.1: BADEVENT "MUST list names of all events supported by the server".
+    if (code)
+      expect(r.text).toStartWith(
+        "[BADEVENT (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange MailboxMetadataChange ServerMetadataChange)] ",
+      );
     expect((await watcher.command("NOOP")).status).toBe("OK");
     await close();
   });

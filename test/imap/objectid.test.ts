@@ -106,6 +106,24 @@ describe("EMAILID and THREADID (RFC 8474 §5)", () => {
     await client.close();
   });
 
+  test("a reply that arrives before its parent keeps a THREADID of its own; THREAD REFERENCES still links them", async () => {
+    const client = await ImapClient.login(port, await freshAccount(server));
+    await append(client, "INBOX", "Message-ID: <late-r@x>\nIn-Reply-To: <late-p@x>\nSubject: Re: late");
+    await append(client, "INBOX", "Message-ID: <late-p@x>\nSubject: late");
+    // A second reply names both: it joins the thread of the first message it finds.
+    await append(
+      client,
+      "INBOX",
+      "Message-ID: <late-s@x>\nReferences: <late-p@x> <late-r@x>\nSubject: Re: late",
+    );
+    await ok(client, "SELECT INBOX");
+    const threads = (await ok(client, "FETCH 1:3 (THREADID)")).untagged.map((l) => idIn(l, "THREADID"));
+    expect(threads[1]).not.toBe(threads[0]);
+    expect([threads[0], threads[1]]).toContain(threads[2]);
+    expect((await ok(client, "UID THREAD REFERENCES UTF-8 ALL")).untagged).toEqual(["THREAD (2 1 3)"]);
+    await client.close();
+  });
+
   test.each([
     ['SEARCH EMAILID "bad id"'],
     ["SEARCH THREADID"],

@@ -69,6 +69,7 @@ const EXAMPLES: Record<string, string> = {
   "UID SORT": "UID SORT (REVERSE SUBJECT) UTF-8 ALL",
   THREAD: "THREAD REFERENCES UTF-8 ALL",
   "UID THREAD": "UID THREAD ORDEREDSUBJECT UTF-8 ALL",
+  CANCELUPDATE: 'CANCELUPDATE "none"',
 };
 
 /**
@@ -77,9 +78,18 @@ const EXAMPLES: Record<string, string> = {
  */
 const FORMS: Record<string, string[]> = {
   // RFC 5182 SEARCHRES: the saving search and "$" wherever a sequence set goes.
-  SEARCH: ["SEARCH RETURN (SAVE) ALL", "SEARCH RETURN (SAVE MIN) $"],
+  SEARCH: [
+    "SEARCH RETURN (SAVE) ALL",
+    "SEARCH RETURN (SAVE MIN) $",
+    "SEARCH RETURN (UPDATE PARTIAL -1:-5) ALL",
+  ],
   // RFC 5267 ESORT, with SAVE (RFC 5182 §2.4).
-  SORT: ["SORT RETURN (MIN COUNT SAVE) (DISPLAYFROM) UTF-8 ALL"],
+  SORT: [
+    "SORT RETURN (MIN COUNT SAVE) (DISPLAYFROM) UTF-8 ALL",
+    // RFC 5267 §4: CONTEXT=SORT's return options.
+    "SORT RETURN (UPDATE PARTIAL 1:10) (DATE) UTF-8 ALL",
+  ],
+  "UID SORT": ["UID SORT RETURN (CONTEXT UPDATE) (ARRIVAL) UTF-8 ALL"],
   "UID SEARCH": ["UID SEARCH RETURN (SAVE) UID $"],
   FETCH: ["FETCH $ FLAGS"],
   "UID FETCH": ["UID FETCH $ FLAGS"],

@@ -49,7 +49,7 @@ export interface CommandSession {
   /** The client's next line, for a command that talks back and forth (AUTHENTICATE, IDLE). */
   readLine(): Promise<string>;
   /** Reports pending changes of the selected mailbox now (IDLE; the dispatcher does it after each command). */
-  flushUpdates(allowExpunge: boolean): void;
+  flushUpdates(allowExpunge: boolean): Promise<void>;
   /** STARTTLS: the handshake starts right after the tagged OK is written. */
   requestTls(): void;
   /**

@@ -10,14 +10,13 @@ export async function idle({ ctx, state, session, parser }: AuthenticatedCommand
   parser.end();
   session.write(["+ idling"]);
   // Changes that were already pending go out at once.
-  session.flushUpdates(true);
+  await session.flushUpdates(true);
   const mailbox = state.kind === "selected" ? state.mailbox : undefined;
   // A change goes to the socket at once (drain() flushes what is gathered, output.ts), not at the end
   // of the event-loop turn: a delivery reaches a thousand idling clients before the 250 goes out.
   if (mailbox)
     mailbox.onPending = () => {
-      session.flushUpdates(true);
-      void session.drain();
+      void session.flushUpdates(true).then(() => session.drain());
     };
   const keepAlive = setInterval(
     () => session.untagged(["OK Still here"]),

@@ -1,7 +1,8 @@
 /**
  * NOTIFY (RFC 5465 §3): `NOTIFY SET [STATUS] event-groups` replaces what the session is told
  * about unasked, `NOTIFY NONE` ends it. Events we do not report (AnnotationChange, or any other
- * name) are `NO [BADEVENT (the events we do)]`; MessageNew's fetch attributes are checked as a
+ * name) are a tagged NO, not BAD, with `[BADEVENT (every event we do)]` (§3.1), once the group
+ * keeps §5's rules (AnnotationChange without MessageNew and MessageExpunge is BAD); MessageNew's fetch attributes are checked as a
  * UID FETCH would check them, and may not set \Seen (a notification must not change the mailbox).
  * The notifier itself is ../notifier.ts.
  */

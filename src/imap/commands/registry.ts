@@ -21,6 +21,7 @@ import type { StateKind } from "../state.ts";
 import { capability, id, logout, noop } from "./any-state.ts";
 import { append } from "./append.ts";
 import { authenticate, login, unauthenticate } from "./auth.ts";
+import { cancelupdate } from "./cancelupdate.ts";
 import { check, close, unselect } from "./close.ts";
 import { compress } from "./compress.ts";
 import { copy, move } from "./copy-move.ts";
@@ -115,6 +116,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   REPLACE: spec(SELECTED, replace, SEQUENCE_NUMBERS), // RFC 8508
   SORT: spec(SELECTED, sort, NO_EXPUNGE_SEQUENCE_NUMBERS), // RFC 5256 §3
   THREAD: spec(SELECTED, thread, NO_EXPUNGE_SEQUENCE_NUMBERS), // RFC 5256 §4
+  CANCELUPDATE: spec(SELECTED, cancelupdate), // RFC 5267 §4.3.5
   "UID SEARCH": spec(SELECTED, search),
   "UID FETCH": spec(SELECTED, fetch),
   "UID STORE": spec(SELECTED, store),

@@ -24,10 +24,17 @@ import {
   searchNeeds,
   usesSequenceNumbers,
 } from "../search/evaluate.ts";
-import { type ReturnOption, type SearchKey, searchCommand } from "../search/parse.ts";
+import {
+  type PartialRange,
+  partialSlice,
+  type ReturnOption,
+  type SearchKey,
+  searchCommand,
+} from "../search/parse.ts";
 import type { SelectedMailbox } from "../selected.ts";
 import { uidRequired } from "../uid-only.ts";
 import type { SelectedCommand } from "./handler.ts";
+import { startUpdates, updateTagCheck } from "./search-update.ts";
 
 /** RFC 3501 §6.4.4: US-ASCII must be supported; UTF-8 is what our stored text is. */
 const CHARSETS = new Set(["UTF-8", "US-ASCII"]);
@@ -47,6 +54,7 @@ export async function search(command: SelectedCommand): Promise<string> {
   const parsed = searchCommand(command.parser, { rev2: command.session.rev2 });
   const save = parsed.returnOptions?.has("SAVE") ?? false;
   try {
+    updateTagCheck(command, parsed.returnOptions);
     return await run(command, parsed);
   } catch (error) {
     // RFC 5182 §2.1: a SEARCH with SAVE that fails with NO sets the saved result to empty.
@@ -55,36 +63,48 @@ export async function search(command: SelectedCommand): Promise<string> {
   }
 }
 
-async function run(
-  { ctx, state, session, tag, uid }: SelectedCommand,
-  command: ReturnType<typeof searchCommand>,
-): Promise<string> {
+async function run(command: SelectedCommand, parsed: ReturnType<typeof searchCommand>): Promise<string> {
+  const { ctx, state, session, tag, uid } = command;
   // RFC 6855 §3: after ENABLE UTF8=ACCEPT a CHARSET conflicts with the UTF-8 the strings already are.
-  if (command.charset !== undefined && session.enabled.has("UTF8=ACCEPT"))
+  if (parsed.charset !== undefined && session.enabled.has("UTF8=ACCEPT"))
     throw new ImapBad(undefined, "No CHARSET after ENABLE UTF8=ACCEPT (RFC 6855 §3)");
   // RFC 9051 §6.4.4: an IMAP4rev2 session always gets ESEARCH; without RETURN that is RETURN (ALL).
-  const returnOptions = command.returnOptions ?? (session.rev2 ? new Set<ReturnOption>(["ALL"]) : undefined);
-  if (command.charset !== undefined) charsetCheck(command.charset);
+  const returnOptions = parsed.returnOptions ?? (session.rev2 ? new Set<ReturnOption>(["ALL"]) : undefined);
+  if (parsed.charset !== undefined) charsetCheck(parsed.charset);
   const { mailbox } = state;
-  const needs = searchProgramChecks(session, command.key);
+  const needs = searchProgramChecks(session, parsed.key);
   // RFC 9738 §3.1: beyond MESSAGELIMIT candidates, only the highest ones are searched.
-  const isCandidate = candidateFilter(command.key, mailbox);
+  const isCandidate = candidateFilter(parsed.key, mailbox);
   const limited = limitUids(
     ctx,
     mailbox.uids.filter((u) => isCandidate(u) && !mailbox.isExpungedPending(u)),
   );
   const lowestSearched = limited.code ? limited.uids[limited.uids.length - 1]! : 0;
 
-  const found = await searchScan(ctx, mailbox, command.key, lowestSearched);
+  const found = await searchScan(ctx, mailbox, parsed.key, lowestSearched);
 
   const numbers = found.map((m) => (uid ? m.uid : m.seq));
   if (returnOptions?.has("SAVE")) save(mailbox, returnOptions, found);
+  // RFC 5267 §4.3: from now on the result is kept up to date.
+  if (returnOptions?.has("UPDATE"))
+    startUpdates(command, {
+      key: parsed.key,
+      results: found.map((m) => m.uid),
+      cut: limited.code !== undefined,
+    });
   // RFC 5182 §2.1: with SAVE as the only result option, nothing is answered but the tagged OK.
   const answers = !returnOptions || [...returnOptions].some((o) => o !== "SAVE");
   if (answers) {
     // RFC 9738 §3.1: a cut SEARCH lists its results from the highest UID down (ESEARCH's are sets).
     const line = returnOptions
-      ? esearchResponse(tag, uid, returnOptions, found, numbers, needs.modseq)
+      ? esearchResponse(
+          tag,
+          uid,
+          { options: returnOptions, partial: parsed.partial },
+          found,
+          numbers,
+          needs.modseq,
+        )
       : searchResponse(limited.code ? [...numbers].reverse() : numbers, found, needs.modseq);
     if (!session.untagged(line)) await session.drain();
   }
@@ -235,7 +255,7 @@ function searchResponse(numbers: number[], found: Match[], withModseq: boolean):
 function esearchResponse(
   tag: string,
   byUid: boolean,
-  options: Set<ReturnOption>,
+  { options, partial }: { options: Set<ReturnOption>; partial: PartialRange | undefined },
   found: Match[],
   numbers: number[],
   withModseq: boolean,
@@ -249,6 +269,7 @@ function esearchResponse(
   }
   if (options.has("COUNT")) pieces.push(` COUNT ${numbers.length}`);
   if (found.length > 0 && options.has("ALL")) pieces.push(` ALL ${sequenceFormat(numbers)}`);
+  if (partial) pieces.push(` ${partialData(partial, numbers, sequenceFormat)}`);
   if (withModseq && found.length > 0) pieces.push(` MODSEQ ${esearchModseq(options, found)}`);
   return pieces;
 }
@@ -263,6 +284,19 @@ function esearchModseq(options: Set<ReturnOption>, found: Match[]): number {
   if (options.has("MIN")) returned.push(found[0]!);
   if (options.has("MAX")) returned.push(found[found.length - 1]!);
   return highestModseq(returned);
+}
+
+/**
+ * RFC 5267 §4.4 (RFC 9394 §3.1): `PARTIAL (range set)`, the range as asked and the results in it
+ * (written by `format`, in the result's order), or NIL when there are none.
+ */
+export function partialData(
+  range: PartialRange,
+  numbers: readonly number[],
+  format: (numbers: readonly number[]) => string,
+): string {
+  const window = partialSlice(numbers, range);
+  return `PARTIAL (${range.text} ${window.length > 0 ? format(window) : "NIL"})`;
 }
 
 function highestModseq(found: Match[]): number {

@@ -7,16 +7,18 @@
 import { messagesSorted } from "../../store/mod.ts";
 import { ImapBad } from "../errors.ts";
 import { type Piece, str } from "../protocol/encode.ts";
-import type { ReturnOption } from "../search/parse.ts";
+import type { PartialRange, ReturnOption } from "../search/parse.ts";
 import { sortCommand } from "../search/sort-parse.ts";
 import type { SelectedCommand } from "./handler.ts";
-import { searchProgramChecks, searchScan, sortCharsetCheck } from "./search.ts";
+import { partialData, searchProgramChecks, searchScan, sortCharsetCheck } from "./search.ts";
+import { startUpdates, updateTagCheck } from "./search-update.ts";
 
 export async function sort(command: SelectedCommand): Promise<string> {
   const { ctx, state, session, tag, uid, parser } = command;
   const parsed = sortCommand(parser, { rev2: session.rev2 });
   const save = parsed.returnOptions?.has("SAVE") ?? false;
   try {
+    updateTagCheck(command, parsed.returnOptions);
     return await run(parsed);
   } catch (error) {
     // RFC 5182 §2.4 (as §2.1 for SEARCH): a SORT with SAVE answered NO empties "$".
@@ -31,7 +33,7 @@ export async function sort(command: SelectedCommand): Promise<string> {
     // Contents from an older release get their keys at startup; the answer waits for them.
     await ctx.store.sortKeysReady();
     const known = mailbox.uids;
-    if (known.length === 0) return respond(c.returnOptions, []);
+    if (known.length === 0) return respond(c, []);
     const maxUid = known[known.length - 1]!;
     const [ordered, matched] = await Promise.all([
       messagesSorted(ctx.store.read, mailbox.info.id, c.criteria, maxUid),
@@ -46,13 +48,11 @@ export async function sort(command: SelectedCommand): Promise<string> {
       const seq = mailbox.seqOf(u);
       if (seq !== 0 && !mailbox.isExpungedPending(u)) found.push({ uid: u, seq });
     }
-    return respond(c.returnOptions, found);
+    return respond(c, found);
   }
 
-  function respond(
-    options: Set<ReturnOption> | undefined,
-    found: Array<{ uid: number; seq: number }>,
-  ): string {
+  function respond(c: ReturnType<typeof sortCommand>, found: Array<{ uid: number; seq: number }>): string {
+    const options = c.returnOptions;
     const numbers = found.map((m) => (uid ? m.uid : m.seq));
     const name = uid ? "UID SORT" : "SORT";
     if (!options) {
@@ -61,7 +61,11 @@ export async function sort(command: SelectedCommand): Promise<string> {
       return `${name} completed`;
     }
     if (options.has("SAVE")) saveSorted(options, found);
-    if ([...options].some((o) => o !== "SAVE")) session.untagged(esortResponse(tag, uid, options, numbers));
+    // RFC 5267 §4.3: a CONTEXT=SORT context, its result in sort order.
+    if (options.has("UPDATE"))
+      startUpdates(command, { key: c.key, sort: c.criteria, results: found.map((m) => m.uid) });
+    if ([...options].some((o) => o !== "SAVE"))
+      session.untagged(esortResponse(tag, uid, { options, partial: c.partial }, numbers));
     return `${name} completed`;
   }
 
@@ -85,7 +89,12 @@ export async function sort(command: SelectedCommand): Promise<string> {
  * first and last message in sort order and ALL lists the matches in sort order (runs only where
  * numbers ascend one by one, so the set's order is the sort order).
  */
-function esortResponse(tag: string, byUid: boolean, options: Set<ReturnOption>, numbers: number[]): Piece[] {
+function esortResponse(
+  tag: string,
+  byUid: boolean,
+  { options, partial }: { options: Set<ReturnOption>; partial: PartialRange | undefined },
+  numbers: number[],
+): Piece[] {
   const pieces: Piece[] = ["ESEARCH (TAG ", str(tag), ")"];
   if (byUid) pieces.push(" UID");
   if (numbers.length > 0) {
@@ -94,6 +103,8 @@ function esortResponse(tag: string, byUid: boolean, options: Set<ReturnOption>, 
   }
   if (options.has("COUNT")) pieces.push(` COUNT ${numbers.length}`);
   if (numbers.length > 0 && options.has("ALL")) pieces.push(` ALL ${orderedSet(numbers)}`);
+  // RFC 5267 §4.4: the window is counted in sort order, and listed so.
+  if (partial) pieces.push(` ${partialData(partial, numbers, orderedSet)}`);
   return pieces;
 }
 

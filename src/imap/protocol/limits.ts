@@ -47,6 +47,14 @@ export const IMAP_LIMITS = {
    * that much. Beyond it: NO [LIMIT] (Dovecot stops at 100 too).
    */
   maxNotifyMailboxNames: 100,
+  /**
+   * Live search contexts (RFC 5267 §4.3, SEARCH/SORT RETURN (UPDATE)) per selection. Each one is
+   * judged again on every change to the mailbox, and a SORT context re-reads the mailbox's sort order
+   * when it gains messages: a client opening thousands would turn every delivery into thousands of
+   * searches and sorts (CPU amplification), and hold each result in memory. Past it the command
+   * still answers, with `* NO [NOUPDATE "tag"]` (§4.3.1 allows refusing; it asks for at least one).
+   */
+  maxSearchContexts: 8,
   /** METADATA entry names (RFC 5464 §3.2): names are keys, not storage; values are bounded in store/metadata.ts. */
   maxMetadataEntryNameBytes: 256,
   /** RFC 3501 §5.4: at least 30 minutes for an authenticated idle client. */

@@ -75,6 +75,7 @@ function events(
 ): { events: Set<NotifyEvent>; fetch: string | undefined } {
   const out = new Set<NotifyEvent>();
   let fetch: string | undefined;
+  let annotation = false;
   if (parser.take("NONE")) return { events: out, fetch };
   parser.expect("(");
   do {
@@ -82,6 +83,7 @@ function events(
     const event = NOTIFY_EVENTS.find((e) => e.toLowerCase() === word.toLowerCase());
     if (!event) unsupported.push(word);
     else out.add(event);
+    if (word.toLowerCase() === "annotationchange") annotation = true;
     if (event === "MessageNew" && parser.peek(" (")) {
       if (!selected) throw new ImapParseError("fetch attributes are for the selected mailbox only");
       parser.sp();
@@ -89,11 +91,13 @@ function events(
     }
   } while (parser.take(" "));
   parser.expect(")");
-  // §5: MessageNew and MessageExpunge go together, and FlagChange needs both.
+  // §5: MessageNew and MessageExpunge go together, and FlagChange "and/or AnnotationChange" need
+  // both, "Otherwise, the server MUST respond with the tagged BAD response": an event we do not
+  // report (AnnotationChange, RFC 5257) is held to the rule before it is refused as unsupported.
   if (out.has("MessageNew") !== out.has("MessageExpunge"))
     throw new ImapParseError("MessageNew and MessageExpunge must be given together");
-  if (out.has("FlagChange") && !out.has("MessageNew"))
-    throw new ImapParseError("FlagChange needs MessageNew and MessageExpunge");
+  if ((out.has("FlagChange") || annotation) && !out.has("MessageNew"))
+    throw new ImapParseError("FlagChange and AnnotationChange need MessageNew and MessageExpunge");
   if (selected)
     for (const e of out)
       if (!MESSAGE_EVENTS.has(e)) throw new ImapParseError(`${e} is not an event of the selected mailbox`);

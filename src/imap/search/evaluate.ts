@@ -98,17 +98,29 @@ export function candidateFilter(key: SearchKey, view: SearchView): (uid: number)
 
 /** Whether a program has a key naming message sequence numbers (RFC 9586 §3.1 refuses them). */
 export function usesSequenceNumbers(key: SearchKey): boolean {
+  // RFC 5182 §2.1: "$" names the saved messages, not numbers; UIDONLY allows it (RFC 9586 §3.1
+  // only forbids message numbers).
+  return anyKey(key, (k) => k.kind === "sequence" && !k.uid && k.set.saved !== true);
+}
+
+/**
+ * Whether a program's result changes with the clock alone (RFC 5032 OLDER / YOUNGER): a search
+ * context (RFC 5267 §4.3) could not keep it current from the mailbox's changes.
+ */
+export function dependsOnTime(key: SearchKey): boolean {
+  return anyKey(key, (k) => k.kind === "within");
+}
+
+/** Whether any key of the program, at any depth, passes `test`. */
+function anyKey(key: SearchKey, test: (k: SearchKey) => boolean): boolean {
+  if (test(key)) return true;
   switch (key.kind) {
-    // RFC 5182 §2.1: "$" names the saved messages, not numbers; UIDONLY allows it (RFC 9586 §3.1
-    // only forbids message numbers).
-    case "sequence":
-      return !key.uid && key.set.saved !== true;
     case "not":
-      return usesSequenceNumbers(key.key);
+      return anyKey(key.key, test);
     case "or":
-      return usesSequenceNumbers(key.left) || usesSequenceNumbers(key.right);
+      return anyKey(key.left, test) || anyKey(key.right, test);
     case "and":
-      return key.keys.some(usesSequenceNumbers);
+      return key.keys.some((k) => anyKey(k, test));
     default:
       return false;
   }

@@ -37,8 +37,23 @@ export type SearchKey =
   | { kind: "or"; left: SearchKey; right: SearchKey }
   | { kind: "and"; keys: SearchKey[] };
 
-/** RFC 4731 result options, and RFC 5182 §2.1 SAVE. */
-export type ReturnOption = "MIN" | "MAX" | "ALL" | "COUNT" | "SAVE";
+/**
+ * RFC 4731 result options, RFC 5182 §2.1 SAVE, and RFC 5267 §4's CONTEXT (a hint), UPDATE (keep the
+ * result up to date) and PARTIAL (a window of the result; its range is SearchCommand.partial).
+ */
+export type ReturnOption = "MIN" | "MAX" | "ALL" | "COUNT" | "SAVE" | "CONTEXT" | "UPDATE" | "PARTIAL";
+
+/**
+ * RFC 5267 §4.4 as RFC 9394 §3.1 and §4 extend it: results `from` to `to` (1-based, from <= to) of
+ * the result list, counted from its end when `last` ("-1:-100" is the last hundred). `text` is the
+ * range as the client wrote it, which the PARTIAL response data repeats.
+ */
+export interface PartialRange {
+  from: number;
+  to: number;
+  last: boolean;
+  text: string;
+}
 
 export interface SearchCommand {
   /**
@@ -46,6 +61,8 @@ export interface SearchCommand {
    * 5182 §2.1); `RETURN ()` means ALL.
    */
   returnOptions: Set<ReturnOption> | undefined;
+  /** The PARTIAL return option's range, when given. */
+  partial: PartialRange | undefined;
   /** The CHARSET argument as sent (upper-cased), if any. */
   charset: string | undefined;
   key: SearchKey;
@@ -63,7 +80,18 @@ export const MAX_SEARCH_DEPTH = 64;
 export const MAX_SEARCH_KEYS = 1000;
 
 const DAY_MS = 86_400_000;
-const RETURN_OPTIONS = new Set<string>(["MIN", "MAX", "ALL", "COUNT", "SAVE"]);
+const RETURN_OPTIONS = new Set<string>([
+  "MIN",
+  "MAX",
+  "ALL",
+  "COUNT",
+  "SAVE",
+  "CONTEXT",
+  "UPDATE",
+  "PARTIAL",
+]);
+/** The options that return data; without one, UPDATE or CONTEXT ask for the whole result (ALL). */
+const DATA_OPTIONS: readonly ReturnOption[] = ["MIN", "MAX", "ALL", "COUNT", "PARTIAL"];
 
 const FLAG_KEYS: Record<string, { flag: SystemFlagName; set: boolean }> = {
   ANSWERED: { flag: "\\Answered", set: true },
@@ -115,8 +143,9 @@ export interface SearchSyntax {
 export function searchCommand(parser: Parser, syntax: SearchSyntax = {}): SearchCommand {
   parser.sp();
   let returnOptions: Set<ReturnOption> | undefined;
+  let partial: PartialRange | undefined;
   if (parser.take("RETURN ")) {
-    returnOptions = searchReturnOpts(parser);
+    ({ options: returnOptions, partial } = searchReturnOpts(parser));
     parser.sp();
   }
   let charset: string | undefined;
@@ -124,7 +153,7 @@ export function searchCommand(parser: Parser, syntax: SearchSyntax = {}): Search
     charset = parser.astring().toUpperCase();
     parser.sp();
   }
-  return { returnOptions, charset, key: searchProgram(parser, syntax) };
+  return { returnOptions, partial, charset, key: searchProgram(parser, syntax) };
 }
 
 /**
@@ -142,17 +171,60 @@ export function searchProgram(parser: Parser, syntax: SearchSyntax = {}): Search
   return keys.length === 1 ? keys[0]! : { kind: "and", keys };
 }
 
-/** RFC 4731 §3.1: "(" [opt *(SP opt)] ")"; an empty list means ALL. Also ESORT's (RFC 5267 §3.2). */
-export function searchReturnOpts(parser: Parser): Set<ReturnOption> {
-  const names = parser.list(() => parser.atom().toUpperCase());
+/**
+ * RFC 4731 §3.1: "(" [opt *(SP opt)] ")"; an empty list means ALL. Also ESORT's (RFC 5267 §3.2).
+ * RFC 5267 §4.4 (and RFC 9394 §3.1): one PARTIAL or one ALL, never both; UPDATE once (§4.3).
+ */
+export function searchReturnOpts(parser: Parser): {
+  options: Set<ReturnOption>;
+  partial: PartialRange | undefined;
+} {
   const options = new Set<ReturnOption>();
-  for (const name of names) {
+  let partial: PartialRange | undefined;
+  parser.list(() => {
+    const name = parser.atom().toUpperCase();
     if (!RETURN_OPTIONS.has(name))
       throw new ImapBad(undefined, `Unknown search return option ${name.slice(0, 20)}`);
-    options.add(name as ReturnOption);
-  }
-  if (options.size === 0) options.add("ALL");
-  return options;
+    const option = name as ReturnOption;
+    if ((option === "ALL" || option === "PARTIAL" || option === "UPDATE") && options.has(option))
+      throw new ImapBad(undefined, `${option} given twice`);
+    if (option === "PARTIAL") {
+      parser.sp();
+      partial = partialRange(parser);
+    }
+    options.add(option);
+  });
+  if (options.has("PARTIAL") && options.has("ALL"))
+    throw new ImapBad(undefined, "PARTIAL and ALL exclude each other (RFC 5267 §4.4)");
+  // RFC 4731 §3.1: RETURN () is ALL. Our reading of RFC 5267 §4.3: UPDATE (or CONTEXT) without an
+  // option that returns data asks for the whole result, which the updates then keep current.
+  if (
+    options.size === 0 ||
+    (!DATA_OPTIONS.some((o) => options.has(o)) && (options.has("UPDATE") || options.has("CONTEXT")))
+  )
+    options.add("ALL");
+  return { options, partial };
+}
+
+/**
+ * RFC 9394 §4: partial-range-first = nz-number ":" nz-number / partial-range-last = "-" nz-number
+ * ":" "-" nz-number; 500:400 is 400:500, and "*" is not allowed.
+ */
+function partialRange(parser: Parser): PartialRange {
+  const text = parser.atom();
+  const m = /^(-?)([1-9]\d{0,9}):(-?)([1-9]\d{0,9})$/.exec(text);
+  if (!m || m[1] !== m[3]) throw new ImapBad(undefined, "PARTIAL takes a range such as 1:100 or -1:-100");
+  const a = Number(m[2]);
+  const b = Number(m[4]);
+  if (a > 0xffffffff || b > 0xffffffff) throw new ImapBad(undefined, "PARTIAL range beyond 32 bits");
+  return { from: Math.min(a, b), to: Math.max(a, b), last: m[1] === "-", text };
+}
+
+/** The results a PARTIAL range names, in the list's order (RFC 9394 §3.1: -1 is the last result). */
+export function partialSlice<T>(results: readonly T[], range: PartialRange): T[] {
+  if (!range.last) return results.slice(range.from - 1, range.to);
+  const end = results.length - range.from + 1;
+  return results.slice(Math.max(0, results.length - range.to), Math.max(0, end));
 }
 
 /** One search-key (RFC 3501 §9), recursing into parentheses, NOT and OR. */

@@ -6,6 +6,7 @@ import type { SortCriterion, SortKey } from "../../store/mod.ts";
 import { ImapBad } from "../errors.ts";
 import type { Parser } from "../protocol/parser.ts";
 import {
+  type PartialRange,
   type ReturnOption,
   type SearchKey,
   type SearchSyntax,
@@ -31,6 +32,8 @@ const MAX_SORT_CRITERIA = 20;
 export interface SortCommand {
   /** RFC 5267 §3.2: present means answer with ESEARCH (SAVE alone: nothing, RFC 5182 §2.4). */
   returnOptions: Set<ReturnOption> | undefined;
+  /** RFC 5267 §4.4: the PARTIAL window, counted in sort order. */
+  partial: PartialRange | undefined;
   criteria: SortCriterion[];
   charset: string;
   key: SearchKey;
@@ -40,8 +43,9 @@ export interface SortCommand {
 export function sortCommand(parser: Parser, syntax: SearchSyntax = {}): SortCommand {
   parser.sp();
   let returnOptions: Set<ReturnOption> | undefined;
+  let partial: PartialRange | undefined;
   if (parser.take("RETURN ")) {
-    returnOptions = searchReturnOpts(parser);
+    ({ options: returnOptions, partial } = searchReturnOpts(parser));
     parser.sp();
   }
   const criteria = parser.list(() => {
@@ -60,7 +64,7 @@ export function sortCommand(parser: Parser, syntax: SearchSyntax = {}): SortComm
   parser.sp();
   const charset = parser.astring();
   parser.sp();
-  return { returnOptions, criteria, charset, key: searchProgram(parser, syntax) };
+  return { returnOptions, partial, criteria, charset, key: searchProgram(parser, syntax) };
 }
 
 export type ThreadAlgorithm = "REFERENCES" | "ORDEREDSUBJECT";
