@@ -5,17 +5,10 @@
  * /api/v1/backups and the schedule (MAILROOM_BACKUP_DIR + MAILROOM_BACKUP_KEEP) run that command in a
  * child process (child.ts, control.ts) so the copy never holds the server's event loop.
  */
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { fsyncPath } from "../fsync.ts";
 import type { Logger } from "../log.ts";
 import { type DatabaseFileSummary, databaseFileVerify, type Store } from "../store/mod.ts";
 
@@ -50,9 +43,9 @@ export async function backupCreate(store: Store, path: string): Promise<BackupRe
   try {
     await store.backup(partial);
     const contents = await databaseFileVerify(partial);
-    fsyncFile(partial);
+    fsyncPath(partial);
     renameSync(partial, path);
-    fsyncFile(dirname(path));
+    fsyncPath(dirname(path));
     return {
       path,
       name: basename(path),
@@ -137,14 +130,5 @@ function exists(path: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function fsyncFile(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

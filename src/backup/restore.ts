@@ -3,8 +3,10 @@
  * database in place (with its -wal and -shm) is kept beside it as `<name>.before-restore-<time>`,
  * never deleted; a stale -wal must not stay, or SQLite would replay it into the restored file.
  */
-import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+
+import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
+import { fsyncPath } from "../fsync.ts";
 import { type DatabaseFileSummary, databaseFilePath, databaseFileVerify } from "../store/mod.ts";
 
 export class RestoreError extends Error {}
@@ -29,7 +31,7 @@ export async function restoreFile(databaseUrl: string, backup: string): Promise<
   }
   const incoming = `${target}.restoring`;
   copyFileSync(backup, incoming);
-  fsync(incoming);
+  fsyncPath(incoming);
   let keptAs: string | undefined;
   if (existsSync(target)) {
     keptAs = `${target}.before-restore-${new Date().toISOString().replace(/[-:.]/g, "")}`;
@@ -40,15 +42,6 @@ export async function restoreFile(databaseUrl: string, backup: string): Promise<
   rmSync(`${target}-wal`, { force: true });
   rmSync(`${target}-shm`, { force: true });
   renameSync(incoming, target);
-  fsync(dirname(target));
+  fsyncPath(dirname(target));
   return { path: target, keptAs, contents };
-}
-
-function fsync(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -10,8 +10,10 @@
  * backpressure, so a large FETCH streams as before. Large message literals are handed over as they
  * are, uncopied; small pieces are copied once into the buffer of their write.
  */
+
 import { Buffer } from "node:buffer";
 import type { EventEmitter } from "node:events";
+import { drained } from "../net/drained.ts";
 import type { Piece } from "./protocol/encode.ts";
 
 /** Bytes gathered before writing without waiting for the end of the command (as the FETCH writer's chunk). */
@@ -108,17 +110,7 @@ export class Output {
   /** Flushes, then waits until the socket can take more (or is gone). */
   drain(): Promise<void> {
     this.flush();
-    const socket = this.socket;
-    if (!socket.writableNeedDrain || socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        socket.off("drain", done);
-        socket.off("close", done);
-        resolve();
-      };
-      socket.once("drain", done);
-      socket.once("close", done);
-    });
+    return drained(this.socket);
   }
 
   /** The connection is gone: what is still gathered is dropped. */

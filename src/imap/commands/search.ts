@@ -260,17 +260,33 @@ function esearchResponse(
   numbers: number[],
   withModseq: boolean,
 ): Piece[] {
+  const pieces = esearchData(tag, byUid, { options, partial }, numbers, sequenceFormat);
+  if (withModseq && found.length > 0) pieces.push(` MODSEQ ${esearchModseq(options, found)}`);
+  return pieces;
+}
+
+/**
+ * The ESEARCH data of SEARCH (RFC 4731 §3.1, numbers ascending, `format` a sequence-set) and of
+ * SORT (RFC 5267 §3.2, numbers in sort order, `format` keeping that order). MIN, MAX and ALL are
+ * left out when nothing matched; COUNT is always there; PARTIAL's window is counted in the
+ * numbers' order (RFC 5267 §4.4).
+ */
+export function esearchData(
+  tag: string,
+  byUid: boolean,
+  { options, partial }: { options: Set<ReturnOption>; partial: PartialRange | undefined },
+  numbers: number[],
+  format: (numbers: readonly number[]) => string,
+): Piece[] {
   const pieces: Piece[] = ["ESEARCH (TAG ", str(tag), ")"];
   if (byUid) pieces.push(" UID");
-  // RFC 4731 §3.1: MIN, MAX and ALL are left out when nothing matched; COUNT is always there.
-  if (found.length > 0) {
+  if (numbers.length > 0) {
     if (options.has("MIN")) pieces.push(` MIN ${numbers[0]}`);
     if (options.has("MAX")) pieces.push(` MAX ${numbers[numbers.length - 1]}`);
   }
   if (options.has("COUNT")) pieces.push(` COUNT ${numbers.length}`);
-  if (found.length > 0 && options.has("ALL")) pieces.push(` ALL ${sequenceFormat(numbers)}`);
-  if (partial) pieces.push(` ${partialData(partial, numbers, sequenceFormat)}`);
-  if (withModseq && found.length > 0) pieces.push(` MODSEQ ${esearchModseq(options, found)}`);
+  if (numbers.length > 0 && options.has("ALL")) pieces.push(` ALL ${format(numbers)}`);
+  if (partial) pieces.push(` ${partialData(partial, numbers, format)}`);
   return pieces;
 }
 

@@ -6,11 +6,11 @@
  */
 import { messagesSorted } from "../../store/mod.ts";
 import { ImapBad } from "../errors.ts";
-import { type Piece, str } from "../protocol/encode.ts";
+import type { Piece } from "../protocol/encode.ts";
 import type { PartialRange, ReturnOption } from "../search/parse.ts";
 import { sortCommand } from "../search/sort-parse.ts";
 import type { SelectedCommand } from "./handler.ts";
-import { partialData, searchProgramChecks, searchScan, sortCharsetCheck } from "./search.ts";
+import { esearchData, searchProgramChecks, searchScan, sortCharsetCheck } from "./search.ts";
 import { startUpdates, updateTagCheck } from "./search-update.ts";
 
 export async function sort(command: SelectedCommand): Promise<string> {
@@ -95,17 +95,7 @@ function esortResponse(
   { options, partial }: { options: Set<ReturnOption>; partial: PartialRange | undefined },
   numbers: number[],
 ): Piece[] {
-  const pieces: Piece[] = ["ESEARCH (TAG ", str(tag), ")"];
-  if (byUid) pieces.push(" UID");
-  if (numbers.length > 0) {
-    if (options.has("MIN")) pieces.push(` MIN ${numbers[0]}`);
-    if (options.has("MAX")) pieces.push(` MAX ${numbers[numbers.length - 1]}`);
-  }
-  if (options.has("COUNT")) pieces.push(` COUNT ${numbers.length}`);
-  if (numbers.length > 0 && options.has("ALL")) pieces.push(` ALL ${orderedSet(numbers)}`);
-  // RFC 5267 §4.4: the window is counted in sort order, and listed so.
-  if (partial) pieces.push(` ${partialData(partial, numbers, orderedSet)}`);
-  return pieces;
+  return esearchData(tag, byUid, { options, partial }, numbers, orderedSet);
 }
 
 /** A sequence-set that keeps the given order: ascending runs of consecutive numbers become a:b. */

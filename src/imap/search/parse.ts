@@ -142,12 +142,7 @@ export interface SearchSyntax {
  */
 export function searchCommand(parser: Parser, syntax: SearchSyntax = {}): SearchCommand {
   parser.sp();
-  let returnOptions: Set<ReturnOption> | undefined;
-  let partial: PartialRange | undefined;
-  if (parser.take("RETURN ")) {
-    ({ options: returnOptions, partial } = searchReturnOpts(parser));
-    parser.sp();
-  }
+  const { returnOptions, partial } = returnClause(parser);
   let charset: string | undefined;
   if (parser.take("CHARSET ")) {
     charset = parser.astring().toUpperCase();
@@ -169,6 +164,20 @@ export function searchProgram(parser: Parser, syntax: SearchSyntax = {}): Search
   }
   parser.end();
   return keys.length === 1 ? keys[0]! : { kind: "and", keys };
+}
+
+/**
+ * `[RETURN SP "(" opts ")" SP]` at the start of SEARCH (RFC 4466 §2.6) and SORT (RFC 5267 §3.2):
+ * no options at all when the clause is absent (a plain SEARCH / SORT answer).
+ */
+export function returnClause(parser: Parser): {
+  returnOptions: Set<ReturnOption> | undefined;
+  partial: PartialRange | undefined;
+} {
+  if (!parser.take("RETURN ")) return { returnOptions: undefined, partial: undefined };
+  const { options, partial } = searchReturnOpts(parser);
+  parser.sp();
+  return { returnOptions: options, partial };
 }
 
 /**

@@ -8,10 +8,10 @@ import type { Parser } from "../protocol/parser.ts";
 import {
   type PartialRange,
   type ReturnOption,
+  returnClause,
   type SearchKey,
   type SearchSyntax,
   searchProgram,
-  searchReturnOpts,
 } from "./parse.ts";
 
 const SORT_KEYS = new Set<string>([
@@ -42,12 +42,7 @@ export interface SortCommand {
 /** sort = ["UID" SP] "SORT" [SP "RETURN" SP sort-return-opts] SP sort-criteria SP search-charset 1*(SP search-key) */
 export function sortCommand(parser: Parser, syntax: SearchSyntax = {}): SortCommand {
   parser.sp();
-  let returnOptions: Set<ReturnOption> | undefined;
-  let partial: PartialRange | undefined;
-  if (parser.take("RETURN ")) {
-    ({ options: returnOptions, partial } = searchReturnOpts(parser));
-    parser.sp();
-  }
+  const { returnOptions, partial } = returnClause(parser);
   const criteria = parser.list(() => {
     let name = parser.atom().toUpperCase();
     let reverse = false;
