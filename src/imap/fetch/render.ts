@@ -31,6 +31,17 @@ export interface FetchNeeds {
   setsSeen: boolean;
 }
 
+/** What the items without arguments need read (sections and BINARY depend on theirs: below). */
+const FIXED_NEEDS: Partial<Record<FetchItem["kind"], Partial<FetchNeeds>>> = {
+  ENVELOPE: { envelope: true },
+  PREVIEW: { preview: true },
+  BODY: { structure: true },
+  BODYSTRUCTURE: { structure: true },
+  RFC822: { raw: "full", setsSeen: true },
+  "RFC822.TEXT": { raw: "full", headerEnd: true, setsSeen: true },
+  "RFC822.HEADER": { raw: "head", headerEnd: true },
+};
+
 export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
   const needs: FetchNeeds = {
     envelope: false,
@@ -40,47 +51,26 @@ export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
     headerEnd: false,
     setsSeen: false,
   };
-  const want = (raw: "head" | "full") => {
-    if (needs.raw !== "full") needs.raw = raw;
+  const want = (raw: "none" | "head" | "full") => {
+    if (needs.raw !== "full" && raw !== "none") needs.raw = raw;
   };
   for (const item of items) {
-    switch (item.kind) {
-      case "ENVELOPE":
-        needs.envelope = true;
-        break;
-      case "PREVIEW":
-        needs.preview = true;
-        break;
-      case "BODY":
-      case "BODYSTRUCTURE":
-        needs.structure = true;
-        break;
-      case "RFC822":
-        want("full");
-        needs.setsSeen = true;
-        break;
-      case "RFC822.TEXT":
-        want("full");
-        needs.headerEnd = true;
-        needs.setsSeen = true;
-        break;
-      case "RFC822.HEADER":
-        want("head");
-        needs.headerEnd = true;
-        break;
-      case "section":
-        if (item.section.path.length > 0) needs.structure = true;
-        // BODY[] is the bytes as they are; the message's own HEADER and TEXT cut at its header end.
-        else if (item.section.text !== "") needs.headerEnd = true;
-        want(needsOnlyHeader(item.section) ? "head" : "full");
-        if (!item.peek) needs.setsSeen = true;
-        break;
+    const fixed = FIXED_NEEDS[item.kind];
+    if (fixed) {
+      const { raw, ...flags } = fixed;
+      Object.assign(needs, flags);
+      if (raw) want(raw);
+    } else if (item.kind === "section") {
+      if (item.section.path.length > 0) needs.structure = true;
+      // BODY[] is the bytes as they are; the message's own HEADER and TEXT cut at its header end.
+      else if (item.section.text !== "") needs.headerEnd = true;
+      want(needsOnlyHeader(item.section) ? "head" : "full");
+      if (!item.peek) needs.setsSeen = true;
+    } else if (item.kind === "binary") {
       // RFC 3516 §4.2: decoded from the part's stored offsets; BINARY (not .PEEK) sets \Seen.
-      case "binary":
-        if (item.path.length > 0) needs.structure = true;
-        want("full");
-        if (!item.peek && !item.size) needs.setsSeen = true;
-        break;
+      if (item.path.length > 0) needs.structure = true;
+      want("full");
+      if (!item.peek && !item.size) needs.setsSeen = true;
     }
   }
   return needs;
