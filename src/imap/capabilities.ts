@@ -41,6 +41,55 @@ interface Capability {
 const beforeLogin = (c: CapabilityConditions) => c.state === "not-authenticated";
 const afterLogin = (c: CapabilityConditions) => c.state !== "not-authenticated";
 
+/** Offered once logged in (RFC 3501 §6.1.1: the list may change with the state), in this order. */
+const AFTER_LOGIN: readonly Capability["name"][] = [
+  "NAMESPACE", // RFC 2342
+  "UIDPLUS", // RFC 4315
+  "MOVE", // RFC 6851
+  "UNSELECT", // RFC 3691
+  "CHILDREN", // RFC 3348
+  "SPECIAL-USE", // RFC 6154
+  "CREATE-SPECIAL-USE", // RFC 6154 §3
+  "LIST-EXTENDED", // RFC 5258
+  "LIST-STATUS", // RFC 5819
+  "ESEARCH", // RFC 4731
+  "SEARCHRES", // RFC 5182
+  "STATUS=SIZE", // RFC 8438
+  "CONDSTORE", // RFC 7162 §3.1
+  "QRESYNC", // RFC 7162 §3.2
+  "BINARY", // RFC 3516
+  "MULTIAPPEND", // RFC 3502
+  "CATENATE", // RFC 4469
+  "UTF8=ACCEPT", // RFC 6855
+  "SAVEDATE", // RFC 8514
+  "WITHIN", // RFC 5032
+  "REPLACE", // RFC 8508
+  "UIDONLY", // RFC 9586
+  "SORT", // RFC 5256 §3
+  "SORT=DISPLAY", // RFC 5957
+  "ESORT", // RFC 5267 §3
+  // RFC 5267 §4: RETURN (CONTEXT UPDATE PARTIAL) on SEARCH and SORT, ADDTO/REMOVEFROM, CANCELUPDATE.
+  "CONTEXT=SEARCH",
+  "CONTEXT=SORT",
+  "THREAD=ORDEREDSUBJECT", // RFC 5256 §3
+  "THREAD=REFERENCES", // RFC 5256 §3
+  "OBJECTID", // RFC 8474
+  "PREVIEW", // RFC 8970
+  // RFC 9208 §5: the account's byte and message-count quotas; no QUOTASET (the administrator sets them).
+  "QUOTA",
+  "QUOTA=RES-STORAGE",
+  "QUOTA=RES-MESSAGE",
+  // RFC 7889 §3.1: one limit for every mailbox, the message size limit (APPEND beyond: NO [TOOBIG]).
+  (c) => `APPENDLIMIT=${c.settings.appendLimit}`,
+  // RFC 9738 §3: one of MESSAGELIMIT=n and SAVELIMIT=n.
+  (c) => c.settings.messageLimit,
+  "COMPRESS=DEFLATE", // RFC 4978
+  // RFC 5464 §1: annotations on mailboxes (METADATA) and on the server (METADATA-SERVER).
+  "METADATA",
+  "METADATA-SERVER",
+  "NOTIFY", // RFC 5465
+];
+
 const CAPABILITIES: readonly Capability[] = [
   { name: "IMAP4rev1" }, // RFC 3501
   // RFC 9051 Appendix A: both revisions; a client that wants rev2 says ENABLE IMAP4rev2.
@@ -57,51 +106,7 @@ const CAPABILITIES: readonly Capability[] = [
   { name: "AUTH=PLAIN", when: (c) => beforeLogin(c) && c.plaintextAuthAllowed }, // RFC 4616
   { name: "AUTH=LOGIN", when: (c) => beforeLogin(c) && c.plaintextAuthAllowed },
   { name: "LOGINDISABLED", when: (c) => beforeLogin(c) && !c.plaintextAuthAllowed },
-  { name: "NAMESPACE", when: afterLogin }, // RFC 2342
-  { name: "UIDPLUS", when: afterLogin }, // RFC 4315
-  { name: "MOVE", when: afterLogin }, // RFC 6851
-  { name: "UNSELECT", when: afterLogin }, // RFC 3691
-  { name: "CHILDREN", when: afterLogin }, // RFC 3348
-  { name: "SPECIAL-USE", when: afterLogin }, // RFC 6154
-  { name: "CREATE-SPECIAL-USE", when: afterLogin }, // RFC 6154 §3
-  { name: "LIST-EXTENDED", when: afterLogin }, // RFC 5258
-  { name: "LIST-STATUS", when: afterLogin }, // RFC 5819
-  { name: "ESEARCH", when: afterLogin }, // RFC 4731
-  { name: "SEARCHRES", when: afterLogin }, // RFC 5182
-  { name: "STATUS=SIZE", when: afterLogin }, // RFC 8438
-  { name: "CONDSTORE", when: afterLogin }, // RFC 7162 §3.1
-  { name: "QRESYNC", when: afterLogin }, // RFC 7162 §3.2
-  { name: "BINARY", when: afterLogin }, // RFC 3516
-  { name: "MULTIAPPEND", when: afterLogin }, // RFC 3502
-  { name: "CATENATE", when: afterLogin }, // RFC 4469
-  { name: "UTF8=ACCEPT", when: afterLogin }, // RFC 6855
-  { name: "SAVEDATE", when: afterLogin }, // RFC 8514
-  { name: "WITHIN", when: afterLogin }, // RFC 5032
-  { name: "REPLACE", when: afterLogin }, // RFC 8508
-  { name: "UIDONLY", when: afterLogin }, // RFC 9586
-  { name: "SORT", when: afterLogin }, // RFC 5256 §3
-  { name: "SORT=DISPLAY", when: afterLogin }, // RFC 5957
-  { name: "ESORT", when: afterLogin }, // RFC 5267 §3
-  // RFC 5267 §4: RETURN (CONTEXT UPDATE PARTIAL) on SEARCH and SORT, ADDTO/REMOVEFROM, CANCELUPDATE.
-  { name: "CONTEXT=SEARCH", when: afterLogin },
-  { name: "CONTEXT=SORT", when: afterLogin },
-  { name: "THREAD=ORDEREDSUBJECT", when: afterLogin }, // RFC 5256 §3
-  { name: "THREAD=REFERENCES", when: afterLogin }, // RFC 5256 §3
-  { name: "OBJECTID", when: afterLogin }, // RFC 8474
-  { name: "PREVIEW", when: afterLogin }, // RFC 8970
-  // RFC 9208 §5: the account's byte and message-count quotas; no QUOTASET (the administrator sets them).
-  { name: "QUOTA", when: afterLogin },
-  { name: "QUOTA=RES-STORAGE", when: afterLogin },
-  { name: "QUOTA=RES-MESSAGE", when: afterLogin },
-  // RFC 7889 §3.1: one limit for every mailbox, the message size limit (APPEND beyond: NO [TOOBIG]).
-  { name: (c) => `APPENDLIMIT=${c.settings.appendLimit}`, when: afterLogin },
-  // RFC 9738 §3: one of MESSAGELIMIT=n and SAVELIMIT=n.
-  { name: (c) => c.settings.messageLimit, when: afterLogin },
-  { name: "COMPRESS=DEFLATE", when: afterLogin }, // RFC 4978
-  // RFC 5464 §1: annotations on mailboxes (METADATA) and on the server (METADATA-SERVER).
-  { name: "METADATA", when: afterLogin },
-  { name: "METADATA-SERVER", when: afterLogin },
-  { name: "NOTIFY", when: afterLogin }, // RFC 5465
+  ...AFTER_LOGIN.map((name) => ({ name, when: afterLogin })),
   { name: "UNAUTHENTICATE", when: (c) => afterLogin(c) && c.settings.unauthenticate }, // RFC 8437
 ];
 
