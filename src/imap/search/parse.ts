@@ -273,12 +273,10 @@ export function searchKey(
       return { kind: "all" };
     // RFC 5032 §3: OLDER / YOUNGER nz-number (seconds).
     case "OLDER":
-    case "YOUNGER":
-      return {
-        kind: "within",
-        op: name === "OLDER" ? "older" : "younger",
-        seconds: argument(parser, () => parser.nzNumber()),
-      };
+    case "YOUNGER": {
+      const seconds = argument(parser, () => parser.nzNumber());
+      return { kind: "within", op: name === "OLDER" ? "older" : "younger", seconds };
+    }
     case "RECENT":
       return { kind: "recent" };
     // RFC 3501 §6.4.4: NEW is "(RECENT UNSEEN)", OLD is "NOT RECENT".
@@ -298,21 +296,17 @@ export function searchKey(
     case "TEXT":
       return { kind: "text", value: argument(parser, () => parser.astring()) };
     case "LARGER":
-    case "SMALLER":
-      return {
-        kind: "size",
-        op: name === "LARGER" ? "larger" : "smaller",
-        size: argument(parser, () => parser.number()),
-      };
+    case "SMALLER": {
+      const size = argument(parser, () => parser.number());
+      return { kind: "size", op: name === "LARGER" ? "larger" : "smaller", size };
+    }
     case "UID":
       return { kind: "sequence", set: argument(parser, () => parser.sequenceSet()), uid: true };
     case "UIDAFTER":
-    case "UIDBEFORE":
-      return {
-        kind: "uid-bound",
-        op: name === "UIDAFTER" ? "after" : "before",
-        uid: argument(parser, () => parser.nzNumber()),
-      };
+    case "UIDBEFORE": {
+      const uid = argument(parser, () => parser.nzNumber());
+      return { kind: "uid-bound", op: name === "UIDAFTER" ? "after" : "before", uid };
+    }
     case "MODSEQ":
       return { kind: "modseq", modseq: argument(parser, () => searchModsequence(parser)) };
     // RFC 8474 §6: EMAILID objectid / THREADID objectid; a malformed id is BAD, an unknown one matches nothing.
