@@ -105,9 +105,17 @@ test("10,000 SSE clients stay within memory, cost no CPU while idle, all get an 
   // The idle window starts once the burst of 10,000 connections has been absorbed (the collector
   // finishing with their setup is not the cost of holding idle streams).
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const before = cpuTicks();
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const idleTicks = cpuTicks() - before;
+  // Two windows of 2 s back to back: the heartbeat to all 10,000 (every 15 s, EVENT_LIMITS) is real
+  // work and falls into one of them at most, so the quieter window is the cost of idle streams and
+  // the busier one bounds a heartbeat (fresh-clone CI runs measured 0-110 ms in a single window).
+  const ticks = [];
+  for (let i = 0; i < 2; i++) {
+    const before = cpuTicks();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    ticks.push(cpuTicks() - before);
+  }
+  const idleTicks = Math.min(...ticks);
+  const heartbeatTicks = Math.max(...ticks);
 
   // One message over SMTP: its event reaches every one of the 10,000.
   expect(
@@ -138,11 +146,12 @@ test("10,000 SSE clients stay within memory, cost no CPU while idle, all get an 
     intervalMs: 100,
   });
   console.log(
-    `10,000 SSE clients: RSS ${baseline} MB -> ${loaded} MB (+${loaded - baseline} MB), ${afterEvent} MB after one event to all (peak ${Math.round(statusKb("VmHWM") / 1024)} MB); idle CPU ${idleTicks * 10} ms in 2 s; second 10,000 after the first disconnected: ${reloaded} MB; fds ${baseFds} -> ${childFds()} after disconnect`,
+    `10,000 SSE clients: RSS ${baseline} MB -> ${loaded} MB (+${loaded - baseline} MB), ${afterEvent} MB after one event to all (peak ${Math.round(statusKb("VmHWM") / 1024)} MB); idle CPU ${idleTicks * 10} ms in 2 s (${heartbeatTicks * 10} ms in the other 2 s); second 10,000 after the first disconnected: ${reloaded} MB; fds ${baseFds} -> ${childFds()} after disconnect`,
   );
   expect(loaded - baseline).toBeLessThan(RSS_GROWTH_LIMIT_MB);
   expect(reloaded - baseline).toBeLessThan(RSS_GROWTH_LIMIT_MB);
   expect(idleTicks).toBeLessThanOrEqual(10);
+  expect(heartbeatTicks).toBeLessThanOrEqual(50);
 }, 300_000);
 
 test("a client that stops reading during a flood is disconnected; a reading one gets every event", async () => {
