@@ -128,6 +128,14 @@ export class ChaosRules {
     this.#random = options.random ?? Math.random;
   }
 
+  /**
+   * Whether any rule can apply: the protocols ask before they build a point to decide on, so a
+   * server without chaos (the default) spends nothing per command.
+   */
+  get active(): boolean {
+    return this.enabled && this.#rules.length > 0;
+  }
+
   /** Replaces every rule (they were checked by ChaosRule). */
   set(rules: ReadonlyArray<{ rule: ChaosRuleValue; input: unknown }>): void {
     this.#rules = rules.map((r) => ({ ...r, used: 0 }));
@@ -144,7 +152,7 @@ export class ChaosRules {
 
   /** The first rule that matches and wins its draw, as an action; undefined when none does. */
   decide(point: ChaosPoint): ChaosAction | undefined {
-    if (!this.enabled || this.#rules.length === 0) return undefined;
+    if (!this.active) return undefined;
     for (const entry of this.#rules) {
       const { rule } = entry;
       if (rule.protocol !== point.protocol || rule.stage !== point.stage) continue;

@@ -33,7 +33,7 @@ export async function imapChaosConnect(session: ChaosSession): Promise<boolean> 
 /** True when the rule answered the command (or dropped the connection) instead of its handler. */
 export async function imapChaosCommand(session: ChaosSession, command: RawCommand): Promise<boolean> {
   const chaos = session.ctx.chaos;
-  if (!chaos?.enabled) return false;
+  if (!chaos?.active) return false;
   const name = command.name.toUpperCase();
   const point = { client: session.remoteAddress, command: name };
   const auth = name === "LOGIN" || name === "AUTHENTICATE";

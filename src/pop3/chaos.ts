@@ -19,7 +19,7 @@ export function pop3ChaosCommand(
   client: string,
   line: Uint8Array,
 ): ChaosAction | undefined {
-  if (!chaos?.enabled) return undefined;
+  if (!chaos?.active) return undefined;
   const text = Buffer.from(line.subarray(0, 512)).toString("latin1");
   const [word = "", arg] = text.trim().split(/\s+/, 2);
   const command = word.toUpperCase();

@@ -49,11 +49,9 @@ export function withChaos<A extends unknown[], C>(
     const session = args[args.length - 2] as SMTPServerSession;
     const callback = args[args.length - 1] as unknown as ErrorCallback;
     const own = args.slice(0, -2) as unknown as A;
-    const action: ChaosAction | undefined = chaos?.decide({
-      protocol: "smtp",
-      stage,
-      ...point(...own, session),
-    });
+    const action: ChaosAction | undefined = chaos?.active
+      ? chaos.decide({ protocol: "smtp", stage, ...point(...own, session) })
+      : undefined;
     if (!action) return hook(...args);
     ctx.log.info("smtp.chaos", { session: session.id, stage, ...action });
     void (async () => {
