@@ -13,8 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startChildServer } from "../test/harness/child-server.ts";
-import { SmtpClient } from "../test/harness/smtp-client.ts";
-import { cpuSeconds, peakRssMb } from "./lib/proc.ts";
+import { runSmtpLoad } from "./lib/smtp-load.ts";
 
 const { values } = parseArgs({
   options: {
@@ -59,31 +58,15 @@ function message(n: number): string {
   return head + line.repeat(Math.max(1, Math.ceil((size - head.length) / line.length)));
 }
 
-const latencies: number[] = [];
-let failures = 0;
-const pid = server.process.pid!;
-const cpuBefore = cpuSeconds(pid);
-const started = performance.now();
-await Promise.all(
-  Array.from({ length: connections }, async (_, c) => {
-    const { client } = await SmtpClient.connect(server.smtpPort);
-    await client.command("EHLO bench.example");
-    for (let i = 0; i < perConnection; i++) {
-      const n = c * perConnection + i;
-      const t0 = performance.now();
-      await client.command("MAIL FROM:<bench@remote.example>");
-      await client.command(`RCPT TO:<user${n % accountCount}@example.com>`);
-      const r = await client.data(message(n));
-      latencies.push(performance.now() - t0);
-      if (r.code !== 250) failures++;
-    }
-    await client.command("QUIT");
-    await client.close();
-  }),
-);
-const seconds = (performance.now() - started) / 1000;
-const cpu = cpuSeconds(pid) - cpuBefore;
-const rss = peakRssMb(pid);
+const { latencies, failures, seconds, cpu, rss } = await runSmtpLoad({
+  port: server.smtpPort,
+  pid: server.process.pid!,
+  connections,
+  perConnection,
+  accountCount,
+  message,
+  ehlo: "bench.example",
+});
 
 let delivered = 0;
 for (let i = 0; i < accountCount; i++) {
@@ -96,7 +79,6 @@ server.process.kill("SIGTERM");
 await server.exited;
 rmSync(dir, { recursive: true, force: true });
 
-latencies.sort((a, b) => a - b);
 const pct = (p: number) =>
   latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
 const total = connections * perConnection;
