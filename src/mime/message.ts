@@ -29,6 +29,7 @@ export function parseMessage(raw: Uint8Array): ParsedMessage {
   const bodies = chooseBodies(root);
   const firstFrom = envelope.from?.find((a) => a.host !== null) ?? null;
   const sent = parseSentDate(envelope.date);
+  let searchHeaders: string | undefined;
   return {
     headerEnd: root.bodyStart,
     envelope,
@@ -40,7 +41,12 @@ export function parseMessage(raw: Uint8Array): ParsedMessage {
     sentDay: sent?.day ?? null,
     preview: previewOf(raw, bodies.text ?? bodies.html),
     searchText: searchTextOf(raw, root),
-    searchHeaders: searchHeadersOf(rootFields, envelope),
+    // Derived when asked: delivery no longer needs it (the trigram index is written behind, from the
+    // stored header bytes: store/search-indexer.ts), so the ~40 µs it takes are not spent per message.
+    get searchHeaders() {
+      searchHeaders ??= searchHeadersOf(rootFields, envelope);
+      return searchHeaders;
+    },
     hasAttachments: bodies.attachments.length > 0,
     sortKeys: sortKeysOf(envelope, headerValue(rootFields, "references")),
   };

@@ -18,6 +18,7 @@ import namespacesWebhooks from "../../migrations/0011_namespaces_webhooks.sql" w
 import webuiSessionsStats from "../../migrations/0012_webui_sessions_stats.sql" with { type: "text" };
 import compactContents from "../../migrations/0013_compact_contents.sql" with { type: "text" };
 import contentsSortKeysOut from "../../migrations/0014_contents_sort_keys_out.sql" with { type: "text" };
+import searchIndexBehind from "../../migrations/0015_search_index_behind.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json" with { type: "json" };
 import openapiText from "../../openapi.yaml" with { type: "text" };
 // Issue 17: the web interface as scripts/build-webui.ts built it (committed: see webui/README.md).
@@ -41,6 +42,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   "0012_webui_sessions_stats": webuiSessionsStats,
   "0013_compact_contents": compactContents,
   "0014_contents_sort_keys_out": contentsSortKeysOut,
+  "0015_search_index_behind": searchIndexBehind,
 };
 
 export const embeddedMigrations: EmbeddedMigrations = { journal, sql: EMBEDDED_SQL };

@@ -93,11 +93,7 @@ export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMes
   const id = Number(result.rows[0]!.id);
   await w.exec({ sql: "INSERT INTO blobs (content_id, data) VALUES (?, ?)", args: [id, raw] });
   await sortKeysPut(w, id, parsed.sortKeys);
-  // SEARCH's trigram prefilter (search-index.ts), in the same transaction as the row it indexes.
-  await w.exec({
-    sql: "INSERT INTO contents_fts (rowid, headers, body) VALUES (?, ?, ?)",
-    args: [id, parsed.searchHeaders, parsed.searchText],
-  });
+  // SEARCH's trigram prefilter is written behind, in batches (search-indexer.ts).
   return id;
 }
 

@@ -32,6 +32,7 @@ import {
 } from "./maintenance.ts";
 import { type EmbeddedMigrations, migrate } from "./migrate.ts";
 import { RecentClaims } from "./recent.ts";
+import { SearchIndexer } from "./search-indexer.ts";
 import { sortKeysBackfill } from "./sort-keys-backfill.ts";
 import { DiskReserve } from "./space.ts";
 import { UidCache } from "./uid-cache.ts";
@@ -130,6 +131,8 @@ export class Store {
   #closing = false;
   /** The startup backfill of SORT/THREAD keys (sort-keys-backfill.ts); settles with its error, if any. */
   #sortKeys: Promise<unknown> = Promise.resolve();
+  /** SEARCH's trigram index, written behind delivery in batches (search-indexer.ts). */
+  readonly #searchIndex: SearchIndexer;
 
   /** The disk reserve (store/space.ts); undefined for remote databases or MAILROOM_DISK_RESERVE=0. */
   readonly reserve: DiskReserve | undefined;
@@ -144,9 +147,11 @@ export class Store {
     this.#database = database;
     this.reserve = reserve;
     this.credentials = new CredentialCache(credentials);
+    this.#searchIndex = new SearchIndexer(database.db, (fn) => this.write(fn));
     this.#writer = new Writer(
       database.db,
       (change) => {
+        if (change.kind === "message-added") this.#searchIndex.schedule();
         this.uidCache.apply(change);
         this.credentials.apply(change);
         this.recent.apply(change);
@@ -200,7 +205,14 @@ export class Store {
       () => undefined,
       (error: unknown) => error,
     );
+    // What an earlier process stored and did not index (it stopped first, or was killed).
+    void store.#searchIndex.runNow();
     return store;
+  }
+
+  /** Settles once every content stored before the call is in SEARCH's trigram index (search-indexer.ts). */
+  searchIndexSettled(): Promise<void> {
+    return this.#searchIndex.settled();
   }
 
   /**
@@ -279,6 +291,7 @@ export class Store {
     await this.recent.settle();
     this.#closing = true;
     await this.#sortKeys;
+    await this.#searchIndex.close();
     await this.#writer.close();
     if (this.#database.isLocalFile && options.checkpoint !== false) {
       try {

@@ -1,6 +1,7 @@
 /**
  * SEARCH's prefilter: an FTS5 index with the trigram tokenizer over each content's search text
- * (table contents_fts, migration 0007; kept in step by contentCreate and contentsDeleteOrphans).
+ * (table contents_fts, migration 0007; written behind delivery by search-indexer.ts, emptied of a
+ * content by contentsDeleteOrphans).
  * A trigram phrase query finds every text that has the needle as a substring, and maybe a few more
  * (the tokenizer folds case on its own): so it only narrows the messages that SEARCH then checks
  * exactly, as before (RFC 3501 §6.4.4 substring semantics unchanged). Needles shorter than three
@@ -9,6 +10,7 @@
 import { chunksOf, IN_LIST_MAX } from "./chunks.ts";
 import { type Reader, rawOf } from "./db.ts";
 import { type MessageSearchOptions, type MessageSearchRow, messagesSearchRows } from "./search.ts";
+import { SEARCH_INDEXED_UPTO_SQL } from "./search-indexer.ts";
 
 /** The trigram tokenizer indexes runs of three characters: a shorter needle matches nothing in it. */
 export const TRIGRAM_MIN_CHARS = 3;
@@ -29,7 +31,9 @@ function matchExpression(terms: readonly IndexTerm[]): string {
 
 /**
  * The UIDs (ascending, up to `maxUid`) of the mailbox's messages whose content the index says may
- * contain every term. Driven from the index: a rare term costs its few rows, whatever the mailbox size.
+ * contain every term, and those whose content the indexer has not reached yet (search-indexer.ts),
+ * which only the exact check can judge. Driven from the index: a rare term costs its few rows,
+ * whatever the mailbox size.
  */
 export async function messagesTextCandidates(
   r: Reader,
@@ -39,10 +43,15 @@ export async function messagesTextCandidates(
 ): Promise<number[]> {
   // CROSS JOIN and the unary "+" keep SQLite on messages_content for each indexed content: left to
   // itself it walks the whole mailbox (messages_mailbox_uid) once per content, ~0.2 s per 100k.
+  // The second part reads messages_content above the watermark: the few messages stored last.
   const { rows } = await rawOf(r).execute({
     sql: `SELECT m.uid FROM contents_fts CROSS JOIN messages m ON m.content_id = contents_fts.rowid
-          WHERE contents_fts MATCH ? AND +m.mailbox_id = ? AND +m.uid <= ? ORDER BY m.uid`,
-    args: [matchExpression(terms), mailboxId, maxUid],
+          WHERE contents_fts MATCH ? AND +m.mailbox_id = ? AND +m.uid <= ?
+          UNION
+          SELECT m.uid FROM messages m
+          WHERE m.content_id > ${SEARCH_INDEXED_UPTO_SQL} AND +m.mailbox_id = ? AND +m.uid <= ?
+          ORDER BY 1`,
+    args: [matchExpression(terms), mailboxId, maxUid, mailboxId, maxUid],
   });
   return rows.map((row) => Number(row.uid));
 }

@@ -83,14 +83,17 @@ describe("SEARCH through the trigram index keeps substring semantics", () => {
 
   test("an expunged message's content leaves the index; a copy elsewhere keeps it there", async () => {
     const client = await session();
-    const count = async (word: string) =>
-      Number(
+    // The index is written behind delivery (store/search-indexer.ts): count once it has caught up.
+    const count = async (word: string) => {
+      await server.store.searchIndexSettled();
+      return Number(
         (
           await server.store.execute(
             `SELECT count(*) AS n FROM contents_fts WHERE contents_fts MATCH '"${word}"'`,
           )
         )[0]!.n,
       );
+    };
     const before = await count("zx-4411");
     expect(before).toBeGreaterThanOrEqual(1);
     await client.command("COPY 1 Archive");
