@@ -93,7 +93,9 @@ export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMes
   const id = Number(result.rows[0]!.id);
   await w.exec({ sql: "INSERT INTO blobs (content_id, data) VALUES (?, ?)", args: [id, raw] });
   await sortKeysPut(w, id, parsed.sortKeys);
-  // SEARCH's trigram prefilter is written behind, in batches (search-indexer.ts).
+  // SEARCH's trigram prefilter is written behind, in batches (search-indexer.ts); a copy of the
+  // header (not a view, which would keep the whole message alive) spares it reading the blob.
+  w.contentStored(id, new Uint8Array(raw.subarray(0, parsed.headerEnd)));
   return id;
 }
 

@@ -42,6 +42,12 @@ export interface Write {
    */
   exec(statement: InStatement): Promise<ResultSet>;
   changed(change: Change): void;
+  /**
+   * A content was stored with these header bytes: after commit they go to the search indexer
+   * (search-indexer.ts), which then need not read them back out of the blob (for a 20 MB message
+   * SQLite's substr() would load all 20 MB). A rolled-back write hands nothing over.
+   */
+  contentStored(id: number, header: Uint8Array): void;
   /** The per-account limits the store enforces in this write. */
   limits: StoreLimits;
   /** What this store was opened to do besides storing (queueing spam lessons). */
@@ -223,12 +229,18 @@ interface Job {
   reject: (error: unknown) => void;
 }
 
+/** How one write of a group ended: its value and what to hand on after commit, or its error. */
+type Outcome =
+  | { ok: true; value: unknown; changes: Change[]; stored: Array<[number, Uint8Array]> }
+  | { ok: false; error: unknown };
+
 /** Most writes one transaction carries; bounds the latency a big group adds to its first member. */
 const MAX_GROUP = 256;
 
 export class Writer {
   readonly #db: Db;
   readonly #publish: (change: Change) => void;
+  readonly #contentStored: (id: number, header: Uint8Array) => void;
   #queue: Job[] = [];
   #draining = false;
   #closed = false;
@@ -245,9 +257,11 @@ export class Writer {
     limits: StoreLimits = DEFAULT_STORE_LIMITS,
     features: StoreFeatures = DEFAULT_STORE_FEATURES,
     reserve?: DiskReserve,
+    contentStored: (id: number, header: Uint8Array) => void = () => {},
   ) {
     this.#db = db;
     this.#publish = publish;
+    this.#contentStored = contentStored;
     this.#limits = limits;
     this.#features = features;
     this.#reserve = reserve;
@@ -323,8 +337,7 @@ export class Writer {
    * space, runs the writes that failed once more: deletions then succeed, new mail is refused.
    */
   async #commitGroup(group: Job[], mayRetry: boolean): Promise<void> {
-    const outcomes: Array<{ ok: true; value: unknown; changes: Change[] } | { ok: false; error: unknown }> =
-      [];
+    const outcomes: Outcome[] = [];
     /** When the last job finished and COMMIT (with its fsync) began. */
     let commitStarted = 0;
     try {
@@ -333,17 +346,19 @@ export class Writer {
         const exec = (statement: InStatement) => raw.execute(statement);
         for (const job of group) {
           const changes: Change[] = [];
+          const stored: Array<[number, Uint8Array]> = [];
           const write: Write = {
             tx,
             exec,
             changed: (c) => changes.push(c),
+            contentStored: (id, header) => stored.push([id, header]),
             limits: this.#limits,
             features: this.#features,
             lowSpace: this.#reserve?.low ?? false,
           };
           if (group.length === 1) {
             // Alone in its transaction: a failure rolls the whole transaction back, no savepoint needed.
-            outcomes.push({ ok: true, value: await job.fn(write), changes });
+            outcomes.push({ ok: true, value: await job.fn(write), changes, stored });
             continue;
           }
           // A savepoint per job: its failure rolls back its own statements only.
@@ -351,7 +366,7 @@ export class Writer {
           try {
             const value = await job.fn(write);
             await raw.execute("RELEASE job");
-            outcomes.push({ ok: true, value, changes });
+            outcomes.push({ ok: true, value, changes, stored });
           } catch (error) {
             await raw.execute("ROLLBACK TO job");
             await raw.execute("RELEASE job");
@@ -383,15 +398,12 @@ export class Writer {
     this.#settle(group, outcomes, commitStarted);
   }
 
-  #settle(
-    group: Job[],
-    outcomes: Array<{ ok: true; value: unknown; changes: Change[] } | { ok: false; error: unknown }>,
-    commitStarted: number,
-  ): void {
+  #settle(group: Job[], outcomes: Outcome[], commitStarted: number): void {
     metrics.committed(group.length, commitStarted);
     group.forEach((job, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) {
+        for (const [id, header] of outcome.stored) this.#contentStored(id, header);
         for (const change of outcome.changes) this.#publish(change);
         job.resolve(outcome.value);
       } else {

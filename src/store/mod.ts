@@ -160,6 +160,7 @@ export class Store {
       limits,
       features,
       reserve,
+      (id, header) => this.#searchIndex.keep(id, header),
     );
   }
 

@@ -27,23 +27,85 @@ export const SEARCH_INDEX_DELAY_MS = 100;
 export const SEARCH_INDEXED_UPTO_SQL =
   "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'search_indexed_upto')";
 
+/**
+ * Headers handed over after commit (Write.contentStored), bounded in entries and bytes. Past either
+ * bound a header is not kept and its batch reads it from the blob, as it does for contents stored
+ * before a restart or by another process.
+ */
+export const SEARCH_INDEX_HEADERS_KEPT = 4 * SEARCH_INDEX_BATCH;
+export const SEARCH_INDEX_HEADER_BYTES_KEPT = 4 * 1024 * 1024;
+
+class KeptHeaders {
+  readonly #byId = new Map<number, Uint8Array>();
+  #bytes = 0;
+
+  keep(id: number, header: Uint8Array): void {
+    if (this.#byId.size >= SEARCH_INDEX_HEADERS_KEPT) return;
+    if (this.#bytes + header.byteLength > SEARCH_INDEX_HEADER_BYTES_KEPT) return;
+    this.#drop(id);
+    this.#byId.set(id, header);
+    this.#bytes += header.byteLength;
+  }
+
+  get(id: number): Uint8Array | undefined {
+    return this.#byId.get(id);
+  }
+
+  /** Forgets every header of a content id up to `last` (indexed, or gone). */
+  dropUpTo(last: number): void {
+    for (const id of this.#byId.keys()) if (id <= last) this.#drop(id);
+  }
+
+  #drop(id: number): void {
+    const header = this.#byId.get(id);
+    if (header === undefined) return;
+    this.#bytes -= header.byteLength;
+    this.#byId.delete(id);
+  }
+}
+
 /** Indexes one batch of the contents above the watermark; returns how many it looked at. */
-async function searchIndexBatch(read: Reader, write: <T>(fn: (w: Write) => Promise<T>) => Promise<T>) {
+async function searchIndexBatch(
+  read: Reader,
+  write: <T>(fn: (w: Write) => Promise<T>) => Promise<T>,
+  kept: KeptHeaders,
+) {
   const { rows } = await rawOf(read).execute({
-    sql: `SELECT c.id, substr(b.data, 1, c.header_end) AS header, ${searchTextSql("c")} AS body
-          FROM contents c JOIN blobs b ON b.content_id = c.id
+    sql: `SELECT c.id, ${searchTextSql("c")} AS body FROM contents c
           WHERE c.id > ${SEARCH_INDEXED_UPTO_SQL} ORDER BY c.id LIMIT ?`,
     args: [SEARCH_INDEX_BATCH],
   });
   if (rows.length === 0) return 0;
+  const ids = rows.map((row) => Number(row.id));
+  const first = ids[0]!;
+  const last = ids[ids.length - 1]!;
+  // Headers not handed over: from the stored bytes (the whole blob is read, however big).
+  const headers = new Map<number, Uint8Array>();
+  for (const id of ids) {
+    const header = kept.get(id);
+    if (header !== undefined) headers.set(id, header);
+  }
+  if (headers.size < ids.length) {
+    const { rows: stored } = await rawOf(read).execute({
+      sql: `SELECT c.id, substr(b.data, 1, c.header_end) AS header
+            FROM contents c JOIN blobs b ON b.content_id = c.id
+            WHERE c.id BETWEEN ? AND ? AND c.id > ${SEARCH_INDEXED_UPTO_SQL}`,
+      args: [first, last],
+    });
+    for (const row of stored) {
+      const id = Number(row.id);
+      if (!headers.has(id)) headers.set(id, blobBytes(row.header));
+    }
+  }
   // The header text exactly as delivery derived it (mime/message.ts), from the stored header bytes.
-  const entries = rows.map((row) => ({
-    id: Number(row.id),
-    headers: searchHeadersOfHeader(blobBytes(row.header)),
-    body: String(row.body ?? ""),
-  }));
-  const first = entries[0]!.id;
-  const last = entries[entries.length - 1]!.id;
+  const entries = rows.map((row, i) => {
+    const header = headers.get(ids[i]!);
+    return {
+      id: ids[i]!,
+      headers: header === undefined ? "" : searchHeadersOfHeader(header),
+      body: String(row.body ?? ""),
+    };
+  });
   await write(async (w) => {
     // Only contents still there (the last message of one may have gone since the read), and only
     // once (another store may have indexed some meanwhile: the watermark is read again here).
@@ -66,6 +128,7 @@ async function searchIndexBatch(read: Reader, write: <T>(fn: (w: Write) => Promi
       args: [last],
     });
   });
+  kept.dropUpTo(last);
   return rows.length;
 }
 
@@ -81,6 +144,7 @@ export class SearchIndexer {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
+  readonly #kept = new KeptHeaders();
   /** The last run's failure (a full disk, say): logged by nobody, retried by the next delivery. */
   lastError: unknown;
 
@@ -92,6 +156,11 @@ export class SearchIndexer {
     this.#read = read;
     this.#write = write;
     this.#delayMs = delayMs;
+  }
+
+  /** A content was committed with this header: kept for its batch (bounded, see KeptHeaders). */
+  keep(id: number, header: Uint8Array): void {
+    if (!this.#stopped) this.#kept.keep(id, header);
   }
 
   /** A content was stored: index it (and whatever else is behind) shortly. */
@@ -118,7 +187,10 @@ export class SearchIndexer {
     this.#again = false;
     this.#running = (async () => {
       try {
-        while (!this.#stopped && (await searchIndexBatch(this.#read, this.#write)) === SEARCH_INDEX_BATCH) {}
+        while (
+          !this.#stopped &&
+          (await searchIndexBatch(this.#read, this.#write, this.#kept)) === SEARCH_INDEX_BATCH
+        ) {}
         this.lastError = undefined;
       } catch (error) {
         this.lastError = error;
