@@ -2,8 +2,9 @@
  * SEARCH's trigram index written behind delivery (store/search-indexer.ts) on a real store: a message
  * is a candidate from its commit on, indexed or not; the index catches up in batches and moves the
  * watermark; contents left unindexed by a process that stopped are indexed at the next start; a
- * content gone before its batch is not indexed; a database from before migration 0015 counts as
- * indexed.
+ * content gone before its batch is not indexed; the header a delivery hands over indexes as the one
+ * read back from the blob, and a rolled-back delivery hands none over; a database from before
+ * migration 0015 counts as indexed.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -94,6 +95,56 @@ test("contents a stopped process left unindexed are indexed at the next start, i
     expect(await indexed(again)).toEqual({ rows: count, upto: Number(max!.id) });
   } finally {
     await again.close();
+  }
+});
+
+test("the header a delivery hands over is indexed as the one read back from the blob after a restart", async () => {
+  const name = "handed.db";
+  const { store, accountId } = await openWithAccount(name);
+  const matches = async (st: Store, query: string) =>
+    (
+      await st.execute(`SELECT rowid FROM contents_fts WHERE contents_fts MATCH '${query}' ORDER BY rowid`)
+    ).map((row) => Number(row.rowid));
+  const queries = ['headers : "quarterly"', 'headers : "ann@example.org"', 'headers : "subject: lunch"'];
+  await deliver(store, accountId, "quarterly figures");
+  await deliver(store, accountId, "lunch");
+  await store.searchIndexSettled();
+  const handedOver = await Promise.all(queries.map((q) => matches(store, q)));
+  expect(handedOver.map((ids) => ids.length)).toEqual([1, 2, 1]);
+  // As a process killed before its batch leaves it: nothing handed over, the blob is read.
+  await store.execute("DELETE FROM contents_fts");
+  await store.execute("UPDATE meta SET value = '0' WHERE key = 'search_indexed_upto'");
+  await store.close();
+  const again = await Store.open(`file:${join(dir, name)}`, embeddedMigrations);
+  try {
+    await again.searchIndexSettled();
+    expect(await Promise.all(queries.map((q) => matches(again, q)))).toEqual(handedOver);
+  } finally {
+    await again.close();
+  }
+});
+
+test("a delivery that rolled back hands over no header, even when the next content gets its id", async () => {
+  const { store, accountId } = await openWithAccount("rolled-back.db");
+  try {
+    const raw = Buffer.from("Subject: ghost\r\nFrom: ann@example.org\r\n\r\nboo\r\n");
+    const failed = store.write(async (w) => {
+      await messageIngest(w, { raw, parsed: parseMessage(raw), targets: [{ accountId }] });
+      throw new Error("refused after the ingest");
+    });
+    await expect(failed).rejects.toThrow("refused after the ingest");
+    const real = await deliver(store, accountId, "real");
+    await store.searchIndexSettled();
+    const ghost = await store.execute(
+      `SELECT rowid FROM contents_fts WHERE contents_fts MATCH 'headers : "ghost"'`,
+    );
+    expect(ghost).toEqual([]);
+    const found = await store.execute(
+      `SELECT rowid FROM contents_fts WHERE contents_fts MATCH 'headers : "real"'`,
+    );
+    expect(found).toEqual([{ rowid: real.contentId }]);
+  } finally {
+    await store.close();
   }
 });
 
