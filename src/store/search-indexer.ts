@@ -64,6 +64,20 @@ class KeptHeaders {
   }
 }
 
+/** The stored header bytes of `ids` (contents whose header was not handed over): each whole blob is read. */
+async function storedHeaders(read: Reader, ids: number[]): Promise<Map<number, Uint8Array>> {
+  const headers = new Map<number, Uint8Array>();
+  if (ids.length === 0) return headers;
+  const { rows } = await rawOf(read).execute({
+    sql: `SELECT c.id, substr(b.data, 1, c.header_end) AS header
+          FROM contents c JOIN blobs b ON b.content_id = c.id
+          WHERE c.id IN (${ids.map(() => "?").join(", ")})`,
+    args: ids,
+  });
+  for (const row of rows) headers.set(Number(row.id), blobBytes(row.header));
+  return headers;
+}
+
 /** Indexes one batch of the contents above the watermark; returns how many it looked at. */
 async function searchIndexBatch(
   read: Reader,
@@ -79,32 +93,15 @@ async function searchIndexBatch(
   const ids = rows.map((row) => Number(row.id));
   const first = ids[0]!;
   const last = ids[ids.length - 1]!;
-  // Headers not handed over: from the stored bytes (the whole blob is read, however big).
-  const headers = new Map<number, Uint8Array>();
-  for (const id of ids) {
-    const header = kept.get(id);
-    if (header !== undefined) headers.set(id, header);
-  }
-  if (headers.size < ids.length) {
-    const { rows: stored } = await rawOf(read).execute({
-      sql: `SELECT c.id, substr(b.data, 1, c.header_end) AS header
-            FROM contents c JOIN blobs b ON b.content_id = c.id
-            WHERE c.id BETWEEN ? AND ? AND c.id > ${SEARCH_INDEXED_UPTO_SQL}`,
-      args: [first, last],
-    });
-    for (const row of stored) {
-      const id = Number(row.id);
-      if (!headers.has(id)) headers.set(id, blobBytes(row.header));
-    }
-  }
+  const readBack = await storedHeaders(
+    read,
+    ids.filter((id) => kept.get(id) === undefined),
+  );
   // The header text exactly as delivery derived it (mime/message.ts), from the stored header bytes.
   const entries = rows.map((row, i) => {
-    const header = headers.get(ids[i]!);
-    return {
-      id: ids[i]!,
-      headers: header === undefined ? "" : searchHeadersOfHeader(header),
-      body: String(row.body ?? ""),
-    };
+    const id = ids[i]!;
+    const header = kept.get(id) ?? readBack.get(id);
+    return { id, headers: header ? searchHeadersOfHeader(header) : "", body: String(row.body ?? "") };
   });
   await write(async (w) => {
     // Only contents still there (the last message of one may have gone since the read), and only

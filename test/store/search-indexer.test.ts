@@ -57,6 +57,22 @@ async function indexed(store: Store): Promise<{ rows: number; upto: number }> {
   return { rows: Number(fts!.n), upto: Number(meta!.value) };
 }
 
+/** As a process killed before its batch leaves a database: the rows and the watermark behind, nothing handed over. */
+async function forgetIndexAndReopen(store: Store, name: string): Promise<Store> {
+  await store.execute("DELETE FROM contents_fts");
+  await store.execute("UPDATE meta SET value = '0' WHERE key = 'search_indexed_upto'");
+  await store.close();
+  return Store.open(`file:${join(dir, name)}`, embeddedMigrations);
+}
+
+/** The content ids whose indexed header text matches `phrase`. */
+async function headerMatches(store: Store, phrase: string): Promise<number[]> {
+  const rows = await store.execute(
+    `SELECT rowid FROM contents_fts WHERE contents_fts MATCH 'headers : "${phrase}"' ORDER BY rowid`,
+  );
+  return rows.map((row) => Number(row.rowid));
+}
+
 test("a delivered message is a candidate before and after its batch, which moves the watermark", async () => {
   const { store, accountId } = await openWithAccount("behind.db");
   try {
@@ -84,11 +100,7 @@ test("contents a stopped process left unindexed are indexed at the next start, i
   const count = SEARCH_INDEX_BATCH + 7;
   for (let i = 0; i < count; i++) await deliver(store, accountId, `note ${i}`);
   await store.searchIndexSettled();
-  // As a process killed before its batch leaves it: the rows and the watermark behind.
-  await store.execute("DELETE FROM contents_fts");
-  await store.execute("UPDATE meta SET value = '0' WHERE key = 'search_indexed_upto'");
-  await store.close();
-  const again = await Store.open(`file:${join(dir, name)}`, embeddedMigrations);
+  const again = await forgetIndexAndReopen(store, name);
   try {
     await again.searchIndexSettled();
     const [max] = await again.execute("SELECT max(id) AS id FROM contents");
@@ -101,24 +113,17 @@ test("contents a stopped process left unindexed are indexed at the next start, i
 test("the header a delivery hands over is indexed as the one read back from the blob after a restart", async () => {
   const name = "handed.db";
   const { store, accountId } = await openWithAccount(name);
-  const matches = async (st: Store, query: string) =>
-    (
-      await st.execute(`SELECT rowid FROM contents_fts WHERE contents_fts MATCH '${query}' ORDER BY rowid`)
-    ).map((row) => Number(row.rowid));
-  const queries = ['headers : "quarterly"', 'headers : "ann@example.org"', 'headers : "subject: lunch"'];
+  const phrases = ["quarterly", "ann@example.org", "subject: lunch"];
   await deliver(store, accountId, "quarterly figures");
   await deliver(store, accountId, "lunch");
   await store.searchIndexSettled();
-  const handedOver = await Promise.all(queries.map((q) => matches(store, q)));
+  const handedOver = await Promise.all(phrases.map((p) => headerMatches(store, p)));
   expect(handedOver.map((ids) => ids.length)).toEqual([1, 2, 1]);
-  // As a process killed before its batch leaves it: nothing handed over, the blob is read.
-  await store.execute("DELETE FROM contents_fts");
-  await store.execute("UPDATE meta SET value = '0' WHERE key = 'search_indexed_upto'");
-  await store.close();
-  const again = await Store.open(`file:${join(dir, name)}`, embeddedMigrations);
+  // Nothing handed over after the restart: the headers come from the blobs.
+  const again = await forgetIndexAndReopen(store, name);
   try {
     await again.searchIndexSettled();
-    expect(await Promise.all(queries.map((q) => matches(again, q)))).toEqual(handedOver);
+    expect(await Promise.all(phrases.map((p) => headerMatches(again, p)))).toEqual(handedOver);
   } finally {
     await again.close();
   }
@@ -135,14 +140,8 @@ test("a delivery that rolled back hands over no header, even when the next conte
     await expect(failed).rejects.toThrow("refused after the ingest");
     const real = await deliver(store, accountId, "real");
     await store.searchIndexSettled();
-    const ghost = await store.execute(
-      `SELECT rowid FROM contents_fts WHERE contents_fts MATCH 'headers : "ghost"'`,
-    );
-    expect(ghost).toEqual([]);
-    const found = await store.execute(
-      `SELECT rowid FROM contents_fts WHERE contents_fts MATCH 'headers : "real"'`,
-    );
-    expect(found).toEqual([{ rowid: real.contentId }]);
+    expect(await headerMatches(store, "ghost")).toEqual([]);
+    expect(await headerMatches(store, "real")).toEqual([real.contentId]);
   } finally {
     await store.close();
   }
