@@ -52,7 +52,12 @@ export function feedStoreEvents(options: { store: Store; sink: EventSink; log: L
       return;
     }
     pending.push(change);
-    if (!running) void drain();
+    if (running) return;
+    // Not now: this runs inside the commit's settlement, before the writes it settles have answered
+    // their clients (SMTP's 250, IMAP's tagged OK), and the description is a read. After this turn
+    // the replies are out, and the changes of the commits in between join the same batch and read.
+    running = true;
+    setImmediate(() => void drain());
   });
 
   async function drain(): Promise<void> {

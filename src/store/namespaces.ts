@@ -7,7 +7,7 @@
 import { and, asc, count, eq, isNotNull, lte, min } from "drizzle-orm";
 import { accountDelete } from "./accounts.ts";
 import { domainNormalize } from "./addresses.ts";
-import type { Reader, Write } from "./db.ts";
+import { type Reader, readFirst, type Write } from "./db.ts";
 import { conflict, notFound } from "./errors.ts";
 import { accounts, aliases, aliasTargets, dkimKeys, domains } from "./schema.ts";
 
@@ -106,10 +106,10 @@ export async function namespaceDelete(w: Write, name: string): Promise<void> {
 
 /** Whether `domain` is a namespace that has not expired at `now`: it takes mail for any address. */
 export async function domainCatchesAll(r: Reader, domain: string, now: number): Promise<boolean> {
-  const [row] = await r
-    .select({ expiresAt: domains.expiresAt })
-    .from(domains)
-    .where(and(isNamespace, eq(domains.name, domain)))
-    .limit(1);
-  return row?.expiresAt != null && row.expiresAt > now;
+  // Raw and positional: it runs for every message that has local recipients (catch/policy.ts).
+  const row = await readFirst(r, {
+    sql: "SELECT expires_at FROM domains WHERE origin = 'namespace' AND name = ? AND expires_at > ?",
+    args: [domain, now],
+  });
+  return row !== undefined;
 }
