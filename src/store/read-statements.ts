@@ -13,7 +13,7 @@
  */
 import Database from "libsql";
 import { connectionSetup } from "./connection-setup.ts";
-import { uncachedConnection } from "./statement-cache.ts";
+import { prepareKept, uncachedConnection } from "./statement-cache.ts";
 
 /** One row by column name, as `@libsql/client` gives them (BLOBs as Buffer, integers as number). */
 export type ReadRow = Record<string, unknown>;
@@ -24,44 +24,55 @@ export type ReadRow = Record<string, unknown>;
  */
 const MAX_STATEMENTS = 256;
 
-type Statement = ReturnType<InstanceType<typeof Database>["prepare"]>;
+type Connection = InstanceType<typeof Database>;
+export type Statement = ReturnType<Connection["prepare"]>;
 
 /** Rows as objects by column name, or as arrays in SELECT order (cheaper: ~2 µs less for 8 columns). */
 type Shape = "objects" | "arrays";
 
-export class ReadStatements {
-  readonly #db: InstanceType<typeof Database>;
-  readonly #statements = new Map<string, Statement>();
+/** A kept statement, and whether it returns rows (asked once: each ask is a call into the driver). */
+export interface Kept {
+  statement: Statement;
+  reader: boolean;
+}
 
-  constructor(path: string, options: { timeoutMs: number }) {
-    this.#db = new Database(path, { timeout: options.timeoutMs });
-    connectionSetup(this.#db, options.timeoutMs);
-    // Kept here in two row shapes (objects, arrays): the shared cache would hand one statement to both.
-    uncachedConnection(this.#db);
+/**
+ * Statements prepared once on one connection and kept, in the row shape asked for. Reads only,
+ * unless made `writes: true` (the Writer's connection, write-statements.ts).
+ */
+export class KeptStatements {
+  protected readonly connection: Connection;
+  readonly #writes: boolean;
+  readonly #statements = new Map<string, Kept>();
+
+  constructor(connection: Connection, options: { writes: boolean }) {
+    this.connection = connection;
+    this.#writes = options.writes;
   }
 
   /**
    * The statement for `sql` in one row shape, prepared on first use; undefined for one that writes
-   * (those belong to the Writer's transaction, never to this connection).
+   * on a read-only set (those belong to the Writer's transaction, never to the read connection).
    */
-  #statement(sql: string, shape: Shape): Statement | undefined {
+  protected statement(sql: string, shape: Shape): Kept | undefined {
     const key = shape === "arrays" ? `[]${sql}` : sql;
-    let statement = this.#statements.get(key);
-    if (statement) {
+    let kept = this.#statements.get(key);
+    if (kept) {
       // Most recently used last.
       this.#statements.delete(key);
-      this.#statements.set(key, statement);
-      return statement;
+      this.#statements.set(key, kept);
+      return kept;
     }
-    statement = this.#db.prepare(sql);
-    if (!statement.reader) return undefined;
-    if (shape === "arrays") statement.raw(true);
-    this.#statements.set(key, statement);
+    const statement = prepareKept(this.connection, sql);
+    kept = { statement, reader: statement.reader };
+    if (!kept.reader && !this.#writes) return undefined;
+    if (kept.reader && shape === "arrays") statement.raw(true);
+    this.#statements.set(key, kept);
     if (this.#statements.size > MAX_STATEMENTS) {
       const oldest = this.#statements.keys().next().value;
       if (oldest !== undefined) this.#statements.delete(oldest);
     }
-    return statement;
+    return kept;
   }
 
   // One array argument: bound by position, even when it holds a single BLOB (a lone object argument
@@ -69,12 +80,14 @@ export class ReadStatements {
 
   /** Every row of a SELECT, or undefined when `sql` is not a read (the caller runs it elsewhere). */
   all(sql: string, args: readonly unknown[]): ReadRow[] | undefined {
-    return this.#statement(sql, "objects")?.all(args) as ReadRow[] | undefined;
+    const kept = this.statement(sql, "objects");
+    return kept?.reader ? (kept.statement.all(args) as ReadRow[]) : undefined;
   }
 
   /** Every row as an array, or undefined when `sql` is not a read. */
   arrays(sql: string, args: readonly unknown[]): unknown[][] | undefined {
-    return this.#statement(sql, "arrays")?.all(args) as unknown[][] | undefined;
+    const kept = this.statement(sql, "arrays");
+    return kept?.reader ? (kept.statement.all(args) as unknown[][]) : undefined;
   }
 
   /**
@@ -82,13 +95,28 @@ export class ReadStatements {
    * Cheaper than all() by the iterator it does not make: for lookups by key.
    */
   first(sql: string, args: readonly unknown[]): unknown[] | null | undefined {
-    const statement = this.#statement(sql, "arrays");
-    if (!statement) return undefined;
-    return (statement.get(args) as unknown[] | undefined) ?? null;
+    const kept = this.statement(sql, "arrays");
+    if (!kept?.reader) return undefined;
+    return (kept.statement.get(args) as unknown[] | undefined) ?? null;
   }
 
   close(): void {
     this.#statements.clear();
-    this.#db.close();
+  }
+}
+
+/** The read side: a connection of its own, reads only. */
+export class ReadStatements extends KeptStatements {
+  constructor(path: string, options: { timeoutMs: number }) {
+    const connection = new Database(path, { timeout: options.timeoutMs });
+    connectionSetup(connection, options.timeoutMs);
+    // Kept here in two row shapes (objects, arrays): the shared cache would hand one statement to both.
+    uncachedConnection(connection);
+    super(connection, { writes: false });
+  }
+
+  override close(): void {
+    super.close();
+    this.connection.close();
   }
 }

@@ -26,6 +26,12 @@ type Prepare = (this: Connection, sql: string) => Statement;
 const kept = new WeakMap<Connection, Map<string, Statement>>();
 const uncached = new WeakSet<Connection>();
 let installed = false;
+let originalPrepare: Prepare | undefined;
+/** The connection that last prepared `BEGIN IMMEDIATE`, i.e. began the newest write transaction. */
+let lastWriteBegun: Connection | undefined;
+
+/** `BEGIN IMMEDIATE` is what `@libsql/client` runs for a "write" transaction, drizzle's default. */
+const BEGIN_WRITE = "BEGIN IMMEDIATE";
 
 /** Wraps libsql's Database.prepare (once per process). Throws when libsql no longer looks as expected. */
 export function installStatementCache(): void {
@@ -34,7 +40,9 @@ export function installStatementCache(): void {
   const prepare = proto.prepare;
   if (typeof prepare !== "function")
     throw new Error("libsql internals changed: no Database.prototype.prepare");
+  originalPrepare = prepare;
   proto.prepare = function cachedPrepare(this: Connection, sql: string): Statement {
+    if (sql === BEGIN_WRITE) lastWriteBegun = this;
     if (uncached.has(this)) return prepare.call(this, sql);
     let statements = kept.get(this);
     if (!statements) {
@@ -62,4 +70,26 @@ export function installStatementCache(): void {
 /** A connection that keeps its statements itself: prepare() on it is left as libsql has it. */
 export function uncachedConnection(connection: Connection): void {
   uncached.add(connection);
+}
+
+/**
+ * A statement of its own on `connection`, outside the shared cache: for code that sets the
+ * statement's modes once and keeps it (read-statements.ts), where a shared one would have its modes
+ * changed by `@libsql/client` between uses.
+ */
+export function prepareKept(connection: Connection, sql: string): Statement {
+  return (originalPrepare ?? (Database.prototype as unknown as { prepare: Prepare }).prepare).call(
+    connection,
+    sql,
+  );
+}
+
+/**
+ * The connection of the write transaction open now, or undefined. The Writer is the only code that
+ * opens write transactions (db.ts) and runs one at a time, so the connection that last began one
+ * and is still inside it is the Writer's; `@libsql/client` keeps it private.
+ */
+export function writeTransactionConnection(): Connection | undefined {
+  const connection = lastWriteBegun;
+  return connection?.open && connection.inTransaction ? connection : undefined;
 }
