@@ -248,6 +248,9 @@ type Outcome =
 /** Most writes one transaction carries; bounds the latency a big group adds to its first member. */
 const MAX_GROUP = 256;
 
+/** Turns of the event loop a group waits at most for writes still arriving (see #drain). */
+const MAX_GATHER_TURNS = 8;
+
 /** One turn of the event loop: every I/O callback already pending runs first. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -260,6 +263,8 @@ export class Writer {
   #closed = false;
   #idle: Promise<void> = Promise.resolve();
   #idleResolve: (() => void) | undefined;
+  /** How many writes the last group carried: more than one means writers are concurrent. */
+  #lastGroup = 0;
 
   readonly #limits: StoreLimits;
   readonly #features: StoreFeatures;
@@ -329,6 +334,18 @@ export class Writer {
         // event loop. Waiting one turn before each group lets every socket event already pending
         // (other deliveries) queue its write first, so they share one transaction and one fsync.
         await nextTurn();
+        // Under concurrent writers (the last group carried more than one), writes still on their way
+        // (deliveries finishing their checks) arrive over the next few turns: wait while each turn
+        // brings more, so that they share this group's fsync instead of each paying one of their own.
+        // 20 SMTP sessions: ~10-20 % more messages per second (bench/README.md, round 7). A lone
+        // writer never waits.
+        if (this.#lastGroup > 1) {
+          for (let turn = 0; turn < MAX_GATHER_TURNS && this.#queue.length < MAX_GROUP; turn++) {
+            const queued = this.#queue.length;
+            await nextTurn();
+            if (this.#queue.length === queued) break;
+          }
+        }
         const first = this.#queue[0]!;
         if (first.outside) {
           this.#queue.shift();
@@ -338,6 +355,7 @@ export class Writer {
         const until = this.#queue.findIndex((job) => job.outside !== undefined);
         const group = this.#queue.splice(0, Math.min(MAX_GROUP, until === -1 ? MAX_GROUP : until));
         this.#reserve?.recheck();
+        this.#lastGroup = group.length;
         await this.#commitGroup(group, true);
       }
     } finally {
