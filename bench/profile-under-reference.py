@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A CPU profile of Mailroom under the side-by-side scripts' own load and clients.
 
-    python3 bench/profile-under-reference.py pop3|imap|smtp [--sessions 20] [--out DIR]
+    python3 bench/profile-under-reference.py pop3|imap|smtp [--sessions 20] [--messages N] [--out DIR]
 
 Runs the server from this checkout's source (`bun --cpu-prof-md src/runtime/bun.ts serve`, started
 through ../shared/reference/mr.py on free loopback ports and a throwaway data dir) and drives it with
@@ -51,6 +51,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["pop3", "imap", "smtp"])
     ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--messages", type=int, help="smtp: messages to send (default 2,000, 500 with one session); "
+                    "more of them dilute start-up and JIT warm-up in the profile")
     ap.add_argument("--out", default=tempfile.mkdtemp(prefix="mailroom-profile-"))
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -58,7 +60,7 @@ def main():
         s = Server(exe=wrapper(a.out, True), cwd=CHECKOUT).start(timeout=60)
         try:
             s.create_account("user1@example.test", PASSWORD)
-            messages = 2000 if a.sessions > 1 else 500
+            messages = a.messages or (2000 if a.sessions > 1 else 500)
             before = cpu_seconds(s.proc.pid)
             import time
             t0 = time.monotonic()
