@@ -25,8 +25,8 @@ import { databaseFileCreate, databaseFilePath } from "./files.ts";
 import { type KeptStatements, type ReadRow, ReadStatements } from "./read-statements.ts";
 import * as schema from "./schema.ts";
 import type { DiskReserve } from "./space.ts";
-import { installStatementCache, writeTransactionConnection } from "./statement-cache.ts";
-import { type ExecResult, writeStatementsOn } from "./write-statements.ts";
+import { connectionOf, installStatementCache } from "./statement-cache.ts";
+import { type ExecResult, type WriteStatements, writeStatementsOn } from "./write-statements.ts";
 
 export type Schema = typeof schema;
 export type Db = LibSQLDatabase<Schema>;
@@ -375,15 +375,21 @@ export class Writer {
     try {
       await this.#db.transaction(async (tx) => {
         const raw = libsqlTransactionOf(tx);
-        const connection = writeTransactionConnection();
-        const direct = connection ? writeStatementsOn(connection) : undefined;
-        // Reads inside write functions (rawOf(tx), readArrays(tx)) run there too.
-        if (direct) readStatementsOf.set(tx, direct);
+        // The first statement goes through the client, which shows the transaction's connection;
+        // the rest run there directly. Reads inside write functions (rawOf(tx)) then do too.
+        let direct: WriteStatements | undefined;
+        let first = true;
         const exec = async (statement: InStatement): Promise<ExecResult> => {
           const plain = direct ? plainArgs(statement) : undefined;
           if (plain) return direct!.run(plain.sql, plain.args);
-          const result = await raw.execute(statement);
-          return result as unknown as ExecResult;
+          if (!first) return (await raw.execute(statement)) as unknown as ExecResult;
+          first = false;
+          const { result, connection } = connectionOf(() => raw.execute(statement));
+          if (connection?.inTransaction) {
+            direct = writeStatementsOn(connection);
+            readStatementsOf.set(tx, direct);
+          }
+          return (await result) as unknown as ExecResult;
         };
         for (const job of group) {
           const changes: Change[] = [];

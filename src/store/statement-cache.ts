@@ -27,11 +27,8 @@ const kept = new WeakMap<Connection, Map<string, Statement>>();
 const uncached = new WeakSet<Connection>();
 let installed = false;
 let originalPrepare: Prepare | undefined;
-/** The connection that last prepared `BEGIN IMMEDIATE`, i.e. began the newest write transaction. */
-let lastWriteBegun: Connection | undefined;
-
-/** `BEGIN IMMEDIATE` is what `@libsql/client` runs for a "write" transaction, drizzle's default. */
-const BEGIN_WRITE = "BEGIN IMMEDIATE";
+/** While connectionOf() runs: the first connection that prepared a statement (null when not asked). */
+let prepared: Connection | undefined | null = null;
 
 /** Wraps libsql's Database.prepare (once per process). Throws when libsql no longer looks as expected. */
 export function installStatementCache(): void {
@@ -42,7 +39,7 @@ export function installStatementCache(): void {
     throw new Error("libsql internals changed: no Database.prototype.prepare");
   originalPrepare = prepare;
   proto.prepare = function cachedPrepare(this: Connection, sql: string): Statement {
-    if (sql === BEGIN_WRITE) lastWriteBegun = this;
+    if (prepared === undefined) prepared = this;
     if (uncached.has(this)) return prepare.call(this, sql);
     let statements = kept.get(this);
     if (!statements) {
@@ -85,11 +82,16 @@ export function prepareKept(connection: Connection, sql: string): Statement {
 }
 
 /**
- * The connection of the write transaction open now, or undefined. The Writer is the only code that
- * opens write transactions (db.ts) and runs one at a time, so the connection that last began one
- * and is still inside it is the Writer's; `@libsql/client` keeps it private.
+ * Runs `run` and says which connection it prepared its first statement on. `@libsql/client` keeps a
+ * transaction's connection private; a transaction's execute() prepares its statement synchronously,
+ * before its first await, so the connection seen here is that transaction's and no other's.
  */
-export function writeTransactionConnection(): Connection | undefined {
-  const connection = lastWriteBegun;
-  return connection?.open && connection.inTransaction ? connection : undefined;
+export function connectionOf<T>(run: () => T): { result: T; connection: Connection | undefined } {
+  prepared = undefined;
+  try {
+    const result = run();
+    return { result, connection: prepared ?? undefined };
+  } finally {
+    prepared = null;
+  }
 }

@@ -1,8 +1,9 @@
 /**
  * The Writer's statements run straight on its transaction's connection (write-statements.ts): the
  * answers are the ones `@libsql/client` gave (rows by name, rowsAffected, lastInsertRowid), they see
- * the transaction's own writes, a failing write in a group still rolls back alone, and what the
- * direct path cannot bind (booleans) still goes through the client.
+ * the transaction's own writes and nobody else's (two stores in one process), a failing write in a
+ * group still rolls back alone, and what the direct path cannot bind (booleans) goes through the
+ * client.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,7 +12,6 @@ import { join } from "node:path";
 import { embeddedMigrations } from "../../src/runtime/embedded.ts";
 import { blobBytes, rawOf, readFirst } from "../../src/store/db.ts";
 import { Store } from "../../src/store/mod.ts";
-import { writeTransactionConnection } from "../../src/store/statement-cache.ts";
 
 let dir: string;
 let store: Store;
@@ -29,24 +29,54 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("inside a write the Writer's transaction connection is known, and outside none is open", async () => {
-  let inside: unknown;
-  await store.write(async () => {
-    inside = writeTransactionConnection();
-  });
-  expect(inside).toBeDefined();
-  expect(writeTransactionConnection()).toBeUndefined();
-  // Run there, not through the client: its ResultSet would carry `columns`.
-  const result = await store.write((w) => w.exec({ sql: "SELECT 1 AS one", args: [] }));
-  expect(result.rows).toEqual([{ one: 1 }]);
-  expect("columns" in result).toBe(false);
+test("after a write's first statement the rest run on its connection, not through the client", async () => {
+  const [first, second] = await store.write(async (w) => [
+    await w.exec({ sql: "SELECT 1 AS one", args: [] }),
+    await w.exec({ sql: "SELECT 2 AS two", args: [] }),
+  ]);
+  // The client's ResultSet carries `columns`; the kept statements' answer does not.
+  expect("columns" in first!).toBe(true);
+  expect(second!.rows).toEqual([{ two: 2 }]);
+  expect("columns" in second!).toBe(false);
+});
+
+test("two stores in one process writing at once each write their own database", async () => {
+  const otherDir = mkdtempSync(join(tmpdir(), "mailroom-write-statements-other-"));
+  const other = await Store.open(`file:${join(otherDir, "mailroom.db")}`, embeddedMigrations);
+  try {
+    await other.write((w) =>
+      w.exec("CREATE TABLE probe (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, data BLOB, flag INTEGER)"),
+    );
+    // Each job waits a real turn between its statements, so the two Writers' transactions overlap.
+    const job = (s: Store, n: number) =>
+      s.write(async (w) => {
+        await w.exec({ sql: "INSERT INTO probe (n) VALUES (?)", args: [n] });
+        await new Promise((r) => setTimeout(r, 1));
+        await w.exec({ sql: "INSERT INTO probe (n) VALUES (?)", args: [n] });
+      });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => [job(store, 500 + i), job(other, 600 + i)]).flat(),
+    );
+    const ns = async (s: Store) =>
+      (
+        await rawOf(s.read).execute({
+          sql: "SELECT DISTINCT n FROM probe WHERE n >= 500 ORDER BY n",
+          args: [],
+        })
+      ).rows.map((r) => Number(r.n));
+    expect(await ns(store)).toEqual(Array.from({ length: 20 }, (_, i) => 500 + i));
+    expect(await ns(other)).toEqual(Array.from({ length: 20 }, (_, i) => 600 + i));
+  } finally {
+    await other.close();
+    rmSync(otherDir, { recursive: true, force: true });
+  }
 });
 
 test("a write statement gives rowsAffected and lastInsertRowid, one with RETURNING its rows by name", async () => {
   const result = await store.write(async (w) => {
     const inserted = await w.exec({ sql: "INSERT INTO probe (n) VALUES (?)", args: [7] });
     const returned = await w.exec({ sql: "INSERT INTO probe (n) VALUES (?) RETURNING id, n", args: [8] });
-    const updated = await w.exec({ sql: "UPDATE probe SET n = n + 1 WHERE n >= ?", args: [7] });
+    const updated = await w.exec({ sql: "UPDATE probe SET n = n + 1 WHERE n IN (?, ?)", args: [7, 8] });
     return { inserted, returned, updated };
   });
   expect(result.inserted.rowsAffected).toBe(1);
