@@ -22,6 +22,7 @@ import { EVENT_LIMITS } from "./limits.ts";
 import type { EventSink } from "./types.ts";
 
 type Described = Extract<Change, { kind: "message-added" | "flags-changed" | "messages-expunged" }>;
+type Added = Extract<Change, { kind: "message-added" }>;
 
 const wanted = (change: Change): change is Described =>
   change.kind === "message-added" || change.kind === "flags-changed" || change.kind === "messages-expunged";
@@ -83,8 +84,9 @@ export function feedStoreEvents(options: { store: Store; sink: EventSink; log: L
 
   /** Reads what the batch needs: the new messages' summaries, and names missing from the caches. */
   async function describe(batch: readonly Described[]): Promise<Map<string, AddedMessage>> {
+    // A message the ingest stored carries its summary; COPY and MOVE's are read.
     const positions = batch
-      .filter((c) => c.kind === "message-added")
+      .filter((c): c is Added => c.kind === "message-added" && c.summary === undefined)
       .map((c) => ({ mailboxId: c.mailboxId, uid: c.uid }));
     const found = positions.length > 0 ? await messagesAdded(store.read, positions, false) : [];
     const added = new Map(found.map((m) => [`${m.mailboxId}:${m.uid}`, m]));
@@ -109,7 +111,7 @@ export function feedStoreEvents(options: { store: Store; sink: EventSink; log: L
       mailbox: mailboxes.get(change.mailboxId) ?? null,
     };
     if (change.kind === "message-added") {
-      const m = added?.get(`${change.mailboxId}:${change.uid}`);
+      const m = change.summary ?? added?.get(`${change.mailboxId}:${change.uid}`);
       sink.publish("message.received", account, {
         ...where,
         uid: change.uid,

@@ -4,8 +4,30 @@
  * never from inside a transaction (a commit can still fail).
  */
 
+/**
+ * What a new message's event shows, as stored (the contents row's subject, from and to), carried by
+ * the ingest that stored it so that the event feed need not read it back after the commit: that
+ * read cost one SMTP session ~8 % of its messages per second (bench/README.md, round 7).
+ */
+export interface AddedSummary {
+  id: number;
+  subject: string;
+  from: string;
+  to: string;
+  size: number;
+  internalDate: number;
+}
+
 export type Change =
-  | { kind: "message-added"; accountId: number; mailboxId: number; uid: number; modseq: number }
+  | {
+      kind: "message-added";
+      accountId: number;
+      mailboxId: number;
+      uid: number;
+      modseq: number;
+      /** Set by the ingest; COPY and MOVE leave it out (the feed reads those). */
+      summary?: AddedSummary;
+    }
   | {
       kind: "flags-changed";
       accountId: number;

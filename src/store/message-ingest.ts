@@ -89,8 +89,9 @@ export async function messageIngest(w: Write, input: IngestInput): Promise<Messa
       ],
     });
     await accountUsageAdjust(w, target.accountId, size);
+    const id = Number(inserted.rows[0]!.id);
     added.push({
-      id: Number(inserted.rows[0]!.id),
+      id,
       accountId: target.accountId,
       mailboxId,
       uid,
@@ -101,7 +102,22 @@ export async function messageIngest(w: Write, input: IngestInput): Promise<Messa
       internalDate,
       size,
     });
-    w.changed({ kind: "message-added", accountId: target.accountId, mailboxId, uid, modseq });
+    w.changed({
+      kind: "message-added",
+      accountId: target.accountId,
+      mailboxId,
+      uid,
+      modseq,
+      // As contentCreate stored them: the subject, from and to columns are these parse results.
+      summary: {
+        id,
+        subject: input.parsed.subject,
+        from: input.parsed.from,
+        to: input.parsed.to,
+        size,
+        internalDate,
+      },
+    });
   }
   return added;
 }

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { freshAccount } from "../harness/accounts.ts";
+import { ImapClient } from "../harness/imap-client.ts";
 import { startTestServer, TEST_TOKEN, type TestServer } from "../harness/server.ts";
 import { SmtpClient, sendMail } from "../harness/smtp-client.ts";
 import { dataOf, openSse, type SseEvent } from "../harness/sse-client.ts";
@@ -183,6 +184,46 @@ describe("what is published", () => {
     expect(deleted).toMatchObject({ account: address, data: { mailbox: "INBOX", uids: [arrived.data.uid] } });
     expect(deleted.id).toBeGreaterThan(flags.id);
     expect(flags.id).toBeGreaterThan(arrived.id);
+    sse.close();
+  });
+
+  test("a delivered and an IMAP-copied message.received carry the summary the REST view shows", async () => {
+    // The delivery's summary comes with the ingest's change; the copy's is read back after commit.
+    const address = await freshAccount(server);
+    const sse = await openSse(`${base}?account=${enc(address)}&type=message.received`, auth);
+    await sendMail(
+      server.ports.smtp!,
+      "sender@remote.example",
+      [address],
+      makeMessage({ subject: "summary-me", from: "Sam <sam@remote.example>", to: address }),
+    );
+    const delivered = dataOf(await sse.next(received("summary-me")));
+    const imap = await ImapClient.login(server.ports.imap!, address);
+    try {
+      expect((await imap.command("CREATE Kept")).status).toBe("OK");
+      await imap.command("SELECT INBOX");
+      expect((await imap.command("COPY 1 Kept")).status).toBe("OK");
+    } finally {
+      await imap.close();
+    }
+    const copied = dataOf(
+      await sse.next((e) => received("summary-me")(e) && dataOf(e).data.mailbox === "Kept"),
+    );
+    for (const event of [delivered, copied]) {
+      const list = await server.api(
+        `/api/v1/accounts/${enc(address)}/mailboxes/${enc(String(event.data.mailbox))}/messages`,
+      );
+      const { items } = (await list.json()) as { items: Array<Record<string, unknown>> };
+      const item = items.find((m) => m.id === event.data.id)!;
+      expect(event.data).toMatchObject({
+        subject: item.subject,
+        from: item.from,
+        to: item.to,
+        size: item.size,
+      });
+    }
+    expect(delivered.data.from).toContain("sam@remote.example");
+    expect(copied.data.id).not.toBe(delivered.data.id);
     sse.close();
   });
 
