@@ -13,7 +13,7 @@
  */
 import Database from "libsql";
 import { connectionSetup } from "./connection-setup.ts";
-import { prepareKept, uncachedConnection } from "./statement-cache.ts";
+import { prepareKept } from "./statement-cache.ts";
 
 /** One row by column name, as `@libsql/client` gives them (BLOBs as Buffer, integers as number). */
 export type ReadRow = Record<string, unknown>;
@@ -25,7 +25,7 @@ export type ReadRow = Record<string, unknown>;
 const MAX_STATEMENTS = 256;
 
 type Connection = InstanceType<typeof Database>;
-export type Statement = ReturnType<Connection["prepare"]>;
+type Statement = ReturnType<Connection["prepare"]>;
 
 /** Rows as objects by column name, or as arrays in SELECT order (cheaper: ~2 µs less for 8 columns). */
 type Shape = "objects" | "arrays";
@@ -38,7 +38,9 @@ export interface Kept {
 
 /**
  * Statements prepared once on one connection and kept, in the row shape asked for. Reads only,
- * unless made `writes: true` (the Writer's connection, write-statements.ts).
+ * unless made `writes: true` (the Writer's connection, write-statements.ts). They are prepared
+ * outside the shared cache (prepareKept): kept here in two row shapes, where the shared cache would
+ * hand one statement to both.
  */
 export class KeptStatements {
   protected readonly connection: Connection;
@@ -110,8 +112,6 @@ export class ReadStatements extends KeptStatements {
   constructor(path: string, options: { timeoutMs: number }) {
     const connection = new Database(path, { timeout: options.timeoutMs });
     connectionSetup(connection, options.timeoutMs);
-    // Kept here in two row shapes (objects, arrays): the shared cache would hand one statement to both.
-    uncachedConnection(connection);
     super(connection, { writes: false });
   }
 

@@ -9,8 +9,9 @@
  * Safe to share because `@libsql/client` runs every statement to completion synchronously (`all()`
  * or `run()`, never an open iterator), so a statement is never in use twice at once, and it sets the
  * same modes (raw, safeIntegers) before every use. SQLite re-prepares a kept statement by itself when
- * the schema changes (sqlite3_prepare_v2). Connections with statement handling of their own
- * (read-statements.ts) are left alone: `uncachedConnection()`.
+ * the schema changes (sqlite3_prepare_v2). Statements kept by their owner (read-statements.ts, for
+ * the read connection and the Writer's) come from prepareKept(), outside this cache; a connection
+ * that must never get a shared statement (the checkpointer's) is marked `uncachedConnection()`.
  *
  * Bounded: at most MAX_STATEMENTS texts per connection (least recently used dropped first); the
  * texts are ours, but IN lists of varying length make more of them.
