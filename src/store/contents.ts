@@ -11,7 +11,13 @@ import {
   type SortKeys,
 } from "../mime/mod.ts";
 import { IN_LIST_MAX, inChunks } from "./chunks.ts";
-import { envelopeDecode, envelopeEncode, structureDecode, structureEncode } from "./content-codec.ts";
+import {
+  type EnvelopeColumns,
+  envelopeDecode,
+  envelopeEncode,
+  structureDecode,
+  structureEncode,
+} from "./content-codec.ts";
 import { blobBytes, type Reader, rawOf, readFirst, type Write } from "./db.ts";
 import { blobs, contents, messages, queue, sortKeys } from "./schema.ts";
 
@@ -19,7 +25,6 @@ export interface ContentMeta {
   id: number;
   size: number;
   headerEnd: number;
-  envelope: string;
   structure: string;
   subject: string;
   fromText: string;
@@ -68,6 +73,33 @@ export function searchTextSql(table: string): string {
   return `(CASE WHEN ${table}.search_text = '' THEN lower(${table}.preview) ELSE ${table}.search_text END)`;
 }
 
+/** The values contentCreate stores in the columns an envelope may refer to (content-codec.ts). */
+export function envelopeColumnsOf(parsed: ParsedMessage): EnvelopeColumns {
+  return {
+    subject: parsed.subject,
+    fromText: parsed.from,
+    toText: parsed.to,
+    sentAt: parsed.date,
+    messageId: parsed.sortKeys.messageId,
+  };
+}
+
+/** The contents columns of EnvelopeColumns, as a select list of table alias `table`. */
+export function envelopeColumnsSql(table: string): string {
+  return `${table}.subject, ${table}.from_text, ${table}.to_text, ${table}.sent_at, ${table}.message_id`;
+}
+
+/** EnvelopeColumns from five values read in envelopeColumnsSql()'s order. */
+export function envelopeColumnsRead(values: readonly unknown[]): EnvelopeColumns {
+  return {
+    subject: String(values[0]),
+    fromText: String(values[1]),
+    toText: String(values[2]),
+    sentAt: values[3] === null || values[3] === undefined ? null : Number(values[3]),
+    messageId: String(values[4]),
+  };
+}
+
 /** Stores bytes and parse results; raw SQL because it runs for every delivered message. */
 export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMessage): Promise<number> {
   const result = await w.exec({
@@ -77,7 +109,7 @@ export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMes
     args: [
       raw.byteLength,
       parsed.headerEnd,
-      envelopeEncode(parsed.envelope),
+      envelopeEncode(parsed.envelope, envelopeColumnsOf(parsed)),
       structureEncode(parsed.structure),
       parsed.subject,
       parsed.from,
@@ -130,7 +162,6 @@ export async function contentMeta(r: Reader, contentId: number): Promise<Content
       id: contents.id,
       size: contents.size,
       headerEnd: contents.headerEnd,
-      envelope: contents.envelope,
       structure: contents.structure,
       subject: contents.subject,
       fromText: contents.fromText,
@@ -177,7 +208,7 @@ export async function contentView(
   partsOf: (structure: MimePart) => MimePart[],
 ): Promise<ContentView | undefined> {
   const { rows } = await rawOf(r).execute({
-    sql: `SELECT c.header_end, c.envelope, c.structure, c.subject, c.sent_at,
+    sql: `SELECT c.header_end, c.envelope, c.structure, ${envelopeColumnsSql("c")},
             CASE WHEN c.size <= ?2 THEN b.data END AS whole,
             CASE WHEN c.size > ?2 THEN substr(b.data, 1, c.header_end) END AS header
           FROM contents c JOIN blobs b ON b.content_id = c.id WHERE c.id = ?1`,
@@ -200,7 +231,10 @@ export async function contentView(
   if (!slices) return undefined;
   return {
     headerEnd,
-    envelope: envelopeDecode(String(row.envelope)),
+    envelope: envelopeDecode(
+      String(row.envelope),
+      envelopeColumnsRead([row.subject, row.from_text, row.to_text, row.sent_at, row.message_id]),
+    ),
     structure,
     subject: String(row.subject),
     date: row.sent_at === null ? null : Number(row.sent_at),

@@ -6,6 +6,8 @@
  * would cost more than the query.
  */
 import { chunksOf, IN_LIST_MAX, placeholders } from "./chunks.ts";
+import type { EnvelopeColumns } from "./content-codec.ts";
+import { envelopeColumnsRead, envelopeColumnsSql } from "./contents.ts";
 import { blobBytes, type Reader, rawOf, readArrays, readFirst } from "./db.ts";
 import { expungedHistoryLost } from "./selection.ts";
 
@@ -29,8 +31,10 @@ export interface FetchRow {
   preview?: string;
   /** Offset of the body; set when any of the contents columns were asked for. */
   headerEnd?: number;
-  /** src/mime Envelope as stored (content-codec.ts: envelopeDecode reads it). */
+  /** src/mime Envelope as stored (content-codec.ts: envelopeDecode reads it, with envelopeColumns). */
   envelope?: string;
+  /** The contents columns the stored envelope may refer to; set with `envelope`. */
+  envelopeColumns?: EnvelopeColumns;
   /** src/mime MimePart as stored (content-codec.ts: structureDecode reads it). */
   structure?: string;
   /** The top-level header's bytes [0, headerEnd). */
@@ -87,6 +91,8 @@ export async function fetchRows(
   const headerEndAt = at(joinContents ? "c.header_end" : undefined);
   const previewAt = at(options.preview ? "c.preview" : undefined);
   const envelopeAt = at(options.envelope ? "c.envelope" : undefined);
+  // The five columns follow the envelope, in envelopeColumnsSql()'s order.
+  if (options.envelope) columns.push(...envelopeColumnsSql("c").split(", "));
   const structureAt = at(options.structure ? "c.structure" : undefined);
   const headAt = at(
     options.head
@@ -139,7 +145,10 @@ export async function fetchRows(
       };
       if (previewAt >= 0) item.preview = String(row[previewAt]);
       if (headerEndAt >= 0) item.headerEnd = Number(row[headerEndAt]);
-      if (envelopeAt >= 0) item.envelope = String(row[envelopeAt]);
+      if (envelopeAt >= 0) {
+        item.envelope = String(row[envelopeAt]);
+        item.envelopeColumns = envelopeColumnsRead(row.slice(envelopeAt + 1, envelopeAt + 6));
+      }
       if (structureAt >= 0) item.structure = String(row[structureAt]);
       if (headAt >= 0) item.head = blobBytes(row[headAt]);
       if (dataAt >= 0) item.data = row[dataAt] == null ? undefined : blobBytes(row[dataAt]);

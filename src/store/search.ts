@@ -5,7 +5,7 @@
  * it is derived here from the header's bytes. Raw SQL: this runs over whole mailboxes.
  */
 import { parseSentDate, searchHeadersOfHeader } from "../mime/mod.ts";
-import { envelopeDecode } from "./content-codec.ts";
+import { envelopeDateDecode } from "./content-codec.ts";
 import { searchTextSql } from "./contents.ts";
 import { blobBytes, type Reader, rawOf } from "./db.ts";
 
@@ -74,8 +74,8 @@ export async function messagesSearchRows(
     options.sentDay ? "c.sent_day" : "NULL AS sent_day",
     // Contents stored before sent_day existed: their Date header, from the stored envelope, parsed here.
     options.sentDay
-      ? "CASE WHEN c.sent_day IS NULL AND c.sent_at IS NOT NULL THEN c.envelope END AS sent_envelope"
-      : "NULL AS sent_envelope",
+      ? "CASE WHEN c.sent_day IS NULL AND c.sent_at IS NOT NULL THEN c.envelope END AS sent_envelope, c.sent_at"
+      : "NULL AS sent_envelope, NULL AS sent_at",
     // Derived from the stored header bytes (searchHeadersOfHeader): only the header leaves the database.
     options.searchHeaders
       ? "(SELECT substr(b.data, 1, c.header_end) FROM blobs b WHERE b.content_id = m.content_id) AS head"
@@ -108,7 +108,7 @@ export async function messagesSearchRows(
       row.sent_day != null
         ? Number(row.sent_day)
         : row.sent_envelope != null
-          ? (parseSentDate(envelopeDecode(String(row.sent_envelope)).date)?.day ?? null)
+          ? (parseSentDate(envelopeDateDecode(String(row.sent_envelope), Number(row.sent_at)))?.day ?? null)
           : null,
     searchHeaders: row.head == null ? "" : searchHeadersOfHeader(blobBytes(row.head)),
     searchText: String(row.search_text ?? ""),

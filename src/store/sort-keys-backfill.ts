@@ -8,8 +8,14 @@
  */
 
 import { headerValue, parseHeaders, SORT_KEYS_VERSION, sortKeysOf } from "../mime/mod.ts";
-import { envelopeDecode } from "./content-codec.ts";
-import { SORT_KEY_COLUMNS, sortKeysPut, sortKeyValues } from "./contents.ts";
+import { envelopeDecode, envelopeEncode, envelopeRefersToRow } from "./content-codec.ts";
+import {
+  envelopeColumnsRead,
+  envelopeColumnsSql,
+  SORT_KEY_COLUMNS,
+  sortKeysPut,
+  sortKeyValues,
+} from "./contents.ts";
 import { blobBytes, type Reader, rawOf, type Write } from "./db.ts";
 
 /** Contents per batch: one read and one short write transaction each; bounds memory and lock time. */
@@ -32,7 +38,7 @@ export async function sortKeysBackfill(
   let afterId = 0;
   while (!stopped()) {
     const { rows } = await rawOf(read).execute({
-      sql: `SELECT c.id, c.envelope, substr(b.data, 1, c.header_end) AS header FROM contents c
+      sql: `SELECT c.id, c.envelope, ${envelopeColumnsSql("c")}, substr(b.data, 1, c.header_end) AS header FROM contents c
             JOIN blobs b ON b.content_id = c.id WHERE c.sort_version < ? AND c.id > ? ORDER BY c.id LIMIT ?`,
       args: [SORT_KEYS_VERSION, afterId, SORT_KEYS_BATCH],
     });
@@ -40,14 +46,27 @@ export async function sortKeysBackfill(
     const updates = rows.map((row) => {
       const header = blobBytes(row.header);
       const fields = parseHeaders(header, 0, header.length);
-      const keys = sortKeysOf(envelopeDecode(String(row.envelope)), headerValue(fields, "references"));
-      return { id: Number(row.id), keys };
+      const columns = envelopeColumnsRead([
+        row.subject,
+        row.from_text,
+        row.to_text,
+        row.sent_at,
+        row.message_id,
+      ]);
+      const envelope = envelopeDecode(String(row.envelope), columns);
+      const keys = sortKeysOf(envelope, headerValue(fields, "references"));
+      // An envelope that refers to the message_id column this rewrites is stored again against the
+      // new value; any other (the object form of older releases, for one) stays as it is.
+      const stored = envelopeRefersToRow(String(row.envelope))
+        ? envelopeEncode(envelope, { ...columns, messageId: keys.messageId })
+        : String(row.envelope);
+      return { id: Number(row.id), keys, envelope: stored };
     });
     await write(async (w) => {
       for (const u of updates) {
         await w.exec({
-          sql: `UPDATE contents SET ${ASSIGN} WHERE id = ?`,
-          args: [...sortKeyValues(u.keys), u.id],
+          sql: `UPDATE contents SET ${ASSIGN}, envelope = ? WHERE id = ?`,
+          args: [...sortKeyValues(u.keys), u.envelope, u.id],
         });
         await sortKeysPut(w, u.id, u.keys);
       }

@@ -60,6 +60,11 @@ test("delivery stores the keys and threads a reply with its parent, not an unrel
 test("contents without keys (an older release) get them at the next startup, in batches", async () => {
   const extra = SORT_KEYS_BATCH + 20;
   for (let i = 0; i < extra; i++) await deliver(`Message-ID: <b${i}@x>\nSubject: Fwd: batch ${i}`);
+  // As an older release stored them: the Message-ID in the envelope itself, not a reference to the
+  // message_id column (content-codec.ts), which that release did not fill.
+  await store.execute(
+    "UPDATE contents SET envelope = json_set(envelope, '$[9]', message_id) WHERE json_extract(envelope, '$[9]') = 1",
+  );
   await store.execute("UPDATE contents SET sort_version = 0, is_reply = 0, message_id = '', refs = ''");
   await store.execute("UPDATE sort_keys SET base_subject = '', display_from = ''");
   await store.close();

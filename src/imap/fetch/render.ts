@@ -178,7 +178,10 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
         break;
       case "ENVELOPE":
         out.add("ENVELOPE ");
-        encodeEnvelope(out, row.envelope ? envelopeDecode(row.envelope) : EMPTY_ENVELOPE);
+        encodeEnvelope(
+          out,
+          row.envelope ? envelopeDecode(row.envelope, row.envelopeColumns) : EMPTY_ENVELOPE,
+        );
         break;
       case "BODY":
       case "BODYSTRUCTURE": {
