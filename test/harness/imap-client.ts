@@ -5,7 +5,7 @@
  */
 import { connect, type Socket } from "node:net";
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
-import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw } from "node:zlib";
+import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from "node:zlib";
 
 export interface ConnectOptions {
   /** Source address (e.g. 127.0.0.2, which tests treat as a remote client). */
@@ -29,6 +29,8 @@ export class ImapClient {
   #waiters: Array<() => void> = [];
   #closed = false;
   #tag = 0;
+  /** After compress(): what everything read goes through. */
+  #inflate: InflateRaw | undefined;
   /** After compress(): what write() goes through. */
   #deflate: DeflateRaw | undefined;
 
@@ -45,8 +47,15 @@ export class ImapClient {
   #listen(socket: Socket): void {
     socket.on("data", this.#onData);
     socket.on("close", () => {
-      this.#closed = true;
-      this.#wake();
+      const closed = () => {
+        this.#closed = true;
+        this.#wake();
+      };
+      // After COMPRESS the last bytes read may still be in the inflater when the socket closes:
+      // what they inflate to is read before "closed" (a BYE lost to this race failed a test one run
+      // in five).
+      if (this.#inflate) this.#inflate.flush(closed);
+      else closed();
     });
     socket.on("error", () => {});
   }
@@ -90,6 +99,7 @@ export class ImapClient {
     const socket = this.#socket;
     socket.off("data", this.#onData);
     const inflate = createInflateRaw();
+    this.#inflate = inflate;
     inflate.on("data", this.#onData);
     inflate.on("error", () => socket.destroy());
     socket.on("data", (chunk: Buffer) => inflate.write(chunk));
@@ -215,6 +225,11 @@ export class ImapClient {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Settles once the server has closed the connection and everything it sent has been read in. */
+  async whenClosed(): Promise<void> {
+    while (!this.#closed) await new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
 }
 

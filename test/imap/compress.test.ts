@@ -146,7 +146,7 @@ describe("COMPRESS", () => {
     client.writeDeflated(Buffer.alloc(16 * 1024 * 1024, 0x61));
     const line = await client.readResponseLine();
     expect(line).toBe("* BYE [TOOBIG] Command line too long");
-    await new Promise<void>((resolve) => (client.closed ? resolve() : client.socket.once("close", resolve)));
+    await client.whenClosed();
     expect(client.closed).toBe(true);
   });
 
@@ -156,7 +156,7 @@ describe("COMPRESS", () => {
     expect(r.status).toBe("OK");
     // A stored block with a bad length check (0x00, len, ~len mismatch): invalid raw deflate.
     client.socket.write(Buffer.from([0x00, 0x05, 0x00, 0x05, 0x00, 0x61, 0x62]));
-    await new Promise<void>((resolve) => (client.closed ? resolve() : client.socket.once("close", resolve)));
+    await client.whenClosed();
     expect(client.closed).toBe(true);
   });
 
