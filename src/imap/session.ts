@@ -296,7 +296,8 @@ export class ImapSession implements DispatchSession {
   #hangUp(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#transport.hangUp(this.reader);
+    // Before login nothing is spent on the client, not even reading its bytes to keep the BYE safe.
+    this.#transport.hangUp(this.reader, { linger: this.state.kind !== "not-authenticated" });
   }
 
   #cleanup(): void {

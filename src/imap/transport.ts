@@ -7,6 +7,7 @@
 import type { Socket } from "node:net";
 import type { Logger } from "../log.ts";
 import { DeflateChannel } from "../net/deflate.ts";
+import { lingeringClose } from "../net/linger.ts";
 import { type TlsProvider, upgradeToTls } from "../tls/mod.ts";
 import { Output } from "./output.ts";
 import type { Piece } from "./protocol/encode.ts";
@@ -178,14 +179,22 @@ export class Transport {
 
   /**
    * For a client whose stream can no longer be read as commands (a line or literal too large):
-   * nothing more is read from it, and the socket goes as soon as our last words are flushed.
+   * nothing more is understood from it; our last words are flushed and our side ended. With
+   * `linger`, what it still sends is dropped until it closes (net/linger.ts: a reset could lose the
+   * BYE); without, it is not even read, and the socket goes once our last words are out.
    */
-  hangUp(reader: CommandReader): void {
+  hangUp(reader: CommandReader, options: { linger: boolean }): void {
     this.#output.flush();
     reader.detach();
+    const deflate = this.#deflate;
+    const end = (done?: () => void) => (deflate ? deflate.end(done) : this.socket.end(done));
+    if (options.linger) {
+      deflate?.dropInput();
+      lingeringClose(this.socket, () => end());
+      return;
+    }
     this.socket.pause();
-    if (this.#deflate) this.#deflate.end(() => this.socket.destroy());
-    else this.socket.end(() => this.socket.destroy());
+    end(() => this.socket.destroy());
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
 

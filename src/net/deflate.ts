@@ -130,6 +130,20 @@ export class DeflateChannel extends EventEmitter {
     return this.#deflate.writableNeedDrain;
   }
 
+  /**
+   * Nothing more is read through this layer (the connection is being hung up, net/linger.ts): what
+   * arrives is no longer queued or inflated, and the socket's own listeners drop it. The deflate side
+   * stays, to finish the stream.
+   */
+  dropInput(): void {
+    this.#socket.off("data", this.#onData);
+    this.#queue = [];
+    this.#queued = 0;
+    // Not destroyed here: an inflater destroyed with a slice in it reports an error, and an error
+    // destroys the socket (above) before the BYE is out. It goes with the connection (#onClose).
+    this.#paused = true;
+  }
+
   /** Finishes the deflate stream; the socket is ended after its last bytes (pipe), then `done`. */
   end(done?: () => void): void {
     if (done) this.#socket.once("finish", done);
