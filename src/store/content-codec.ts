@@ -243,19 +243,49 @@ function envelopeOf(f: Json[], columns?: EnvelopeColumns): Envelope {
  * those give back exactly are left out; envelopeDecode then needs the same columns.
  */
 export function envelopeEncode(e: Envelope, columns?: EnvelopeColumns): string {
-  return JSON.stringify(envelopeFields(e, columns));
+  const fields = envelopeFields(e, columns);
+  return isUsualTail(fields) ? String(fields[0]) : JSON.stringify(fields);
+}
+
+/**
+ * Most messages' envelope, once it refers to its row: a date reference, then Subject, From, To and
+ * Message-ID from the row, Sender and Reply-To as From, no Cc, Bcc or In-Reply-To. Stored as the
+ * date reference alone (a JSON number, which no other form is), 5 bytes instead of 25.
+ */
+const USUAL_TAIL: readonly Json[] = [
+  AS_COLUMN,
+  AS_COLUMN,
+  AS_FROM,
+  AS_FROM,
+  AS_COLUMN,
+  NIL,
+  NIL,
+  NIL,
+  AS_COLUMN,
+];
+
+function isUsualTail(fields: Json[]): boolean {
+  if (fields.length !== 10 || typeof fields[0] !== "number" || fields[0] === NIL) return false;
+  for (let i = 1; i < 10; i++) if (fields[i] !== USUAL_TAIL[i - 1]) return false;
+  return true;
+}
+
+/** The stored envelope as fields (the usual one written as its date reference alone expanded again). */
+function storedFields(stored: string): Json[] | Envelope {
+  const value = JSON.parse(stored) as Json[] | Envelope | number;
+  return typeof value === "number" ? [value, ...USUAL_TAIL] : value;
 }
 
 /** Whether a stored envelope refers to its contents row's columns (was encoded with them). */
 export function envelopeRefersToRow(stored: string): boolean {
-  const value = JSON.parse(stored) as Json[] | Envelope;
+  const value = storedFields(stored);
   if (!Array.isArray(value)) return false;
   return [0, 1, 2, 5, 9].some((i) => typeof value[i] === "number" && value[i] !== NIL);
 }
 
 /** The Date field alone of a stored envelope (`sentAt`: its row's sent_at, which a reference needs). */
 export function envelopeDateDecode(stored: string, sentAt: number | null): string | null {
-  const value = JSON.parse(stored) as Json[] | Envelope;
+  const value = storedFields(stored);
   if (!Array.isArray(value)) return value.date;
   const date = value[0];
   if (typeof date !== "number" || date === NIL) return nil(date);
@@ -264,7 +294,7 @@ export function envelopeDateDecode(stored: string, sentAt: number | null): strin
 
 /** Reads a stored envelope; `columns` are its contents row's, needed when it was encoded with them. */
 export function envelopeDecode(stored: string, columns?: EnvelopeColumns): Envelope {
-  const value = JSON.parse(stored) as Json[] | Envelope;
+  const value = storedFields(stored);
   return Array.isArray(value) ? envelopeOf(value, columns) : value;
 }
 
@@ -335,11 +365,43 @@ function partOf(f: Json[]): MimePart {
   return part;
 }
 
-export function structureEncode(p: MimePart): string {
-  return JSON.stringify(partFields(p));
+/**
+ * What a message's contents row says of its top-level part: where its body starts (header_end) and
+ * where the message ends (size).
+ */
+export interface StructureColumns {
+  headerEnd: number;
+  size: number;
 }
 
-export function structureDecode(stored: string): MimePart {
-  const value = JSON.parse(stored) as Json[] | MimePart;
+/**
+ * A message whose whole structure is one part with every default (text/plain, 7BIT, us-ascii, no
+ * other fields) spanning the message, its body from header_end: stored as its line count alone (a
+ * JSON number, which no other form is), e.g. "1" for '["1",0,349,385,1]'.
+ */
+function isPlainWhole(fields: Json[], columns: StructureColumns): boolean {
+  return (
+    fields.length === 5 &&
+    fields[0] === "1" &&
+    fields[1] === 0 &&
+    fields[2] === columns.headerEnd &&
+    fields[3] === columns.size
+  );
+}
+
+/** A message's MIME tree as stored; with `columns` (its row's), a plain one-part tree is its line count alone. */
+export function structureEncode(p: MimePart, columns?: StructureColumns): string {
+  const fields = partFields(p);
+  return columns && isPlainWhole(fields, columns) ? String(fields[4]) : JSON.stringify(fields);
+}
+
+/** Reads a stored MIME tree; `columns` are its row's, needed for the line-count-only form. */
+export function structureDecode(stored: string, columns?: StructureColumns): MimePart {
+  const value = JSON.parse(stored) as Json[] | MimePart | number;
+  if (typeof value === "number") {
+    if (!columns)
+      throw new Error("the stored structure refers to its contents row's columns, which were not read");
+    return partOf(["1", 0, columns.headerEnd, columns.size, value]);
+  }
   return Array.isArray(value) ? partOf(value) : value;
 }

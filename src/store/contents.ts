@@ -110,7 +110,7 @@ export async function contentCreate(w: Write, raw: Uint8Array, parsed: ParsedMes
       raw.byteLength,
       parsed.headerEnd,
       envelopeEncode(parsed.envelope, envelopeColumnsOf(parsed)),
-      structureEncode(parsed.structure),
+      structureEncode(parsed.structure, { headerEnd: parsed.headerEnd, size: raw.byteLength }),
       parsed.subject,
       parsed.from,
       parsed.to,
@@ -208,7 +208,7 @@ export async function contentView(
   partsOf: (structure: MimePart) => MimePart[],
 ): Promise<ContentView | undefined> {
   const { rows } = await rawOf(r).execute({
-    sql: `SELECT c.header_end, c.envelope, c.structure, ${envelopeColumnsSql("c")},
+    sql: `SELECT c.header_end, c.size, c.envelope, c.structure, ${envelopeColumnsSql("c")},
             CASE WHEN c.size <= ?2 THEN b.data END AS whole,
             CASE WHEN c.size > ?2 THEN substr(b.data, 1, c.header_end) END AS header
           FROM contents c JOIN blobs b ON b.content_id = c.id WHERE c.id = ?1`,
@@ -217,7 +217,7 @@ export async function contentView(
   const row = rows[0];
   if (!row) return undefined;
   const headerEnd = Number(row.header_end);
-  const structure = structureDecode(String(row.structure));
+  const structure = structureDecode(String(row.structure), { headerEnd, size: Number(row.size) });
   const parts = partsOf(structure);
   const whole = row.whole === null ? undefined : blobBytes(row.whole);
   const slices = whole

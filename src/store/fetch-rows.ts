@@ -6,7 +6,7 @@
  * would cost more than the query.
  */
 import { chunksOf, IN_LIST_MAX, placeholders } from "./chunks.ts";
-import type { EnvelopeColumns } from "./content-codec.ts";
+import type { EnvelopeColumns, StructureColumns } from "./content-codec.ts";
 import { envelopeColumnsRead, envelopeColumnsSql } from "./contents.ts";
 import { blobBytes, type Reader, rawOf, readArrays, readFirst } from "./db.ts";
 import { expungedHistoryLost } from "./selection.ts";
@@ -35,8 +35,10 @@ export interface FetchRow {
   envelope?: string;
   /** The contents columns the stored envelope may refer to; set with `envelope`. */
   envelopeColumns?: EnvelopeColumns;
-  /** src/mime MimePart as stored (content-codec.ts: structureDecode reads it). */
+  /** src/mime MimePart as stored (content-codec.ts: structureDecode reads it, with structureColumns). */
   structure?: string;
+  /** The contents columns the stored structure may refer to; set with `structure`. */
+  structureColumns?: StructureColumns;
   /** The top-level header's bytes [0, headerEnd). */
   head?: Uint8Array;
   /** The whole message's bytes; undefined when its content is gone (expunged meanwhile). */
@@ -94,6 +96,8 @@ export async function fetchRows(
   // The five columns follow the envelope, in envelopeColumnsSql()'s order.
   if (options.envelope) columns.push(...envelopeColumnsSql("c").split(", "));
   const structureAt = at(options.structure ? "c.structure" : undefined);
+  // header_end is at headerEndAt whenever contents are joined; the size follows the structure.
+  if (options.structure) columns.push("c.size");
   const headAt = at(
     options.head
       ? "(SELECT substr(b.data, 1, c.header_end) FROM blobs b WHERE b.content_id = m.content_id)"
@@ -149,7 +153,10 @@ export async function fetchRows(
         item.envelope = String(row[envelopeAt]);
         item.envelopeColumns = envelopeColumnsRead(row.slice(envelopeAt + 1, envelopeAt + 6));
       }
-      if (structureAt >= 0) item.structure = String(row[structureAt]);
+      if (structureAt >= 0) {
+        item.structure = String(row[structureAt]);
+        item.structureColumns = { headerEnd: Number(row[headerEndAt]), size: Number(row[structureAt + 1]) };
+      }
       if (headAt >= 0) item.head = blobBytes(row[headAt]);
       if (dataAt >= 0) item.data = row[dataAt] == null ? undefined : blobBytes(row[dataAt]);
       out.push(item);

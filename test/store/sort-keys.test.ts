@@ -63,6 +63,9 @@ test("contents without keys (an older release) get them at the next startup, in 
   // As an older release stored them: the Message-ID in the envelope itself, not a reference to the
   // message_id column (content-codec.ts), which that release did not fill.
   await store.execute(
+    "UPDATE contents SET envelope = json_array(envelope, 1, 1, 0, 0, 1, 0, 0, 0, message_id) WHERE json_type(envelope) = 'integer'",
+  );
+  await store.execute(
     "UPDATE contents SET envelope = json_set(envelope, '$[9]', message_id) WHERE json_extract(envelope, '$[9]') = 1",
   );
   await store.execute("UPDATE contents SET sort_version = 0, is_reply = 0, message_id = '', refs = ''");

@@ -113,7 +113,7 @@ async function urlBytes(command: AuthenticatedCommand, { row, url, text }: UrlSo
     }
     const item = plan.items[0];
     if (plan.items.length !== 1 || item?.kind !== "section") throw badUrl(text, "Invalid section in URL");
-    const structure = row.structure ? structureDecode(row.structure) : undefined;
+    const structure = row.structure ? structureDecode(row.structure, row.structureColumns) : undefined;
     bytes = sectionBytes(item.section, raw, row.headerEnd ?? 0, structure);
   }
   if (url.partial) bytes = partialBytes(bytes, url.partial.origin, url.partial.length ?? bytes.length);

@@ -128,7 +128,8 @@ export function renderFetch(items: readonly FetchItem[], message: MessageData): 
   const headerEnd = Math.min(row.headerEnd ?? 0, raw.length);
   let structure: MimePart | undefined;
   const structureOf = (): MimePart | undefined => {
-    if (structure === undefined && row.structure !== undefined) structure = structureDecode(row.structure);
+    if (structure === undefined && row.structure !== undefined)
+      structure = structureDecode(row.structure, row.structureColumns);
     return structure;
   };
   const out = new PieceBuilder();
