@@ -25,7 +25,6 @@ export interface ContentMeta {
   id: number;
   size: number;
   headerEnd: number;
-  structure: string;
   subject: string;
   fromText: string;
   toText: string;
@@ -162,7 +161,6 @@ export async function contentMeta(r: Reader, contentId: number): Promise<Content
       id: contents.id,
       size: contents.size,
       headerEnd: contents.headerEnd,
-      structure: contents.structure,
       subject: contents.subject,
       fromText: contents.fromText,
       toText: contents.toText,
