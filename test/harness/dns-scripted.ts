@@ -28,21 +28,18 @@ export async function startScriptedDnsServer(
   host: "127.0.0.1" | "::1" = "127.0.0.1",
 ): Promise<ScriptedDnsServer> {
   const received = { udp: 0, tcp: 0 };
-  const udp = createSocket(host === "::1" ? "udp6" : "udp4");
-  udp.on("message", (raw, from) => {
-    received.udp++;
-    let query: DecodedPacket;
-    try {
-      query = decode(raw);
-    } catch {
-      return;
-    }
-    for (const bytes of [udpScript(query, raw, from) ?? []].flat()) udp.send(bytes, from.port, from.address);
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    udp.once("error", reject);
-    udp.bind(0, host, () => resolve(udp.address().port));
-  });
+  const onUdp =
+    (udp: ReturnType<typeof createSocket>) => (raw: Buffer, from: { address: string; port: number }) => {
+      received.udp++;
+      let query: DecodedPacket;
+      try {
+        query = decode(raw);
+      } catch {
+        return;
+      }
+      for (const bytes of [udpScript(query, raw, from) ?? []].flat())
+        udp.send(bytes, from.port, from.address);
+    };
 
   // TCP on the same port number, for the fallback after truncation (RFC 7766): length-prefixed.
   const sockets = new Set<Socket>();
@@ -66,19 +63,35 @@ export async function startScriptedDnsServer(
       }
     });
   });
-  const tcpBound = await new Promise<boolean>((resolve) => {
-    tcp.once("error", () => resolve(false));
-    tcp.listen(port, host, () => resolve(true));
-  });
 
-  return {
-    server: { host, port },
-    received,
-    async stop() {
-      await new Promise<void>((resolve) => udp.close(() => resolve()));
-      if (!tcpBound) return;
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => tcp.close(() => resolve()));
-    },
-  };
+  // The UDP port the system picks may be taken for TCP (by any socket of any test, an outgoing
+  // connection's port included): a truncation test then met a refused connection instead of the
+  // scripted one (CI, once). A port free for both is found by trying again.
+  for (let attempt = 1; ; attempt++) {
+    const udp = createSocket(host === "::1" ? "udp6" : "udp4");
+    udp.on("message", onUdp(udp));
+    const port = await new Promise<number>((resolve, reject) => {
+      udp.once("error", reject);
+      udp.bind(0, host, () => resolve(udp.address().port));
+    });
+    const tcpBound = await new Promise<boolean>((resolve) => {
+      tcp.once("error", () => resolve(false));
+      tcp.listen(port, host, () => resolve(true));
+    });
+    if (tcpBound) return scripted(udp, port);
+    await new Promise<void>((resolve) => udp.close(() => resolve()));
+    if (attempt === 20) throw new Error("no port free for both UDP and TCP after 20 tries");
+  }
+
+  function scripted(udp: ReturnType<typeof createSocket>, port: number): ScriptedDnsServer {
+    return {
+      server: { host, port },
+      received,
+      async stop() {
+        await new Promise<void>((resolve) => udp.close(() => resolve()));
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      },
+    };
+  }
 }
