@@ -83,12 +83,15 @@ export function envelopeColumnsOf(parsed: ParsedMessage): EnvelopeColumns {
   };
 }
 
-/** The contents columns of EnvelopeColumns, as a select list of table alias `table`. */
-export function envelopeColumnsSql(table: string): string {
-  return `${table}.subject, ${table}.from_text, ${table}.to_text, ${table}.sent_at, ${table}.message_id`;
+/** The contents columns EnvelopeColumns come from, in the order envelopeColumnsRead() takes them. */
+const ENVELOPE_COLUMNS = ["subject", "from_text", "to_text", "sent_at", "message_id"] as const;
+
+/** The columns of ENVELOPE_COLUMNS qualified by table alias `table`, one select-list entry each. */
+export function envelopeColumnsSelect(table: string): string[] {
+  return ENVELOPE_COLUMNS.map((column) => `${table}.${column}`);
 }
 
-/** EnvelopeColumns from five values read in envelopeColumnsSql()'s order. */
+/** EnvelopeColumns from five values read in ENVELOPE_COLUMNS' order. */
 export function envelopeColumnsRead(values: readonly unknown[]): EnvelopeColumns {
   return {
     subject: String(values[0]),
@@ -97,6 +100,11 @@ export function envelopeColumnsRead(values: readonly unknown[]): EnvelopeColumns
     sentAt: values[3] === null || values[3] === undefined ? null : Number(values[3]),
     messageId: String(values[4]),
   };
+}
+
+/** EnvelopeColumns from a row read by column name (with envelopeColumnsSelect()). */
+export function envelopeColumnsOfRow(row: Record<string, unknown>): EnvelopeColumns {
+  return envelopeColumnsRead(ENVELOPE_COLUMNS.map((column) => row[column]));
 }
 
 /** Stores bytes and parse results; raw SQL because it runs for every delivered message. */
@@ -206,7 +214,7 @@ export async function contentView(
   partsOf: (structure: MimePart) => MimePart[],
 ): Promise<ContentView | undefined> {
   const { rows } = await rawOf(r).execute({
-    sql: `SELECT c.header_end, c.size, c.envelope, c.structure, ${envelopeColumnsSql("c")},
+    sql: `SELECT c.header_end, c.size, c.envelope, c.structure, ${envelopeColumnsSelect("c").join(", ")},
             CASE WHEN c.size <= ?2 THEN b.data END AS whole,
             CASE WHEN c.size > ?2 THEN substr(b.data, 1, c.header_end) END AS header
           FROM contents c JOIN blobs b ON b.content_id = c.id WHERE c.id = ?1`,
@@ -229,10 +237,7 @@ export async function contentView(
   if (!slices) return undefined;
   return {
     headerEnd,
-    envelope: envelopeDecode(
-      String(row.envelope),
-      envelopeColumnsRead([row.subject, row.from_text, row.to_text, row.sent_at, row.message_id]),
-    ),
+    envelope: envelopeDecode(String(row.envelope), envelopeColumnsOfRow(row)),
     structure,
     subject: String(row.subject),
     date: row.sent_at === null ? null : Number(row.sent_at),

@@ -7,7 +7,7 @@
  */
 import { chunksOf, IN_LIST_MAX, placeholders } from "./chunks.ts";
 import type { EnvelopeColumns, StructureColumns } from "./content-codec.ts";
-import { envelopeColumnsRead, envelopeColumnsSql } from "./contents.ts";
+import { envelopeColumnsRead, envelopeColumnsSelect } from "./contents.ts";
 import { blobBytes, type Reader, rawOf, readArrays, readFirst } from "./db.ts";
 import { expungedHistoryLost } from "./selection.ts";
 
@@ -93,8 +93,8 @@ export async function fetchRows(
   const headerEndAt = at(joinContents ? "c.header_end" : undefined);
   const previewAt = at(options.preview ? "c.preview" : undefined);
   const envelopeAt = at(options.envelope ? "c.envelope" : undefined);
-  // The five columns follow the envelope, in envelopeColumnsSql()'s order.
-  if (options.envelope) columns.push(...envelopeColumnsSql("c").split(", "));
+  // The five columns follow the envelope, in the order envelopeColumnsRead() takes them.
+  if (options.envelope) columns.push(...envelopeColumnsSelect("c"));
   const structureAt = at(options.structure ? "c.structure" : undefined);
   // header_end is at headerEndAt whenever contents are joined; the size follows the structure.
   if (options.structure) columns.push("c.size");

@@ -10,8 +10,8 @@
 import { headerValue, parseHeaders, SORT_KEYS_VERSION, sortKeysOf } from "../mime/mod.ts";
 import { envelopeDecode, envelopeEncode, envelopeRefersToRow } from "./content-codec.ts";
 import {
-  envelopeColumnsRead,
-  envelopeColumnsSql,
+  envelopeColumnsOfRow,
+  envelopeColumnsSelect,
   SORT_KEY_COLUMNS,
   sortKeysPut,
   sortKeyValues,
@@ -38,7 +38,7 @@ export async function sortKeysBackfill(
   let afterId = 0;
   while (!stopped()) {
     const { rows } = await rawOf(read).execute({
-      sql: `SELECT c.id, c.envelope, ${envelopeColumnsSql("c")}, substr(b.data, 1, c.header_end) AS header FROM contents c
+      sql: `SELECT c.id, c.envelope, ${envelopeColumnsSelect("c").join(", ")}, substr(b.data, 1, c.header_end) AS header FROM contents c
             JOIN blobs b ON b.content_id = c.id WHERE c.sort_version < ? AND c.id > ? ORDER BY c.id LIMIT ?`,
       args: [SORT_KEYS_VERSION, afterId, SORT_KEYS_BATCH],
     });
@@ -46,13 +46,7 @@ export async function sortKeysBackfill(
     const updates = rows.map((row) => {
       const header = blobBytes(row.header);
       const fields = parseHeaders(header, 0, header.length);
-      const columns = envelopeColumnsRead([
-        row.subject,
-        row.from_text,
-        row.to_text,
-        row.sent_at,
-        row.message_id,
-      ]);
+      const columns = envelopeColumnsOfRow(row);
       const envelope = envelopeDecode(String(row.envelope), columns);
       const keys = sortKeysOf(envelope, headerValue(fields, "references"));
       // An envelope that refers to the message_id column this rewrites is stored again against the
